@@ -1,0 +1,78 @@
+package capture
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+)
+
+// Options tune Read. The zero value means the defaults.
+type Options struct {
+	// PreviewSize is how many payload bytes each Message keeps for people to read. 0 means 64;
+	// a negative value keeps none (--no-payload).
+	PreviewSize int
+	// MaxMessageSize bounds the payload bytes hashed per message, after decompression; past it
+	// the message is flagged Oversize. 0 means 64 MiB.
+	MaxMessageSize int64
+	// MaxConnBuffer bounds out-of-order bytes buffered per TCP connection. 0 means 4 MiB.
+	MaxConnBuffer int
+	// MaxTotalBuffer bounds out-of-order bytes buffered across all connections. 0 means 256 MiB.
+	MaxTotalBuffer int
+	// Keylog holds the contents of NSS key log files (SSLKEYLOGFILE format) for TLS decryption.
+	// Secrets found in pcapng Decryption Secrets Blocks are used as well.
+	Keylog []byte
+	// Server, when valid, keeps only connections to this server address (port 0: any port).
+	Server netip.AddrPort
+	// Port, when not 0, keeps only connections with this server port.
+	Port uint16
+}
+
+// FileInfo describes one capture file as read.
+type FileInfo struct {
+	Name      string
+	Format    string   // "pcap" or "pcapng"
+	Gzip      bool     // the file was gzip-compressed
+	LinkTypes []string // link types seen, e.g. "ethernet", "linux_sll2"
+	Packets   int
+	Bytes     int64 // captured bytes of packet data
+	First     time.Time
+	Last      time.Time
+}
+
+// Warning is a problem with part of a capture that did not stop it from being read.
+type Warning struct {
+	File    string
+	Packet  int // 1-based packet number, 0 when not about one packet
+	Message string
+}
+
+// String formats the warning as "file: packet N: message".
+func (w Warning) String() string {
+	switch {
+	case w.File == "":
+		return w.Message
+	case w.Packet > 0:
+		return fmt.Sprintf("%s: packet %d: %s", w.File, w.Packet, w.Message)
+	}
+	return fmt.Sprintf("%s: %s", w.File, w.Message)
+}
+
+// Stats counts packets by what became of them.
+type Stats struct {
+	Packets     int // all packets read
+	TCP         int // TCP segments decoded
+	NonTCP      int // packets that were not TCP over IPv4/IPv6
+	Truncated   int // packets cut by the snap length
+	UnknownLink int // packets of a link type wspath cannot decode
+	Malformed   int // packets whose headers did not decode
+}
+
+// Capture is everything read from the capture files of one hop.
+type Capture struct {
+	Files    []FileInfo
+	Start    time.Time
+	End      time.Time
+	Stats    Stats
+	Sessions []*Session
+	Warnings []Warning
+}

@@ -1,0 +1,23 @@
+// Package capture turns the capture files of one hop into WebSocket sessions.
+//
+// It is the first stage of wspath's pipeline:
+//
+//	bytes -> packets (pcapfile) -> TCP segments (tcpdecode) -> reassembled streams (tcpstream)
+//	      -> [TLS records, decrypted with a key log (tlsdecrypt)] -> HTTP Upgrade (handshake)
+//	      -> WebSocket frames and messages (wsframe) -> Session
+//
+// Read is the entry point: it reads every file of a hop as one time-ordered capture and returns a
+// Capture holding one Session per WebSocket connection found. A Session keeps, per direction, the
+// ordered messages with a SHA-256 digest of each payload (unmasked and decompressed) and a bounded
+// preview, never the payload itself, so memory does not grow with the volume of healthy traffic.
+//
+//	c, err := capture.Read([]string{"lb.pcap"}, capture.Options{})
+//	if err != nil { ... }              // a file could not be read at all
+//	for _, s := range c.Sessions {
+//		fmt.Println(s.Client, s.Server, s.Path, len(s.Messages[capture.ClientToServer]))
+//	}
+//
+// Problems that affect only part of a capture (a truncated last packet, a TCP gap, an invalid frame)
+// do not make Read fail: they are recorded as Warnings on the Capture or Problems on the Session they
+// concern, next to what could still be read.
+package capture

@@ -1,0 +1,346 @@
+package capture
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/netip"
+	"time"
+)
+
+// Direction is the way a message travels on a WebSocket connection.
+type Direction uint8
+
+// The two directions of a connection. They index Session.Messages and Session.TCP.
+const (
+	ClientToServer Direction = iota
+	ServerToClient
+)
+
+// Directions lists both directions in a fixed order, for loops.
+var Directions = [2]Direction{ClientToServer, ServerToClient}
+
+// String returns the name used in JSON output: "client_to_server" or "server_to_client".
+func (d Direction) String() string {
+	if d == ServerToClient {
+		return "server_to_client"
+	}
+	return "client_to_server"
+}
+
+// Opcode is a WebSocket frame opcode (RFC 6455 section 5.2).
+type Opcode uint8
+
+// Opcodes defined by RFC 6455.
+const (
+	OpContinuation Opcode = 0x0
+	OpText         Opcode = 0x1
+	OpBinary       Opcode = 0x2
+	OpClose        Opcode = 0x8
+	OpPing         Opcode = 0x9
+	OpPong         Opcode = 0xA
+)
+
+// IsControl reports whether o is a control opcode (close, ping, pong or reserved 0xB-0xF).
+func (o Opcode) IsControl() bool { return o >= 0x8 }
+
+// IsData reports whether o starts a data message (text or binary).
+func (o Opcode) IsData() bool { return o == OpText || o == OpBinary }
+
+// String returns the lower-case opcode name, or "opN" for reserved values.
+func (o Opcode) String() string {
+	switch o {
+	case OpContinuation:
+		return "continuation"
+	case OpText:
+		return "text"
+	case OpBinary:
+		return "binary"
+	case OpClose:
+		return "close"
+	case OpPing:
+		return "ping"
+	case OpPong:
+		return "pong"
+	}
+	return "op" + string("0123456789abcdef"[o&0xf])
+}
+
+// Digest is the SHA-256 of a message payload after unmasking and decompression, so that the same
+// message has the same digest at every hop whatever masking key or fragmentation each hop used.
+// Anyone can check it with sha256sum on the payload.
+type Digest [sha256.Size]byte
+
+// String returns the digest in hexadecimal.
+func (d Digest) String() string { return hex.EncodeToString(d[:]) }
+
+// Short returns the first 12 hexadecimal digits, enough to tell messages apart in a table.
+func (d Digest) Short() string { return hex.EncodeToString(d[:6]) }
+
+// IsZero reports whether d was never computed (the payload was not fully captured).
+func (d Digest) IsZero() bool { return d == Digest{} }
+
+// Flags describe what is known, or not, about a message.
+type Flags uint16
+
+// Message flags.
+const (
+	// Incomplete: part of the message's bytes were not captured (TCP gap, snap length, capture
+	// ended); Digest is zero and Length is a lower bound.
+	Incomplete Flags = 1 << iota
+	// Compressed: the message was sent with permessage-deflate (RSV1 set on its first frame).
+	Compressed
+	// MidStream: the connection's handshake was not captured; frames were found by resynchronising.
+	MidStream
+	// Oversize: the payload went past Options.MaxMessageSize (or the inflate bound); the digest
+	// covers only the first MaxMessageSize bytes and the message is reported as a problem.
+	Oversize
+	// Undecodable: the payload could not be decompressed (bad deflate data, or the shared deflate
+	// context was lost at an earlier gap); Digest is of the compressed bytes.
+	Undecodable
+	// ProtocolError: a frame of the message broke RFC 6455 (see Session.Problems).
+	ProtocolError
+)
+
+// Has reports whether all of want are set.
+func (f Flags) Has(want Flags) bool { return f&want == want }
+
+// PacketRef names the packet that carried a byte of the stream: the capture file and the packet's
+// 1-based number in it, as Wireshark numbers frames.
+type PacketRef struct {
+	File   string
+	Number int
+}
+
+// Message is one WebSocket message (a data message with its continuation frames, or one control
+// frame) as seen at one hop.
+type Message struct {
+	Index      int       // 0-based position among the messages of its direction, control frames included
+	Direction  Direction // who sent it
+	Opcode     Opcode    // opcode of the first frame
+	Length     int64     // payload bytes after unmasking and decompression
+	WireLength int64     // payload bytes on the wire, summed over its frames
+	Digest     Digest    // SHA-256 of the payload; zero when Incomplete
+	Preview    []byte    // the first bytes of the payload (at most Options.PreviewSize), for people
+	First      time.Time // time of the packet that completed the first frame header
+	Last       time.Time // time of the packet that completed the last frame
+	Frames     int       // number of frames (1 for an unfragmented message)
+	Offset     uint64    // stream offset of the first frame's header in its direction
+	End        uint64    // stream offset just past the last frame
+	Packet     PacketRef // packet carrying the first frame's header
+	LastPacket PacketRef // packet carrying the last byte of the last frame
+	Flags      Flags
+	// CloseCode and CloseReason are set for close frames (CloseCode 0: no code in the frame).
+	CloseCode   uint16
+	CloseReason string
+}
+
+// GapReason says why bytes of a TCP stream are missing from the capture.
+type GapReason uint8
+
+// Reasons for a gap.
+const (
+	// GapLost: bytes never captured and never acknowledged by the peer, as far as the capture shows.
+	GapLost GapReason = iota
+	// GapAcked: the peer acknowledged bytes the capture never saw: the network delivered them,
+	// only the capture lacks them.
+	GapAcked
+	// GapSnaplen: packets were cut by the snap length.
+	GapSnaplen
+	// GapBufferLimit: reassembly gave up waiting for a hole to fill (memory bound or time bound).
+	GapBufferLimit
+)
+
+// String returns a short name: "lost", "acked", "snaplen", "buffer_limit".
+func (r GapReason) String() string {
+	switch r {
+	case GapAcked:
+		return "acked"
+	case GapSnaplen:
+		return "snaplen"
+	case GapBufferLimit:
+		return "buffer_limit"
+	}
+	return "lost"
+}
+
+// Gap is a range of a TCP stream that the capture lacks.
+type Gap struct {
+	Offset uint64    // stream offset of the first missing byte
+	Length uint64    // number of missing bytes
+	Time   time.Time // time of the packet after which the gap was noticed
+	Reason GapReason
+}
+
+// TCPEvent is a FIN or RST seen on a connection.
+type TCPEvent struct {
+	Time   time.Time
+	Packet PacketRef
+}
+
+// StreamStats describes one direction of the TCP connection under a WebSocket session.
+type StreamStats struct {
+	Packets         int       // TCP segments sent in this direction
+	Bytes           uint64    // payload bytes delivered in order (gaps excluded)
+	Gaps            []Gap     // missing byte ranges, in stream order
+	Retransmissions int       // segments that carried only bytes already seen
+	ZeroWindows     int       // segments advertising a zero receive window
+	HighestAck      uint64    // stream offset (of the other direction) acknowledged by this sender
+	FIN             *TCPEvent // first FIN sent in this direction, nil if none
+	RST             *TCPEvent // first RST sent in this direction, nil if none
+}
+
+// Close is a WebSocket close frame sent by one side.
+type Close struct {
+	Code   uint16 // 0 when the frame carried no status code
+	Reason string
+	Time   time.Time
+	Packet PacketRef
+}
+
+// Ending says how a connection ended in the capture.
+type Ending uint8
+
+// Ways a connection can end.
+const (
+	// StillOpen: the capture ended while the connection was open.
+	StillOpen Ending = iota
+	// ClosedClean: both sides sent a close frame (or a close frame followed by FIN).
+	ClosedClean
+	// ClosedFIN: TCP FIN without a WebSocket close handshake.
+	ClosedFIN
+	// Reset: a TCP RST ended it.
+	Reset
+)
+
+// String returns "open", "close", "fin" or "reset".
+func (e Ending) String() string {
+	switch e {
+	case ClosedClean:
+		return "close"
+	case ClosedFIN:
+		return "fin"
+	case Reset:
+		return "reset"
+	}
+	return "open"
+}
+
+// ProblemKind classifies a problem found in a session.
+type ProblemKind uint8
+
+// Problem kinds.
+const (
+	ProblemProtocol  ProblemKind = iota // a frame or handshake broke RFC 6455 / HTTP
+	ProblemDeflate                      // permessage-deflate data could not be inflated, or was too large
+	ProblemTLS                          // TLS could not be decrypted (no key, wrong key, unknown suite)
+	ProblemTruncated                    // bytes missing from the capture made part of the session unreadable
+	ProblemLimit                        // a safety bound was hit (message size, header size, buffers)
+)
+
+// String returns "protocol", "deflate", "tls", "truncated" or "limit".
+func (k ProblemKind) String() string {
+	return [...]string{"protocol", "deflate", "tls", "truncated", "limit"}[k]
+}
+
+// Problem is something wrong with a session, with where it was found.
+type Problem struct {
+	Kind      ProblemKind
+	Direction Direction
+	Offset    uint64 // stream offset in that direction
+	Packet    PacketRef
+	Time      time.Time
+	Message   string
+}
+
+// TLSRecord is the shape of one TLS application-data record, kept for hops whose TLS could not be
+// decrypted so they can still be compared by record count, size and timing.
+type TLSRecord struct {
+	Time   time.Time
+	Length int // ciphertext length from the record header
+	Packet PacketRef
+}
+
+// TLSInfo describes the TLS layer of a session, when the connection carried TLS.
+type TLSInfo struct {
+	SNI          string
+	ALPN         []string // offered by the client
+	Version      string   // negotiated, e.g. "TLS 1.3"
+	CipherSuite  string   // negotiated, e.g. "TLS_AES_128_GCM_SHA256"
+	Resumed      bool
+	ClientRandom [32]byte // identifies the connection in a key log; public, not a secret
+	Decrypted    bool     // true when application data was decrypted with the key log
+	Reason       string   // why not decrypted ("no key for this connection", ...), empty when decrypted
+	// Records holds application-data record shapes per direction when not decrypted.
+	Records [2][]TLSRecord
+}
+
+// Session is one WebSocket connection (or one TLS connection that could not be opened) at one hop.
+type Session struct {
+	ID     int            // 1-based, in order of the connection's first packet in the capture
+	Client netip.AddrPort // the side that sent the HTTP Upgrade (or masked frames, when mid-stream)
+	Server netip.AddrPort
+	Start  time.Time // first packet
+	End    time.Time // last packet
+
+	// Handshake. Request and Response are nil when not captured (mid-stream) or not decrypted.
+	Request  *Request
+	Response *Response
+
+	// MidStream is set when the handshake was not captured and frames were found by resynchronising.
+	MidStream bool
+
+	TLS *TLSInfo // nil for plaintext connections
+
+	Messages [2][]Message   // per Direction, in stream order
+	TCP      [2]StreamStats // per Direction: the sender of that direction's bytes
+	Close    [2]*Close      // close frame sent in each direction, nil if none
+	Ending   Ending
+	Problems []Problem
+}
+
+// Key returns the Sec-WebSocket-Key of the handshake, or "" when it was not captured.
+func (s *Session) Key() string {
+	if s.Request == nil {
+		return ""
+	}
+	return s.Request.Key
+}
+
+// Path returns the request target of the handshake, or "".
+func (s *Session) Path() string {
+	if s.Request == nil {
+		return ""
+	}
+	return s.Request.Path
+}
+
+// Request is the client's HTTP Upgrade request.
+type Request struct {
+	Method     string
+	Path       string
+	Host       string
+	Key        string   // Sec-WebSocket-Key: a public per-connection nonce that proxies pass on
+	Version    string   // Sec-WebSocket-Version
+	Protocols  []string // Sec-WebSocket-Protocol, as offered
+	Extensions string   // Sec-WebSocket-Extensions, as offered
+	Origin     string
+	// Headers holds the other headers that help correlate hops (X-Forwarded-For, X-Real-IP,
+	// X-Request-Id, Forwarded, User-Agent, ...), with canonical names. Credentials (Cookie,
+	// Authorization, Proxy-Authorization, Set-Cookie, API keys) are never stored.
+	Headers map[string]string
+	Time    time.Time
+	Packet  PacketRef
+}
+
+// Response is the server's answer to the Upgrade request.
+type Response struct {
+	Status      int    // 101 on success
+	Reason      string // reason phrase
+	Accept      string // Sec-WebSocket-Accept
+	AcceptValid bool   // Accept matches the request's Key
+	Protocol    string // chosen subprotocol
+	Extensions  string // accepted extensions
+	Headers     map[string]string
+	Time        time.Time
+	Packet      PacketRef
+}
