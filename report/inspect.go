@@ -1,0 +1,469 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wspath/wspath/capture"
+)
+
+// InspectSchema names the JSON document Inspect writes.
+const InspectSchema = "wspath.inspect/v1"
+
+// Inspect writes the WebSocket connections of one capture in format f.
+func Inspect(w io.Writer, f Format, c *capture.Capture, o Options) error {
+	doc := newInspectDoc(c, o)
+	switch f {
+	case JSON:
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(doc)
+	case Markdown:
+		return inspectText(w, doc, true)
+	}
+	return inspectText(w, doc, false)
+}
+
+// inspectDoc is the JSON contract of `wspath inspect --format json` (documented in README).
+type inspectDoc struct {
+	Schema      string       `json:"schema"`
+	Files       []fileDoc    `json:"files"`
+	Stats       statsDoc     `json:"stats"`
+	Warnings    []string     `json:"warnings"`
+	Connections []sessionDoc `json:"connections"`
+}
+
+type fileDoc struct {
+	Name      string   `json:"name"`
+	Format    string   `json:"format"`
+	Gzip      bool     `json:"gzip"`
+	LinkTypes []string `json:"link_types"`
+	Packets   int      `json:"packets"`
+	Bytes     int64    `json:"bytes"`
+	First     *string  `json:"first"`
+	Last      *string  `json:"last"`
+}
+
+type statsDoc struct {
+	Packets     int `json:"packets"`
+	TCP         int `json:"tcp"`
+	NonTCP      int `json:"non_tcp"`
+	Truncated   int `json:"truncated"`
+	UnknownLink int `json:"unknown_link"`
+	Malformed   int `json:"malformed"`
+}
+
+// perDir holds one value per direction under the JSON names of capture.Direction.
+type perDir[T any] struct {
+	ClientToServer T `json:"client_to_server"`
+	ServerToClient T `json:"server_to_client"`
+}
+
+func (p *perDir[T]) at(d capture.Direction) *T {
+	if d == capture.ServerToClient {
+		return &p.ServerToClient
+	}
+	return &p.ClientToServer
+}
+
+type sessionDoc struct {
+	ID          int               `json:"id"`
+	Key         *string           `json:"key"`
+	Path        string            `json:"path"`
+	Host        string            `json:"host,omitempty"`
+	Client      string            `json:"client"`
+	Server      string            `json:"server"`
+	Subprotocol string            `json:"subprotocol,omitempty"`
+	Extensions  string            `json:"extensions,omitempty"`
+	Status      int               `json:"status"`
+	AcceptValid *bool             `json:"accept_valid,omitempty"`
+	Headers     map[string]string `json:"headers,omitempty"`
+	MidStream   bool              `json:"mid_stream"`
+	TLS         *tlsDoc           `json:"tls,omitempty"`
+	Start       string            `json:"start"`
+	End         string            `json:"end"`
+	Ending      string            `json:"ending"`
+	Messages    perDir[int]       `json:"messages"`
+	Control     perDir[int]       `json:"control_frames"`
+	Incomplete  perDir[int]       `json:"incomplete_messages"`
+	Close       perDir[*closeDoc] `json:"close"`
+	TCP         perDir[tcpDoc]    `json:"tcp"`
+	Problems    []problemDoc      `json:"problems"`
+	MessageList []messageDoc      `json:"message_list,omitempty"`
+}
+
+type tlsDoc struct {
+	SNI         string      `json:"sni,omitempty"`
+	ALPN        []string    `json:"alpn,omitempty"`
+	Version     string      `json:"version,omitempty"`
+	CipherSuite string      `json:"cipher_suite,omitempty"`
+	Resumed     bool        `json:"resumed"`
+	Decrypted   bool        `json:"decrypted"`
+	Reason      string      `json:"reason,omitempty"`
+	Records     perDir[int] `json:"records"`
+}
+
+type closeDoc struct {
+	Code   uint16 `json:"code"`
+	Reason string `json:"reason"`
+	Time   string `json:"time"`
+	Packet int    `json:"packet"`
+	File   string `json:"file"`
+}
+
+type tcpDoc struct {
+	Packets         int      `json:"packets"`
+	Bytes           uint64   `json:"bytes"`
+	Gaps            []gapDoc `json:"gaps"`
+	Retransmissions int      `json:"retransmissions"`
+	ZeroWindows     int      `json:"zero_windows"`
+	FIN             *string  `json:"fin"`
+	RST             *string  `json:"rst"`
+}
+
+type gapDoc struct {
+	Offset uint64 `json:"offset"`
+	Length uint64 `json:"length"`
+	Time   string `json:"time"`
+	Reason string `json:"reason"`
+}
+
+type problemDoc struct {
+	Kind      string `json:"kind"`
+	Direction string `json:"direction"`
+	Offset    uint64 `json:"offset"`
+	File      string `json:"file,omitempty"`
+	Packet    int    `json:"packet,omitempty"`
+	Message   string `json:"message"`
+}
+
+type messageDoc struct {
+	Index      int      `json:"index"`
+	Direction  string   `json:"direction"`
+	Opcode     string   `json:"opcode"`
+	Length     int64    `json:"length"`
+	WireLength int64    `json:"wire_length"`
+	Frames     int      `json:"frames"`
+	Digest     *string  `json:"digest"`
+	First      string   `json:"first"`
+	Last       string   `json:"last"`
+	File       string   `json:"file"`
+	Packet     int      `json:"packet"`
+	Offset     uint64   `json:"offset"`
+	Flags      []string `json:"flags"`
+	CloseCode  uint16   `json:"close_code,omitempty"`
+	Preview    *string  `json:"preview,omitempty"`
+}
+
+func newInspectDoc(c *capture.Capture, o Options) *inspectDoc {
+	doc := &inspectDoc{Schema: InspectSchema, Warnings: []string{}, Connections: []sessionDoc{}}
+	for _, f := range c.Files {
+		doc.Files = append(doc.Files, fileDoc{
+			Name: f.Name, Format: f.Format, Gzip: f.Gzip, LinkTypes: nonNil(f.LinkTypes),
+			Packets: f.Packets, Bytes: f.Bytes, First: timePtr(f.First), Last: timePtr(f.Last),
+		})
+	}
+	doc.Stats = statsDoc(c.Stats)
+	for _, w := range c.Warnings {
+		doc.Warnings = append(doc.Warnings, w.String())
+	}
+	for _, s := range c.Sessions {
+		doc.Connections = append(doc.Connections, newSessionDoc(s, o))
+	}
+	return doc
+}
+
+func newSessionDoc(s *capture.Session, o Options) sessionDoc {
+	d := sessionDoc{
+		ID: s.ID, Path: s.Path(), Client: addr(s.Client), Server: addr(s.Server),
+		MidStream: s.MidStream, Start: timeString(s.Start), End: timeString(s.End),
+		Ending: s.Ending.String(), Problems: []problemDoc{},
+	}
+	if k := s.Key(); k != "" {
+		d.Key = &k
+	}
+	if r := s.Request; r != nil {
+		d.Host = r.Host
+		d.Extensions = r.Extensions
+		d.Headers = r.Headers
+	}
+	if r := s.Response; r != nil {
+		d.Status = r.Status
+		d.Subprotocol = r.Protocol
+		if r.Extensions != "" {
+			d.Extensions = r.Extensions
+		}
+		valid := r.AcceptValid
+		d.AcceptValid = &valid
+	}
+	if t := s.TLS; t != nil {
+		d.TLS = &tlsDoc{SNI: t.SNI, ALPN: t.ALPN, Version: t.Version, CipherSuite: t.CipherSuite,
+			Resumed: t.Resumed, Decrypted: t.Decrypted, Reason: t.Reason}
+		for _, dir := range capture.Directions {
+			*d.TLS.Records.at(dir) = len(t.Records[dir])
+		}
+	}
+	for _, dir := range capture.Directions {
+		for i := range s.Messages[dir] {
+			m := &s.Messages[dir][i]
+			switch {
+			case m.Opcode.IsData():
+				*d.Messages.at(dir)++
+			default:
+				*d.Control.at(dir)++
+			}
+			if m.Flags.Has(capture.Incomplete) {
+				*d.Incomplete.at(dir)++
+			}
+		}
+		if c := s.Close[dir]; c != nil {
+			*d.Close.at(dir) = &closeDoc{Code: c.Code, Reason: c.Reason, Time: timeString(c.Time),
+				Packet: c.Packet.Number, File: c.Packet.File}
+		}
+		*d.TCP.at(dir) = newTCPDoc(&s.TCP[dir])
+	}
+	for _, p := range s.Problems {
+		d.Problems = append(d.Problems, problemDoc{Kind: p.Kind.String(), Direction: p.Direction.String(),
+			Offset: p.Offset, File: p.Packet.File, Packet: p.Packet.Number, Message: p.Message})
+	}
+	if o.Messages {
+		d.MessageList = messageDocs(s, o)
+	}
+	return d
+}
+
+func newTCPDoc(st *capture.StreamStats) tcpDoc {
+	t := tcpDoc{Packets: st.Packets, Bytes: st.Bytes, Gaps: []gapDoc{},
+		Retransmissions: st.Retransmissions, ZeroWindows: st.ZeroWindows}
+	for _, g := range st.Gaps {
+		t.Gaps = append(t.Gaps, gapDoc{Offset: g.Offset, Length: g.Length, Time: timeString(g.Time),
+			Reason: g.Reason.String()})
+	}
+	if st.FIN != nil {
+		s := timeString(st.FIN.Time)
+		t.FIN = &s
+	}
+	if st.RST != nil {
+		s := timeString(st.RST.Time)
+		t.RST = &s
+	}
+	return t
+}
+
+// messageDocs lists both directions' messages merged in time order (stable, client first on ties).
+func messageDocs(s *capture.Session, o Options) []messageDoc {
+	var out []messageDoc
+	for _, m := range mergeByTime(s) {
+		md := messageDoc{Index: m.Index, Direction: m.Direction.String(), Opcode: m.Opcode.String(),
+			Length: m.Length, WireLength: m.WireLength, Frames: m.Frames, First: timeString(m.First),
+			Last: timeString(m.Last), File: m.Packet.File, Packet: m.Packet.Number, Offset: m.Offset,
+			Flags: flagNames(m.Flags), CloseCode: m.CloseCode}
+		if !m.Digest.IsZero() {
+			h := m.Digest.String()
+			md.Digest = &h
+		}
+		if !o.NoPayload && len(m.Preview) > 0 {
+			p := preview(m.Preview, int64(len(m.Preview)) < m.Length)
+			md.Preview = &p
+		}
+		out = append(out, md)
+	}
+	return out
+}
+
+func mergeByTime(s *capture.Session) []*capture.Message {
+	a, b := s.Messages[capture.ClientToServer], s.Messages[capture.ServerToClient]
+	out := make([]*capture.Message, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		if j >= len(b) || (i < len(a) && !b[j].First.Before(a[i].First)) {
+			out = append(out, &a[i])
+			i++
+		} else {
+			out = append(out, &b[j])
+			j++
+		}
+	}
+	return out
+}
+
+var flagList = []struct {
+	f    capture.Flags
+	name string
+}{
+	{capture.Incomplete, "incomplete"}, {capture.Compressed, "compressed"}, {capture.MidStream, "mid_stream"},
+	{capture.Oversize, "oversize"}, {capture.Undecodable, "undecodable"}, {capture.ProtocolError, "protocol_error"},
+}
+
+func flagNames(f capture.Flags) []string {
+	out := []string{}
+	for _, fl := range flagList {
+		if f.Has(fl.f) {
+			out = append(out, fl.name)
+		}
+	}
+	return out
+}
+
+func inspectText(w io.Writer, doc *inspectDoc, md bool) error {
+	tw := &textWriter{w: w, md: md}
+	packets := 0
+	for _, f := range doc.Files {
+		packets += f.Packets
+	}
+	tw.line(fmt.Sprintf("%d WebSocket connection(s) in %d packet(s) from %d file(s)",
+		len(doc.Connections), packets, len(doc.Files)))
+	for _, wn := range doc.Warnings {
+		tw.line("warning: " + wn)
+	}
+	if len(doc.Connections) == 0 {
+		return tw.err
+	}
+	t := tw.table("#", "client", "server", "path", "key", "subprotocol / extensions",
+		"c->s msgs", "s->c msgs", "ended")
+	for _, c := range doc.Connections {
+		key := "-"
+		if c.Key != nil {
+			key = *c.Key
+		}
+		path := c.Path
+		switch {
+		case c.TLS != nil && !c.TLS.Decrypted:
+			path = "(TLS " + c.TLS.SNI + ": " + c.TLS.Reason + ")"
+		case c.MidStream:
+			path = "(mid-stream)"
+		case c.Status != 101 && c.Status != 0:
+			path += " [refused " + strconv.Itoa(c.Status) + "]"
+		}
+		proto := strings.TrimSpace(strings.Join(nonEmpty(c.Subprotocol, c.Extensions), " / "))
+		t.row(strconv.Itoa(c.ID), c.Client, c.Server, path, key, proto,
+			countCell(c.Messages.ClientToServer, c.Incomplete.ClientToServer),
+			countCell(c.Messages.ServerToClient, c.Incomplete.ServerToClient), endingCell(c))
+	}
+	t.render()
+	for _, c := range doc.Connections {
+		for _, p := range c.Problems {
+			where := ""
+			if p.Packet > 0 {
+				where = fmt.Sprintf(" (%s packet %d)", p.File, p.Packet)
+			}
+			tw.line(fmt.Sprintf("connection %d: %s %s at offset %d%s: %s", c.ID, p.Direction, p.Kind, p.Offset, where, p.Message))
+		}
+	}
+	for _, c := range doc.Connections {
+		if len(c.MessageList) == 0 {
+			continue
+		}
+		tw.line("")
+		tw.line(fmt.Sprintf("connection %d: %s -> %s %s", c.ID, c.Client, c.Server, c.Path))
+		mt := tw.table("time", "dir", "#", "opcode", "bytes", "frames", "packet", "digest", "flags", "preview")
+		for _, m := range c.MessageList {
+			digest := "-"
+			if m.Digest != nil {
+				digest = (*m.Digest)[:12]
+			}
+			pv := ""
+			if m.Preview != nil {
+				pv = clip(*m.Preview, 48)
+			}
+			op := m.Opcode
+			if m.CloseCode != 0 {
+				op += " " + strconv.Itoa(int(m.CloseCode))
+			}
+			mt.row(shortTime(m.First), arrow(m.Direction), strconv.Itoa(m.Index), op, strconv.FormatInt(m.Length, 10),
+				strconv.Itoa(m.Frames), strconv.Itoa(m.Packet), digest, strings.Join(m.Flags, ","), pv)
+		}
+		mt.render()
+	}
+	return tw.err
+}
+
+func countCell(n, incomplete int) string {
+	if incomplete > 0 {
+		return fmt.Sprintf("%d (%d incomplete)", n, incomplete)
+	}
+	return strconv.Itoa(n)
+}
+
+func endingCell(c sessionDoc) string {
+	s := c.Ending
+	for _, cl := range []*closeDoc{c.Close.ClientToServer, c.Close.ServerToClient} {
+		if cl != nil && cl.Code != 0 {
+			return s + " " + strconv.Itoa(int(cl.Code))
+		}
+	}
+	return s
+}
+
+func arrow(dir string) string {
+	if dir == capture.ServerToClient.String() {
+		return "s->c"
+	}
+	return "c->s"
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func utf8RuneStart(b byte) bool { return b&0xc0 != 0x80 }
+
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func nonNil(ss []string) []string {
+	if ss == nil {
+		return []string{}
+	}
+	return ss
+}
+
+func addr(a netip.AddrPort) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}
+
+// timeString formats a capture timestamp in UTC with nanoseconds, as in the JSON contract.
+func timeString(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+func timePtr(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := timeString(t)
+	return &s
+}
+
+func shortTime(rfc string) string {
+	t, err := time.Parse(time.RFC3339Nano, rfc)
+	if err != nil {
+		return rfc
+	}
+	return t.Format("15:04:05.000000")
+}
