@@ -1,0 +1,155 @@
+package pcapfile
+
+import (
+	"errors"
+	"io"
+)
+
+// Merger reads several capture files as one stream ordered by packet timestamp, as tcpdump -C or
+// -G rotation splits one capture into files. Packets with equal timestamps come in file order, and
+// the packets of one file keep their order. It is not safe for concurrent use.
+type Merger struct {
+	readers []*Reader
+	heads   []Packet // the next packet of each reader in the heap
+	heap    []int    // reader indices with a head, a min-heap on (time, index)
+	fill    []int    // readers whose next packet must be read before merging
+	top     bool     // heap[0]'s head was returned by the last Next and must be replaced
+}
+
+// OpenAll opens the files for a merged read. If one cannot be opened, those already open are
+// closed and its error is returned.
+func OpenAll(paths []string) (*Merger, error) {
+	rs := make([]*Reader, 0, len(paths))
+	for _, p := range paths {
+		r, err := Open(p)
+		if err != nil {
+			for _, o := range rs {
+				o.Close()
+			}
+			return nil, err
+		}
+		rs = append(rs, r)
+	}
+	return NewMerger(rs), nil
+}
+
+// NewMerger merges readers already open; the Merger takes them over and Close closes them.
+func NewMerger(readers []*Reader) *Merger {
+	m := &Merger{readers: readers, heads: make([]Packet, len(readers))}
+	for i := range readers {
+		m.fill = append(m.fill, i)
+	}
+	return m
+}
+
+// Next returns the packet with the earliest timestamp among the files, or io.EOF when all files
+// are done. An error of one file (an *Error, e.g. wrapping ErrTruncated) is returned once, after
+// the packets of that file that precede it; that file then leaves the merge and the next call
+// continues with the others. The returned Data is valid until the next call to Next.
+func (m *Merger) Next() (Packet, error) {
+	if m.top {
+		m.top = false
+		i := m.heap[0]
+		p, err := m.readers[i].Next()
+		if err == nil {
+			m.heads[i] = p
+			m.down(0)
+		} else {
+			m.removeTop()
+			if err != io.EOF {
+				return Packet{}, err
+			}
+		}
+	}
+	for len(m.fill) > 0 {
+		i := m.fill[0]
+		m.fill = m.fill[1:]
+		p, err := m.readers[i].Next()
+		if err != nil {
+			if err != io.EOF {
+				return Packet{}, err
+			}
+			continue
+		}
+		m.heads[i] = p
+		m.heap = append(m.heap, i)
+		m.up(len(m.heap) - 1)
+	}
+	if len(m.heap) == 0 {
+		return Packet{}, io.EOF
+	}
+	m.top = true
+	return m.heads[m.heap[0]], nil
+}
+
+// Infos describes each file as read so far, in the order given.
+func (m *Merger) Infos() []Info {
+	out := make([]Info, len(m.readers))
+	for i, r := range m.readers {
+		out[i] = r.Info()
+	}
+	return out
+}
+
+// Secrets returns the TLS key logs of all files read so far, concatenated in file order. The
+// slice is newly allocated.
+func (m *Merger) Secrets() []byte {
+	var out []byte
+	for _, r := range m.readers {
+		out = append(out, r.Secrets()...)
+	}
+	return out
+}
+
+// Close closes every file and returns the first error.
+func (m *Merger) Close() error {
+	var errs []error
+	for _, r := range m.readers {
+		errs = append(errs, r.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func (m *Merger) less(a, b int) bool {
+	ta, tb := m.heads[m.heap[a]].Time, m.heads[m.heap[b]].Time
+	if ta.Equal(tb) {
+		return m.heap[a] < m.heap[b]
+	}
+	return ta.Before(tb)
+}
+
+func (m *Merger) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !m.less(i, p) {
+			return
+		}
+		m.heap[i], m.heap[p] = m.heap[p], m.heap[i]
+		i = p
+	}
+}
+
+func (m *Merger) down(i int) {
+	for {
+		l := 2*i + 1
+		if l >= len(m.heap) {
+			return
+		}
+		c := l
+		if r := l + 1; r < len(m.heap) && m.less(r, l) {
+			c = r
+		}
+		if !m.less(c, i) {
+			return
+		}
+		m.heap[i], m.heap[c] = m.heap[c], m.heap[i]
+		i = c
+	}
+}
+
+func (m *Merger) removeTop() {
+	last := len(m.heap) - 1
+	m.heap[0] = m.heap[last]
+	m.heap = m.heap[:last]
+	m.down(0)
+}

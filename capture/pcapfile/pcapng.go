@@ -1,0 +1,318 @@
+package pcapfile
+
+import (
+	"io"
+	"math/bits"
+	"time"
+)
+
+// pcapng block types (https://www.ietf.org/archive/id/draft-ietf-opsawg-pcapng-03.html).
+const (
+	ngSHB = 0x0a0d0d0a // Section Header Block; same value in both byte orders
+	ngIDB = 0x00000001 // Interface Description Block
+	ngOPB = 0x00000002 // obsolete Packet Block
+	ngSPB = 0x00000003 // Simple Packet Block
+	ngEPB = 0x00000006 // Enhanced Packet Block
+	ngDSB = 0x0000000a // Decryption Secrets Block
+
+	ngByteOrderMagic = 0x1a2b3c4d
+	secretsTLSKeyLog = 0x544c534b // DSB secrets type "TLSK": NSS key log text
+
+	optEndOfOpt = 0
+	optTsResol  = 9
+	optTsOffset = 14
+)
+
+// iface is what a packet block needs to know about its interface.
+type iface struct {
+	link        LinkType
+	snaplen     uint32
+	unitsPerSec uint64 // timestamp units per second, from if_tsresol (default 10^6)
+	offsetSec   int64  // if_tsoffset
+}
+
+// time converts a 64-bit pcapng timestamp of the interface.
+func (f *iface) time(ts uint64) time.Time {
+	switch f.unitsPerSec {
+	case 1e6:
+		return time.Unix(int64(ts/1e6)+f.offsetSec, int64(ts%1e6)*1e3)
+	case 1e9:
+		return time.Unix(int64(ts/1e9)+f.offsetSec, int64(ts%1e9))
+	}
+	sec, frac := ts/f.unitsPerSec, ts%f.unitsPerSec
+	hi, lo := bits.Mul64(frac, 1e9)
+	ns, _ := bits.Div64(hi, lo, f.unitsPerSec) // hi < unitsPerSec since frac < unitsPerSec
+	return time.Unix(int64(sec)+f.offsetSec, int64(ns))
+}
+
+// readSHB reads a Section Header Block at the current position; it sets the byte order and
+// forgets the interfaces of the previous section.
+func (r *Reader) readSHB() error {
+	h, err := r.need(12)
+	if err != nil {
+		return r.truncated(0, "pcapng section header", 12, err)
+	}
+	switch be32(h[8:]) {
+	case ngByteOrderMagic:
+		r.be = true
+	case 0x4d3c2b1a:
+		r.be = false
+	default:
+		return r.errorf(0, 0, "%w: pcapng byte-order magic 0x%08x", ErrCorrupt, be32(h[8:]))
+	}
+	total, err := r.blockLength(h, 0)
+	if err != nil {
+		return err
+	}
+	if total < 28 {
+		return r.errorf(0, 0, "%w: section header block of %d bytes", ErrCorrupt, total)
+	}
+	b, err := r.needBlock(total, 0, "section header block")
+	if err != nil {
+		return err
+	}
+	if major := r.u16(b[12:]); major != 1 {
+		return r.errorf(0, 0, "%w: pcapng version %d.%d", ErrUnsupported, major, r.u16(b[14:]))
+	}
+	r.ifaces = r.ifaces[:0]
+	r.skip(total)
+	return nil
+}
+
+// blockLength validates the total length field of the block header h.
+func (r *Reader) blockLength(h []byte, packet int) (int, error) {
+	total := r.u32(h[4:])
+	if total < 12 || total%4 != 0 || total > maxBlockLength {
+		return 0, r.errorf(packet, 0, "%w: pcapng block type 0x%08x has length %d", ErrCorrupt, r.u32(h), total)
+	}
+	return int(total), nil
+}
+
+// needBlock returns the whole block of total bytes and checks its trailing length.
+func (r *Reader) needBlock(total, packet int, what string) ([]byte, error) {
+	b, err := r.need(total)
+	if err != nil {
+		return nil, r.truncated(packet, what, total, err)
+	}
+	if t := r.u32(b[total-4:]); t != uint32(total) {
+		return nil, r.errorf(packet, 0, "%w: %s: trailing length %d differs from %d", ErrCorrupt, what, t, total)
+	}
+	return b, nil
+}
+
+func isPacketBlock(t uint32) bool { return t == ngEPB || t == ngSPB || t == ngOPB }
+
+// prefetch reads the blocks before the first packet (interfaces, secrets), so that Secrets and
+// Info are complete for them right after NewReader. An error is kept for Next to return.
+func (r *Reader) prefetch() {
+	for {
+		h, err := r.peekUpTo(4)
+		if err != nil || len(h) < 4 || isPacketBlock(r.u32(h)) {
+			return
+		}
+		if _, _, err := r.block(); err != nil {
+			if err != io.EOF {
+				r.err = err
+			}
+			return
+		}
+	}
+}
+
+// nextNg reads blocks until a packet block.
+func (r *Reader) nextNg() (Packet, error) {
+	for {
+		p, ok, err := r.block()
+		if err != nil || ok {
+			return p, err
+		}
+	}
+}
+
+// block reads one pcapng block. ok reports whether it was a packet.
+func (r *Reader) block() (p Packet, ok bool, err error) {
+	h, err := r.need(8)
+	if err != nil {
+		if err == io.EOF {
+			return p, false, err
+		}
+		num := 0
+		if rest := r.buf[r.r:r.w]; len(rest) >= 4 && isPacketBlock(r.u32(rest)) {
+			num = r.n + 1
+		}
+		return p, false, r.truncated(num, "pcapng block header", 8, err)
+	}
+	num := 0 // packet number for errors about this block
+	if isPacketBlock(r.u32(h)) {
+		num = r.n + 1
+	}
+	typ := r.u32(h)
+	if typ == ngSHB {
+		return p, false, r.readSHB()
+	}
+	total, err := r.blockLength(h, num)
+	if err != nil {
+		return p, false, err
+	}
+	b, err := r.needBlock(total, num, blockName(typ))
+	if err != nil {
+		return p, false, err
+	}
+	body := b[8 : total-4]
+	switch typ {
+	case ngEPB, ngOPB:
+		p, err = r.enhancedPacket(typ, body, num)
+		ok = err == nil
+	case ngSPB:
+		p, err = r.simplePacket(body, num)
+		ok = err == nil
+	case ngIDB:
+		err = r.interfaceDescription(body)
+	case ngDSB:
+		err = r.decryptionSecrets(body)
+	}
+	if err != nil {
+		return Packet{}, false, err
+	}
+	r.skip(total)
+	return p, ok, nil
+}
+
+func blockName(t uint32) string {
+	switch t {
+	case ngIDB:
+		return "interface description block"
+	case ngEPB:
+		return "enhanced packet block"
+	case ngSPB:
+		return "simple packet block"
+	case ngOPB:
+		return "packet block"
+	case ngDSB:
+		return "decryption secrets block"
+	}
+	return "pcapng block"
+}
+
+// enhancedPacket decodes the body of an Enhanced Packet Block or an obsolete Packet Block. The
+// returned Data aliases the buffer; the caller skips the block afterwards.
+func (r *Reader) enhancedPacket(typ uint32, body []byte, num int) (Packet, error) {
+	if len(body) < 20 {
+		return Packet{}, r.errorf(num, 0, "%w: %s of %d bytes", ErrCorrupt, blockName(typ), len(body)+12)
+	}
+	var id uint32
+	if typ == ngOPB {
+		id = uint32(r.u16(body))
+	} else {
+		id = r.u32(body)
+	}
+	if id >= uint32(len(r.ifaces)) {
+		return Packet{}, r.errorf(num, 0, "%w: packet for interface %d, %d declared", ErrCorrupt, id, len(r.ifaces))
+	}
+	f := &r.ifaces[id]
+	ts := uint64(r.u32(body[4:]))<<32 | uint64(r.u32(body[8:]))
+	caplen, length := r.u32(body[12:]), r.u32(body[16:])
+	if caplen > MaxCaptureLength || caplen > uint32(len(body)-20) {
+		return Packet{}, r.errorf(num, 0, "%w: captured length %d in a block of %d bytes", ErrCorrupt, caplen, len(body)+12)
+	}
+	end := 20 + int(caplen)
+	return Packet{
+		Time:          f.time(ts),
+		LinkType:      f.link,
+		Data:          body[20:end:end],
+		CaptureLength: int(caplen),
+		Length:        int(length),
+	}, nil
+}
+
+// simplePacket decodes the body of a Simple Packet Block: interface 0, no timestamp.
+func (r *Reader) simplePacket(body []byte, num int) (Packet, error) {
+	if len(body) < 4 {
+		return Packet{}, r.errorf(num, 0, "%w: simple packet block of %d bytes", ErrCorrupt, len(body)+12)
+	}
+	if len(r.ifaces) == 0 {
+		return Packet{}, r.errorf(num, 0, "%w: simple packet block before any interface", ErrCorrupt)
+	}
+	f := &r.ifaces[0]
+	length := r.u32(body)
+	caplen := min(uint64(length), uint64(len(body)-4))
+	if f.snaplen != 0 {
+		caplen = min(caplen, uint64(f.snaplen))
+	}
+	if caplen > MaxCaptureLength {
+		return Packet{}, r.errorf(num, 0, "%w: captured length %d exceeds %d", ErrCorrupt, caplen, MaxCaptureLength)
+	}
+	end := 4 + int(caplen)
+	return Packet{
+		Time:          r.lastTime,
+		LinkType:      f.link,
+		Data:          body[4:end:end],
+		CaptureLength: int(caplen),
+		Length:        int(length),
+	}, nil
+}
+
+// interfaceDescription decodes an Interface Description Block.
+func (r *Reader) interfaceDescription(body []byte) error {
+	if len(body) < 8 {
+		return r.errorf(0, 0, "%w: interface description block of %d bytes", ErrCorrupt, len(body)+12)
+	}
+	f := iface{link: LinkType(r.u16(body)), snaplen: r.u32(body[4:]), unitsPerSec: 1e6}
+	for opts := body[8:]; len(opts) >= 4; {
+		code, n := r.u16(opts), int(r.u16(opts[2:]))
+		if code == optEndOfOpt {
+			break
+		}
+		if n > len(opts)-4 {
+			return r.errorf(0, 0, "%w: interface option %d of %d bytes overruns its block", ErrCorrupt, code, n)
+		}
+		v := opts[4 : 4+n]
+		switch {
+		case code == optTsResol && n >= 1:
+			e := uint(v[0] & 0x7f)
+			if v[0]&0x80 != 0 {
+				if e > 63 {
+					return r.errorf(0, 0, "%w: timestamp resolution 2^-%d", ErrUnsupported, e)
+				}
+				f.unitsPerSec = 1 << e
+			} else {
+				if e > 19 {
+					return r.errorf(0, 0, "%w: timestamp resolution 10^-%d", ErrUnsupported, e)
+				}
+				f.unitsPerSec = 1
+				for range e {
+					f.unitsPerSec *= 10
+				}
+			}
+		case code == optTsOffset && n >= 8:
+			hi, lo := r.u32(v), r.u32(v[4:])
+			if !r.be {
+				hi, lo = lo, hi
+			}
+			f.offsetSec = int64(uint64(hi)<<32 | uint64(lo))
+		}
+		opts = opts[min(len(opts), 4+(n+3)&^3):]
+	}
+	r.ifaces = append(r.ifaces, f)
+	r.addLinkType(f.link)
+	return nil
+}
+
+// decryptionSecrets decodes a Decryption Secrets Block, keeping TLS key logs.
+func (r *Reader) decryptionSecrets(body []byte) error {
+	if len(body) < 8 {
+		return r.errorf(0, 0, "%w: decryption secrets block of %d bytes", ErrCorrupt, len(body)+12)
+	}
+	typ, n := r.u32(body), r.u32(body[4:])
+	if n > uint32(len(body)-8) {
+		return r.errorf(0, 0, "%w: %d bytes of secrets in a block of %d", ErrCorrupt, n, len(body)+12)
+	}
+	if typ != secretsTLSKeyLog || n == 0 {
+		return nil
+	}
+	r.secrets = append(r.secrets, body[8:8+n]...)
+	if r.secrets[len(r.secrets)-1] != '\n' {
+		r.secrets = append(r.secrets, '\n')
+	}
+	return nil
+}

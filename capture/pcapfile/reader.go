@@ -1,0 +1,352 @@
+package pcapfile
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// MaxCaptureLength is the largest captured length of one packet that is accepted (256 KiB, the
+// largest snap length tcpdump and dumpcap use). A record claiming more is reported as ErrCorrupt.
+const MaxCaptureLength = 256 << 10
+
+const (
+	maxBlockLength = 16 << 20 // largest pcapng block accepted
+	minBufSize     = 64 << 10 // first buffer size; enough for small files and fuzzing
+	maxBufSize     = 1 << 20  // the buffer grows to this size while data keeps coming
+)
+
+// Packet is one captured packet.
+type Packet struct {
+	File     string    // name of the file it came from
+	Number   int       // 1-based packet number within its file, as Wireshark numbers frames
+	Time     time.Time // capture timestamp; for a pcapng Simple Packet Block, the previous packet's
+	LinkType LinkType  // link-layer header type of Data
+	// Data holds the captured bytes, starting with the link-layer header. It is owned by the
+	// Reader (or Merger) and valid only until the next call to Next: copy what must outlive it.
+	Data          []byte
+	CaptureLength int // captured bytes, len(Data)
+	Length        int // length of the packet on the wire; > CaptureLength when cut by the snap length
+}
+
+// Info describes a capture file as read so far; after Next returned io.EOF it covers the file.
+type Info struct {
+	Name      string     // file name
+	Format    string     // "pcap" or "pcapng"
+	Gzip      bool       // the file was gzip-compressed
+	LinkTypes []LinkType // link types declared by the file, in order of first appearance, no repeats
+	Packets   int        // packets returned
+	Bytes     int64      // captured bytes of the packets returned
+	First     time.Time  // time of the first packet (zero when none)
+	Last      time.Time  // time of the last packet (zero when none)
+}
+
+// Reader reads the packets of one capture file. It is not safe for concurrent use.
+type Reader struct {
+	name   string
+	src    io.Reader
+	closer io.Closer // the file opened by Open, nil for NewReader
+	gz     *gzip.Reader
+
+	buf    []byte
+	r, w   int   // unread data is buf[r:w]
+	off    int64 // offset in the decompressed stream of buf[r]
+	srcErr error // error the source returned; reported once buf is drained
+	empty  int   // consecutive reads that returned 0, nil
+
+	info Info
+	err  error // sticky error returned by Next
+	n    int   // packets returned
+
+	// pcap
+	ng        bool
+	be        bool // big-endian file (pcap) or section (pcapng)
+	nano      bool
+	modified  bool // Kuznetzov's modified pcap: 24-byte record headers
+	pcapLink  LinkType
+	lastTime  time.Time
+	ifaces    []iface
+	secrets   []byte
+	prefetchd bool
+}
+
+// Open opens a capture file for reading. The format is recognised from the content: gzip
+// compression by its magic bytes, then pcap or pcapng. Errors are *Error values naming the file.
+func Open(path string) (*Reader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, &Error{File: path, Offset: -1, Err: err}
+	}
+	st, err := f.Stat()
+	if err == nil && st.IsDir() {
+		f.Close()
+		return nil, &Error{File: path, Offset: -1, Err: fmt.Errorf("%w: is a directory", ErrNotCapture)}
+	}
+	r, err := newReader(f, path, maxBufSize)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	r.closer = f
+	return r, nil
+}
+
+// NewReader reads a capture from src; name is used in packets and errors. Close does not close
+// src.
+func NewReader(src io.Reader, name string) (*Reader, error) {
+	return newReader(src, name, minBufSize)
+}
+
+func newReader(src io.Reader, name string, bufSize int) (*Reader, error) {
+	r := &Reader{name: name, src: src, buf: make([]byte, bufSize), info: Info{Name: name}}
+	head, _ := r.peekUpTo(4)
+	if len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b {
+		buffered := append([]byte(nil), r.buf[r.r:r.w]...)
+		gz, err := gzip.NewReader(bufio.NewReaderSize(io.MultiReader(bytes.NewReader(buffered), src), 64<<10))
+		if err != nil {
+			return nil, r.errorf(0, 0, "%w: gzip header: %w", ErrCorrupt, err)
+		}
+		r.gz, r.src, r.srcErr, r.r, r.w = gz, gz, nil, 0, 0
+		r.info.Gzip = true
+		head, _ = r.peekUpTo(4)
+	}
+	if err := r.srcError(); err != nil && len(head) < 4 {
+		return nil, r.errorf(0, 0, "reading header: %w", err)
+	}
+	if len(head) < 4 {
+		if len(head) == 0 {
+			return nil, r.errorf(0, 0, "%w: empty file", ErrTruncated)
+		}
+		if isMagicPrefix(head) {
+			return nil, r.errorf(0, 0, "%w: %d bytes, too short for a header", ErrTruncated, len(head))
+		}
+		return nil, r.errorf(0, 0, "%w: %d bytes", ErrNotCapture, len(head))
+	}
+	var err error
+	switch m := be32(head); {
+	case m == ngSHB:
+		r.ng = true
+		r.info.Format = "pcapng"
+		err = r.readSHB()
+	case isPcapMagic(m):
+		r.info.Format = "pcap"
+		err = r.readPcapHeader()
+	default:
+		err = r.errorf(0, 0, "%w: bad magic 0x%08x", ErrNotCapture, m)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if r.ng {
+		r.prefetch()
+	}
+	return r, nil
+}
+
+// Next returns the next packet, or io.EOF after the last one. After any other error it keeps
+// returning that error. Errors are *Error values; a file cut short gives one wrapping ErrTruncated
+// after all complete packets were returned. The returned Data is valid until the next call.
+func (r *Reader) Next() (Packet, error) {
+	if r.err != nil {
+		return Packet{}, r.err
+	}
+	var p Packet
+	var err error
+	if r.ng {
+		p, err = r.nextNg()
+	} else {
+		p, err = r.nextPcap()
+	}
+	if err != nil {
+		r.err = err
+		return Packet{}, err
+	}
+	r.n++
+	p.File, p.Number = r.name, r.n
+	r.info.Packets++
+	r.info.Bytes += int64(p.CaptureLength)
+	if r.n == 1 {
+		r.info.First = p.Time
+	}
+	r.info.Last = p.Time
+	r.lastTime = p.Time
+	return p, nil
+}
+
+// Info describes the file as read so far. The LinkTypes slice is shared: do not modify it.
+func (r *Reader) Info() Info { return r.info }
+
+// Secrets returns the TLS key log text (NSS SSLKEYLOGFILE format) of the pcapng Decryption
+// Secrets Blocks read so far, concatenated, each ending in a newline; nil when none. Blocks that
+// precede the first packet, where editcap writes them, are read by Open and NewReader. The slice
+// is owned by the Reader; do not modify it.
+func (r *Reader) Secrets() []byte { return r.secrets }
+
+// Close releases the file opened by Open (and the gzip decompressor). Next must not be called
+// after Close.
+func (r *Reader) Close() error {
+	var err error
+	if r.gz != nil {
+		err = r.gz.Close()
+	}
+	if r.closer != nil {
+		if cerr := r.closer.Close(); err == nil {
+			err = cerr
+		}
+		r.closer = nil
+	}
+	if r.err == nil {
+		r.err = &Error{File: r.name, Offset: -1, Err: os.ErrClosed}
+	}
+	return err
+}
+
+// errorf builds an *Error at a packet number and the current read offset plus delta.
+func (r *Reader) errorf(packet int, delta int64, format string, args ...any) *Error {
+	return &Error{File: r.name, Packet: packet, Offset: r.off + delta, Err: fmt.Errorf(format, args...)}
+}
+
+// truncated builds the error for a record or block of want bytes of which only the bytes in the
+// buffer exist. cause is the error need returned.
+func (r *Reader) truncated(packet int, what string, want int, cause error) *Error {
+	if cause == io.ErrUnexpectedEOF || cause == io.EOF {
+		return r.errorf(packet, 0, "%w: %s of %d bytes cut after %d", ErrTruncated, what, want, r.w-r.r)
+	}
+	if errors.Is(cause, io.ErrUnexpectedEOF) {
+		return r.errorf(packet, 0, "%w: %s: %w", ErrTruncated, what, cause)
+	}
+	return r.errorf(packet, 0, "reading %s: %w", what, cause)
+}
+
+// srcError returns the source's error other than io.EOF.
+func (r *Reader) srcError() error {
+	if r.srcErr == nil || r.srcErr == io.EOF {
+		return nil
+	}
+	if r.gz != nil && !errors.Is(r.srcErr, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%w: gzip: %w", ErrCorrupt, r.srcErr)
+	}
+	return r.srcErr
+}
+
+// need returns the next n unread bytes without consuming them. It returns io.EOF when no byte is
+// left, io.ErrUnexpectedEOF when fewer than n are, or the source's error. The slice is valid
+// until the next call to need, peekUpTo or skip.
+func (r *Reader) need(n int) ([]byte, error) {
+	for r.w-r.r < n {
+		if r.srcErr != nil {
+			if err := r.srcError(); err != nil {
+				return nil, err
+			}
+			if r.w == r.r {
+				return nil, io.EOF
+			}
+			return nil, io.ErrUnexpectedEOF
+		}
+		r.fill(n)
+	}
+	return r.buf[r.r : r.r+n], nil
+}
+
+// peekUpTo returns up to n unread bytes, fewer only at the end of the input or on a read error.
+func (r *Reader) peekUpTo(n int) ([]byte, error) {
+	for r.w-r.r < n && r.srcErr == nil {
+		r.fill(n)
+	}
+	return r.buf[r.r:min(r.w, r.r+n)], r.srcError()
+}
+
+// fill reads from the source once, first making room for n unread bytes. The buffer grows only
+// while data arrives: to maxBufSize for speed, beyond it only as far as n requires.
+func (r *Reader) fill(n int) {
+	if r.r > 0 {
+		copy(r.buf, r.buf[r.r:r.w])
+		r.w -= r.r
+		r.r = 0
+	}
+	if r.w == len(r.buf) || (len(r.buf) < maxBufSize && r.w > len(r.buf)/2) {
+		size := 2 * len(r.buf)
+		if r.w == len(r.buf) && len(r.buf) >= maxBufSize && size > n {
+			size = max(n, len(r.buf)+len(r.buf)/2)
+		}
+		nb := make([]byte, size)
+		copy(nb, r.buf[:r.w])
+		r.buf = nb
+	}
+	m, err := r.src.Read(r.buf[r.w:])
+	if m < 0 || m > len(r.buf)-r.w {
+		m, err = 0, errors.New("source reader returned an invalid count")
+	}
+	r.w += m
+	switch {
+	case err != nil:
+		r.srcErr = err
+	case m == 0:
+		r.empty++
+		if r.empty >= 100 {
+			r.srcErr = io.ErrNoProgress
+		}
+	default:
+		r.empty = 0
+	}
+}
+
+// skip consumes n bytes, which must be buffered.
+func (r *Reader) skip(n int) {
+	r.r += n
+	r.off += int64(n)
+}
+
+func be32(b []byte) uint32 {
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
+
+func le32(b []byte) uint32 {
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+}
+
+// u32 and u16 read in the byte order of the file or current pcapng section.
+func (r *Reader) u32(b []byte) uint32 {
+	if r.be {
+		return be32(b)
+	}
+	return le32(b)
+}
+
+func (r *Reader) u16(b []byte) uint16 {
+	if r.be {
+		return uint16(b[0])<<8 | uint16(b[1])
+	}
+	return uint16(b[0]) | uint16(b[1])<<8
+}
+
+func (r *Reader) addLinkType(t LinkType) {
+	for _, s := range r.info.LinkTypes {
+		if s == t {
+			return
+		}
+	}
+	r.info.LinkTypes = append(r.info.LinkTypes, t)
+}
+
+// isMagicPrefix reports whether b (shorter than 4 bytes) starts a pcap or pcapng magic number.
+func isMagicPrefix(b []byte) bool {
+	for _, m := range []uint32{pcapMicro, pcapNano, pcapModified, ngSHB} {
+		var be, le [4]byte
+		be[0], be[1], be[2], be[3] = byte(m>>24), byte(m>>16), byte(m>>8), byte(m)
+		le[0], le[1], le[2], le[3] = be[3], be[2], be[1], be[0]
+		if bytes.HasPrefix(be[:], b) || bytes.HasPrefix(le[:], b) {
+			return true
+		}
+	}
+	return false
+}

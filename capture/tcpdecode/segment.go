@@ -1,0 +1,75 @@
+package tcpdecode
+
+import (
+	"errors"
+	"net/netip"
+	"strings"
+)
+
+// Flags are the TCP header flags.
+type Flags uint8
+
+// TCP flags, in header bit order.
+const (
+	FIN Flags = 1 << iota
+	SYN
+	RST
+	PSH
+	ACK
+	URG
+	ECE
+	CWR
+)
+
+// Has reports whether all of want are set.
+func (f Flags) Has(want Flags) bool { return f&want == want }
+
+// String lists the set flags separated by "|", e.g. "SYN|ACK", or "none".
+func (f Flags) String() string {
+	if f == 0 {
+		return "none"
+	}
+	names := [...]string{"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"}
+	var b strings.Builder
+	for i, n := range names {
+		if f&(1<<i) != 0 {
+			if b.Len() > 0 {
+				b.WriteByte('|')
+			}
+			b.WriteString(n)
+		}
+	}
+	return b.String()
+}
+
+// Segment is one decoded TCP segment.
+type Segment struct {
+	Src, Dst netip.AddrPort // IPv4 addresses are 4-byte; IPv6 ones (including v4-mapped) 16-byte
+	Seq, Ack uint32
+	Flags    Flags
+	Window   uint16 // raw window field, not scaled
+	// WindowScale is the shift count of a SYN's window scale option (capped at 14 as RFC 7323
+	// says), -1 when the segment has no such option or is not a SYN.
+	WindowScale int8
+	// Payload is the captured part of the TCP payload. It aliases the packet data given to Decode
+	// and so has its lifetime.
+	Payload []byte
+	// PayloadLength is the payload length given by the IP header. It is larger than len(Payload)
+	// when the snap length cut the packet.
+	PayloadLength int
+}
+
+// Errors returned by Decode, wrapped with detail; test with errors.Is.
+var (
+	// ErrUnknownLinkType: the link type is not one this package decodes.
+	ErrUnknownLinkType = errors.New("unknown link type")
+	// ErrNotTCP: a well-formed packet that is not TCP over IPv4/IPv6 (ARP, UDP, ICMP, a
+	// non-first IP fragment, ...).
+	ErrNotTCP = errors.New("not a TCP packet")
+	// ErrTruncated: the packet claims more header bytes than were captured (snap length too
+	// small to hold the headers).
+	ErrTruncated = errors.New("headers cut by snap length")
+	// ErrMalformed: a header is impossible (bad IP version, header length shorter than its
+	// minimum or longer than the packet the IP header describes).
+	ErrMalformed = errors.New("malformed packet")
+)
