@@ -1,0 +1,84 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/wspath/wspath/capture"
+	"github.com/wspath/wspath/report"
+)
+
+func inspectCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "inspect",
+		Usage:     "list the WebSocket connections (and with --messages, every message) in the captures of one hop",
+		ArgsUsage: "FILE...",
+		Description: "FILEs are pcap or pcapng captures, maybe gzipped, of one hop; several files (rotated\n" +
+			"tcpdump -C/-G output) are read as one time-ordered capture.",
+		Flags: append(outputFlags(),
+			&cli.BoolFlag{Name: "messages", Aliases: []string{"m"}, Usage: "list every message of every connection"},
+			&cli.StringSliceFlag{Name: "keylog", Usage: "TLS key log `FILE` (SSLKEYLOGFILE format) to decrypt wss:// traffic"},
+			&cli.StringFlag{Name: "server", Usage: "keep only connections to this server `ADDR:PORT`"},
+			&cli.UintFlag{Name: "port", Usage: "keep only connections to this server `PORT`"},
+		),
+		Action: inspect,
+	}
+}
+
+func inspect(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return fmt.Errorf("inspect: no capture file given (usage: wspath inspect FILE...)")
+	}
+	format, err := report.ParseFormat(c.String("format"))
+	if err != nil {
+		return err
+	}
+	opts := capture.Options{}
+	if c.Bool("no-payload") {
+		opts.PreviewSize = -1
+	}
+	for _, k := range c.StringSlice("keylog") {
+		b, err := os.ReadFile(k)
+		if err != nil {
+			return fmt.Errorf("keylog: %w", err)
+		}
+		opts.Keylog = append(opts.Keylog, b...)
+		opts.Keylog = append(opts.Keylog, '\n')
+	}
+	if s := c.String("server"); s != "" {
+		ap, err := netip.ParseAddrPort(s)
+		if err != nil {
+			return fmt.Errorf("--server %q: want ADDR:PORT", s)
+		}
+		opts.Server = ap
+	}
+	if p := c.Uint("port"); p > 0 {
+		if p > 65535 {
+			return fmt.Errorf("--port %d: out of range", p)
+		}
+		opts.Port = uint16(p)
+	}
+	capt, err := capture.Read(c.Args().Slice(), opts)
+	if capt == nil {
+		return err
+	}
+	ro := report.Options{Messages: c.Bool("messages"), NoPayload: c.Bool("no-payload")}
+	werr := emit(c, func(w io.Writer) error { return report.Inspect(w, format, capt, ro) })
+	if err != nil {
+		// What could be read was reported; the error still makes the run fail.
+		return err
+	}
+	return werr
+}
+
+// emit writes a report to --output (atomically) or to standard output.
+func emit(c *cli.Context, write func(io.Writer) error) error {
+	if out := c.String("output"); out != "" {
+		return report.WriteFile(out, write)
+	}
+	return write(c.App.Writer)
+}

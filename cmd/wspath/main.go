@@ -1,0 +1,12 @@
+// Command wspath finds where WebSocket messages disappear on a multi-hop path, from tcpdump captures
+// taken at every hop.
+//
+//	wspath inspect FILE...          list the WebSocket connections and messages in captures of one hop
+//	wspath compare hops.yaml        match connections across hops and report the first hop where frames disappear
+//
+// Exit status, like diff: 0 everything delivered, 1 frames disappear, 2 error, 3 inconclusive.
+package main
+
+import "os"
+
+func main() { os.Exit(run(os.Args, os.Stdout, os.Stderr)) }
