@@ -113,7 +113,11 @@ func newReader(src io.Reader, name string, bufSize int) (*Reader, error) {
 		buffered := append([]byte(nil), r.buf[r.r:r.w]...)
 		gz, err := gzip.NewReader(bufio.NewReaderSize(io.MultiReader(bytes.NewReader(buffered), src), 64<<10))
 		if err != nil {
-			return nil, r.errorf(0, 0, "%w: gzip header: %w", ErrCorrupt, err)
+			kind := ErrCorrupt
+			if err == io.EOF || err == io.ErrUnexpectedEOF {
+				kind = ErrTruncated
+			}
+			return nil, r.errorf(0, 0, "%w: gzip header: %w", kind, err)
 		}
 		r.gz, r.src, r.srcErr, r.r, r.w = gz, gz, nil, 0, 0
 		r.info.Gzip = true
