@@ -1,0 +1,193 @@
+package tcpstream
+
+import (
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// Flags are TCP header flags, with the bit values of the TCP header's flags byte.
+type Flags uint8
+
+// TCP flags.
+const (
+	FIN Flags = 1 << iota
+	SYN
+	RST
+	PSH
+	ACK
+	URG
+	ECE
+	CWR
+)
+
+// Has reports whether all of x are set in f.
+func (f Flags) Has(x Flags) bool { return f&x == x }
+
+// String returns the set flags joined by "|", e.g. "SYN|ACK", or "none".
+func (f Flags) String() string {
+	if f == 0 {
+		return "none"
+	}
+	names := [...]string{"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"}
+	var sb strings.Builder
+	for i, n := range names {
+		if f&(1<<i) == 0 {
+			continue
+		}
+		if sb.Len() > 0 {
+			sb.WriteByte('|')
+		}
+		sb.WriteString(n)
+	}
+	return sb.String()
+}
+
+// Segment is one TCP segment as decoded from a packet. It has the shape of tcpdecode.Segment so that
+// the caller converts with a field copy.
+type Segment struct {
+	Src, Dst    netip.AddrPort
+	Seq, Ack    uint32
+	Flags       Flags
+	Window      uint16
+	WindowScale int8 // from a SYN's option, -1 when absent
+	// Payload holds the captured payload bytes. The Assembler copies what it must keep: the caller
+	// owns Payload and may reuse it as soon as Add returns.
+	Payload []byte
+	// PayloadLength is the payload length according to the IP header; it is larger than
+	// len(Payload) when the packet was cut by the snap length. A value below len(Payload) is taken
+	// as len(Payload).
+	PayloadLength int
+}
+
+// Meta identifies the packet that carried a segment.
+type Meta struct {
+	Time   time.Time // capture time
+	File   string    // capture file name
+	Number int       // 1-based packet number in File
+}
+
+// Dir is a direction of a connection.
+type Dir uint8
+
+// The two directions. A is the connection's initiator when the handshake was seen (ConnInfo.SYN),
+// otherwise the sender of the first segment seen.
+const (
+	FromA Dir = 0 // bytes sent by ConnInfo.A
+	FromB Dir = 1 // bytes sent by ConnInfo.B
+)
+
+// Other returns the opposite direction.
+func (d Dir) Other() Dir { return d ^ 1 }
+
+// String returns "A->B" or "B->A".
+func (d Dir) String() string {
+	if d == FromB {
+		return "B->A"
+	}
+	return "A->B"
+}
+
+// ConnInfo describes a new connection to the function that makes its Stream.
+type ConnInfo struct {
+	A, B netip.AddrPort // A sends the bytes of FromA
+	// SYN reports that the connection's handshake was seen (a SYN, or a SYN-ACK whose SYN was
+	// missed), so A is known to be the initiator. When false, A merely sent the first segment seen
+	// and the consumer may decide the roles itself.
+	SYN   bool
+	Start Meta // the first packet of the connection
+}
+
+// GapReason says why a range of a stream will never be delivered. Its values match
+// capture.GapReason.
+type GapReason uint8
+
+// Reasons for a gap.
+const (
+	// GapLost: the bytes were not captured and, as far as the capture shows, not acknowledged by
+	// the peer either; the hole did not fill within Config.HoleTimeout or before the end.
+	GapLost GapReason = iota
+	// GapAcked: the peer acknowledged bytes the capture never saw: the network delivered them,
+	// only the capture lacks them.
+	GapAcked
+	// GapSnaplen: the bytes were cut from their packet by the snap length.
+	GapSnaplen
+	// GapBufferLimit: a memory bound (Config.MaxConnBuffer or MaxTotalBuffer) forced reassembly
+	// to give up waiting for the bytes.
+	GapBufferLimit
+)
+
+// String returns "lost", "acked", "snaplen" or "buffer_limit".
+func (r GapReason) String() string {
+	switch r {
+	case GapAcked:
+		return "acked"
+	case GapSnaplen:
+		return "snaplen"
+	case GapBufferLimit:
+		return "buffer_limit"
+	}
+	return "lost"
+}
+
+// Stream receives the reassembled bytes of one connection, both directions. The Assembler calls its
+// methods in stream order from Add or Flush; they must not call back into the Assembler.
+type Stream interface {
+	// Data delivers the next in-order bytes of direction d, at stream offset off. It is called
+	// once per segment's new bytes, so segment boundaries are kept. b is owned by the Assembler
+	// (or the caller of Add) and valid only during the call: copy what must be kept.
+	Data(d Dir, b []byte, off uint64, m Meta)
+	// Gap reports that the n bytes of d at offset off will never come. m is the packet after
+	// which the gap was noticed (the first segment past the hole, or the cut packet).
+	Gap(d Dir, off, n uint64, r GapReason, m Meta)
+	// Fin reports the end of direction d's bytes (a FIN, once every byte before it is
+	// delivered or declared a gap). m is the FIN's packet.
+	Fin(d Dir, m Meta)
+	// Reset reports a RST sent in direction d. Close follows at once.
+	Reset(d Dir, m Meta)
+	// Close ends the connection: FINs both ways, a RST, a new connection on the same 4-tuple,
+	// eviction by Config.MaxConnections, or Flush. No method is called after it.
+	Close(st [2]Stats)
+}
+
+// GapInfo records one gap in Stats.
+type GapInfo struct {
+	Offset uint64 // stream offset of the first missing byte
+	Length uint64 // number of missing bytes
+	Reason GapReason
+	Meta   Meta // packet after which the gap was noticed
+}
+
+// Stats describe one direction of a connection, by its sender. Close receives them indexed by Dir.
+type Stats struct {
+	Packets int    // segments sent in this direction, pure ACKs included
+	Bytes   uint64 // payload bytes delivered by Data
+	// Retransmissions counts segments that carried only bytes already seen (keep-alive probes
+	// included).
+	Retransmissions int
+	// Duplicate counts payload bytes received more than once and dropped (first copy wins).
+	Duplicate uint64
+	// BeforeStart counts payload bytes before offset 0 (sent before the capture picked the
+	// stream up), dropped.
+	BeforeStart uint64
+	ZeroWindows int // segments advertising a zero receive window
+	// HighestAck is the highest offset of the other direction acknowledged by this sender (the
+	// other direction's FIN is not counted as a byte).
+	HighestAck uint64
+	// Gaps lists the first Config.MaxGaps gaps in stream order; GapsDropped counts the rest.
+	Gaps        []GapInfo
+	GapsDropped int
+	FIN, RST    *Meta // first FIN and first RST sent in this direction, nil if none
+}
+
+// Totals count what an Assembler did, for diagnostics.
+type Totals struct {
+	Segments    int // segments given to Add
+	Connections int // connections opened
+	// Ignored counts segments that belong to no connection: ACKs, FINs and RSTs of unknown
+	// 4-tuples, and segments of a recently closed connection.
+	Ignored     int
+	Evicted     int // connections closed early to respect Config.MaxConnections
+	Buffered    int // out-of-order bytes held now (with a per-chunk overhead, see Config)
+	MaxBuffered int // highest Buffered seen
+}
