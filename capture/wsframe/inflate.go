@@ -1,0 +1,210 @@
+package wsframe
+
+import (
+	"bytes"
+	"compress/flate"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// DefaultMaxInflate is the default InflateOptions.MaxSize: 64 MiB.
+const DefaultMaxInflate = 64 << 20
+
+// deflateTail ends a message's compressed bytes: RFC 7692 section 7.2.2 strips the 0x00 0x00 0xff
+// 0xff of the closing sync flush, which is put back; an empty final stored block follows so that a
+// complete message ends with io.EOF and a cut one with io.ErrUnexpectedEOF.
+var deflateTail = [...]byte{0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff}
+
+// Inflate errors, returned by Inflater.Finish.
+var (
+	// ErrInflateTooLarge: the message inflates past InflateOptions.MaxSize (or its compressed
+	// bytes pass MaxCompressed): a deflate bomb or a very large message.
+	ErrInflateTooLarge = errors.New("wsframe: inflated message too large")
+	// ErrCorrupt: the compressed bytes are not valid deflate data.
+	ErrCorrupt = errors.New("wsframe: corrupt deflate data")
+	// ErrIncompleteMessage: part of the message's compressed bytes were not captured.
+	ErrIncompleteMessage = errors.New("wsframe: compressed message not fully captured")
+	// ErrContextLost: the message refers to earlier output of the connection (context takeover)
+	// that was lost with an earlier undecodable message.
+	ErrContextLost = errors.New("wsframe: deflate context lost at an earlier message")
+)
+
+// InflateOptions configure an Inflater for one direction of a connection, from the negotiated
+// permessage-deflate parameters of the sender of that direction. The zero value means context
+// takeover, a 15-bit window and the default bounds.
+type InflateOptions struct {
+	// NoContextTakeover: the sender resets its compressor for each message
+	// (server_no_context_takeover for server messages, client_no_context_takeover for client ones).
+	NoContextTakeover bool
+	// WindowBits is the sender's LZ77 window, 8 to 15 (server_max_window_bits or
+	// client_max_window_bits). 0 means 15; other values are clamped to 8..15.
+	WindowBits int
+	// MaxSize bounds the inflated bytes of one message. 0 means DefaultMaxInflate.
+	MaxSize int64
+	// MaxCompressed bounds the compressed bytes buffered for one message. 0 means MaxSize.
+	MaxCompressed int
+}
+
+// Inflater decompresses the permessage-deflate messages (RFC 7692) of one direction, in order.
+// Write the compressed payload of a message (the frames' payloads, unmasked, concatenated), then
+// call Finish to stream the inflated bytes to a writer. The compressed bytes of the current message
+// are buffered (bounded by MaxCompressed); the inflated output is never held beyond the sliding
+// window the next message may refer to. An Inflater is not safe for concurrent use.
+//
+// With context takeover, a message that cannot be decoded (gap, corrupt data, bound hit) makes the
+// window unknown. Later messages are then inflated with only the output known since: one that
+// refers further back fails with ErrContextLost, never with wrong bytes; once a full window of
+// output is known again, decoding is exact again. ContextLost reports that state.
+type Inflater struct {
+	opts    InflateOptions
+	window  int    // bytes of history the sender may refer to
+	in      []byte // compressed bytes of the current message
+	over    bool   // current message passed MaxCompressed
+	gap     bool   // current message lost bytes
+	hist    []byte // recent output, the last `window` bytes are the dictionary
+	partial bool   // hist does not reach back a full window since a loss
+	fr      io.ReadCloser
+	src     bytes.Reader
+	scratch []byte
+}
+
+// NewInflater returns an Inflater with the given options.
+func NewInflater(opts InflateOptions) *Inflater {
+	if opts.WindowBits == 0 {
+		opts.WindowBits = 15
+	}
+	opts.WindowBits = min(max(opts.WindowBits, 8), 15)
+	if opts.MaxSize <= 0 {
+		opts.MaxSize = DefaultMaxInflate
+	}
+	if opts.MaxCompressed <= 0 {
+		opts.MaxCompressed = int(min(opts.MaxSize, 1<<40))
+	}
+	return &Inflater{opts: opts, window: 1 << opts.WindowBits}
+}
+
+// Write appends compressed payload bytes of the current message. It copies p and never fails:
+// bytes past MaxCompressed are dropped and reported by Finish.
+func (f *Inflater) Write(p []byte) (int, error) {
+	if f.over {
+		return len(p), nil
+	}
+	if len(f.in)+len(p) > f.opts.MaxCompressed {
+		f.over = true
+		f.in = f.in[:0]
+		return len(p), nil
+	}
+	f.in = append(f.in, p...)
+	return len(p), nil
+}
+
+// Gap records that n compressed bytes of the current message were not captured: Finish will
+// return ErrIncompleteMessage.
+func (f *Inflater) Gap(n uint64) {
+	if n > 0 {
+		f.gap = true
+	}
+}
+
+// ContextLost reports whether, because of an earlier undecodable message with context takeover,
+// the next message may fail with ErrContextLost.
+func (f *Inflater) ContextLost() bool { return f.partial }
+
+// Finish inflates the current message, writing its bytes to w as they are produced, and prepares
+// for the next message. It returns the number of bytes written. On error the bytes already
+// written are a prefix of the message at best (with ErrInflateTooLarge, exactly its first MaxSize
+// bytes) and should not be taken for the message. An error from w is returned as is.
+func (f *Inflater) Finish(w io.Writer) (n int64, err error) {
+	defer func() {
+		f.in = f.in[:0]
+		f.over, f.gap = false, false
+		if err != nil {
+			f.loseContext()
+		}
+	}()
+	switch {
+	case f.gap:
+		return 0, ErrIncompleteMessage
+	case f.over:
+		return 0, fmt.Errorf("%w: more than %d compressed bytes", ErrInflateTooLarge, f.opts.MaxCompressed)
+	}
+	f.in = append(f.in, deflateTail[:]...)
+	f.src.Reset(f.in)
+	var dict []byte
+	if !f.opts.NoContextTakeover {
+		dict = f.hist[max(0, len(f.hist)-f.window):]
+	}
+	if f.fr == nil {
+		f.fr = flate.NewReader(&f.src)
+	}
+	if err := f.fr.(flate.Resetter).Reset(&f.src, dict); err != nil {
+		return 0, err
+	}
+	if f.scratch == nil {
+		f.scratch = make([]byte, 16<<10)
+	}
+	for {
+		k, rerr := f.fr.Read(f.scratch)
+		if k > 0 {
+			out := f.scratch[:k]
+			if n+int64(k) > f.opts.MaxSize {
+				out = out[:f.opts.MaxSize-n]
+				err = fmt.Errorf("%w: more than %d bytes", ErrInflateTooLarge, f.opts.MaxSize)
+			}
+			if len(out) > 0 {
+				if _, werr := w.Write(out); werr != nil {
+					return n, werr
+				}
+				n += int64(len(out))
+				f.remember(out)
+			}
+			if err != nil {
+				return n, err
+			}
+		}
+		switch {
+		case rerr == io.EOF:
+			return n, nil
+		case rerr == io.ErrUnexpectedEOF:
+			return n, fmt.Errorf("%w: message ends inside a deflate block", ErrCorrupt)
+		case rerr != nil:
+			var ce flate.CorruptInputError
+			if errors.As(rerr, &ce) && f.partial && !f.opts.NoContextTakeover {
+				return n, fmt.Errorf("%w: %w", ErrContextLost, rerr)
+			}
+			return n, fmt.Errorf("%w: %w", ErrCorrupt, rerr)
+		}
+	}
+}
+
+// remember appends output to the history window (context takeover only).
+func (f *Inflater) remember(out []byte) {
+	if f.opts.NoContextTakeover {
+		return
+	}
+	if len(f.hist)+len(out) > 2*f.window {
+		keep := f.hist[max(0, len(f.hist)-f.window):]
+		if len(out) >= f.window {
+			keep = keep[:0]
+			out = out[len(out)-f.window:]
+		}
+		f.hist = f.hist[:copy(f.hist, keep)]
+		if f.hist == nil {
+			f.hist = make([]byte, 0, 2*f.window)
+		}
+	}
+	f.hist = append(f.hist, out...)
+	if f.partial && len(f.hist) >= f.window {
+		f.partial = false
+	}
+}
+
+// loseContext forgets the window after an undecodable message (context takeover only).
+func (f *Inflater) loseContext() {
+	if f.opts.NoContextTakeover {
+		return
+	}
+	f.hist = f.hist[:0]
+	f.partial = true
+}
