@@ -1,0 +1,368 @@
+package correlate
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/wspath/wspath/capture"
+)
+
+// Hop is one capture point of the path, as given to Compare.
+type Hop struct {
+	Name    string
+	Files   []string         // the capture files, for the report
+	Capture *capture.Capture // what was read at this hop; nil when nothing could be read
+	// ClockOffset is the known offset of this hop's clock against the first hop's (this hop's
+	// clock minus the first's), or nil to estimate it.
+	ClockOffset *time.Duration
+}
+
+// Options tune Compare. The zero value means the defaults.
+type Options struct {
+	// Incident is a label copied to Result.Incident.
+	Incident string
+	// MaxClockSkew bounds how far apart, after known clock offsets, two sessions at different
+	// hops may start and still be matched without a Sec-WebSocket-Key. 0 means 10s.
+	MaxClockSkew time.Duration
+	// Tolerance is the slack for comparing times across hops: latency, clock offset estimates,
+	// a message in flight when a capture stopped. 0 means 1s.
+	Tolerance time.Duration
+}
+
+func (o *Options) maxClockSkew() time.Duration {
+	if o.MaxClockSkew > 0 {
+		return o.MaxClockSkew
+	}
+	return 10 * time.Second
+}
+
+func (o *Options) tolerance() time.Duration {
+	if o.Tolerance > 0 {
+		return o.Tolerance
+	}
+	return time.Second
+}
+
+// hopState is a hop during a comparison.
+type hopState struct {
+	name      string
+	files     []string
+	cap       *capture.Capture
+	sessions  []*capture.Session
+	off       time.Duration // this hop's clock minus the first hop's
+	offKnown  bool
+	offSource string
+	latency   []time.Duration
+	matched   int
+}
+
+// ident is one message followed across hops: the message at each hop, nil where not seen.
+type ident struct {
+	at []*capture.Message
+}
+
+// track is one direction of one connection, aligned across hops.
+type track struct {
+	dir    capture.Direction
+	travel []int    // hop indices in the direction of travel
+	ids    []*ident // in stream order
+}
+
+// Compare follows WebSocket connections across the hops of a path (in path order, client side
+// first), aligns their messages hop by hop and decides, per connection and direction, whether
+// messages were delivered and where they disappeared. It is a pure function of its inputs: it
+// does not read files, print, or look at the clock, and its Result is deterministic. The
+// captures are only read; the Result refers to nothing in them.
+func Compare(hops []Hop, opts Options) *Result {
+	hs := make([]*hopState, len(hops))
+	sess := make([][]*capture.Session, len(hops))
+	for i, h := range hops {
+		st := &hopState{name: h.Name, files: h.Files, cap: h.Capture, offSource: "none"}
+		st.sessions = sessionsByStart(h.Capture)
+		sess[i] = st.sessions
+		switch {
+		case i == 0:
+			st.offKnown, st.offSource = true, "reference"
+		case h.ClockOffset != nil:
+			st.off, st.offKnown, st.offSource = *h.ClockOffset, true, "given"
+		}
+		hs[i] = st
+	}
+	conns := matchByKey(sess)
+	for h := 1; h < len(hs); h++ {
+		if !hs[h].offKnown {
+			if off, ok := estimateOffset(handshakeSamples(conns, hs, h)); ok {
+				hs[h].off, hs[h].offKnown, hs[h].offSource = off, true, "estimated"
+			}
+		}
+	}
+	conns = mergeFallback(conns, hs, &opts)
+
+	// Align with the preliminary offsets, then estimate the offsets again from the messages.
+	tracks := make([][2]*track, len(conns))
+	for i, c := range conns {
+		for _, dir := range capture.Directions {
+			tracks[i][dir] = buildTrack(c, hs, dir, &opts)
+		}
+	}
+	refineOffsets(conns, tracks, hs)
+	measureLatency(tracks, hs)
+
+	order := make([]int, len(conns))
+	starts := make([]time.Time, len(conns))
+	for i, c := range conns {
+		order[i] = i
+		starts[i] = c.refStart(hs)
+	}
+	slices.SortStableFunc(order, func(x, y int) int {
+		if c := starts[x].Compare(starts[y]); c != 0 {
+			return c
+		}
+		return cmp.Compare(firstKey(conns[x]), firstKey(conns[y]))
+	})
+
+	r := &Result{Schema: Schema, Incident: opts.Incident, Connections: []Connection{}}
+	for id, i := range order {
+		c := conns[i]
+		for h, s := range c.sess {
+			if s != nil {
+				hs[h].matched++
+			}
+		}
+		r.Connections = append(r.Connections, buildConnection(id+1, c, tracks[i], hs, &opts))
+	}
+	r.Hops = hopResults(hs)
+	r.Segments = segments(conns, tracks, hs)
+	r.Summary = summarize(r)
+	return r
+}
+
+// firstKey is the key of a connection's first keyed session, for ordering.
+func firstKey(c *conn) string {
+	for _, s := range c.sess {
+		if s != nil && s.Key() != "" {
+			return s.Key()
+		}
+	}
+	return ""
+}
+
+// travelOrder lists hop indices in the order dir travels: forward for client to server.
+func travelOrder(n int, dir capture.Direction) []int {
+	t := make([]int, n)
+	for i := range t {
+		if dir == capture.ClientToServer {
+			t[i] = i
+		} else {
+			t[i] = n - 1 - i
+		}
+	}
+	return t
+}
+
+// buildTrack aligns one direction of a connection across its readable hops in travel order,
+// keeping a merged reference sequence of every message seen so far so that a message missing at
+// one hop and present further along is still recognised.
+func buildTrack(c *conn, hs []*hopState, dir capture.Direction, opts *Options) *track {
+	n := len(hs)
+	tr := &track{dir: dir, travel: travelOrder(n, dir)}
+	type ref struct {
+		it item
+		id *ident
+	}
+	var R []ref
+	for _, h := range tr.travel {
+		s := c.sess[h]
+		if !readable(s) {
+			continue
+		}
+		var msgs []*capture.Message
+		var items []item
+		for k := range s.Messages[dir] {
+			m := &s.Messages[dir][k]
+			if m.Opcode.IsData() {
+				msgs = append(msgs, m)
+				items = append(items, itemOf(m, hs[h].off))
+			}
+		}
+		if len(msgs) == 0 {
+			continue
+		}
+		ritems := make([]item, len(R))
+		for k := range R {
+			ritems[k] = R[k].it
+		}
+		mb, _ := align(ritems, items, 2*opts.tolerance())
+		merged := make([]ref, 0, len(R)+len(items))
+		i := 0
+		for j, m := range msgs {
+			if k := mb[j]; k >= 0 {
+				merged = append(merged, R[i:k]...)
+				r := R[k]
+				r.id.at[h] = m
+				if !items[j].incomplete {
+					r.it = items[j]
+				} else {
+					r.it.t = items[j].t
+				}
+				merged = append(merged, r)
+				i = k + 1
+				continue
+			}
+			id := &ident{at: make([]*capture.Message, n)}
+			id.at[h] = m
+			merged = append(merged, ref{it: items[j], id: id})
+		}
+		merged = append(merged, R[i:]...)
+		R = merged
+	}
+	tr.ids = make([]*ident, len(R))
+	for k := range R {
+		tr.ids[k] = R[k].id
+	}
+	return tr
+}
+
+// refineOffsets estimates the clock offset of every hop not given one from the messages seen
+// both there and at an earlier hop, plus the handshakes, falling back to the preliminary
+// estimate.
+func refineOffsets(conns []*conn, tracks [][2]*track, hs []*hopState) {
+	for h := 1; h < len(hs); h++ {
+		if hs[h].offSource == "given" {
+			continue
+		}
+		s := handshakeSamples(conns, hs, h)
+		for _, tt := range tracks {
+			for _, tr := range tt {
+				for _, id := range tr.ids {
+					b := id.at[h]
+					if b == nil || b.First.IsZero() {
+						continue
+					}
+					for p := h - 1; p >= 0; p-- {
+						a := id.at[p]
+						if a == nil || a.First.IsZero() {
+							continue
+						}
+						if hs[p].offKnown {
+							dd := b.First.Sub(a.First) - hs[p].off
+							if tr.dir == capture.ClientToServer {
+								addSample(&s.c2s, dd)
+							} else {
+								addSample(&s.s2c, dd)
+							}
+						}
+						break
+					}
+				}
+			}
+		}
+		if off, ok := estimateOffset(s); ok {
+			hs[h].off, hs[h].offKnown, hs[h].offSource = off, true, "estimated"
+		}
+	}
+}
+
+// measureLatency collects one-way delays between adjacent hops, clocks corrected.
+func measureLatency(tracks [][2]*track, hs []*hopState) {
+	for h := 1; h < len(hs); h++ {
+		if !hs[h].offKnown || !hs[h-1].offKnown {
+			continue
+		}
+		for _, tt := range tracks {
+			for _, tr := range tt {
+				for _, id := range tr.ids {
+					a, b := id.at[h-1], id.at[h]
+					if a == nil || b == nil || a.First.IsZero() || b.First.IsZero() {
+						continue
+					}
+					d := b.First.Add(-hs[h].off).Sub(a.First.Add(-hs[h-1].off))
+					if tr.dir == capture.ServerToClient {
+						d = -d
+					}
+					addSample(&hs[h].latency, d)
+				}
+			}
+		}
+	}
+}
+
+func hopResults(hs []*hopState) []HopResult {
+	out := make([]HopResult, len(hs))
+	for i, h := range hs {
+		hr := HopResult{
+			Name: h.name, Files: append([]string{}, h.files...), Connections: len(h.sessions),
+			Matched: h.matched, ClockOffsetSource: h.offSource, Warnings: []string{},
+		}
+		if h.offKnown {
+			d := Duration(h.off)
+			hr.ClockOffset = &d
+		}
+		if i > 0 {
+			hr.Latency = latencyOf(h.latency)
+		}
+		if h.cap != nil {
+			hr.Packets = h.cap.Stats.Packets
+			if !h.cap.Start.IsZero() {
+				t := h.cap.Start
+				hr.Start = &t
+			}
+			if !h.cap.End.IsZero() {
+				t := h.cap.End
+				hr.End = &t
+			}
+			for _, w := range h.cap.Warnings {
+				hr.Warnings = append(hr.Warnings, w.String())
+			}
+		} else {
+			hr.Warnings = append(hr.Warnings, "no capture was read at this hop")
+		}
+		out[i] = hr
+	}
+	return out
+}
+
+func buildConnection(id int, c *conn, tt [2]*track, hs []*hopState, opts *Options) Connection {
+	cn := Connection{ID: id}
+	for h, s := range c.sess {
+		v := HopValue[ConnectionHop]{Hop: hs[h].name}
+		if s != nil {
+			ch := &ConnectionHop{
+				Client: addrString(s.Client), Server: addrString(s.Server), Session: s.ID,
+				Start: s.Start, End: s.End, Ending: s.Ending.String(), MatchedBy: c.by[h],
+			}
+			if k := s.Key(); k != "" {
+				ch.Key = &k
+				if cn.Key == nil {
+					cn.Key = &k
+				}
+			}
+			if p := s.Path(); p != "" && cn.Path == nil {
+				cn.Path = &p
+			}
+			if s.TLS != nil {
+				ch.TLS = "encrypted"
+				if s.TLS.Decrypted {
+					ch.TLS = "decrypted"
+				}
+			}
+			v.Value = ch
+		}
+		cn.Hops = append(cn.Hops, v)
+	}
+	cn.Directions.ClientToServer = judge(c, tt[capture.ClientToServer], hs, opts)
+	cn.Directions.ServerToClient = judge(c, tt[capture.ServerToClient], hs, opts)
+	cn.Verdict = max(cn.Directions.ClientToServer.Verdict, cn.Directions.ServerToClient.Verdict)
+	return cn
+}
+
+func addrString(a interface {
+	IsValid() bool
+	String() string
+}) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}

@@ -1,0 +1,428 @@
+package correlate
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// ErrConfig is the sentinel every error from LoadConfig about the contents of hops.yaml wraps:
+// callers test errors.Is(err, ErrConfig) to tell a bad configuration from an unreadable file.
+var ErrConfig = errors.New("invalid hops configuration")
+
+// Bounds on a hops.yaml file, so that no input can make LoadConfig use unbounded resources.
+const (
+	// MaxConfigSize is the largest hops.yaml LoadConfig reads.
+	MaxConfigSize = 1 << 20
+	// MaxHops is the largest number of hops a configuration may list.
+	MaxHops = 64
+	// MaxFilesPerHop bounds the capture files of one hop, after glob expansion.
+	MaxFilesPerHop = 4096
+	// MaxClockOffset bounds the magnitude of a hop's clock_offset.
+	MaxClockOffset = 24 * time.Hour
+)
+
+// ConfigError is an error at one place in a hops.yaml file. It unwraps to ErrConfig and to the
+// cause, when there is one (fs.ErrNotExist for a missing file, for example).
+type ConfigError struct {
+	File  string // the configuration file as given to LoadConfig
+	Line  int    // 1-based line, 0 when not about one line
+	Field string // "hops[1].pcap", empty when not about one field
+	Msg   string // what is wrong
+	Err   error  // the cause, or nil
+}
+
+// Error formats the error as "file:line: field: message".
+func (e *ConfigError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		b.WriteString(":" + strconv.Itoa(e.Line))
+	}
+	b.WriteString(": ")
+	if e.Field != "" {
+		b.WriteString(e.Field + ": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Unwrap returns ErrConfig and the cause.
+func (e *ConfigError) Unwrap() []error {
+	if e.Err != nil {
+		return []error{ErrConfig, e.Err}
+	}
+	return []error{ErrConfig}
+}
+
+// Config is a loaded hops.yaml: the hops of a WebSocket path in order, client side first.
+type Config struct {
+	File     string      // the configuration file as given to LoadConfig
+	Incident string      // optional label for the report
+	Hops     []HopConfig // in path order, at least one
+}
+
+// HopConfig is one hop of a Config, with its paths resolved relative to the configuration file.
+type HopConfig struct {
+	Name  string   // unique, not empty
+	Files []string // capture files, globs expanded, in the order listed (each glob sorted)
+	// Keylog is the TLS key log file for this hop, or "".
+	Keylog string
+	// Server, when valid, narrows the hop to connections to this server address (port 0: any).
+	Server netip.AddrPort
+	// Port, when not 0, narrows the hop to connections to this server port.
+	Port uint16
+	// ClockOffset is the known offset of this hop's clock against the first hop's, or nil.
+	ClockOffset *time.Duration
+	// Line is the line of the hop's entry in the configuration file.
+	Line int
+}
+
+// LoadConfig reads and checks a hops.yaml file. Capture and key log paths are taken relative to
+// the file's directory, globs are expanded and every file named must exist. Errors about the
+// contents are *ConfigError values wrapping ErrConfig; an unreadable file gives the os error.
+func LoadConfig(path string) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("hops configuration: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxConfigSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("hops configuration %s: %w", path, err)
+	}
+	if len(data) > MaxConfigSize {
+		return nil, &ConfigError{File: path, Msg: fmt.Sprintf("file is larger than %d bytes", MaxConfigSize)}
+	}
+	return parseConfig(path, data, filepath.Dir(path))
+}
+
+// configParser walks the YAML node tree of one file.
+type configParser struct {
+	file string
+	dir  string
+}
+
+func (p *configParser) errf(n *yaml.Node, field, format string, args ...any) *ConfigError {
+	e := &ConfigError{File: p.file, Field: field, Msg: fmt.Sprintf(format, args...)}
+	if n != nil {
+		e.Line = n.Line
+	}
+	return e
+}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// parseConfig parses data as the hops.yaml named file, resolving relative paths against dir.
+func parseConfig(file string, data []byte, dir string) (*Config, error) {
+	p := &configParser{file: file, dir: dir}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, p.errf(nil, "", "no hops")
+		}
+		msg := err.Error()
+		if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			return nil, &ConfigError{File: file, Line: line, Msg: m[2]}
+		}
+		return nil, &ConfigError{File: file, Msg: strings.TrimPrefix(msg, "yaml: ")}
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, p.errf(&extra, "", "more than one YAML document")
+	} else if !errors.Is(err, io.EOF) {
+		return nil, &ConfigError{File: file, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode {
+		if len(root.Content) == 0 {
+			return nil, p.errf(root, "", "no hops")
+		}
+		root = root.Content[0]
+	}
+	if root.Kind != yaml.MappingNode {
+		return nil, p.errf(root, "", "expected a mapping with incident and hops")
+	}
+	cfg := &Config{File: file}
+	var hopsNode *yaml.Node
+	err := p.eachField(root, "", func(key string, k, v *yaml.Node) error {
+		switch key {
+		case "incident":
+			s, err := p.scalar(v, "incident")
+			cfg.Incident = s
+			return err
+		case "hops":
+			hopsNode = v
+			return nil
+		}
+		return p.errf(k, key, "unknown field")
+	})
+	if err != nil {
+		return nil, err
+	}
+	if hopsNode == nil {
+		return nil, p.errf(root, "hops", "no hops")
+	}
+	if hopsNode.Kind != yaml.SequenceNode {
+		if hopsNode.Kind == yaml.ScalarNode && hopsNode.Tag == "!!null" {
+			return nil, p.errf(hopsNode, "hops", "no hops")
+		}
+		return nil, p.errf(hopsNode, "hops", "expected a list of hops")
+	}
+	if len(hopsNode.Content) == 0 {
+		return nil, p.errf(hopsNode, "hops", "no hops")
+	}
+	if len(hopsNode.Content) > MaxHops {
+		return nil, p.errf(hopsNode, "hops", "%d hops, at most %d allowed", len(hopsNode.Content), MaxHops)
+	}
+	seen := map[string]int{}
+	for i, hn := range hopsNode.Content {
+		h, err := p.hop(hn, fmt.Sprintf("hops[%d]", i))
+		if err != nil {
+			return nil, err
+		}
+		if line, dup := seen[h.Name]; dup {
+			return nil, p.errf(hn, fmt.Sprintf("hops[%d].name", i), "duplicate hop name %q (first at line %d)", h.Name, line)
+		}
+		seen[h.Name] = h.Line
+		cfg.Hops = append(cfg.Hops, h)
+	}
+	return cfg, nil
+}
+
+// eachField calls fn for every key of mapping n, rejecting aliases, non-string and duplicate keys.
+func (p *configParser) eachField(n *yaml.Node, prefix string, fn func(key string, k, v *yaml.Node) error) error {
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			return p.errf(k, prefix, "expected a field name")
+		}
+		field := k.Value
+		if prefix != "" {
+			field = prefix + "." + k.Value
+		}
+		if seen[k.Value] {
+			return p.errf(k, field, "duplicate field")
+		}
+		seen[k.Value] = true
+		if v.Kind == yaml.AliasNode {
+			return p.errf(v, field, "YAML aliases are not supported")
+		}
+		if err := fn(k.Value, k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scalar returns the string value of a scalar node.
+func (p *configParser) scalar(n *yaml.Node, field string) (string, error) {
+	if n.Kind != yaml.ScalarNode {
+		return "", p.errf(n, field, "expected a single value")
+	}
+	if n.Tag == "!!null" {
+		return "", nil
+	}
+	return n.Value, nil
+}
+
+func (p *configParser) hop(n *yaml.Node, field string) (HopConfig, error) {
+	h := HopConfig{Line: n.Line}
+	if n.Kind == yaml.AliasNode {
+		return h, p.errf(n, field, "YAML aliases are not supported")
+	}
+	if n.Kind != yaml.MappingNode {
+		return h, p.errf(n, field, "expected a mapping with name and pcap")
+	}
+	var pcapNode, nameNode *yaml.Node
+	var server string
+	var serverNode *yaml.Node
+	var portNode *yaml.Node
+	err := p.eachField(n, field, func(key string, k, v *yaml.Node) error {
+		f := field + "." + key
+		switch key {
+		case "name":
+			s, err := p.scalar(v, f)
+			h.Name, nameNode = strings.TrimSpace(s), v
+			return err
+		case "pcap":
+			pcapNode = v
+			return nil
+		case "keylog":
+			s, err := p.scalar(v, f)
+			if err != nil || s == "" {
+				return err
+			}
+			path, err := p.existing(v, f, s)
+			h.Keylog = path
+			return err
+		case "server":
+			s, err := p.scalar(v, f)
+			server, serverNode = s, v
+			return err
+		case "port":
+			s, err := p.scalar(v, f)
+			if err != nil {
+				return err
+			}
+			port, perr := strconv.ParseUint(s, 10, 16)
+			if perr != nil || port == 0 {
+				return p.errf(v, f, "bad port %q: want a number from 1 to 65535", s)
+			}
+			h.Port, portNode = uint16(port), v
+			return nil
+		case "clock_offset":
+			s, err := p.scalar(v, f)
+			if err != nil {
+				return err
+			}
+			d, derr := time.ParseDuration(s)
+			if derr != nil {
+				return p.errf(v, f, "bad duration %q: want a number with a unit, like -1.5s or 200ms", s)
+			}
+			if d > MaxClockOffset || d < -MaxClockOffset {
+				return p.errf(v, f, "clock offset %s is larger than %s", d, MaxClockOffset)
+			}
+			h.ClockOffset = &d
+			return nil
+		}
+		return p.errf(k, f, "unknown field")
+	})
+	if err != nil {
+		return h, err
+	}
+	if h.Name == "" {
+		if nameNode == nil {
+			nameNode = n
+		}
+		return h, p.errf(nameNode, field+".name", "empty hop name")
+	}
+	if pcapNode == nil {
+		return h, p.errf(n, field+".pcap", "no capture file")
+	}
+	if h.Files, err = p.pcaps(pcapNode, field+".pcap"); err != nil {
+		return h, err
+	}
+	if serverNode != nil && server != "" {
+		if portNode != nil {
+			return h, p.errf(portNode, field+".port", "give server or port, not both")
+		}
+		ap, err := netip.ParseAddrPort(server)
+		if err != nil {
+			a, aerr := netip.ParseAddr(server)
+			if aerr != nil {
+				return h, p.errf(serverNode, field+".server", "bad address %q: want ip:port, [ipv6]:port or an ip", server)
+			}
+			ap = netip.AddrPortFrom(a, 0)
+		}
+		h.Server = ap
+	}
+	return h, nil
+}
+
+// pcaps resolves the pcap field: one file or glob, or a list of them.
+func (p *configParser) pcaps(n *yaml.Node, field string) ([]string, error) {
+	var items []*yaml.Node
+	switch n.Kind {
+	case yaml.ScalarNode:
+		items = []*yaml.Node{n}
+	case yaml.SequenceNode:
+		items = n.Content
+		if len(items) == 0 {
+			return nil, p.errf(n, field, "no capture file")
+		}
+	default:
+		return nil, p.errf(n, field, "expected a file, a glob or a list of them")
+	}
+	var files []string
+	seen := map[string]bool{}
+	for i, it := range items {
+		f := field
+		if n.Kind == yaml.SequenceNode {
+			f = fmt.Sprintf("%s[%d]", field, i)
+		}
+		if it.Kind != yaml.ScalarNode {
+			return nil, p.errf(it, f, "expected a file name or glob")
+		}
+		s, _ := p.scalar(it, f)
+		if s == "" {
+			return nil, p.errf(it, f, "empty file name")
+		}
+		var got []string
+		if strings.ContainsAny(s, "*?[") {
+			matches, err := filepath.Glob(p.resolve(s))
+			if err != nil {
+				return nil, p.errf(it, f, "bad glob %q", s)
+			}
+			var regular []string
+			for _, m := range matches {
+				if st, err := os.Stat(m); err == nil && st.Mode().IsRegular() {
+					regular = append(regular, m)
+				}
+			}
+			if len(regular) == 0 {
+				return nil, p.errf(it, f, "glob %q matches no file", s)
+			}
+			sort.Strings(regular)
+			got = regular
+		} else {
+			path, err := p.existing(it, f, s)
+			if err != nil {
+				return nil, err
+			}
+			got = []string{path}
+		}
+		for _, g := range got {
+			if !seen[g] {
+				seen[g] = true
+				files = append(files, g)
+			}
+		}
+		if len(files) > MaxFilesPerHop {
+			return nil, p.errf(it, f, "more than %d capture files", MaxFilesPerHop)
+		}
+	}
+	return files, nil
+}
+
+// resolve makes a path from the configuration relative to the configuration's directory.
+func (p *configParser) resolve(s string) string {
+	if filepath.IsAbs(s) {
+		return filepath.Clean(s)
+	}
+	return filepath.Join(p.dir, s)
+}
+
+// existing resolves s and checks that it names a regular file.
+func (p *configParser) existing(n *yaml.Node, field, s string) (string, error) {
+	path := p.resolve(s)
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		e := p.errf(n, field, "file %s does not exist", path)
+		e.Err = fs.ErrNotExist
+		return "", e
+	case err != nil:
+		e := p.errf(n, field, "file %s: %v", path, errors.Unwrap(err))
+		e.Err = err
+		return "", e
+	case !st.Mode().IsRegular():
+		return "", p.errf(n, field, "%s is not a regular file", path)
+	}
+	return path, nil
+}

@@ -1,0 +1,41 @@
+// Package correlate follows WebSocket connections across the hops of a path and decides where
+// messages disappeared.
+//
+// It is the stage after capture in wspath's pipeline:
+//
+//	hops.yaml -> LoadConfig -> capture.Read per hop -> Compare -> Result -> report
+//
+// LoadConfig reads hops.yaml: the hops in path order (client side first), each with its capture
+// files, optional TLS key log, server narrowing and known clock offset. Compare takes one
+// capture.Capture per hop and:
+//
+//   - matches connections across hops by Sec-WebSocket-Key (never by addresses, which NAT and
+//     proxies change), falling back, when a key is missing or rewritten by a terminating proxy,
+//     to time and the sequence of message digests (and TLS record shapes for hops without keys);
+//   - aligns the data messages of each direction hop by hop by digest and order, duplicates in
+//     order, never collapsed;
+//   - estimates each hop's clock offset (median of differences, both directions, unless given)
+//     and the latency between adjacent hops;
+//   - decides per connection and direction: delivered, lost, closed, capture_gap or undecided,
+//     with the first hop missing a message, packet-level evidence and a sentence of reason;
+//   - says per adjacent hop pair whether the component between passed bytes through, reframed
+//     them or terminated the connection, and summarises the worst verdict.
+//
+// Usage:
+//
+//	cfg, err := correlate.LoadConfig("hops.yaml")
+//	if err != nil { ... }                      // errors.Is(err, correlate.ErrConfig)
+//	hops := make([]correlate.Hop, len(cfg.Hops))
+//	for i, h := range cfg.Hops {
+//		c, err := capture.Read(h.Files, capture.Options{Server: h.Server, Port: h.Port})
+//		...
+//		hops[i] = correlate.Hop{Name: h.Name, Files: h.Files, Capture: c, ClockOffset: h.ClockOffset}
+//	}
+//	res := correlate.Compare(hops, correlate.Options{Incident: cfg.Incident})
+//	json.NewEncoder(os.Stdout).Encode(res)    // the wspath.compare/v1 contract
+//	os.Exit(res.ExitCode())
+//
+// Compare is a pure, deterministic function: it only reads the captures it is given, which the
+// caller keeps owning, and the Result shares no memory with them. It is safe to call
+// concurrently on captures nobody modifies.
+package correlate

@@ -1,0 +1,471 @@
+package correlate
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/wspath/wspath/capture"
+)
+
+// finding is the fate of one message (or, for TLS shapes, of a count of them) in one direction.
+type finding struct {
+	verdict  VerdictKind
+	low      bool
+	missHop  int              // first hop in travel order without it, -1 when delivered
+	lastHop  int              // hop that saw it just before missHop
+	msg      *capture.Message // the message at lastHop, nil for count-only findings
+	count    int              // for count-only findings: how many are missing
+	why      string           // the reason, one sentence
+	end      *EndNote
+	acked    *bool
+	laterHop int // for a capture gap: a hop further along that has it, or -1
+}
+
+// judge decides the verdict of one direction of a connection.
+func judge(c *conn, tr *track, hs []*hopState, opts *Options) DirectionResult {
+	dr := DirectionResult{Verdict: Delivered, Evidence: Evidence{TCP: []TCPNote{}, Notes: []string{}}}
+	pos := make([]int, len(hs))
+	for p, h := range tr.travel {
+		pos[h] = p
+	}
+	counts := make([]int, len(hs))
+	for _, h := range tr.travel {
+		v := HopValue[HopCount]{Hop: hs[h].name}
+		if s := c.sess[h]; s != nil {
+			hc := &HopCount{}
+			if readable(s) {
+				n := countData(s.Messages[tr.dir])
+				counts[h] = n
+				hc.Messages = &n
+				if dr.Messages == 0 {
+					dr.Messages = n
+				}
+			} else {
+				n := len(s.TLS.Records[tr.dir])
+				hc.TLSRecords = &n
+			}
+			v.Value = hc
+		}
+		dr.PerHop = append(dr.PerHop, v)
+	}
+	for _, id := range tr.ids {
+		seenAt := 0
+		for _, m := range id.at {
+			if m != nil {
+				seenAt++
+			}
+		}
+		if seenAt < 2 {
+			continue
+		}
+		for h, m := range id.at {
+			if m != nil {
+				if hc := dr.PerHop.Get(hs[h].name); hc != nil {
+					hc.Matched++
+				}
+			}
+		}
+	}
+	// PerHop was built in travel order; the contract wants path order.
+	if tr.dir == capture.ServerToClient {
+		slices.Reverse(dr.PerHop)
+	}
+
+	j := judger{c: c, tr: tr, hs: hs, opts: opts, pos: pos, counts: counts}
+	var worst *finding
+	for k, id := range tr.ids {
+		f := j.message(k, id)
+		if f.verdict == Delivered {
+			continue
+		}
+		if worst == nil || f.verdict > worst.verdict {
+			worst = &f
+			dr.Missing = 0
+		}
+		if f.verdict == worst.verdict {
+			dr.Missing++
+		}
+	}
+	if f := j.tlsShapes(); f != nil && (worst == nil || f.verdict > worst.verdict) {
+		worst, dr.Missing = f, f.count
+	}
+	if worst == nil {
+		dr.Reason = j.deliveredReason()
+		if last := j.lastSeen(); last >= 0 {
+			dr.LastSeenHop = &hs[last].name
+		}
+		dr.LowConfidence = j.passedOpaque
+		return dr
+	}
+	dr.Verdict, dr.LowConfidence, dr.Reason = worst.verdict, worst.low, worst.why
+	if worst.missHop >= 0 {
+		dr.FirstMissingHop = &hs[worst.missHop].name
+	}
+	if worst.lastHop >= 0 {
+		dr.LastSeenHop = &hs[worst.lastHop].name
+	}
+	if m := worst.msg; m != nil {
+		idx, size, dg, t := m.Index, m.Length, m.Digest.String(), m.First
+		dr.Index, dr.Size, dr.Time = &idx, &size, &t
+		if !m.Digest.IsZero() {
+			dr.Digest = &dg
+		}
+		s := c.sess[worst.lastHop]
+		dr.Evidence.LastSeen = &MessageRef{
+			Hop: hs[worst.lastHop].name, Session: s.ID, Index: m.Index, File: m.Packet.File,
+			Packet: m.Packet.Number, LastPacket: m.LastPacket.Number, Frames: m.Frames, Time: m.First,
+		}
+	}
+	dr.Evidence.DownstreamAcked = worst.acked
+	dr.Evidence.Ending = worst.end
+	for _, h := range []int{worst.lastHop, worst.missHop} {
+		if h < 0 || c.sess[h] == nil {
+			continue
+		}
+		for _, d := range capture.Directions {
+			dr.Evidence.TCP = append(dr.Evidence.TCP, tcpNote(hs[h].name, c.sess[h], d))
+		}
+	}
+	if worst.laterHop >= 0 {
+		dr.Evidence.Notes = append(dr.Evidence.Notes, fmt.Sprintf("%s, further along, has the message", hs[worst.laterHop].name))
+	}
+	return dr
+}
+
+// judger holds what judging one direction needs.
+type judger struct {
+	c            *conn
+	tr           *track
+	hs           []*hopState
+	opts         *Options
+	pos          []int // travel position of each hop
+	counts       []int // data messages per hop
+	passedOpaque bool  // some message crossed a TLS hop without keys, judged by counts only
+}
+
+func sideOf(d capture.Direction) string {
+	if d == capture.ServerToClient {
+		return "server"
+	}
+	return "client"
+}
+
+// downstream is the direction whose sender, at a hop, is the next component along tr.dir.
+func (j *judger) downstream() capture.Direction { return 1 - j.tr.dir }
+
+// lastSeen is the last hop in travel order with messages of this direction, or -1.
+func (j *judger) lastSeen() int {
+	last := -1
+	for _, h := range j.tr.travel {
+		if j.counts[h] > 0 {
+			last = h
+		}
+	}
+	return last
+}
+
+func (j *judger) deliveredReason() string {
+	first, last := -1, j.lastSeen()
+	for _, h := range j.tr.travel {
+		if j.counts[h] > 0 {
+			first = h
+			break
+		}
+	}
+	if first < 0 {
+		return fmt.Sprintf("no %s messages were seen", j.tr.dir)
+	}
+	if first == last {
+		return fmt.Sprintf("all %d messages were seen at %s, the only hop that could read them", j.counts[first], j.hs[first].name)
+	}
+	return fmt.Sprintf("all %d messages seen at %s reached %s", j.counts[first], j.hs[first].name, j.hs[last].name)
+}
+
+// expected returns when a message seen at hop from at time t would be at hop to, on to's clock.
+func (j *judger) expected(t time.Time, from, to int) time.Time {
+	return t.Add(-j.hs[from].off).Add(j.hs[to].off)
+}
+
+// message judges one message of the track.
+func (j *judger) message(k int, id *ident) finding {
+	tr := j.tr
+	firstPos, lastPos := -1, -1
+	for p, h := range tr.travel {
+		if id.at[h] != nil {
+			if firstPos < 0 {
+				firstPos = p
+			}
+			lastPos = p
+		}
+	}
+	f := finding{verdict: Delivered, missHop: -1, lastHop: -1, laterHop: -1}
+	if firstPos < 0 {
+		return f
+	}
+	prev := tr.travel[firstPos]
+	for p := firstPos + 1; p < lastPos; p++ {
+		h := tr.travel[p]
+		if id.at[h] != nil {
+			prev = h
+			continue
+		}
+		if readable(j.c.sess[h]) {
+			later := tr.travel[lastPos]
+			f = finding{verdict: CaptureGap, missHop: h, lastHop: prev, msg: id.at[prev], laterHop: later}
+			f.why = fmt.Sprintf("%s's capture lacks message %d but %s, further along, has it: the network delivered it and %s's capture missed it%s",
+				j.hs[h].name, id.at[prev].Index, j.hs[later].name, j.hs[h].name, j.gapDetail(k, id, h, prev))
+			return f
+		}
+	}
+	last := tr.travel[lastPos]
+	m := id.at[last]
+	low := false
+	for p := lastPos + 1; p < len(tr.travel); p++ {
+		h := tr.travel[p]
+		s := j.c.sess[h]
+		f = finding{missHop: h, lastHop: last, msg: m, laterHop: -1, low: low}
+		te := j.expected(m.First, last, h)
+		switch {
+		case s == nil:
+			return j.unseen(f, h, te)
+		case !readable(s):
+			if ok, why := j.opaqueCarried(h, last); !ok {
+				f.verdict, f.low, f.why = Undecided, true, why
+				return f
+			}
+			low = true
+			j.passedOpaque = true
+			continue
+		}
+		return j.missing(f, k, id, h, te)
+	}
+	return finding{verdict: Delivered, missHop: -1, lastHop: -1, laterHop: -1}
+}
+
+// unseen judges a message that reached a hop where the connection was not found at all.
+func (j *judger) unseen(f finding, h int, te time.Time) finding {
+	hn := j.hs[h].name
+	cp := j.hs[h].cap
+	switch {
+	case cp == nil || cp.End.IsZero():
+		f.verdict = Undecided
+		f.why = fmt.Sprintf("nothing was read at %s, so whether message %d reached it is unknown", hn, f.msg.Index)
+	case te.After(cp.End.Add(j.opts.tolerance())) || te.Before(cp.Start):
+		f.verdict = CaptureGap
+		f.why = fmt.Sprintf("%s's capture (%s to %s) does not cover %s, when message %d would have passed",
+			hn, stamp(cp.Start), stamp(cp.End), stamp(te), f.msg.Index)
+	default:
+		f.verdict = Undecided
+		f.why = fmt.Sprintf("the connection was not found at %s although its capture covers the time; it may not have been forwarded, or it was changed beyond recognition (no key, no common messages)", hn)
+	}
+	return f
+}
+
+// opaqueCarried reports whether the TLS records at an undecryptable hop h can account for the
+// messages seen at the readable hop last before it.
+func (j *judger) opaqueCarried(h, last int) (bool, string) {
+	recs := len(j.c.sess[h].TLS.Records[j.tr.dir])
+	if recs >= j.counts[last] {
+		return true, ""
+	}
+	return false, fmt.Sprintf("%d messages were seen at %s but only %d TLS records at %s, which has no keys: records can carry several messages, so this is not proof of loss",
+		j.counts[last], j.hs[last].name, recs, j.hs[h].name)
+}
+
+// tlsShapes compares a TLS hop without keys upstream of every readable hop with the first
+// readable hop after it: more records than messages suggests messages went missing.
+func (j *judger) tlsShapes() *finding {
+	for p, h := range j.tr.travel {
+		s := j.c.sess[h]
+		if s == nil {
+			continue
+		}
+		if readable(s) && j.counts[h] > 0 {
+			return nil // a readable hop comes first: messages are judged one by one
+		}
+		if readable(s) {
+			continue
+		}
+		recs := len(s.TLS.Records[j.tr.dir])
+		for _, n := range j.tr.travel[p+1:] {
+			ns := j.c.sess[n]
+			if !readable(ns) {
+				continue
+			}
+			handshake := 0
+			if (j.tr.dir == capture.ClientToServer && ns.Request != nil) || (j.tr.dir == capture.ServerToClient && ns.Response != nil) {
+				handshake = 1
+			}
+			if recs-handshake <= j.counts[n] {
+				return nil
+			}
+			f := &finding{verdict: Undecided, low: true, missHop: n, lastHop: h, laterHop: -1, count: recs - handshake - j.counts[n]}
+			f.why = fmt.Sprintf("the %s sent %d TLS records at %s (no keys), %d messages reached %s: some may be missing, but records and messages need not match one to one",
+				sideOf(j.tr.dir), recs, j.hs[h].name, j.counts[n], j.hs[n].name)
+			return f
+		}
+		return nil
+	}
+	return nil
+}
+
+// missing judges a message absent from readable hop h, where the connection was seen.
+func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) finding {
+	s, su := j.c.sess[h], j.c.sess[f.lastHop]
+	hn, un := j.hs[h].name, j.hs[f.lastHop].name
+	m := f.msg
+	tol := j.opts.tolerance()
+	desc := fmt.Sprintf("message %d (%d bytes, %s at %s)", m.Index, m.Length, stamp(m.First), un)
+	// Capture gaps first: the hop's capture, not the network, may be what lacks the message.
+	if cp := j.hs[h].cap; cp != nil && !cp.End.IsZero() {
+		if te.After(cp.End.Add(-tol)) || te.Before(cp.Start) {
+			f.verdict = CaptureGap
+			f.why = fmt.Sprintf("%s's capture (%s to %s) does not cover %s, when %s would have passed", hn, stamp(cp.Start), stamp(cp.End), stamp(te), desc)
+			return f
+		}
+	}
+	if g := j.gapDetail(k, id, h, f.lastHop); g != "" {
+		f.verdict = CaptureGap
+		f.why = fmt.Sprintf("%s was not read at %s%s", desc, hn, g)
+		return f
+	}
+	// Then the connection ending where the message should have passed.
+	if e := firstEnd(hn, s, te.Add(tol)); e != nil {
+		f.verdict, f.end = Closed, e
+		f.why = fmt.Sprintf("%s never reached %s: the connection there was ended by the %s side (%s) at %s, before it would have passed",
+			desc, hn, e.Side, endWhat(e), stamp(e.Time))
+		return f
+	}
+	if e := firstEndFrom(un, su, j.downstream(), m.First.Add(tol)); e != nil {
+		f.verdict, f.end = Closed, e
+		f.why = fmt.Sprintf("%s passed %s but the %s side there ended the connection (%s) at %s, before the message could be forwarded to %s",
+			desc, un, e.Side, endWhat(e), stamp(e.Time), hn)
+		return f
+	}
+	f.verdict = Lost
+	acker := su.TCP[j.downstream()]
+	if acker.Packets > 0 {
+		acked := acker.HighestAck >= m.End
+		f.acked = &acked
+	}
+	why := fmt.Sprintf("%s never reached %s while the connection was up", desc, hn)
+	switch {
+	case f.acked != nil && *f.acked:
+		why += fmt.Sprintf("; the next component's TCP at %s acknowledged its bytes, so the component between %s and %s received it and did not forward it", un, un, hn)
+	case f.acked != nil:
+		why += fmt.Sprintf("; its bytes were never acknowledged at %s, which points at the network between %s and %s or backpressure", un, un, hn)
+	}
+	st := su.TCP[j.tr.dir]
+	if st.Retransmissions > 0 || acker.ZeroWindows > 0 {
+		why += fmt.Sprintf(" (%d retransmissions, %d zero windows at %s)", st.Retransmissions, acker.ZeroWindows, un)
+	}
+	f.why = why
+	return f
+}
+
+// gapDetail explains why hop h's capture may lack the message at track position k: a TCP gap or
+// an incomplete message between its neighbours there. It returns "" when there is none.
+func (j *judger) gapDetail(k int, id *ident, h, last int) string {
+	s := j.c.sess[h]
+	var lo, hi uint64 = 0, ^uint64(0)
+	// The neighbours are the nearest messages both hops have: messages only h has (extra, or
+	// incomplete there) lie inside the range.
+	for p := k - 1; p >= 0; p-- {
+		if m := j.tr.ids[p].at[h]; m != nil && j.tr.ids[p].at[last] != nil {
+			lo = m.End
+			break
+		}
+	}
+	for p := k + 1; p < len(j.tr.ids); p++ {
+		if m := j.tr.ids[p].at[h]; m != nil && j.tr.ids[p].at[last] != nil {
+			hi = m.Offset
+			break
+		}
+	}
+	for _, g := range s.TCP[j.tr.dir].Gaps {
+		if g.Offset+g.Length > lo && g.Offset < hi {
+			switch g.Reason {
+			case capture.GapAcked:
+				return fmt.Sprintf(": the capture there has a %d-byte TCP gap that the receiver acknowledged, so the network delivered it", g.Length)
+			case capture.GapSnaplen:
+				return fmt.Sprintf(": packets there were cut by the snap length (%d bytes missing)", g.Length)
+			}
+			return fmt.Sprintf(": the capture there has a %d-byte TCP gap (%s) where it would be", g.Length, g.Reason)
+		}
+	}
+	for i := range s.Messages[j.tr.dir] {
+		m := &s.Messages[j.tr.dir][i]
+		if m.Flags.Has(capture.Incomplete) && m.Offset >= lo && m.Offset < hi {
+			return fmt.Sprintf(": message %d there is incomplete in the capture", m.Index)
+		}
+	}
+	return ""
+}
+
+// firstEnd returns the earliest close frame, FIN or RST of session s, from either side, no
+// later than before; nil if none.
+func firstEnd(hop string, s *capture.Session, before time.Time) *EndNote {
+	var best *EndNote
+	for _, d := range capture.Directions {
+		if e := firstEndFrom(hop, s, d, before); e != nil && (best == nil || e.Time.Before(best.Time)) {
+			best = e
+		}
+	}
+	return best
+}
+
+// firstEndFrom returns the earliest close frame, FIN or RST sent in direction d of session s no
+// later than before; nil if none.
+func firstEndFrom(hop string, s *capture.Session, d capture.Direction, before time.Time) *EndNote {
+	var best *EndNote
+	consider := func(e *EndNote) {
+		if e.Time.After(before) {
+			return
+		}
+		if best == nil || e.Time.Before(best.Time) {
+			best = e
+		}
+	}
+	if c := s.Close[d]; c != nil {
+		e := &EndNote{Hop: hop, Side: sideOf(d), Kind: "close", Reason: c.Reason, Time: c.Time, File: c.Packet.File, Packet: c.Packet.Number}
+		if c.Code != 0 {
+			code := c.Code
+			e.Code = &code
+		}
+		consider(e)
+	}
+	if ev := s.TCP[d].RST; ev != nil {
+		consider(&EndNote{Hop: hop, Side: sideOf(d), Kind: "rst", Time: ev.Time, File: ev.Packet.File, Packet: ev.Packet.Number})
+	}
+	if ev := s.TCP[d].FIN; ev != nil {
+		consider(&EndNote{Hop: hop, Side: sideOf(d), Kind: "fin", Time: ev.Time, File: ev.Packet.File, Packet: ev.Packet.Number})
+	}
+	return best
+}
+
+func endWhat(e *EndNote) string {
+	switch e.Kind {
+	case "close":
+		if e.Code != nil {
+			return fmt.Sprintf("close frame %d", *e.Code)
+		}
+		return "close frame"
+	case "rst":
+		return "TCP RST"
+	}
+	return "TCP FIN"
+}
+
+func tcpNote(hop string, s *capture.Session, d capture.Direction) TCPNote {
+	st := s.TCP[d]
+	return TCPNote{
+		Hop: hop, Side: sideOf(d), Packets: st.Packets, Retransmissions: st.Retransmissions,
+		ZeroWindows: st.ZeroWindows, Gaps: len(st.Gaps), RST: st.RST != nil, FIN: st.FIN != nil,
+	}
+}
+
+// stamp formats a time for reasons: UTC with milliseconds.
+func stamp(t time.Time) string {
+	return t.UTC().Format("15:04:05.000")
+}

@@ -1,0 +1,473 @@
+package correlate
+
+import (
+	"cmp"
+	"math"
+	"net/netip"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/wspath/wspath/capture"
+)
+
+// conn is a connection being assembled: at most one session per hop.
+type conn struct {
+	sess []*capture.Session // per hop, nil where unseen
+	by   []string           // per hop: how the session was matched
+}
+
+func (c *conn) first() *capture.Session {
+	for _, s := range c.sess {
+		if s != nil {
+			return s
+		}
+	}
+	return nil
+}
+
+// refStart is the connection's earliest start on the first hop's clock.
+func (c *conn) refStart(hs []*hopState) time.Time {
+	var t time.Time
+	for h, s := range c.sess {
+		if s == nil {
+			continue
+		}
+		st := s.Start.Add(-hs[h].off)
+		if t.IsZero() || st.Before(t) {
+			t = st
+		}
+	}
+	return t
+}
+
+// readable reports whether s's messages could be read (not TLS without keys).
+func readable(s *capture.Session) bool {
+	return s != nil && (s.TLS == nil || s.TLS.Decrypted)
+}
+
+// sessionsByStart returns the sessions of a capture in start order (ID breaking ties).
+func sessionsByStart(c *capture.Capture) []*capture.Session {
+	if c == nil {
+		return nil
+	}
+	out := make([]*capture.Session, 0, len(c.Sessions))
+	for _, s := range c.Sessions {
+		if s != nil {
+			out = append(out, s)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *capture.Session) int {
+		if c := a.Start.Compare(b.Start); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	return out
+}
+
+// matchByKey builds connections from Sec-WebSocket-Key: sessions with the same key at different
+// hops are one connection. Should a key occur twice at a hop, the n-th occurrence at each hop
+// (in start order) forms the n-th connection. Sessions without a key become single-hop
+// connections.
+func matchByKey(hops [][]*capture.Session) []*conn {
+	n := len(hops)
+	type group struct {
+		key  string
+		per  [][]*capture.Session
+		seen time.Time
+	}
+	groups := map[string]*group{}
+	var keys []string
+	var out []*conn
+	for h, ss := range hops {
+		for _, s := range ss {
+			k := s.Key()
+			if k == "" {
+				c := &conn{sess: make([]*capture.Session, n), by: make([]string, n)}
+				c.sess[h] = s
+				out = append(out, c)
+				continue
+			}
+			g := groups[k]
+			if g == nil {
+				g = &group{key: k, per: make([][]*capture.Session, n)}
+				groups[k] = g
+				keys = append(keys, k)
+			}
+			g.per[h] = append(g.per[h], s)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		g := groups[k]
+		rows := 0
+		for _, p := range g.per {
+			rows = max(rows, len(p))
+		}
+		for r := 0; r < rows; r++ {
+			c := &conn{sess: make([]*capture.Session, n), by: make([]string, n)}
+			firstSet := false
+			for h, p := range g.per {
+				if r < len(p) {
+					c.sess[h] = p[r]
+					if firstSet {
+						c.by[h] = "key"
+					}
+					firstSet = true
+				}
+			}
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// handshakeSamples collects, for hop h, differences of handshake times against the nearest
+// earlier hop of known offset in connections matched by key.
+func handshakeSamples(conns []*conn, hs []*hopState, h int) samples {
+	var s samples
+	for _, c := range conns {
+		b := c.sess[h]
+		if b == nil || b.Request == nil || c.by[h] != "key" {
+			continue
+		}
+		for p := h - 1; p >= 0; p-- {
+			a := c.sess[p]
+			if a == nil || a.Request == nil {
+				continue
+			}
+			if !hs[p].offKnown {
+				break
+			}
+			addSample(&s.c2s, b.Request.Time.Sub(a.Request.Time)-hs[p].off)
+			if a.Response != nil && b.Response != nil {
+				addSample(&s.s2c, b.Response.Time.Sub(a.Response.Time)-hs[p].off)
+			}
+			break
+		}
+	}
+	return s
+}
+
+// pairScore is how well two sessions at different hops fit as one connection.
+type pairScore struct {
+	a, b  *conn
+	sim   float64       // similarity of content and headers; higher is better
+	delta time.Duration // b's time minus a's, raw clocks
+	dev   time.Duration // |delta - expected offset difference|, filled in later
+	how   string
+}
+
+// maxCandidates bounds the sessions at the other hop considered for one session without a key.
+const maxCandidates = 64
+
+// maxSimMessages bounds the messages per direction compared when scoring a candidate pair.
+const maxSimMessages = 512
+
+// mergeFallback joins connections that the key could not join (key missing at a hop, or
+// rewritten by a terminating proxy) by time and content, hop pair by hop pair, nearest hops first.
+func mergeFallback(conns []*conn, hs []*hopState, opts *Options) []*conn {
+	n := len(hs)
+	for d := 1; d < n; d++ {
+		for h := 0; h+d < n; h++ {
+			conns = mergePair(conns, hs, h, h+d, opts)
+		}
+	}
+	return conns
+}
+
+func mergePair(conns []*conn, hs []*hopState, ha, hb int, opts *Options) []*conn {
+	var as, bs []*conn
+	for _, c := range conns {
+		if c.sess[ha] != nil && emptyBetween(c, ha+1, hb+1) {
+			as = append(as, c)
+		}
+		if c.sess[hb] != nil && emptyBetween(c, ha, hb) {
+			bs = append(bs, c)
+		}
+	}
+	if len(as) == 0 || len(bs) == 0 {
+		return conns
+	}
+	expected, known := 0*time.Second, hs[ha].offKnown && hs[hb].offKnown
+	if known {
+		expected = hs[hb].off - hs[ha].off
+	}
+	skew := opts.maxClockSkew()
+	window := skew
+	if known {
+		window = opts.tolerance() + opts.tolerance()
+	}
+	slices.SortStableFunc(bs, func(x, y *conn) int { return x.sess[hb].Start.Compare(y.sess[hb].Start) })
+	var pairs []pairScore
+	for _, a := range as {
+		sa := a.sess[ha]
+		// Sessions at hb starting after sa ended (plus slack) cannot overlap it; bs is in start order.
+		hiT := sa.End.Add(expected + window)
+		var cands []pairScore
+		for k := 0; k < len(bs); k++ {
+			b := bs[k]
+			sb := b.sess[hb]
+			if sb.Start.After(hiT) {
+				break
+			}
+			if sb.End.Add(-expected).Before(sa.Start.Add(-window)) || !disjoint(a, b) {
+				continue
+			}
+			p, ok := scorePair(sa, sb, hb-ha)
+			if !ok {
+				continue
+			}
+			p.a, p.b = a, b
+			cands = append(cands, p)
+		}
+		if len(cands) > maxCandidates {
+			slices.SortStableFunc(cands, func(x, y pairScore) int {
+				return cmp.Compare(absDur(x.delta-expected), absDur(y.delta-expected))
+			})
+			cands = cands[:maxCandidates]
+		}
+		pairs = append(pairs, cands...)
+	}
+	if len(pairs) == 0 {
+		return conns
+	}
+	if !known {
+		// Estimate the offset between the two hops from the candidates themselves: the median of
+		// all pairwise differences is the offset when connections are spread around it.
+		var ds []time.Duration
+		for _, p := range pairs {
+			if p.sim > 0 {
+				ds = append(ds, p.delta)
+			}
+		}
+		if len(ds) == 0 {
+			for _, p := range pairs {
+				ds = append(ds, p.delta)
+			}
+		}
+		expected = median(ds)
+	}
+	for i := range pairs {
+		pairs[i].dev = absDur(pairs[i].delta - expected)
+	}
+	slices.SortStableFunc(pairs, func(x, y pairScore) int {
+		if c := cmp.Compare(y.sim, x.sim); c != 0 && math.Abs(x.sim-y.sim) > 1e-9 {
+			return c
+		}
+		if c := cmp.Compare(x.dev, y.dev); c != 0 {
+			return c
+		}
+		if c := x.a.sess[ha].Start.Compare(y.a.sess[ha].Start); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.a.sess[ha].ID, y.a.sess[ha].ID); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.b.sess[hb].ID, y.b.sess[hb].ID)
+	})
+	usedA, usedB := map[*conn]bool{}, map[*conn]bool{}
+	merged := map[*conn]bool{}
+	for _, p := range pairs {
+		if usedA[p.a] || usedB[p.b] || usedA[p.b] || usedB[p.a] || !disjoint(p.a, p.b) {
+			continue
+		}
+		if p.dev > skew {
+			continue
+		}
+		usedA[p.a], usedB[p.b] = true, true
+		for h, s := range p.b.sess {
+			if s != nil {
+				p.a.sess[h] = s
+				p.a.by[h] = p.b.by[h]
+				if p.a.by[h] == "" {
+					p.a.by[h] = p.how
+				}
+			}
+		}
+		p.a.by[hb] = p.how
+		merged[p.b] = true
+	}
+	out := conns[:0]
+	for _, c := range conns {
+		if !merged[c] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// emptyBetween reports whether c has no session at hops [from, to).
+func emptyBetween(c *conn, from, to int) bool {
+	for h := from; h < to && h < len(c.sess); h++ {
+		if c.sess[h] != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// disjoint reports whether two connections have no hop in common.
+func disjoint(a, b *conn) bool {
+	for h := range a.sess {
+		if a.sess[h] != nil && b.sess[h] != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// scorePair scores two sessions at hops dist apart as one connection. ok is false when they
+// cannot be one (a far hop pair with nothing in common).
+func scorePair(a, b *capture.Session, dist int) (pairScore, bool) {
+	p := pairScore{delta: b.Start.Sub(a.Start)}
+	if a.TLS != nil && b.TLS != nil && a.TLS.ClientRandom == b.TLS.ClientRandom && a.TLS.ClientRandom != [32]byte{} {
+		p.sim, p.how = 10, "tls"
+		return p, true
+	}
+	if a.Request != nil && b.Request != nil {
+		p.delta = b.Request.Time.Sub(a.Request.Time)
+		p.sim += headerScore(a, b)
+	}
+	if readable(a) && readable(b) {
+		p.how = "time+digests"
+		var sim float64
+		var total int
+		var ds []time.Duration
+		for _, dir := range capture.Directions {
+			x, y := dataItems(a, dir, maxSimMessages), dataItems(b, dir, maxSimMessages)
+			if len(x) == 0 && len(y) == 0 {
+				continue
+			}
+			mb, matched := align(x, y, 0)
+			sim += float64(matched)
+			total += max(len(x), len(y))
+			for j, i := range mb {
+				if i >= 0 && !x[i].t.IsZero() && !y[j].t.IsZero() && len(ds) < maxSimMessages {
+					ds = append(ds, y[j].t.Sub(x[i].t))
+				}
+			}
+		}
+		if total > 0 {
+			p.sim += 3 * sim / float64(total)
+			if a.Request == nil || b.Request == nil {
+				if len(ds) > 0 {
+					p.delta = median(ds)
+				}
+			}
+		}
+		if dist > 1 && sim == 0 && p.sim <= 0 {
+			return p, false
+		}
+		return p, true
+	}
+	// One or both sides are TLS without keys: compare shapes, with less weight.
+	p.how = "time+tls"
+	sni, host := "", ""
+	if a.TLS != nil {
+		sni = a.TLS.SNI
+	}
+	if b.TLS != nil && sni == "" {
+		sni = b.TLS.SNI
+	}
+	if a.Request != nil {
+		host = a.Request.Host
+	} else if b.Request != nil {
+		host = b.Request.Host
+	}
+	if sni != "" && host != "" {
+		if h, _, ok := strings.Cut(host, ":"); ok {
+			host = h
+		}
+		if strings.EqualFold(sni, host) {
+			p.sim += 0.3
+		} else {
+			p.sim -= 0.3
+		}
+	}
+	for _, dir := range capture.Directions {
+		x, y := shapeCount(a, dir), shapeCount(b, dir)
+		if x > 0 || y > 0 {
+			p.sim += 0.5 * float64(min(x, y)) / float64(max(x, y))
+		}
+	}
+	if dist > 1 && p.sim <= 0 {
+		return p, false
+	}
+	return p, true
+}
+
+// shapeCount is the number of data messages, or of TLS records when they could not be read.
+func shapeCount(s *capture.Session, dir capture.Direction) int {
+	if readable(s) {
+		return countData(s.Messages[dir])
+	}
+	return len(s.TLS.Records[dir])
+}
+
+// headerScore compares handshake headers that proxies usually keep.
+func headerScore(a, b *capture.Session) float64 {
+	ra, rb := a.Request, b.Request
+	var s float64
+	if id := ra.Headers["X-Request-Id"]; id != "" && id == rb.Headers["X-Request-Id"] {
+		s += 2
+	}
+	if ra.Path != "" && rb.Path != "" {
+		if ra.Path == rb.Path {
+			s += 0.2
+		} else {
+			s -= 0.2
+		}
+	}
+	if ra.Host != "" && ra.Host == rb.Host {
+		s += 0.1
+	}
+	if len(ra.Protocols) > 0 && slices.Equal(ra.Protocols, rb.Protocols) {
+		s += 0.1
+	}
+	if xff := rb.Headers["X-Forwarded-For"]; xff != "" && a.Client.IsValid() {
+		if forwardedFor(xff, a.Client.Addr()) {
+			s += 0.5
+		}
+	}
+	return s
+}
+
+// forwardedFor reports whether an X-Forwarded-For list names addr.
+func forwardedFor(xff string, addr netip.Addr) bool {
+	for _, f := range strings.Split(xff, ",") {
+		if a, err := netip.ParseAddr(strings.TrimSpace(f)); err == nil && a.Unmap() == addr.Unmap() {
+			return true
+		}
+	}
+	return false
+}
+
+// countData counts data messages.
+func countData(ms []capture.Message) int {
+	n := 0
+	for i := range ms {
+		if ms[i].Opcode.IsData() {
+			n++
+		}
+	}
+	return n
+}
+
+// dataItems returns up to limit data messages of one direction as items, raw clock.
+func dataItems(s *capture.Session, dir capture.Direction, limit int) []item {
+	var out []item
+	for i := range s.Messages[dir] {
+		m := &s.Messages[dir][i]
+		if !m.Opcode.IsData() {
+			continue
+		}
+		if len(out) >= limit {
+			break
+		}
+		out = append(out, itemOf(m, 0))
+	}
+	return out
+}

@@ -1,0 +1,85 @@
+package correlate
+
+import (
+	"github.com/wspath/wspath/capture"
+)
+
+// segments classifies, for every pair of adjacent hops, what the component between them did to
+// the connections seen at both.
+func segments(conns []*conn, tracks [][2]*track, hs []*hopState) []Segment {
+	out := []Segment{}
+	for h := 0; h+1 < len(hs); h++ {
+		seg := Segment{From: hs[h].name, To: hs[h+1].name}
+		for i, c := range conns {
+			a, b := c.sess[h], c.sess[h+1]
+			if a == nil || b == nil {
+				continue
+			}
+			switch segmentKind(a, b, tracks[i], h, h+1) {
+			case Passthrough:
+				seg.Counts.Passthrough++
+			case Reframed:
+				seg.Counts.Reframed++
+			case Terminated:
+				seg.Counts.Terminated++
+			default:
+				seg.Counts.Unknown++
+			}
+		}
+		best, n := SegmentUnknown, 0
+		for _, k := range []struct {
+			kind SegmentKind
+			n    int
+		}{{Terminated, seg.Counts.Terminated}, {Reframed, seg.Counts.Reframed}, {Passthrough, seg.Counts.Passthrough}} {
+			if k.n > n {
+				best, n = k.kind, k.n
+			}
+		}
+		seg.Kind = best
+		out = append(out, seg)
+	}
+	return out
+}
+
+// segmentKind compares one connection's sessions at hops ha and hb.
+func segmentKind(a, b *capture.Session, tt [2]*track, ha, hb int) SegmentKind {
+	switch {
+	case a.TLS != nil && b.TLS != nil:
+		if a.TLS.ClientRandom != b.TLS.ClientRandom {
+			return Terminated
+		}
+		if !a.TLS.Decrypted || !b.TLS.Decrypted {
+			return Passthrough // the same TLS connection went through
+		}
+	case (a.TLS == nil) != (b.TLS == nil):
+		return Terminated // TLS started or ended between the hops
+	}
+	ka, kb := a.Key(), b.Key()
+	if ka != "" && kb != "" && ka != kb {
+		return Terminated
+	}
+	compared, same := 0, true
+	for _, tr := range tt {
+		for _, id := range tr.ids {
+			x, y := id.at[ha], id.at[hb]
+			if x == nil || y == nil {
+				continue
+			}
+			compared++
+			if x.Frames != y.Frames || x.WireLength != y.WireLength ||
+				x.Flags.Has(capture.Compressed) != y.Flags.Has(capture.Compressed) {
+				same = false
+			}
+		}
+	}
+	if compared == 0 {
+		if ka != "" && ka == kb && a.Path() == b.Path() {
+			return Passthrough
+		}
+		return SegmentUnknown
+	}
+	if same {
+		return Passthrough
+	}
+	return Reframed
+}
