@@ -18,9 +18,9 @@ type Options struct {
 	MaxConnBuffer int
 	// MaxTotalBuffer bounds out-of-order bytes buffered across all connections. 0 means 256 MiB.
 	MaxTotalBuffer int
-	// Keylog holds the contents of NSS key log files (SSLKEYLOGFILE format) for TLS decryption.
-	// Secrets found in pcapng Decryption Secrets Blocks are used as well.
-	Keylog []byte
+	// KeylogFiles are NSS key log files (SSLKEYLOGFILE format) for TLS decryption. Secrets found
+	// in pcapng Decryption Secrets Blocks are used as well. Lines that do not parse are warnings.
+	KeylogFiles []string
 	// Server, when valid, keeps only connections to this server address (port 0: any port).
 	Server netip.AddrPort
 	// Port, when not 0, keeps only connections with this server port.

@@ -1,0 +1,466 @@
+package capture
+
+import (
+	"bytes"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/wspath/wspath/capture/handshake"
+	"github.com/wspath/wspath/capture/tcpstream"
+	"github.com/wspath/wspath/capture/tlsdecrypt"
+	"github.com/wspath/wspath/capture/wsframe"
+)
+
+// mode is what a TCP connection turned out to carry.
+type mode uint8
+
+const (
+	modeUnknown   mode = iota // no payload yet
+	modeHTTP                  // plaintext HTTP, waiting for the Upgrade handshake
+	modeWebSocket             // frames after a 101 (plaintext or decrypted)
+	modeMidStream             // no handshake captured: resynchronising on frames
+	modeIgnore                // not WebSocket: bytes are dropped as they come
+)
+
+// conn turns the reassembled streams of one TCP connection into a Session. It implements
+// tcpstream.Stream. Directions are tcpstream's (0: initiator) until the client is known; client says
+// which tcpstream direction the WebSocket client sends.
+type conn struct {
+	r      *reader
+	info   tcpstream.ConnInfo
+	mode   mode
+	client tcpstream.Dir
+	sess   *Session
+	tls    *tlsdecrypt.Conn
+
+	// head buffers a direction's bytes until its HTTP head is complete (bounded by maxHeadSize);
+	// after the request, the client's early bytes wait there for the 101.
+	head     [2][]byte
+	headOff  [2]uint64 // stream offset of head[d][0]
+	headMeta [2]tcpstream.Meta
+	reqDone  bool
+	respDone bool
+
+	asm    [2]*assembler // per tcpstream direction
+	parser [2]*wsframe.Parser
+	// plain counts decrypted bytes per direction: the stream offsets of a TLS session's messages.
+	plain [2]uint64
+	last  tcpstream.Meta
+}
+
+func (r *reader) newConn(info tcpstream.ConnInfo) tcpstream.Stream {
+	return &conn{r: r, info: info}
+}
+
+// Data is called by the assembler with the next in-order bytes of direction d.
+func (c *conn) Data(d tcpstream.Dir, b []byte, off uint64, m tcpstream.Meta) {
+	c.last = m
+	if c.mode == modeUnknown {
+		c.detect(d, b, m)
+	}
+	switch {
+	case c.mode == modeIgnore:
+	case c.tls != nil:
+		c.tls.Feed(c.tlsDir(d), b, tlsMeta(m))
+	default:
+		c.plaintext(d, b, off, m)
+	}
+}
+
+// detect decides from the first payload what the connection carries.
+func (c *conn) detect(d tcpstream.Dir, b []byte, m tcpstream.Meta) {
+	switch {
+	case looksLikeHTTPRequest(b):
+		c.mode, c.client = modeHTTP, d
+	case tlsdecrypt.IsClientHello(b):
+		c.mode, c.client = modeHTTP, d
+		c.tls = tlsdecrypt.NewConn(c.r.keys, tlsHandler{c})
+		c.session(m).TLS = &TLSInfo{}
+	case !c.info.SYN:
+		// Picked up mid-stream: frames may still be found. Orientation is decided by masking.
+		c.mode = modeMidStream
+		c.session(m).MidStream = true
+		for i := range c.parser {
+			c.startFrames(tcpstream.Dir(i), nil, true)
+		}
+	default:
+		c.mode = modeIgnore
+	}
+}
+
+func looksLikeHTTPRequest(b []byte) bool {
+	return bytes.HasPrefix(b, []byte("GET ")) || bytes.HasPrefix(b, []byte("get "))
+}
+
+// session returns the connection's Session, creating it on first use.
+func (c *conn) session(m tcpstream.Meta) *Session {
+	if c.sess == nil {
+		c.sess = &Session{Start: c.info.Start.Time}
+		if c.sess.Start.IsZero() {
+			c.sess.Start = m.Time
+		}
+	}
+	return c.sess
+}
+
+// plaintext handles the application bytes of direction d, decrypted or not, at stream offset off.
+func (c *conn) plaintext(d tcpstream.Dir, b []byte, off uint64, m tcpstream.Meta) {
+	switch c.mode {
+	case modeWebSocket, modeMidStream:
+		c.parser[d].Feed(b, off, frameMeta(m))
+	case modeHTTP:
+		c.handshakeBytes(d, b, off, m)
+	}
+}
+
+// handshakeBytes collects a direction's HTTP head, then hands what follows to the frame parsers.
+func (c *conn) handshakeBytes(d tcpstream.Dir, b []byte, off uint64, m tcpstream.Meta) {
+	if len(c.head[d]) == 0 {
+		c.headOff[d], c.headMeta[d] = off, m
+	}
+	if len(c.head[d])+len(b) > maxHeadSize {
+		c.problem(d, ProblemLimit, c.headOff[d], m, fmt.Sprintf("HTTP head or early data longer than %d bytes", maxHeadSize))
+		c.giveUp()
+		return
+	}
+	c.head[d] = append(c.head[d], b...)
+	if d == c.client && !c.reqDone {
+		c.parseRequest(m)
+		return
+	}
+	if d != c.client && c.reqDone && !c.respDone {
+		c.parseResponse(m)
+	}
+}
+
+func (c *conn) parseRequest(m tcpstream.Meta) {
+	d := c.client
+	h, err := handshake.ParseRequest(c.head[d])
+	if err == handshake.ErrIncomplete {
+		return
+	}
+	if err != nil {
+		if c.sess != nil {
+			c.problem(d, ProblemProtocol, c.headOff[d], m, "upgrade request: "+err.Error())
+		}
+		c.giveUp()
+		return
+	}
+	if !h.IsWebSocketUpgrade() {
+		c.giveUp()
+		return
+	}
+	s := c.session(m)
+	s.Request = &Request{
+		Method: h.Method, Path: h.Target, Host: h.Get("Host"), Key: h.Get("Sec-WebSocket-Key"),
+		Version: h.Get("Sec-WebSocket-Version"), Extensions: h.Get("Sec-WebSocket-Extensions"),
+		Origin: h.Get("Origin"), Headers: correlationHeaders(h), Time: c.headMeta[d].Time, Packet: ref(c.headMeta[d]),
+	}
+	for _, p := range strings.Split(h.Get("Sec-WebSocket-Protocol"), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			s.Request.Protocols = append(s.Request.Protocols, p)
+		}
+	}
+	c.reqDone = true
+	rest := c.head[d][h.Length:]
+	c.head[d] = append(c.head[d][:0], rest...)
+	c.headOff[d] += uint64(h.Length)
+	if len(c.head[1-d]) > 0 {
+		c.parseResponse(m)
+	}
+}
+
+func (c *conn) parseResponse(m tcpstream.Meta) {
+	d := 1 - c.client
+	for {
+		h, err := handshake.ParseResponse(c.head[d])
+		if err == handshake.ErrIncomplete {
+			return
+		}
+		if err != nil {
+			c.problem(d, ProblemProtocol, c.headOff[d], m, "upgrade response: "+err.Error())
+			c.giveUp()
+			return
+		}
+		meta := c.headMeta[d]
+		rest := c.head[d][h.Length:]
+		c.head[d] = append(c.head[d][:0], rest...)
+		c.headOff[d] += uint64(h.Length)
+		c.headMeta[d] = m
+		if h.Status == 100 {
+			continue // interim response; the final one follows
+		}
+		s := c.sess
+		key := s.Request.Key
+		s.Response = &Response{
+			Status: h.Status, Reason: h.Reason, Accept: h.Get("Sec-WebSocket-Accept"),
+			Protocol: h.Get("Sec-WebSocket-Protocol"), Extensions: h.Get("Sec-WebSocket-Extensions"),
+			Headers: correlationHeaders(h), Time: meta.Time, Packet: ref(meta),
+		}
+		s.Response.AcceptValid = key != "" && s.Response.Accept == handshake.AcceptKey(key)
+		c.respDone = true
+		if h.Status != 101 {
+			// Refused: the session is kept to show the refusal; what follows is not WebSocket.
+			c.mode = modeIgnore
+			c.head = [2][]byte{}
+			return
+		}
+		if key != "" && !s.Response.AcceptValid {
+			c.problem(d, ProblemProtocol, c.headOff[d], meta, "Sec-WebSocket-Accept does not match the request's key")
+		}
+		c.mode = modeWebSocket
+		deflate, _ := handshake.NegotiatedDeflate(s.Response.Extensions)
+		for _, dir := range []tcpstream.Dir{c.client, 1 - c.client} {
+			early := c.head[dir]
+			c.head[dir] = nil
+			c.startFrames(dir, deflate, false)
+			if len(early) > 0 {
+				c.parser[dir].Feed(early, c.headOff[dir], frameMeta(c.headMeta[dir]))
+			}
+		}
+		return
+	}
+}
+
+// startFrames sets up frame parsing of direction d.
+func (c *conn) startFrames(d tcpstream.Dir, deflate *handshake.Deflate, midStream bool) {
+	a := newAssembler(c, d, deflate, midStream)
+	c.asm[d] = a
+	opts := wsframe.Options{MidStream: midStream}
+	if !midStream {
+		opts.Mask = wsframe.MaskForbidden
+		if d == c.client {
+			opts.Mask = wsframe.MaskRequired
+		}
+	}
+	c.parser[d] = wsframe.NewParser(a, opts)
+}
+
+// giveUp drops a connection that is not (or no longer readable as) WebSocket. A session that already
+// has a handshake stays, with the problem that stopped it.
+func (c *conn) giveUp() {
+	c.mode = modeIgnore
+	c.head = [2][]byte{}
+	if c.sess != nil && c.sess.Request == nil {
+		c.sess = nil
+	}
+}
+
+// Gap is called when n bytes of direction d at off will never come.
+func (c *conn) Gap(d tcpstream.Dir, off, n uint64, reason tcpstream.GapReason, m tcpstream.Meta) {
+	c.last = m
+	switch {
+	case c.mode == modeIgnore || c.mode == modeUnknown:
+		// Nothing read yet: a gap before the first byte is like a capture that started late.
+	case c.tls != nil:
+		c.tls.Gap(c.tlsDir(d), n)
+	case c.mode == modeHTTP:
+		c.problem(d, ProblemTruncated, off, m, fmt.Sprintf("%d bytes of the handshake not captured", n))
+		if c.reqDone && !c.respDone {
+			// The 101 was lost but frames may follow: read them as mid-stream.
+			c.mode = modeMidStream
+			c.sess.MidStream = true
+			for i := range c.parser {
+				c.startFrames(tcpstream.Dir(i), nil, true)
+			}
+			c.head = [2][]byte{}
+			return
+		}
+		c.giveUp()
+	default:
+		c.parser[d].Gap(off, n)
+	}
+}
+
+// Fin and Reset are recorded from the final stats in Close; they only mark the time here.
+func (c *conn) Fin(d tcpstream.Dir, m tcpstream.Meta)   { c.last = m }
+func (c *conn) Reset(d tcpstream.Dir, m tcpstream.Meta) { c.last = m }
+
+// Close finishes the session when the TCP connection ends or the capture does.
+func (c *conn) Close(st [2]tcpstream.Stats) {
+	for d, p := range c.parser {
+		if p != nil {
+			p.End(frameMeta(c.last))
+			c.asm[d].end()
+		}
+	}
+	s := c.sess
+	if s == nil {
+		return
+	}
+	if c.tls != nil {
+		c.finishTLS(s)
+	}
+	if c.mode == modeMidStream && !c.orientMidStream() {
+		return
+	}
+	if s.Request == nil && !s.MidStream && (s.TLS == nil || s.TLS.Decrypted) {
+		return // decrypted, but not a WebSocket upgrade
+	}
+	s.Client, s.Server = c.addr(c.client), c.addr(1-c.client)
+	s.End = c.last.Time
+	for i := range st {
+		td := tcpstream.Dir(i)
+		dir := c.dirOf(td)
+		s.TCP[dir] = streamStats(&st[i])
+		if a := c.asm[td]; a != nil {
+			s.Messages[dir] = a.msgs
+			s.Close[dir] = a.close
+			for j := range a.msgs {
+				a.msgs[j].Direction = dir
+			}
+		}
+	}
+	s.Ending = ending(s)
+	if c.r.keep(s) {
+		c.r.sessions = append(c.r.sessions, s)
+	}
+}
+
+// orientMidStream decides which side is the client of a connection without handshake, from masking:
+// RFC 6455 has clients mask every frame and servers none. It reports false when the bytes did not
+// look like WebSocket at all.
+func (c *conn) orientMidStream() bool {
+	masked := [2]int{}
+	frames := [2]int{}
+	for d, a := range c.asm {
+		if a != nil {
+			masked[d], frames[d] = a.masked, a.frames
+		}
+	}
+	switch {
+	case frames[0]+frames[1] < 2:
+		return false
+	case masked[0] == frames[0] && frames[0] > 0 && masked[1] == 0:
+		c.client = 0
+	case masked[1] == frames[1] && frames[1] > 0 && masked[0] == 0:
+		c.client = 1
+	case masked[0] == 0 && masked[1] == 0:
+		// Only server frames were seen: the side with the higher port is most likely the client.
+		c.client = 0
+		if c.info.A.Port() < c.info.B.Port() {
+			c.client = 1
+		}
+		if frames[c.client] > 0 {
+			return false
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+func (c *conn) addr(d tcpstream.Dir) netip.AddrPort {
+	if d == 0 {
+		return c.info.A
+	}
+	return c.info.B
+}
+
+// dirOf maps a tcpstream direction to the WebSocket direction.
+func (c *conn) dirOf(d tcpstream.Dir) Direction {
+	if d == c.client {
+		return ClientToServer
+	}
+	return ServerToClient
+}
+
+func (c *conn) problem(d tcpstream.Dir, k ProblemKind, off uint64, m tcpstream.Meta, msg string) {
+	s := c.sess
+	if s == nil {
+		return
+	}
+	if len(s.Problems) >= maxProblems {
+		return
+	}
+	s.Problems = append(s.Problems, Problem{Kind: k, Direction: c.dirOf(d), Offset: off, Packet: ref(m),
+		Time: m.Time, Message: msg})
+}
+
+// maxProblems bounds the problems kept per session: a hostile stream cannot grow the list forever.
+const maxProblems = 100
+
+func ending(s *Session) Ending {
+	switch {
+	case s.TCP[0].RST != nil || s.TCP[1].RST != nil:
+		if s.Close[0] != nil && s.Close[1] != nil {
+			return ClosedClean
+		}
+		return Reset
+	case s.Close[0] != nil && s.Close[1] != nil:
+		return ClosedClean
+	case s.TCP[0].FIN != nil || s.TCP[1].FIN != nil:
+		return ClosedFIN
+	}
+	return StillOpen
+}
+
+func streamStats(st *tcpstream.Stats) StreamStats {
+	out := StreamStats{Packets: st.Packets, Bytes: st.Bytes, Retransmissions: st.Retransmissions,
+		ZeroWindows: st.ZeroWindows, HighestAck: st.HighestAck}
+	for _, g := range st.Gaps {
+		out.Gaps = append(out.Gaps, Gap{Offset: g.Offset, Length: g.Length, Time: g.Meta.Time, Reason: gapReason(g.Reason)})
+	}
+	if st.FIN != nil {
+		out.FIN = &TCPEvent{Time: st.FIN.Time, Packet: ref(*st.FIN)}
+	}
+	if st.RST != nil {
+		out.RST = &TCPEvent{Time: st.RST.Time, Packet: ref(*st.RST)}
+	}
+	return out
+}
+
+func gapReason(r tcpstream.GapReason) GapReason {
+	switch r {
+	case tcpstream.GapAcked:
+		return GapAcked
+	case tcpstream.GapSnaplen:
+		return GapSnaplen
+	case tcpstream.GapBufferLimit:
+		return GapBufferLimit
+	}
+	return GapLost
+}
+
+// correlationHeaders keeps the headers that help match a connection across hops or explain it,
+// never credentials.
+func correlationHeaders(h *handshake.Head) map[string]string {
+	var out map[string]string
+	for _, f := range h.Fields {
+		name := canonicalHeader(f.Name)
+		if handshake.IsCredential(name) || !isCorrelationHeader(name) {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[name] = h.Get(name)
+	}
+	return out
+}
+
+// isCorrelationHeader reports whether a header (canonical name) helps match or explain a connection.
+func isCorrelationHeader(name string) bool {
+	switch name {
+	case "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Port", "X-Real-Ip",
+		"X-Request-Id", "X-Correlation-Id", "X-Amzn-Trace-Id", "Traceparent", "Forwarded", "Via",
+		"User-Agent", "Server", "X-B3-Traceid", "Cf-Ray":
+		return true
+	}
+	return false
+}
+
+func canonicalHeader(name string) string {
+	b := []byte(strings.ToLower(name))
+	up := true
+	for i, ch := range b {
+		if up && ch >= 'a' && ch <= 'z' {
+			b[i] = ch - 'a' + 'A'
+		}
+		up = ch == '-'
+	}
+	return string(b)
+}
+
+func frameMeta(m tcpstream.Meta) wsframe.Meta { return wsframe.Meta(m) }

@@ -1,0 +1,277 @@
+package capture
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+
+	"github.com/wspath/wspath/capture/handshake"
+	"github.com/wspath/wspath/capture/tcpstream"
+	"github.com/wspath/wspath/capture/wsframe"
+)
+
+// assembler builds the Messages of one direction from the frame parser's events. It implements
+// wsframe.Handler. It keeps a digest and a bounded preview of each payload, never the payload; only
+// a compressed message is buffered (up to MaxMessageSize) until it can be inflated as a whole.
+type assembler struct {
+	c         *conn
+	d         tcpstream.Dir
+	midStream bool
+	maxSize   int64
+	preview   int
+	inflater  *wsframe.Inflater // nil without permessage-deflate
+	hash      hash.Hash
+
+	msgs  []Message
+	close *Close
+
+	cur     *Message // data message in progress, nil between messages
+	curFin  bool     // the current frame is the message's last
+	curCtl  bool     // the current frame is a control frame
+	hashed  int64     // payload bytes hashed into cur
+	wire    hash.Hash // digest of cur's compressed bytes, for when they cannot be inflated
+	ctl     Message
+	ctlBody []byte // a control frame's payload (at most 125 bytes)
+
+	frameEnd uint64 // stream offset just past the current frame
+
+	frames int // frames seen, for deciding whether mid-stream bytes were WebSocket
+	masked int // of which masked
+}
+
+func newAssembler(c *conn, d tcpstream.Dir, deflate *handshake.Deflate, midStream bool) *assembler {
+	a := &assembler{c: c, d: d, midStream: midStream, maxSize: c.r.opts.MaxMessageSize,
+		preview: c.r.opts.PreviewSize, hash: sha256.New(), wire: sha256.New()}
+	if deflate != nil {
+		// The sender of this direction compresses with its own window: the client's parameters
+		// for client frames, the server's for server frames.
+		noTakeover, bits := deflate.ServerNoContextTakeover, deflate.ServerMaxWindowBits
+		if d == c.client {
+			noTakeover, bits = deflate.ClientNoContextTakeover, deflate.ClientMaxWindowBits
+		}
+		a.inflater = wsframe.NewInflater(wsframe.InflateOptions{
+			NoContextTakeover: noTakeover, WindowBits: bits, MaxSize: a.maxSize,
+			MaxCompressed: int(min(a.maxSize, 1<<30)),
+		})
+	}
+	return a
+}
+
+// FrameStart begins a frame whose header ends at the packet f.Meta.
+func (a *assembler) FrameStart(f wsframe.Frame) {
+	h, off, m := f.Header, f.Offset, f.Meta
+	if f.Resync && a.cur != nil {
+		// Sync was lost inside this message: what is left of it will not be read.
+		a.cur.Flags |= Incomplete
+		a.finish()
+	}
+	a.frames++
+	a.frameEnd = off + uint64(h.Size) + h.Length
+	if h.Masked {
+		a.masked++
+	}
+	opcode := Opcode(h.Opcode)
+	if opcode.IsControl() {
+		a.curCtl = true
+		a.ctl = Message{Opcode: opcode, First: m.Time, Last: m.Time, Frames: 1, Offset: off,
+			Packet: frameRef(m), WireLength: int64(h.Length)}
+		if a.midStream {
+			a.ctl.Flags |= MidStream
+		}
+		a.ctlBody = a.ctlBody[:0]
+		return
+	}
+	a.curCtl = false
+	a.curFin = h.Fin
+	if opcode == OpContinuation && a.cur != nil {
+		a.cur.Frames++
+		a.cur.WireLength += int64(h.Length)
+		return
+	}
+	if a.cur != nil {
+		// A new data frame while a fragmented message is open: the parser reports the protocol
+		// error; the open message is kept as it is.
+		a.cur.Flags |= ProtocolError | Incomplete
+		a.finish()
+	}
+	a.cur = &Message{Opcode: opcode, First: m.Time, Last: m.Time, Frames: 1, Offset: off,
+		Packet: frameRef(m), WireLength: int64(h.Length)}
+	if a.midStream {
+		a.cur.Flags |= MidStream
+	}
+	if opcode == OpContinuation {
+		// The message began before the capture could read it.
+		a.cur.Flags |= Incomplete
+	}
+	if h.RSV1 && a.inflater != nil {
+		a.cur.Flags |= Compressed
+	}
+	a.hash.Reset()
+	a.wire.Reset()
+	a.hashed = 0
+}
+
+// Payload receives unmasked payload bytes of the current frame.
+func (a *assembler) Payload(p []byte) {
+	if a.curCtl {
+		if room := 125 - len(a.ctlBody); room > 0 {
+			a.ctlBody = append(a.ctlBody, p[:min(room, len(p))]...)
+		}
+		return
+	}
+	m := a.cur
+	if m == nil {
+		return
+	}
+	if m.Flags.Has(Compressed) {
+		a.inflater.Write(p)
+		a.wire.Write(p)
+		return
+	}
+	a.consume(m, p)
+}
+
+// consume hashes payload bytes of m (after decompression) within the size bound, keeping a preview.
+func (a *assembler) consume(m *Message, p []byte) {
+	m.Length += int64(len(p))
+	if room := int64(a.preview - len(m.Preview)); room > 0 {
+		m.Preview = append(m.Preview, p[:min(room, int64(len(p)))]...)
+	}
+	if a.hashed+int64(len(p)) > a.maxSize {
+		p = p[:max(a.maxSize-a.hashed, 0)]
+		m.Flags |= Oversize
+	}
+	a.hash.Write(p)
+	a.hashed += int64(len(p))
+}
+
+// Write lets the inflater stream decompressed bytes into the current message.
+func (a *assembler) Write(p []byte) (int, error) {
+	if a.cur != nil {
+		a.consume(a.cur, p)
+	}
+	return len(p), nil
+}
+
+// PayloadGap marks the current message as not fully captured.
+func (a *assembler) PayloadGap(n uint64) {
+	if a.curCtl {
+		a.ctl.Flags |= Incomplete
+		return
+	}
+	if a.cur != nil {
+		a.cur.Flags |= Incomplete
+		if a.cur.Flags.Has(Compressed) {
+			a.inflater.Gap(n)
+		} else {
+			a.cur.Length += int64(n)
+		}
+	}
+}
+
+// FrameEnd ends the current frame at the packet m.
+func (a *assembler) FrameEnd(m wsframe.Meta) {
+	if a.curCtl {
+		a.curCtl = false
+		a.ctl.Last, a.ctl.LastPacket = m.Time, frameRef(m)
+		a.ctl.Length = int64(len(a.ctlBody))
+		a.ctl.End = a.frameEnd
+		if !a.ctl.Flags.Has(Incomplete) {
+			a.ctl.Digest = sha256.Sum256(a.ctlBody)
+			if a.preview > 0 {
+				a.ctl.Preview = append([]byte(nil), a.ctlBody[:min(a.preview, len(a.ctlBody))]...)
+			}
+		}
+		if a.ctl.Opcode == OpClose {
+			a.closeFrame(m)
+		}
+		a.push(a.ctl)
+		return
+	}
+	if a.cur == nil {
+		return
+	}
+	a.cur.Last, a.cur.LastPacket, a.cur.End = m.Time, frameRef(m), a.frameEnd
+	if a.curFin {
+		a.finish()
+	}
+}
+
+func (a *assembler) closeFrame(m wsframe.Meta) {
+	code, reason, err := wsframe.ParseClose(a.ctlBody)
+	if err != nil {
+		a.c.problem(a.d, ProblemProtocol, a.ctl.Offset, tcpstream.Meta(m), "close frame: "+err.Error())
+	}
+	a.ctl.CloseCode, a.ctl.CloseReason = code, reason
+	if a.close == nil {
+		a.close = &Close{Code: code, Reason: reason, Time: a.ctl.First, Packet: a.ctl.Packet}
+	}
+}
+
+// finish completes the current data message: inflates it if compressed and computes its digest.
+func (a *assembler) finish() {
+	m := a.cur
+	switch {
+	case m.Flags.Has(Compressed):
+		_, err := a.inflater.Finish(a) // Write streams the inflated bytes into m
+		switch {
+		case err == nil && !m.Flags.Has(Incomplete):
+			a.sum(m)
+		case m.Flags.Has(Incomplete):
+			// Not captured in full; the inflater has noted the lost context, if any.
+		case errors.Is(err, wsframe.ErrInflateTooLarge):
+			m.Flags |= Oversize
+			a.sum(m) // of exactly the first MaxMessageSize bytes
+			a.c.problem(a.d, ProblemLimit, m.Offset, metaOf(m), fmt.Sprintf("message %d: %v", len(a.msgs), err))
+		default:
+			// The digest then covers the compressed bytes, still comparable with a hop that passed
+			// them through unchanged.
+			m.Flags |= Undecodable
+			a.wire.Sum(m.Digest[:0])
+			m.Length, m.Preview = m.WireLength, nil
+			a.c.problem(a.d, ProblemDeflate, m.Offset, metaOf(m), fmt.Sprintf("message %d: %v", len(a.msgs), err))
+		}
+	case !m.Flags.Has(Incomplete):
+		a.sum(m)
+	}
+	a.cur = nil
+	a.push(*m)
+}
+
+func metaOf(m *Message) tcpstream.Meta {
+	return tcpstream.Meta{Time: m.First, File: m.Packet.File, Number: m.Packet.Number}
+}
+
+func (a *assembler) sum(m *Message) {
+	a.hash.Sum(m.Digest[:0])
+}
+
+func (a *assembler) push(m Message) {
+	m.Index = len(a.msgs)
+	if m.Preview != nil && len(m.Preview) == 0 {
+		m.Preview = nil
+	}
+	a.msgs = append(a.msgs, m)
+}
+
+// Error records a protocol error found by the parser.
+func (a *assembler) Error(err *wsframe.FrameError) {
+	a.c.problem(a.d, ProblemProtocol, err.Offset, tcpstream.Meta(err.Meta), err.Error())
+	if a.cur != nil {
+		a.cur.Flags |= ProtocolError
+	}
+}
+
+// end flushes a message left open when the stream ended.
+func (a *assembler) end() {
+	if a.cur != nil {
+		a.cur.Flags |= Incomplete
+		a.finish()
+	}
+}
+
+var _ io.Writer = (*assembler)(nil)
+
+func frameRef(m wsframe.Meta) PacketRef { return PacketRef{File: m.File, Number: m.Number} }

@@ -1,0 +1,235 @@
+package capture
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+
+	"github.com/wspath/wspath/capture/pcapfile"
+	"github.com/wspath/wspath/capture/tcpdecode"
+	"github.com/wspath/wspath/capture/tcpstream"
+	"github.com/wspath/wspath/capture/tlsdecrypt"
+)
+
+// Defaults for the zero Options.
+const (
+	DefaultPreviewSize    = 64
+	DefaultMaxMessageSize = 64 << 20
+	DefaultMaxConnBuffer  = 4 << 20
+	DefaultMaxTotalBuffer = 256 << 20
+	// maxHeadSize bounds the bytes buffered while waiting for a complete HTTP head.
+	maxHeadSize = 16 << 10
+	// maxWarnings bounds the per-capture warning list; the rest are counted.
+	maxWarnings = 200
+)
+
+func (o Options) withDefaults() Options {
+	if o.PreviewSize == 0 {
+		o.PreviewSize = DefaultPreviewSize
+	}
+	if o.PreviewSize < 0 {
+		o.PreviewSize = 0
+	}
+	if o.MaxMessageSize <= 0 {
+		o.MaxMessageSize = DefaultMaxMessageSize
+	}
+	if o.MaxConnBuffer <= 0 {
+		o.MaxConnBuffer = DefaultMaxConnBuffer
+	}
+	if o.MaxTotalBuffer <= 0 {
+		o.MaxTotalBuffer = DefaultMaxTotalBuffer
+	}
+	return o
+}
+
+// Read reads the capture files of one hop as one time-ordered capture and returns the WebSocket
+// sessions found in it. It fails only when a file cannot be opened or is not a capture at all; a
+// file that breaks off (truncated, corrupt record) contributes the packets before the break and a
+// Warning.
+func Read(paths []string, opts Options) (*Capture, error) {
+	if len(paths) == 0 {
+		return nil, errors.New("no capture files")
+	}
+	m, err := pcapfile.OpenAll(paths)
+	if err != nil {
+		return nil, err
+	}
+	defer m.Close()
+	r := newReader(opts.withDefaults())
+	for _, k := range opts.KeylogFiles {
+		b, err := os.ReadFile(k)
+		if err != nil {
+			return nil, fmt.Errorf("key log: %w", err)
+		}
+		r.addKeys(k, b)
+	}
+	for {
+		p, err := m.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			r.warn(Warning{Message: err.Error()})
+			continue
+		}
+		r.packet(&p, m)
+	}
+	return r.finish(m.Infos()), nil
+}
+
+// reader is the state of one Read: the decoder, the TCP assembler and what was found so far.
+type reader struct {
+	opts     Options
+	dec      *tcpdecode.Decoder
+	seg      tcpdecode.Segment
+	tseg     tcpstream.Segment
+	asm      *tcpstream.Assembler
+	keys     *tlsdecrypt.Keylog
+	secrets  int // bytes of the files' embedded secrets already added to keys
+	capt     Capture
+	dropped  int // warnings past maxWarnings
+	sessions []*Session
+	// unknownLink counts packets per link type wspath cannot decode, for one warning each.
+	unknownLink map[pcapfile.LinkType]*linkCount
+}
+
+type linkCount struct {
+	first Warning // names the first packet skipped
+	n     int
+}
+
+func newReader(opts Options) *reader {
+	r := &reader{opts: opts, dec: tcpdecode.NewDecoder(), unknownLink: map[pcapfile.LinkType]*linkCount{}}
+	r.keys, _ = tlsdecrypt.ParseKeylog(nil)
+	r.asm = tcpstream.NewAssembler(tcpstream.Config{
+		MaxConnBuffer:  opts.MaxConnBuffer,
+		MaxTotalBuffer: opts.MaxTotalBuffer,
+	}, r.newConn)
+	return r
+}
+
+// addKeys adds key log lines; lines that do not parse are warnings naming the source and line.
+func (r *reader) addKeys(source string, b []byte) {
+	k, errs := tlsdecrypt.ParseKeylog(b)
+	r.keys.Add(k)
+	for _, e := range errs {
+		r.warn(Warning{File: source, Message: e.Error()})
+	}
+}
+
+func (r *reader) warn(w Warning) {
+	if len(r.capt.Warnings) >= maxWarnings {
+		r.dropped++
+		return
+	}
+	r.capt.Warnings = append(r.capt.Warnings, w)
+}
+
+func (r *reader) packet(p *pcapfile.Packet, m *pcapfile.Merger) {
+	st := &r.capt.Stats
+	st.Packets++
+	if r.capt.Start.IsZero() || p.Time.Before(r.capt.Start) {
+		r.capt.Start = p.Time
+	}
+	if p.Time.After(r.capt.End) {
+		r.capt.End = p.Time
+	}
+	if p.CaptureLength < p.Length {
+		st.Truncated++
+	}
+	if s := m.Secrets(); len(s) > r.secrets {
+		// A pcapng Decryption Secrets Block: its key log lines count like --keylog's.
+		r.addKeys(p.File+": decryption secrets block", s[r.secrets:])
+		r.secrets = len(s)
+	}
+	err := r.dec.Decode(p.LinkType, p.Data, &r.seg)
+	switch {
+	case err == nil:
+	case errors.Is(err, tcpdecode.ErrNotTCP):
+		st.NonTCP++
+		return
+	case errors.Is(err, tcpdecode.ErrTruncated):
+		// Headers cut by the snap length: counted in Stats.Truncated, nothing to reassemble.
+		if p.CaptureLength >= p.Length {
+			st.Malformed++
+		}
+		return
+	case errors.Is(err, tcpdecode.ErrUnknownLinkType):
+		st.UnknownLink++
+		u := r.unknownLink[p.LinkType]
+		if u == nil {
+			u = &linkCount{first: Warning{File: p.File, Packet: p.Number}}
+			r.unknownLink[p.LinkType] = u
+		}
+		u.n++
+		return
+	default:
+		st.Malformed++
+		r.warn(Warning{File: p.File, Packet: p.Number, Message: err.Error()})
+		return
+	}
+	st.TCP++
+	r.tseg = tcpstream.Segment{Src: r.seg.Src, Dst: r.seg.Dst, Seq: r.seg.Seq, Ack: r.seg.Ack,
+		Flags: tcpstream.Flags(r.seg.Flags), Window: r.seg.Window, WindowScale: r.seg.WindowScale,
+		Payload: r.seg.Payload, PayloadLength: r.seg.PayloadLength}
+	r.asm.Add(&r.tseg, tcpstream.Meta{Time: p.Time, File: p.File, Number: p.Number})
+}
+
+func (r *reader) finish(infos []pcapfile.Info) *Capture {
+	r.asm.Flush()
+	c := &r.capt
+	for _, in := range infos {
+		fi := FileInfo{Name: in.Name, Format: in.Format, Gzip: in.Gzip, Packets: in.Packets,
+			Bytes: in.Bytes, First: in.First, Last: in.Last}
+		for _, lt := range in.LinkTypes {
+			fi.LinkTypes = append(fi.LinkTypes, lt.String())
+		}
+		c.Files = append(c.Files, fi)
+	}
+	lts := make([]pcapfile.LinkType, 0, len(r.unknownLink))
+	for lt := range r.unknownLink {
+		lts = append(lts, lt)
+	}
+	sort.Slice(lts, func(i, j int) bool { return lts[i] < lts[j] })
+	for _, lt := range lts {
+		u := r.unknownLink[lt]
+		u.first.Message = fmt.Sprintf("link type %s is not supported: %d packet(s) from here on skipped", lt, u.n)
+		r.warn(u.first)
+	}
+	if r.dropped > 0 {
+		c.Warnings = append(c.Warnings, Warning{Message: strconv.Itoa(r.dropped) + " more warnings not shown"})
+	}
+	sort.SliceStable(r.sessions, func(i, j int) bool {
+		a, b := r.sessions[i], r.sessions[j]
+		if !a.Start.Equal(b.Start) {
+			return a.Start.Before(b.Start)
+		}
+		return a.Client.String() < b.Client.String()
+	})
+	for i, s := range r.sessions {
+		s.ID = i + 1
+	}
+	c.Sessions = r.sessions
+	return c
+}
+
+// keep decides whether a finished session is reported, applying Options.Server and Options.Port.
+func (r *reader) keep(s *Session) bool {
+	if r.opts.Server.IsValid() {
+		if s.Server.Addr() != r.opts.Server.Addr() {
+			return false
+		}
+		if r.opts.Server.Port() != 0 && s.Server.Port() != r.opts.Server.Port() {
+			return false
+		}
+	}
+	if r.opts.Port != 0 && s.Server.Port() != r.opts.Port {
+		return false
+	}
+	return true
+}
+
+func ref(m tcpstream.Meta) PacketRef { return PacketRef{File: m.File, Number: m.Number} }

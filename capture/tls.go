@@ -1,0 +1,58 @@
+package capture
+
+import (
+	"github.com/wspath/wspath/capture/tcpstream"
+	"github.com/wspath/wspath/capture/tlsdecrypt"
+)
+
+// maxTLSRecords bounds the record shapes kept per direction of an undecrypted session.
+const maxTLSRecords = 1 << 20
+
+// tlsHandler receives what the TLS layer of a connection yields: decrypted application bytes go to
+// the same HTTP and WebSocket parsing as plaintext; record shapes are kept for hops without keys.
+type tlsHandler struct{ c *conn }
+
+func (h tlsHandler) Plaintext(dir int, b []byte, m tlsdecrypt.Meta) {
+	c := h.c
+	d := c.client
+	if dir == 1 {
+		d = 1 - d
+	}
+	off := c.plain[d]
+	c.plain[d] += uint64(len(b))
+	if c.mode != modeIgnore {
+		c.plaintext(d, b, off, tcpstream.Meta(m))
+	}
+}
+
+func (h tlsHandler) Record(dir int, length int, m tlsdecrypt.Meta) {
+	s := h.c.sess
+	if s == nil || s.TLS == nil || len(s.TLS.Records[dir]) >= maxTLSRecords {
+		return
+	}
+	s.TLS.Records[dir] = append(s.TLS.Records[dir], TLSRecord{Time: m.Time, Length: length,
+		Packet: PacketRef{File: m.File, Number: m.Number}})
+}
+
+// tlsDir maps a tcpstream direction to the TLS layer's: 0 from the client, 1 from the server.
+func (c *conn) tlsDir(d tcpstream.Dir) int {
+	if d == c.client {
+		return 0
+	}
+	return 1
+}
+
+func tlsMeta(m tcpstream.Meta) tlsdecrypt.Meta { return tlsdecrypt.Meta(m) }
+
+// finishTLS copies what the TLS layer learnt into the session.
+func (c *conn) finishTLS(s *Session) {
+	in := c.tls.Info()
+	t := s.TLS
+	t.SNI, t.ALPN, t.Version, t.CipherSuite = in.SNI, in.ALPN, in.Version, in.CipherSuite
+	t.Resumed, t.ClientRandom, t.Decrypted, t.Reason = in.Resumed, in.ClientRandom, in.Decrypted, in.Reason
+	if t.Decrypted {
+		t.Records = [2][]TLSRecord{}
+		return
+	}
+	c.problem(c.client, ProblemTLS, 0, c.info.Start, "TLS not decrypted: "+in.Reason)
+}
