@@ -27,9 +27,9 @@ type assembler struct {
 	msgs  []Message
 	close *Close
 
-	cur     *Message // data message in progress, nil between messages
-	curFin  bool     // the current frame is the message's last
-	curCtl  bool     // the current frame is a control frame
+	cur     *Message  // data message in progress, nil between messages
+	curFin  bool      // the current frame is the message's last
+	curCtl  bool      // the current frame is a control frame
 	hashed  int64     // payload bytes hashed into cur
 	wire    hash.Hash // digest of cur's compressed bytes, for when they cannot be inflated
 	ctl     Message

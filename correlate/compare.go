@@ -183,7 +183,11 @@ func buildTrack(c *conn, hs []*hopState, dir capture.Direction, opts *Options) *
 			m := &s.Messages[dir][k]
 			if m.Opcode.IsData() {
 				msgs = append(msgs, m)
-				items = append(items, itemOf(m, hs[h].off))
+				it := itemOf(m, hs[h].off)
+				if !hs[h].offKnown {
+					it.t = time.Time{} // no time preference on an unknown clock
+				}
+				items = append(items, it)
 			}
 		}
 		if len(msgs) == 0 {
@@ -246,7 +250,7 @@ func refineOffsets(conns []*conn, tracks [][2]*track, hs []*hopState) {
 							continue
 						}
 						if hs[p].offKnown {
-							dd := b.First.Sub(a.First) - hs[p].off
+							dd := b.First.Sub(a.First) + hs[p].off
 							if tr.dir == capture.ClientToServer {
 								addSample(&s.c2s, dd)
 							} else {

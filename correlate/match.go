@@ -141,9 +141,9 @@ func handshakeSamples(conns []*conn, hs []*hopState, h int) samples {
 			if !hs[p].offKnown {
 				break
 			}
-			addSample(&s.c2s, b.Request.Time.Sub(a.Request.Time)-hs[p].off)
+			addSample(&s.c2s, b.Request.Time.Sub(a.Request.Time)+hs[p].off)
 			if a.Response != nil && b.Response != nil {
-				addSample(&s.s2c, b.Response.Time.Sub(a.Response.Time)-hs[p].off)
+				addSample(&s.s2c, b.Response.Time.Sub(a.Response.Time)+hs[p].off)
 			}
 			break
 		}
@@ -270,6 +270,7 @@ func mergePair(conns []*conn, hs []*hopState, ha, hb int, opts *Options) []*conn
 	})
 	usedA, usedB := map[*conn]bool{}, map[*conn]bool{}
 	merged := map[*conn]bool{}
+	var chosen []time.Duration
 	for _, p := range pairs {
 		if usedA[p.a] || usedB[p.b] || usedA[p.b] || usedB[p.a] || !disjoint(p.a, p.b) {
 			continue
@@ -278,6 +279,7 @@ func mergePair(conns []*conn, hs []*hopState, ha, hb int, opts *Options) []*conn
 			continue
 		}
 		usedA[p.a], usedB[p.b] = true, true
+		chosen = append(chosen, p.delta)
 		for h, s := range p.b.sess {
 			if s != nil {
 				p.a.sess[h] = s
@@ -289,6 +291,11 @@ func mergePair(conns []*conn, hs []*hopState, ha, hb int, opts *Options) []*conn
 		}
 		p.a.by[hb] = p.how
 		merged[p.b] = true
+	}
+	if !known && hs[ha].offKnown && len(chosen) > 0 {
+		// A first estimate of the hop's clock, from the pairs just matched; refined later from
+		// the messages.
+		hs[hb].off, hs[hb].offKnown, hs[hb].offSource = hs[ha].off+median(chosen), true, "estimated"
 	}
 	out := conns[:0]
 	for _, c := range conns {
@@ -358,7 +365,13 @@ func scorePair(a, b *capture.Session, dist int) (pairScore, bool) {
 				}
 			}
 		}
-		if dist > 1 && sim == 0 && p.sim <= 0 {
+		if total > 0 && sim == 0 {
+			return p, false // both carried messages and none in common: not one connection
+		}
+		if total == 0 && (a.Request == nil || b.Request == nil) {
+			return p, false // nothing to compare but time
+		}
+		if dist > 1 && p.sim <= 0 {
 			return p, false
 		}
 		return p, true

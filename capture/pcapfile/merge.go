@@ -43,9 +43,9 @@ func NewMerger(readers []*Reader) *Merger {
 }
 
 // Next returns the packet with the earliest timestamp among the files, or io.EOF when all files
-// are done. An error of one file (an *Error, e.g. wrapping ErrTruncated) is returned once, after
-// the packets of that file that precede it; that file then leaves the merge and the next call
-// continues with the others. The returned Data is valid until the next call to Next.
+// are done. An error of one file (an *Error, e.g. wrapping ErrTruncated) is returned once, as soon
+// as the merge reads that far into the file (after the packet of that file before it); that file
+// then leaves the merge and the next call continues with the others. The returned Data is valid until the next call to Next.
 func (m *Merger) Next() (Packet, error) {
 	if m.top {
 		m.top = false

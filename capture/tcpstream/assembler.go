@@ -159,7 +159,6 @@ func (a *Assembler) Flush() {
 	a.tombQ = fifo[tombEntry]{}
 	a.holeQ = fifo[holeEntry]{}
 	a.lru = nil
-	a.totals.Buffered = 0
 }
 
 // expire gives up holes older than HoleTimeout and forgets closed connections older than

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"os"
 
 	"github.com/urfave/cli/v2"
 
@@ -41,14 +40,7 @@ func inspect(c *cli.Context) error {
 	if c.Bool("no-payload") {
 		opts.PreviewSize = -1
 	}
-	for _, k := range c.StringSlice("keylog") {
-		b, err := os.ReadFile(k)
-		if err != nil {
-			return fmt.Errorf("keylog: %w", err)
-		}
-		opts.Keylog = append(opts.Keylog, b...)
-		opts.Keylog = append(opts.Keylog, '\n')
-	}
+	opts.KeylogFiles = c.StringSlice("keylog")
 	if s := c.String("server"); s != "" {
 		ap, err := netip.ParseAddrPort(s)
 		if err != nil {
