@@ -160,11 +160,12 @@ type pairScore struct {
 	how   string
 }
 
-// maxCandidates bounds the sessions at the other hop considered for one session without a key.
-const maxCandidates = 64
+// maxCandidates bounds the sessions at the other hop scored against one session without a key:
+// the nearest in time after correcting the clocks.
+const maxCandidates = 16
 
 // maxSimMessages bounds the messages per direction compared when scoring a candidate pair.
-const maxSimMessages = 512
+const maxSimMessages = 128
 
 // mergeFallback joins connections that the key could not join (key missing at a hop, or
 // rewritten by a terminating proxy) by time and content, hop pair by hop pair, nearest hops first.
@@ -198,57 +199,60 @@ func mergePair(conns []*conn, hs []*hopState, ha, hb int, opts *Options) []*conn
 	skew := opts.maxClockSkew()
 	window := skew
 	if known {
-		window = opts.tolerance() + opts.tolerance()
+		window = 2 * opts.tolerance()
 	}
-	slices.SortStableFunc(bs, func(x, y *conn) int { return x.sess[hb].Start.Compare(y.sess[hb].Start) })
-	var pairs []pairScore
+	// Cheap candidates first: sessions whose lifetimes overlap within the window, with the
+	// difference of their handshake (or start) times.
+	type cand struct {
+		a, b  *conn
+		delta time.Duration
+	}
+	var cands []cand
 	for _, a := range as {
 		sa := a.sess[ha]
-		// Sessions at hb starting after sa ended (plus slack) cannot overlap it; bs is in start order.
-		hiT := sa.End.Add(expected + window)
-		var cands []pairScore
-		for k := 0; k < len(bs); k++ {
-			b := bs[k]
+		for _, b := range bs {
 			sb := b.sess[hb]
-			if sb.Start.After(hiT) {
-				break
-			}
-			if sb.End.Add(-expected).Before(sa.Start.Add(-window)) || !disjoint(a, b) {
+			if sb.Start.Add(-expected).After(sa.End.Add(window)) || sb.End.Add(-expected).Before(sa.Start.Add(-window)) {
 				continue
 			}
-			p, ok := scorePair(sa, sb, hb-ha)
-			if !ok {
+			if !disjoint(a, b) {
 				continue
 			}
-			p.a, p.b = a, b
-			cands = append(cands, p)
+			cands = append(cands, cand{a, b, quickDelta(sa, sb)})
 		}
-		if len(cands) > maxCandidates {
-			slices.SortStableFunc(cands, func(x, y pairScore) int {
-				return cmp.Compare(absDur(x.delta-expected), absDur(y.delta-expected))
-			})
-			cands = cands[:maxCandidates]
-		}
-		pairs = append(pairs, cands...)
 	}
-	if len(pairs) == 0 {
+	if len(cands) == 0 {
 		return conns
 	}
 	if !known {
-		// Estimate the offset between the two hops from the candidates themselves: the median of
-		// all pairwise differences is the offset when connections are spread around it.
-		var ds []time.Duration
-		for _, p := range pairs {
-			if p.sim > 0 {
-				ds = append(ds, p.delta)
-			}
-		}
-		if len(ds) == 0 {
-			for _, p := range pairs {
-				ds = append(ds, p.delta)
-			}
+		// The median of all pairwise differences is the offset between the two hops when
+		// connections are spread around it.
+		ds := make([]time.Duration, len(cands))
+		for i, c := range cands {
+			ds[i] = c.delta
 		}
 		expected = median(ds)
+	}
+	// Score the nearest few candidates of each session in time.
+	slices.SortStableFunc(cands, func(x, y cand) int {
+		return cmp.Compare(absDur(x.delta-expected), absDur(y.delta-expected))
+	})
+	perA := map[*conn]int{}
+	var pairs []pairScore
+	for _, c := range cands {
+		if perA[c.a] >= maxCandidates {
+			continue
+		}
+		perA[c.a]++
+		p, ok := scorePair(c.a.sess[ha], c.b.sess[hb], hb-ha)
+		if !ok {
+			continue
+		}
+		p.a, p.b = c.a, c.b
+		pairs = append(pairs, p)
+	}
+	if len(pairs) == 0 {
+		return conns
 	}
 	for i := range pairs {
 		pairs[i].dev = absDur(pairs[i].delta - expected)
@@ -304,6 +308,14 @@ func mergePair(conns []*conn, hs []*hopState, ha, hb int, opts *Options) []*conn
 		}
 	}
 	return out
+}
+
+// quickDelta is b's handshake (or start) time minus a's, raw clocks.
+func quickDelta(a, b *capture.Session) time.Duration {
+	if a.Request != nil && b.Request != nil {
+		return b.Request.Time.Sub(a.Request.Time)
+	}
+	return b.Start.Sub(a.Start)
 }
 
 // emptyBetween reports whether c has no session at hops [from, to).
