@@ -179,7 +179,7 @@ func TestParser_GapInPayloadStaysInSync(t *testing.T) {
 	stream := append(append([]byte(nil), a...), b...)
 	r := &recorder{}
 	p := NewParser(r, Options{})
-	p.Feed(stream[:9], 0, Meta{Number: 1}) // header (6) + "012"
+	p.Feed(stream[:9], 0, Meta{Number: 1})   // header (6) + "012"
 	p.Gap(9, 5)                              // "34567" lost
 	p.Feed(stream[14:], 14, Meta{Number: 3}) // "89abcdef" + next frame
 	p.End(Meta{})
