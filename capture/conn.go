@@ -279,6 +279,9 @@ func (c *conn) Reset(d tcpstream.Dir, m tcpstream.Meta) { c.last = m }
 
 // Close finishes the session when the TCP connection ends or the capture does.
 func (c *conn) Close(st [2]tcpstream.Stats) {
+	if c.tls != nil {
+		c.tls.Close() // may still pass on held records
+	}
 	for d, p := range c.parser {
 		if p != nil {
 			p.End(frameMeta(c.last))

@@ -334,7 +334,7 @@ func inspectText(w io.Writer, doc *inspectDoc, md bool) error {
 		path := c.Path
 		switch {
 		case c.TLS != nil && !c.TLS.Decrypted:
-			path = "(TLS " + c.TLS.SNI + ": " + c.TLS.Reason + ")"
+			path = "(TLS " + c.TLS.SNI + ", not decrypted)"
 		case c.MidStream:
 			path = "(mid-stream)"
 		case c.Status != 101 && c.Status != 0:
