@@ -1,0 +1,167 @@
+package correlate
+
+import (
+	"errors"
+	"io/fs"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// configDir makes a directory with empty capture and key log files.
+func configDir(t testing.TB) string {
+	dir := t.TempDir()
+	for _, f := range []string{"lb.pcap", "fw-1.pcap", "fw-2.pcap", "ingress.pcapng", "keylog.txt", "srv.pcap.gz"} {
+		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func writeConfig(t testing.TB, dir, text string) string {
+	p := filepath.Join(dir, "hops.yaml")
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoadConfig_Example(t *testing.T) {
+	dir := configDir(t)
+	p := writeConfig(t, dir, `incident: INC-4711 chat messages lost      # optional label
+hops:
+  - name: lb
+    pcap: lb.pcap
+    keylog: keylog.txt
+  - name: fw
+    pcap: [fw-1.pcap, fw-2.pcap]
+  - name: ingress
+    pcap: ingress.pcapng
+    server: 10.0.3.2:8080
+    clock_offset: -1.5s
+  - name: server
+    pcap: "*.gz"
+    port: 8080
+`)
+	cfg, err := LoadConfig(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := -1500 * time.Millisecond
+	want := &Config{File: p, Incident: "INC-4711 chat messages lost", Hops: []HopConfig{
+		{Name: "lb", Files: []string{filepath.Join(dir, "lb.pcap")}, Keylog: filepath.Join(dir, "keylog.txt"), Line: 3},
+		{Name: "fw", Files: []string{filepath.Join(dir, "fw-1.pcap"), filepath.Join(dir, "fw-2.pcap")}, Line: 6},
+		{Name: "ingress", Files: []string{filepath.Join(dir, "ingress.pcapng")}, Server: netip.MustParseAddrPort("10.0.3.2:8080"), ClockOffset: &off, Line: 8},
+		{Name: "server", Files: []string{filepath.Join(dir, "srv.pcap.gz")}, Port: 8080, Line: 12},
+	}}
+	if !reflect.DeepEqual(cfg, want) {
+		t.Errorf("LoadConfig =\n%+v\nwant\n%+v", cfg, want)
+	}
+}
+
+func TestLoadConfig_Errors(t *testing.T) {
+	tests := []struct {
+		name, text, want string
+		notExist         bool
+	}{
+		{"empty", "", "hops.yaml: no hops", false},
+		{"no_hops_field", "incident: x\n", "hops.yaml:1: hops: no hops", false},
+		{"hops_empty_list", "hops: []\n", "hops.yaml:1: hops: no hops", false},
+		{"hops_null", "hops:\n", "hops.yaml:1: hops: no hops", false},
+		{"not_a_mapping", "- a\n- b\n", "hops.yaml:1: expected a mapping with incident and hops", false},
+		{"unknown_top_field", "hop: []\n", "hops.yaml:1: hop: unknown field", false},
+		{"unknown_hop_field", "hops:\n  - name: lb\n    pcap: lb.pcap\n    pacp: x\n", "hops.yaml:4: hops[0].pacp: unknown field", false},
+		{"duplicate_name", "hops:\n  - name: lb\n    pcap: lb.pcap\n  - name: lb\n    pcap: lb.pcap\n", `hops.yaml:4: hops[1].name: duplicate hop name "lb" (first at line 2)`, false},
+		{"empty_name", "hops:\n  - name: ''\n    pcap: lb.pcap\n", "hops.yaml:2: hops[0].name: empty hop name", false},
+		{"missing_name", "hops:\n  - pcap: lb.pcap\n", "hops.yaml:2: hops[0].name: empty hop name", false},
+		{"missing_pcap", "hops:\n  - name: lb\n", "hops.yaml:2: hops[0].pcap: no capture file", false},
+		{"glob_matches_nothing", "hops:\n  - name: lb\n    pcap: lb.pcap\n  - name: fw\n    pcap: fw-*.pcapng\n", `hops.yaml:5: hops[1].pcap: glob "fw-*.pcapng" matches no file`, false},
+		{"glob_in_list", "hops:\n  - name: fw\n    pcap: [lb.pcap, 'x*']\n", `hops.yaml:3: hops[0].pcap[1]: glob "x*" matches no file`, false},
+		{"bad_glob", "hops:\n  - name: fw\n    pcap: 'a[.pcap'\n", `hops.yaml:3: hops[0].pcap: bad glob "a[.pcap"`, false},
+		{"missing_file", "hops:\n  - name: lb\n    pcap: nope.pcap\n", "hops.yaml:3: hops[0].pcap: file nope.pcap does not exist", true},
+		{"missing_keylog", "hops:\n  - name: lb\n    pcap: lb.pcap\n    keylog: keys.txt\n", "hops.yaml:4: hops[0].keylog: file keys.txt does not exist", true},
+		{"directory", "hops:\n  - name: lb\n    pcap: sub\n", "hops.yaml:3: hops[0].pcap: sub is not a regular file", false},
+		{"pcap_mapping", "hops:\n  - name: lb\n    pcap: {a: b}\n", "hops.yaml:3: hops[0].pcap: expected a file, a glob or a list of them", false},
+		{"pcap_empty_list", "hops:\n  - name: lb\n    pcap: []\n", "hops.yaml:3: hops[0].pcap: no capture file", false},
+		{"bad_duration", "hops:\n  - name: lb\n    pcap: lb.pcap\n    clock_offset: 1.5\n", `hops.yaml:4: hops[0].clock_offset: bad duration "1.5": want a number with a unit, like -1.5s or 200ms`, false},
+		{"huge_duration", "hops:\n  - name: lb\n    pcap: lb.pcap\n    clock_offset: 100h\n", "hops.yaml:4: hops[0].clock_offset: clock offset 100h0m0s is larger than 24h0m0s", false},
+		{"bad_server", "hops:\n  - name: lb\n    pcap: lb.pcap\n    server: example.com:80\n", `hops.yaml:4: hops[0].server: bad address "example.com:80": want ip:port, [ipv6]:port or an ip`, false},
+		{"bad_port", "hops:\n  - name: lb\n    pcap: lb.pcap\n    port: 70000\n", `hops.yaml:4: hops[0].port: bad port "70000": want a number from 1 to 65535`, false},
+		{"server_and_port", "hops:\n  - name: lb\n    pcap: lb.pcap\n    server: 10.0.0.1:80\n    port: 80\n", "hops.yaml:5: hops[0].port: give server or port, not both", false},
+		{"duplicate_field", "hops:\n  - name: lb\n    name: fw\n    pcap: lb.pcap\n", "hops.yaml:3: hops[0].name: duplicate field", false},
+		{"hop_not_mapping", "hops:\n  - lb.pcap\n", "hops.yaml:2: hops[0]: expected a mapping with name and pcap", false},
+		{"yaml_syntax", "hops:\n  - name: [lb\n", "hops.yaml:1: did not find expected ',' or ']'", false},
+		{"two_documents", "hops:\n  - name: lb\n    pcap: lb.pcap\n---\nhops: []\n", "hops.yaml:4: more than one YAML document", false},
+		{"alias", "x: &a lb.pcap\nhops:\n  - name: lb\n    pcap: *a\n", "hops.yaml:1: x: unknown field", false},
+		{"alias_in_hop", "hops:\n  - name: lb\n    pcap: &a lb.pcap\n    keylog: *a\n", "hops.yaml:4: hops[0].keylog: YAML aliases are not supported", false},
+		{"incident_list", "incident: [a]\nhops: []\n", "hops.yaml:1: incident: expected a single value", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := configDir(t)
+			p := writeConfig(t, dir, tt.text)
+			_, err := LoadConfig(p)
+			if err == nil {
+				t.Fatal("LoadConfig succeeded, want an error")
+			}
+			got := strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), "")
+			got = strings.ReplaceAll(got, dir, "DIR")
+			if got != tt.want {
+				t.Errorf("error = %q\nwant    %q", got, tt.want)
+			}
+			if !errors.Is(err, ErrConfig) {
+				t.Errorf("error does not wrap ErrConfig")
+			}
+			if errors.Is(err, fs.ErrNotExist) != tt.notExist {
+				t.Errorf("errors.Is(err, fs.ErrNotExist) = %v, want %v", !tt.notExist, tt.notExist)
+			}
+		})
+	}
+}
+
+func TestLoadConfig_Unreadable(t *testing.T) {
+	_, err := LoadConfig(filepath.Join(t.TempDir(), "missing.yaml"))
+	if err == nil || errors.Is(err, ErrConfig) || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("error = %v, want a not-exist error that is not ErrConfig", err)
+	}
+}
+
+func FuzzLoadConfig(f *testing.F) {
+	seeds, _ := filepath.Glob(filepath.Join("testdata", "hops", "*.yaml"))
+	for _, s := range seeds {
+		b, err := os.ReadFile(s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte("hops:\n  - name: lb\n    pcap: [lb.pcap, 'fw-*']\n    clock_offset: 1s\n"))
+	dir := configDir(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := parseConfig("hops.yaml", data, dir)
+		if err != nil {
+			if !errors.Is(err, ErrConfig) {
+				t.Fatalf("error %v does not wrap ErrConfig", err)
+			}
+			return
+		}
+		if len(cfg.Hops) == 0 {
+			t.Fatal("a configuration without hops was accepted")
+		}
+		names := map[string]bool{}
+		for _, h := range cfg.Hops {
+			if h.Name == "" || names[h.Name] || len(h.Files) == 0 {
+				t.Fatalf("bad hop accepted: %+v", h)
+			}
+			names[h.Name] = true
+		}
+	})
+}
