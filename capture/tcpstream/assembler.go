@@ -12,14 +12,15 @@ type Assembler struct {
 	cfg       Config
 	newStream func(ConnInfo) Stream
 
-	conns  map[connKey]*conn
-	tombs  map[connKey]tomb
-	tombQ  fifo[tombEntry]
-	holeQ  fifo[holeEntry]
-	lru    *conn // least recently active live connection; lru.prev is the most recent
-	nextID uint64
-	free   [][]byte // recycled chunk buffers of cap chunkCap
-	totals Totals
+	conns    map[connKey]*conn
+	tombs    map[connKey]tomb
+	tombQ    fifo[tombEntry]
+	holeQ    fifo[holeEntry]
+	lru      *conn // least recently active live connection; lru.prev is the most recent
+	nextID   uint64
+	free     [][]byte // recycled chunk buffers of cap chunkCap
+	flushing bool     // in Flush: closed connections need no tomb
+	totals   Totals
 }
 
 // conn is the state of one connection.
@@ -152,9 +153,11 @@ func (a *Assembler) Flush() {
 		}
 		return 1
 	})
+	a.flushing = true
 	for _, c := range cs {
 		a.finish(c, c.last.Time)
 	}
+	a.flushing = false
 	clear(a.tombs)
 	a.tombQ = fifo[tombEntry]{}
 	a.holeQ = fifo[holeEntry]{}
@@ -720,6 +723,9 @@ func (a *Assembler) close(c *conn, now time.Time) {
 	a.unlink(c)
 	if a.conns[c.key] == c {
 		delete(a.conns, c.key)
+	}
+	if a.flushing {
+		return
 	}
 	a.tombs[c.key] = tomb{at: now, isn: c.h[0].isn, hasISN: c.h[0].synSeen, aLo: c.aLo}
 	a.tombQ.push(tombEntry{key: c.key, at: now})

@@ -151,7 +151,7 @@ func TestAssembler_Sequences(t *testing.T) {
 			steps: append(handshake(),
 				step{from: 0, flags: ACK, seq: 100, data: "abc"},
 				step{from: 0, flags: ACK, seq: 106, data: "ghi"},
-				step{from: 0, flags: ACK, seq: 106, data: "XYZjk"}, // only jk is new
+				step{from: 0, flags: ACK, seq: 106, data: "XYZjk"},   // only jk is new
 				step{from: 0, flags: ACK, seq: 101, data: "QQdefQQ"}, // bc and gh already seen
 			),
 			want: []string{open, "D0 @0 abc", "D0 @3 def", "D0 @6 ghi", "D0 @9 jk"},
@@ -249,7 +249,7 @@ func TestAssembler_Sequences(t *testing.T) {
 				step{from: 0, flags: ACK, seq: 106, data: "ghi", ms: 20},
 				step{from: 1, flags: ACK, seq: 500, data: "x", ms: 3000},
 				step{from: 1, flags: ACK, seq: 501, data: "y", ms: 5019},
-				step{from: 1, flags: ACK, seq: 502, data: "z", ms: 5020}, // 5s after the hole: given up first
+				step{from: 1, flags: ACK, seq: 502, data: "z", ms: 5020},   // 5s after the hole: given up first
 				step{from: 0, flags: ACK, seq: 103, data: "def", ms: 6000}, // too late: dropped
 			),
 			want: []string{open, "D0 @0 abc", "D1 @0 x", "D1 @1 y", "G0 @3+3 lost #5", "D0 @6 ghi", "D1 @2 z"},
@@ -263,8 +263,8 @@ func TestAssembler_Sequences(t *testing.T) {
 			name: "Snaplen",
 			steps: append(handshake(),
 				step{from: 0, flags: ACK, seq: 100, data: "abc", wire: 10},
-				step{from: 0, flags: ACK, seq: 100, data: "abcdefghij"}, // full copy later: not used
-				step{from: 0, flags: ACK, seq: 120, data: "uv", wire: 5},   // out of order and cut
+				step{from: 0, flags: ACK, seq: 100, data: "abcdefghij"},  // full copy later: not used
+				step{from: 0, flags: ACK, seq: 120, data: "uv", wire: 5}, // out of order and cut
 				step{from: 0, flags: ACK, seq: 110, data: "klmnopqrst"},
 			),
 			want: []string{open, "D0 @0 abc", "G0 @3+7 snaplen #4", "D0 @10 klmnopqrst", "D0 @20 uv", "G0 @22+3 snaplen #6"},
@@ -306,14 +306,14 @@ func TestAssembler_Sequences(t *testing.T) {
 		},
 		{
 			name: "PortReuseAfterClose",
-			steps: append(append(handshake(),
+			steps: append(handshake(),
 				step{from: 0, flags: ACK | FIN, seq: 100, ack: 500},
 				step{from: 1, flags: ACK | FIN, seq: 500, ack: 101},
 				step{from: 0, flags: SYN, seq: 99}, // the old SYN again: ignored
 				step{from: 0, flags: SYN, seq: 9999},
 				step{from: 1, flags: SYN | ACK, seq: 7777, ack: 10000},
 				step{from: 0, flags: ACK, seq: 10000, ack: 7778, data: "again"},
-			)),
+			),
 			want: []string{open, "F0", "F1", "C", "open 10.0.0.1:40000->10.0.0.2:80 syn #7", "D0 @0 again"},
 		},
 		{

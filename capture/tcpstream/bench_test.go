@@ -1,0 +1,178 @@
+package tcpstream
+
+import (
+	"net/netip"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// nopStream discards everything.
+type nopStream struct{}
+
+func (nopStream) Data(Dir, []byte, uint64, Meta)           {}
+func (nopStream) Gap(Dir, uint64, uint64, GapReason, Meta) {}
+func (nopStream) Fin(Dir, Meta)                            {}
+func (nopStream) Reset(Dir, Meta)                          {}
+func (nopStream) Close([2]Stats)                           {}
+
+// benchSegments builds conns connections of perConn data segments of size bytes each, interleaved,
+// client to server, after a handshake. Every reorder-th segment of a connection is swapped with the
+// next one (0: in order).
+func benchSegments(conns, perConn, size, reorder int) ([]Segment, int64) {
+	payload := make([]byte, size)
+	for i := range payload {
+		payload[i] = byte(i)
+	}
+	srvAP := netip.MustParseAddrPort("10.1.0.1:443")
+	var segs []Segment
+	per := make([][]Segment, conns)
+	for c := range conns {
+		cl := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 2, byte(c >> 8), byte(c)}), uint16(30000+c))
+		isn := uint32(c) * 7919 * 65536
+		s := []Segment{
+			{Src: cl, Dst: srvAP, Seq: isn, Flags: SYN, Window: 65535},
+			{Src: srvAP, Dst: cl, Seq: 1, Ack: isn + 1, Flags: SYN | ACK, Window: 65535},
+		}
+		for k := range perConn {
+			s = append(s, Segment{Src: cl, Dst: srvAP, Seq: isn + 1 + uint32(k*size), Ack: 2, Flags: ACK | PSH,
+				Window: 512, Payload: payload, PayloadLength: size})
+		}
+		if reorder > 0 {
+			for k := 2 + reorder - 1; k+1 < len(s); k += reorder {
+				s[k], s[k+1] = s[k+1], s[k]
+			}
+		}
+		per[c] = s
+	}
+	for k := range perConn + 2 {
+		for c := range conns {
+			segs = append(segs, per[c][k])
+		}
+	}
+	return segs, int64(conns * perConn * size)
+}
+
+func benchAssembler(b *testing.B, reorder int) {
+	segs, total := benchSegments(1000, 100, 1400, reorder)
+	b.ReportAllocs()
+	b.SetBytes(total)
+	for b.Loop() {
+		a := NewAssembler(Config{}, func(ConnInfo) Stream { return nopStream{} })
+		for i := range segs {
+			a.Add(&segs[i], Meta{Time: t0.Add(time.Duration(i) * time.Microsecond), File: "b", Number: i + 1})
+		}
+		a.Flush()
+	}
+}
+
+func BenchmarkAssemblerInOrder(b *testing.B) { benchAssembler(b, 0) }
+
+func BenchmarkAssemblerReorder10(b *testing.B) { benchAssembler(b, 10) }
+
+func TestAssembler_InOrderDoesNotAllocate(t *testing.T) {
+	segs, _ := benchSegments(1, 1, 1400, 0)
+	a := NewAssembler(Config{}, func(ConnInfo) Stream { return nopStream{} })
+	for i := range segs {
+		a.Add(&segs[i], Meta{Time: t0})
+	}
+	seg := segs[len(segs)-1]
+	n := 0
+	allocs := testing.AllocsPerRun(1000, func() {
+		seg.Seq += 1400
+		n++
+		a.Add(&seg, Meta{Time: t0.Add(time.Duration(n) * time.Millisecond), File: "x", Number: n})
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per in-order segment", allocs)
+	}
+}
+
+func TestAssembler_SYNFloodStaysSmall(t *testing.T) {
+	const n = 100_000
+	for _, tc := range []struct {
+		name   string
+		stream func(ConnInfo) Stream
+	}{
+		{"Ignored", func(ConnInfo) Stream { return nil }},
+		{"Tracked", func(ConnInfo) Stream { return nopStream{} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := NewAssembler(Config{}, tc.stream)
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			dst := netip.MustParseAddrPort("10.1.0.1:443")
+			for i := range n {
+				src := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 3, byte(i >> 16), byte(i >> 8)}), uint16(i))
+				a.Add(&Segment{Src: src, Dst: dst, Seq: uint32(i), Flags: SYN, Window: 1000}, Meta{Time: t0})
+			}
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			per := float64(after.HeapAlloc-before.HeapAlloc) / n
+			t.Logf("%.0f bytes per half-open connection", per)
+			if per > 700 {
+				t.Errorf("%.0f bytes per half-open connection", per)
+			}
+			if len(a.conns) != n {
+				t.Errorf("%d connections", len(a.conns))
+			}
+			runtime.KeepAlive(a)
+		})
+	}
+}
+
+func TestAssembler_MaxConnectionsEvictsLeastRecent(t *testing.T) {
+	h := newHarness(Config{MaxConnections: 2})
+	h.run([]step{
+		{from: 0, flags: SYN, seq: 1},
+		{from: 0, flags: SYN, seq: 1, other: true},
+		{from: 0, flags: ACK, seq: 2, data: "a"}, // the first connection is now the most recent
+	})
+	third := Segment{Src: netip.MustParseAddrPort("10.9.9.9:1"), Dst: srv, Seq: 5, Flags: SYN}
+	h.a.Add(&third, Meta{Time: t0, Number: 4})
+	want := []string{"open 10.0.0.1:40000->10.0.0.2:80 syn #1", "open 10.0.0.1:40001->10.0.0.2:80 syn #2",
+		"D0 @0 a", "C", "open 10.9.9.9:1->10.0.0.2:80 syn #4"}
+	if got := h.log; len(got) != len(want) || got[3] != "C" || got[4] != want[4] {
+		t.Fatalf("got %q", got)
+	}
+	if tot := h.a.Totals(); tot.Evicted != 1 || tot.Connections != 3 {
+		t.Errorf("totals %+v", tot)
+	}
+	h.a.Flush()
+	if len(h.stats) != 3 || h.stats[0][0].Packets != 1 { // the evicted one was the second: SYN only
+		t.Errorf("stats %+v", h.stats)
+	}
+}
+
+func TestAssembler_FlushOrder(t *testing.T) {
+	var order []uint16
+	a := NewAssembler(Config{}, func(ci ConnInfo) Stream { return &closeOrder{port: ci.A.Port(), order: &order} })
+	for _, p := range []uint16{5, 3, 9, 1, 7} {
+		a.Add(&Segment{Src: netip.AddrPortFrom(cli.Addr(), p), Dst: srv, Flags: SYN}, Meta{Time: t0})
+	}
+	a.Flush()
+	if want := []uint16{5, 3, 9, 1, 7}; !equalU16(order, want) {
+		t.Errorf("closed in order %v, want %v", order, want)
+	}
+}
+
+type closeOrder struct {
+	nopStream
+	port  uint16
+	order *[]uint16
+}
+
+func (c *closeOrder) Close([2]Stats) { *c.order = append(*c.order, c.port) }
+
+func equalU16(a, b []uint16) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
