@@ -42,8 +42,9 @@ type Frame struct {
 }
 
 // Handler receives what a Parser finds, in stream order. Calls for one frame are FrameStart, then
-// any mix of Payload and PayloadGap adding up to the frame's length, then FrameEnd. Error may come
-// between frames (or between FrameStart and the first Payload, for errors about the frame).
+// any mix of Payload and PayloadGap adding up to the frame's length, then FrameEnd. Error comes
+// between frames: an error about a frame (ErrMask, ErrUnexpectedContinuation, ...) comes just
+// before its FrameStart; with LostSync set, no FrameStart follows for that header.
 type Handler interface {
 	// FrameStart is called when a frame header is complete.
 	FrameStart(f Frame)
@@ -366,7 +367,11 @@ func (p *Parser) End(m Meta) {
 			p.hdrN = 0
 		}
 	case stUnsync:
-		if p.resyncEnd() && p.state != stUnsync {
+		// A replay after acceptance may lose sync again: search what it buffered, as often as
+		// that happens (each time the stream position advances, so this ends).
+		for p.state == stUnsync && p.resyncEnd() {
+		}
+		if p.state != stUnsync {
 			p.End(m)
 		}
 	}
