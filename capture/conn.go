@@ -159,7 +159,7 @@ func (c *conn) parseRequest(m tcpstream.Meta) {
 	}
 	for _, p := range strings.Split(h.Get("Sec-WebSocket-Protocol"), ",") {
 		if p = strings.TrimSpace(p); p != "" {
-			s.Request.Protocols = append(s.Request.Protocols, p)
+			s.Request.Protocols = append(s.Request.Protocols, redactProtocol(p))
 		}
 	}
 	c.reqDone = true
@@ -195,7 +195,7 @@ func (c *conn) parseResponse(m tcpstream.Meta) {
 		key := s.Request.Key
 		s.Response = &Response{
 			Status: h.Status, Reason: h.Reason, Accept: h.Get("Sec-WebSocket-Accept"),
-			Protocol: h.Get("Sec-WebSocket-Protocol"), Extensions: h.Get("Sec-WebSocket-Extensions"),
+			Protocol: redactProtocol(h.Get("Sec-WebSocket-Protocol")), Extensions: h.Get("Sec-WebSocket-Extensions"),
 			Headers: correlationHeaders(h), Time: meta.Time, Packet: ref(meta),
 		}
 		s.Response.AcceptValid = key != "" && s.Response.Accept == handshake.AcceptKey(key)
@@ -441,6 +441,19 @@ func correlationHeaders(h *handshake.Head) map[string]string {
 		out[name] = h.Get(name)
 	}
 	return out
+}
+
+// redactProtocol hides subprotocol tokens that carry credentials: Kubernetes-style clients send
+// "base64url.bearer.authorization.k8s.io.<token>" because browsers cannot set Authorization.
+func redactProtocol(p string) string {
+	l := strings.ToLower(p)
+	if strings.Contains(l, "bearer") || strings.Contains(l, "authorization") || strings.Contains(l, "token") {
+		if i := strings.LastIndexByte(p, '.'); i > 0 {
+			return p[:i+1] + "[redacted]"
+		}
+		return "[redacted]"
+	}
+	return p
 }
 
 // isCorrelationHeader reports whether a header (canonical name) helps match or explain a connection.
