@@ -1,0 +1,111 @@
+package tcpdecode
+
+import (
+	"bufio"
+	"encoding/binary"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/wspath/wspath/capture/pcapfile"
+)
+
+// writeBenchPcap writes a pcap of at least size bytes of Ethernet/IPv4/TCP packets whose payload
+// sizes follow a bulk-transfer-with-chatter mix, and returns its path.
+func writeBenchPcap(b *testing.B, size int64) string {
+	b.Helper()
+	path := filepath.Join(b.TempDir(), "bench.pcap")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	hdr := make([]byte, 24)
+	le := binary.LittleEndian
+	le.PutUint32(hdr, 0xa1b2c3d4)
+	le.PutUint16(hdr[4:], 2)
+	le.PutUint16(hdr[6:], 4)
+	le.PutUint32(hdr[16:], 262144)
+	le.PutUint32(hdr[20:], 1)
+	w.Write(hdr)
+	sizes := []int{1448, 1448, 1448, 0, 1448, 1448, 120, 0, 1448, 512, 60, 1448, 0, 1448, 1448, 8000}
+	payload := make([]byte, 8000)
+	rec := make([]byte, 16)
+	written := int64(24)
+	seq := uint32(1)
+	for i := 0; written < size; i++ {
+		n := sizes[i%len(sizes)]
+		flags := ACK
+		if n > 0 {
+			flags |= PSH
+		}
+		pkt := eth(0x0800, ipv4(6, v4a, v4b, cat(tcpHeader(40000, 443, seq, 1, flags, 512), payload[:n])))
+		seq += uint32(n)
+		le.PutUint32(rec, uint32(1700000000+i/1000))
+		le.PutUint32(rec[4:], uint32(i%1000)*1000)
+		le.PutUint32(rec[8:], uint32(len(pkt)))
+		le.PutUint32(rec[12:], uint32(len(pkt)))
+		w.Write(rec)
+		w.Write(pkt)
+		written += int64(16 + len(pkt))
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+// BenchmarkReadDecode reads a 100+ MB pcap from disk (page cache) and decodes every packet.
+func BenchmarkReadDecode(b *testing.B) {
+	path := writeBenchPcap(b, 100<<20)
+	st, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(st.Size())
+	b.ReportAllocs()
+	d := NewDecoder()
+	var seg Segment
+	for b.Loop() {
+		r, err := pcapfile.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var payload int64
+		for {
+			p, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := d.Decode(p.LinkType, p.Data, &seg); err != nil {
+				b.Fatal(err)
+			}
+			payload += int64(len(seg.Payload))
+		}
+		r.Close()
+		if payload == 0 {
+			b.Fatal("no payload")
+		}
+	}
+}
+
+// BenchmarkDecode decodes one full-size Ethernet/IPv4/TCP packet.
+func BenchmarkDecode(b *testing.B) {
+	pkt := eth(0x0800, ipv4(6, v4a, v4b, cat(tcpHeader(40000, 443, 1, 1, ACK, 512), make([]byte, 1448))))
+	d := NewDecoder()
+	var seg Segment
+	b.SetBytes(int64(len(pkt)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := d.Decode(pcapfile.LinkEthernet, pkt, &seg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
