@@ -1,0 +1,188 @@
+#!/bin/bash
+# run.sh <scenario> <outdir>: build the five-namespace WebSocket path, run one scenario with
+# tcpdump at every hop, and write <outdir>/hops.yaml, the captures and truth.json.
+# Needs root and the packages from install.sh. See README.md for the topology.
+set -euo pipefail
+
+usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst} <outdir>" >&2; exit 2; }
+[ $# -eq 2 ] || usage
+scenario=$1
+out=$2
+here=$(cd "$(dirname "$0")" && pwd)
+PY=/usr/bin/python3 # Debian's python3, which has python3-websockets
+P=wsl-              # prefix of every namespace this lab creates
+HOPS=(client lb fw ingress server)
+
+# ---- scenario parameters --------------------------------------------------------------------
+conns=3
+sched=(--count 12 --interval 0.05 --mix chat --big 3000)
+compress=on
+deadline=3
+read_timeout=60s
+fw_rules=()
+ingress_snap=()
+case "$scenario" in
+healthy) ;;
+c2s-drop)
+	compress=off
+	sched+=(--tripwire 2:c2s:6)
+	fw_rules=(-A FORWARD -i f0 -p tcp -m string --algo bm --string wsl-trip-c2s-c2-m6 -j DROP) ;;
+s2c-drop)
+	sched+=(--tripwire 2:s2c:6)
+	fw_rules=(-A FORWARD -i f1 -p tcp -m string --algo bm --string wsl-trip-s2c-c2-m6 -j DROP) ;;
+proxy-timeout)
+	conns=2
+	read_timeout=3s
+	sched=(--count 10 --interval 0.05 --mix chat --big 3000 --idle 2:4:5) ;;
+concurrent)
+	conns=32
+	compress=off
+	sched=(--count 10 --interval 0.1 --mix chatter --tripwire 17:c2s:5)
+	fw_rules=(-A FORWARD -i f0 -p tcp -m string --algo bm --string wsl-trip-c2s-c17-m5 -j DROP) ;;
+capture-gap)
+	ingress_snap=(-s 80) ;;
+rst)
+	conns=2
+	compress=off
+	sched+=(--tripwire 1:c2s:6)
+	fw_rules=(-A FORWARD -i f0 -p tcp -m string --algo bm --string wsl-trip-c2s-c1-m6 -j REJECT --reject-with tcp-reset) ;;
+*) usage ;;
+esac
+sched+=(--compress "$compress")
+
+# ---- setup and teardown ---------------------------------------------------------------------
+work=$(mktemp -d /tmp/wsl-work.XXXXXX)
+chmod 755 "$work"
+
+teardown() {
+	set +e
+	for h in "${HOPS[@]}"; do
+		ip netns list | grep -qw "^$P$h" || continue
+		pids=$(ip netns pids "$P$h")
+		# shellcheck disable=SC2086
+		[ -n "$pids" ] && kill -TERM $pids 2>/dev/null
+	done
+	sleep 0.5
+	for h in "${HOPS[@]}"; do
+		ip netns list | grep -qw "^$P$h" || continue
+		pids=$(ip netns pids "$P$h")
+		# shellcheck disable=SC2086
+		[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+		ip netns del "$P$h"
+	done
+}
+cleanup() {
+	rc=$?
+	teardown
+	rm -rf "$work"
+	exit $rc
+}
+teardown # leftovers of a killed run
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ns() { local n=$1; shift; ip netns exec "$P$n" "$@"; }
+
+for h in "${HOPS[@]}"; do
+	ip netns add "$P$h"
+	ns "$h" ip link set lo up
+done
+# link  client c0 10.231.1.1 <-> 10.231.1.2 l0 lb
+# link  lb     l1 10.231.2.1 <-> 10.231.2.2 f0 fw
+# link  fw     f1 10.231.3.1 <-> 10.231.3.2 i0 ingress
+# link  ingress i1 10.231.4.1 <-> 10.231.4.2 s0 server
+link() { # nsA ifA addrA nsB ifB addrB
+	ip link add "$2" netns "$P$1" type veth peer name "$5" netns "$P$4"
+	ns "$1" ip addr add "$3/24" dev "$2"
+	ns "$4" ip addr add "$6/24" dev "$5"
+	# One MTU-sized segment per packet (no GSO super-packets), so large messages span segments.
+	ns "$1" ip link set "$2" gso_max_segs 1 up
+	ns "$4" ip link set "$5" gso_max_segs 1 up
+}
+link client c0 10.231.1.1 lb l0 10.231.1.2
+link lb l1 10.231.2.1 fw f0 10.231.2.2
+link fw f1 10.231.3.1 ingress i0 10.231.3.2
+link ingress i1 10.231.4.1 server s0 10.231.4.2
+ns lb ip route add 10.231.3.0/24 via 10.231.2.2
+ns ingress ip route add 10.231.2.0/24 via 10.231.3.1
+ns fw sysctl -qw net.ipv4.ip_forward=1
+if [ ${#fw_rules[@]} -gt 0 ]; then ns fw iptables "${fw_rules[@]}"; fi
+
+# ---- servers --------------------------------------------------------------------------------
+sed -e "s|@WORK@|$work|g" "$here/haproxy.cfg" >"$work/haproxy.cfg"
+sed -e "s|@WORK@|$work|g" -e "s|@READ_TIMEOUT@|$read_timeout|g" "$here/nginx.conf" >"$work/nginx.conf"
+ns server "$PY" "$here/wsl_server.py" --host 10.231.4.2 --port 8765 --log "$work/server.jsonl" \
+	"${sched[@]}" 2>"$work/server.err" &
+ns ingress nginx -e "$work/nginx-error.log" -c "$work/nginx.conf" -p "$work" 2>"$work/nginx.err" &
+ns lb haproxy -db -f "$work/haproxy.cfg" >"$work/haproxy.log" 2>&1 &
+
+wait_port() { # ns addr port
+	for _ in $(seq 100); do
+		ns "$1" bash -c "exec 3<>/dev/tcp/$2/$3" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "run.sh: $1 $2:$3 did not come up" >&2
+	return 1
+}
+wait_port server 10.231.4.2 8765
+wait_port ingress 10.231.3.2 80
+wait_port lb 10.231.1.2 8080
+
+# ---- captures -------------------------------------------------------------------------------
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+rm -f "$out"/*.pcap "$out/hops.yaml" "$out/truth.json"
+declare -A tcpd
+capture() { # hop tcpdump-args...
+	local h=$1
+	shift
+	# Started directly (not through the ns function) so that $! is tcpdump itself.
+	ip netns exec "$P$h" tcpdump -Z root -n "$@" tcp 2>"$work/tcpdump-$h.err" &
+	tcpd[$h]=$!
+}
+capture client -i c0 -w "$out/client.pcap"
+capture lb -i l0 -G 4 -w "$work/lb-%s.pcap"
+capture fw -i f0 --time-stamp-precision=nano -w "$out/fw.pcap"
+capture ingress -i i0 "${ingress_snap[@]}" -w "$out/ingress.pcap"
+capture server -i any -w "$out/server.pcap"
+for h in "${HOPS[@]}"; do
+	for _ in $(seq 100); do grep -q "listening on" "$work/tcpdump-$h.err" && break; sleep 0.05; done
+done
+sleep 0.3
+
+# ---- traffic --------------------------------------------------------------------------------
+set +e
+ns client "$PY" "$here/wsl_client.py" --host 10.231.1.2 --port 8080 --scenario "$scenario" \
+	--conns "$conns" --deadline "$deadline" --log "$work/client.jsonl" "${sched[@]}" 2>"$work/client.err"
+client_rc=$?
+set -e
+sleep 1
+for h in "${HOPS[@]}"; do kill -INT "${tcpd[$h]}"; done
+for h in "${HOPS[@]}"; do wait "${tcpd[$h]}" || true; done
+[ $client_rc -eq 0 ] || { echo "run.sh: client failed:" >&2; cat "$work/client.err" >&2; exit 1; }
+
+# The lb capture rotated every 4 s: name the files lb-1.pcap, lb-2.pcap, ... in time order.
+i=1
+for f in $(ls "$work"/lb-*.pcap | sort -t- -k2 -n); do
+	mv "$f" "$out/lb-$i.pcap"
+	i=$((i + 1))
+done
+
+cat >"$out/hops.yaml" <<YAML
+incident: wspath netlab scenario $scenario
+hops:
+  - name: client
+    pcap: client.pcap
+  - name: lb
+    pcap: lb-*.pcap
+  - name: fw
+    pcap: fw.pcap
+  - name: ingress
+    pcap: ingress.pcap
+  - name: server
+    pcap: server.pcap
+YAML
+
+"$PY" "$here/truth.py" --scenario "$scenario" --out "$out" --client-log "$work/client.jsonl" \
+	--server-log "$work/server.jsonl" --conns "$conns" "${sched[@]}" --log /dev/null
+echo "run.sh: $scenario -> $out ($(du -sh "$out" | cut -f1))"

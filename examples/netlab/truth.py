@@ -1,0 +1,245 @@
+#!/usr/bin/python3
+"""Build truth.json for one lab run.
+
+The verdicts are known by construction (the scenario table below says which connection and
+direction the firewall, proxy or capture harms, and how). This program combines them with what
+the two applications logged (which messages were sent and received) and with tshark's count of
+WebSocket frames per hop, connection and direction, and checks that all three agree. It exits 1
+when they do not, so a broken run never produces a case.
+"""
+
+import argparse
+import glob
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import wsl_msgs
+import wsl_peer
+
+HOPS = ["client", "lb", "fw", "ingress", "server"]
+FILES = {"client": "client.pcap", "lb": "lb-*.pcap", "fw": "fw.pcap", "ingress": "ingress.pcap", "server": "server.pcap"}
+CAPTURE_POINTS = {
+    "client": "client namespace, c0 (its only interface); tcpdump -i c0; Ethernet, microseconds",
+    "lb": "lb namespace, l0 = client-facing side of haproxy (client<->haproxy connection); "
+          "tcpdump -i l0 -G 4, rotated into lb-1.pcap, lb-2.pcap, ...; Ethernet, microseconds",
+    "fw": "fw namespace, f0 = inbound interface from the lb (haproxy<->nginx connection, lb side "
+          "of the firewall); tcpdump -i f0 --time-stamp-precision=nano; Ethernet, nanoseconds",
+    "ingress": "ingress namespace, i0 = interface facing the fw (haproxy<->nginx connection, "
+               "after the firewall); tcpdump -i i0; Ethernet, microseconds",
+    "server": "server namespace, tcpdump -i any (s0 = nginx<->server connection); Linux SLL2",
+}
+DIRS = {"c2s": "client_to_server", "s2c": "server_to_client"}
+
+# Scenario table: (conn, dir) -> expectation; every other connection and direction is delivered.
+# hop: first hop, in the direction of flow, whose capture lacks messages seen before it (for a
+# close with nothing in flight: the hop that closed). closed_by: the hop that closed/reset.
+SCENARIOS = {
+    "healthy": {"description": "a few connections with permessage-deflate; everything delivered", "expect": {}},
+    "c2s-drop": {
+        "description": "fw drops (iptables FORWARD -m string DROP) every packet carrying client->server "
+                       "message 6 of conn 2, retransmissions included; that direction stalls from there on",
+        "expect": {(2, "c2s"): dict(verdict="lost", hop="ingress", first_missing=6,
+                                    cause="fw FORWARD DROP of packets matching wsl-trip-c2s-c2-m6")},
+    },
+    "s2c-drop": {
+        "description": "fw drops every packet carrying server->client message 6 of conn 2 (sent uncompressed "
+                       "inside a permessage-deflate session); that direction stalls from there on",
+        "expect": {(2, "s2c"): dict(verdict="lost", hop="fw", first_missing=6,
+                                    cause="fw FORWARD DROP of packets matching wsl-trip-s2c-c2-m6; fw is "
+                                          "captured on its lb side, so the fw capture is the first to lack them")},
+    },
+    "proxy-timeout": {
+        "description": "nginx proxy_read_timeout 3s; conn 2 goes idle for 5 s after message 4 in both "
+                       "directions; nginx closes it (TCP FIN both ways, no close frame); the messages both "
+                       "ends try to send afterwards are refused by their WebSocket library",
+        "expect": {(2, "c2s"): dict(verdict="closed", hop="ingress", closed_by="ingress",
+                                    cause="nginx proxy_read_timeout (3s) closed the idle tunnel"),
+                   (2, "s2c"): dict(verdict="closed", hop="ingress", closed_by="ingress",
+                                    cause="nginx proxy_read_timeout (3s) closed the idle tunnel")},
+    },
+    "concurrent": {
+        "description": "32 concurrent connections sending mostly identical messages ({\"type\":\"typing\"}, "
+                       "{\"type\":\"heartbeat\"}); fw drops client->server message 5 of conn 17",
+        "expect": {(17, "c2s"): dict(verdict="lost", hop="ingress", first_missing=5,
+                                     cause="fw FORWARD DROP of packets matching wsl-trip-c2s-c17-m5")},
+    },
+    "capture-gap": {
+        "description": "healthy traffic, but the ingress capture used snap length 80 (tcpdump -s 80): "
+                       "payloads are cut there although the network delivered everything",
+        "expect": "all:capture_gap:ingress",
+    },
+    "rst": {
+        "description": "fw answers the packet carrying client->server message 6 of conn 1 with a TCP reset "
+                       "toward haproxy (iptables REJECT --reject-with tcp-reset); haproxy drops the client "
+                       "connection",
+        "expect": {(1, "c2s"): dict(verdict="closed", hop="ingress", closed_by="fw", first_missing=6,
+                                    cause="fw REJECT --reject-with tcp-reset on wsl-trip-c2s-c1-m6")},
+    },
+}
+
+
+def read_log(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def tshark_counts(out):
+    """{hop: {key: {"c2s"/"s2c": {"data", "frames", "ping", "pong", "close"}}}} from tshark."""
+    res = {}
+    for hop in HOPS:
+        files = sorted(glob.glob(os.path.join(out, FILES[hop])))
+        with tempfile.TemporaryDirectory() as td:
+            path = files[0]
+            if len(files) > 1:
+                path = os.path.join(td, "merged.pcap")
+                subprocess.run(["mergecap", "-F", "pcap", "-w", path] + files, check=True)
+            cmd = ["tshark", "-n", "-r", path, "-d", "tcp.port==8080,http", "-d", "tcp.port==8765,http",
+                   "-Y", "websocket || http.sec_websocket_key", "-T", "fields",
+                   "-E", "occurrence=a", "-E", "aggregator=,", "-E", "separator=/t",
+                   "-e", "tcp.stream", "-e", "http.sec_websocket_key", "-e", "tcp.analysis.retransmission",
+                   "-e", "websocket.opcode", "-e", "websocket.fin", "-e", "websocket.mask"]
+            lines = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.splitlines()
+        keys, frames = {}, []
+        for ln in lines:
+            stream, key, retrans, ops, fins, masks = (ln.split("\t") + [""] * 6)[:6]
+            if key:
+                keys[stream] = key
+            if retrans or not ops:
+                continue
+            for op, fin, mask in zip(ops.split(","), fins.split(","), masks.split(",")):
+                frames.append((stream, int(op), fin in ("1", "True"), mask in ("1", "True")))
+        per = {}
+        for stream, op, fin, mask in frames:
+            key = keys.get(stream, "stream-" + stream)
+            c = per.setdefault(key, {}).setdefault("c2s" if mask else "s2c",
+                                                   {"data": 0, "frames": 0, "ping": 0, "pong": 0, "close": 0})
+            c["frames"] += 1
+            if op in (0, 1, 2) and fin:
+                c["data"] += 1
+            elif op == 8:
+                c["close"] += 1
+            elif op == 9:
+                c["ping"] += 1
+            elif op == 10:
+                c["pong"] += 1
+        res[hop] = per
+    return res
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--scenario", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--client-log", required=True)
+    p.add_argument("--server-log", required=True)
+    p.add_argument("--conns", type=int, required=True)
+    wsl_peer.add_schedule_args(p)
+    args = p.parse_args()
+    sc = SCENARIOS[args.scenario]
+    trips = wsl_msgs.parse_tripwires(args.tripwire)
+    events = read_log(args.client_log) + read_log(args.server_log)
+    counts = tshark_counts(args.out)
+    notes = []
+
+    conns = []
+    for conn in range(1, args.conns + 1):
+        key = wsl_msgs.conn_key(args.scenario, conn)
+        ev = [e for e in events if e.get("conn") == conn]
+        opened = {e["side"]: e for e in ev if e["ev"] == "open"}
+        closed = {e["side"]: e for e in ev if e["ev"] == "closed"}
+        if opened.get("client", {}).get("key") != key:
+            notes.append(f"conn {conn}: client key mismatch")
+        entry = {
+            "conn": conn, "key": key, "path": f"/chat/{conn}",
+            "client": opened.get("client", {}).get("local"),
+            "server": opened.get("server", {}).get("local"),
+            "extensions": opened.get("client", {}).get("extensions", ""),
+            "client_close": {k: closed.get("client", {}).get(k) for k in ("code", "reason")},
+            "server_close": {k: closed.get("server", {}).get(k) for k in ("code", "reason")},
+            "directions": {},
+        }
+        for d in ("c2s", "s2c"):
+            sender, receiver = ("client", "server") if d == "c2s" else ("server", "client")
+            flow = HOPS if d == "c2s" else HOPS[::-1]
+            sched = wsl_msgs.schedule(args.mix, conn, d, args.count, args.big, trips)
+            sent = sorted(e["idx"] for e in ev if e["ev"] == "send" and e["side"] == sender and e["dir"] == d)
+            failed = sorted(e["idx"] for e in ev if e["ev"] == "send_failed" and e["side"] == sender and e["dir"] == d)
+            recv = [e for e in ev if e["ev"] == "recv" and e["side"] == receiver and e["dir"] == d]
+            if not all(e["ok"] for e in recv):
+                notes.append(f"conn {conn} {d}: receiver saw a payload that differs from the schedule")
+            received = len(recv)
+            pings = sum(1 for e in ev if e["ev"] == "ping" and e["side"] == sender and e["dir"] == d)
+            missing = [i for i in sent if i >= received]
+            exp = sc["expect"]
+            if exp == "all:capture_gap:ingress":
+                want = dict(verdict="capture_gap", hop="ingress",
+                            cause="ingress capture snap length 80 bytes cut the payloads")
+            else:
+                want = dict(exp.get((conn, d), dict(verdict="delivered", hop=None)))
+            tsh = {h: counts[h].get(key, {}).get(d, {"data": 0, "frames": 0, "ping": 0, "pong": 0, "close": 0})
+                   for h in HOPS}
+            # Cross-checks of construction against the logs and tshark.
+            v = want["verdict"]
+            tag = f"conn {conn} {d} ({v})"
+            if v in ("delivered", "capture_gap") and (missing or failed):
+                notes.append(f"{tag}: receiver lacks {missing}, send failures {failed}")
+            if v == "lost" and (not missing or missing[0] != want["first_missing"]):
+                notes.append(f"{tag}: expected first missing {want['first_missing']}, app logs say {missing[:1]}")
+            for h in flow:
+                n = tsh[h]["data"]
+                if v == "delivered" and n != len(sent):
+                    notes.append(f"{tag}: tshark counts {n} data messages at {h}, sender sent {len(sent)}")
+                if v == "capture_gap":
+                    if h == want["hop"] and n >= len(sent) and len(sent) > 0:
+                        notes.append(f"{tag}: tshark decodes all {n} messages at the snapped hop {h}")
+                    if h != want["hop"] and n != len(sent):
+                        notes.append(f"{tag}: tshark counts {n} at {h}, sender sent {len(sent)}")
+            if v in ("lost", "closed") and missing:
+                i = flow.index(want["hop"])
+                for h in flow[:i]:
+                    if tsh[h]["data"] < received + 1:
+                        notes.append(f"{tag}: message {received} not seen by tshark at {h} before {want['hop']}")
+                if tsh[flow[-1]]["data"] != received:
+                    notes.append(f"{tag}: tshark counts {tsh[flow[-1]]['data']} at {flow[-1]}, receiver got {received}")
+            entry["directions"][DIRS[d]] = {
+                **want,
+                "sent": len(sent),
+                "received": received,
+                "missing": missing,
+                "not_sent": failed,
+                "pings_sent": pings,
+                "messages": [dict(m.describe(), sent=m.idx in sent, received=m.idx < received) for m in sched],
+                "tshark": tsh,
+            }
+        conns.append(entry)
+
+    truth = {
+        "scenario": args.scenario,
+        "description": sc["description"],
+        "hops": HOPS,
+        "capture_points": CAPTURE_POINTS,
+        "params": {"conns": args.conns, "count": args.count, "interval": args.interval, "mix": args.mix,
+                   "big": args.big, "compress": args.compress == "on", "tripwires": sorted(args.tripwire),
+                   "idle": sorted(args.idle)},
+        "notes": ["Directions are named as wspath names them. 'hop' is the first hop, in the direction of "
+                  "flow (client->server: client, lb, fw, ingress, server; server->client: the reverse), whose "
+                  "capture lacks messages that an earlier hop's capture has; for 'closed' with nothing in "
+                  "flight it is the hop that closed. Message digests are SHA-256 of the payload after "
+                  "unmasking and decompression. tshark counts exclude segments tshark marks as retransmissions; "
+                  "'data' counts final frames of text/binary messages."],
+        "connections": conns,
+        "cross_check": {"ok": not notes, "problems": notes},
+    }
+    with open(os.path.join(args.out, "truth.json"), "w") as f:
+        json.dump(truth, f, indent=1, sort_keys=True)
+        f.write("\n")
+    if notes:
+        print("truth.py: cross-check failed:\n  " + "\n  ".join(notes), file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

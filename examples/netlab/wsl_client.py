@@ -1,0 +1,59 @@
+#!/usr/bin/python3
+"""Lab WebSocket client: opens --conns connections to ws://HOST:PORT/chat/<conn>, sends its
+client-to-server schedule on each, waits for the server's schedule, then closes with 1000."""
+
+import argparse
+import asyncio
+
+import websockets
+
+import wsl_msgs
+import wsl_patch
+import wsl_peer
+
+
+async def one(args, log, conn):
+    await asyncio.sleep(args.stagger * (conn - 1))
+    wsl_patch.KEY.set(wsl_msgs.conn_key(args.scenario, conn))
+    uri = f"ws://{args.host}:{args.port}/chat/{conn}"
+    try:
+        ws = await websockets.connect(
+            uri, compression="deflate" if args.compress == "on" else None,
+            ping_interval=None, close_timeout=2, max_size=2**20,
+            extra_headers={"X-Wsl-Conn": str(conn)}, user_agent_header="wspath-netlab",
+        )
+    except Exception as e:  # noqa: BLE001 - logged for truth.json
+        log("connect_failed", conn=conn, error=repr(e))
+        return
+    log("open", conn=conn, key=ws.request_headers["Sec-WebSocket-Key"],
+        local="%s:%d" % ws.local_address[:2], remote="%s:%d" % ws.remote_address[:2],
+        extensions=ws.response_headers.get("Sec-WebSocket-Extensions", ""))
+    done = asyncio.Event()
+    recv = asyncio.create_task(wsl_peer.receive_schedule(ws, log, args, conn, "s2c", done))
+    await wsl_peer.send_schedule(ws, log, args, conn, "c2s")
+    try:
+        await asyncio.wait_for(done.wait(), args.deadline)
+    except asyncio.TimeoutError:
+        log("deadline", conn=conn)
+    log("close_start", conn=conn)
+    await ws.close(1000, "done")
+    await recv
+
+
+async def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--host", required=True)
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--scenario", required=True, help="seeds the Sec-WebSocket-Keys")
+    p.add_argument("--conns", type=int, default=3)
+    p.add_argument("--stagger", type=float, default=0.1, help="seconds between connection starts")
+    p.add_argument("--deadline", type=float, default=3, help="seconds to wait for the server's messages")
+    wsl_peer.add_schedule_args(p)
+    args = p.parse_args()
+    wsl_patch.install()
+    log = wsl_peer.Log(args.log, "client")
+    await asyncio.gather(*(one(args, log, c) for c in range(1, args.conns + 1)))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

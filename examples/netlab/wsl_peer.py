@@ -1,0 +1,79 @@
+"""What both ends of a lab connection do: send a deterministic schedule, receive and check the
+other side's schedule, and log every event as one JSON line."""
+
+import asyncio
+import json
+import time
+
+import websockets
+
+import wsl_msgs
+
+
+class Log:
+    """Appends JSON lines to a file, flushed per line so a killed process loses nothing."""
+
+    def __init__(self, path, side):
+        self.f = open(path, "a", buffering=1)
+        self.side = side
+
+    def __call__(self, ev, **kw):
+        kw.update(ev=ev, side=self.side, t=round(time.time(), 6))
+        self.f.write(json.dumps(kw, sort_keys=True) + "\n")
+
+
+def add_schedule_args(p):
+    p.add_argument("--count", type=int, default=12, help="data messages per connection and direction")
+    p.add_argument("--interval", type=float, default=0.05, help="seconds between messages")
+    p.add_argument("--mix", default="chat", choices=["chat", "chatter"])
+    p.add_argument("--big", type=int, default=3000, help="size of the large message's filler")
+    p.add_argument("--compress", default="on", choices=["on", "off"])
+    p.add_argument("--tripwire", action="append", default=[], help="conn:dir:idx")
+    p.add_argument("--idle", action="append", default=[], help="conn:after_idx:seconds")
+    p.add_argument("--log", required=True)
+
+
+async def send_schedule(ws, log, args, conn, direction):
+    """Send this side's messages; after every 4th, a ping. Stops at the first failure."""
+    trips = wsl_msgs.parse_tripwires(args.tripwire)
+    idles = wsl_msgs.parse_idles(args.idle)
+    msgs = wsl_msgs.schedule(args.mix, conn, direction, args.count, args.big, trips)
+    for m in msgs:
+        try:
+            if m.fragments:
+                await ws.send(iter(m.fragments))
+            else:
+                await ws.send(m.payload)
+            log("send", conn=conn, dir=direction, idx=m.idx)
+            if m.idx % 4 == 3:
+                await ws.ping(wsl_msgs.ping_payload(conn, direction, m.idx))
+                log("ping", conn=conn, dir=direction, idx=m.idx)
+        except websockets.ConnectionClosed as e:
+            log("send_failed", conn=conn, dir=direction, idx=m.idx, error=str(e))
+            return
+        idle = idles.get(conn)
+        if idle and idle[0] == m.idx:
+            log("idle", conn=conn, dir=direction, seconds=idle[1])
+            await asyncio.sleep(idle[1])
+        else:
+            await asyncio.sleep(args.interval)
+    log("sent_all", conn=conn, dir=direction)
+
+
+async def receive_schedule(ws, log, args, conn, direction, done):
+    """Receive the peer's messages in order, checking each against the schedule."""
+    trips = wsl_msgs.parse_tripwires(args.tripwire)
+    want = wsl_msgs.schedule(args.mix, conn, direction, args.count, args.big, trips)
+    n = 0
+    try:
+        async for data in ws:
+            raw = data if isinstance(data, bytes) else data.encode()
+            ok = n < len(want) and raw == want[n].raw()
+            log("recv", conn=conn, dir=direction, idx=n, ok=ok)
+            n += 1
+            if n == len(want):
+                done.set()
+    except websockets.ConnectionClosed:
+        pass
+    log("closed", conn=conn, code=ws.close_code, reason=ws.close_reason, received=n)
+    done.set()
