@@ -316,7 +316,7 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 	hn, un := j.hs[h].name, j.hs[f.lastHop].name
 	m := f.msg
 	tol := j.opts.tolerance()
-	desc := fmt.Sprintf("message %d (%d bytes, %s at %s)", m.Index, m.Length, stamp(m.First), un)
+	desc := fmt.Sprintf("message %d (%d bytes, %s at %s)", m.Index, m.Length, j.stampAt(m.First, f.lastHop), un)
 	// Capture gaps first: the hop's capture, not the network, may be what lacks the message.
 	if cp := j.hs[h].cap; cp != nil && !cp.End.IsZero() {
 		if te.After(cp.End.Add(-tol)) || te.Before(cp.Start) {
@@ -334,13 +334,13 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 	if e := firstEnd(hn, s, te.Add(tol)); e != nil {
 		f.verdict, f.end = Closed, e
 		f.why = fmt.Sprintf("%s never reached %s: the connection there was ended by the %s side (%s) at %s, before it would have passed",
-			desc, hn, e.Side, endWhat(e), stamp(e.Time))
+			desc, hn, e.Side, endWhat(e), j.stampAt(e.Time, h))
 		return f
 	}
 	if e := firstEndFrom(un, su, j.downstream(), m.First.Add(tol)); e != nil {
 		f.verdict, f.end = Closed, e
 		f.why = fmt.Sprintf("%s passed %s but the %s side there ended the connection (%s) at %s, before the message could be forwarded to %s",
-			desc, un, e.Side, endWhat(e), stamp(e.Time), hn)
+			desc, un, e.Side, endWhat(e), j.stampAt(e.Time, f.lastHop), hn)
 		return f
 	}
 	f.verdict = Lost
@@ -463,6 +463,14 @@ func tcpNote(hop string, s *capture.Session, d capture.Direction) TCPNote {
 		Hop: hop, Side: sideOf(d), Packets: st.Packets, Retransmissions: st.Retransmissions,
 		ZeroWindows: st.ZeroWindows, Gaps: len(st.Gaps), RST: st.RST != nil, FIN: st.FIN != nil,
 	}
+}
+
+// stampAt formats a time read at hop h, saying which clock when it is not the first hop's.
+func (j *judger) stampAt(t time.Time, h int) string {
+	if j.hs[h].off == 0 || h == 0 {
+		return stamp(t)
+	}
+	return stamp(t) + " on " + j.hs[h].name + "'s clock"
 }
 
 // stamp formats a time for reasons: UTC with milliseconds.

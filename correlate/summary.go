@@ -22,7 +22,7 @@ func summarize(r *Result) Summary {
 		case len(r.Connections) == 0:
 			s.Reason = "no WebSocket connection was found"
 		default:
-			s.Reason = fmt.Sprintf("all %d messages of %d connections were delivered", msgs, len(r.Connections))
+			s.Reason = fmt.Sprintf("all %s of %s were delivered", count(msgs, "message"), count(len(r.Connections), "connection"))
 		}
 		return s
 	}
@@ -103,13 +103,13 @@ func summarize(r *Result) Summary {
 	}
 	switch s.Verdict {
 	case Lost:
-		s.Reason = fmt.Sprintf("%d messages of %d connections were lost%s (%s)", s.MissingMessages, s.AffectedConnections, where, dir)
+		s.Reason = fmt.Sprintf("%s of %s were lost%s (%s)", count(s.MissingMessages, "message"), count(s.AffectedConnections, "connection"), where, dir)
 	case Closed:
-		s.Reason = fmt.Sprintf("%d messages of %d connections were not delivered because the connection ended%s (%s)", s.MissingMessages, s.AffectedConnections, where, dir)
+		s.Reason = fmt.Sprintf("%s of %s were not delivered because the connection ended%s (%s)", count(s.MissingMessages, "message"), count(s.AffectedConnections, "connection"), where, dir)
 	case Undecided:
-		s.Reason = fmt.Sprintf("%d connections may have lost messages%s (%s), but the captures cannot tell", s.AffectedConnections, where, dir)
+		s.Reason = fmt.Sprintf("%s may have lost messages%s (%s), but the captures cannot tell", count(s.AffectedConnections, "connection"), where, dir)
 	case CaptureGap:
-		s.Reason = fmt.Sprintf("no message was proven lost; captures lack %d messages of %d connections%s (%s)", s.MissingMessages, s.AffectedConnections, where, dir)
+		s.Reason = fmt.Sprintf("no message was proven lost; captures lack %s of %s%s (%s)", count(s.MissingMessages, "message"), count(s.AffectedConnections, "connection"), where, dir)
 	}
 	if s.Started != nil {
 		s.Reason += ", first at " + s.Started.UTC().Format(time.RFC3339Nano)
@@ -123,4 +123,12 @@ func earlier(a, b time.Time) bool {
 		return false
 	}
 	return b.IsZero() || a.Before(b)
+}
+
+// count formats n with a noun, plural when n is not 1.
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

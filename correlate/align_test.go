@@ -1,0 +1,89 @@
+package correlate
+
+import (
+	"crypto/sha256"
+	"slices"
+	"testing"
+	"time"
+)
+
+// items makes a sequence from one-letter names, '?' being an incomplete message, at times
+// t0, t0+step, ...
+func items(names string, t0 time.Time, step time.Duration) []item {
+	var out []item
+	for i, c := range names {
+		it := item{length: 4, t: t0.Add(time.Duration(i) * step)}
+		if c == '?' {
+			it.incomplete = true
+			it.length = 1
+		} else {
+			it.digest = sha256.Sum256([]byte{byte(c)})
+		}
+		out = append(out, it)
+	}
+	return out
+}
+
+func TestAlign_Cases(t *testing.T) {
+	tests := []struct {
+		name    string
+		a, b    string
+		window  time.Duration
+		bAt     func(b []item) // adjust times of b
+		want    []int
+		matched int
+	}{
+		{name: "identical", a: "abcd", b: "abcd", want: []int{0, 1, 2, 3}, matched: 4},
+		{name: "one_missing", a: "abcd", b: "abd", want: []int{0, 1, 3}, matched: 3},
+		{name: "tail_missing", a: "abcd", b: "ab", want: []int{0, 1}, matched: 2},
+		{name: "extra_downstream", a: "abd", b: "abcd", want: []int{0, 1, -1, 2}, matched: 3},
+		{name: "duplicates_in_order", a: "tttt", b: "ttt", want: []int{0, 1, 2}, matched: 3},
+		{name: "duplicates_around_missing", a: "ttAtt", b: "tAtt", want: []int{0, 2, 3, 4}, matched: 4},
+		{name: "duplicates_not_collapsed", a: "tatbt", b: "tatbt", want: []int{0, 1, 2, 3, 4}, matched: 5},
+		{
+			name: "duplicate_picked_by_time", a: "tt", b: "t", window: time.Second,
+			bAt:  func(b []item) { b[0].t = base().Add(10*time.Second + time.Millisecond) },
+			want: []int{1}, matched: 1,
+		},
+		{
+			name: "extra_duplicate_downstream_by_time", a: "t", b: "tt", window: time.Second,
+			bAt:  func(b []item) { b[0].t = base().Add(-10 * time.Second); b[1].t = base().Add(time.Millisecond) },
+			want: []int{-1, 0}, matched: 1,
+		},
+		{name: "incomplete_by_position", a: "ab?d", b: "abcd", want: []int{0, 1, 2, 3}, matched: 4},
+		{name: "incomplete_at_end", a: "abc", b: "ab?", want: []int{0, 1, 2}, matched: 3},
+		{name: "incomplete_unsafe", a: "abcd", b: "ab?e", want: []int{0, 1, -1, -1}, matched: 2},
+		{name: "disjoint", a: "abc", b: "xyz", want: []int{-1, -1, -1}, matched: 0},
+		{name: "empty_upstream", a: "", b: "ab", want: []int{-1, -1}, matched: 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := items(tt.a, base(), 10*time.Second)
+			b := items(tt.b, base().Add(time.Millisecond), 10*time.Second)
+			if tt.bAt != nil {
+				tt.bAt(b)
+			}
+			got, matched := align(a, b, tt.window)
+			if !slices.Equal(got, tt.want) || matched != tt.matched {
+				t.Errorf("align(%q, %q) = %v, %d; want %v, %d", tt.a, tt.b, got, matched, tt.want, tt.matched)
+			}
+		})
+	}
+}
+
+// TestAlign_Long checks that long runs of identical messages with a few missing stay exact and
+// linear.
+func TestAlign_Long(t *testing.T) {
+	n := 20000
+	a := items(string(slices.Repeat([]byte("t"), n)), base(), time.Millisecond)
+	var b []item
+	for i, it := range a {
+		if i%1000 != 999 {
+			b = append(b, it)
+		}
+	}
+	_, matched := align(a, b, time.Second)
+	if matched != len(b) {
+		t.Errorf("matched %d, want %d", matched, len(b))
+	}
+}
