@@ -1,7 +1,6 @@
 package wsframe
 
 import (
-	"bytes"
 	"compress/flate"
 	"errors"
 	"fmt"
@@ -38,19 +37,30 @@ type InflateOptions struct {
 	// (server_no_context_takeover for server messages, client_no_context_takeover for client ones).
 	NoContextTakeover bool
 	// WindowBits is the sender's LZ77 window, 8 to 15 (server_max_window_bits or
-	// client_max_window_bits). 0 means 15; other values are clamped to 8..15.
+	// client_max_window_bits). 0 means 15; other values are clamped to 8..15. The Inflater keeps
+	// exactly this much history (with context takeover), so a smaller window costs less memory.
 	WindowBits int
 	// MaxSize bounds the inflated bytes of one message. 0 means DefaultMaxInflate.
 	MaxSize int64
 	// MaxCompressed bounds the compressed bytes buffered for one message. 0 means MaxSize.
 	MaxCompressed int
+	// Shared, when not nil, lends the Inflater its decompressor and scratch buffers and bounds the
+	// compressed bytes buffered by all Inflaters sharing it. Nil: the Inflater makes its own on
+	// first use.
+	Shared *Decompressor
 }
 
 // Inflater decompresses the permessage-deflate messages (RFC 7692) of one direction, in order.
 // Write the compressed payload of a message (the frames' payloads, unmasked, concatenated), then
 // call Finish to stream the inflated bytes to a writer. The compressed bytes of the current message
-// are buffered (bounded by MaxCompressed); the inflated output is never held beyond the sliding
-// window the next message may refer to. An Inflater is not safe for concurrent use.
+// are buffered (bounded by MaxCompressed, and by the Decompressor's budget when shared); the
+// inflated output is never held beyond the sliding window the next message may refer to. An
+// Inflater is not safe for concurrent use.
+//
+// Memory: a new Inflater holds no buffer. It keeps the compressed bytes of the message in progress
+// (released after Finish when large) and, with context takeover, a history of at most 2^WindowBits
+// bytes grown as output comes. The flate decoder and the read buffer (some 50 KB) belong to the
+// Decompressor and are used only inside Finish, so many connections can share one.
 //
 // With context takeover, a message that cannot be decoded (gap, corrupt data, bound hit) makes the
 // window unknown. Later messages are then inflated with only the output known since: one that
@@ -61,15 +71,18 @@ type Inflater struct {
 	window  int    // bytes of history the sender may refer to
 	in      []byte // compressed bytes of the current message
 	over    bool   // current message passed MaxCompressed
+	overAll bool   // current message did not fit in the shared Decompressor's budget
 	gap     bool   // current message lost bytes
-	hist    []byte // recent output, the last `window` bytes are the dictionary
+	hist    ring   // recent output: the dictionary of the next message
 	partial bool   // hist does not reach back a full window since a loss
-	fr      io.ReadCloser
-	src     bytes.Reader
-	scratch []byte
+	own     *Decompressor
 }
 
-// NewInflater returns an Inflater with the given options.
+// keepCompressed is the capacity of the compressed-bytes buffer kept between messages; a larger
+// one, grown by a large message, is released after Finish.
+const keepCompressed = 4 << 10
+
+// NewInflater returns an Inflater with the given options. It allocates nothing more until used.
 func NewInflater(opts InflateOptions) *Inflater {
 	if opts.WindowBits == 0 {
 		opts.WindowBits = 15
@@ -85,18 +98,32 @@ func NewInflater(opts InflateOptions) *Inflater {
 }
 
 // Write appends compressed payload bytes of the current message. It copies p and never fails:
-// bytes past MaxCompressed are dropped and reported by Finish.
+// bytes past MaxCompressed (or past the shared Decompressor's budget) are dropped and reported by
+// Finish.
 func (f *Inflater) Write(p []byte) (int, error) {
 	if f.over {
 		return len(p), nil
 	}
 	if len(f.in)+len(p) > f.opts.MaxCompressed {
 		f.over = true
-		f.in = f.in[:0]
+	} else if !f.opts.Shared.take(len(p)) {
+		f.over, f.overAll = true, true
+	}
+	if f.over {
+		f.release()
 		return len(p), nil
 	}
 	f.in = append(f.in, p...)
 	return len(p), nil
+}
+
+// release drops the buffered compressed bytes, giving their budget back.
+func (f *Inflater) release() {
+	f.opts.Shared.give(len(f.in))
+	if cap(f.in) > keepCompressed {
+		f.in = nil
+	}
+	f.in = f.in[:0]
 }
 
 // Gap records that n compressed bytes of the current message were not captured: Finish will
@@ -117,8 +144,8 @@ func (f *Inflater) ContextLost() bool { return f.partial }
 // bytes) and should not be taken for the message. An error from w is returned as is.
 func (f *Inflater) Finish(w io.Writer) (n int64, err error) {
 	defer func() {
-		f.in = f.in[:0]
-		f.over, f.gap = false, false
+		f.release()
+		f.over, f.overAll, f.gap = false, false, false
 		if err != nil {
 			f.loseContext()
 		}
@@ -126,28 +153,43 @@ func (f *Inflater) Finish(w io.Writer) (n int64, err error) {
 	switch {
 	case f.gap:
 		return 0, ErrIncompleteMessage
+	case f.overAll:
+		return 0, fmt.Errorf("%w: compressed messages buffered by all connections passed %d bytes",
+			ErrInflateTooLarge, f.opts.Shared.max)
 	case f.over:
 		return 0, fmt.Errorf("%w: more than %d compressed bytes", ErrInflateTooLarge, f.opts.MaxCompressed)
 	}
-	f.in = append(f.in, deflateTail[:]...)
-	f.src.Reset(f.in)
+	d := f.opts.Shared
+	if d == nil {
+		if f.own == nil {
+			f.own = NewDecompressor(0)
+		}
+		d = f.own
+	}
+	// The tail is read from its own reader: appending it to f.in could grow the buffer past
+	// what the budget counted.
+	d.src.Reset(f.in)
+	d.tail.Reset(deflateTail[:])
+	d.mr = multiReader{&d.src, &d.tail}
 	var dict []byte
-	if !f.opts.NoContextTakeover {
-		dict = f.hist[max(0, len(f.hist)-f.window):]
+	switch {
+	case f.opts.NoContextTakeover:
+	case f.hist.wrapped():
+		d.dict = f.hist.appendLinear(d.dict[:0])
+		dict = d.dict
+	default:
+		dict = f.hist.buf
 	}
-	if f.fr == nil {
-		f.fr = flate.NewReader(&f.src)
+	if d.fr == nil {
+		d.fr = flate.NewReader(&d.mr)
 	}
-	if err := f.fr.(flate.Resetter).Reset(&f.src, dict); err != nil {
+	if err := d.fr.(flate.Resetter).Reset(&d.mr, dict); err != nil {
 		return 0, err
 	}
-	if f.scratch == nil {
-		f.scratch = make([]byte, 16<<10)
-	}
 	for {
-		k, rerr := f.fr.Read(f.scratch)
+		k, rerr := d.fr.Read(d.scratch[:])
 		if k > 0 {
-			out := f.scratch[:k]
+			out := d.scratch[:k]
 			if n+int64(k) > f.opts.MaxSize {
 				out = out[:f.opts.MaxSize-n]
 				err = fmt.Errorf("%w: more than %d bytes", ErrInflateTooLarge, f.opts.MaxSize)
@@ -157,7 +199,12 @@ func (f *Inflater) Finish(w io.Writer) (n int64, err error) {
 					return n, werr
 				}
 				n += int64(len(out))
-				f.remember(out)
+				if !f.opts.NoContextTakeover {
+					f.hist.write(out, f.window)
+					if f.partial && len(f.hist.buf) >= f.window {
+						f.partial = false
+					}
+				}
 			}
 			if err != nil {
 				return n, err
@@ -178,33 +225,11 @@ func (f *Inflater) Finish(w io.Writer) (n int64, err error) {
 	}
 }
 
-// remember appends output to the history window (context takeover only).
-func (f *Inflater) remember(out []byte) {
-	if f.opts.NoContextTakeover {
-		return
-	}
-	if len(f.hist)+len(out) > 2*f.window {
-		keep := f.hist[max(0, len(f.hist)-f.window):]
-		if len(out) >= f.window {
-			keep = keep[:0]
-			out = out[len(out)-f.window:]
-		}
-		f.hist = f.hist[:copy(f.hist, keep)]
-		if f.hist == nil {
-			f.hist = make([]byte, 0, 2*f.window)
-		}
-	}
-	f.hist = append(f.hist, out...)
-	if f.partial && len(f.hist) >= f.window {
-		f.partial = false
-	}
-}
-
 // loseContext forgets the window after an undecodable message (context takeover only).
 func (f *Inflater) loseContext() {
 	if f.opts.NoContextTakeover {
 		return
 	}
-	f.hist = f.hist[:0]
+	f.hist.reset()
 	f.partial = true
 }
