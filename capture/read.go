@@ -12,6 +12,7 @@ import (
 	"github.com/wspath/wspath/capture/tcpdecode"
 	"github.com/wspath/wspath/capture/tcpstream"
 	"github.com/wspath/wspath/capture/tlsdecrypt"
+	"github.com/wspath/wspath/capture/wsframe"
 )
 
 // Defaults for the zero Options.
@@ -87,6 +88,7 @@ type reader struct {
 	seg      tcpdecode.Segment
 	tseg     tcpstream.Segment
 	asm      *tcpstream.Assembler
+	inflate  *wsframe.Decompressor // shared by the connections' permessage-deflate Inflaters
 	keys     *tlsdecrypt.Keylog
 	secrets  int // bytes of the files' embedded secrets already added to keys
 	capt     Capture
@@ -102,7 +104,8 @@ type linkCount struct {
 }
 
 func newReader(opts Options) *reader {
-	r := &reader{opts: opts, dec: tcpdecode.NewDecoder(), unknownLink: map[pcapfile.LinkType]*linkCount{}}
+	r := &reader{opts: opts, dec: tcpdecode.NewDecoder(), unknownLink: map[pcapfile.LinkType]*linkCount{},
+		inflate: wsframe.NewDecompressor(opts.MaxTotalBuffer)}
 	r.keys, _ = tlsdecrypt.ParseKeylog(nil)
 	r.asm = tcpstream.NewAssembler(tcpstream.Config{
 		MaxConnBuffer:  opts.MaxConnBuffer,
