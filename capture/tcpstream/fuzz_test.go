@@ -165,6 +165,9 @@ func FuzzAssembler(f *testing.F) {
 	for _, s := range fuzzSeeds() {
 		f.Add(s)
 	}
+	for _, name := range []string{"loss.pcap", "reorder.pcap", "capturedrop.pcap", "snaplen.pcap"} {
+		f.Add(fuzzSeedFromCapture(f, "testdata/"+name))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		watchdog := time.AfterFunc(10*time.Second, func() { panic(fmt.Sprintf("hang on %x", data)) })
 		defer watchdog.Stop()
@@ -205,4 +208,54 @@ func TestFuzzSeeds(t *testing.T) {
 			runFuzz(t, Config{MaxConnBuffer: 100, MaxTotalBuffer: 150, MaxConnections: 1, MaxGaps: 1}, s)
 		})
 	}
+}
+
+// fuzzSeedFromCapture encodes the segments of a one-connection capture in fuzzSegments' format,
+// with stream positions and lengths scaled down by 32 so that the seed keeps the capture's pattern
+// of handshake, reordering, retransmissions, cut packets and FINs.
+func fuzzSeedFromCapture(tb testing.TB, path string) []byte {
+	var (
+		out    []byte
+		client netip.AddrPort
+		isn    [2]uint32
+		cur    [2]int
+		last   time.Time
+	)
+	clamp := func(v, lo, hi int) int { return min(max(v, lo), hi) }
+	readCapture(tb, path, func(seg *Segment, m Meta) {
+		if !client.IsValid() {
+			client = seg.Src
+		}
+		d := 0
+		if seg.Src != client {
+			d = 1
+		}
+		if seg.Flags.Has(SYN) {
+			isn[d] = seg.Seq
+		}
+		rel := 0
+		if !seg.Flags.Has(SYN) {
+			rel = (int(seg.Seq-isn[d])-1+31)/32 + 1
+		}
+		n := clamp((seg.PayloadLength+31)/32, 0, 63)
+		b := [8]byte{byte(seg.Flags), byte(d) | 0x20, 0, 0, byte(n), 0, 0, 0}
+		if len(seg.Payload) < seg.PayloadLength {
+			b[1] |= 0x10
+			b[6] = byte(clamp(n-(len(seg.Payload)+31)/32, 0, 15))
+		}
+		delta := clamp(rel-cur[d], -32768, 32767)
+		b[2], b[3] = byte(uint16(delta)>>8), byte(delta)
+		ackRel := (int(seg.Ack-isn[d^1]) - 1 + 31) / 32
+		b[5] = byte(int8(clamp((ackRel-cur[d^1])/16, -128, 127)))
+		if !last.IsZero() {
+			b[7] = byte(clamp(int(m.Time.Sub(last)/(100*time.Millisecond)), 0, 255))
+		}
+		last = m.Time
+		cur[d] = rel + n
+		if seg.Flags.Has(SYN) {
+			cur[d]++
+		}
+		out = append(out, b[:]...)
+	})
+	return out
 }
