@@ -55,6 +55,7 @@ type half struct {
 	fin, rst *Meta
 
 	packets, retrans, zeroWin int
+	outOfWindow               int
 	bytes, dup, before        uint64
 	gaps                      []GapInfo
 	gapsDropped               int
@@ -94,6 +95,10 @@ const chunkCap = 2048 // buffers up to this size are recycled
 // maxSegment bounds the payload length believed from an IP header (larger than any TSO or jumbo
 // segment), so that a corrupt length cannot declare a huge snap-length gap.
 const maxSegment = 1 << 24
+
+// maxWindow is the largest TCP window (2^30 with window scaling): a segment starting further past the
+// next expected byte, or an ACK further past it, cannot belong to the stream and is ignored.
+const maxWindow = 1 << 30
 
 // NewAssembler returns an Assembler. newStream is called once per new connection, from Add, and may
 // return nil to ignore the connection: it is still tracked (so its packets open nothing else) but
@@ -365,6 +370,9 @@ func (c *conn) acked(d Dir) uint64 {
 	if v < 0 {
 		return 0
 	}
+	if v > int64(h.next)+maxWindow {
+		return h.next
+	}
 	if h.finSeen && uint64(v) > h.finOff {
 		return h.finOff
 	}
@@ -395,6 +403,10 @@ func (a *Assembler) data(c *conn, d Dir, seq uint32, payload []byte, wire int, m
 		capEnd = min(capEnd, end)
 	}
 	next := int64(h.next)
+	if off > next+maxWindow {
+		h.outOfWindow++
+		return
+	}
 	if end <= next {
 		h.retrans++
 		h.dup += uint64(end - max(off, 0))
@@ -708,7 +720,7 @@ func (a *Assembler) close(c *conn, now time.Time) {
 		h := &c.h[d]
 		st[d] = Stats{
 			Packets: h.packets, Bytes: h.bytes, Retransmissions: h.retrans, Duplicate: h.dup,
-			BeforeStart: h.before, ZeroWindows: h.zeroWin, HighestAck: c.acked(Dir(d ^ 1)),
+			BeforeStart: h.before, OutOfWindow: h.outOfWindow, ZeroWindows: h.zeroWin, HighestAck: c.acked(Dir(d ^ 1)),
 			Gaps: h.gaps, GapsDropped: h.gapsDropped, FIN: h.fin, RST: h.rst,
 		}
 		for k := range h.pending {

@@ -350,6 +350,20 @@ func TestAssembler_Sequences(t *testing.T) {
 				"C", "G0 @0+2 lost #4", "D0 @2 CD", "G0 @4+1 lost #5", "D0 @5 F"},
 		},
 		{
+			name: "OutOfWindow",
+			steps: append(handshake(),
+				step{from: 0, flags: ACK, seq: 100, data: "abc"},
+				step{from: 0, flags: ACK, seq: 100 + 3 + 1<<30 + 1, data: "far"}, // corrupt sequence number
+				step{from: 1, flags: ACK, seq: 500, ack: 100 + 1<<31 - 10},       // and a corrupt ACK
+			),
+			want: []string{open, "D0 @0 abc"},
+			check: func(t *testing.T, st [][2]Stats) {
+				if st[0][0].OutOfWindow != 1 || st[0][1].HighestAck != 3 {
+					t.Errorf("stats %+v", st[0])
+				}
+			},
+		},
+		{
 			name: "ZeroWindowAndKeepAlive",
 			steps: append(handshake(),
 				step{from: 0, flags: ACK, seq: 100, ack: 500, data: "abc"},

@@ -170,6 +170,9 @@ type Stats struct {
 	// BeforeStart counts payload bytes before offset 0 (sent before the capture picked the
 	// stream up), dropped.
 	BeforeStart uint64
+	// OutOfWindow counts segments ignored because they started more than 2^30 bytes (the
+	// largest TCP window) past the next expected byte.
+	OutOfWindow int
 	ZeroWindows int // segments advertising a zero receive window
 	// HighestAck is the highest offset of the other direction acknowledged by this sender (the
 	// other direction's FIN is not counted as a byte).
