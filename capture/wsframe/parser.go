@@ -135,6 +135,11 @@ func (p *Parser) Synced() bool { return p.state != stUnsync }
 // Skipped returns the number of stream bytes skipped so far while unsynchronised.
 func (p *Parser) Skipped() uint64 { return p.skipped }
 
+// Buffered returns the bytes of memory the parser holds to resynchronise (at most about
+// Options.ResyncBuffer, 0 while synchronised after a successful resync). Callers that run many
+// parsers use it to bound their total.
+func (p *Parser) Buffered() int { return cap(p.rs.buf) }
+
 // Feed parses the next chunk of the stream: b holds the bytes at stream offset off, m is the
 // packet that carried them. The parser does not keep b after Feed returns. Bytes before the
 // expected offset (retransmitted overlap) are ignored; a jump forward is treated as a gap.

@@ -392,3 +392,17 @@ func TestParser_TLSRecordsFindNothing(t *testing.T) {
 		t.Errorf("%d false frames in TLS records", total)
 	}
 }
+
+func TestParser_Buffered(t *testing.T) {
+	p := NewParser(&nopHandler{}, Options{MidStream: true, ResyncBuffer: 4096})
+	if p.Buffered() != 0 {
+		t.Fatalf("new parser holds %d bytes", p.Buffered())
+	}
+	junk := bytes.Repeat([]byte{0xff, 0xfe, 0xfd}, 1000)
+	for off := 0; off < 30000; off += len(junk) {
+		p.Feed(junk, uint64(off), Meta{})
+		if b := p.Buffered(); b == 0 || b > 2*4096+len(junk) {
+			t.Fatalf("at %d: Buffered() = %d", off, b)
+		}
+	}
+}
