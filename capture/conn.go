@@ -47,6 +47,12 @@ type conn struct {
 	// plain counts decrypted bytes per direction: the stream offsets of a TLS session's messages.
 	plain [2]uint64
 	last  tcpstream.Meta
+	// held counts per direction the bytes this connection holds beyond TCP reassembly (HTTP
+	// head, frame resync buffer), counted in reader.held against Options.MaxTotalBuffer.
+	held [2]int
+	// stopped: the connection passed the total bound and is no longer read; what was found
+	// before is kept.
+	stopped bool
 }
 
 func (r *reader) newConn(info tcpstream.ConnInfo) tcpstream.Stream {
@@ -56,6 +62,9 @@ func (r *reader) newConn(info tcpstream.ConnInfo) tcpstream.Stream {
 // Data is called by the assembler with the next in-order bytes of direction d.
 func (c *conn) Data(d tcpstream.Dir, b []byte, off uint64, m tcpstream.Meta) {
 	c.last = m
+	if c.stopped {
+		return
+	}
 	if c.mode == modeUnknown {
 		c.detect(d, b, m)
 	}
@@ -65,6 +74,53 @@ func (c *conn) Data(d tcpstream.Dir, b []byte, off uint64, m tcpstream.Meta) {
 		c.tls.Feed(c.tlsDir(d), b, tlsMeta(m))
 	default:
 		c.plaintext(d, b, off, m)
+	}
+	c.account(d, off, m)
+}
+
+// account updates what the connection holds in direction d; past the bound on all connections
+// it stops reading this one.
+func (c *conn) account(d tcpstream.Dir, off uint64, m tcpstream.Meta) {
+	if c.stopped {
+		return
+	}
+	over := false
+	for i := range c.held {
+		n := len(c.head[i])
+		if p := c.parser[i]; p != nil {
+			n += p.Buffered()
+		}
+		c.r.held += n - c.held[i]
+		c.held[i] = n
+		over = over || n > 0 && c.r.held > c.r.opts.MaxTotalBuffer
+	}
+	if over {
+		c.stop(d, off, m)
+	}
+}
+
+// stop gives up reading a connection that passed the bound on bytes held by all connections.
+// The messages found so far are kept; the buffers are released.
+func (c *conn) stop(d tcpstream.Dir, off uint64, m tcpstream.Meta) {
+	c.problem(d, ProblemLimit, off, m, fmt.Sprintf("no longer read: HTTP heads and frame resync buffers of all connections passed %d bytes", c.r.opts.MaxTotalBuffer))
+	c.r.stopped(m)
+	for i, p := range c.parser {
+		if p != nil {
+			p.End(frameMeta(m))
+			c.asm[i].end()
+			c.parser[i] = nil
+		}
+	}
+	c.head = [2][]byte{}
+	c.release()
+	c.stopped = true
+}
+
+// release returns the bytes the connection held to the total.
+func (c *conn) release() {
+	for i := range c.held {
+		c.r.held -= c.held[i]
+		c.held[i] = 0
 	}
 }
 
@@ -250,6 +306,10 @@ func (c *conn) giveUp() {
 // Gap is called when n bytes of direction d at off will never come.
 func (c *conn) Gap(d tcpstream.Dir, off, n uint64, reason tcpstream.GapReason, m tcpstream.Meta) {
 	c.last = m
+	if c.stopped {
+		return
+	}
+	defer c.account(d, off, m)
 	switch {
 	case c.mode == modeIgnore || c.mode == modeUnknown:
 		// Nothing read yet: a gap before the first byte is like a capture that started late.
@@ -279,7 +339,8 @@ func (c *conn) Reset(d tcpstream.Dir, m tcpstream.Meta) { c.last = m }
 
 // Close finishes the session when the TCP connection ends or the capture does.
 func (c *conn) Close(st [2]tcpstream.Stats) {
-	if c.tls != nil {
+	c.release()
+	if c.tls != nil && !c.stopped {
 		c.tls.Close() // may still pass on held records
 	}
 	for d, p := range c.parser {

@@ -96,6 +96,10 @@ type reader struct {
 	sessions []*Session
 	// unknownLink counts packets per link type wspath cannot decode, for one warning each.
 	unknownLink map[pcapfile.LinkType]*linkCount
+	// held is the bytes all connections hold beyond TCP reassembly (HTTP heads, resync
+	// buffers), bounded by Options.MaxTotalBuffer; stops counts the connections stopped for it.
+	held  int
+	stops linkCount
 }
 
 type linkCount struct {
@@ -202,6 +206,11 @@ func (r *reader) finish(infos []pcapfile.Info) *Capture {
 		u.first.Message = fmt.Sprintf("link type %s is not supported: %d packet(s) from here on skipped", lt, u.n)
 		r.warn(u.first)
 	}
+	if r.stops.n > 0 {
+		r.stops.first.Message = fmt.Sprintf("buffer limit: %d connection(s) from here on no longer read: HTTP heads and frame resync buffers of all connections passed %d bytes",
+			r.stops.n, r.opts.MaxTotalBuffer)
+		r.warn(r.stops.first)
+	}
 	if r.dropped > 0 {
 		c.Warnings = append(c.Warnings, Warning{Message: strconv.Itoa(r.dropped) + " more warnings not shown"})
 	}
@@ -233,6 +242,14 @@ func (r *reader) keep(s *Session) bool {
 		return false
 	}
 	return true
+}
+
+// stopped counts a connection stopped for the bound on held bytes, m its last packet.
+func (r *reader) stopped(m tcpstream.Meta) {
+	if r.stops.n == 0 {
+		r.stops.first = Warning{File: m.File, Packet: m.Number}
+	}
+	r.stops.n++
 }
 
 func ref(m tcpstream.Meta) PacketRef { return PacketRef{File: m.File, Number: m.Number} }
