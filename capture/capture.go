@@ -16,8 +16,10 @@ type Options struct {
 	MaxMessageSize int64
 	// MaxConnBuffer bounds out-of-order bytes buffered per TCP connection. 0 means 4 MiB.
 	MaxConnBuffer int
-	// MaxTotalBuffer bounds out-of-order bytes buffered across all connections, and separately the
-	// compressed bytes of permessage-deflate messages waiting to be inflated. 0 means 256 MiB.
+	// MaxTotalBuffer bounds out-of-order bytes buffered across all connections. It bounds
+	// separately, with the same value, the compressed bytes of permessage-deflate messages waiting
+	// to be inflated, and the bytes held for HTTP heads and frame resynchronisation (a connection
+	// past that is no longer read, with a warning). 0 means 256 MiB.
 	MaxTotalBuffer int
 	// KeylogFiles are NSS key log files (SSLKEYLOGFILE format) for TLS decryption. Secrets found
 	// in pcapng Decryption Secrets Blocks are used as well. Lines that do not parse are warnings.
