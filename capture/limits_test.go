@@ -3,11 +3,13 @@ package capture
 import (
 	"bytes"
 	"compress/flate"
+	"fmt"
 	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -286,5 +288,28 @@ func TestRead_HeldBound(t *testing.T) {
 				t.Errorf("warning %q", w)
 			}
 		})
+	}
+}
+
+// TestRead_SnaplenCutsHeaders checks that packets whose headers the snap length cut are named in
+// one warning, not silently dropped.
+func TestRead_SnaplenCutsHeaders(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "snap40.pcap")
+	s := newSynth(t, path)
+	s.snap = 40
+	c := s.conn("10.1.0.1:40000", "10.2.0.1:8080", true)
+	c.upgrade(testKey, "")
+	s.close()
+	capt, err := Read([]string{path}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if capt.Stats.Truncated == 0 || capt.Stats.TCP != 0 || len(capt.Warnings) != 1 {
+		t.Fatalf("stats %+v warnings %v", capt.Stats, capt.Warnings)
+	}
+	w := capt.Warnings[0]
+	want := fmt.Sprintf("%s: packet 1: snap length: %d packet(s) from here on cut before the end of their TCP/IP headers (this one after 40 bytes)", path, capt.Stats.Truncated)
+	if !strings.HasPrefix(w.String(), want) {
+		t.Errorf("warning %q\nwant prefix %q", w, want)
 	}
 }

@@ -100,6 +100,9 @@ type reader struct {
 	// buffers), bounded by Options.MaxTotalBuffer; stops counts the connections stopped for it.
 	held  int
 	stops linkCount
+	// cutHeaders counts packets whose TCP/IP headers the snap length cut, naming the first.
+	cutHeaders linkCount
+	cutAt      int // capture length of the first such packet
 }
 
 type linkCount struct {
@@ -162,7 +165,12 @@ func (r *reader) packet(p *pcapfile.Packet, m *pcapfile.Merger) {
 		// Headers cut by the snap length: counted in Stats.Truncated, nothing to reassemble.
 		if p.CaptureLength >= p.Length {
 			st.Malformed++
+			return
 		}
+		if r.cutHeaders.n == 0 {
+			r.cutHeaders.first, r.cutAt = Warning{File: p.File, Packet: p.Number}, p.CaptureLength
+		}
+		r.cutHeaders.n++
 		return
 	case errors.Is(err, tcpdecode.ErrUnknownLinkType):
 		st.UnknownLink++
@@ -205,6 +213,11 @@ func (r *reader) finish(infos []pcapfile.Info) *Capture {
 		u := r.unknownLink[lt]
 		u.first.Message = fmt.Sprintf("link type %s is not supported: %d packet(s) from here on skipped", lt, u.n)
 		r.warn(u.first)
+	}
+	if r.cutHeaders.n > 0 {
+		r.cutHeaders.first.Message = fmt.Sprintf("snap length: %d packet(s) from here on cut before the end of their TCP/IP headers (this one after %d bytes) were not read; capture with a larger snap length (tcpdump -s 0)",
+			r.cutHeaders.n, r.cutAt)
+		r.warn(r.cutHeaders.first)
 	}
 	if r.stops.n > 0 {
 		r.stops.first.Message = fmt.Sprintf("buffer limit: %d connection(s) from here on no longer read: HTTP heads and frame resync buffers of all connections passed %d bytes",
