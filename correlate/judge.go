@@ -90,6 +90,9 @@ func judge(c *conn, tr *track, hs []*hopState, opts *Options) DirectionResult {
 	if f := j.tlsShapes(); f != nil && (worst == nil || f.verdict > worst.verdict) {
 		worst, dr.Missing = f, f.count
 	}
+	if f := j.middleClose(); f != nil && (worst == nil || f.verdict > worst.verdict) {
+		worst, dr.Missing = f, 0
+	}
 	if worst == nil {
 		dr.Reason = j.deliveredReason()
 		if last := j.lastSeen(); last >= 0 {
@@ -132,6 +135,48 @@ func judge(c *conn, tr *track, hs []*hopState, opts *Options) DirectionResult {
 	}
 	return dr
 }
+
+// middleClose finds a connection ended by a component in the middle of the path (a proxy timeout,
+// a firewall reset), even when no message was in flight: the hops upstream of it see the end come
+// from the server side, the hops downstream see it come from the client side. A close started by
+// the client or the server application is not a finding. It returns nil when there is none.
+func (j *judger) middleClose() *finding {
+	type seen struct {
+		hop int
+		e   *EndNote
+	}
+	var ends []seen // hops with an end event, in path order
+	for h, s := range j.c.sess {
+		if s == nil {
+			continue
+		}
+		if e := firstEnd(j.hs[h].name, s, farFuture()); e != nil {
+			ends = append(ends, seen{h, e})
+		}
+	}
+	if len(ends) < 2 {
+		return nil
+	}
+	first, last := ends[0], ends[len(ends)-1]
+	if (first.hop == 0 && first.e.Side == "client") || (last.hop == len(j.hs)-1 && last.e.Side == "server") {
+		return nil // an endpoint closed
+	}
+	for i := 0; i+1 < len(ends); i++ {
+		a, b := ends[i], ends[i+1]
+		if a.e.Side != "server" || b.e.Side != "client" {
+			continue
+		}
+		f := &finding{verdict: Closed, missHop: a.hop, lastHop: -1, laterHop: -1, end: a.e}
+		f.why = fmt.Sprintf("the connection was ended by the component between %s and %s: %s saw %s from the server side at %s and %s saw %s from the client side at %s, with no message in flight",
+			j.hs[a.hop].name, j.hs[b.hop].name, j.hs[a.hop].name, endWhat(a.e), j.stampAt(a.e.Time, a.hop),
+			j.hs[b.hop].name, endWhat(b.e), j.stampAt(b.e.Time, b.hop))
+		return f
+	}
+	return nil
+}
+
+// farFuture is a time after every capture, for "any time" bounds.
+func farFuture() time.Time { return time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC) }
 
 // judger holds what judging one direction needs.
 type judger struct {
@@ -192,7 +237,7 @@ func (j *judger) message(k int, id *ident) finding {
 	tr := j.tr
 	firstPos, lastPos := -1, -1
 	for p, h := range tr.travel {
-		if id.at[h] != nil {
+		if j.present(id, h) {
 			if firstPos < 0 {
 				firstPos = p
 			}
@@ -204,10 +249,21 @@ func (j *judger) message(k int, id *ident) finding {
 		return f
 	}
 	prev := tr.travel[firstPos]
+	var gap *finding
 	for p := firstPos + 1; p < lastPos; p++ {
 		h := tr.travel[p]
-		if id.at[h] != nil {
+		if j.present(id, h) {
 			prev = h
+			continue
+		}
+		if j.c.sess[h] == nil {
+			// The connection was not found at h although hops on both sides carried the message:
+			// h's capture, not the network, lacks it.
+			later := tr.travel[lastPos]
+			f = finding{verdict: CaptureGap, missHop: h, lastHop: prev, msg: id.at[prev], laterHop: later}
+			f.why = fmt.Sprintf("the connection was not found in %s's capture but %s, further along, has message %d: the network delivered it and %s's capture missed it%s",
+				j.hs[h].name, j.hs[later].name, id.at[prev].Index, j.hs[h].name, j.captureTrouble(h))
+			gap = gapOnce(gap, f)
 			continue
 		}
 		if readable(j.c.sess[h]) {
@@ -215,9 +271,30 @@ func (j *judger) message(k int, id *ident) finding {
 			f = finding{verdict: CaptureGap, missHop: h, lastHop: prev, msg: id.at[prev], laterHop: later}
 			f.why = fmt.Sprintf("%s's capture lacks message %d but %s, further along, has it: the network delivered it and %s's capture missed it%s",
 				j.hs[h].name, id.at[prev].Index, j.hs[later].name, j.hs[h].name, j.gapDetail(k, id, h, prev))
-			return f
+			gap = gapOnce(gap, f)
 		}
 	}
+	// Past the last hop that has it, the message may be missing for real; a capture gap in the
+	// middle does not hide that.
+	beyond := j.beyond(k, id, lastPos)
+	if gap != nil && gap.verdict > beyond.verdict {
+		return *gap
+	}
+	return beyond
+}
+
+// gapOnce keeps the first capture gap found along the path.
+func gapOnce(gap *finding, f finding) *finding {
+	if gap != nil {
+		return gap
+	}
+	return &f
+}
+
+// beyond judges a message past lastPos, the last position in travel order that has it.
+func (j *judger) beyond(k int, id *ident, lastPos int) finding {
+	tr := j.tr
+	var f finding
 	last := tr.travel[lastPos]
 	m := id.at[last]
 	low := false
@@ -251,7 +328,7 @@ func (j *judger) unseen(f finding, h int, te time.Time) finding {
 	case cp == nil || cp.End.IsZero():
 		f.verdict = Undecided
 		f.why = fmt.Sprintf("nothing was read at %s, so whether message %d reached it is unknown", hn, f.msg.Index)
-	case te.After(cp.End.Add(j.opts.tolerance())) || te.Before(cp.Start):
+	case !j.covered(h, nil, te):
 		f.verdict = CaptureGap
 		f.why = fmt.Sprintf("%s's capture (%s to %s) does not cover %s, when message %d would have passed",
 			hn, stamp(cp.Start), stamp(cp.End), stamp(te), f.msg.Index)
@@ -315,15 +392,12 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 	s, su := j.c.sess[h], j.c.sess[f.lastHop]
 	hn, un := j.hs[h].name, j.hs[f.lastHop].name
 	m := f.msg
-	tol := j.opts.tolerance()
 	desc := fmt.Sprintf("message %d (%d bytes, %s at %s)", m.Index, m.Length, j.stampAt(m.First, f.lastHop), un)
 	// Capture gaps first: the hop's capture, not the network, may be what lacks the message.
-	if cp := j.hs[h].cap; cp != nil && !cp.End.IsZero() {
-		if te.After(cp.End.Add(-tol)) || te.Before(cp.Start) {
-			f.verdict = CaptureGap
-			f.why = fmt.Sprintf("%s's capture (%s to %s) does not cover %s, when %s would have passed", hn, stamp(cp.Start), stamp(cp.End), stamp(te), desc)
-			return f
-		}
+	if cp := j.hs[h].cap; cp != nil && !cp.End.IsZero() && !j.covered(h, s, te) {
+		f.verdict = CaptureGap
+		f.why = fmt.Sprintf("%s's capture (%s to %s) does not cover %s, when %s would have passed", hn, stamp(cp.Start), stamp(cp.End), stamp(te), desc)
+		return f
 	}
 	if g := j.gapDetail(k, id, h, f.lastHop); g != "" {
 		f.verdict = CaptureGap
@@ -331,13 +405,13 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 		return f
 	}
 	// Then the connection ending where the message should have passed.
-	if e := firstEnd(hn, s, te.Add(tol)); e != nil {
+	if e := firstEnd(hn, s, te.Add(j.inflight(h))); e != nil {
 		f.verdict, f.end = Closed, e
 		f.why = fmt.Sprintf("%s never reached %s: the connection there was ended by the %s side (%s) at %s, before it would have passed",
 			desc, hn, e.Side, endWhat(e), j.stampAt(e.Time, h))
 		return f
 	}
-	if e := firstEndFrom(un, su, j.downstream(), m.First.Add(tol)); e != nil {
+	if e := firstEndFrom(un, su, j.downstream(), m.First.Add(j.inflight(h))); e != nil {
 		f.verdict, f.end = Closed, e
 		f.why = fmt.Sprintf("%s passed %s but the %s side there ended the connection (%s) at %s, before the message could be forwarded to %s",
 			desc, un, e.Side, endWhat(e), j.stampAt(e.Time, f.lastHop), hn)
@@ -350,6 +424,9 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 		f.acked = &acked
 	}
 	why := fmt.Sprintf("%s never reached %s while the connection was up", desc, hn)
+	if id.at[h] != nil {
+		why = fmt.Sprintf("%s reached %s only in part (a TCP hole there was never filled nor acknowledged) while the connection was up", desc, hn)
+	}
 	switch {
 	case f.acked != nil && *f.acked:
 		why += fmt.Sprintf("; the next component's TCP at %s acknowledged its bytes, so the component between %s and %s received it and did not forward it", un, un, hn)
@@ -362,6 +439,69 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 	}
 	f.why = why
 	return f
+}
+
+// present reports whether message id was seen at hop h. A message there that is incomplete
+// because the receiver never got some of its bytes (a TCP hole that was never acknowledged) did
+// not arrive: it counts as absent, so the loss is placed where it happened.
+func (j *judger) present(id *ident, h int) bool {
+	m := id.at[h]
+	if m == nil {
+		return false
+	}
+	if !m.Flags.Has(capture.Incomplete) {
+		return true
+	}
+	for _, g := range j.c.sess[h].TCP[j.tr.dir].Gaps {
+		if g.Reason == capture.GapLost && g.Offset < m.End && g.Offset+g.Length > m.Offset {
+			return false
+		}
+	}
+	return true
+}
+
+// captureTrouble describes what is wrong with hop h's capture as a whole, or "".
+func (j *judger) captureTrouble(h int) string {
+	cp := j.hs[h].cap
+	if cp == nil {
+		return ""
+	}
+	if cp.Stats.Truncated > 0 {
+		return fmt.Sprintf(" (%d of its %d packets were cut by the snap length)", cp.Stats.Truncated, cp.Stats.Packets)
+	}
+	if cp.Stats.Packets == 0 {
+		return " (it holds no packets)"
+	}
+	return ""
+}
+
+// covered reports whether hop h's capture was running when a message was expected there at te:
+// after its start, and either before the last packet of the connection's session at h (s, when
+// known) or clearly before the capture ended (a message can be in flight for about the latency
+// measured into h).
+func (j *judger) covered(h int, s *capture.Session, te time.Time) bool {
+	cp := j.hs[h].cap
+	if cp == nil || cp.End.IsZero() || te.Before(cp.Start) {
+		return false
+	}
+	if s != nil && !te.After(s.End) {
+		return true
+	}
+	return te.Before(cp.End.Add(-j.inflight(h)))
+}
+
+// inflight is how long a message may take to reach hop h: three times the largest latency
+// measured into h, at least 50ms, at most the tolerance (the default when nothing was measured).
+func (j *judger) inflight(h int) time.Duration {
+	tol := j.opts.tolerance()
+	var worst time.Duration
+	for _, l := range j.hs[h].latency {
+		worst = max(worst, l)
+	}
+	if worst == 0 {
+		return tol
+	}
+	return min(max(3*worst, 50*time.Millisecond), tol)
 }
 
 // gapDetail explains why hop h's capture may lack the message at track position k: a TCP gap or
@@ -383,6 +523,7 @@ func (j *judger) gapDetail(k int, id *ident, h, last int) string {
 			break
 		}
 	}
+	lostHole := false
 	for _, g := range s.TCP[j.tr.dir].Gaps {
 		if g.Offset+g.Length > lo && g.Offset < hi {
 			switch g.Reason {
@@ -390,9 +531,16 @@ func (j *judger) gapDetail(k int, id *ident, h, last int) string {
 				return fmt.Sprintf(": the capture there has a %d-byte TCP gap that the receiver acknowledged, so the network delivered it", g.Length)
 			case capture.GapSnaplen:
 				return fmt.Sprintf(": packets there were cut by the snap length (%d bytes missing)", g.Length)
+			case capture.GapBufferLimit:
+				return fmt.Sprintf(": reassembly there gave up on a %d-byte hole (buffer limit)", g.Length)
 			}
-			return fmt.Sprintf(": the capture there has a %d-byte TCP gap (%s) where it would be", g.Length, g.Reason)
+			// A hole the receiver never acknowledged: the bytes did not arrive there, which is
+			// what a loss upstream of this capture point looks like, not a capture problem.
+			lostHole = true
 		}
+	}
+	if lostHole {
+		return ""
 	}
 	for i := range s.Messages[j.tr.dir] {
 		m := &s.Messages[j.tr.dir][i]
