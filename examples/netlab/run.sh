@@ -9,12 +9,14 @@ usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|ca
 scenario=$1
 out=$2
 here=$(cd "$(dirname "$0")" && pwd)
+export PYTHONDONTWRITEBYTECODE=1
 PY=/usr/bin/python3 # Debian's python3, which has python3-websockets
 P=wsl-              # prefix of every namespace this lab creates
 HOPS=(client lb fw ingress server)
 
 # ---- scenario parameters --------------------------------------------------------------------
 conns=3
+stagger=0.1
 sched=(--count 12 --interval 0.05 --mix chat --big 3000)
 compress=on
 deadline=3
@@ -35,10 +37,11 @@ proxy-timeout)
 	read_timeout=3s
 	sched=(--count 10 --interval 0.05 --mix chat --big 3000 --idle 2:4:5) ;;
 concurrent)
-	conns=32
+	conns=30
+	stagger=0.02
 	compress=off
-	sched=(--count 10 --interval 0.1 --mix chatter --tripwire 17:c2s:5)
-	fw_rules=(-A FORWARD -i f0 -p tcp -m string --algo bm --string wsl-trip-c2s-c17-m5 -j DROP) ;;
+	sched=(--count 4 --interval 0.2 --mix chatter --tripwire 17:c2s:2)
+	fw_rules=(-A FORWARD -i f0 -p tcp -m string --algo bm --string wsl-trip-c2s-c17-m2 -j DROP) ;;
 capture-gap)
 	ingress_snap=(-s 80) ;;
 rst)
@@ -131,7 +134,7 @@ wait_port lb 10.231.1.2 8080
 # ---- captures -------------------------------------------------------------------------------
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-rm -f "$out"/*.pcap "$out/hops.yaml" "$out/truth.json"
+rm -f "$out"/*.pcap "$out/hops.yaml" "$out/truth.json" "$out/README.md"
 declare -A tcpd
 capture() { # hop tcpdump-args...
 	local h=$1
@@ -141,19 +144,19 @@ capture() { # hop tcpdump-args...
 	tcpd[$h]=$!
 }
 capture client -i c0 -w "$out/client.pcap"
-capture lb -i l0 -G 4 -w "$work/lb-%s.pcap"
+capture lb -i l0 -G 2 -w "$work/lb-%s.pcap"
 capture fw -i f0 --time-stamp-precision=nano -w "$out/fw.pcap"
 capture ingress -i i0 "${ingress_snap[@]}" -w "$out/ingress.pcap"
 capture server -i any -w "$out/server.pcap"
 for h in "${HOPS[@]}"; do
-	for _ in $(seq 100); do grep -q "listening on" "$work/tcpdump-$h.err" && break; sleep 0.05; done
+	for _ in $(seq 100); do grep -qs "listening on" "$work/tcpdump-$h.err" && break; sleep 0.05; done
 done
 sleep 0.3
 
 # ---- traffic --------------------------------------------------------------------------------
 set +e
 ns client "$PY" "$here/wsl_client.py" --host 10.231.1.2 --port 8080 --scenario "$scenario" \
-	--conns "$conns" --deadline "$deadline" --log "$work/client.jsonl" "${sched[@]}" 2>"$work/client.err"
+	--conns "$conns" --stagger "$stagger" --deadline "$deadline" --log "$work/client.jsonl" "${sched[@]}" 2>"$work/client.err"
 client_rc=$?
 set -e
 sleep 1
@@ -161,7 +164,7 @@ for h in "${HOPS[@]}"; do kill -INT "${tcpd[$h]}"; done
 for h in "${HOPS[@]}"; do wait "${tcpd[$h]}" || true; done
 [ $client_rc -eq 0 ] || { echo "run.sh: client failed:" >&2; cat "$work/client.err" >&2; exit 1; }
 
-# The lb capture rotated every 4 s: name the files lb-1.pcap, lb-2.pcap, ... in time order.
+# The lb capture rotated every 2 s: name the files lb-1.pcap, lb-2.pcap, ... in time order.
 i=1
 for f in $(ls "$work"/lb-*.pcap | sort -t- -k2 -n); do
 	mv "$f" "$out/lb-$i.pcap"

@@ -1,0 +1,15 @@
+#!/bin/bash
+# regen-all.sh <outroot>: run every scenario into <outroot>/<scenario>/. Exits non-zero if any
+# scenario fails (including truth.py's cross-check). Needs root; see README.md.
+set -euo pipefail
+[ $# -eq 1 ] || { echo "usage: $0 <outroot>" >&2; exit 2; }
+here=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$1"
+rc=0
+for s in healthy c2s-drop s2c-drop proxy-timeout concurrent capture-gap rst; do
+	if ! "$here/run.sh" "$s" "$1/$s"; then
+		echo "regen-all.sh: $s failed" >&2
+		rc=1
+	fi
+done
+exit $rc
