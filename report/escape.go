@@ -86,15 +86,17 @@ func markdownCell(s string) string {
 }
 
 // preview renders a payload preview as text: printable UTF-8 as is (escaped), anything else as hex.
-func preview(p []byte, truncated bool) string {
+func preview(p []byte, truncated bool) string { return Text(previewRaw(p, truncated)) }
+
+// previewRaw is preview before escaping, for renderers that escape each cell themselves (escaping
+// twice would show a NUL byte as \\x00).
+func previewRaw(p []byte, truncated bool) string {
 	if len(p) == 0 {
 		return ""
 	}
-	var s string
+	s := "0x" + hexString(p)
 	if utf8.Valid(p) {
-		s = Text(string(p))
-	} else {
-		s = "0x" + hexString(p)
+		s = string(p)
 	}
 	if truncated {
 		s += "…"

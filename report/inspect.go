@@ -158,6 +158,8 @@ type messageDoc struct {
 	Flags      []string `json:"flags"`
 	CloseCode  uint16   `json:"close_code,omitempty"`
 	Preview    *string  `json:"preview,omitempty"`
+	// previewText is Preview unescaped, for the table and Markdown renderers, which escape cells.
+	previewText string
 }
 
 func newInspectDoc(c *capture.Capture, o Options) *inspectDoc {
@@ -270,6 +272,7 @@ func messageDocs(s *capture.Session, o Options) []messageDoc {
 		if !o.NoPayload && len(m.Preview) > 0 {
 			p := preview(m.Preview, int64(len(m.Preview)) < m.Length)
 			md.Preview = &p
+			md.previewText = previewRaw(m.Preview, int64(len(m.Preview)) < m.Length)
 		}
 		out = append(out, md)
 	}
@@ -367,10 +370,7 @@ func inspectText(w io.Writer, doc *inspectDoc, md bool) error {
 			if m.Digest != nil {
 				digest = (*m.Digest)[:12]
 			}
-			pv := ""
-			if m.Preview != nil {
-				pv = clip(*m.Preview, 48)
-			}
+			pv := clip(m.previewText, 48)
 			op := m.Opcode
 			if m.CloseCode != 0 {
 				op += " " + strconv.Itoa(int(m.CloseCode))
