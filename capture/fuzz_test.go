@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,7 +54,19 @@ func FuzzRead(f *testing.F) {
 	}
 	f.Add(b)
 
+	// The key logs are copied: the fuzz workers must not depend on files others may rewrite.
 	dir := f.TempDir()
+	var keys []string
+	for i, k := range keylogs {
+		b, err := os.ReadFile(k)
+		if err != nil {
+			f.Fatal(err)
+		}
+		keys = append(keys, filepath.Join(dir, fmt.Sprintf("keylog%d.txt", i)))
+		if err := os.WriteFile(keys[i], b, 0o600); err != nil {
+			f.Fatal(err)
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 1<<20 {
 			return
@@ -63,7 +76,7 @@ func FuzzRead(f *testing.F) {
 			t.Fatal(err)
 		}
 		start := time.Now()
-		capt, err := Read([]string{path}, Options{KeylogFiles: keylogs, MaxConnBuffer: 1 << 20, MaxTotalBuffer: 8 << 20})
+		capt, err := Read([]string{path}, Options{KeylogFiles: keys, MaxConnBuffer: 1 << 20, MaxTotalBuffer: 8 << 20})
 		if d := time.Since(start); d > 5*time.Second {
 			t.Errorf("Read took %v on %d bytes", d, len(data))
 		}
