@@ -67,7 +67,12 @@ func (tb *table) row(cells ...string) {
 	}
 	vs := make([]any, len(cells))
 	for i, c := range cells {
-		vs[i] = tb.cell(c)
+		c = tb.cell(c)
+		if !tb.tw.md {
+			// Long reasons wrap in a terminal; a Markdown cell stays on one line.
+			c = wrap(c, wrapWidth)
+		}
+		vs[i] = c
 	}
 	tb.tw.err = tb.t.Append(vs...)
 }
@@ -83,3 +88,30 @@ func (tb *table) render() {
 }
 
 var htmlEscaper = strings.NewReplacer("<", "&lt;", ">", "&gt;", "&", "&amp;")
+
+// wrapWidth is the widest a table cell grows in a terminal before its words wrap.
+const wrapWidth = 64
+
+// wrap breaks s into lines of at most width bytes at spaces (a longer word stays whole). s is
+// already escaped, so the newlines it adds are the only ones.
+func wrap(s string, width int) string {
+	if len(s) <= width {
+		return s
+	}
+	var b strings.Builder
+	line := 0
+	for i, w := range strings.Fields(s) {
+		if i > 0 {
+			if line+1+len(w) > width {
+				b.WriteByte('\n')
+				line = 0
+			} else {
+				b.WriteByte(' ')
+				line++
+			}
+		}
+		b.WriteString(w)
+		line += len(w)
+	}
+	return b.String()
+}
