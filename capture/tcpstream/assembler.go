@@ -16,6 +16,7 @@ type Assembler struct {
 	tombs    map[connKey]tomb
 	tombQ    fifo[tombEntry]
 	holeQ    fifo[holeEntry]
+	resetQ   fifo[resetEntry]
 	lru      *conn // least recently active live connection; lru.prev is the most recent
 	nextID   uint64
 	free     [][]byte // recycled chunk buffers of cap chunkCap
@@ -29,6 +30,7 @@ type conn struct {
 	aLo        bool // A is the key's lower endpoint
 	syn        bool // opened by a SYN or SYN-ACK
 	closed     bool
+	reset      bool // a RST was seen: closing after Config.ResetLinger
 	id         uint64
 	stream     Stream // nil: ignored connection
 	buffered   int
@@ -44,6 +46,12 @@ type holeEntry struct {
 	d     Dir
 	gen   uint32
 	since time.Time
+}
+
+// resetEntry asks for c to be closed ResetLinger after its first RST at.
+type resetEntry struct {
+	c  *conn
+	at time.Time
 }
 
 // tomb remembers a closed connection for ClosedTimeout.
@@ -125,6 +133,7 @@ func (a *Assembler) Flush() {
 	clear(a.tombs)
 	a.tombQ = fifo[tombEntry]{}
 	a.holeQ = fifo[holeEntry]{}
+	a.resetQ = fifo[resetEntry]{}
 	a.lru = nil
 }
 
@@ -143,6 +152,16 @@ func (a *Assembler) expire(now time.Time) {
 		a.holeQ.pop()
 		e.c.h[e.d].armed = false
 		a.giveUp(e.c, e.d, false, now)
+	}
+	for a.resetQ.len() > 0 {
+		e := *a.resetQ.front()
+		if !e.c.closed && now.Sub(e.at) < a.cfg.ResetLinger {
+			break
+		}
+		a.resetQ.pop()
+		if !e.c.closed {
+			a.finish(e.c, now)
+		}
 	}
 	for a.tombQ.len() > 0 {
 		e := a.tombQ.front()
@@ -316,11 +335,12 @@ func (a *Assembler) reset(c *conn, d Dir, m *Meta) {
 		*h.rst = *m
 	}
 	if c.stream != nil {
-		a.flushHalf(c, d, m)
-		a.flushHalf(c, d^1, m)
 		c.stream.Reset(d, *m)
 	}
-	a.close(c, m.Time)
+	if !c.reset {
+		c.reset = true
+		a.resetQ.push(resetEntry{c: c, at: m.Time})
+	}
 }
 
 // finish ends c early (eviction, port reuse, end of capture).

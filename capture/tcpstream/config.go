@@ -10,6 +10,7 @@ const (
 	DefaultMaxConnections = 1 << 20
 	DefaultClosedTimeout  = 60 * time.Second
 	DefaultMaxGaps        = 64
+	DefaultResetLinger    = 2 * time.Second
 )
 
 // chunkOverhead is added to each buffered chunk's length when counting against the buffer bounds,
@@ -38,6 +39,10 @@ type Config struct {
 	ClosedTimeout time.Duration
 	// MaxGaps bounds Stats.Gaps per direction. Default 64.
 	MaxGaps int
+	// ResetLinger is how long, in capture time, a connection stays open after a RST before it is
+	// closed. A RST injected by a middlebox reaches one side only; the other keeps sending, and a
+	// capture between them sees those bytes after the RST: they are evidence too. Default 2s.
+	ResetLinger time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -58,6 +63,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxGaps <= 0 {
 		c.MaxGaps = DefaultMaxGaps
+	}
+	if c.ResetLinger <= 0 {
+		c.ResetLinger = DefaultResetLinger
 	}
 	return c
 }

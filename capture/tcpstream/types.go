@@ -143,7 +143,8 @@ type Stream interface {
 	// Fin reports the end of direction d's bytes (a FIN, once every byte before it is
 	// delivered or declared a gap). m is the FIN's packet.
 	Fin(d Dir, m Meta)
-	// Reset reports a RST sent in direction d. Close follows at once.
+	// Reset reports a RST sent in direction d. The connection stays open for Config.ResetLinger
+	// of capture time, so bytes still in flight are delivered, then Close follows.
 	Reset(d Dir, m Meta)
 	// Close ends the connection: FINs both ways, a RST, a new connection on the same 4-tuple,
 	// eviction by Config.MaxConnections, or Flush. No method is called after it.
