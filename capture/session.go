@@ -139,14 +139,15 @@ type GapReason uint8
 
 // Reasons for a gap.
 const (
-	// GapLost: bytes never captured and never acknowledged by the peer, as far as the capture shows.
+	// GapLost: bytes never captured and never acknowledged by the peer, as far as the capture
+	// shows (the hole did not fill in time, or before the capture ended).
 	GapLost GapReason = iota
 	// GapAcked: the peer acknowledged bytes the capture never saw: the network delivered them,
 	// only the capture lacks them.
 	GapAcked
 	// GapSnaplen: packets were cut by the snap length.
 	GapSnaplen
-	// GapBufferLimit: reassembly gave up waiting for a hole to fill (memory bound or time bound).
+	// GapBufferLimit: a memory bound made reassembly give up waiting for a hole to fill.
 	GapBufferLimit
 )
 

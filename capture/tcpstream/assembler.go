@@ -330,10 +330,11 @@ func (a *Assembler) segment(c *conn, d Dir, seg *Segment, m *Meta) {
 // reset handles a RST sent in direction d.
 func (a *Assembler) reset(c *conn, d Dir, m *Meta) {
 	h := &c.h[d]
-	if h.rst == nil {
-		h.rst = new(Meta)
-		*h.rst = *m
+	if h.rst != nil {
+		return // a repeated RST says nothing new
 	}
+	h.rst = new(Meta)
+	*h.rst = *m
 	if c.stream != nil {
 		c.stream.Reset(d, *m)
 	}
