@@ -308,7 +308,7 @@ func TestRedactProtocol(t *testing.T) {
 		"chat": "chat",
 		"base64url.bearer.authorization.k8s.io.ZXlKaGJHY2lPaUpTVXpJ": "base64url.bearer.authorization.k8s.io.[redacted]",
 		"v4.channel.k8s.io": "v4.channel.k8s.io",
-		"access_token": "[redacted]",
+		"access_token":      "[redacted]",
 	} {
 		if got := redactProtocol(in); got != want {
 			t.Errorf("redactProtocol(%q) = %q, want %q", in, got, want)
