@@ -464,7 +464,7 @@ func streamStats(st *tcpstream.Stats) StreamStats {
 	out := StreamStats{Packets: st.Packets, Bytes: st.Bytes, Retransmissions: st.Retransmissions,
 		ZeroWindows: st.ZeroWindows, HighestAck: st.HighestAck}
 	for _, g := range st.Gaps {
-		out.Gaps = append(out.Gaps, Gap{Offset: g.Offset, Length: g.Length, Time: g.Meta.Time, Reason: gapReason(g.Reason)})
+		out.Gaps = append(out.Gaps, Gap{Offset: g.Offset, Length: g.Length, Time: g.Meta.Time, Reason: g.Reason})
 	}
 	if st.FIN != nil {
 		out.FIN = &TCPEvent{Time: st.FIN.Time, Packet: ref(*st.FIN)}
@@ -473,18 +473,6 @@ func streamStats(st *tcpstream.Stats) StreamStats {
 		out.RST = &TCPEvent{Time: st.RST.Time, Packet: ref(*st.RST)}
 	}
 	return out
-}
-
-func gapReason(r tcpstream.GapReason) GapReason {
-	switch r {
-	case tcpstream.GapAcked:
-		return GapAcked
-	case tcpstream.GapSnaplen:
-		return GapSnaplen
-	case tcpstream.GapBufferLimit:
-		return GapBufferLimit
-	}
-	return GapLost
 }
 
 // correlationHeaders keeps the headers that help match a connection across hops or explain it,

@@ -86,7 +86,6 @@ type reader struct {
 	opts     Options
 	dec      *tcpdecode.Decoder
 	seg      tcpdecode.Segment
-	tseg     tcpstream.Segment
 	asm      *tcpstream.Assembler
 	inflate  *wsframe.Decompressor // shared by the connections' permessage-deflate Inflaters
 	keys     *tlsdecrypt.Keylog
@@ -187,10 +186,7 @@ func (r *reader) packet(p *pcapfile.Packet, m *pcapfile.Merger) {
 		return
 	}
 	st.TCP++
-	r.tseg = tcpstream.Segment{Src: r.seg.Src, Dst: r.seg.Dst, Seq: r.seg.Seq, Ack: r.seg.Ack,
-		Flags: tcpstream.Flags(r.seg.Flags), Window: r.seg.Window, WindowScale: r.seg.WindowScale,
-		Payload: r.seg.Payload, PayloadLength: r.seg.PayloadLength}
-	r.asm.Add(&r.tseg, tcpstream.Meta{Time: p.Time, File: p.File, Number: p.Number})
+	r.asm.Add(&r.seg, tcpstream.Meta{Time: p.Time, File: p.File, Number: p.Number})
 }
 
 func (r *reader) finish(infos []pcapfile.Info) *Capture {

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"net/netip"
 	"time"
+
+	"github.com/wspath/wspath/capture/tcpstream"
 )
 
 // Direction is the way a message travels on a WebSocket connection.
@@ -134,35 +136,23 @@ type Message struct {
 	CloseReason string
 }
 
-// GapReason says why bytes of a TCP stream are missing from the capture.
-type GapReason uint8
+// GapReason says why bytes of a TCP stream are missing from the capture; its String gives the
+// names used in output ("lost", "acked", "snaplen", "buffer_limit"). Reassembly decides it.
+type GapReason = tcpstream.GapReason
 
 // Reasons for a gap.
 const (
 	// GapLost: bytes never captured and never acknowledged by the peer, as far as the capture
 	// shows (the hole did not fill in time, or before the capture ended).
-	GapLost GapReason = iota
+	GapLost = tcpstream.GapLost
 	// GapAcked: the peer acknowledged bytes the capture never saw: the network delivered them,
 	// only the capture lacks them.
-	GapAcked
+	GapAcked = tcpstream.GapAcked
 	// GapSnaplen: packets were cut by the snap length.
-	GapSnaplen
+	GapSnaplen = tcpstream.GapSnaplen
 	// GapBufferLimit: a memory bound made reassembly give up waiting for a hole to fill.
-	GapBufferLimit
+	GapBufferLimit = tcpstream.GapBufferLimit
 )
-
-// String returns a short name: "lost", "acked", "snaplen", "buffer_limit".
-func (r GapReason) String() string {
-	switch r {
-	case GapAcked:
-		return "acked"
-	case GapSnaplen:
-		return "snaplen"
-	case GapBufferLimit:
-		return "buffer_limit"
-	}
-	return "lost"
-}
 
 // Gap is a range of a TCP stream that the capture lacks.
 type Gap struct {

@@ -2,63 +2,29 @@ package tcpstream
 
 import (
 	"net/netip"
-	"strings"
 	"time"
+
+	"github.com/wspath/wspath/capture/tcpdecode"
 )
 
-// Flags are TCP header flags, with the bit values of the TCP header's flags byte.
-type Flags uint8
+// Segment is one TCP segment as tcpdecode decodes it: the Assembler takes the decoder's output as
+// it is. Its Payload stays owned by the caller; the Assembler copies what it must keep.
+type Segment = tcpdecode.Segment
 
-// TCP flags.
+// Flags are the TCP header flags of a Segment.
+type Flags = tcpdecode.Flags
+
+// TCP flags, as tcpdecode defines them.
 const (
-	FIN Flags = 1 << iota
-	SYN
-	RST
-	PSH
-	ACK
-	URG
-	ECE
-	CWR
+	FIN = tcpdecode.FIN
+	SYN = tcpdecode.SYN
+	RST = tcpdecode.RST
+	PSH = tcpdecode.PSH
+	ACK = tcpdecode.ACK
+	URG = tcpdecode.URG
+	ECE = tcpdecode.ECE
+	CWR = tcpdecode.CWR
 )
-
-// Has reports whether all of x are set in f.
-func (f Flags) Has(x Flags) bool { return f&x == x }
-
-// String returns the set flags joined by "|", e.g. "SYN|ACK", or "none".
-func (f Flags) String() string {
-	if f == 0 {
-		return "none"
-	}
-	names := [...]string{"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"}
-	var sb strings.Builder
-	for i, n := range names {
-		if f&(1<<i) == 0 {
-			continue
-		}
-		if sb.Len() > 0 {
-			sb.WriteByte('|')
-		}
-		sb.WriteString(n)
-	}
-	return sb.String()
-}
-
-// Segment is one TCP segment as decoded from a packet. It has the shape of tcpdecode.Segment so that
-// the caller converts with a field copy.
-type Segment struct {
-	Src, Dst    netip.AddrPort
-	Seq, Ack    uint32
-	Flags       Flags
-	Window      uint16
-	WindowScale int8 // from a SYN's option, -1 when absent
-	// Payload holds the captured payload bytes. The Assembler copies what it must keep: the caller
-	// owns Payload and may reuse it as soon as Add returns.
-	Payload []byte
-	// PayloadLength is the payload length according to the IP header; it is larger than
-	// len(Payload) when the packet was cut by the snap length. A value below len(Payload) is taken
-	// as len(Payload).
-	PayloadLength int
-}
 
 // Meta identifies the packet that carried a segment.
 type Meta struct {
