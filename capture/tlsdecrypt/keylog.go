@@ -45,7 +45,8 @@ type Keylog struct {
 
 // ParseKeylog reads key log text. Lines it cannot use are skipped and reported, one error per
 // line (*KeylogError); comments (#) and blank lines are ignored, as are labels wspath has no use
-// for (EXPORTER_SECRET, CLIENT_EARLY_TRAFFIC_SECRET, EARLY_EXPORTER_SECRET). The returned Keylog
+// for (EXPORTER_SECRET, CLIENT_EARLY_TRAFFIC_SECRET, EARLY_EXPORTER_SECRET, and OpenSSL's
+// CLIENT/SERVER_TRAFFIC_SECRET_N, which a Conn derives itself at each KeyUpdate). The returned Keylog
 // does not share memory with b.
 func ParseKeylog(b []byte) (*Keylog, []error) {
 	k := &Keylog{}
@@ -84,7 +85,9 @@ func (k *Keylog) addLine(l string) string {
 	}
 	label := f[0]
 	switch label {
-	case "EXPORTER_SECRET", "EARLY_EXPORTER_SECRET", "CLIENT_EARLY_TRAFFIC_SECRET":
+	case "EXPORTER_SECRET", "EARLY_EXPORTER_SECRET", "CLIENT_EARLY_TRAFFIC_SECRET",
+		"CLIENT_TRAFFIC_SECRET_N", "SERVER_TRAFFIC_SECRET_N":
+		// Early data is not decrypted; secrets after a KeyUpdate (OpenSSL) are derived instead.
 		return ""
 	case "RSA":
 		id, ok := decodeHex(f[1], 8, 8)

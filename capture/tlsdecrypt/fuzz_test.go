@@ -1,0 +1,42 @@
+package tlsdecrypt
+
+import (
+	"path/filepath"
+	"testing"
+)
+
+// FuzzConn feeds arbitrary bytes, chunkings and gaps to a Conn; it must never panic and its
+// Info must stay consistent. Seeds are the test captures with their key logs.
+func FuzzConn(f *testing.F) {
+	for _, cc := range captureCases {
+		if cc.keys != "" {
+			continue
+		}
+		streams, _ := readCapture(f, cc.path())
+		all := joined(streams[0])
+		f.Add(all[0], all[1], readKeys(f, cc.name+".keys"), uint16(1400), uint8(0))
+		f.Add(all[0], all[1], readKeys(f, cc.name+".keys"), uint16(7), uint8(3))
+	}
+	f.Fuzz(func(t *testing.T, client, server, keys []byte, chunk uint16, gapEvery uint8) {
+		kl, _ := ParseKeylog(keys)
+		c := NewConn(kl, &collector{})
+		n := int(chunk)%4096 + 1
+		var in [2][]byte = [2][]byte{client, server}
+		for step := 0; len(in[0])+len(in[1]) > 0; step++ {
+			d := step % 2
+			k := min(n, len(in[d]))
+			c.Feed(d, in[d][:k], Meta{Number: step})
+			in[d] = in[d][k:]
+			if gapEvery != 0 && step%int(gapEvery) == int(gapEvery)-1 {
+				c.Gap(d, uint64(step))
+			}
+		}
+		c.Close()
+		i := c.Info()
+		if i.Decrypted && i.Reason != "" {
+			t.Fatalf("decrypted with reason %q", i.Reason)
+		}
+	})
+}
+
+var _ = filepath.Join
