@@ -75,6 +75,7 @@ type track struct {
 // does not read files, print, or look at the clock, and its Result is deterministic. The
 // captures are only read; the Result refers to nothing in them.
 func Compare(hops []Hop, opts Options) *Result {
+	hops = splitSides(hops)
 	hs := make([]*hopState, len(hops))
 	sess := make([][]*capture.Session, len(hops))
 	for i, h := range hops {

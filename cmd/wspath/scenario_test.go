@@ -123,3 +123,30 @@ func TestExamples(t *testing.T) {
 		t.Run(filepath.Base(dir), func(t *testing.T) { checkScenario(t, dir) })
 	}
 }
+
+// TestCompare_BothSidesCapture: a hop captured with -i any on a proxy host holds both of its
+// connections per WebSocket; they must not be reported as extra connections.
+func TestCompare_BothSidesCapture(t *testing.T) {
+	code, stdout, stderr := runWspath(t, "compare", filepath.Join("testdata", "both-sides", "hops.yaml"), "-f", "json")
+	if code != exitLoss {
+		t.Fatalf("exit status %d, want 1; stderr %s", code, stderr)
+	}
+	var got verdicts
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Connections) != 3 {
+		t.Fatalf("%d connections, want 3", len(got.Connections))
+	}
+	for _, c := range got.Connections {
+		for dir, d := range c.Directions {
+			want, hop := "delivered", "null"
+			if str(c.Key) == "lgaqtf0DIFP6HMf7bDQ7NA==" && dir == "client_to_server" {
+				want, hop = "lost", "ingress.in"
+			}
+			if d.Verdict != want || str(d.FirstMissingHop) != hop {
+				t.Errorf("%s %s: %s at %s, want %s at %s (%s)", str(c.Key), dir, d.Verdict, str(d.FirstMissingHop), want, hop, d.Reason)
+			}
+		}
+	}
+}

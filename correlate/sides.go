@@ -1,0 +1,89 @@
+package correlate
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+
+	"github.com/wspath/wspath/capture"
+)
+
+// splitSides finds hops whose capture holds both sides of the component there: `tcpdump -i any`
+// on a proxy host sees the client's connection to the proxy and the proxy's connection upstream,
+// both carrying the same Sec-WebSocket-Key. Such a hop becomes two hops, NAME.in (the side facing
+// the client) and NAME.out (the side facing the server), so that a message the proxy received but
+// never forwarded shows up between them instead of as a second, phantom connection.
+func splitSides(hops []Hop) []Hop {
+	var out []Hop
+	for _, h := range hops {
+		in, outSide, pairs := sides(h.Capture)
+		if pairs == 0 {
+			out = append(out, h)
+			continue
+		}
+		note := capture.Warning{Message: fmt.Sprintf("the capture holds both sides of the component at this hop (%d connection(s) seen twice with the same Sec-WebSocket-Key): compared as %s.in and %s.out", pairs, h.Name, h.Name)}
+		for _, side := range []struct {
+			name     string
+			sessions []*capture.Session
+		}{{h.Name + ".in", in}, {h.Name + ".out", outSide}} {
+			c := *h.Capture
+			c.Sessions = side.sessions
+			c.Warnings = append(append([]capture.Warning(nil), h.Capture.Warnings...), note)
+			out = append(out, Hop{Name: side.name, Files: h.Files, Capture: &c, ClockOffset: h.ClockOffset})
+		}
+	}
+	return out
+}
+
+// sides splits a capture's sessions into the side facing the client and the side facing the
+// server, and counts the keys seen on both. Of two sessions with one key, the one whose Upgrade
+// request came first faces the client: the component forwards the request after receiving it.
+// Other sessions go by address: to the component's listening address (a server address of the
+// client side) is the client side, from the component's own addresses or to an upstream server is
+// the server side.
+func sides(c *capture.Capture) (in, out []*capture.Session, pairs int) {
+	if c == nil {
+		return nil, nil, 0
+	}
+	byKey := map[string][]*capture.Session{}
+	for _, s := range c.Sessions {
+		if k := s.Key(); k != "" {
+			byKey[k] = append(byKey[k], s)
+		}
+	}
+	side := map[*capture.Session]bool{} // true: server side
+	listen := map[netip.AddrPort]bool{}
+	own := map[netip.Addr]bool{}
+	upstream := map[netip.AddrPort]bool{}
+	for _, ss := range byKey {
+		if len(ss) != 2 || ss[0].Request == nil || ss[1].Request == nil {
+			continue
+		}
+		a, b := ss[0], ss[1]
+		if b.Request.Time.Before(a.Request.Time) {
+			a, b = b, a
+		}
+		pairs++
+		side[a], side[b] = false, true
+		listen[a.Server], own[b.Client.Addr()], upstream[b.Server] = true, true, true
+	}
+	if pairs == 0 {
+		return nil, nil, 0
+	}
+	for _, s := range c.Sessions {
+		if _, ok := side[s]; ok {
+			continue
+		}
+		side[s] = !listen[s.Server] && (upstream[s.Server] || own[s.Client.Addr()])
+	}
+	for _, s := range c.Sessions {
+		if side[s] {
+			out = append(out, s)
+		} else {
+			in = append(in, s)
+		}
+	}
+	sort.SliceStable(in, func(i, j int) bool { return in[i].ID < in[j].ID })
+	sort.SliceStable(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return in, out, pairs
+}
