@@ -6,7 +6,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$1"
 rc=0
-for s in healthy c2s-drop s2c-drop proxy-timeout concurrent capture-gap rst; do
+for s in healthy c2s-drop s2c-drop proxy-timeout concurrent capture-gap rst \
+	tls-c2s-drop tls-nokeys tls-nokeys-both tls12-s2c-drop; do
 	if ! "$here/run.sh" "$s" "$1/$s"; then
 		echo "regen-all.sh: $s failed" >&2
 		rc=1

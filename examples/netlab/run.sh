@@ -4,7 +4,7 @@
 # Needs root and the packages from install.sh. See README.md for the topology.
 set -euo pipefail
 
-usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst} <outdir>" >&2; exit 2; }
+usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop} <outdir>" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 scenario=$1
 out=$2
@@ -23,6 +23,8 @@ deadline=3
 read_timeout=60s
 fw_rules=()
 ingress_snap=()
+tls=          # "", 1.3 or 1.2: the client speaks wss:// and haproxy terminates TLS
+keylog_hops=() # hops whose hops.yaml entry names the key log (keys.txt)
 case "$scenario" in
 healthy) ;;
 c2s-drop)
@@ -49,6 +51,27 @@ rst)
 	compress=off
 	sched+=(--tripwire 1:c2s:6)
 	fw_rules=(-A FORWARD -i f0 -p tcp -m string --algo bm --string wsl-trip-c2s-c1-m6 -j REJECT --reject-with tcp-reset) ;;
+tls-c2s-drop)
+	tls=1.3
+	keylog_hops=(client lb)
+	compress=off
+	sched+=(--tripwire 2:c2s:6)
+	fw_rules=(-A FORWARD -i f0 -p tcp -m string --algo bm --string wsl-trip-c2s-c2-m6 -j DROP) ;;
+tls-nokeys)
+	tls=1.3
+	keylog_hops=(lb)
+	sched+=(--tripwire 2:c2s:6)
+	fw_rules=(-A FORWARD -i f0 -p tcp -m string --algo bm --string wsl-trip-c2s-c2-m6 -j DROP) ;;
+tls-nokeys-both)
+	tls=1.3
+	keylog_hops=()
+	sched+=(--tripwire 2:c2s:6)
+	fw_rules=(-A FORWARD -i f0 -p tcp -m string --algo bm --string wsl-trip-c2s-c2-m6 -j DROP) ;;
+tls12-s2c-drop)
+	tls=1.2
+	keylog_hops=(client lb)
+	sched+=(--tripwire 2:s2c:6)
+	fw_rules=(-A FORWARD -i f1 -p tcp -m string --algo bm --string wsl-trip-s2c-c2-m6 -j DROP) ;;
 *) usage ;;
 esac
 sched+=(--compress "$compress")
@@ -112,7 +135,22 @@ ns fw sysctl -qw net.ipv4.ip_forward=1
 if [ ${#fw_rules[@]} -gt 0 ]; then ns fw iptables "${fw_rules[@]}"; fi
 
 # ---- servers --------------------------------------------------------------------------------
-sed -e "s|@WORK@|$work|g" "$here/haproxy.cfg" >"$work/haproxy.cfg"
+lb_port=8080
+bind="10.231.1.2:8080"
+client_tls=()
+tshark_tls=()
+if [ -n "$tls" ]; then
+	# A fresh self-signed RSA certificate for chat.netlab.test; haproxy wants key and cert in one PEM.
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=chat.netlab.test \
+		-addext subjectAltName=DNS:chat.netlab.test -keyout "$work/lb.key" -out "$work/lb.crt" 2>/dev/null
+	cat "$work/lb.crt" "$work/lb.key" >"$work/lb.pem"
+	lb_port=8443
+	bind="10.231.1.2:8443 ssl crt $work/lb.pem"
+	if [ "$tls" = 1.2 ]; then bind+=" ssl-max-ver TLSv1.2 ciphers ECDHE-RSA-AES128-GCM-SHA256"; fi
+	client_tls=(--cafile "$work/lb.crt" --keylog "$work/keys.txt")
+	tshark_tls=(--tls-port 8443 --keylog keys.txt --tls-version "$tls" --keylog-hops "${keylog_hops[*]}")
+fi
+sed -e "s|@WORK@|$work|g" -e "s|@BIND@|$bind|g" "$here/haproxy.cfg" >"$work/haproxy.cfg"
 sed -e "s|@WORK@|$work|g" -e "s|@READ_TIMEOUT@|$read_timeout|g" "$here/nginx.conf" >"$work/nginx.conf"
 ns server "$PY" "$here/wsl_server.py" --host 10.231.4.2 --port 8765 --log "$work/server.jsonl" \
 	"${sched[@]}" 2>"$work/server.err" &
@@ -129,12 +167,12 @@ wait_port() { # ns addr port
 }
 wait_port server 10.231.4.2 8765
 wait_port ingress 10.231.3.2 80
-wait_port lb 10.231.1.2 8080
+wait_port lb 10.231.1.2 "$lb_port"
 
 # ---- captures -------------------------------------------------------------------------------
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-rm -f "$out"/*.pcap "$out/hops.yaml" "$out/truth.json" "$out/README.md"
+rm -f "$out"/*.pcap "$out/hops.yaml" "$out/truth.json" "$out/README.md" "$out/keys.txt"
 declare -A tcpd
 capture() { # hop tcpdump-args...
 	local h=$1
@@ -155,8 +193,9 @@ sleep 0.3
 
 # ---- traffic --------------------------------------------------------------------------------
 set +e
-ns client "$PY" "$here/wsl_client.py" --host 10.231.1.2 --port 8080 --scenario "$scenario" \
-	--conns "$conns" --stagger "$stagger" --deadline "$deadline" --log "$work/client.jsonl" "${sched[@]}" 2>"$work/client.err"
+ns client "$PY" "$here/wsl_client.py" --host 10.231.1.2 --port "$lb_port" --scenario "$scenario" \
+	--conns "$conns" --stagger "$stagger" --deadline "$deadline" --log "$work/client.jsonl" "${client_tls[@]}" \
+	"${sched[@]}" 2>"$work/client.err"
 client_rc=$?
 set -e
 sleep 1
@@ -171,21 +210,30 @@ for f in $(ls "$work"/lb-*.pcap | sort -t- -k2 -n); do
 	i=$((i + 1))
 done
 
-cat >"$out/hops.yaml" <<YAML
-incident: wspath netlab scenario $scenario
-hops:
-  - name: client
-    pcap: client.pcap
-  - name: lb
-    pcap: lb-*.pcap
-  - name: fw
-    pcap: fw.pcap
-  - name: ingress
-    pcap: ingress.pcap
-  - name: server
-    pcap: server.pcap
-YAML
+# The TLS secrets the client logged decrypt the client<->haproxy connection, seen at client and lb.
+[ -z "$tls" ] || cp "$work/keys.txt" "$out/keys.txt"
+keylog() { # hop: the hops.yaml line naming the key log, if this scenario gives the hop one
+	local h
+	for h in "${keylog_hops[@]}"; do [ "$h" = "$1" ] && printf '    keylog: keys.txt\n'; done
+	return 0
+}
+{
+	echo "incident: wspath netlab scenario $scenario"
+	echo "hops:"
+	echo "  - name: client"
+	echo "    pcap: client.pcap"
+	keylog client
+	echo "  - name: lb"
+	echo "    pcap: lb-*.pcap"
+	keylog lb
+	echo "  - name: fw"
+	echo "    pcap: fw.pcap"
+	echo "  - name: ingress"
+	echo "    pcap: ingress.pcap"
+	echo "  - name: server"
+	echo "    pcap: server.pcap"
+} >"$out/hops.yaml"
 
 "$PY" "$here/truth.py" --scenario "$scenario" --out "$out" --client-log "$work/client.jsonl" \
-	--server-log "$work/server.jsonl" --conns "$conns" "${sched[@]}" --log /dev/null
+	--server-log "$work/server.jsonl" --conns "$conns" "${tshark_tls[@]}" "${sched[@]}" --log /dev/null
 echo "run.sh: $scenario -> $out ($(du -sh "$out" | cut -f1))"

@@ -82,7 +82,53 @@ SCENARIOS = {
                                           "server-side connection; a server message still in flight reaches "
                                           "the lb, whose TCP answers it with RST")},
     },
+    "tls-c2s-drop": {
+        "description": "c2s-drop over wss://: the client speaks TLS 1.3 to haproxy, which terminates it "
+                       "(client and lb hops carry TLS, decryptable with the client's key log keys.txt; fw, "
+                       "ingress and server are plaintext); fw drops every packet carrying client->server "
+                       "message 6 of conn 2",
+        "expect": {(2, "c2s"): dict(verdict="lost", hop="ingress", first_missing=6,
+                                    cause="fw FORWARD DROP of packets matching wsl-trip-c2s-c2-m6 "
+                                          "(plaintext after haproxy terminated TLS)")},
+    },
+    "tls-nokeys": {
+        "description": "wss:// with TLS 1.3 terminated by haproxy and permessage-deflate, but hops.yaml "
+                       "gives no key log for the client hop (the lb hop has keys.txt); fw drops every packet "
+                       "carrying client->server message 6 of conn 2",
+        "expect": {(2, "c2s"): dict(verdict="lost", hop="ingress", first_missing=6,
+                                    cause="fw FORWARD DROP of packets matching wsl-trip-c2s-c2-m6; the lb "
+                                          "(decrypted) and fw captures have the message, ingress lacks it, "
+                                          "so the loss is known without the client hop's keys")},
+    },
+    "tls-nokeys-both": {
+        "description": "wss:// with TLS 1.3 terminated by haproxy and permessage-deflate, and hops.yaml gives "
+                       "no key log at all (client and lb hops are opaque TLS); fw drops every packet carrying "
+                       "client->server message 6 of conn 2",
+        "expect": {(2, "c2s"): dict(verdict="lost", hop="ingress", first_missing=6,
+                                    cause="fw FORWARD DROP of packets matching wsl-trip-c2s-c2-m6; the fw "
+                                          "capture (plaintext) has the message, ingress lacks it, so the loss "
+                                          "is known without any keys")},
+    },
+    "tls12-s2c-drop": {
+        "description": "s2c-drop over wss:// with TLS 1.2 (haproxy ssl-max-ver TLSv1.2, cipher "
+                       "ECDHE-RSA-AES128-GCM-SHA256) and permessage-deflate; client and lb hops carry TLS, "
+                       "decryptable with keys.txt; fw drops every packet carrying server->client message 6 "
+                       "of conn 2",
+        "expect": {(2, "s2c"): dict(verdict="lost", hop="fw", first_missing=6,
+                                    cause="fw FORWARD DROP of packets matching wsl-trip-s2c-c2-m6; fw is "
+                                          "captured on its lb side, so the fw capture is the first to lack them")},
+    },
 }
+
+# What the truth means for hops whose hops.yaml entry has no key log (tls-nokeys).
+NOKEYS_NOTE = ("Hops without a key log in hops.yaml ({hops}) carry TLS that wspath cannot decrypt; their "
+               "messages can only be judged by TLS record counts and sizes. The truth here is what really "
+               "happened (application logs, and tshark decrypting every TLS hop with keys.txt, which is in "
+               "this directory for that cross-check only): a loss downstream of the TLS hops is still fully "
+               "known from the readable hops ({readable}), so it is 'lost' at its hop; directions that were "
+               "delivered are 'delivered' (both ends' logs agree, every close was a normal 1000 close "
+               "handshake started by the client, and the opaque hops' TLS records are enough to carry "
+               "every message), though for the opaque hops a tool can only say so at lower confidence.")
 
 
 def dumps(truth):
@@ -116,8 +162,13 @@ def read_log(path):
         return [json.loads(line) for line in f if line.strip()]
 
 
-def tshark_counts(out):
-    """{hop: {key: {"c2s"/"s2c": {"data", "frames", "ping", "pong", "close"}}}} from tshark."""
+def tshark_counts(out, tls_port=None, keylog=None):
+    """{hop: {key: {"c2s"/"s2c": {"data", "frames", "ping", "pong", "close"}}}} from tshark,
+    decrypting TLS on tls_port with the key log when given."""
+    tls_opts = []
+    if tls_port:
+        tls_opts = ["-d", f"tcp.port=={tls_port},tls", "-o", f"http.tls.port:{tls_port}",
+                    "-o", "tls.keylog_file:" + os.path.abspath(os.path.join(out, keylog))]
     res = {}
     for hop in HOPS:
         files = sorted(glob.glob(os.path.join(out, FILES[hop])))
@@ -127,7 +178,7 @@ def tshark_counts(out):
                 path = os.path.join(td, "merged.pcap")
                 subprocess.run(["mergecap", "-F", "pcap", "-w", path] + files, check=True)
             cmd = ["tshark", "-n", "-r", path, "-d", "tcp.port==8080,http", "-d", "tcp.port==8765,http",
-                   "-Y", "websocket || http.sec_websocket_key", "-T", "fields",
+                   *tls_opts, "-Y", "websocket || http.sec_websocket_key", "-T", "fields",
                    "-E", "occurrence=a", "-E", "aggregator=,", "-E", "separator=/t",
                    "-e", "tcp.stream", "-e", "http.sec_websocket_key", "-e", "tcp.analysis.retransmission",
                    "-e", "websocket.opcode", "-e", "websocket.fin", "-e", "websocket.mask"]
@@ -165,7 +216,17 @@ def write_readme(out, truth):
                          "python3-websockets", "tcpdump", "tshark", "iptables", "iproute2"],
                         capture_output=True, text=True).stdout.strip()
     kernel = os.uname().release
-    lines = [f"# {truth['scenario']}", "", truth["description"] + ".", "",
+    lines = [f"# {truth['scenario']}", "", truth["description"] + ".", ""]
+    if truth.get("tls"):
+        t = truth["tls"]
+        lines += [f"TLS: {t['version']} ({t['cipher']}) between client and haproxy on port {t['port']}; key log "
+                  f"`keys.txt` (written by the Python client's `SSLContext.keylog_filename`), given in hops.yaml "
+                  f"for: {', '.join(t['keylog_hops']) or 'no hop'}. Check with "
+                  "`tshark -r client.pcap -o tls.keylog_file:keys.txt -d tcp.port==8443,tls "
+                  "-o http.tls.port:8443 -Y websocket`.", ""]
+        if t.get("note"):
+            lines += [t["note"], ""]
+    lines += [
              "Generated by the wspath network lab (examples/netlab, see its README.md):", "", "```",
              f"examples/netlab/run.sh {truth['scenario']} examples/{truth['scenario']}", "```", "",
              "Expected verdicts (truth.json has every message with its SHA-256, the application logs' "
@@ -194,13 +255,30 @@ def main():
     p.add_argument("--client-log", required=True)
     p.add_argument("--server-log", required=True)
     p.add_argument("--conns", type=int, required=True)
+    p.add_argument("--tls-port", type=int, help="TLS port between client and lb (wss:// scenarios)")
+    p.add_argument("--keylog", help="key log file name inside --out, for tshark")
+    p.add_argument("--tls-version", help="1.3 or 1.2: the TLS version the scenario asked haproxy for")
+    p.add_argument("--keylog-hops", default="", help="space-separated hops given the key log in hops.yaml")
     wsl_peer.add_schedule_args(p)
     args = p.parse_args()
     sc = SCENARIOS[args.scenario]
     trips = wsl_msgs.parse_tripwires(args.tripwire)
     events = read_log(args.client_log) + read_log(args.server_log)
-    counts = tshark_counts(args.out)
+    counts = tshark_counts(args.out, args.tls_port, args.keylog)
     notes = []
+    tls = None
+    if args.tls_port:
+        seen = {(e["version"], e["cipher"]) for e in events if e["ev"] == "tls"}
+        want_version = {"1.3": "TLSv1.3", "1.2": "TLSv1.2"}[args.tls_version]
+        if len(seen) != 1 or next(iter(seen))[0] != want_version:
+            notes.append(f"TLS: client logged {sorted(seen)}, scenario wants {want_version}")
+        version, cipher = sorted(seen)[0] if seen else ("?", "?")
+        kh = args.keylog_hops.split()
+        nokeys = [h for h in ("client", "lb") if h not in kh]
+        tls = {"port": args.tls_port, "version": version, "cipher": cipher, "keylog": args.keylog,
+               "tls_hops": ["client", "lb"], "keylog_hops": kh,
+               "note": NOKEYS_NOTE.format(hops=", ".join(nokeys), readable=", ".join(
+                   [h + " decrypted" for h in kh] + ["fw", "ingress", "server"])) if nokeys else ""}
 
     conns = []
     for conn in range(1, args.conns + 1):
@@ -294,6 +372,8 @@ def main():
         "connections": conns,
         "cross_check": {"ok": not notes, "problems": notes},
     }
+    if tls:
+        truth["tls"] = tls
     with open(os.path.join(args.out, "truth.json"), "w") as f:
         f.write(dumps(truth) + "\n")
     write_readme(args.out, truth)

@@ -1,9 +1,12 @@
 #!/usr/bin/python3
-"""Lab WebSocket client: opens --conns connections to ws://HOST:PORT/chat/<conn>, sends its
-client-to-server schedule on each, waits for the server's schedule, then closes with 1000."""
+"""Lab WebSocket client: opens --conns connections to ws://HOST:PORT/chat/<conn> (wss:// with
+--cafile: TLS, verifying the lab's self-signed certificate, secrets appended to --keylog in the
+NSS key log format, as SSLKEYLOGFILE would), sends its client-to-server schedule on each, waits
+for the server's schedule, then closes with 1000."""
 
 import argparse
 import asyncio
+import ssl
 
 import websockets
 
@@ -15,16 +18,21 @@ import wsl_peer
 async def one(args, log, conn):
     await asyncio.sleep(args.stagger * (conn - 1))
     wsl_patch.KEY.set(wsl_msgs.conn_key(args.scenario, conn))
-    uri = f"ws://{args.host}:{args.port}/chat/{conn}"
+    scheme = "wss" if args.tls else "ws"
+    uri = f"{scheme}://{args.host}:{args.port}/chat/{conn}"
+    tls = dict(ssl=args.tls, server_hostname=args.server_name) if args.tls else {}
     try:
         ws = await websockets.connect(
-            uri, compression="deflate" if args.compress == "on" else None,
+            uri, **tls, compression="deflate" if args.compress == "on" else None,
             ping_interval=None, close_timeout=2, max_size=2**20,
             extra_headers={"X-Wsl-Conn": str(conn)}, user_agent_header="wspath-netlab",
         )
     except Exception as e:  # noqa: BLE001 - logged for truth.json
         log("connect_failed", conn=conn, error=repr(e))
         return
+    so = ws.transport.get_extra_info("ssl_object")
+    if so is not None:
+        log("tls", conn=conn, version=so.version(), cipher=so.cipher()[0])
     log("open", conn=conn, key=ws.request_headers["Sec-WebSocket-Key"],
         local="%s:%d" % ws.local_address[:2], remote="%s:%d" % ws.remote_address[:2],
         extensions=ws.response_headers.get("Sec-WebSocket-Extensions", ""))
@@ -48,8 +56,18 @@ async def main():
     p.add_argument("--conns", type=int, default=3)
     p.add_argument("--stagger", type=float, default=0.1, help="seconds between connection starts")
     p.add_argument("--deadline", type=float, default=3, help="seconds to wait for the server's messages")
+    p.add_argument("--cafile", help="speak wss://, trusting this PEM certificate")
+    p.add_argument("--server-name", default="chat.netlab.test", help="TLS server name (SNI, certificate check)")
+    p.add_argument("--keylog", help="append TLS secrets to this file (NSS key log format)")
     wsl_peer.add_schedule_args(p)
     args = p.parse_args()
+    args.tls = None
+    if args.cafile:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies the certificate and the name
+        ctx.load_verify_locations(args.cafile)
+        if args.keylog:
+            ctx.keylog_filename = args.keylog
+        args.tls = ctx
     wsl_patch.install()
     log = wsl_peer.Log(args.log, "client")
     await asyncio.gather(*(one(args, log, c) for c in range(1, args.conns + 1)))
