@@ -44,6 +44,11 @@ type assembler struct {
 func newAssembler(c *conn, d tcpstream.Dir, deflate *handshake.Deflate, midStream bool) *assembler {
 	a := &assembler{c: c, d: d, midStream: midStream, maxSize: c.r.opts.MaxMessageSize,
 		preview: c.r.opts.PreviewSize, hash: sha256.New(), wire: sha256.New()}
+	if deflate == nil && midStream {
+		// Without the handshake, whether permessage-deflate was agreed is unknown: frames with
+		// RSV1 are taken as compressed, with the sender's earlier output unknown.
+		deflate = &handshake.Deflate{}
+	}
 	if deflate != nil {
 		// The sender of this direction compresses with its own window: the client's parameters
 		// for client frames, the server's for server frames.
@@ -53,7 +58,7 @@ func newAssembler(c *conn, d tcpstream.Dir, deflate *handshake.Deflate, midStrea
 		}
 		a.inflater = wsframe.NewInflater(wsframe.InflateOptions{
 			NoContextTakeover: noTakeover, WindowBits: bits, MaxSize: a.maxSize,
-			MaxCompressed: int(min(a.maxSize, 1<<30)), Shared: c.r.inflate,
+			MaxCompressed: int(min(a.maxSize, 1<<30)), Shared: c.r.inflate, MidStream: midStream,
 		})
 	}
 	return a
@@ -180,6 +185,7 @@ func (a *assembler) FrameEnd(m wsframe.Meta) {
 		a.ctl.End = a.frameEnd
 		if !a.ctl.Flags.Has(Incomplete) {
 			a.ctl.Digest = sha256.Sum256(a.ctlBody)
+			a.ctl.WireDigest = a.ctl.Digest
 			if a.preview > 0 {
 				a.ctl.Preview = append([]byte(nil), a.ctlBody[:min(a.preview, len(a.ctlBody))]...)
 			}
@@ -214,27 +220,29 @@ func (a *assembler) closeFrame(m wsframe.Meta) {
 func (a *assembler) finish() {
 	m := a.cur
 	switch {
+	case m.Flags.Has(Incomplete):
+		if m.Flags.Has(Compressed) {
+			a.inflater.Finish(io.Discard) // notes the lost context, if any
+		}
 	case m.Flags.Has(Compressed):
 		_, err := a.inflater.Finish(a) // Write streams the inflated bytes into m
 		switch {
-		case err == nil && !m.Flags.Has(Incomplete):
-			a.sum(m)
-		case m.Flags.Has(Incomplete):
-			// Not captured in full; the inflater has noted the lost context, if any.
+		case err == nil:
+			a.hash.Sum(m.Digest[:0])
 		case errors.Is(err, wsframe.ErrInflateTooLarge):
 			m.Flags |= Oversize
-			a.sum(m) // of exactly the first MaxMessageSize bytes
+			a.hash.Sum(m.Digest[:0]) // of exactly the first MaxMessageSize bytes
 			a.c.problem(a.d, ProblemLimit, m.Offset, metaOf(m), fmt.Sprintf("message %d: %v", len(a.msgs), err))
 		default:
-			// The digest then covers the compressed bytes, still comparable with a hop that passed
-			// them through unchanged.
+			// Content unknown; WireDigest still matches hops that passed the bytes unchanged.
 			m.Flags |= Undecodable
-			a.wire.Sum(m.Digest[:0])
 			m.Length, m.Preview = m.WireLength, nil
 			a.c.problem(a.d, ProblemDeflate, m.Offset, metaOf(m), fmt.Sprintf("message %d: %v", len(a.msgs), err))
 		}
-	case !m.Flags.Has(Incomplete):
-		a.sum(m)
+		a.wire.Sum(m.WireDigest[:0])
+	default:
+		a.hash.Sum(m.Digest[:0])
+		m.WireDigest = m.Digest
 	}
 	a.cur = nil
 	a.push(*m)
@@ -242,10 +250,6 @@ func (a *assembler) finish() {
 
 func metaOf(m *Message) tcpstream.Meta {
 	return tcpstream.Meta{Time: m.First, File: m.Packet.File, Number: m.Packet.Number}
-}
-
-func (a *assembler) sum(m *Message) {
-	a.hash.Sum(m.Digest[:0])
 }
 
 func (a *assembler) push(m Message) {

@@ -97,7 +97,8 @@ const (
 	// covers only the first MaxMessageSize bytes and the message is reported as a problem.
 	Oversize
 	// Undecodable: the payload could not be decompressed (bad deflate data, or the shared deflate
-	// context was lost at an earlier gap); Digest is of the compressed bytes.
+	// context was lost at an earlier gap or before a mid-stream capture began); Digest is zero,
+	// WireDigest still identifies the message on hops that passed it through unchanged.
 	Undecodable
 	// ProtocolError: a frame of the message broke RFC 6455 (see Session.Problems).
 	ProtocolError
@@ -121,7 +122,11 @@ type Message struct {
 	Opcode     Opcode    // opcode of the first frame
 	Length     int64     // payload bytes after unmasking and decompression
 	WireLength int64     // payload bytes on the wire, summed over its frames
-	Digest     Digest    // SHA-256 of the payload; zero when Incomplete
+	Digest     Digest    // SHA-256 of the payload; zero when Incomplete or Undecodable
+	// WireDigest is the SHA-256 of the payload as it travelled: unmasked but still compressed. It
+	// equals Digest for an uncompressed message and is zero when Incomplete. Proxies that pass
+	// bytes through keep it, so it matches hops where one side could not inflate.
+	WireDigest Digest
 	Preview    []byte    // the first bytes of the payload (at most Options.PreviewSize), for people
 	First      time.Time // time of the packet that completed the first frame header
 	Last       time.Time // time of the packet that completed the last frame

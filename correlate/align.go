@@ -13,15 +13,49 @@ type item struct {
 	length     int64
 	incomplete bool      // digest unknown: matched by position and size only
 	t          time.Time // time on the first hop's clock; zero when unknown
+	// wire is the digest of the payload as it travelled (still compressed), and wireLength its
+	// size: what hops that pass bytes through share even where one of them could not inflate.
+	wire       capture.Digest
+	wireLength int64
+	wireOnly   bool // the payload could not be inflated: only wire identifies it
 }
 
-// itemOf converts a message; off is the offset of its hop's clock against the first hop's.
+// itemOf converts a message; off is the offset of its hop's clock against the first hop's. A
+// message that could not be inflated matches by position only, unless the hop is aligned on wire
+// digests (byWire).
 func itemOf(m *capture.Message, off time.Duration) item {
-	it := item{digest: m.Digest, length: m.Length, incomplete: m.Flags.Has(capture.Incomplete) || m.Digest.IsZero()}
+	it := item{digest: m.Digest, length: m.Length, incomplete: m.Flags.Has(capture.Incomplete) || m.Digest.IsZero(),
+		wire: m.WireDigest, wireLength: m.WireLength, wireOnly: m.Flags.Has(capture.Undecodable)}
+	if it.wireOnly {
+		it.length = 0 // the inflated size is unknown: any size agrees
+	}
 	if !m.First.IsZero() {
 		it.t = m.First.Add(-off)
 	}
 	return it
+}
+
+// byWire returns the items keyed by wire digest, for aligning a hop that could not inflate some
+// messages (a capture that began after permessage-deflate with context takeover was under way)
+// with hops that forwarded the same compressed bytes.
+func byWire(s []item) []item {
+	out := make([]item, len(s))
+	for i, it := range s {
+		it.digest, it.length = it.wire, it.wireLength
+		it.incomplete = it.wire.IsZero()
+		out[i] = it
+	}
+	return out
+}
+
+// anyWireOnly reports whether some item could only be identified by its wire digest.
+func anyWireOnly(s []item) bool {
+	for _, it := range s {
+		if it.wireOnly {
+			return true
+		}
+	}
+	return false
 }
 
 // digestIndex maps a digest to the ascending positions where it occurs in a sequence.

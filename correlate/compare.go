@@ -198,7 +198,12 @@ func buildTrack(c *conn, hs []*hopState, dir capture.Direction, opts *Options) *
 		for k := range R {
 			ritems[k] = R[k].it
 		}
-		mb, _ := align(ritems, items, 2*opts.tolerance())
+		var mb []int
+		if anyWireOnly(items) || anyWireOnly(ritems) {
+			mb, _ = align(byWire(ritems), byWire(items), 2*opts.tolerance())
+		} else {
+			mb, _ = align(ritems, items, 2*opts.tolerance())
+		}
 		merged := make([]ref, 0, len(R)+len(items))
 		i := 0
 		for j, m := range msgs {

@@ -360,6 +360,9 @@ func scorePair(a, b *capture.Session, dist int) (pairScore, bool) {
 			if len(x) == 0 && len(y) == 0 {
 				continue
 			}
+			if anyWireOnly(x) || anyWireOnly(y) {
+				x, y = byWire(x), byWire(y)
+			}
 			mb, matched := align(x, y, 0)
 			sim += float64(matched)
 			total += max(len(x), len(y))

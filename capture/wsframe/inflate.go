@@ -48,6 +48,9 @@ type InflateOptions struct {
 	// compressed bytes buffered by all Inflaters sharing it. Nil: the Inflater makes its own on
 	// first use.
 	Shared *Decompressor
+	// MidStream says the stream was picked up after it began (the handshake was not captured):
+	// with context takeover the earlier output is unknown, as after a lost message.
+	MidStream bool
 }
 
 // Inflater decompresses the permessage-deflate messages (RFC 7692) of one direction, in order.
@@ -94,7 +97,7 @@ func NewInflater(opts InflateOptions) *Inflater {
 	if opts.MaxCompressed <= 0 {
 		opts.MaxCompressed = int(min(opts.MaxSize, 1<<40))
 	}
-	return &Inflater{opts: opts, window: 1 << opts.WindowBits}
+	return &Inflater{opts: opts, window: 1 << opts.WindowBits, partial: opts.MidStream && !opts.NoContextTakeover}
 }
 
 // Write appends compressed payload bytes of the current message. It copies p and never fails:

@@ -150,3 +150,26 @@ func TestCompare_BothSidesCapture(t *testing.T) {
 		}
 	}
 }
+
+// TestCompare_LateStartCapture: a hop whose capture began while the connections were open (no
+// handshake, deflate context unknown) is a capture gap, never a loss.
+func TestCompare_LateStartCapture(t *testing.T) {
+	code, stdout, stderr := runWspath(t, "compare", filepath.Join("testdata", "late-start", "hops.yaml"), "-f", "json")
+	if code != exitInconclusive {
+		t.Fatalf("exit status %d, want 3; stderr %s", code, stderr)
+	}
+	var got verdicts
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Connections) != 3 {
+		t.Fatalf("%d connections, want 3 (the fw's mid-stream sessions matched to them)", len(got.Connections))
+	}
+	for _, c := range got.Connections {
+		for dir, d := range c.Directions {
+			if d.Verdict != "capture_gap" || str(d.FirstMissingHop) != "fw" {
+				t.Errorf("%s %s: %s at %s, want capture_gap at fw (%s)", str(c.Key), dir, d.Verdict, str(d.FirstMissingHop), d.Reason)
+			}
+		}
+	}
+}
