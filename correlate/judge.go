@@ -147,8 +147,8 @@ func (j *judger) middleClose() *finding {
 	}
 	var ends []seen // hops with an end event, in path order
 	for h, s := range j.c.sess {
-		if s == nil {
-			continue
+		if !readable(s) {
+			continue // close frames inside TLS without keys are not visible: the order would lie
 		}
 		if e := firstEnd(j.hs[h].name, s, farFuture()); e != nil {
 			ends = append(ends, seen{h, e})
@@ -158,8 +158,8 @@ func (j *judger) middleClose() *finding {
 		return nil
 	}
 	first, last := ends[0], ends[len(ends)-1]
-	if (first.hop == 0 && first.e.Side == "client") || (last.hop == len(j.hs)-1 && last.e.Side == "server") {
-		return nil // an endpoint closed
+	if first.e.Side == "client" || last.e.Side == "server" {
+		return nil // the end came from beyond every hop that saw it: an endpoint, or unknown
 	}
 	for i := 0; i+1 < len(ends); i++ {
 		a, b := ends[i], ends[i+1]
@@ -270,7 +270,7 @@ func (j *judger) message(k int, id *ident) finding {
 			later := tr.travel[lastPos]
 			f = finding{verdict: CaptureGap, missHop: h, lastHop: prev, msg: id.at[prev], laterHop: later}
 			f.why = fmt.Sprintf("%s's capture lacks message %d but %s, further along, has it: the network delivered it and %s's capture missed it%s",
-				j.hs[h].name, id.at[prev].Index, j.hs[later].name, j.hs[h].name, j.gapDetail(k, id, h, prev))
+				j.hs[h].name, id.at[prev].Index, j.hs[later].name, j.hs[h].name, j.gapDetail(k, id, h, prev)+j.lateStart(h, j.expected(id.at[prev].First, prev, h)))
 			gap = gapOnce(gap, f)
 		}
 	}
@@ -370,21 +370,43 @@ func (j *judger) tlsShapes() *finding {
 			if !readable(ns) {
 				continue
 			}
-			handshake := 0
-			if (j.tr.dir == capture.ClientToServer && ns.Request != nil) || (j.tr.dir == capture.ServerToClient && ns.Response != nil) {
-				handshake = 1
+			// Each write of the application is one record at least: the HTTP head and every
+			// frame, control frames included. TLS 1.3 adds encrypted handshake records, tickets
+			// and the closing alert under the same outer type.
+			units := 0
+			for _, m := range ns.Messages[j.tr.dir] {
+				units += max(m.Frames, 1)
 			}
-			if recs-handshake <= j.counts[n] {
+			if (j.tr.dir == capture.ClientToServer && ns.Request != nil) || (j.tr.dir == capture.ServerToClient && ns.Response != nil) {
+				units++
+			}
+			extra := tlsOverheadRecords(s.TLS.Version, j.tr.dir)
+			if recs <= units+extra {
+				j.passedOpaque = recs > 0 // consistent, but only by counts
 				return nil
 			}
-			f := &finding{verdict: Undecided, low: true, missHop: n, lastHop: h, laterHop: -1, count: recs - handshake - j.counts[n]}
-			f.why = fmt.Sprintf("the %s sent %d TLS records at %s (no keys), %d messages reached %s: some may be missing, but records and messages need not match one to one",
-				sideOf(j.tr.dir), recs, j.hs[h].name, j.counts[n], j.hs[n].name)
+			f := &finding{verdict: Undecided, low: true, missHop: n, lastHop: h, laterHop: -1, count: recs - units - extra}
+			f.why = fmt.Sprintf("the %s sent %d TLS records at %s (no keys), %d messages and frames reached %s: some may be missing, but records and messages need not match one to one",
+				sideOf(j.tr.dir), recs, j.hs[h].name, units, j.hs[n].name)
 			return f
 		}
 		return nil
 	}
 	return nil
+}
+
+// tlsOverheadRecords is how many application-data records a TLS connection may carry that are not
+// application writes: in TLS 1.3 the encrypted handshake (client Finished; server
+// EncryptedExtensions, Certificate, CertificateVerify, Finished), session tickets and the closing
+// alert all travel as application data.
+func tlsOverheadRecords(version string, dir capture.Direction) int {
+	if version != "TLS 1.3" {
+		return 0
+	}
+	if dir == capture.ClientToServer {
+		return 3
+	}
+	return 8
 }
 
 // missing judges a message absent from readable hop h, where the connection was seen.
@@ -458,6 +480,19 @@ func (j *judger) present(id *ident, h int) bool {
 		}
 	}
 	return true
+}
+
+// lateStart explains a message expected at hop h at te before the connection's first packet there
+// was captured: the capture began while the connection was already open. It returns "" otherwise.
+func (j *judger) lateStart(h int, te time.Time) string {
+	s := j.c.sess[h]
+	if s == nil || !te.Before(s.Start) {
+		return ""
+	}
+	if s.MidStream {
+		return fmt.Sprintf(" (the connection was already open when %s's capture picked it up at %s)", j.hs[h].name, j.stampAt(s.Start, h))
+	}
+	return fmt.Sprintf(" (%s's capture of the connection begins at %s)", j.hs[h].name, j.stampAt(s.Start, h))
 }
 
 // captureTrouble describes what is wrong with hop h's capture as a whole, or "".
