@@ -109,7 +109,7 @@ func judge(c *conn, tr *track, hs []*hopState, opts *Options) DirectionResult {
 		dr.LastSeenHop = &hs[worst.lastHop].name
 	}
 	if m := worst.msg; m != nil {
-		idx, size, dg, t := m.Index, m.Length, m.Digest.String(), m.First
+		idx, size, dg, t := j.num(worst.lastHop, m), m.Length, m.Digest.String(), m.First
 		dr.Index, dr.Size, dr.Time = &idx, &size, &t
 		if !m.Digest.IsZero() {
 			dr.Digest = &dg
@@ -134,6 +134,32 @@ func judge(c *conn, tr *track, hs []*hopState, opts *Options) DirectionResult {
 		dr.Evidence.Notes = append(dr.Evidence.Notes, fmt.Sprintf("%s, further along, has the message", hs[worst.laterHop].name))
 	}
 	return dr
+}
+
+// num returns the position of m among the data (text and binary) messages of its direction at
+// hop h: what a reader counting the application's messages expects, unlike Message.Index, which
+// counts control frames too.
+func (j *judger) num(h int, m *capture.Message) int {
+	pos, ok := j.dataPos[h]
+	if !ok {
+		msgs := j.c.sess[h].Messages[j.tr.dir]
+		pos = make([]int, len(msgs))
+		n := 0
+		for i := range msgs {
+			pos[i] = n
+			if msgs[i].Opcode.IsData() {
+				n++
+			}
+		}
+		if j.dataPos == nil {
+			j.dataPos = map[int][]int{}
+		}
+		j.dataPos[h] = pos
+	}
+	if m.Index >= 0 && m.Index < len(pos) {
+		return pos[m.Index]
+	}
+	return m.Index
 }
 
 // middleClose finds a connection ended by a component in the middle of the path (a proxy timeout,
@@ -187,6 +213,7 @@ type judger struct {
 	pos          []int // travel position of each hop
 	counts       []int // data messages per hop
 	passedOpaque bool  // some message crossed a TLS hop without keys, judged by counts only
+	dataPos      map[int][]int // per hop: Message.Index -> position among data messages
 }
 
 func sideOf(d capture.Direction) string {
@@ -262,7 +289,7 @@ func (j *judger) message(k int, id *ident) finding {
 			later := tr.travel[lastPos]
 			f = finding{verdict: CaptureGap, missHop: h, lastHop: prev, msg: id.at[prev], laterHop: later}
 			f.why = fmt.Sprintf("the connection was not found in %s's capture but %s, further along, has message %d: the network delivered it and %s's capture missed it%s",
-				j.hs[h].name, j.hs[later].name, id.at[prev].Index, j.hs[h].name, j.captureTrouble(h))
+				j.hs[h].name, j.hs[later].name, j.num(prev, id.at[prev]), j.hs[h].name, j.captureTrouble(h))
 			gap = gapOnce(gap, f)
 			continue
 		}
@@ -270,7 +297,7 @@ func (j *judger) message(k int, id *ident) finding {
 			later := tr.travel[lastPos]
 			f = finding{verdict: CaptureGap, missHop: h, lastHop: prev, msg: id.at[prev], laterHop: later}
 			f.why = fmt.Sprintf("%s's capture lacks message %d but %s, further along, has it: the network delivered it and %s's capture missed it%s",
-				j.hs[h].name, id.at[prev].Index, j.hs[later].name, j.hs[h].name, j.gapDetail(k, id, h, prev)+j.lateStart(h, j.expected(id.at[prev].First, prev, h)))
+				j.hs[h].name, j.num(prev, id.at[prev]), j.hs[later].name, j.hs[h].name, j.gapDetail(k, id, h, prev)+j.lateStart(h, j.expected(id.at[prev].First, prev, h)))
 			gap = gapOnce(gap, f)
 		}
 	}
@@ -327,11 +354,11 @@ func (j *judger) unseen(f finding, h int, te time.Time) finding {
 	switch {
 	case cp == nil || cp.End.IsZero():
 		f.verdict = Undecided
-		f.why = fmt.Sprintf("nothing was read at %s, so whether message %d reached it is unknown", hn, f.msg.Index)
+		f.why = fmt.Sprintf("nothing was read at %s, so whether message %d reached it is unknown", hn, j.num(f.lastHop, f.msg))
 	case !j.covered(h, nil, te):
 		f.verdict = CaptureGap
 		f.why = fmt.Sprintf("%s's capture (%s to %s) does not cover %s, when message %d would have passed",
-			hn, stamp(cp.Start), stamp(cp.End), stamp(te), f.msg.Index)
+			hn, stamp(cp.Start), stamp(cp.End), stamp(te), j.num(f.lastHop, f.msg))
 	default:
 		f.verdict = Undecided
 		f.why = fmt.Sprintf("the connection was not found at %s although its capture covers the time; it may not have been forwarded, or it was changed beyond recognition (no key, no common messages)", hn)
@@ -414,7 +441,7 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 	s, su := j.c.sess[h], j.c.sess[f.lastHop]
 	hn, un := j.hs[h].name, j.hs[f.lastHop].name
 	m := f.msg
-	desc := fmt.Sprintf("message %d (%d bytes, %s at %s)", m.Index, m.Length, j.stampAt(m.First, f.lastHop), un)
+	desc := fmt.Sprintf("message %d (%d bytes, %s at %s)", j.num(f.lastHop, m), m.Length, j.stampAt(m.First, f.lastHop), un)
 	// Capture gaps first: the hop's capture, not the network, may be what lacks the message.
 	if cp := j.hs[h].cap; cp != nil && !cp.End.IsZero() && !j.covered(h, s, te) {
 		f.verdict = CaptureGap
@@ -580,7 +607,7 @@ func (j *judger) gapDetail(k int, id *ident, h, last int) string {
 	for i := range s.Messages[j.tr.dir] {
 		m := &s.Messages[j.tr.dir][i]
 		if m.Flags.Has(capture.Incomplete) && m.Offset >= lo && m.Offset < hi {
-			return fmt.Sprintf(": message %d there is incomplete in the capture", m.Index)
+			return fmt.Sprintf(": message %d there is incomplete in the capture", j.num(h, m))
 		}
 	}
 	return ""

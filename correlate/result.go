@@ -90,8 +90,10 @@ type DirectionResult struct {
 	LastSeenHop     *string     `json:"last_seen_hop"`
 	// Missing counts the messages given this verdict.
 	Missing int `json:"missing"`
-	// Index, Time, Size and Digest describe the first missing message as seen at LastSeenHop
-	// (Index is its capture.Message.Index there); null when nothing is missing.
+	// Index, Time, Size and Digest describe the first missing message as seen at LastSeenHop:
+	// Index is its 0-based position among the data (text, binary) messages of this direction
+	// there (Evidence.LastSeen.Index is its capture.Message.Index, control frames counted, as
+	// `wspath inspect --messages` numbers it); null when nothing is missing.
 	Index  *int       `json:"index"`
 	Time   *time.Time `json:"time"`
 	Size   *int64     `json:"size"`

@@ -51,7 +51,7 @@ func compareText(w io.Writer, r *correlate.Result, md bool) error {
 			for _, d := range []struct {
 				name string
 				res  *correlate.DirectionResult
-			}{{"client->server", &c.Directions.ClientToServer}, {"server->client", &c.Directions.ServerToClient}} {
+			}{{"to server", &c.Directions.ClientToServer}, {"to client", &c.Directions.ServerToClient}} {
 				verdict := d.res.Verdict.String()
 				if d.res.LowConfidence {
 					verdict += " (low confidence)"
