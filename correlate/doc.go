@@ -3,7 +3,7 @@
 //
 // It is the stage after capture in wspath's pipeline:
 //
-//	hops.yaml -> LoadConfig -> capture.Read per hop -> Compare -> Result -> report
+//	hops.yaml -> LoadConfig -> ReadHops (capture.Read per hop) -> Compare -> Result -> report
 //
 // LoadConfig reads hops.yaml: the hops in path order (client side first), each with its capture
 // files, optional TLS key log, server narrowing and known clock offset. Compare takes one
@@ -25,15 +25,14 @@
 //
 //	cfg, err := correlate.LoadConfig("hops.yaml")
 //	if err != nil { ... }                      // errors.Is(err, correlate.ErrConfig)
-//	hops := make([]correlate.Hop, len(cfg.Hops))
-//	for i, h := range cfg.Hops {
-//		c, err := capture.Read(h.Files, capture.Options{Server: h.Server, Port: h.Port})
-//		...
-//		hops[i] = correlate.Hop{Name: h.Name, Files: h.Files, Capture: c, ClockOffset: h.ClockOffset}
-//	}
+//	hops, err := correlate.ReadHops(cfg, capture.Options{})   // capture.Read per hop, concurrently
+//	if err != nil { ... }
 //	res := correlate.Compare(hops, correlate.Options{Incident: cfg.Incident})
 //	json.NewEncoder(os.Stdout).Encode(res)    // the wspath.compare/v1 contract
 //	os.Exit(res.ExitCode())
+//
+// A hop whose capture holds both sides of its proxy (tcpdump -i any on the proxy host) is compared
+// as two hops, NAME.in and NAME.out.
 //
 // Compare is a pure, deterministic function: it only reads the captures it is given, which the
 // caller keeps owning, and the Result shares no memory with them. It is safe to call
