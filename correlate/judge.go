@@ -210,9 +210,9 @@ type judger struct {
 	tr           *track
 	hs           []*hopState
 	opts         *Options
-	pos          []int // travel position of each hop
-	counts       []int // data messages per hop
-	passedOpaque bool  // some message crossed a TLS hop without keys, judged by counts only
+	pos          []int         // travel position of each hop
+	counts       []int         // data messages per hop
+	passedOpaque bool          // some message crossed a TLS hop without keys, judged by counts only
 	dataPos      map[int][]int // per hop: Message.Index -> position among data messages
 }
 
