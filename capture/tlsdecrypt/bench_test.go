@@ -8,7 +8,7 @@ import (
 
 // sealRecords makes n TLS 1.3 application-data records of size bytes under secret.
 func sealRecords(s *suite, secret []byte, n, size int) []byte {
-	sender := newCipher13(s, secret)
+	sender := newCipher13(s, secret).(*aead13)
 	var out []byte
 	msg := make([]byte, size+1)
 	rand.Read(msg[:size])

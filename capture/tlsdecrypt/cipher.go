@@ -90,7 +90,7 @@ type aead13 struct {
 
 // newCipher13 derives the record protection of a TLS 1.3 traffic secret. It returns nil when the
 // secret does not fit the suite.
-func newCipher13(s *suite, secret []byte) *aead13 {
+func newCipher13(s *suite, secret []byte) recordCipher {
 	if len(secret) != s.prf().Size() {
 		return nil
 	}

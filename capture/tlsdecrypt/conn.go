@@ -22,6 +22,8 @@ const (
 	maxTranscript = 1 << 20
 	// maxResyncTries bounds the sequence numbers tried on the first record after a gap.
 	maxResyncTries = 4096
+	// maxResyncBytes bounds the bytes decrypted while trying sequence numbers after a gap.
+	maxResyncBytes = 16 << 20
 	// minRecordLen is the smallest protected record: header and a 16-byte tag.
 	minRecordLen = 5 + 16
 )
@@ -91,6 +93,7 @@ type half struct {
 	queue   []record // complete records waiting for the other direction's handshake
 	queued  int
 	desync  bool   // framing lost: scan for a record header
+	scanned int    // while desync: bytes of buf already ruled out as the start of a header
 	lost    uint64 // bytes lost since the last record
 	resync  bool   // the next record follows a gap
 	count   int    // records processed, for messages
@@ -256,7 +259,7 @@ func (c *Conn) Gap(dir int, n uint64) {
 	h := &c.half[dir]
 	h.lost += n + uint64(len(h.buf))
 	h.buf = h.buf[:0]
-	h.desync = true
+	h.desync, h.scanned = true, 0
 	h.resync = true
 	h.hs = h.hs[:0]
 	h.hsSkip = 0
@@ -320,7 +323,7 @@ func (c *Conn) scan(dir int, b []byte, m Meta) []byte {
 	take := min(window-len(h.buf), len(b))
 	h.buf = append(h.buf, b[:take]...)
 	b = b[take:]
-	for i := 0; i+5 <= len(h.buf); i++ {
+	for i := h.scanned; i+5 <= len(h.buf); i++ {
 		if !validHeader(h.buf[i:]) {
 			continue
 		}
@@ -329,6 +332,7 @@ func (c *Conn) scan(dir int, b []byte, m Meta) []byte {
 			// Wait for the next header to confirm this one.
 			h.lost += uint64(i)
 			h.buf = append(h.buf[:0], h.buf[i:]...)
+			h.scanned = 0
 			if len(h.buf) >= window {
 				break // cannot happen: a record and a header fit in the window
 			}
@@ -338,7 +342,7 @@ func (c *Conn) scan(dir int, b []byte, m Meta) []byte {
 			continue
 		}
 		h.lost += uint64(i)
-		h.desync = false
+		h.desync, h.scanned = false, 0
 		rest := h.buf[i:]
 		n := c.records(dir, rest, m)
 		if h.desync {
@@ -353,6 +357,7 @@ func (c *Conn) scan(dir int, b []byte, m Meta) []byte {
 	keep := min(4, len(h.buf))
 	h.lost += uint64(len(h.buf) - keep)
 	h.buf = append(h.buf[:0], h.buf[len(h.buf)-keep:]...)
+	h.scanned = 0
 	return b
 }
 
@@ -549,8 +554,9 @@ func (c *Conn) findSeq(ciph recordCipher, seq uint64, r *record) (uint64, bool) 
 	}
 	lo := seq + r.lost/(5+maxRecordLen)
 	hi := seq + r.lost/minRecordLen + 1
-	if hi-lo > maxResyncTries {
-		hi = lo + maxResyncTries
+	tries := uint64(min(maxResyncTries, maxResyncBytes/max(len(r.payload), 1)))
+	if hi-lo > tries {
+		hi = lo + tries
 	}
 	for s := lo; s <= hi; s++ {
 		if _, _, ok := ciph.open(scratch, s, r.hdr[:], r.payload); ok {

@@ -240,3 +240,23 @@ func TestIsClientHello_Cases(t *testing.T) {
 		})
 	}
 }
+
+// TestConn_SecretWrongLength is a regression test: a TLS 1.3 secret whose length does not match
+// the suite's hash made a nil cipher that was called (found by fuzzing).
+func TestConn_SecretWrongLength(t *testing.T) {
+	var lines []string
+	for _, l := range strings.Split(string(readKeys(t, "tls13_aes128gcm_openssl.keys")), "\n") {
+		if f := strings.Fields(l); len(f) == 3 {
+			lines = append(lines, f[0]+" "+f[1]+" "+testSecret)
+		}
+	}
+	kl, errs := ParseKeylog([]byte(strings.Join(lines, "\n")))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	streams, _ := readCapture(t, filepath.Join("testdata", "tls13_aes128gcm_openssl.pcap"))
+	_, info := run(streams[0], kl, feedPackets)
+	if info.Decrypted || !strings.Contains(info.Reason, "does not fit") {
+		t.Errorf("decrypted %v, reason %q", info.Decrypted, info.Reason)
+	}
+}
