@@ -107,6 +107,7 @@ type half struct {
 	ccs     bool         // TLS 1.2: ChangeCipherSpec seen, records are protected
 	dead    bool         // no more decryption in this direction
 	scratch []byte       // plaintext of the current record
+	hdr     [5]byte      // header of the current record (kept here so records stay on the stack)
 }
 
 // Conn decrypts one TLS connection, fed with the reassembled TCP bytes of both directions.
@@ -519,15 +520,16 @@ func (c *Conn) process13(dir int, r *record) {
 // by trial. It returns the number used.
 func (c *Conn) openRecord(dir int, ciph recordCipher, seq uint64, r *record) (uint8, []byte, uint64, bool) {
 	h := &c.half[dir]
+	h.hdr = r.hdr
 	if r.resync {
-		s, ok := c.findSeq(ciph, seq, r)
+		s, ok := c.findSeq(ciph, seq, h.hdr[:], r)
 		if !ok {
 			return 0, nil, 0, false
 		}
 		seq = s
 	}
 	h.scratch = grow(h.scratch, len(r.payload))
-	typ, plain, ok := ciph.open(h.scratch, seq, r.hdr[:], r.payload)
+	typ, plain, ok := ciph.open(h.scratch, seq, h.hdr[:], r.payload)
 	return typ, plain, seq, ok
 }
 
@@ -545,10 +547,10 @@ func (c *Conn) failRecord(dir int, r *record) {
 // findSeq finds the sequence number of r when it is unknown: r follows a gap of r.lost bytes
 // after record seq. It tries the explicit nonce, then every number the gap allows, at most
 // maxResyncTries.
-func (c *Conn) findSeq(ciph recordCipher, seq uint64, r *record) (uint64, bool) {
+func (c *Conn) findSeq(ciph recordCipher, seq uint64, hdr []byte, r *record) (uint64, bool) {
 	scratch := make([]byte, len(r.payload))
 	if s, ok := ciph.explicitSeq(r.payload); ok {
-		if _, _, ok := ciph.open(scratch, s, r.hdr[:], r.payload); ok {
+		if _, _, ok := ciph.open(scratch, s, hdr, r.payload); ok {
 			return s, true
 		}
 	}
@@ -558,8 +560,9 @@ func (c *Conn) findSeq(ciph recordCipher, seq uint64, r *record) (uint64, bool) 
 	if hi-lo > tries {
 		hi = lo + tries
 	}
-	for s := lo; s <= hi; s++ {
-		if _, _, ok := ciph.open(scratch, s, r.hdr[:], r.payload); ok {
+	for k := uint64(0); k <= hi-lo; k++ {
+		s := lo + k
+		if _, _, ok := ciph.open(scratch, s, hdr, r.payload); ok {
 			return s, true
 		}
 	}
