@@ -27,6 +27,9 @@
 // from CLIENT_RANDOM, PMS_CLIENT_RANDOM, RSA (encrypted pre-master secret prefix) and
 // "RSA Session-ID:" key log lines, with the extended master secret when negotiated. Not
 // supported: TLS 1.3 0-RTT early data, SSL 3.0 to TLS 1.1, renegotiation, compression.
+// A resumed TLS 1.2 connection needs its own key log line (CLIENT_RANDOM, as NSS and OpenSSL
+// write, or "RSA Session-ID:" for its session id): Go's crypto/tls logs none for resumed
+// connections, and a Conn does not carry secrets over from other connections.
 //
 // A missing or wrong key, an unknown suite, a record that fails authentication: Info.Reason says
 // so and the Conn keeps reporting record shapes; no input makes it panic. Key material never
