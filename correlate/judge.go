@@ -468,7 +468,7 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 	}
 	f.verdict = Lost
 	acker := su.TCP[j.downstream()]
-	if acker.Packets > 0 {
+	if acker.Packets > 0 && su.TLS == nil { // a TLS session's message offsets are in plaintext, not TCP, bytes
 		acked := acker.HighestAck >= m.End
 		f.acked = &acked
 	}
