@@ -107,16 +107,7 @@ func parseClientHello(body []byte) (*clientHello, bool) {
 	if !r.ok {
 		return nil, false
 	}
-	if len(r.b) == 0 {
-		return ch, true
-	}
-	exts := &reader{b: r.vec16(), ok: r.ok}
-	for exts.ok && len(exts.b) > 0 {
-		typ := exts.u16()
-		data := exts.vec16()
-		if !exts.ok {
-			break
-		}
+	eachExtension(r, func(typ int, data []byte) {
 		e := &reader{b: data, ok: true}
 		switch typ {
 		case extServerName:
@@ -146,8 +137,25 @@ func parseClientHello(body []byte) (*clientHello, bool) {
 		case extEncryptThenMAC:
 			ch.etm = true
 		}
-	}
+	})
 	return ch, true
+}
+
+// eachExtension calls f for each extension left in a hello message (none when the message ends
+// before its extensions block), stopping at the first malformed one.
+func eachExtension(r *reader, f func(typ int, data []byte)) {
+	if len(r.b) == 0 {
+		return
+	}
+	exts := &reader{b: r.vec16(), ok: r.ok}
+	for exts.ok && len(exts.b) > 0 {
+		typ := exts.u16()
+		data := exts.vec16()
+		if !exts.ok {
+			return
+		}
+		f(typ, data)
+	}
 }
 
 // serverHello is what wspath keeps of a ServerHello.
@@ -173,16 +181,7 @@ func parseServerHello(body []byte) (*serverHello, bool) {
 		return nil, false
 	}
 	sh.retry = sh.random == helloRetryRandom
-	if len(r.b) == 0 {
-		return sh, true
-	}
-	exts := &reader{b: r.vec16(), ok: r.ok}
-	for exts.ok && len(exts.b) > 0 {
-		typ := exts.u16()
-		data := exts.vec16()
-		if !exts.ok {
-			break
-		}
+	eachExtension(r, func(typ int, data []byte) {
 		switch typ {
 		case extSupportedVersions:
 			if len(data) == 2 {
@@ -195,7 +194,7 @@ func parseServerHello(body []byte) (*serverHello, bool) {
 		case extPreSharedKey:
 			sh.psk = true
 		}
-	}
+	})
 	return sh, true
 }
 

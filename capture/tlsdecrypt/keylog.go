@@ -217,30 +217,10 @@ func (k *Keylog) Add(other *Keylog) {
 	if k == nil || other == nil {
 		return
 	}
-	for key, v := range other.master {
-		if k.master == nil {
-			k.master = make(map[[32]byte][]byte)
-		}
-		k.master[key] = v
-	}
-	for key, v := range other.pms {
-		if k.pms == nil {
-			k.pms = make(map[[32]byte][]byte)
-		}
-		k.pms[key] = v
-	}
-	for key, v := range other.rsa {
-		if k.rsa == nil {
-			k.rsa = make(map[[8]byte][]byte)
-		}
-		k.rsa[key] = v
-	}
-	for key, v := range other.sessions {
-		if k.sessions == nil {
-			k.sessions = make(map[string][]byte)
-		}
-		k.sessions[key] = v
-	}
+	mergeSecrets(&k.master, other.master)
+	mergeSecrets(&k.pms, other.pms)
+	mergeSecrets(&k.rsa, other.rsa)
+	mergeSecrets(&k.sessions, other.sessions)
 	for key, v := range other.tls13 {
 		if k.tls13 == nil {
 			k.tls13 = make(map[[32]byte]*secrets13)
@@ -264,6 +244,16 @@ func (k *Keylog) Add(other *Keylog) {
 		}
 	}
 	k.n += other.n
+}
+
+// mergeSecrets copies src into *dst, making *dst when needed; later entries win.
+func mergeSecrets[K comparable](dst *map[K][]byte, src map[K][]byte) {
+	for key, v := range src {
+		if *dst == nil {
+			*dst = make(map[K][]byte, len(src))
+		}
+		(*dst)[key] = v
+	}
 }
 
 // Len returns the number of key log lines stored (0 for nil).
