@@ -1,0 +1,82 @@
+package report
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/wspath/wspath/capture"
+	"github.com/wspath/wspath/correlate"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./report -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (check, then go test ./report -update):\n%s", name, got)
+	}
+}
+
+// c2sDrop reads the bundled lab case where the firewall drops a client message.
+func c2sDrop(t *testing.T) *correlate.Result {
+	t.Helper()
+	cfg, err := correlate.LoadConfig(filepath.Join("..", "examples", "c2s-drop", "hops.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hops, err := correlate.ReadHops(cfg, capture.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return correlate.Compare(hops, correlate.Options{Incident: cfg.Incident})
+}
+
+// TestCompare_Golden renders the c2s-drop lab case in every format.
+func TestCompare_Golden(t *testing.T) {
+	r := c2sDrop(t)
+	for _, f := range []Format{Table, Markdown, JSON} {
+		t.Run(f.String(), func(t *testing.T) {
+			var b bytes.Buffer
+			if err := Compare(&b, f, r, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, "compare-c2s-drop."+f.String()+".golden", b.Bytes())
+		})
+	}
+}
+
+// TestInspect_Golden renders the lb hop of the c2s-drop case, with messages, in every format.
+func TestInspect_Golden(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("..", "examples", "c2s-drop", "lb-*.pcap"))
+	c, err := capture.Read(files, capture.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []Format{Table, Markdown, JSON} {
+		t.Run(f.String(), func(t *testing.T) {
+			var b bytes.Buffer
+			if err := Inspect(&b, f, c, Options{Messages: true}); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, "inspect-lb."+f.String()+".golden", b.Bytes())
+		})
+	}
+}
