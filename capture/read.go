@@ -47,17 +47,31 @@ func (o Options) withDefaults() Options {
 }
 
 // Read reads the capture files of one hop as one time-ordered capture and returns the WebSocket
-// sessions found in it. It fails only when a file cannot be opened or is not a capture at all; a
-// file that breaks off (truncated, corrupt record) contributes the packets before the break and a
-// Warning.
+// sessions found in it. A file that breaks off (truncated, corrupt record) contributes the packets
+// before the break and a Warning. A file that cannot be opened or is not a capture at all is an
+// error; when other files of the hop could be read, Read still returns their Capture together
+// with that error, so that what could be read is reported.
 func Read(paths []string, opts Options) (*Capture, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("no capture files")
 	}
-	m, err := pcapfile.OpenAll(paths)
-	if err != nil {
-		return nil, err
+	var (
+		readers []*pcapfile.Reader
+		errs    []error
+	)
+	for _, p := range paths {
+		f, err := pcapfile.Open(p)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		readers = append(readers, f)
 	}
+	openErr := errors.Join(errs...)
+	if len(readers) == 0 {
+		return nil, openErr
+	}
+	m := pcapfile.NewMerger(readers)
 	defer m.Close()
 	r := newReader(opts.withDefaults())
 	for _, k := range opts.KeylogFiles {
@@ -66,6 +80,9 @@ func Read(paths []string, opts Options) (*Capture, error) {
 			return nil, fmt.Errorf("key log: %w", err)
 		}
 		r.addKeys(k, b)
+	}
+	for _, e := range errs {
+		r.warn(Warning{Message: "not read: " + e.Error()})
 	}
 	for {
 		p, err := m.Next()
@@ -78,7 +95,7 @@ func Read(paths []string, opts Options) (*Capture, error) {
 		}
 		r.packet(&p, m)
 	}
-	return r.finish(m.Infos()), nil
+	return r.finish(m.Infos()), openErr
 }
 
 // reader is the state of one Read: the decoder, the TCP assembler and what was found so far.

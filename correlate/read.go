@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 
@@ -8,8 +9,10 @@ import (
 )
 
 // ReadHops reads the captures of every hop of cfg, concurrently, with opts applied to each hop
-// (its key log and narrowing from cfg added). It fails when a hop's files cannot be read at all
-// (missing, not a capture), naming the hop; damage inside a capture is a warning on that hop.
+// (its key log and narrowing from cfg added). A hop whose files cannot all be read (missing, not
+// a capture) makes the returned error name the hop; the hops are returned all the same, with
+// what could be read (a nil Capture where nothing could), so that Compare can still report the
+// other hops, judging what depends on the broken one as undecided.
 func ReadHops(cfg *Config, opts capture.Options) ([]Hop, error) {
 	hops := make([]Hop, len(cfg.Hops))
 	errs := make([]error, len(cfg.Hops))
@@ -25,18 +28,15 @@ func ReadHops(cfg *Config, opts capture.Options) ([]Hop, error) {
 		go func() {
 			defer wg.Done()
 			c, err := capture.Read(hc.Files, o)
+			hops[i].Capture = c
 			if err != nil {
 				errs[i] = fmt.Errorf("hop %s: %w", hc.Name, err)
-				return
+				if c != nil {
+					c.Warnings = append(c.Warnings, capture.Warning{Message: err.Error()})
+				}
 			}
-			hops[i].Capture = c
 		}()
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
-	}
-	return hops, nil
+	return hops, errors.Join(errs...)
 }

@@ -40,14 +40,15 @@ func compare(c *cli.Context) error {
 	if c.Bool("no-payload") {
 		opts.PreviewSize = -1
 	}
-	hops, err := correlate.ReadHops(cfg, opts)
-	if err != nil {
-		return err
-	}
+	hops, readErr := correlate.ReadHops(cfg, opts)
 	res := correlate.Compare(hops, correlate.Options{Incident: cfg.Incident})
 	ro := report.Options{NoPayload: c.Bool("no-payload")}
 	if err := emit(c, func(w io.Writer) error { return report.Compare(w, format, res, ro) }); err != nil {
 		return err
+	}
+	if readErr != nil {
+		// The report shows what could be read; the run still failed.
+		return readErr
 	}
 	if code := res.ExitCode(); code != exitOK {
 		return exitStatus(code)

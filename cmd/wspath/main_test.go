@@ -104,3 +104,20 @@ func TestRun_OutputIsAtomic(t *testing.T) {
 		t.Errorf("temporary files left behind: %v", entries)
 	}
 }
+
+// TestRun_BrokenHopStillReported: a hop whose file is not a capture fails the run (exit 2, the
+// file named), but the report of what could be read is still written.
+func TestRun_BrokenHopStillReported(t *testing.T) {
+	dir := t.TempDir()
+	client, _ := filepath.Abs(filepath.Join("..", "..", "examples", "healthy", "client.pcap"))
+	os.WriteFile(filepath.Join(dir, "lb.pcap"), []byte("an HTML error page, not a capture"), 0o644)
+	yaml := "hops:\n  - name: client\n    pcap: " + client + "\n  - name: lb\n    pcap: lb.pcap\n"
+	os.WriteFile(filepath.Join(dir, "hops.yaml"), []byte(yaml), 0o644)
+	code, stdout, stderr := runWspath(t, "compare", filepath.Join(dir, "hops.yaml"), "-f", "json")
+	if code != exitError || !strings.Contains(stderr, "hop lb") || !strings.Contains(stderr, "lb.pcap") {
+		t.Fatalf("exit %d, stderr %q: want 2 naming hop lb and lb.pcap", code, stderr)
+	}
+	if !strings.Contains(stdout, `"verdict": "undecided"`) || !strings.Contains(stdout, `"name": "client"`) {
+		t.Errorf("the readable hop was not reported:\n%.600s", stdout)
+	}
+}
