@@ -133,15 +133,17 @@ type Conn struct {
 	reason         string
 
 	// TLS 1.2 key exchange.
-	chMsg       []byte // raw ClientHello, for the session hash
-	srvMsgs     []byte // raw server handshake messages up to ServerHelloDone
-	cliMsgs     []byte // raw client handshake messages after the ClientHello up to ClientKeyExchange
-	brokenHash  bool   // a gap or bound broke the transcript
-	shdSeen     bool
-	ckeSeen     bool
-	encPMS      []byte // first 8 bytes of the RSA-encrypted pre-master secret
-	keys12      *keys12
-	keys12Tried bool
+	chMsg        []byte // raw ClientHello, for the session hash
+	srvMsgs      []byte // raw server handshake messages up to ServerHelloDone
+	cliMsgs      []byte // raw client handshake messages after the ClientHello up to ClientKeyExchange
+	brokenHash   bool   // a gap or bound broke the transcript
+	shdSeen      bool
+	ckeSeen      bool
+	encPMS       []byte // first 8 bytes of the RSA-encrypted pre-master secret
+	keys12       *keys12
+	keys12Tried  bool
+	masterSecret []byte // the TLS 1.2 master secret once known, to remember for resumptions
+	ticket       []byte // a TLS 1.2 NewSessionTicket the server issued
 
 	counts [2]struct {
 		records, plainRecords int
@@ -667,6 +669,14 @@ func (c *Conn) handshake(dir int, msg []byte) {
 			}
 		}
 	case c.version == versionTLS12 && dir == ServerToClient:
+		if typ == hsNewSessionTicket {
+			r := &reader{b: body, ok: true}
+			r.bytes(4) // ticket_lifetime_hint
+			if t := r.vec16(); r.ok && len(t) > 0 {
+				c.ticket = bytes.Clone(t)
+				c.kl.remember12(nil, c.ticket, c.masterSecret)
+			}
+		}
 		if c.shdSeen {
 			return
 		}
@@ -767,6 +777,9 @@ func (c *Conn) needKeys12() (wait bool) {
 	if master == nil {
 		master = c.kl.lookupSession(c.sh.sessionID)
 	}
+	if master == nil && c.resumed {
+		master = c.kl.lookupTicket(c.ch.ticket)
+	}
 	if master == nil && !c.resumed {
 		if !c.ckeSeen || (c.sh.ems && c.ch.ems && !c.shdSeen) {
 			if !c.closed {
@@ -785,6 +798,8 @@ func (c *Conn) needKeys12() (wait bool) {
 	}
 	c.keys12 = newKeys12(c.suite, master, c.ch.random[:], c.sh.random[:])
 	c.keysFound = true
+	c.masterSecret = master
+	c.kl.remember12(c.sh.sessionID, c.ticket, master)
 	return false
 }
 

@@ -41,9 +41,10 @@ var captureCases = []captureCase{
 	{name: "tls12_ecdhe_rsa_chacha20_haproxy", version: "TLS 1.2", suite: "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"},
 	{name: "tls12_ecdhe_ecdsa_aes128gcm_haproxy", version: "TLS 1.2", suite: "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"},
 	{name: "tls12_ecdhe_ecdsa_chacha20_haproxy", version: "TLS 1.2", suite: "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"},
-	// Go's key log has no line for a resumed TLS 1.2 connection; the .sid.keys log maps its
-	// session id to the master secret.
-	{name: "tls12_resume_haproxy", version: "TLS 1.2", suite: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", resumed: []bool{false, true}, noKey: []bool{false, true}},
+	// Go's key log has no line for a resumed TLS 1.2 connection: its master secret is the one
+	// learnt from the full handshake it resumes (the same Keylog serves both streams), or the
+	// .sid.keys log maps its session id to it.
+	{name: "tls12_resume_haproxy", version: "TLS 1.2", suite: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", resumed: []bool{false, true}},
 	{name: "tls12_resume_haproxy", keys: "tls12_resume_haproxy.sid.keys", version: "TLS 1.2", suite: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", resumed: []bool{false, true}},
 	{name: "tls12_ecdhe_rsa_aes128cbcsha256_haproxy", version: "TLS 1.2", suite: "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256"},
 	{name: "tls12_ecdhe_rsa_aes256cbcsha384_etm_sclient", version: "TLS 1.2", suite: "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384"},

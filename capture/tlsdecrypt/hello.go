@@ -24,6 +24,7 @@ const (
 // Extensions used here.
 const (
 	extServerName        = 0
+	extSessionTicket     = 35
 	extALPN              = 16
 	extEncryptThenMAC    = 22
 	extExtendedMaster    = 23
@@ -90,6 +91,7 @@ type clientHello struct {
 	alpn      []string
 	versions  []uint16 // supported_versions
 	ems, etm  bool
+	ticket    []byte // TLS 1.2 session ticket offered for resumption
 }
 
 // parseClientHello parses the body of a ClientHello message.
@@ -131,6 +133,10 @@ func parseClientHello(body []byte) (*clientHello, bool) {
 			v := e.vec8()
 			for i := 0; i+1 < len(v); i += 2 {
 				ch.versions = append(ch.versions, binary.BigEndian.Uint16(v[i:]))
+			}
+		case extSessionTicket:
+			if len(data) > 0 && len(data) <= 1<<14 {
+				ch.ticket = bytes.Clone(data)
 			}
 		case extExtendedMaster:
 			ch.ems = true

@@ -39,6 +39,7 @@ type Keylog struct {
 	pms      map[[32]byte][]byte     // PMS_CLIENT_RANDOM: pre-master secret by client random
 	rsa      map[[8]byte][]byte      // RSA: pre-master secret by first 8 bytes of its encryption
 	sessions map[string][]byte       // RSA Session-ID: master secret by session id
+	tickets  map[string][]byte       // master secret by TLS 1.2 session ticket, learnt from full handshakes
 	tls13    map[[32]byte]*secrets13 // TLS 1.3 traffic secrets by client random
 	n        int
 }
@@ -221,6 +222,7 @@ func (k *Keylog) Add(other *Keylog) {
 	mergeSecrets(&k.pms, other.pms)
 	mergeSecrets(&k.rsa, other.rsa)
 	mergeSecrets(&k.sessions, other.sessions)
+	mergeSecrets(&k.tickets, other.tickets)
 	for key, v := range other.tls13 {
 		if k.tls13 == nil {
 			k.tls13 = make(map[[32]byte]*secrets13)
@@ -295,6 +297,35 @@ func (k *Keylog) lookupRSA(prefix []byte) []byte {
 		return nil
 	}
 	return k.rsa[[8]byte(prefix[:8])]
+}
+
+func (k *Keylog) lookupTicket(ticket []byte) []byte {
+	if k == nil || len(ticket) == 0 {
+		return nil
+	}
+	return k.tickets[string(ticket)]
+}
+
+// remember12 keeps the master secret of a decrypted TLS 1.2 full handshake under its session id
+// and session ticket, so that a later connection resuming the session decrypts too: Go's key log
+// writes no line for resumed TLS 1.2 connections, and tshark caches sessions the same way. The
+// Keylog is owned by one capture Read, so what it learns stays within that capture.
+func (k *Keylog) remember12(sid, ticket, master []byte) {
+	if k == nil || master == nil {
+		return
+	}
+	if len(sid) > 0 && k.sessions[string(sid)] == nil {
+		if k.sessions == nil {
+			k.sessions = make(map[string][]byte)
+		}
+		k.sessions[string(sid)] = master
+	}
+	if len(ticket) > 0 {
+		if k.tickets == nil {
+			k.tickets = make(map[string][]byte)
+		}
+		k.tickets[string(ticket)] = master
+	}
 }
 
 func (k *Keylog) lookupSession(sid []byte) []byte {
