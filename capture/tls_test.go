@@ -50,3 +50,18 @@ func TestRead_TLS(t *testing.T) {
 		})
 	}
 }
+
+// TestRead_IPv6 reads a real WebSocket exchange over IPv6 (testdata/README.md).
+func TestRead_IPv6(t *testing.T) {
+	c, err := Read([]string{filepath.Join("testdata", "ipv6-loopback.pcap")}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := onlySession(t, c)
+	if !s.Client.Addr().Is6() || s.Server.String() != "[::1]:18765" || s.Path() != "/v6" {
+		t.Errorf("client %v server %v path %q", s.Client, s.Server, s.Path())
+	}
+	if len(dataMessages(s, ClientToServer)) != 5 || len(dataMessages(s, ServerToClient)) != 5 {
+		t.Errorf("messages %d/%d, want 5/5", len(dataMessages(s, ClientToServer)), len(dataMessages(s, ServerToClient)))
+	}
+}
