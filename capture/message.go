@@ -27,7 +27,8 @@ type assembler struct {
 	msgs  []Message
 	close *Close
 
-	cur     *Message  // data message in progress, nil between messages
+	cur     Message   // data message in progress, if inMsg
+	inMsg   bool      // a data message is in progress
 	curFin  bool      // the current frame is the message's last
 	curCtl  bool      // the current frame is a control frame
 	hashed  int64     // payload bytes hashed into cur
@@ -67,7 +68,7 @@ func newAssembler(c *conn, d tcpstream.Dir, deflate *handshake.Deflate, midStrea
 // FrameStart begins a frame whose header ends at the packet f.Meta.
 func (a *assembler) FrameStart(f wsframe.Frame) {
 	h, off, m := f.Header, f.Offset, f.Meta
-	if f.Resync && a.cur != nil {
+	if f.Resync && a.inMsg {
 		// Sync was lost inside this message: what is left of it will not be read.
 		a.cur.Flags |= Incomplete
 		a.finish()
@@ -90,19 +91,20 @@ func (a *assembler) FrameStart(f wsframe.Frame) {
 	}
 	a.curCtl = false
 	a.curFin = h.Fin
-	if opcode == OpContinuation && a.cur != nil {
+	if opcode == OpContinuation && a.inMsg {
 		a.cur.Frames++
 		a.cur.WireLength += int64(h.Length)
 		return
 	}
-	if a.cur != nil {
+	if a.inMsg {
 		// A new data frame while a fragmented message is open: the parser reports the protocol
 		// error; the open message is kept as it is.
 		a.cur.Flags |= ProtocolError | Incomplete
 		a.finish()
 	}
-	a.cur = &Message{Opcode: opcode, First: m.Time, Last: m.Time, Frames: 1, Offset: off,
+	a.cur = Message{Opcode: opcode, First: m.Time, Last: m.Time, Frames: 1, Offset: off,
 		Packet: frameRef(m), WireLength: int64(h.Length)}
+	a.inMsg = true
 	if a.midStream {
 		a.cur.Flags |= MidStream
 	}
@@ -126,10 +128,10 @@ func (a *assembler) Payload(p []byte) {
 		}
 		return
 	}
-	m := a.cur
-	if m == nil {
+	if !a.inMsg {
 		return
 	}
+	m := &a.cur
 	if m.Flags.Has(Compressed) {
 		a.inflater.Write(p)
 		a.wire.Write(p)
@@ -141,7 +143,10 @@ func (a *assembler) Payload(p []byte) {
 // consume hashes payload bytes of m (after decompression) within the size bound, keeping a preview.
 func (a *assembler) consume(m *Message, p []byte) {
 	m.Length += int64(len(p))
-	if room := int64(a.preview - len(m.Preview)); room > 0 {
+	if room := int64(a.preview - len(m.Preview)); room > 0 && len(p) > 0 {
+		if m.Preview == nil {
+			m.Preview = a.c.r.previewBuf(a.preview)
+		}
 		m.Preview = append(m.Preview, p[:min(room, int64(len(p)))]...)
 	}
 	if a.hashed+int64(len(p)) > a.maxSize {
@@ -154,8 +159,8 @@ func (a *assembler) consume(m *Message, p []byte) {
 
 // Write lets the inflater stream decompressed bytes into the current message.
 func (a *assembler) Write(p []byte) (int, error) {
-	if a.cur != nil {
-		a.consume(a.cur, p)
+	if a.inMsg {
+		a.consume(&a.cur, p)
 	}
 	return len(p), nil
 }
@@ -166,7 +171,7 @@ func (a *assembler) PayloadGap(n uint64) {
 		a.ctl.Flags |= Incomplete
 		return
 	}
-	if a.cur != nil {
+	if a.inMsg {
 		a.cur.Flags |= Incomplete
 		if a.cur.Flags.Has(Compressed) {
 			a.inflater.Gap(n)
@@ -193,10 +198,10 @@ func (a *assembler) FrameEnd(m wsframe.Meta) {
 		if a.ctl.Opcode == OpClose {
 			a.closeFrame(m)
 		}
-		a.push(a.ctl)
+		a.push(&a.ctl)
 		return
 	}
-	if a.cur == nil {
+	if !a.inMsg {
 		return
 	}
 	a.cur.Last, a.cur.LastPacket, a.cur.End = m.Time, frameRef(m), a.frameEnd
@@ -218,7 +223,7 @@ func (a *assembler) closeFrame(m wsframe.Meta) {
 
 // finish completes the current data message: inflates it if compressed and computes its digest.
 func (a *assembler) finish() {
-	m := a.cur
+	m := &a.cur
 	switch {
 	case m.Flags.Has(Incomplete):
 		if m.Flags.Has(Compressed) {
@@ -244,33 +249,34 @@ func (a *assembler) finish() {
 		a.hash.Sum(m.Digest[:0])
 		m.WireDigest = m.Digest
 	}
-	a.cur = nil
-	a.push(*m)
+	a.inMsg = false
+	a.push(m)
 }
 
 func metaOf(m *Message) tcpstream.Meta {
 	return tcpstream.Meta{Time: m.First, File: m.Packet.File, Number: m.Packet.Number}
 }
 
-func (a *assembler) push(m Message) {
+// push appends a copy of m as the direction's next message.
+func (a *assembler) push(m *Message) {
 	m.Index = len(a.msgs)
 	if m.Preview != nil && len(m.Preview) == 0 {
 		m.Preview = nil
 	}
-	a.msgs = append(a.msgs, m)
+	a.msgs = append(a.msgs, *m)
 }
 
 // Error records a protocol error found by the parser.
 func (a *assembler) Error(err *wsframe.FrameError) {
 	a.c.problem(a.d, ProblemProtocol, err.Offset, tcpstream.Meta(err.Meta), err.Error())
-	if a.cur != nil {
+	if a.inMsg {
 		a.cur.Flags |= ProtocolError
 	}
 }
 
 // end flushes a message left open when the stream ended.
 func (a *assembler) end() {
-	if a.cur != nil {
+	if a.inMsg {
 		a.cur.Flags |= Incomplete
 		a.finish()
 	}

@@ -119,6 +119,9 @@ type reader struct {
 	// cutHeaders counts packets whose TCP/IP headers the snap length cut, naming the first.
 	cutHeaders linkCount
 	cutAt      int // capture length of the first such packet
+	// previews is the unused part of the block that message previews are carved from, so that a
+	// message costs no allocation of its own; see previewBuf.
+	previews []byte
 }
 
 type linkCount struct {
@@ -276,6 +279,28 @@ func (r *reader) stopped(m tcpstream.Meta) {
 		r.stops.first = Warning{File: m.File, Packet: m.Number}
 	}
 	r.stops.n++
+}
+
+// Previews are carved from blocks of previewBlock bytes when Options.PreviewSize is at most
+// maxSlabPreview; a larger preview is left to append, which allocates only what a message fills.
+const (
+	previewBlock   = 64 << 10
+	maxSlabPreview = 1 << 10
+)
+
+// previewBuf returns an empty slice with capacity n for one message's preview (nil when n is
+// larger than maxSlabPreview). Each slice has its own bytes in a shared block (capacity capped, so
+// appends never reach a neighbour); the block is kept alive by the messages that point into it.
+func (r *reader) previewBuf(n int) []byte {
+	if n > maxSlabPreview {
+		return nil
+	}
+	if len(r.previews) < n {
+		r.previews = make([]byte, previewBlock)
+	}
+	b := r.previews[:0:n]
+	r.previews = r.previews[n:]
+	return b
 }
 
 func ref(m tcpstream.Meta) PacketRef { return PacketRef{File: m.File, Number: m.Number} }
