@@ -42,6 +42,11 @@ type conn struct {
 	reqDone  bool
 	respDone bool
 
+	// pre holds a direction's first bytes while they are too few to tell what the connection carries.
+	pre    []byte
+	preDir tcpstream.Dir
+	preOff uint64
+
 	asm    [2]*assembler // per tcpstream direction
 	parser [2]*wsframe.Parser
 	// plain counts decrypted bytes per direction: the stream offsets of a TLS session's messages.
@@ -66,6 +71,15 @@ func (c *conn) Data(d tcpstream.Dir, b []byte, off uint64, m tcpstream.Meta) {
 		return
 	}
 	if c.mode == modeUnknown {
+		if len(c.pre) > 0 && d == c.preDir {
+			b, off = append(c.pre, b...), c.preOff
+			c.pre = nil
+		}
+		if len(b) < sniffLen && c.info.SYN && mayStartHandshake(b) {
+			// Too few bytes to tell HTTP or TLS yet (a client that writes "G", then "ET /").
+			c.pre, c.preDir, c.preOff = append(c.pre[:0], b...), d, off
+			return
+		}
 		c.detect(d, b, m)
 	}
 	switch {
@@ -143,6 +157,15 @@ func (c *conn) detect(d tcpstream.Dir, b []byte, m tcpstream.Meta) {
 	default:
 		c.mode = modeIgnore
 	}
+}
+
+// sniffLen is how many first bytes detect wants to tell an HTTP request from a TLS ClientHello.
+const sniffLen = 8
+
+// mayStartHandshake reports whether b, shorter than sniffLen, may be the start of an HTTP Upgrade
+// request or of a TLS ClientHello.
+func mayStartHandshake(b []byte) bool {
+	return len(b) > 0 && (bytes.HasPrefix([]byte("GET "), b) || b[0] == 0x16)
 }
 
 func looksLikeHTTPRequest(b []byte) bool {
@@ -349,6 +372,7 @@ func (c *conn) Close(st [2]tcpstream.Stats) {
 			c.asm[d].end()
 		}
 	}
+	defer c.releaseMessages()
 	s := c.sess
 	if s == nil {
 		return
@@ -369,16 +393,22 @@ func (c *conn) Close(st [2]tcpstream.Stats) {
 		dir := c.dirOf(td)
 		s.TCP[dir] = streamStats(&st[i])
 		if a := c.asm[td]; a != nil {
-			s.Messages[dir] = a.msgs
+			s.Messages[dir] = a.msgs.take(c.r, dir)
 			s.Close[dir] = a.close
-			for j := range a.msgs {
-				a.msgs[j].Direction = dir
-			}
 		}
 	}
 	s.Ending = ending(s)
 	if c.r.keep(s) {
 		c.r.sessions = append(c.r.sessions, s)
+	}
+}
+
+// releaseMessages gives back the message blocks of a connection whose session is not kept.
+func (c *conn) releaseMessages() {
+	for _, a := range c.asm {
+		if a != nil {
+			a.msgs.release(c.r)
+		}
 	}
 }
 

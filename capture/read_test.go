@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/wspath/wspath/capture/handshake"
 )
 
 func readSynth(t *testing.T, build func(s *synth)) *Capture {
@@ -313,5 +315,22 @@ func TestRedactProtocol(t *testing.T) {
 		if got := redactProtocol(in); got != want {
 			t.Errorf("redactProtocol(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestRead_RequestInTinySegments: a client that writes its Upgrade request a few bytes at a time.
+func TestRead_RequestInTinySegments(t *testing.T) {
+	c := readSynth(t, func(s *synth) {
+		conn := s.conn("10.0.0.1:40000", "10.0.0.2:8080", true)
+		conn.mss = 3
+		req := "GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + testKey + "\r\nSec-WebSocket-Version: 13\r\n\r\n"
+		conn.send(true, []byte(req))
+		conn.mss = 1448
+		conn.send(false, []byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "+handshake.AcceptKey(testKey)+"\r\n\r\n"))
+		conn.send(true, frame(0x1, true, false, true, []byte("hi")))
+	})
+	s := onlySession(t, c)
+	if s.Key() != testKey || len(dataMessages(s, ClientToServer)) != 1 {
+		t.Errorf("key %q, messages %+v", s.Key(), s.Messages)
 	}
 }
