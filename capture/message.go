@@ -24,7 +24,7 @@ type assembler struct {
 	inflater  *wsframe.Inflater // nil without permessage-deflate
 	hash      hash.Hash
 
-	msgs  []Message
+	msgs  messageList
 	close *Close
 
 	cur     Message   // data message in progress, if inMsg
@@ -237,12 +237,12 @@ func (a *assembler) finish() {
 		case errors.Is(err, wsframe.ErrInflateTooLarge):
 			m.Flags |= Oversize
 			a.hash.Sum(m.Digest[:0]) // of exactly the first MaxMessageSize bytes
-			a.c.problem(a.d, ProblemLimit, m.Offset, metaOf(m), fmt.Sprintf("message %d: %v", len(a.msgs), err))
+			a.c.problem(a.d, ProblemLimit, m.Offset, metaOf(m), fmt.Sprintf("message %d: %v", a.msgs.len(), err))
 		default:
 			// Content unknown; WireDigest still matches hops that passed the bytes unchanged.
 			m.Flags |= Undecodable
 			m.Length, m.Preview = m.WireLength, nil
-			a.c.problem(a.d, ProblemDeflate, m.Offset, metaOf(m), fmt.Sprintf("message %d: %v", len(a.msgs), err))
+			a.c.problem(a.d, ProblemDeflate, m.Offset, metaOf(m), fmt.Sprintf("message %d: %v", a.msgs.len(), err))
 		}
 		a.wire.Sum(m.WireDigest[:0])
 	default:
@@ -259,11 +259,11 @@ func metaOf(m *Message) tcpstream.Meta {
 
 // push appends a copy of m as the direction's next message.
 func (a *assembler) push(m *Message) {
-	m.Index = len(a.msgs)
+	m.Index = a.msgs.len()
 	if m.Preview != nil && len(m.Preview) == 0 {
 		m.Preview = nil
 	}
-	a.msgs = append(a.msgs, *m)
+	a.msgs.push(a.c.r, m)
 }
 
 // Error records a protocol error found by the parser.

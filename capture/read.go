@@ -122,6 +122,8 @@ type reader struct {
 	// previews is the unused part of the block that message previews are carved from, so that a
 	// message costs no allocation of its own; see previewBuf.
 	previews []byte
+	// freeBlocks holds message blocks given back by finished connections, for reuse.
+	freeBlocks [][]Message
 }
 
 type linkCount struct {
