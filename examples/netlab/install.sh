@@ -2,15 +2,23 @@
 # install.sh: install what the lab needs on Debian (12 "bookworm" tested). Idempotent; needs root.
 set -eu
 missing=""
-for p in tshark tcpdump nginx haproxy python3-websockets iproute2 iptables; do
+for p in tshark tcpdump nginx haproxy python3-websockets iproute2 iptables openssl tomcat10 tomcat10-examples; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
+# Node.js for the node-* scenarios: Debian's nodejs and npm, unless a node and npm (say from
+# NodeSource, whose nodejs package carries npm) are already there. run.sh installs the npm package
+# ws into its work directory at run time.
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 if [ -n "$missing" ]; then
 	echo "install.sh: installing$missing"
 	apt-get update
 	# shellcheck disable=SC2086
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing
 fi
-# Debian starts nginx and haproxy as services on install; the lab runs its own copies in
-# namespaces and needs nothing from them.
-dpkg -l tshark tcpdump nginx haproxy python3-websockets iproute2 iptables | awk '/^ii/ {print $2, $3}'
+# Debian starts nginx, haproxy and tomcat10 as services on install (where there is an init); the
+# lab runs its own copies in namespaces (Tomcat with its own CATALINA_BASE) and needs nothing from
+# them.
+dpkg -l tshark tcpdump nginx haproxy python3-websockets iproute2 iptables openssl tomcat10 tomcat10-examples nodejs |
+	awk '/^ii/ {print $2, $3}'
+echo "node $(node --version), npm $(npm --version 2>/dev/null)"

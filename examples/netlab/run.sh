@@ -4,7 +4,7 @@
 # Needs root and the packages from install.sh. See README.md for the topology.
 set -euo pipefail
 
-usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop} <outdir>" >&2; exit 2; }
+usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop} <outdir>" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 scenario=$1
 out=$2
@@ -25,6 +25,12 @@ fw_rules=()
 ingress_snap=()
 tls=          # "", 1.3 or 1.2: the client speaks wss:// and haproxy terminates TLS
 keylog_hops=() # hops whose hops.yaml entry names the key log (keys.txt)
+backend=python # the server: python (wsl_server.py), tomcat (Tomcat 10's example echo endpoints) or node (wsl_server.js, ws)
+paths=()       # the client's request path templates, used in turn (default /chat/{conn})
+WS_VERSION=8.23.0 # npm package ws for the node back end, installed into the work directory
+# Tomcat's examples webapp echoes; the three connections use its three echo endpoints.
+TOMCAT_PATHS=(--path /examples/websocket/echoProgrammatic --path /examples/websocket/echoAnnotation
+	--path /examples/websocket/echoStreamAnnotation)
 case "$scenario" in
 healthy) ;;
 c2s-drop)
@@ -70,6 +76,20 @@ tls-nokeys-both)
 tls12-s2c-drop)
 	tls=1.2
 	keylog_hops=(client lb)
+	sched+=(--tripwire 2:s2c:6)
+	fw_rules=(-A FORWARD -i f1 -p tcp -m string --algo bm --string wsl-trip-s2c-c2-m6 -j DROP) ;;
+tomcat-healthy)
+	backend=tomcat
+	paths=("${TOMCAT_PATHS[@]}")
+	sched+=(--echo) ;;
+tomcat-c2s-drop)
+	backend=tomcat
+	paths=("${TOMCAT_PATHS[@]}")
+	compress=off
+	sched+=(--echo --tripwire 2:c2s:6)
+	fw_rules=(-A FORWARD -i f0 -p tcp -m string --algo bm --string wsl-trip-c2s-c2-m6 -j DROP) ;;
+node-s2c-drop)
+	backend=node
 	sched+=(--tripwire 2:s2c:6)
 	fw_rules=(-A FORWARD -i f1 -p tcp -m string --algo bm --string wsl-trip-s2c-c2-m6 -j DROP) ;;
 *) usage ;;
@@ -151,9 +171,36 @@ if [ -n "$tls" ]; then
 	tshark_tls=(--tls-port 8443 --keylog keys.txt --tls-version "$tls" --keylog-hops "${keylog_hops[*]}")
 fi
 sed -e "s|@WORK@|$work|g" -e "s|@BIND@|$bind|g" "$here/haproxy.cfg" >"$work/haproxy.cfg"
-sed -e "s|@WORK@|$work|g" -e "s|@READ_TIMEOUT@|$read_timeout|g" "$here/nginx.conf" >"$work/nginx.conf"
-ns server "$PY" "$here/wsl_server.py" --host 10.231.4.2 --port 8765 --log "$work/server.jsonl" \
-	"${sched[@]}" 2>"$work/server.err" &
+server_port=8765
+[ "$backend" = tomcat ] && server_port=8080
+sed -e "s|@WORK@|$work|g" -e "s|@READ_TIMEOUT@|$read_timeout|g" -e "s|@UPSTREAM@|10.231.4.2:$server_port|g" \
+	"$here/nginx.conf" >"$work/nginx.conf"
+truth_backend=()
+case "$backend" in
+python)
+	ns server "$PY" "$here/wsl_server.py" --host 10.231.4.2 --port 8765 --log "$work/server.jsonl" \
+		"${sched[@]}" 2>"$work/server.err" & ;;
+tomcat)
+	# A CATALINA_BASE of our own in the work directory; Debian's tomcat10 is only the program.
+	tb="$work/tomcat"
+	mkdir -p "$tb/conf/Catalina/localhost" "$tb/logs" "$tb/temp" "$tb/webapps" "$tb/work"
+	cp /etc/tomcat10/web.xml /etc/tomcat10/catalina.properties /etc/tomcat10/context.xml "$tb/conf/"
+	cp "$here/tomcat-server.xml" "$tb/conf/server.xml"
+	printf '<Context docBase="/usr/share/tomcat10-examples/examples">\n  <Resources allowLinking="true"/>\n</Context>\n' \
+		>"$tb/conf/Catalina/localhost/examples.xml"
+	ns server env CATALINA_HOME=/usr/share/tomcat10 CATALINA_BASE="$tb" CATALINA_TMPDIR="$tb/temp" \
+		JAVA_OPTS="-Xshare:auto -XX:TieredStopAtLevel=1 -Djava.security.egd=file:/dev/./urandom" \
+		/usr/share/tomcat10/bin/catalina.sh run >"$work/tomcat.log" 2>&1 &
+	# The echo endpoints write no log: truth.py reads the server's side from its capture.
+	truth_backend=(--server-from-capture --backend "Apache Tomcat $(dpkg-query -W -f '${Version}' tomcat10) (Debian tomcat10-examples echo endpoints)") ;;
+node)
+	npm install --no-audit --no-fund --silent --prefix "$work/node" "ws@$WS_VERSION" >"$work/npm.log" 2>&1 ||
+		{ cat "$work/npm.log" >&2; exit 1; }
+	"$PY" "$here/wsl_schedule.py" --conns "$conns" --out "$work/schedule.json" "${sched[@]}" --log /dev/null
+	ns server env NODE_PATH="$work/node/node_modules" node "$here/wsl_server.js" --host 10.231.4.2 --port 8765 \
+		--schedule "$work/schedule.json" --log "$work/server.jsonl" 2>"$work/server.err" &
+	truth_backend=(--backend "Node.js $(node --version) with ws $WS_VERSION (examples/netlab/wsl_server.js)") ;;
+esac
 ns ingress nginx -e "$work/nginx-error.log" -c "$work/nginx.conf" -p "$work" 2>"$work/nginx.err" &
 ns lb haproxy -db -f "$work/haproxy.cfg" >"$work/haproxy.log" 2>&1 &
 
@@ -165,7 +212,11 @@ wait_port() { # ns addr port
 	echo "run.sh: $1 $2:$3 did not come up" >&2
 	return 1
 }
-wait_port server 10.231.4.2 8765
+wait_port server 10.231.4.2 "$server_port"
+if [ "$backend" = tomcat ]; then # the port opens before the examples webapp is deployed
+	for _ in $(seq 300); do grep -qs "Server startup in" "$work/tomcat.log" && break; sleep 0.1; done
+	grep -qs "Server startup in" "$work/tomcat.log" || { echo "run.sh: tomcat did not start" >&2; cat "$work/tomcat.log" >&2; exit 1; }
+fi
 wait_port ingress 10.231.3.2 80
 wait_port lb 10.231.1.2 "$lb_port"
 
@@ -195,7 +246,7 @@ sleep 0.3
 set +e
 ns client "$PY" "$here/wsl_client.py" --host 10.231.1.2 --port "$lb_port" --scenario "$scenario" \
 	--conns "$conns" --stagger "$stagger" --deadline "$deadline" --log "$work/client.jsonl" "${client_tls[@]}" \
-	"${sched[@]}" 2>"$work/client.err"
+	"${paths[@]}" "${sched[@]}" 2>"$work/client.err"
 client_rc=$?
 set -e
 sleep 1
@@ -235,5 +286,5 @@ keylog() { # hop: the hops.yaml line naming the key log, if this scenario gives 
 } >"$out/hops.yaml"
 
 "$PY" "$here/truth.py" --scenario "$scenario" --out "$out" --client-log "$work/client.jsonl" \
-	--server-log "$work/server.jsonl" --conns "$conns" "${tshark_tls[@]}" "${sched[@]}" --log /dev/null
+	--server-log "$work/server.jsonl" --conns "$conns" "${tshark_tls[@]}" "${truth_backend[@]}" "${sched[@]}" --log /dev/null
 echo "run.sh: $scenario -> $out ($(du -sh "$out" | cut -f1))"

@@ -118,7 +118,36 @@ SCENARIOS = {
                                     cause="fw FORWARD DROP of packets matching wsl-trip-s2c-c2-m6; fw is "
                                           "captured on its lb side, so the fw capture is the first to lack them")},
     },
+    "tomcat-healthy": {
+        "description": "Apache Tomcat 10 as the server (Debian's tomcat10-examples WebSocket echo endpoints "
+                       "/examples/websocket/echoProgrammatic, echoAnnotation and echoStreamAnnotation, one per "
+                       "connection) behind nginx, with permessage-deflate as Tomcat negotiates it; the server "
+                       "echoes every client message; everything delivered",
+        "expect": {},
+    },
+    "tomcat-c2s-drop": {
+        "description": "Tomcat 10 echo endpoints as the server, no compression; fw drops every packet carrying "
+                       "client->server message 6 of conn 2, retransmissions included; that direction stalls "
+                       "from there on, so Tomcat echoes only messages 0-5 of conn 2 (all of which arrive)",
+        "expect": {(2, "c2s"): dict(verdict="lost", hop="ingress", first_missing=6,
+                                    cause="fw FORWARD DROP of packets matching wsl-trip-c2s-c2-m6")},
+    },
+    "node-s2c-drop": {
+        "description": "Node.js with the ws package as the server (wsl_server.js; permessage-deflate with ws's "
+                       "defaults: messages under 1024 bytes go uncompressed), fw drops every packet carrying "
+                       "server->client message 6 of conn 2; that direction stalls from there on",
+        "expect": {(2, "s2c"): dict(verdict="lost", hop="fw", first_missing=6,
+                                    cause="fw FORWARD DROP of packets matching wsl-trip-s2c-c2-m6; fw is "
+                                          "captured on its lb side, so the fw capture is the first to lack them")},
+    },
 }
+
+# What the server's side of truth.json rests on when the server writes no log (Tomcat's echo
+# endpoints).
+SERVER_FROM_CAPTURE_NOTE = ("The server writes no log: its side (messages received and sent, "
+                            "its address, its close) is read from the server hop's capture with tshark, "
+                            "which is the server's own view of the wire. The client checked every echo "
+                            "byte for byte against what it sent.")
 
 # What the truth means for hops whose hops.yaml entry has no key log (tls-nokeys).
 NOKEYS_NOTE = ("Hops without a key log in hops.yaml ({hops}) carry TLS that wspath cannot decrypt; their "
@@ -210,13 +239,57 @@ def tshark_counts(out, tls_port=None, keylog=None):
     return res
 
 
+def server_events_from_capture(out, scenario, conns, counts):
+    """Events in wsl_peer.Log's format for a server that logs nothing (Tomcat's echo endpoints),
+    from the server hop's capture: open (address from the Upgrade request), recv and send (one per
+    data message tshark counts there, in order), ping, and closed (the close code the server got)."""
+    path = os.path.join(out, FILES["server"])
+    cmd = ["tshark", "-n", "-r", path, "-d", "tcp.port==8080,http", "-d", "tcp.port==8765,http",
+           "-Y", "websocket || http.sec_websocket_key", "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,",
+           "-E", "separator=/t", "-e", "tcp.stream", "-e", "http.sec_websocket_key", "-e", "ip.dst",
+           "-e", "tcp.dstport", "-e", "websocket.mask", "-e", "websocket.payload.close.status_code",
+           "-e", "tcp.analysis.retransmission"]
+    lines = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.splitlines()
+    local, close = {}, {}
+    keys = {}
+    for ln in lines:
+        stream, key, dst, dport, masks, codes, retrans = (ln.split("\t") + [""] * 7)[:7]
+        if key:
+            keys[stream] = key
+            local[key] = f"{dst}:{dport}"
+        if codes and not retrans and masks.split(",")[0] in ("1", "True") and stream in keys:
+            close.setdefault(keys[stream], int(codes.split(",")[0]))
+    ev = []
+    for conn in range(1, conns + 1):
+        key = wsl_msgs.conn_key(scenario, conn)
+        if key not in local:
+            continue
+        srv = counts["server"].get(key, {})
+        ev.append(dict(ev="open", side="server", conn=conn, key=key, local=local[key]))
+        n = srv.get("c2s", {}).get("data", 0)
+        ev += [dict(ev="recv", side="server", conn=conn, dir="c2s", idx=i, ok=True) for i in range(n)]
+        ev += [dict(ev="send", side="server", conn=conn, dir="s2c", idx=i)
+               for i in range(srv.get("s2c", {}).get("data", 0))]
+        ev += [dict(ev="ping", side="server", conn=conn, dir="s2c", idx=None)
+               for _ in range(srv.get("s2c", {}).get("ping", 0))]
+        ev.append(dict(ev="closed", side="server", conn=conn, code=close.get(key), reason=None, received=n))
+    return ev
+
+
 def write_readme(out, truth):
     """README.md of a generated case: what it shows, how it was made, with which versions."""
     pk = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${Version}\\n", "nginx", "haproxy",
-                         "python3-websockets", "tcpdump", "tshark", "iptables", "iproute2"],
-                        capture_output=True, text=True).stdout.strip()
+                         "python3-websockets", "tcpdump", "tshark", "iptables", "iproute2"]
+                        + (["tomcat10", "tomcat10-examples"] if "Tomcat" in truth.get("server", {}).get("software", "")
+                           else []), capture_output=True, text=True).stdout.strip()
     kernel = os.uname().release
     lines = [f"# {truth['scenario']}", "", truth["description"] + ".", ""]
+    srv = truth.get("server", {})
+    if srv:
+        lines += [f"Server: {srv['software']}" + (" (echo: server-to-client messages are the client's, "
+                  "echoed back; the server frames them its own way)" if srv.get("echo") else "") + ".", ""]
+        if srv.get("log_note"):
+            lines += [srv["log_note"], ""]
     if truth.get("tls"):
         t = truth["tls"]
         lines += [f"TLS: {t['version']} ({t['cipher']}) between client and haproxy on port {t['port']}; key log "
@@ -259,12 +332,18 @@ def main():
     p.add_argument("--keylog", help="key log file name inside --out, for tshark")
     p.add_argument("--tls-version", help="1.3 or 1.2: the TLS version the scenario asked haproxy for")
     p.add_argument("--keylog-hops", default="", help="space-separated hops given the key log in hops.yaml")
+    p.add_argument("--backend", default="", help="the server software, when not wsl_server.py")
+    p.add_argument("--server-from-capture", action="store_true",
+                   help="the server writes no log: derive its events from the server hop's capture")
     wsl_peer.add_schedule_args(p)
     args = p.parse_args()
     sc = SCENARIOS[args.scenario]
     trips = wsl_msgs.parse_tripwires(args.tripwire)
-    events = read_log(args.client_log) + read_log(args.server_log)
     counts = tshark_counts(args.out, args.tls_port, args.keylog)
+    if args.server_from_capture:
+        events = read_log(args.client_log) + server_events_from_capture(args.out, args.scenario, args.conns, counts)
+    else:
+        events = read_log(args.client_log) + read_log(args.server_log)
     notes = []
     tls = None
     if args.tls_port:
@@ -289,7 +368,7 @@ def main():
         if opened.get("client", {}).get("key") != key:
             notes.append(f"conn {conn}: client key mismatch")
         entry = {
-            "conn": conn, "key": key, "path": f"/chat/{conn}",
+            "conn": conn, "key": key, "path": opened.get("client", {}).get("path", f"/chat/{conn}"),
             "client": opened.get("client", {}).get("local"),
             "server": opened.get("server", {}).get("local"),
             "extensions": opened.get("client", {}).get("extensions", ""),
@@ -300,7 +379,7 @@ def main():
         for d in ("c2s", "s2c"):
             sender, receiver = ("client", "server") if d == "c2s" else ("server", "client")
             flow = HOPS if d == "c2s" else HOPS[::-1]
-            sched = wsl_msgs.schedule(args.mix, conn, d, args.count, args.big, trips)
+            sched = wsl_msgs.expected(args.mix, conn, d, args.count, args.big, trips, args.echo)
             sent = sorted(e["idx"] for e in ev if e["ev"] == "send" and e["side"] == sender and e["dir"] == d)
             failed = sorted(e["idx"] for e in ev if e["ev"] == "send_failed" and e["side"] == sender and e["dir"] == d)
             recv = [e for e in ev if e["ev"] == "recv" and e["side"] == receiver and e["dir"] == d]
@@ -374,6 +453,12 @@ def main():
     }
     if tls:
         truth["tls"] = tls
+    if args.echo:  # only then, so the other scenarios' truth.json keeps its keys
+        truth["params"]["echo"] = True
+    if args.backend:
+        truth["server"] = {"software": args.backend, "echo": args.echo,
+                           "log_note": SERVER_FROM_CAPTURE_NOTE
+                           if args.server_from_capture else ""}
     with open(os.path.join(args.out, "truth.json"), "w") as f:
         f.write(dumps(truth) + "\n")
     write_readme(args.out, truth)

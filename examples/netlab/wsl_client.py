@@ -15,11 +15,16 @@ import wsl_patch
 import wsl_peer
 
 
+def conn_path(paths, conn):
+    """The request path of connection `conn`: the templates ({conn} replaced) taken in turn."""
+    return paths[(conn - 1) % len(paths)].format(conn=conn)
+
+
 async def one(args, log, conn):
     await asyncio.sleep(args.stagger * (conn - 1))
     wsl_patch.KEY.set(wsl_msgs.conn_key(args.scenario, conn))
     scheme = "wss" if args.tls else "ws"
-    uri = f"{scheme}://{args.host}:{args.port}/chat/{conn}"
+    uri = f"{scheme}://{args.host}:{args.port}" + conn_path(args.path, conn)
     tls = dict(ssl=args.tls, server_hostname=args.server_name) if args.tls else {}
     try:
         ws = await websockets.connect(
@@ -33,7 +38,7 @@ async def one(args, log, conn):
     so = ws.transport.get_extra_info("ssl_object")
     if so is not None:
         log("tls", conn=conn, version=so.version(), cipher=so.cipher()[0])
-    log("open", conn=conn, key=ws.request_headers["Sec-WebSocket-Key"],
+    log("open", conn=conn, key=ws.request_headers["Sec-WebSocket-Key"], path=ws.path,
         local="%s:%d" % ws.local_address[:2], remote="%s:%d" % ws.remote_address[:2],
         extensions=ws.response_headers.get("Sec-WebSocket-Extensions", ""))
     done = asyncio.Event()
@@ -59,8 +64,12 @@ async def main():
     p.add_argument("--cafile", help="speak wss://, trusting this PEM certificate")
     p.add_argument("--server-name", default="chat.netlab.test", help="TLS server name (SNI, certificate check)")
     p.add_argument("--keylog", help="append TLS secrets to this file (NSS key log format)")
+    p.add_argument("--path", action="append", default=[],
+                   help="request path template ({conn}: connection number); several are used in turn "
+                        "(default /chat/{conn})")
     wsl_peer.add_schedule_args(p)
     args = p.parse_args()
+    args.path = args.path or ["/chat/{conn}"]
     args.tls = None
     if args.cafile:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies the certificate and the name

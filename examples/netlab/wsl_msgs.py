@@ -52,6 +52,7 @@ class Msg:
         self.payload = payload
         self.fragments = fragments
         self.tripwire = tripwire
+        self.echo = False
 
     @property
     def opcode(self):
@@ -72,6 +73,8 @@ class Msg:
             "sha256": self.digest(),
             "frames": len(self.fragments) if self.fragments else 1,
         }
+        if self.echo:
+            d["frames"] = None
         if self.tripwire:
             d["tripwire"] = self.tripwire
         return d
@@ -127,6 +130,22 @@ def schedule(mix, conn, direction, count, big=3000, tripwires=()):
         else:
             out.append(Msg(i, "numbered", _numbered(conn, direction, i)))
     return out
+
+
+def expected(mix, conn, direction, count, big=3000, tripwires=(), echo=False):
+    """The data messages that travel on connection `conn` in `direction`.
+
+    With echo (an echo server such as Tomcat's examples), the server sends back the client's
+    messages: server-to-client is the client-to-server schedule, in the same order, framed as
+    the server chooses (frames is then None: the server decides, tshark counts them per hop).
+    """
+    if echo and direction == S2C:
+        out = schedule(mix, conn, C2S, count, big, tripwires)
+        for m in out:
+            m.kind = "echo-" + m.kind
+            m.echo = True
+        return out
+    return schedule(mix, conn, direction, count, big, tripwires)
 
 
 def ping_payload(conn, direction, idx):

@@ -30,6 +30,8 @@ def add_schedule_args(p):
     p.add_argument("--compress", default="on", choices=["on", "off"])
     p.add_argument("--tripwire", action="append", default=[], help="conn:dir:idx")
     p.add_argument("--idle", action="append", default=[], help="conn:after_idx:seconds")
+    p.add_argument("--echo", action="store_true",
+                   help="the server echoes: server-to-client messages are the client's, echoed back")
     p.add_argument("--log", required=True)
 
 
@@ -63,7 +65,7 @@ async def send_schedule(ws, log, args, conn, direction):
 async def receive_schedule(ws, log, args, conn, direction, done):
     """Receive the peer's messages in order, checking each against the schedule."""
     trips = wsl_msgs.parse_tripwires(args.tripwire)
-    want = wsl_msgs.schedule(args.mix, conn, direction, args.count, args.big, trips)
+    want = wsl_msgs.expected(args.mix, conn, direction, args.count, args.big, trips, args.echo)
     n = 0
     try:
         async for data in ws:
