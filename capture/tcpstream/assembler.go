@@ -22,6 +22,7 @@ type Assembler struct {
 	free     [][]byte // recycled chunk buffers of cap chunkCap
 	flushing bool     // in Flush: closed connections need no tomb
 	totals   Totals
+	recent   *conn // connection of the latest segment; a live (not closed) one is in conns
 }
 
 // conn is the state of one connection.
@@ -90,9 +91,14 @@ func (a *Assembler) Add(seg *Segment, m Meta) {
 	}
 	a.totals.Segments++
 	a.expire(m.Time)
-	key, srcLo := makeKey(seg.Src, seg.Dst)
-	c := a.conns[key]
+	var key connKey
+	c, srcLo := a.recentFor(seg)
+	if c == nil {
+		key, srcLo = makeKey(seg.Src, seg.Dst)
+		c = a.conns[key]
+	}
 	if c != nil && seg.Flags&(SYN|RST) == SYN && a.synStartsNew(c, seg, srcLo) {
+		key = c.key
 		a.finish(c, m.Time)
 		c = nil
 	}
@@ -102,6 +108,7 @@ func (a *Assembler) Add(seg *Segment, m Meta) {
 			return
 		}
 	}
+	a.recent = c
 	a.touch(c)
 	c.last = m
 	d := FromA
@@ -109,6 +116,26 @@ func (a *Assembler) Add(seg *Segment, m Meta) {
 		d = FromB
 	}
 	a.segment(c, d, seg, &m)
+}
+
+// recentFor returns the connection of the previous segment and whether seg.Src is its key's lower
+// endpoint, if seg belongs to it; nil otherwise. Segments of one connection tend to come in runs
+// (data and the ACKs answering it): this skips ordering the endpoints and the map lookup. A live
+// connection is the one its key maps to, so the answer is the map's.
+func (a *Assembler) recentFor(seg *Segment) (*conn, bool) {
+	c := a.recent
+	if c == nil || c.closed {
+		return nil, false
+	}
+	k := &c.key
+	sp, dp := seg.Src.Port(), seg.Dst.Port()
+	if sp == k.loPort && dp == k.hiPort && seg.Src.Addr().As16() == k.loAddr && seg.Dst.Addr().As16() == k.hiAddr {
+		return c, true
+	}
+	if sp == k.hiPort && dp == k.loPort && seg.Src.Addr().As16() == k.hiAddr && seg.Dst.Addr().As16() == k.loAddr {
+		return c, false
+	}
+	return nil, false
 }
 
 // Flush ends the capture: every hole becomes a gap, every pending FIN is delivered, and every open
@@ -135,6 +162,7 @@ func (a *Assembler) Flush() {
 	a.holeQ = fifo[holeEntry]{}
 	a.resetQ = fifo[resetEntry]{}
 	a.lru = nil
+	a.recent = nil
 }
 
 // expire gives up holes older than HoleTimeout and forgets closed connections older than

@@ -70,6 +70,29 @@ func BenchmarkAssemblerInOrder(b *testing.B) { benchAssembler(b, 0) }
 
 func BenchmarkAssemblerReorder10(b *testing.B) { benchAssembler(b, 10) }
 
+// BenchmarkAssemblerACKed has the server ACK every data segment at once, as on a LAN: segments of
+// one connection come in runs of two.
+func BenchmarkAssemblerACKed(b *testing.B) {
+	data, total := benchSegments(1000, 100, 1400, 0)
+	segs := make([]Segment, 0, 2*len(data))
+	for _, s := range data {
+		segs = append(segs, s)
+		if len(s.Payload) > 0 {
+			segs = append(segs, Segment{Src: s.Dst, Dst: s.Src, Seq: s.Ack, Ack: s.Seq + uint32(len(s.Payload)),
+				Flags: ACK, Window: 65535})
+		}
+	}
+	b.ReportAllocs()
+	b.SetBytes(total)
+	for b.Loop() {
+		a := NewAssembler(Config{}, func(ConnInfo) Stream { return nopStream{} })
+		for i := range segs {
+			a.Add(&segs[i], Meta{Time: t0.Add(time.Duration(i) * time.Microsecond), File: "b", Number: i + 1})
+		}
+		a.Flush()
+	}
+}
+
 func TestAssembler_InOrderDoesNotAllocate(t *testing.T) {
 	segs, _ := benchSegments(1, 1, 1400, 0)
 	a := NewAssembler(Config{}, func(ConnInfo) Stream { return nopStream{} })
