@@ -85,7 +85,7 @@ func Read(paths []string, opts Options) (*Capture, error) {
 		r.warn(Warning{Message: "not read: " + e.Error()})
 	}
 	for {
-		p, err := m.Next()
+		p, err := m.NextPacket()
 		if err == io.EOF {
 			break
 		}
@@ -93,7 +93,7 @@ func Read(paths []string, opts Options) (*Capture, error) {
 			r.warn(Warning{Message: err.Error()})
 			continue
 		}
-		r.packet(&p, m)
+		r.packet(p, m)
 	}
 	return r.finish(m.Infos()), openErr
 }

@@ -14,6 +14,7 @@ type Merger struct {
 	heap    []int    // reader indices with a head, a min-heap on (time, index)
 	fill    []int    // readers whose next packet must be read before merging
 	top     bool     // heap[0]'s head was returned by the last Next and must be replaced
+	done    bool     // with one reader: it returned an error or io.EOF
 }
 
 // OpenAll opens the files for a merged read. If one cannot be opened, those already open are
@@ -47,39 +48,61 @@ func NewMerger(readers []*Reader) *Merger {
 // as the merge reads that far into the file (after the packet of that file before it); that file
 // then leaves the merge and the next call continues with the others. The returned Data is valid until the next call to Next.
 func (m *Merger) Next() (Packet, error) {
+	p, err := m.NextPacket()
+	if err != nil {
+		return Packet{}, err
+	}
+	return *p, nil
+}
+
+// NextPacket is Next without copying the Packet: it returns the Merger's own, which (with its
+// Data) is valid only until the next call to Next or NextPacket.
+func (m *Merger) NextPacket() (*Packet, error) {
+	if len(m.readers) == 1 {
+		return m.nextSingle()
+	}
 	if m.top {
 		m.top = false
 		i := m.heap[0]
-		p, err := m.readers[i].Next()
-		if err == nil {
-			m.heads[i] = p
+		if err := m.readers[i].next(&m.heads[i]); err == nil {
 			m.down(0)
 		} else {
 			m.removeTop()
 			if err != io.EOF {
-				return Packet{}, err
+				return nil, err
 			}
 		}
 	}
 	for len(m.fill) > 0 {
 		i := m.fill[0]
 		m.fill = m.fill[1:]
-		p, err := m.readers[i].Next()
-		if err != nil {
+		if err := m.readers[i].next(&m.heads[i]); err != nil {
 			if err != io.EOF {
-				return Packet{}, err
+				return nil, err
 			}
 			continue
 		}
-		m.heads[i] = p
 		m.heap = append(m.heap, i)
 		m.up(len(m.heap) - 1)
 	}
 	if len(m.heap) == 0 {
-		return Packet{}, io.EOF
+		return nil, io.EOF
 	}
 	m.top = true
-	return m.heads[m.heap[0]], nil
+	return &m.heads[m.heap[0]], nil
+}
+
+// nextSingle is NextPacket for one file, which needs no heap: its packets pass straight through,
+// and after its first error (or io.EOF) it is done.
+func (m *Merger) nextSingle() (*Packet, error) {
+	if m.done {
+		return nil, io.EOF
+	}
+	if err := m.readers[0].next(&m.heads[0]); err != nil {
+		m.done = true
+		return nil, err
+	}
+	return &m.heads[0], nil
 }
 
 // Infos describes each file as read so far, in the order given.

@@ -41,38 +41,52 @@ func TestMerger_Order(t *testing.T) {
 		{"empty_file", []string{c, a}, "a1 a2 a3 EOF"},
 		{"none", nil, "EOF"},
 		{"truncated_file_leaves_merge", []string{a, d}, "d1 ERR(d: packet 2) a1 a2 a3 EOF"},
+		{"one_file", []string{a}, "a1 a2 a3 EOF"},
+		{"one_truncated_file", []string{d}, "d1 ERR(d: packet 2) EOF"},
+	}
+	next := map[string]func(*Merger) (*Packet, error){
+		"Next": func(m *Merger) (*Packet, error) {
+			p, err := m.Next()
+			return &p, err
+		},
+		"NextPacket": (*Merger).NextPacket,
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			m, err := OpenAll(tt.paths)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer m.Close()
-			var got []string
-			for {
-				p, err := m.Next()
-				if err == io.EOF {
-					got = append(got, "EOF")
-					break
-				}
+		for _, method := range []string{"Next", "NextPacket"} {
+			t.Run(tt.name+"/"+method, func(t *testing.T) {
+				m, err := OpenAll(tt.paths)
 				if err != nil {
-					var e *Error
-					if !errors.As(err, &e) || !errors.Is(err, ErrTruncated) {
-						t.Fatalf("error %v", err)
-					}
-					got = append(got, fmt.Sprintf("ERR(%s: packet %d)", filepath.Base(e.File), e.Packet))
-					continue
+					t.Fatal(err)
 				}
-				got = append(got, string(p.Data))
-			}
-			if s := strings.Join(got, " "); s != tt.want {
-				t.Errorf("got  %s\nwant %s", s, tt.want)
-			}
-			if len(m.Infos()) != len(tt.paths) {
-				t.Errorf("Infos: %d", len(m.Infos()))
-			}
-		})
+				defer m.Close()
+				var got []string
+				for range 20 { // bounded: a merge that never ends fails below
+					p, err := next[method](m)
+					if err == io.EOF {
+						got = append(got, "EOF")
+						break
+					}
+					if err != nil {
+						var e *Error
+						if !errors.As(err, &e) || !errors.Is(err, ErrTruncated) {
+							t.Fatalf("error %v", err)
+						}
+						got = append(got, fmt.Sprintf("ERR(%s: packet %d)", filepath.Base(e.File), e.Packet))
+						continue
+					}
+					got = append(got, string(p.Data))
+				}
+				if s := strings.Join(got, " "); s != tt.want {
+					t.Errorf("got  %s\nwant %s", s, tt.want)
+				}
+				if p, err := next[method](m); err != io.EOF || p != nil && p.Data != nil {
+					t.Errorf("after the end: %v, %v", p, err)
+				}
+				if len(m.Infos()) != len(tt.paths) {
+					t.Errorf("Infos: %d", len(m.Infos()))
+				}
+			})
+		}
 	}
 }
 

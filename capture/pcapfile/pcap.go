@@ -49,34 +49,34 @@ func (r *Reader) readPcapHeader() error {
 	return nil
 }
 
-// nextPcap reads one pcap packet record.
-func (r *Reader) nextPcap() (Packet, error) {
+// nextPcap reads one pcap packet record into p.
+func (r *Reader) nextPcap(p *Packet) error {
 	hl := 16
 	if r.modified {
 		hl = 24
 	}
 	h, err := r.need(hl)
 	if err == io.EOF {
-		return Packet{}, err
+		return err
 	}
 	if err != nil {
-		return Packet{}, r.truncated(r.n+1, "packet record header", hl, err)
+		return r.truncated(r.n+1, "packet record header", hl, err)
 	}
 	sec, frac := r.u32(h), r.u32(h[4:])
 	caplen, length := r.u32(h[8:]), r.u32(h[12:])
 	if caplen > MaxCaptureLength {
-		return Packet{}, r.errorf(r.n+1, 0, "%w: captured length %d exceeds %d", ErrCorrupt, caplen, MaxCaptureLength)
+		return r.errorf(r.n+1, 0, "%w: captured length %d exceeds %d", ErrCorrupt, caplen, MaxCaptureLength)
 	}
 	total := hl + int(caplen)
 	b, err := r.need(total)
 	if err != nil {
-		return Packet{}, r.truncated(r.n+1, "packet record", total, err)
+		return r.truncated(r.n+1, "packet record", total, err)
 	}
 	ns := int64(frac)
 	if !r.nano {
 		ns *= 1000
 	}
-	p := Packet{
+	*p = Packet{
 		Time:          time.Unix(int64(sec), ns),
 		LinkType:      r.pcapLink,
 		Data:          b[hl:total:total],
@@ -84,5 +84,5 @@ func (r *Reader) nextPcap() (Packet, error) {
 		Length:        int(length),
 	}
 	r.skip(total)
-	return p, nil
+	return nil
 }

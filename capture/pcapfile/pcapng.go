@@ -110,7 +110,8 @@ func (r *Reader) prefetch() {
 		if err != nil || len(h) < 4 || isPacketBlock(r.u32(h)) {
 			return
 		}
-		if _, _, err := r.block(); err != nil {
+		var p Packet
+		if _, err := r.block(&p); err != nil {
 			if err != io.EOF {
 				r.err = err
 			}
@@ -119,28 +120,28 @@ func (r *Reader) prefetch() {
 	}
 }
 
-// nextNg reads blocks until a packet block.
-func (r *Reader) nextNg() (Packet, error) {
+// nextNg reads blocks until a packet block, which it decodes into p.
+func (r *Reader) nextNg(p *Packet) error {
 	for {
-		p, ok, err := r.block()
+		ok, err := r.block(p)
 		if err != nil || ok {
-			return p, err
+			return err
 		}
 	}
 }
 
-// block reads one pcapng block. ok reports whether it was a packet.
-func (r *Reader) block() (p Packet, ok bool, err error) {
+// block reads one pcapng block. ok reports whether it was a packet, decoded into p.
+func (r *Reader) block(p *Packet) (ok bool, err error) {
 	h, err := r.need(8)
 	if err != nil {
 		if err == io.EOF {
-			return p, false, err
+			return false, err
 		}
 		num := 0
 		if rest := r.buf[r.r:r.w]; len(rest) >= 4 && isPacketBlock(r.u32(rest)) {
 			num = r.n + 1
 		}
-		return p, false, r.truncated(num, "pcapng block header", 8, err)
+		return false, r.truncated(num, "pcapng block header", 8, err)
 	}
 	num := 0 // packet number for errors about this block
 	if isPacketBlock(r.u32(h)) {
@@ -148,23 +149,23 @@ func (r *Reader) block() (p Packet, ok bool, err error) {
 	}
 	typ := r.u32(h)
 	if typ == ngSHB {
-		return p, false, r.readSHB()
+		return false, r.readSHB()
 	}
 	total, err := r.blockLength(h, num)
 	if err != nil {
-		return p, false, err
+		return false, err
 	}
 	b, err := r.needBlock(total, num, blockName(typ))
 	if err != nil {
-		return p, false, err
+		return false, err
 	}
 	body := b[8 : total-4]
 	switch typ {
 	case ngEPB, ngOPB:
-		p, err = r.enhancedPacket(typ, body, num)
+		err = r.enhancedPacket(p, typ, body, num)
 		ok = err == nil
 	case ngSPB:
-		p, err = r.simplePacket(body, num)
+		err = r.simplePacket(p, body, num)
 		ok = err == nil
 	case ngIDB:
 		err = r.interfaceDescription(body)
@@ -172,10 +173,10 @@ func (r *Reader) block() (p Packet, ok bool, err error) {
 		err = r.decryptionSecrets(body)
 	}
 	if err != nil {
-		return Packet{}, false, err
+		return false, err
 	}
 	r.skip(total)
-	return p, ok, nil
+	return ok, nil
 }
 
 func blockName(t uint32) string {
@@ -194,11 +195,11 @@ func blockName(t uint32) string {
 	return "pcapng block"
 }
 
-// enhancedPacket decodes the body of an Enhanced Packet Block or an obsolete Packet Block. The
-// returned Data aliases the buffer; the caller skips the block afterwards.
-func (r *Reader) enhancedPacket(typ uint32, body []byte, num int) (Packet, error) {
+// enhancedPacket decodes the body of an Enhanced Packet Block or an obsolete Packet Block into p.
+// p.Data aliases the buffer; the caller skips the block afterwards.
+func (r *Reader) enhancedPacket(p *Packet, typ uint32, body []byte, num int) error {
 	if len(body) < 20 {
-		return Packet{}, r.errorf(num, 0, "%w: %s of %d bytes", ErrCorrupt, blockName(typ), len(body)+12)
+		return r.errorf(num, 0, "%w: %s of %d bytes", ErrCorrupt, blockName(typ), len(body)+12)
 	}
 	var id uint32
 	if typ == ngOPB {
@@ -207,31 +208,32 @@ func (r *Reader) enhancedPacket(typ uint32, body []byte, num int) (Packet, error
 		id = r.u32(body)
 	}
 	if id >= uint32(len(r.ifaces)) {
-		return Packet{}, r.errorf(num, 0, "%w: packet for interface %d, %d declared", ErrCorrupt, id, len(r.ifaces))
+		return r.errorf(num, 0, "%w: packet for interface %d, %d declared", ErrCorrupt, id, len(r.ifaces))
 	}
 	f := &r.ifaces[id]
 	ts := uint64(r.u32(body[4:]))<<32 | uint64(r.u32(body[8:]))
 	caplen, length := r.u32(body[12:]), r.u32(body[16:])
 	if caplen > MaxCaptureLength || caplen > uint32(len(body)-20) {
-		return Packet{}, r.errorf(num, 0, "%w: captured length %d in a block of %d bytes", ErrCorrupt, caplen, len(body)+12)
+		return r.errorf(num, 0, "%w: captured length %d in a block of %d bytes", ErrCorrupt, caplen, len(body)+12)
 	}
 	end := 20 + int(caplen)
-	return Packet{
+	*p = Packet{
 		Time:          f.time(ts),
 		LinkType:      f.link,
 		Data:          body[20:end:end],
 		CaptureLength: int(caplen),
 		Length:        int(length),
-	}, nil
+	}
+	return nil
 }
 
-// simplePacket decodes the body of a Simple Packet Block: interface 0, no timestamp.
-func (r *Reader) simplePacket(body []byte, num int) (Packet, error) {
+// simplePacket decodes the body of a Simple Packet Block into p: interface 0, no timestamp.
+func (r *Reader) simplePacket(p *Packet, body []byte, num int) error {
 	if len(body) < 4 {
-		return Packet{}, r.errorf(num, 0, "%w: simple packet block of %d bytes", ErrCorrupt, len(body)+12)
+		return r.errorf(num, 0, "%w: simple packet block of %d bytes", ErrCorrupt, len(body)+12)
 	}
 	if len(r.ifaces) == 0 {
-		return Packet{}, r.errorf(num, 0, "%w: simple packet block before any interface", ErrCorrupt)
+		return r.errorf(num, 0, "%w: simple packet block before any interface", ErrCorrupt)
 	}
 	f := &r.ifaces[0]
 	length := r.u32(body)
@@ -240,16 +242,17 @@ func (r *Reader) simplePacket(body []byte, num int) (Packet, error) {
 		caplen = min(caplen, uint64(f.snaplen))
 	}
 	if caplen > MaxCaptureLength {
-		return Packet{}, r.errorf(num, 0, "%w: captured length %d exceeds %d", ErrCorrupt, caplen, MaxCaptureLength)
+		return r.errorf(num, 0, "%w: captured length %d exceeds %d", ErrCorrupt, caplen, MaxCaptureLength)
 	}
 	end := 4 + int(caplen)
-	return Packet{
+	*p = Packet{
 		Time:          r.lastTime,
 		LinkType:      f.link,
 		Data:          body[4:end:end],
 		CaptureLength: int(caplen),
 		Length:        int(length),
-	}, nil
+	}
+	return nil
 }
 
 // interfaceDescription decodes an Interface Description Block.

@@ -160,19 +160,27 @@ func newReader(src io.Reader, name string, bufSize int) (*Reader, error) {
 // returning that error. Errors are *Error values; a file cut short gives one wrapping ErrTruncated
 // after all complete packets were returned. The returned Data is valid until the next call.
 func (r *Reader) Next() (Packet, error) {
-	if r.err != nil {
-		return Packet{}, r.err
-	}
 	var p Packet
+	if err := r.next(&p); err != nil {
+		return Packet{}, err
+	}
+	return p, nil
+}
+
+// next is Next decoding into p, which saves the Merger copying packets. On error p is undefined.
+func (r *Reader) next(p *Packet) error {
+	if r.err != nil {
+		return r.err
+	}
 	var err error
 	if r.ng {
-		p, err = r.nextNg()
+		err = r.nextNg(p)
 	} else {
-		p, err = r.nextPcap()
+		err = r.nextPcap(p)
 	}
 	if err != nil {
 		r.err = err
-		return Packet{}, err
+		return err
 	}
 	r.n++
 	p.File, p.Number = r.name, r.n
@@ -183,7 +191,7 @@ func (r *Reader) Next() (Packet, error) {
 	}
 	r.info.Last = p.Time
 	r.lastTime = p.Time
-	return p, nil
+	return nil
 }
 
 // Info describes the file as read so far. The LinkTypes slice is shared: do not modify it.
