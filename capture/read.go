@@ -171,8 +171,9 @@ func (r *reader) packet(p *pcapfile.Packet, m *pcapfile.Merger) {
 	if p.CaptureLength < p.Length {
 		st.Truncated++
 	}
-	if s := m.Secrets(); len(s) > r.secrets {
+	if m.SecretsSize() > r.secrets {
 		// A pcapng Decryption Secrets Block: its key log lines count like --keylog's.
+		s := m.Secrets()
 		r.addKeys(p.File+": decryption secrets block", s[r.secrets:])
 		r.secrets = len(s)
 	}

@@ -124,6 +124,16 @@ func (m *Merger) Secrets() []byte {
 	return out
 }
 
+// SecretsSize returns len(m.Secrets()) without building the slice: a cheap check, per packet, for
+// whether a Decryption Secrets Block was read.
+func (m *Merger) SecretsSize() int {
+	n := 0
+	for _, r := range m.readers {
+		n += len(r.secrets)
+	}
+	return n
+}
+
 // Close closes every file and returns the first error.
 func (m *Merger) Close() error {
 	var errs []error

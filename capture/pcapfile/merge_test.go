@@ -125,6 +125,9 @@ func TestMerger_RealFiles(t *testing.T) {
 	if keylog, _ := os.ReadFile("testdata/tls-keylog.txt"); string(m.Secrets()) != string(keylog) {
 		t.Errorf("Secrets: %q", m.Secrets())
 	}
+	if m.SecretsSize() != len(m.Secrets()) {
+		t.Errorf("SecretsSize %d, Secrets %d bytes", m.SecretsSize(), len(m.Secrets()))
+	}
 }
 
 func TestOpenAll_MissingFile(t *testing.T) {
