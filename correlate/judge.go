@@ -3,6 +3,7 @@ package correlate
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/wspath/wspath/capture"
@@ -99,6 +100,15 @@ func judge(c *conn, tr *track, hs []*hopState, opts *Options) DirectionResult {
 			dr.LastSeenHop = &hs[last].name
 		}
 		dr.LowConfidence = j.passedOpaque
+		if j.passedOpaque {
+			var opaque []string
+			for _, h := range j.tr.travel {
+				if s := j.c.sess[h]; s != nil && !readable(s) {
+					opaque = append(opaque, hs[h].name)
+				}
+			}
+			dr.Reason += fmt.Sprintf("; %s carried TLS without keys and matched by record counts only", strings.Join(opaque, " and "))
+		}
 		return dr
 	}
 	dr.Verdict, dr.LowConfidence, dr.Reason = worst.verdict, worst.low, worst.why
