@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wspath/wspath/capture/tcpstream"
+	"github.com/wspath/wspath/capture/wsframe"
 )
 
 // Direction is the way a message travels on a WebSocket connection.
@@ -34,12 +35,12 @@ type Opcode uint8
 
 // Opcodes defined by RFC 6455.
 const (
-	OpContinuation Opcode = 0x0
-	OpText         Opcode = 0x1
-	OpBinary       Opcode = 0x2
-	OpClose        Opcode = 0x8
-	OpPing         Opcode = 0x9
-	OpPong         Opcode = 0xA
+	OpContinuation = Opcode(wsframe.OpContinuation)
+	OpText         = Opcode(wsframe.OpText)
+	OpBinary       = Opcode(wsframe.OpBinary)
+	OpClose        = Opcode(wsframe.OpClose)
+	OpPing         = Opcode(wsframe.OpPing)
+	OpPong         = Opcode(wsframe.OpPong)
 )
 
 // IsControl reports whether o is a control opcode (close, ping, pong or reserved 0xB-0xF).

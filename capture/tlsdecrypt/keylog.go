@@ -141,14 +141,7 @@ func (k *Keylog) addLine(l string) string {
 		}
 		k.pms[key] = secret
 	default:
-		if k.tls13 == nil {
-			k.tls13 = make(map[[32]byte]*secrets13)
-		}
-		s := k.tls13[key]
-		if s == nil {
-			s = &secrets13{}
-			k.tls13[key] = s
-		}
+		s := k.secrets13For(key)
 		switch label {
 		case "CLIENT_HANDSHAKE_TRAFFIC_SECRET":
 			s.clientHS = secret
@@ -224,14 +217,7 @@ func (k *Keylog) Add(other *Keylog) {
 	mergeSecrets(&k.sessions, other.sessions)
 	mergeSecrets(&k.tickets, other.tickets)
 	for key, v := range other.tls13 {
-		if k.tls13 == nil {
-			k.tls13 = make(map[[32]byte]*secrets13)
-		}
-		s := k.tls13[key]
-		if s == nil {
-			s = &secrets13{}
-			k.tls13[key] = s
-		}
+		s := k.secrets13For(key)
 		if v.clientHS != nil {
 			s.clientHS = v.clientHS
 		}
@@ -297,6 +283,19 @@ func (k *Keylog) lookupRSA(prefix []byte) []byte {
 		return nil
 	}
 	return k.rsa[[8]byte(prefix[:8])]
+}
+
+// secrets13For returns the TLS 1.3 secrets of a client random, adding an empty entry if needed.
+func (k *Keylog) secrets13For(cr [32]byte) *secrets13 {
+	if k.tls13 == nil {
+		k.tls13 = make(map[[32]byte]*secrets13)
+	}
+	s := k.tls13[cr]
+	if s == nil {
+		s = &secrets13{}
+		k.tls13[cr] = s
+	}
+	return s
 }
 
 func (k *Keylog) lookupTicket(ticket []byte) []byte {
