@@ -27,7 +27,7 @@ type assembler struct {
 	msgs  messageList
 	close *Close
 
-	cur     Message   // data message in progress, if inMsg
+	cur     *Message  // data message in progress, if inMsg; allocated once and reused
 	inMsg   bool      // a data message is in progress
 	curFin  bool      // the current frame is the message's last
 	curCtl  bool      // the current frame is a control frame
@@ -102,7 +102,10 @@ func (a *assembler) FrameStart(f wsframe.Frame) {
 		a.cur.Flags |= ProtocolError | Incomplete
 		a.finish()
 	}
-	a.cur = Message{Opcode: opcode, First: m.Time, Last: m.Time, Frames: 1, Offset: off,
+	if a.cur == nil {
+		a.cur = new(Message)
+	}
+	*a.cur = Message{Opcode: opcode, First: m.Time, Last: m.Time, Frames: 1, Offset: off,
 		Packet: frameRef(m), WireLength: int64(h.Length)}
 	a.inMsg = true
 	if a.midStream {
@@ -131,7 +134,7 @@ func (a *assembler) Payload(p []byte) {
 	if !a.inMsg {
 		return
 	}
-	m := &a.cur
+	m := a.cur
 	if m.Flags.Has(Compressed) {
 		a.inflater.Write(p)
 		a.wire.Write(p)
@@ -160,7 +163,7 @@ func (a *assembler) consume(m *Message, p []byte) {
 // Write lets the inflater stream decompressed bytes into the current message.
 func (a *assembler) Write(p []byte) (int, error) {
 	if a.inMsg {
-		a.consume(&a.cur, p)
+		a.consume(a.cur, p)
 	}
 	return len(p), nil
 }
@@ -223,7 +226,7 @@ func (a *assembler) closeFrame(m wsframe.Meta) {
 
 // finish completes the current data message: inflates it if compressed and computes its digest.
 func (a *assembler) finish() {
-	m := &a.cur
+	m := a.cur
 	switch {
 	case m.Flags.Has(Incomplete):
 		if m.Flags.Has(Compressed) {
