@@ -180,6 +180,7 @@ type StreamStats struct {
 	Bytes           uint64    // payload bytes delivered in order (gaps excluded)
 	Gaps            []Gap     // missing byte ranges, in stream order
 	Retransmissions int       // segments that carried only bytes already seen
+	CaptureCopies   int       // segments captured twice at once (tcpdump -i any on a router): not retransmissions
 	ZeroWindows     int       // segments advertising a zero receive window
 	HighestAck      uint64    // stream offset (of the other direction) acknowledged by this sender
 	FIN             *TCPEvent // first FIN sent in this direction, nil if none

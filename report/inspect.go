@@ -121,6 +121,7 @@ type tcpDoc struct {
 	Bytes           uint64   `json:"bytes"`
 	Gaps            []gapDoc `json:"gaps"`
 	Retransmissions int      `json:"retransmissions"`
+	CaptureCopies   int      `json:"capture_copies"`
 	ZeroWindows     int      `json:"zero_windows"`
 	FIN             *string  `json:"fin"`
 	RST             *string  `json:"rst"`
@@ -241,7 +242,7 @@ func newSessionDoc(s *capture.Session, o Options) sessionDoc {
 
 func newTCPDoc(st *capture.StreamStats) tcpDoc {
 	t := tcpDoc{Packets: st.Packets, Bytes: st.Bytes, Gaps: []gapDoc{},
-		Retransmissions: st.Retransmissions, ZeroWindows: st.ZeroWindows}
+		Retransmissions: st.Retransmissions, CaptureCopies: st.CaptureCopies, ZeroWindows: st.ZeroWindows}
 	for _, g := range st.Gaps {
 		t.Gaps = append(t.Gaps, gapDoc{Offset: g.Offset, Length: g.Length, Time: timeString(g.Time),
 			Reason: g.Reason.String()})

@@ -390,7 +390,7 @@ func (a *Assembler) close(c *conn, now time.Time) {
 	for d := range c.h {
 		h := &c.h[d]
 		st[d] = Stats{
-			Packets: h.packets, Bytes: h.bytes, Retransmissions: h.retrans, Duplicate: h.dup,
+			Packets: h.packets, Bytes: h.bytes, Retransmissions: h.retrans, CaptureCopies: h.copies, Duplicate: h.dup,
 			BeforeStart: h.before, OutOfWindow: h.outOfWindow, ZeroWindows: h.zeroWin, HighestAck: c.acked(Dir(d ^ 1)),
 			Gaps: h.gaps, GapsDropped: h.gapsDropped, FIN: h.fin, RST: h.rst,
 		}

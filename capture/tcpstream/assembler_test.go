@@ -165,14 +165,30 @@ func TestAssembler_Sequences(t *testing.T) {
 			name: "Retransmission",
 			steps: append(handshake(),
 				step{from: 0, flags: ACK, seq: 100, data: "abcdef"},
-				step{from: 0, flags: ACK, seq: 100, data: "abcdef"}, // full
-				step{from: 0, flags: ACK, seq: 103, data: "defghi"}, // partial
-				step{from: 0, flags: ACK, seq: 108, data: "Z"},      // keep-alive style: one old byte
+				step{from: 0, flags: ACK, seq: 100, data: "abcdef", ms: 300}, // full, after an RTO
+				step{from: 0, flags: ACK, seq: 103, data: "defghi", ms: 300}, // partial
+				step{from: 0, flags: ACK, seq: 108, data: "Z", ms: 300},      // keep-alive style: one old byte
 			),
 			want: []string{open, "D0 @0 abcdef", "D0 @6 ghi"},
 			check: func(t *testing.T, st [][2]Stats) {
 				if st[0][0].Retransmissions != 2 || st[0][0].Duplicate != 10 {
 					t.Errorf("retrans %d dup %d", st[0][0].Retransmissions, st[0][0].Duplicate)
+				}
+			},
+		},
+		{
+			// tcpdump -i any on a router: every segment twice, microseconds apart.
+			name: "CaptureCopy",
+			steps: append(handshake(),
+				step{from: 0, flags: ACK, seq: 100, data: "abc"},
+				step{from: 0, flags: ACK, seq: 100, data: "abc"},
+				step{from: 0, flags: ACK, seq: 103, data: "def", ms: 1},
+				step{from: 0, flags: ACK, seq: 103, data: "def", ms: 1},
+			),
+			want: []string{open, "D0 @0 abc", "D0 @3 def"},
+			check: func(t *testing.T, st [][2]Stats) {
+				if st[0][0].CaptureCopies != 2 || st[0][0].Retransmissions != 0 {
+					t.Errorf("copies %d retrans %d", st[0][0].CaptureCopies, st[0][0].Retransmissions)
 				}
 			},
 		},

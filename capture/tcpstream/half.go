@@ -33,11 +33,21 @@ type half struct {
 	fin, rst *Meta
 
 	packets, retrans, zeroWin int
+	copies                    int // segments captured twice (see captureCopyWindow)
+	lastSeq                   uint32
+	lastWire                  int
+	lastTime                  time.Time
 	outOfWindow               int
 	bytes, dup, before        uint64
 	gaps                      []GapInfo
 	gapsDropped               int
 }
+
+// captureCopyWindow: a segment seen again, same sequence number and length, within this time is a
+// second copy in the capture, not a retransmission: tcpdump -i any on a host that forwards sees
+// each packet on its way in and on its way out, microseconds apart. TCP cannot retransmit that
+// fast (Linux's minimum RTO is 200ms; a fast retransmit waits for three duplicate ACKs).
+const captureCopyWindow = 200 * time.Microsecond
 
 // chunk is a buffered range [off, end); data holds its first bytes, the rest was cut by the snap length.
 type chunk struct {
@@ -79,6 +89,11 @@ func (c *conn) acked(d Dir) uint64 {
 // data handles wire payload bytes at sequence number seq, of which payload were captured.
 func (a *Assembler) data(c *conn, d Dir, seq uint32, payload []byte, wire int, m *Meta) {
 	h := &c.h[d]
+	if wire == h.lastWire && seq == h.lastSeq && m.Time.Sub(h.lastTime) < captureCopyWindow {
+		h.copies++ // the same segment again at once: a capture of both interfaces of a router
+		return
+	}
+	h.lastSeq, h.lastWire, h.lastTime = seq, wire, m.Time
 	off := h.offset(seq)
 	end := off + int64(wire)
 	capEnd := off + int64(len(payload))

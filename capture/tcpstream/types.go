@@ -132,6 +132,9 @@ type Stats struct {
 	// Retransmissions counts segments that carried only bytes already seen (keep-alive probes
 	// included).
 	Retransmissions int
+	// CaptureCopies counts segments captured twice within microseconds (tcpdump -i any on a
+	// forwarding host): not retransmissions, and delivered once.
+	CaptureCopies int
 	// Duplicate counts payload bytes received more than once and dropped (first copy wins).
 	Duplicate uint64
 	// BeforeStart counts payload bytes before offset 0 (sent before the capture picked the

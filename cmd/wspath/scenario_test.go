@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -124,10 +125,11 @@ func TestExamples(t *testing.T) {
 	}
 }
 
-// TestCompare_BothSidesCapture: a hop captured with -i any on a proxy host holds both of its
-// connections per WebSocket; they must not be reported as extra connections.
-func TestCompare_BothSidesCapture(t *testing.T) {
-	code, stdout, stderr := runWspath(t, "compare", filepath.Join("testdata", "both-sides", "hops.yaml"), "-f", "json")
+// checkOneLoss runs compare on a hops.yaml made from the c2s-drop lab case and checks that only
+// /chat/2's client_to_server direction is lost, at hop, and everything else delivered.
+func checkOneLoss(t *testing.T, yaml, hop string) verdicts {
+	t.Helper()
+	code, stdout, stderr := runWspath(t, "compare", yaml, "-f", "json")
 	if code != exitLoss {
 		t.Fatalf("exit status %d, want 1; stderr %s", code, stderr)
 	}
@@ -140,13 +142,31 @@ func TestCompare_BothSidesCapture(t *testing.T) {
 	}
 	for _, c := range got.Connections {
 		for dir, d := range c.Directions {
-			want, hop := "delivered", "null"
+			want, wantHop := "delivered", "null"
 			if str(c.Key) == "lgaqtf0DIFP6HMf7bDQ7NA==" && dir == "client_to_server" {
-				want, hop = "lost", "ingress.in"
+				want, wantHop = "lost", hop
 			}
-			if d.Verdict != want || str(d.FirstMissingHop) != hop {
-				t.Errorf("%s %s: %s at %s, want %s at %s (%s)", str(c.Key), dir, d.Verdict, str(d.FirstMissingHop), want, hop, d.Reason)
+			if d.Verdict != want || str(d.FirstMissingHop) != wantHop {
+				t.Errorf("%s %s: %s at %s, want %s at %s (%s)", str(c.Key), dir, d.Verdict, str(d.FirstMissingHop), want, wantHop, d.Reason)
 			}
+		}
+	}
+	return got
+}
+
+// TestCompare_BothSidesCapture: a hop captured with -i any on a proxy host holds both of its
+// connections per WebSocket; they must not be reported as extra connections.
+func TestCompare_BothSidesCapture(t *testing.T) {
+	checkOneLoss(t, filepath.Join("testdata", "both-sides", "hops.yaml"), "ingress.in")
+}
+
+// TestCompare_RouterAnyCapture: a router's hop captured with -i any holds every forwarded packet
+// twice; the copies are not retransmissions, so the evidence still counts only the real ones.
+func TestCompare_RouterAnyCapture(t *testing.T) {
+	got := checkOneLoss(t, filepath.Join("testdata", "router-any", "hops.yaml"), "ingress")
+	for _, c := range got.Connections {
+		if d := c.Directions["client_to_server"]; d.Verdict == "lost" && !strings.Contains(d.Reason, "(6 retransmissions") {
+			t.Errorf("reason %q: want the fw's 6 real retransmissions, not the capture's copies", d.Reason)
 		}
 	}
 }
