@@ -11,10 +11,11 @@
 // ordered messages with a SHA-256 digest of each payload (unmasked and decompressed) and a bounded
 // preview, never the payload itself, so memory does not grow with the volume of healthy traffic.
 //
-//	c, err := capture.Read([]string{"lb.pcap"}, capture.Options{})
-//	if err != nil { ... }              // a file could not be read at all
+//	c, err := capture.Read([]string{"lb-1.pcap", "lb-2.pcap"}, capture.Options{})
+//	if err != nil { ... }              // a file could not be opened or is not a capture;
+//	                                   // c, when not nil, still holds what the other files gave
 //	for _, s := range c.Sessions {
-//		fmt.Println(s.Client, s.Server, s.Path, len(s.Messages[capture.ClientToServer]))
+//		fmt.Println(s.Client, s.Server, s.Path(), s.Key(), len(s.Messages[capture.ClientToServer]))
 //	}
 //
 // Problems that affect only part of a capture (a truncated last packet, a TCP gap, an invalid frame)
