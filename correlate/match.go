@@ -18,15 +18,6 @@ type conn struct {
 	by   []string           // per hop: how the session was matched
 }
 
-func (c *conn) first() *capture.Session {
-	for _, s := range c.sess {
-		if s != nil {
-			return s
-		}
-	}
-	return nil
-}
-
 // refStart is the connection's earliest start on the first hop's clock.
 func (c *conn) refStart(hs []*hopState) time.Time {
 	var t time.Time
@@ -74,9 +65,8 @@ func sessionsByStart(c *capture.Capture) []*capture.Session {
 func matchByKey(hops [][]*capture.Session) []*conn {
 	n := len(hops)
 	type group struct {
-		key  string
-		per  [][]*capture.Session
-		seen time.Time
+		key string
+		per [][]*capture.Session
 	}
 	groups := map[string]*group{}
 	var keys []string

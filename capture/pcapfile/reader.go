@@ -64,15 +64,14 @@ type Reader struct {
 	n    int   // packets returned
 
 	// pcap
-	ng        bool
-	be        bool // big-endian file (pcap) or section (pcapng)
-	nano      bool
-	modified  bool // Kuznetzov's modified pcap: 24-byte record headers
-	pcapLink  LinkType
-	lastTime  time.Time
-	ifaces    []iface
-	secrets   []byte
-	prefetchd bool
+	ng       bool
+	be       bool // big-endian file (pcap) or section (pcapng)
+	nano     bool
+	modified bool // Kuznetzov's modified pcap: 24-byte record headers
+	pcapLink LinkType
+	lastTime time.Time
+	ifaces   []iface
+	secrets  []byte
 }
 
 // Open opens a capture file for reading. The format is recognised from the content: gzip

@@ -54,7 +54,6 @@ func encodeFrame(s frameSpec) []byte {
 // recorder is a Handler that logs events as text and collects payloads.
 type recorder struct {
 	events   []string
-	payload  []byte // payload of the current frame
 	frames   []recFrame
 	errs     []*FrameError
 	inFrame  bool
