@@ -4,7 +4,7 @@
 # Needs root and the packages from install.sh. See README.md for the topology.
 set -euo pipefail
 
-usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop} <outdir>" >&2; exit 2; }
+usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop} <outdir>" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 scenario=$1
 out=$2
@@ -26,6 +26,7 @@ ingress_snap=()
 tls=          # "", 1.3 or 1.2: the client speaks wss:// and haproxy terminates TLS
 keylog_hops=() # hops whose hops.yaml entry names the key log (keys.txt)
 backend=python # the server: python (wsl_server.py), tomcat (Tomcat 10's example echo endpoints) or node (wsl_server.js, ws)
+ingress=nginx  # the ingress proxy: nginx (nginx.conf), caddy (caddy.Caddyfile) or apache (apache.conf)
 paths=()       # the client's request path templates, used in turn (default /chat/{conn})
 WS_VERSION=8.23.0 # npm package ws for the node back end, installed into the work directory
 # Tomcat's examples webapp echoes; the three connections use its three echo endpoints.
@@ -90,6 +91,15 @@ tomcat-c2s-drop)
 	fw_rules=(-A FORWARD -i f0 -p tcp -m string --algo bm --string wsl-trip-c2s-c2-m6 -j DROP) ;;
 node-s2c-drop)
 	backend=node
+	sched+=(--tripwire 2:s2c:6)
+	fw_rules=(-A FORWARD -i f1 -p tcp -m string --algo bm --string wsl-trip-s2c-c2-m6 -j DROP) ;;
+caddy-c2s-drop)
+	ingress=caddy
+	compress=off
+	sched+=(--tripwire 2:c2s:6)
+	fw_rules=(-A FORWARD -i f0 -p tcp -m string --algo bm --string wsl-trip-c2s-c2-m6 -j DROP) ;;
+apache-s2c-drop)
+	ingress=apache
 	sched+=(--tripwire 2:s2c:6)
 	fw_rules=(-A FORWARD -i f1 -p tcp -m string --algo bm --string wsl-trip-s2c-c2-m6 -j DROP) ;;
 *) usage ;;
@@ -173,8 +183,19 @@ fi
 sed -e "s|@WORK@|$work|g" -e "s|@BIND@|$bind|g" "$here/haproxy.cfg" >"$work/haproxy.cfg"
 server_port=8765
 [ "$backend" = tomcat ] && server_port=8080
-sed -e "s|@WORK@|$work|g" -e "s|@READ_TIMEOUT@|$read_timeout|g" -e "s|@UPSTREAM@|10.231.4.2:$server_port|g" \
-	"$here/nginx.conf" >"$work/nginx.conf"
+truth_ingress=()
+case "$ingress" in
+nginx)
+	sed -e "s|@WORK@|$work|g" -e "s|@READ_TIMEOUT@|$read_timeout|g" -e "s|@UPSTREAM@|10.231.4.2:$server_port|g" \
+		"$here/nginx.conf" >"$work/nginx.conf" ;;
+caddy)
+	sed -e "s|@WORK@|$work|g" -e "s|@UPSTREAM@|10.231.4.2:$server_port|g" "$here/caddy.Caddyfile" >"$work/Caddyfile"
+	truth_ingress=(--ingress "Caddy $(dpkg-query -W -f '${Version}' caddy) (reverse_proxy, examples/netlab/caddy.Caddyfile)") ;;
+apache)
+	mkdir -p "$work/apache"
+	sed -e "s|@WORK@|$work|g" -e "s|@UPSTREAM@|10.231.4.2:$server_port|g" "$here/apache.conf" >"$work/apache.conf"
+	truth_ingress=(--ingress "Apache httpd $(dpkg-query -W -f '${Version}' apache2) (mod_proxy_http upgrade=websocket, examples/netlab/apache.conf)") ;;
+esac
 truth_backend=()
 case "$backend" in
 python)
@@ -201,7 +222,14 @@ node)
 		--schedule "$work/schedule.json" --log "$work/server.jsonl" 2>"$work/server.err" &
 	truth_backend=(--backend "Node.js $(node --version) with ws $WS_VERSION (examples/netlab/wsl_server.js)") ;;
 esac
-ns ingress nginx -e "$work/nginx-error.log" -c "$work/nginx.conf" -p "$work" 2>"$work/nginx.err" &
+case "$ingress" in
+nginx) ns ingress nginx -e "$work/nginx-error.log" -c "$work/nginx.conf" -p "$work" 2>"$work/nginx.err" & ;;
+caddy) # HOME and XDG directories in the work directory: Caddy writes its autosave and storage there.
+	ns ingress env HOME="$work/caddy" XDG_CONFIG_HOME="$work/caddy" XDG_DATA_HOME="$work/caddy" \
+		caddy run --config "$work/Caddyfile" --adapter caddyfile >"$work/caddy.log" 2>&1 & ;;
+apache) # In the foreground (parent and one event-MPM child), so the teardown finds it in the namespace.
+	ns ingress apache2 -DFOREGROUND -f "$work/apache.conf" >"$work/apache.log" 2>&1 & ;;
+esac
 ns lb haproxy -db -f "$work/haproxy.cfg" >"$work/haproxy.log" 2>&1 &
 
 wait_port() { # ns addr port
@@ -286,5 +314,6 @@ keylog() { # hop: the hops.yaml line naming the key log, if this scenario gives 
 } >"$out/hops.yaml"
 
 "$PY" "$here/truth.py" --scenario "$scenario" --out "$out" --client-log "$work/client.jsonl" \
-	--server-log "$work/server.jsonl" --conns "$conns" "${tshark_tls[@]}" "${truth_backend[@]}" "${sched[@]}" --log /dev/null
+	--server-log "$work/server.jsonl" --conns "$conns" "${tshark_tls[@]}" "${truth_backend[@]}" \
+	"${truth_ingress[@]}" "${sched[@]}" --log /dev/null
 echo "run.sh: $scenario -> $out ($(du -sh "$out" | cut -f1))"

@@ -140,6 +140,21 @@ SCENARIOS = {
                                     cause="fw FORWARD DROP of packets matching wsl-trip-s2c-c2-m6; fw is "
                                           "captured on its lb side, so the fw capture is the first to lack them")},
     },
+    "caddy-c2s-drop": {
+        "description": "Caddy 2 as the ingress proxy instead of nginx (reverse_proxy, which passes the WebSocket "
+                       "Upgrade on), no compression; fw drops every packet carrying client->server message 6 of "
+                       "conn 2, retransmissions included; that direction stalls from there on",
+        "expect": {(2, "c2s"): dict(verdict="lost", hop="ingress", first_missing=6,
+                                    cause="fw FORWARD DROP of packets matching wsl-trip-c2s-c2-m6")},
+    },
+    "apache-s2c-drop": {
+        "description": "Apache httpd 2.4 as the ingress proxy instead of nginx (mod_proxy_http with "
+                       "upgrade=websocket), permessage-deflate; fw drops every packet carrying server->client "
+                       "message 6 of conn 2 (sent uncompressed); that direction stalls from there on",
+        "expect": {(2, "s2c"): dict(verdict="lost", hop="fw", first_missing=6,
+                                    cause="fw FORWARD DROP of packets matching wsl-trip-s2c-c2-m6; fw is "
+                                          "captured on its lb side, so the fw capture is the first to lack them")},
+    },
 }
 
 # What the server's side of truth.json rests on when the server writes no log (Tomcat's echo
@@ -158,6 +173,14 @@ NOKEYS_NOTE = ("Hops without a key log in hops.yaml ({hops}) carry TLS that wspa
                "delivered are 'delivered' (both ends' logs agree, every close was a normal 1000 close "
                "handshake started by the client, and the opaque hops' TLS records are enough to carry "
                "every message), though for the opaque hops a tool can only say so at lower confidence.")
+
+
+def capture_points(ingress):
+    """CAPTURE_POINTS with the ingress proxy named as it was (nginx unless --ingress says otherwise)."""
+    if not ingress:
+        return CAPTURE_POINTS
+    name = ingress.split()[0]
+    return {h: t.replace("nginx", name) for h, t in CAPTURE_POINTS.items()}
 
 
 def dumps(truth):
@@ -278,10 +301,14 @@ def server_events_from_capture(out, scenario, conns, counts):
 
 def write_readme(out, truth):
     """README.md of a generated case: what it shows, how it was made, with which versions."""
-    pk = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${Version}\\n", "nginx", "haproxy",
+    ingress = [] if truth.get("ingress") else ["nginx"]  # Caddy's or Apache's package is added below
+    pk = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${Version}\\n", *ingress, "haproxy",
                          "python3-websockets", "tcpdump", "tshark", "iptables", "iproute2"]
                         + (["tomcat10", "tomcat10-examples"] if "Tomcat" in truth.get("server", {}).get("software", "")
-                           else []), capture_output=True, text=True).stdout.strip()
+                           else [])
+                        + [p for p, n in (("caddy", "Caddy"), ("apache2", "Apache"))
+                           if truth.get("ingress", {}).get("software", "").startswith(n)],
+                        capture_output=True, text=True).stdout.strip()
     kernel = os.uname().release
     lines = [f"# {truth['scenario']}", "", truth["description"] + ".", ""]
     srv = truth.get("server", {})
@@ -290,6 +317,8 @@ def write_readme(out, truth):
                   "echoed back; the server frames them its own way)" if srv.get("echo") else "") + ".", ""]
         if srv.get("log_note"):
             lines += [srv["log_note"], ""]
+    if truth.get("ingress"):
+        lines += [f"Ingress proxy (instead of nginx): {truth['ingress']['software']}.", ""]
     if truth.get("tls"):
         t = truth["tls"]
         lines += [f"TLS: {t['version']} ({t['cipher']}) between client and haproxy on port {t['port']}; key log "
@@ -333,6 +362,8 @@ def main():
     p.add_argument("--tls-version", help="1.3 or 1.2: the TLS version the scenario asked haproxy for")
     p.add_argument("--keylog-hops", default="", help="space-separated hops given the key log in hops.yaml")
     p.add_argument("--backend", default="", help="the server software, when not wsl_server.py")
+    p.add_argument("--ingress", default="",
+                   help="the ingress proxy software, when not nginx (nginx.conf)")
     p.add_argument("--server-from-capture", action="store_true",
                    help="the server writes no log: derive its events from the server hop's capture")
     wsl_peer.add_schedule_args(p)
@@ -438,7 +469,7 @@ def main():
         "scenario": args.scenario,
         "description": sc["description"],
         "hops": HOPS,
-        "capture_points": CAPTURE_POINTS,
+        "capture_points": capture_points(args.ingress),
         "params": {"conns": args.conns, "count": args.count, "interval": args.interval, "mix": args.mix,
                    "big": args.big, "compress": args.compress == "on", "tripwires": sorted(args.tripwire),
                    "idle": sorted(args.idle)},
@@ -455,6 +486,8 @@ def main():
         truth["tls"] = tls
     if args.echo:  # only then, so the other scenarios' truth.json keeps its keys
         truth["params"]["echo"] = True
+    if args.ingress:  # only then, so the nginx scenarios' truth.json keeps its keys
+        truth["ingress"] = {"software": args.ingress}
     if args.backend:
         truth["server"] = {"software": args.backend, "echo": args.echo,
                            "log_note": SERVER_FROM_CAPTURE_NOTE
