@@ -4,7 +4,7 @@
 # Needs root and the packages from install.sh. See README.md for the topology.
 set -euo pipefail
 
-usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop} <outdir>" >&2; exit 2; }
+usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy} <outdir>" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 scenario=$1
 out=$2
@@ -25,10 +25,13 @@ fw_rules=()
 ingress_snap=()
 tls=          # "", 1.3 or 1.2: the client speaks wss:// and haproxy terminates TLS
 keylog_hops=() # hops whose hops.yaml entry names the key log (keys.txt)
-backend=python # the server: python (wsl_server.py), tomcat (Tomcat 10's example echo endpoints) or node (wsl_server.js, ws)
+backend=python # the server: python (wsl_server.py), tomcat (Tomcat 10's example echo endpoints), node
+               # (wsl_server.js, ws) or socketio (wsl_sio_server.js, socket.io; the client is then wsl_sio_client.js)
 ingress=nginx  # the ingress proxy: nginx (nginx.conf), caddy (caddy.Caddyfile) or apache (apache.conf)
 paths=()       # the client's request path templates, used in turn (default /chat/{conn})
 WS_VERSION=8.23.0 # npm package ws for the node back end, installed into the work directory
+SIO_VERSION=4.8.4 # npm packages socket.io and socket.io-client for the socketio back end and client
+SIO_PING_MS=500   # engine.io ping interval of the socketio back end: several "2"/"3" pairs per connection
 # Tomcat's examples webapp echoes; the three connections use its three echo endpoints.
 TOMCAT_PATHS=(--path /examples/websocket/echoProgrammatic --path /examples/websocket/echoAnnotation
 	--path /examples/websocket/echoStreamAnnotation)
@@ -102,6 +105,10 @@ apache-s2c-drop)
 	ingress=apache
 	sched+=(--tripwire 2:s2c:6)
 	fw_rules=(-A FORWARD -i f1 -p tcp -m string --algo bm --string wsl-trip-s2c-c2-m6 -j DROP) ;;
+socketio-healthy)
+	backend=socketio
+	compress=off # engine.io's default: no permessage-deflate
+	sched=(--count 12 --interval 0.2 --mix chat --big 3000) ;;
 *) usage ;;
 esac
 sched+=(--compress "$compress")
@@ -221,6 +228,14 @@ node)
 	ns server env NODE_PATH="$work/node/node_modules" node "$here/wsl_server.js" --host 10.231.4.2 --port 8765 \
 		--schedule "$work/schedule.json" --log "$work/server.jsonl" 2>"$work/server.err" &
 	truth_backend=(--backend "Node.js $(node --version) with ws $WS_VERSION (examples/netlab/wsl_server.js)") ;;
+socketio)
+	npm install --no-audit --no-fund --silent --prefix "$work/node" "socket.io@$SIO_VERSION" \
+		"socket.io-client@$SIO_VERSION" >"$work/npm.log" 2>&1 || { cat "$work/npm.log" >&2; exit 1; }
+	"$PY" "$here/wsl_schedule.py" --conns "$conns" --out "$work/schedule.json" "${sched[@]}" --log /dev/null
+	ns server env NODE_PATH="$work/node/node_modules" node "$here/wsl_sio_server.js" --host 10.231.4.2 \
+		--port 8765 --schedule "$work/schedule.json" --log "$work/server.jsonl" --ping-interval "$SIO_PING_MS" \
+		2>"$work/server.err" &
+	truth_backend=(--socketio --backend "Node.js $(node --version) with socket.io $SIO_VERSION, engine.io ping interval ${SIO_PING_MS} ms (examples/netlab/wsl_sio_server.js); client socket.io-client $SIO_VERSION (examples/netlab/wsl_sio_client.js), WebSocket transport only") ;;
 esac
 case "$ingress" in
 nginx) ns ingress nginx -e "$work/nginx-error.log" -c "$work/nginx.conf" -p "$work" 2>"$work/nginx.err" & ;;
@@ -272,9 +287,15 @@ sleep 0.3
 
 # ---- traffic --------------------------------------------------------------------------------
 set +e
-ns client "$PY" "$here/wsl_client.py" --host 10.231.1.2 --port "$lb_port" --scenario "$scenario" \
-	--conns "$conns" --stagger "$stagger" --deadline "$deadline" --log "$work/client.jsonl" "${client_tls[@]}" \
-	"${paths[@]}" "${sched[@]}" 2>"$work/client.err"
+if [ "$backend" = socketio ]; then
+	ns client env NODE_PATH="$work/node/node_modules" node "$here/wsl_sio_client.js" --host 10.231.1.2 \
+		--port "$lb_port" --scenario "$scenario" --conns "$conns" --stagger "$stagger" --deadline "$deadline" \
+		--schedule "$work/schedule.json" --log "$work/client.jsonl" 2>"$work/client.err"
+else
+	ns client "$PY" "$here/wsl_client.py" --host 10.231.1.2 --port "$lb_port" --scenario "$scenario" \
+		--conns "$conns" --stagger "$stagger" --deadline "$deadline" --log "$work/client.jsonl" "${client_tls[@]}" \
+		"${paths[@]}" "${sched[@]}" 2>"$work/client.err"
+fi
 client_rc=$?
 set -e
 sleep 1

@@ -18,6 +18,7 @@ import tempfile
 
 import wsl_msgs
 import wsl_peer
+import wsl_sio_wire
 
 HOPS = ["client", "lb", "fw", "ingress", "server"]
 FILES = {"client": "client.pcap", "lb": "lb-*.pcap", "fw": "fw.pcap", "ingress": "ingress.pcap", "server": "server.pcap"}
@@ -154,6 +155,13 @@ SCENARIOS = {
         "expect": {(2, "s2c"): dict(verdict="lost", hop="fw", first_missing=6,
                                     cause="fw FORWARD DROP of packets matching wsl-trip-s2c-c2-m6; fw is "
                                           "captured on its lb side, so the fw capture is the first to lack them")},
+    },
+    "socketio-healthy": {
+        "description": "a socket.io 4 application (Node.js socket.io server, socket.io-client with the WebSocket "
+                       "transport only) behind haproxy and nginx: chat events both ways, an event with binary "
+                       "data, and engine.io's own heartbeat (text \"2\" from the server, \"3\" back) every "
+                       "500 ms; everything delivered. The messages in truth.json are what the wire carries",
+        "expect": {},
     },
 }
 
@@ -299,6 +307,51 @@ def server_events_from_capture(out, scenario, conns, counts):
     return ev
 
 
+def socketio_direction(wire, wire_pings, key, conn, d, sched, ev, app_sent, recv, notes):
+    """For a socket.io connection (--socketio): the data messages of one direction are what the
+    wire carries (engine.io and socket.io packets, a binary event as two messages), read per hop.
+    Checks that the sender's hop and every other hop carry the same messages, that the "chat"
+    events in them are the schedule's, byte for byte, as both applications logged, and that the
+    engine.io heartbeats on the wire are the ones the server logged. Returns (sent: indexes of the
+    wire messages at the sender's hop, received: how many reached the receiver's hop, extra fields
+    for truth.json)."""
+    flow = HOPS if d == "c2s" else HOPS[::-1]
+    at = {h: wire[h].get(key, {}).get(d, []) for h in HOPS}
+    src = at[flow[0]]
+    tag = f"conn {conn} {d} (socket.io)"
+    for h in flow[1:]:
+        if at[h] != src[:len(at[h])]:
+            notes.append(f"{tag}: messages at {h} are not a prefix of those at {flow[0]}")
+    got = wsl_sio_wire.events(at[flow[-1]])
+    want = [m.payload for m in sched]
+    if got != want:
+        notes.append(f"{tag}: the receiver's hop carries {len(got)} chat events, not the schedule's {len(want)}")
+    if len(app_sent) != len(want) or len(recv) != len(got) or not all(e["ok"] for e in recv):
+        notes.append(f"{tag}: logs say {len(app_sent)} sent, {len(recv)} received; the wire has {len(got)}")
+    kinds = {}
+    for m in src:
+        k = wsl_sio_wire.kind(*m)
+        kinds[k] = kinds.get(k, 0) + 1
+    logged = {"s2c": ("ping", "engine.io ping"), "c2s": ("pong", "engine.io pong")}[d]
+    n = sum(1 for e in ev if e["ev"] == logged[0] and e["side"] == "server")
+    if n != kinds.get(logged[1], 0):
+        notes.append(f"{tag}: server logged {n} engine.io {logged[0]}s, the wire has {kinds.get(logged[1], 0)}")
+    received = len(at[flow[-1]])
+    messages = wsl_sio_wire.describe(src)
+    for m in messages:
+        m["received"] = m["index"] < received
+    extra = {"messages": messages, "wire_kinds": kinds,
+             "pings_sent": wire_pings[flow[0]].get(key, {}).get(d, {}).get("ping", 0),
+             "chat_events": [dict(m.describe(), sent=True, received=i < len(got)) for i, m in enumerate(sched)],
+             "wire_note": "socket.io: messages lists every WebSocket data message on the wire at the sender's "
+                          "hop (engine.io and socket.io packets included: open, connect, heartbeats, events, "
+                          "disconnect; an event with binary data is a '451-' text message plus a binary "
+                          "attachment), with the SHA-256 of its payload; sent, received and missing count "
+                          "those. chat_events lists the scheduled payloads the applications emitted, as "
+                          "socket.io handed them over. wire_kinds counts the messages by packet type."}
+    return list(range(len(src))), received, extra
+
+
 def write_readme(out, truth):
     """README.md of a generated case: what it shows, how it was made, with which versions."""
     ingress = [] if truth.get("ingress") else ["nginx"]  # Caddy's or Apache's package is added below
@@ -364,18 +417,24 @@ def main():
     p.add_argument("--backend", default="", help="the server software, when not wsl_server.py")
     p.add_argument("--ingress", default="",
                    help="the ingress proxy software, when not nginx (nginx.conf)")
+    p.add_argument("--socketio", action="store_true",
+                   help="socket.io application: the messages are what the wire carries (wsl_sio_wire.py)")
     p.add_argument("--server-from-capture", action="store_true",
                    help="the server writes no log: derive its events from the server hop's capture")
     wsl_peer.add_schedule_args(p)
     args = p.parse_args()
     sc = SCENARIOS[args.scenario]
     trips = wsl_msgs.parse_tripwires(args.tripwire)
+    notes = []
     counts = tshark_counts(args.out, args.tls_port, args.keylog)
+    wire = None
+    if args.socketio:
+        wire, problems = wsl_sio_wire.wire(args.out, HOPS, FILES)
+        notes += problems
     if args.server_from_capture:
         events = read_log(args.client_log) + server_events_from_capture(args.out, args.scenario, args.conns, counts)
     else:
         events = read_log(args.client_log) + read_log(args.server_log)
-    notes = []
     tls = None
     if args.tls_port:
         seen = {(e["version"], e["cipher"]) for e in events if e["ev"] == "tls"}
@@ -418,6 +477,10 @@ def main():
                 notes.append(f"conn {conn} {d}: receiver saw a payload that differs from the schedule")
             received = len(recv)
             pings = sum(1 for e in ev if e["ev"] == "ping" and e["side"] == sender and e["dir"] == d)
+            extra = {}
+            if args.socketio:
+                sent, received, extra = socketio_direction(wire, counts, key, conn, d, sched, ev, sent, recv,
+                                                          notes)
             missing = [i for i in sent if i >= received]
             exp = sc["expect"]
             if exp == "all:capture_gap:ingress":
@@ -462,6 +525,7 @@ def main():
                 "pings_sent": pings,
                 "messages": [dict(m.describe(), sent=m.idx in sent, received=m.idx < received) for m in sched],
                 "tshark": tsh,
+                **extra,
             }
         conns.append(entry)
 
