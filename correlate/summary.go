@@ -105,6 +105,10 @@ func summarize(r *Result) Summary {
 	case Lost:
 		s.Reason = fmt.Sprintf("%s of %s were lost%s (%s)", count(s.MissingMessages, "message"), count(s.AffectedConnections, "connection"), where, dir)
 	case Closed:
+		if s.MissingMessages == 0 {
+			s.Reason = fmt.Sprintf("%s ended by a component in the middle of the path%s, with no message in flight (%s)", count(s.AffectedConnections, "connection was", "connections were"), where, dir)
+			break
+		}
 		s.Reason = fmt.Sprintf("%s of %s were not delivered because the connection ended%s (%s)", count(s.MissingMessages, "message"), count(s.AffectedConnections, "connection"), where, dir)
 	case Undecided:
 		s.Reason = fmt.Sprintf("%s may have lost messages%s (%s), but the captures cannot tell", count(s.AffectedConnections, "connection"), where, dir)
@@ -125,10 +129,13 @@ func earlier(a, b time.Time) bool {
 	return b.IsZero() || a.Before(b)
 }
 
-// count formats n with a noun, plural when n is not 1.
-func count(n int, noun string) string {
+// count formats n with a noun, plural when n is not 1: the noun plus "s", or the given plural.
+func count(n int, noun string, plural ...string) string {
 	if n == 1 {
 		return "1 " + noun
+	}
+	if len(plural) > 0 {
+		return fmt.Sprintf("%d %s", n, plural[0])
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }
