@@ -4,7 +4,7 @@
 # Needs root and the packages from install.sh. See README.md for the topology.
 set -euo pipefail
 
-usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy} <outdir>" >&2; exit 2; }
+usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|backpressure|capture-stops} <outdir>" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 scenario=$1
 out=$2
@@ -27,7 +27,13 @@ tls=          # "", 1.3 or 1.2: the client speaks wss:// and haproxy terminates 
 keylog_hops=() # hops whose hops.yaml entry names the key log (keys.txt)
 backend=python # the server: python (wsl_server.py), tomcat (Tomcat 10's example echo endpoints), node
                # (wsl_server.js, ws) or socketio (wsl_sio_server.js, socket.io; the client is then wsl_sio_client.js)
-ingress=nginx  # the ingress proxy: nginx (nginx.conf), caddy (caddy.Caddyfile) or apache (apache.conf)
+ingress=nginx  # the ingress proxy: nginx (nginx.conf), caddy (caddy.Caddyfile), apache (apache.conf) or
+               # relay (wsl_relay.py, a WebSocket relay with an upstream handshake of its own)
+relay_args=()  # wsl_relay.py's fault options (--drop conn:dir:idx)
+server_args=() # wsl_server.py's fault options (--stall conn:delay:seconds)
+small_bufs=()  # namespaces whose TCP buffers are made small (tcp_rmem, tcp_wmem), so backpressure shows
+stop_capture=() # hop and message index: once the client logs sending that message on conn 1, the hop's
+                # tcpdump gets SIGINT while the traffic goes on
 paths=()       # the client's request path templates, used in turn (default /chat/{conn})
 WS_VERSION=8.23.0 # npm package ws for the node back end, installed into the work directory
 SIO_VERSION=4.8.4 # npm packages socket.io and socket.io-client for the socketio back end and client
@@ -109,6 +115,18 @@ socketio-healthy)
 	backend=socketio
 	compress=off # engine.io's default: no permessage-deflate
 	sched=(--count 12 --interval 0.2 --mix chat --big 3000) ;;
+app-drop)
+	ingress=relay
+	relay_args=(--drop 2:c2s:6) ;;
+backpressure)
+	conns=2
+	compress=off
+	sched=(--count 12 --interval 0.05 --mix upload --big 3000)
+	server_args=(--stall 2:0.3:4)
+	small_bufs=(client lb ingress server) ;;
+capture-stops)
+	sched=(--count 12 --interval 0.2 --mix chat --big 3000)
+	stop_capture=(ingress 9) ;;
 *) usage ;;
 esac
 sched+=(--compress "$compress")
@@ -170,12 +188,18 @@ ns lb ip route add 10.231.3.0/24 via 10.231.2.2
 ns ingress ip route add 10.231.2.0/24 via 10.231.3.1
 ns fw sysctl -qw net.ipv4.ip_forward=1
 if [ ${#fw_rules[@]} -gt 0 ]; then ns fw iptables "${fw_rules[@]}"; fi
+# Small TCP buffers (these sysctls are per network namespace): a reader that stops reading makes
+# zero windows within a few tens of KB instead of megabytes, so the captures stay small.
+for h in "${small_bufs[@]}"; do
+	ns "$h" sysctl -qw net.ipv4.tcp_rmem="4096 4096 4096" net.ipv4.tcp_wmem="4096 4096 4096"
+done
 
 # ---- servers --------------------------------------------------------------------------------
 lb_port=8080
 bind="10.231.1.2:8080"
 client_tls=()
 tshark_tls=()
+stop_time=
 if [ -n "$tls" ]; then
 	# A fresh self-signed RSA certificate for chat.netlab.test; haproxy wants key and cert in one PEM.
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=chat.netlab.test \
@@ -202,12 +226,14 @@ apache)
 	mkdir -p "$work/apache"
 	sed -e "s|@WORK@|$work|g" -e "s|@UPSTREAM@|10.231.4.2:$server_port|g" "$here/apache.conf" >"$work/apache.conf"
 	truth_ingress=(--ingress "Apache httpd $(dpkg-query -W -f '${Version}' apache2) (mod_proxy_http upgrade=websocket, examples/netlab/apache.conf)") ;;
+relay)
+	truth_ingress=(--relay-log "$work/relay.jsonl" --ingress "relay examples/netlab/wsl_relay.py (python3-websockets $(dpkg-query -W -f '${Version}' python3-websockets)): terminates the client's WebSocket and opens its own to the server") ;;
 esac
 truth_backend=()
 case "$backend" in
 python)
 	ns server "$PY" "$here/wsl_server.py" --host 10.231.4.2 --port 8765 --log "$work/server.jsonl" \
-		"${sched[@]}" 2>"$work/server.err" & ;;
+		"${server_args[@]}" "${sched[@]}" 2>"$work/server.err" & ;;
 tomcat)
 	# A CATALINA_BASE of our own in the work directory; Debian's tomcat10 is only the program.
 	tb="$work/tomcat"
@@ -244,6 +270,10 @@ caddy) # HOME and XDG directories in the work directory: Caddy writes its autosa
 		caddy run --config "$work/Caddyfile" --adapter caddyfile >"$work/caddy.log" 2>&1 & ;;
 apache) # In the foreground (parent and one event-MPM child), so the teardown finds it in the namespace.
 	ns ingress apache2 -DFOREGROUND -f "$work/apache.conf" >"$work/apache.log" 2>&1 & ;;
+relay)
+	ns ingress "$PY" "$here/wsl_relay.py" --host 10.231.3.2 --port 80 --upstream "10.231.4.2:$server_port" \
+		--scenario "$scenario" --compress "$compress" --log "$work/relay.jsonl" "${relay_args[@]}" \
+		2>"$work/relay.err" & ;;
 esac
 ns lb haproxy -db -f "$work/haproxy.cfg" >"$work/haproxy.log" 2>&1 &
 
@@ -294,12 +324,22 @@ if [ "$backend" = socketio ]; then
 else
 	ns client "$PY" "$here/wsl_client.py" --host 10.231.1.2 --port "$lb_port" --scenario "$scenario" \
 		--conns "$conns" --stagger "$stagger" --deadline "$deadline" --log "$work/client.jsonl" "${client_tls[@]}" \
-		"${paths[@]}" "${sched[@]}" 2>"$work/client.err"
+		"${paths[@]}" "${sched[@]}" 2>"$work/client.err" &
+	client_pid=$!
+	if [ ${#stop_capture[@]} -gt 0 ]; then # one hop's capture ends while the traffic goes on
+		for _ in $(seq 200); do
+			grep -qs "\"conn\": 1, \"dir\": \"c2s\", \"ev\": \"send\", \"idx\": ${stop_capture[1]}," "$work/client.jsonl" && break
+			sleep 0.05
+		done
+		stop_time=$(date +%s.%N)
+		kill -INT "${tcpd[${stop_capture[0]}]}"
+	fi
+	wait $client_pid
 fi
 client_rc=$?
 set -e
 sleep 1
-for h in "${HOPS[@]}"; do kill -INT "${tcpd[$h]}"; done
+for h in "${HOPS[@]}"; do kill -INT "${tcpd[$h]}" 2>/dev/null || true; done
 for h in "${HOPS[@]}"; do wait "${tcpd[$h]}" || true; done
 [ $client_rc -eq 0 ] || { echo "run.sh: client failed:" >&2; cat "$work/client.err" >&2; exit 1; }
 
@@ -336,5 +376,6 @@ keylog() { # hop: the hops.yaml line naming the key log, if this scenario gives 
 
 "$PY" "$here/truth.py" --scenario "$scenario" --out "$out" --client-log "$work/client.jsonl" \
 	--server-log "$work/server.jsonl" --conns "$conns" "${tshark_tls[@]}" "${truth_backend[@]}" \
+	${stop_capture[0]:+--stopped-capture "${stop_capture[0]}:$stop_time"} ${server_args[@]:+--stall "${server_args[1]}"} \
 	"${truth_ingress[@]}" "${sched[@]}" --log /dev/null
 echo "run.sh: $scenario -> $out ($(du -sh "$out" | cut -f1))"

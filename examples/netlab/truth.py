@@ -163,6 +163,32 @@ SCENARIOS = {
                        "500 ms; everything delivered. The messages in truth.json are what the wire carries",
         "expect": {},
     },
+    "app-drop": {
+        "description": "the ingress is an application-level WebSocket relay (wsl_relay.py) instead of nginx: it "
+                       "terminates the client's WebSocket and opens its own to the server (a new handshake with "
+                       "its own Sec-WebSocket-Key, each side with its own permessage-deflate), forwarding data "
+                       "messages both ways; it silently discards client->server message 6 of conn 2 after its "
+                       "TCP received and acknowledged it. Later messages are forwarded as usual",
+        "expect": {(2, "c2s"): dict(verdict="lost", hop="server", first_missing=6, dropped=[6],
+                                    cause="the ingress relay (wsl_relay.py --drop 2:c2s:6) discarded the message "
+                                          "at the application level; its TCP acknowledged the bytes (seen in the "
+                                          "ingress capture), it never sent the message upstream")},
+    },
+    "backpressure": {
+        "description": "the server stops reading conn 2's socket for 4 s (asyncio pause_reading), 0.3 s after it "
+                       "opens, while the client keeps sending 3 KB messages; TCP buffers are small (tcp_rmem and "
+                       "tcp_wmem 4096 in the client, lb, ingress and server namespaces), so zero windows spread "
+                       "upstream from the server. Then the server reads again and everything is delivered, late",
+        "expect": {},
+    },
+    "capture-stops": {
+        "description": "healthy traffic (12 messages each way at 0.2 s intervals), but the ingress hop's tcpdump "
+                       "is stopped (SIGINT) once the client has sent message 9 of conn 1, while the traffic goes on: the "
+                       "network delivered everything, the ingress capture simply ends early. tcpdump does not "
+                       "write the packets still in the kernel's capture buffer when it gets SIGINT, so its file "
+                       "ends up to a second before the signal (capture_stopped has both times)",
+        "expect": "auto:capture_gap:ingress",
+    },
 }
 
 # What the server's side of truth.json rests on when the server writes no log (Tomcat's echo
@@ -220,6 +246,75 @@ def dumps(truth):
 def read_log(path):
     with open(path) as f:
         return [json.loads(line) for line in f if line.strip()]
+
+
+def hop_lines(out, hop, args):
+    """tshark's output lines for one hop's capture (the lb's rotated files merged), run with args."""
+    files = sorted(glob.glob(os.path.join(out, FILES[hop])))
+    with tempfile.TemporaryDirectory() as td:
+        path = files[0]
+        if len(files) > 1:
+            path = os.path.join(td, "merged.pcap")
+            subprocess.run(["mergecap", "-F", "pcap", "-w", path] + files, check=True)
+        return subprocess.run(["tshark", "-n", "-r", path, "-d", "tcp.port==8080,http", "-d", "tcp.port==8765,http",
+                               *args], check=True, capture_output=True, text=True).stdout.splitlines()
+
+
+SERVER_PORTS = {"80", "8080", "8443", "8765"}
+
+
+def tcp_trouble(out):
+    """{hop: {key: {"c2s"/"s2c": {"zero_window", "window_full"}}}}: tshark's TCP analysis per hop.
+    A zero window advertised by the server side of a connection holds back client->server data, so
+    it counts for c2s (and the reverse for s2c); window_full is counted for the direction of the
+    data segment that filled the window."""
+    res = {}
+    for hop in HOPS:
+        lines = hop_lines(out, hop, ["-Y", "http.sec_websocket_key || tcp.analysis.zero_window || "
+                                           "tcp.analysis.window_full", "-T", "fields", "-E", "separator=/t",
+                                     "-e", "tcp.stream", "-e", "http.sec_websocket_key", "-e", "tcp.srcport",
+                                     "-e", "tcp.analysis.zero_window", "-e", "tcp.analysis.window_full"])
+        keys, per = {}, {}
+        for ln in lines:
+            stream, key, sport, zw, wf = (ln.split("\t") + [""] * 5)[:5]
+            if key:
+                keys[stream] = key
+                continue
+            from_server = sport in SERVER_PORTS
+            k = keys.get(stream, "stream-" + stream)
+            c = per.setdefault(k, {d: {"zero_window": 0, "window_full": 0} for d in ("c2s", "s2c")})
+            if zw:
+                c["c2s" if from_server else "s2c"]["zero_window"] += 1
+            if wf:
+                c["s2c" if from_server else "c2s"]["window_full"] += 1
+        res[hop] = per
+    return res
+
+
+def acked_at(out, hop, key):
+    """At hop, for the connection with this Sec-WebSocket-Key: (bytes the client side sent, highest
+    acknowledgment the server side gave), relative sequence numbers as tshark counts them."""
+    lines = hop_lines(out, hop, ["-T", "fields", "-E", "separator=/t", "-e", "tcp.stream", "-e",
+                                 "http.sec_websocket_key", "-e", "tcp.srcport", "-e", "tcp.seq", "-e", "tcp.len",
+                                 "-e", "tcp.ack"])
+    stream = next((ln.split("\t")[0] for ln in lines if ln.split("\t")[1:2] == [key]), None)
+    sent = acked = 0
+    for ln in lines:
+        st, _, sport, seq, ln_, ack = (ln.split("\t") + [""] * 6)[:6]
+        if st != stream or not seq:
+            continue
+        if sport in SERVER_PORTS:
+            acked = max(acked, int(ack or 0))
+        else:
+            sent = max(sent, int(seq) + int(ln_ or 0))
+    return sent, acked
+
+
+def capture_span(out, hop):
+    """(first, last) packet time of a hop's capture, seconds since the epoch, as tshark reads them."""
+    lines = hop_lines(out, hop, ["-T", "fields", "-e", "frame.time_epoch"])
+    ts = [float(x) for x in lines if x.strip()]
+    return (min(ts), max(ts)) if ts else (None, None)
 
 
 def tshark_counts(out, tls_port=None, keylog=None):
@@ -421,6 +516,11 @@ def main():
                    help="socket.io application: the messages are what the wire carries (wsl_sio_wire.py)")
     p.add_argument("--server-from-capture", action="store_true",
                    help="the server writes no log: derive its events from the server hop's capture")
+    p.add_argument("--relay-log", help="the ingress is wsl_relay.py, which logged here (app-drop): the server "
+                                       "hop's connections carry the relay's own Sec-WebSocket-Keys")
+    p.add_argument("--stopped-capture", help="hop:epoch: the hop whose tcpdump got SIGINT while the traffic "
+                                             "went on, and when")
+    p.add_argument("--stall", help="wsl_server.py's --stall conn:delay:seconds (backpressure)")
     wsl_peer.add_schedule_args(p)
     args = p.parse_args()
     sc = SCENARIOS[args.scenario]
@@ -435,6 +535,18 @@ def main():
         events = read_log(args.client_log) + server_events_from_capture(args.out, args.scenario, args.conns, counts)
     else:
         events = read_log(args.client_log) + read_log(args.server_log)
+    relay = read_log(args.relay_log) if args.relay_log else []
+    trouble = tcp_trouble(args.out) if args.stall else None
+    stopped = None
+    if args.stopped_capture:
+        hop, sigint = args.stopped_capture.split(":")
+        first, last = capture_span(args.out, hop)
+        ends = [capture_span(args.out, h)[1] for h in HOPS if h != hop]
+        last_send = max(e["t"] for e in events if e["ev"] in ("send", "recv"))
+        stopped = {"hop": hop, "sigint": round(float(sigint), 6), "first_packet": first, "last_packet": last,
+                   "other_hops_last_packet": min(ends), "last_application_message": last_send}
+        if not last < last_send - 0.5:
+            notes.append(f"{hop}'s capture ends at {last}, not clearly before the last message at {last_send}")
     tls = None
     if args.tls_port:
         seen = {(e["version"], e["cipher"]) for e in events if e["ev"] == "tls"}
@@ -457,11 +569,19 @@ def main():
         closed = {e["side"]: e for e in ev if e["ev"] == "closed"}
         if opened.get("client", {}).get("key") != key:
             notes.append(f"conn {conn}: client key mismatch")
+        hop_key = {h: key for h in HOPS}
+        if args.relay_log:
+            up = next((e for e in relay if e["ev"] == "open" and e["conn"] == conn), {})
+            hop_key["server"] = up.get("up_key")
+            if up.get("down_key") != key or opened.get("server", {}).get("key") != up.get("up_key"):
+                notes.append(f"conn {conn}: relay keys {up.get('down_key')} -> {up.get('up_key')} do not match "
+                             f"the client's {key} and the server's {opened.get('server', {}).get('key')}")
         entry = {
             "conn": conn, "key": key, "path": opened.get("client", {}).get("path", f"/chat/{conn}"),
             "client": opened.get("client", {}).get("local"),
             "server": opened.get("server", {}).get("local"),
             "extensions": opened.get("client", {}).get("extensions", ""),
+            **({"upstream_key": hop_key["server"]} if args.relay_log else {}),
             "client_close": {k: closed.get("client", {}).get(k) for k in ("code", "reason")},
             "server_close": {k: closed.get("server", {}).get(k) for k in ("code", "reason")},
             "directions": {},
@@ -473,7 +593,9 @@ def main():
             sent = sorted(e["idx"] for e in ev if e["ev"] == "send" and e["side"] == sender and e["dir"] == d)
             failed = sorted(e["idx"] for e in ev if e["ev"] == "send_failed" and e["side"] == sender and e["dir"] == d)
             recv = [e for e in ev if e["ev"] == "recv" and e["side"] == receiver and e["dir"] == d]
-            if not all(e["ok"] for e in recv):
+            exp = sc["expect"]
+            dropped = exp.get((conn, d), {}).get("dropped") if isinstance(exp, dict) else None
+            if not dropped and not all(e["ok"] for e in recv):
                 notes.append(f"conn {conn} {d}: receiver saw a payload that differs from the schedule")
             received = len(recv)
             pings = sum(1 for e in ev if e["ev"] == "ping" and e["side"] == sender and e["dir"] == d)
@@ -482,16 +604,31 @@ def main():
                 sent, received, extra = socketio_direction(wire, counts, key, conn, d, sched, ev, sent, recv,
                                                           notes)
             missing = [i for i in sent if i >= received]
-            exp = sc["expect"]
+            if dropped:
+                # The relay dropped messages in the middle: which ones arrived is known by digest.
+                got = [e.get("sha256") for e in recv]
+                missing = [m.idx for m in sched if m.idx in sent and m.digest() not in got]
+                if got != [m.digest() for m in sched if m.idx not in dropped]:
+                    notes.append(f"conn {conn} {d}: receiver's digests are not the schedule without {dropped}")
+                gone = [e for e in relay if e["ev"] == "dropped" and e["conn"] == conn and e["dir"] == d]
+                if [e["idx"] for e in gone] != dropped or any(e["sha256"] != sched[e["idx"]].digest() for e in gone):
+                    notes.append(f"conn {conn} {d}: relay log says it dropped {[e['idx'] for e in gone]}")
             if exp == "all:capture_gap:ingress":
                 want = dict(verdict="capture_gap", hop="ingress",
                             cause="ingress capture snap length 80 bytes cut the payloads")
+            elif exp == "auto:capture_gap:ingress":
+                n = counts["ingress"].get(key, {}).get(d, {}).get("data", 0)
+                want = dict(verdict="delivered", hop=None)
+                if n < len(sent):
+                    want = dict(verdict="capture_gap", hop="ingress",
+                                cause=f"the ingress tcpdump was stopped (SIGINT) while the traffic went on: its "
+                                      f"capture has the first {n} of {len(sent)} messages; the network delivered all")
             else:
                 want = dict(exp.get((conn, d), dict(verdict="delivered", hop=None)))
             if want.get("hop") == "auto":
-                short = [h for h in flow if counts[h].get(key, {}).get(d, {}).get("data", 0) < len(sent)]
+                short = [h for h in flow if counts[h].get(hop_key[h], {}).get(d, {}).get("data", 0) < len(sent)]
                 want["hop"] = short[0] if short else want["closed_by"]
-            tsh = {h: counts[h].get(key, {}).get(d, {"data": 0, "frames": 0, "ping": 0, "pong": 0, "close": 0})
+            tsh = {h: counts[h].get(hop_key[h], {}).get(d, {"data": 0, "frames": 0, "ping": 0, "pong": 0, "close": 0})
                    for h in HOPS}
             # Cross-checks of construction against the logs and tshark.
             v = want["verdict"]
@@ -516,6 +653,19 @@ def main():
                         notes.append(f"{tag}: message {received} not seen by tshark at {h} before {want['hop']}")
                 if tsh[flow[-1]]["data"] != received:
                     notes.append(f"{tag}: tshark counts {tsh[flow[-1]]['data']} at {flow[-1]}, receiver got {received}")
+            if dropped:
+                # The hop before the relay's upstream side saw every byte acknowledged by the relay's TCP.
+                before = flow[flow.index(want["hop"]) - 1]
+                nbytes, acked = acked_at(args.out, before, hop_key[before])
+                if acked < nbytes:
+                    notes.append(f"{tag}: at {before} the relay acknowledged {acked} of {nbytes} bytes")
+                extra["acked_at_" + before] = {"client_bytes": nbytes, "relay_acked": acked}
+            if trouble is not None:
+                extra["tcp_trouble"] = {h: trouble[h].get(hop_key[h], {}).get(d, {"zero_window": 0, "window_full": 0})
+                                        for h in HOPS}
+                if d == "c2s" and conn == int(args.stall.split(":")[0]) and \
+                        not extra["tcp_trouble"]["server"]["zero_window"]:
+                    notes.append(f"{tag}: the server stalled reading but advertised no zero window")
             entry["directions"][DIRS[d]] = {
                 **want,
                 "sent": len(sent),
@@ -523,7 +673,9 @@ def main():
                 "missing": missing,
                 "not_sent": failed,
                 "pings_sent": pings,
-                "messages": [dict(m.describe(), sent=m.idx in sent, received=m.idx < received) for m in sched],
+                "messages": [dict(m.describe(), sent=m.idx in sent,
+                                  received=m.idx in sent and m.idx not in missing if dropped else m.idx < received)
+                             for m in sched],
                 "tshark": tsh,
                 **extra,
             }
@@ -548,6 +700,19 @@ def main():
     }
     if tls:
         truth["tls"] = tls
+    if stopped:
+        truth["capture_stopped"] = stopped
+    if args.stall:
+        c = int(args.stall.split(":")[0])
+        times = {e["ev"]: e["t"] for e in events if e["side"] == "server" and e.get("conn") == c
+                 and e["ev"] in ("stall_start", "stall_end")}
+        truth["stall"] = {"conn": c, "spec": args.stall, "server_stopped_reading": times.get("stall_start"),
+                          "server_read_again": times.get("stall_end"),
+                          "note": "tcp_trouble (per direction) counts tshark's tcp.analysis.zero_window "
+                                  "(advertised by the direction's receiver) and tcp.analysis.window_full "
+                                  "(the sender filled the window) at each hop"}
+        if None in times.values() or len(times) != 2:
+            notes.append(f"server logged no stall for conn {c}")
     if args.echo:  # only then, so the other scenarios' truth.json keeps its keys
         truth["params"]["echo"] = True
     if args.ingress:  # only then, so the nginx scenarios' truth.json keeps its keys

@@ -2,6 +2,7 @@
 other side's schedule, and log every event as one JSON line."""
 
 import asyncio
+import hashlib
 import json
 import time
 
@@ -25,7 +26,7 @@ class Log:
 def add_schedule_args(p):
     p.add_argument("--count", type=int, default=12, help="data messages per connection and direction")
     p.add_argument("--interval", type=float, default=0.05, help="seconds between messages")
-    p.add_argument("--mix", default="chat", choices=["chat", "chatter"])
+    p.add_argument("--mix", default="chat", choices=["chat", "chatter", "upload"])
     p.add_argument("--big", type=int, default=3000, help="size of the large message's filler")
     p.add_argument("--compress", default="on", choices=["on", "off"])
     p.add_argument("--tripwire", action="append", default=[], help="conn:dir:idx")
@@ -71,7 +72,7 @@ async def receive_schedule(ws, log, args, conn, direction, done):
         async for data in ws:
             raw = data if isinstance(data, bytes) else data.encode()
             ok = n < len(want) and raw == want[n].raw()
-            log("recv", conn=conn, dir=direction, idx=n, ok=ok)
+            log("recv", conn=conn, dir=direction, idx=n, ok=ok, sha256=hashlib.sha256(raw).hexdigest())
             n += 1
             if n == len(want):
                 done.set()
