@@ -261,7 +261,44 @@ func (j *judger) deliveredReason() string {
 	if first == last {
 		return fmt.Sprintf("all %d messages were seen at %s, the only hop that could read them", j.counts[first], j.hs[first].name)
 	}
-	return fmt.Sprintf("all %d messages seen at %s reached %s", j.counts[first], j.hs[first].name, j.hs[last].name)
+	return fmt.Sprintf("all %d messages seen at %s reached %s", j.counts[first], j.hs[first].name, j.hs[last].name) + j.delayNote()
+}
+
+// delayNote tells, for a direction whose messages all arrived, whether some were held up: the
+// largest hop-to-hop delay when it passed a second, and the zero windows the receivers advertised
+// (backpressure). It returns "" when there is nothing to say.
+func (j *judger) delayNote() string {
+	var worst time.Duration
+	var from, to int
+	for _, id := range j.tr.ids {
+		prev := -1
+		for _, h := range j.tr.travel {
+			m := id.at[h]
+			if m == nil {
+				continue
+			}
+			if prev >= 0 && j.hs[h].offKnown && j.hs[prev].offKnown {
+				if d := m.First.Add(-j.hs[h].off).Sub(id.at[prev].First.Add(-j.hs[prev].off)); d > worst {
+					worst, from, to = d, prev, h
+				}
+			}
+			prev = h
+		}
+	}
+	var zero []string
+	for _, h := range j.tr.travel {
+		if s := j.c.sess[h]; s != nil && s.TCP[1-j.tr.dir].ZeroWindows > 0 {
+			zero = append(zero, fmt.Sprintf("%s %d", j.hs[h].name, s.TCP[1-j.tr.dir].ZeroWindows))
+		}
+	}
+	note := ""
+	if worst > time.Second {
+		note = fmt.Sprintf(", some late: up to %s between %s and %s", worst.Round(time.Millisecond), j.hs[from].name, j.hs[to].name)
+	}
+	if len(zero) > 0 {
+		note += fmt.Sprintf("; the receivers advertised zero windows (backpressure: %s)", strings.Join(zero, ", "))
+	}
+	return note
 }
 
 // expected returns when a message seen at hop from at time t would be at hop to, on to's clock.
@@ -307,7 +344,7 @@ func (j *judger) message(k int, id *ident) finding {
 			later := tr.travel[lastPos]
 			f = finding{verdict: CaptureGap, missHop: h, lastHop: prev, msg: id.at[prev], laterHop: later}
 			f.why = fmt.Sprintf("%s's capture lacks message %d but %s, further along, has it: the network delivered it and %s's capture missed it%s",
-				j.hs[h].name, j.num(prev, id.at[prev]), j.hs[later].name, j.hs[h].name, j.gapDetail(k, id, h, prev)+j.lateStart(h, j.expected(id.at[prev].First, prev, h)))
+				j.hs[h].name, j.num(prev, id.at[prev]), j.hs[later].name, j.hs[h].name, j.gapDetail(k, id, h, prev)+j.coverage(h, j.expected(id.at[prev].First, prev, h)))
 			gap = gapOnce(gap, f)
 		}
 	}
@@ -519,10 +556,13 @@ func (j *judger) present(id *ident, h int) bool {
 	return true
 }
 
-// lateStart explains a message expected at hop h at te before the connection's first packet there
-// was captured: the capture began while the connection was already open. It returns "" otherwise.
-func (j *judger) lateStart(h int, te time.Time) string {
+// coverage explains a message expected at hop h at te outside what h's capture covers: the
+// capture ended before it, or began while the connection was already open. It returns "" otherwise.
+func (j *judger) coverage(h int, te time.Time) string {
 	s := j.c.sess[h]
+	if cp := j.hs[h].cap; cp != nil && !cp.End.IsZero() && te.After(cp.End) {
+		return fmt.Sprintf(" (%s's capture ends at %s, before the message would have passed at %s)", j.hs[h].name, j.stampAt(cp.End, h), j.stampAt(te, h))
+	}
 	if s == nil || !te.Before(s.Start) {
 		return ""
 	}

@@ -96,20 +96,22 @@ func summarize(r *Result) Summary {
 	}
 	s.Direction = &dir
 	where := ""
-	if s.Segment != nil {
+	if s.Verdict == CaptureGap && s.FirstMissingHop != nil {
+		where = " at " + *s.FirstMissingHop // a capture's problem, not a link's
+	} else if s.Segment != nil {
 		where = " " + *s.Segment
 	} else if s.FirstMissingHop != nil {
 		where = " at " + *s.FirstMissingHop
 	}
 	switch s.Verdict {
 	case Lost:
-		s.Reason = fmt.Sprintf("%s of %s were lost%s (%s)", count(s.MissingMessages, "message"), count(s.AffectedConnections, "connection"), where, dir)
+		s.Reason = fmt.Sprintf("%s of %s %s lost%s (%s)", count(s.MissingMessages, "message"), count(s.AffectedConnections, "connection"), were(s.MissingMessages), where, dir)
 	case Closed:
 		if s.MissingMessages == 0 {
 			s.Reason = fmt.Sprintf("%s ended by a component in the middle of the path%s, with no message in flight (%s)", count(s.AffectedConnections, "connection was", "connections were"), where, dir)
 			break
 		}
-		s.Reason = fmt.Sprintf("%s of %s were not delivered because the connection ended%s (%s)", count(s.MissingMessages, "message"), count(s.AffectedConnections, "connection"), where, dir)
+		s.Reason = fmt.Sprintf("%s of %s %s not delivered because the connection ended%s (%s)", count(s.MissingMessages, "message"), count(s.AffectedConnections, "connection"), were(s.MissingMessages), where, dir)
 	case Undecided:
 		s.Reason = fmt.Sprintf("%s may have lost messages%s (%s), but the captures cannot tell", count(s.AffectedConnections, "connection"), where, dir)
 	case CaptureGap:
@@ -127,6 +129,14 @@ func earlier(a, b time.Time) bool {
 		return false
 	}
 	return b.IsZero() || a.Before(b)
+}
+
+// were is "was" for one, "were" for any other number.
+func were(n int) string {
+	if n == 1 {
+		return "was"
+	}
+	return "were"
 }
 
 // count formats n with a noun, plural when n is not 1: the noun plus "s", or the given plural.
