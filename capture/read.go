@@ -19,8 +19,8 @@ import (
 const (
 	DefaultPreviewSize    = 64
 	DefaultMaxMessageSize = 64 << 20
-	DefaultMaxConnBuffer  = 4 << 20
-	DefaultMaxTotalBuffer = 256 << 20
+	DefaultMaxConnBuffer  = tcpstream.DefaultMaxConnBuffer // reassembly's own bounds
+	DefaultMaxTotalBuffer = tcpstream.DefaultMaxTotalBuffer
 	// maxHeadSize bounds the bytes buffered while waiting for a complete HTTP head.
 	maxHeadSize = 16 << 10
 	// maxWarnings bounds the per-capture warning list; the rest are counted.
