@@ -11,7 +11,7 @@ out=$2
 here=$(cd "$(dirname "$0")" && pwd)
 export PYTHONDONTWRITEBYTECODE=1
 PY=/usr/bin/python3 # Debian's python3, which has python3-websockets
-P=wsl-              # prefix of every namespace this lab creates
+P=${WSL_NS_PREFIX:-wsl-} # prefix of every namespace this lab creates (WSL_NS_PREFIX lets runs go side by side)
 HOPS=(client lb fw ingress server)
 
 # ---- scenario parameters --------------------------------------------------------------------
