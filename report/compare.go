@@ -20,11 +20,15 @@ func Compare(w io.Writer, f Format, r *correlate.Result, o Options) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(r)
 	}
-	return compareText(w, r, f == Markdown)
+	s, ok := sheetFor(w, f)
+	if !ok {
+		return fmt.Errorf("report: compare cannot be rendered as %s", f)
+	}
+	return compareSheet(s, r)
 }
 
-func compareText(w io.Writer, r *correlate.Result, md bool) error {
-	tw := &textWriter{w: w, md: md}
+// compareSheet lays the comparison out as lines and tables on a line-oriented format.
+func compareSheet(tw sheet, r *correlate.Result) error {
 	tw.line(summaryLine(r))
 	if r.Summary.Reason != "" {
 		tw.line(r.Summary.Reason)
@@ -99,7 +103,7 @@ func compareText(w io.Writer, r *correlate.Result, md bool) error {
 			tw.line("warning: " + h.Name + ": " + wn)
 		}
 	}
-	return tw.err
+	return tw.err()
 }
 
 // summaryLine says in one line what an on-call engineer needs first: the verdict and where.

@@ -6,6 +6,10 @@
 //
 //	err := report.Inspect(os.Stdout, report.Table, captures, report.Options{Messages: true})
 //
+// Each format is one file: terminal.go and markdown.go implement sheet (lines and tables), on which
+// the compare and inspect layouts are written once; a new line-oriented format is a new sheet, a new
+// richer format (HTML) a new file reading the same results.
+//
 // Every renderer escapes text that came off the wire (previews, paths, close reasons, header values):
 // terminal control sequences are shown as \xNN, Markdown cells cannot break out of their table, and
 // HTML is escaped, so a hostile payload cannot rewrite a terminal or a ticket. Output is deterministic.

@@ -7,10 +7,10 @@ import (
 	"unicode/utf8"
 )
 
-// Text makes s safe to print on a terminal: control characters (ESC, CR, BEL, C1 controls, ...) and
+// EscapeControl makes s safe to print on a terminal: control characters (ESC, CR, BEL, C1 controls, ...) and
 // invalid UTF-8 are shown as \xNN or \u{NNNN} escapes, so bytes from the wire cannot move the cursor,
 // change colours or hide earlier lines. Newlines and tabs become \n and \t to keep one cell one line.
-func Text(s string) string {
+func EscapeControl(s string) string {
 	clean := true
 	for _, r := range s {
 		if r == utf8.RuneError || r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\\' ||
@@ -57,36 +57,8 @@ func hex2(c byte) string {
 	return string([]byte{digits[c>>4], digits[c&0xf]})
 }
 
-// markdownCell makes s safe inside one Markdown table cell: terminal-safe first, then the characters
-// that would end the cell or start markup (|, <, >, &, backticks) are escaped. tablewriter's Markdown
-// renderer escapes none of them.
-func markdownCell(s string) string {
-	s = Text(s)
-	var b strings.Builder
-	for _, r := range s {
-		switch r {
-		case '|':
-			b.WriteString(`\|`)
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("&gt;")
-		case '&':
-			b.WriteString("&amp;")
-		case '`':
-			b.WriteString("\\`")
-		case '*', '_', '[', ']':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
 // preview renders a payload preview as text: printable UTF-8 as is (escaped), anything else as hex.
-func preview(p []byte, truncated bool) string { return Text(previewRaw(p, truncated)) }
+func preview(p []byte, truncated bool) string { return EscapeControl(previewRaw(p, truncated)) }
 
 // previewRaw is preview before escaping, for renderers that escape each cell themselves (escaping
 // twice would show a NUL byte as \\x00).

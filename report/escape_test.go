@@ -77,7 +77,7 @@ func TestInspect_EscapesWireText(t *testing.T) {
 	}
 }
 
-// TestInspect_JSONPreviewIsText checks the JSON preview field: the payload escaped once by Text.
+// TestInspect_JSONPreviewIsText checks the JSON preview field: the payload escaped once by EscapeControl.
 func TestInspect_JSONPreviewIsText(t *testing.T) {
 	var doc struct {
 		Connections []struct {
@@ -94,8 +94,8 @@ func TestInspect_JSONPreviewIsText(t *testing.T) {
 		t.Fatalf("doc %+v", doc)
 	}
 	for i, m := range doc.Connections[0].Messages {
-		if m.Preview == nil || *m.Preview != Text(payloads[i]) {
-			t.Errorf("message %d preview %v, want %q", i, m.Preview, Text(payloads[i]))
+		if m.Preview == nil || *m.Preview != EscapeControl(payloads[i]) {
+			t.Errorf("message %d preview %v, want %q", i, m.Preview, EscapeControl(payloads[i]))
 		}
 	}
 }
@@ -113,7 +113,7 @@ func TestInspect_NoPayload(t *testing.T) {
 	}
 }
 
-func TestText_Cases(t *testing.T) {
+func TestEscapeControl_Cases(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"plain", "plain"},
 		{"\x1b[0m", `\x1b[0m`},
@@ -123,8 +123,8 @@ func TestText_Cases(t *testing.T) {
 		{"\u0085", `\u{85}`},
 		{"é ok", "é ok"},
 	} {
-		if got := Text(tc.in); got != tc.want {
-			t.Errorf("Text(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := EscapeControl(tc.in); got != tc.want {
+			t.Errorf("EscapeControl(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

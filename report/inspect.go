@@ -23,10 +23,12 @@ func Inspect(w io.Writer, f Format, c *capture.Capture, o Options) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(doc)
-	case Markdown:
-		return inspectText(w, doc, true)
 	}
-	return inspectText(w, doc, false)
+	s, ok := sheetFor(w, f)
+	if !ok {
+		return fmt.Errorf("report: inspect cannot be rendered as %s", f)
+	}
+	return inspectSheet(s, doc)
 }
 
 // inspectDoc is the JSON contract of `wspath inspect --format json` (documented in README).
@@ -314,8 +316,8 @@ func flagNames(f capture.Flags) []string {
 	return out
 }
 
-func inspectText(w io.Writer, doc *inspectDoc, md bool) error {
-	tw := &textWriter{w: w, md: md}
+// inspectSheet lays one capture's connections out as lines and tables on a line-oriented format.
+func inspectSheet(tw sheet, doc *inspectDoc) error {
 	packets := 0
 	for _, f := range doc.Files {
 		packets += f.Packets
@@ -326,7 +328,7 @@ func inspectText(w io.Writer, doc *inspectDoc, md bool) error {
 		tw.line("warning: " + wn)
 	}
 	if len(doc.Connections) == 0 {
-		return tw.err
+		return tw.err()
 	}
 	t := tw.table("#", "client", "server", "path", "key", "subprotocol / extensions",
 		"c->s msgs", "s->c msgs", "ended")
@@ -381,7 +383,7 @@ func inspectText(w io.Writer, doc *inspectDoc, md bool) error {
 		}
 		mt.render()
 	}
-	return tw.err
+	return tw.err()
 }
 
 func countCell(n, incomplete int) string {

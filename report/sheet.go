@@ -1,0 +1,61 @@
+package report
+
+import (
+	"io"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+)
+
+// sheet is what a line-oriented format writes: lines of prose and tables. Each format (terminal,
+// Markdown, Jira) implements it in its own file, doing its own escaping; the layouts of the compare and
+// inspect reports are written once against it. A sheet keeps the first write error and ignores
+// everything after it.
+type sheet interface {
+	// line writes one line of prose; it may quote wire text, so it is escaped like a cell.
+	line(s string)
+	// table starts a table with the given header, shown as written.
+	table(header ...string) sheetTable
+	// err returns the first write error.
+	err() error
+}
+
+// sheetTable is one table of a sheet: rows are appended, then the table is rendered once.
+type sheetTable interface {
+	row(cells ...string)
+	render()
+}
+
+// sheetFor returns the sheet that writes format f to w; ok is false for formats that are not
+// line-oriented (JSON).
+func sheetFor(w io.Writer, f Format) (s sheet, ok bool) {
+	switch f {
+	case Table:
+		return &terminalSheet{w: w}, true
+	case Markdown:
+		return &markdownSheet{w: w}, true
+	}
+	return nil, false
+}
+
+// tableOptions are the tablewriter options every tablewriter-backed format shares. Headers are shown
+// as written: tablewriter upper-cases them by default, which would turn hop names like "lb" into
+// "LB"; cells are wrapped (or not) by the format itself.
+func tableOptions(extra ...tablewriter.Option) []tablewriter.Option {
+	return append([]tablewriter.Option{
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithTrimSpace(tw.Off),
+	}, extra...)
+}
+
+// anyCells converts cells for tablewriter, escaping each with cell.
+func anyCells(cells []string, cell func(string) string) []any {
+	vs := make([]any, len(cells))
+	for i, c := range cells {
+		vs[i] = cell(c)
+	}
+	return vs
+}
