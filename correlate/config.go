@@ -426,3 +426,37 @@ func (p *configParser) existing(n *yaml.Node, field, s string) (string, error) {
 	}
 	return path, nil
 }
+
+// QuickConfig makes the hops of `wspath compare a.pcap b.pcap ...` without a hops.yaml: one hop per
+// file, in the order given, named after the file without its directory and extensions (a second
+// file of the same name gets "-2", ...). Every file must exist.
+func QuickConfig(files []string) (*Config, error) {
+	if len(files) > MaxHops {
+		return nil, fmt.Errorf("%d captures, at most %d hops allowed", len(files), MaxHops)
+	}
+	cfg := &Config{}
+	used := map[string]bool{}
+	for i, f := range files {
+		st, err := os.Stat(f)
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("hop %d: %w", i+1, err)
+		case !st.Mode().IsRegular():
+			return nil, fmt.Errorf("hop %d: %s is not a regular file", i+1, f)
+		}
+		name := filepath.Base(f)
+		for _, ext := range []string{".gz", ".pcapng", ".pcap", ".cap"} {
+			name = strings.TrimSuffix(name, ext)
+		}
+		if name == "" {
+			name = "hop" + strconv.Itoa(i+1)
+		}
+		unique := name
+		for n := 2; used[unique]; n++ {
+			unique = name + "-" + strconv.Itoa(n)
+		}
+		used[unique] = true
+		cfg.Hops = append(cfg.Hops, HopConfig{Name: unique, Files: []string{filepath.Clean(f)}})
+	}
+	return cfg, nil
+}

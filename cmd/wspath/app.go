@@ -22,18 +22,39 @@ type exitStatus int
 
 func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
-// run is the whole command, testable in-process: it never calls os.Exit.
-func run(args []string, stdout, stderr io.Writer) int {
+// usageError is a command line that cannot be run; the message says what to type instead.
+type usageError string
+
+func (e usageError) Error() string { return string(e) }
+
+// newApp defines the whole command line; completion scripts and the man page are generated from it.
+func newApp(stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
 		Name:      "wspath",
 		Usage:     "find the hop where WebSocket messages disappear, from captures taken at every hop",
+		UsageText: "wspath COMMAND [options] ARGS...   (wspath help COMMAND for one command)",
+		Version:   version(),
 		Writer:    stdout,
 		ErrWriter: stderr,
-		// Errors are printed once, below, with their exit status; urfave must not exit for us.
-		ExitErrHandler:  func(*cli.Context, error) {},
-		HideHelpCommand: true,
-		Commands:        []*cli.Command{inspectCommand(), compareCommand()},
+		// Errors are printed once, by run, with their exit status; urfave must not exit for us.
+		ExitErrHandler: func(*cli.Context, error) {},
+		Suggest:        true,
+		Commands:       []*cli.Command{compareCommand(), inspectCommand(), initCommand()},
+		// Reached with no command, or with a word that is not one (urfave passes it as an argument).
+		Action: func(c *cli.Context) error {
+			if c.NArg() == 0 {
+				_ = cli.ShowAppHelp(c)
+				return exitStatus(exitError)
+			}
+			return unknownCommand(c.App, c.Args().First())
+		},
 	}
+	return app
+}
+
+// run is the whole command, testable in-process: it never calls os.Exit.
+func run(args []string, stdout, stderr io.Writer) int {
+	app := newApp(stdout, stderr)
 	err := app.Run(flagsFirst(args, app.Commands))
 	var st exitStatus
 	switch {
@@ -44,6 +65,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "wspath: %v\n", err)
 	return exitError
+}
+
+// unknownCommand says that word is no command, suggesting the nearest one.
+func unknownCommand(app *cli.App, word string) error {
+	msg := fmt.Sprintf("%q is not a wspath command", word)
+	var names []string
+	for _, c := range app.VisibleCommands() {
+		names = append(names, c.Name)
+	}
+	if s := nearest(word, names); s != "" {
+		msg += fmt.Sprintf("; did you mean %q?", s)
+	}
+	return usageError(msg + " (commands: " + strings.Join(names, ", ") + "; wspath help for more)")
 }
 
 // flagsFirst moves a subcommand's flags in front of its arguments. urfave/cli v2 stops parsing flags
@@ -58,7 +92,7 @@ func flagsFirst(args []string, cmds []*cli.Command) []string {
 			cmd = c
 		}
 	}
-	if cmd == nil {
+	if cmd == nil || len(cmd.Subcommands) > 0 {
 		return args
 	}
 	takesValue := map[string]bool{}
@@ -102,7 +136,44 @@ func flagsFirst(args []string, cmds []*cli.Command) []string {
 func outputFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", Usage: "output format: table|markdown|json"},
-		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the report to `FILE` (atomically) instead of standard output"},
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the report to `FILE` (atomically) instead of standard output; - is standard output"},
 		&cli.BoolFlag{Name: "no-payload", Usage: "leave payload previews out of the report"},
 	}
+}
+
+// nearest returns the candidate within two edits of word (the closest, the first on ties), or "".
+// urfave's own suggestion always names some command, however far; a wrong hint misleads.
+func nearest(word string, candidates []string) string {
+	best, bestDist := "", 3
+	for _, c := range candidates {
+		if d := editDistance(word, c); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, counting an adjacent swap as one edit.
+func editDistance(a, b string) int {
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
 }

@@ -3,36 +3,59 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/wspath/wspath/capture"
+	"github.com/wspath/wspath/capture/pcapfile"
 	"github.com/wspath/wspath/correlate"
 	"github.com/wspath/wspath/report"
 )
 
+// hopsFormat is the hops.yaml format as compare --help shows it, so an installed binary explains
+// itself without the README.
+const hopsFormat = `hops.yaml lists the hops in path order, client side first:
+
+  incident: checkout websocket drops   # optional, heads the report
+  hops:
+    - name: client                     # unique hop name
+      pcap: client.pcap                # a file, a glob (lb-*.pcap) or a list; relative to hops.yaml
+    - name: lb
+      pcap: [lb-1.pcap, lb-2.pcap]     # rotated files of one capture are read as one
+      keylog: lb-keys.log              # optional TLS key log (SSLKEYLOGFILE format) to decrypt wss://
+      port: 8443                       # optional: only connections to this server port
+      server: 10.0.0.7:8443            #   or only to this server (ip:port or ip); not both
+      clock_offset: -1.5s              # optional: this hop's clock minus the first hop's, if known
+    - name: server
+      pcap: server.pcap
+
+'wspath init' writes a commented hops.yaml to start from; 'wspath plan hops.yaml' prints the
+tcpdump command to run at each hop.
+
+Without a file, 'wspath compare client.pcap lb.pcap server.pcap' takes the captures as hops in
+path order, named after the files.
+
+Exit status: 0 all delivered, 1 frames disappear, 2 error, 3 inconclusive (capture gaps or
+undecided verdicts only).`
+
 func compareCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "compare",
-		Usage:     "match WebSocket connections across hops and report the first hop where frames disappear",
-		ArgsUsage: "hops.yaml",
-		Description: "hops.yaml lists the hops in path order, client side first, each with its capture file(s)\n" +
-			"and optionally a TLS key log (see README). Exit status: 0 all delivered, 1 frames disappear,\n" +
-			"2 error, 3 inconclusive (capture gaps or undecided verdicts only).",
-		Flags:  outputFlags(),
-		Action: compare,
+		Name:        "compare",
+		Usage:       "match WebSocket connections across hops and report the first hop where frames disappear",
+		ArgsUsage:   "hops.yaml | CAPTURE CAPTURE...",
+		Description: hopsFormat,
+		Flags:       outputFlags(),
+		Action:      compare,
 	}
 }
 
 func compare(c *cli.Context) error {
-	if c.NArg() != 1 {
-		return fmt.Errorf("compare: want one hops.yaml (usage: wspath compare hops.yaml [-f table|markdown|json] [-o FILE])")
-	}
 	format, err := report.ParseFormat(c.String("format"))
 	if err != nil {
 		return err
 	}
-	cfg, err := correlate.LoadConfig(c.Args().First())
+	cfg, err := compareConfig(c.Args().Slice())
 	if err != nil {
 		return err
 	}
@@ -54,4 +77,41 @@ func compare(c *cli.Context) error {
 		return exitStatus(code)
 	}
 	return nil
+}
+
+// compareConfig reads hops.yaml, or makes the hops of the quick form from captures given in order.
+func compareConfig(args []string) (*correlate.Config, error) {
+	switch {
+	case len(args) == 0:
+		return nil, usageError("compare: want hops.yaml, or two or more captures in path order (usage: wspath compare hops.yaml [-f table|markdown|json] [-o FILE]; wspath init writes a hops.yaml)")
+	case len(args) == 1:
+		if isCapture(args[0]) {
+			return nil, usageError(fmt.Sprintf("compare takes hops.yaml; for one capture use inspect (wspath inspect %s), or give every hop's capture in path order (wspath compare client.pcap lb.pcap server.pcap)", args[0]))
+		}
+		return correlate.LoadConfig(args[0])
+	}
+	for _, a := range args {
+		if strings.HasSuffix(a, ".yaml") || strings.HasSuffix(a, ".yml") {
+			return nil, usageError(fmt.Sprintf("compare: %s: give one hops.yaml alone, or only captures", a))
+		}
+	}
+	return correlate.QuickConfig(args)
+}
+
+// isCapture says whether path opens as a pcap or pcapng file (maybe gzipped).
+func isCapture(path string) bool {
+	r, err := pcapfile.Open(path)
+	if err != nil {
+		return false
+	}
+	r.Close()
+	return true
+}
+
+// emit writes a report to --output (atomically; "-" is standard output) or to standard output.
+func emit(c *cli.Context, write func(io.Writer) error) error {
+	if out := c.String("output"); out != "" && out != "-" {
+		return report.WriteFile(out, write)
+	}
+	return write(c.App.Writer)
 }

@@ -66,11 +66,3 @@ func inspect(c *cli.Context) error {
 	}
 	return werr
 }
-
-// emit writes a report to --output (atomically) or to standard output.
-func emit(c *cli.Context, write func(io.Writer) error) error {
-	if out := c.String("output"); out != "" {
-		return report.WriteFile(out, write)
-	}
-	return write(c.App.Writer)
-}
