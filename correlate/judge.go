@@ -16,6 +16,7 @@ type finding struct {
 	missHop  int              // first hop in travel order without it, -1 when delivered
 	lastHop  int              // hop that saw it just before missHop
 	msg      *capture.Message // the message at lastHop, nil for count-only findings
+	changed  *capture.Message // for modified: what missHop has in msg's place
 	count    int              // for count-only findings: how many are missing
 	why      string           // the reason, one sentence
 	end      *EndNote
@@ -129,6 +130,9 @@ func judge(c *conn, tr *track, hs []*hopState, opts *Options) DirectionResult {
 			Hop: hs[worst.lastHop].name, Session: s.ID, Index: m.Index, File: m.Packet.File,
 			Packet: m.Packet.Number, LastPacket: m.LastPacket.Number, Frames: m.Frames, Time: m.First,
 		}
+	}
+	if worst.changed != nil {
+		dr.Evidence.Change = j.changeOf(worst)
 	}
 	dr.Evidence.DownstreamAcked = worst.acked
 	dr.Evidence.Ending = worst.end
@@ -499,6 +503,11 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 		f.verdict = CaptureGap
 		f.why = fmt.Sprintf("%s was not read at %s%s", desc, hn, g)
 		return f
+	}
+	// A message that arrived changed is not missing: recognised before any reasoning about the
+	// connection ending, which would otherwise explain its absence.
+	if mf, ok := j.modified(f, k, id, h); ok {
+		return mf
 	}
 	// Then the connection ending where the message should have passed.
 	if e := firstEnd(hn, s, te.Add(j.inflight(h))); e != nil {

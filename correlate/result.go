@@ -83,11 +83,13 @@ type Directions struct {
 // DirectionResult is the verdict on one direction of a connection.
 type DirectionResult struct {
 	// Messages is the number of data messages at the first hop, in travel order, that saw any.
-	Messages        int         `json:"messages"`
-	Verdict         VerdictKind `json:"verdict"`
-	LowConfidence   bool        `json:"low_confidence"`
-	FirstMissingHop *string     `json:"first_missing_hop"`
-	LastSeenHop     *string     `json:"last_seen_hop"`
+	Messages      int         `json:"messages"`
+	Verdict       VerdictKind `json:"verdict"`
+	LowConfidence bool        `json:"low_confidence"`
+	// FirstMissingHop is the first hop, in travel order, without the message (for modified:
+	// the first hop with it changed); LastSeenHop the hop before it that had it (intact).
+	FirstMissingHop *string `json:"first_missing_hop"`
+	LastSeenHop     *string `json:"last_seen_hop"`
 	// Missing counts the messages given this verdict.
 	Missing int `json:"missing"`
 	// Index, Time, Size and Digest describe the first missing message as seen at LastSeenHop:
@@ -129,8 +131,33 @@ type Evidence struct {
 	// Ending is how the connection ended where that explains the verdict: a close frame with its
 	// code, a FIN or a RST, with hop and side.
 	Ending *EndNote `json:"ending"`
+	// Change is, for verdict modified, the first changed message: the original and what arrived
+	// instead; null otherwise.
+	Change *Change `json:"change"`
 	// Notes are further facts, one sentence each.
 	Notes []string `json:"notes"`
+}
+
+// Change is a message that reached a hop changed: the original, at the last hop that had it
+// intact, and the message that arrived in its place at the next hop, each located by file and
+// packet so both can be opened side by side (`wspath inspect -m`, Wireshark's frame.number).
+type Change struct {
+	Original MessageVersion `json:"original"`
+	Changed  MessageVersion `json:"changed"`
+	// SizeDelta is the changed size minus the original size, in payload bytes.
+	SizeDelta int64 `json:"size_delta"`
+	// FirstDifference is the offset of the first payload byte that differs (the shorter size when
+	// one payload is a prefix of the other); null when the kept previews do not reach it or
+	// none were kept (--no-payload).
+	FirstDifference *int64 `json:"first_difference"`
+}
+
+// MessageVersion is one version of a changed message: where it was captured, its digest and
+// its payload size (unmasked and inflated).
+type MessageVersion struct {
+	MessageRef
+	Digest string `json:"digest"`
+	Size   int64  `json:"size"`
 }
 
 // MessageRef locates one message in one hop's capture.
@@ -206,6 +233,7 @@ type VerdictCounts struct {
 	Delivered  int `json:"delivered"`
 	CaptureGap int `json:"capture_gap"`
 	Undecided  int `json:"undecided"`
+	Modified   int `json:"modified"`
 	Closed     int `json:"closed"`
 	Lost       int `json:"lost"`
 }
@@ -218,6 +246,8 @@ func (c *VerdictCounts) add(v VerdictKind) {
 		c.CaptureGap++
 	case Undecided:
 		c.Undecided++
+	case Modified:
+		c.Modified++
 	case Closed:
 		c.Closed++
 	case Lost:
@@ -226,13 +256,14 @@ func (c *VerdictCounts) add(v VerdictKind) {
 }
 
 // ExitCode is the process exit status for the result: 0 when everything was delivered, 1 when
-// messages were proven lost (lost, or closed with messages missing), 3 when nothing was proven
-// lost but some captures have gaps or some verdicts are undecided. (2 is for errors.)
+// messages were proven lost (lost, or closed with messages missing) or changed in transit
+// (modified), 3 when nothing was proven but some captures have gaps or some verdicts are
+// undecided. (2 is for errors.)
 func (r *Result) ExitCode() int {
 	switch r.Summary.Verdict {
 	case Delivered:
 		return 0
-	case Lost, Closed:
+	case Lost, Closed, Modified:
 		return 1
 	}
 	return 3

@@ -112,6 +112,8 @@ func summarize(r *Result) Summary {
 			break
 		}
 		s.Reason = fmt.Sprintf("%s of %s %s not delivered because the connection ended%s (%s)", count(s.MissingMessages, "message"), count(s.AffectedConnections, "connection"), were(s.MissingMessages), where, dir)
+	case Modified:
+		s.Reason = fmt.Sprintf("%s of %s %s changed in transit%s (%s)", count(s.MissingMessages, "message"), count(s.AffectedConnections, "connection"), were(s.MissingMessages), where, dir)
 	case Undecided:
 		s.Reason = fmt.Sprintf("%s may have lost messages%s (%s), but the captures cannot tell", count(s.AffectedConnections, "connection"), where, dir)
 	case CaptureGap:

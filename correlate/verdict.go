@@ -19,6 +19,10 @@ const (
 	// Undecided: messages may be missing but the captures do not say (TLS without keys, the
 	// connection not found at a hop, ...).
 	Undecided
+	// Modified: a message reached a hop changed: where it was missing by digest, that hop had,
+	// at the same position in the stream (between the same matched neighbours), with the same
+	// opcode and in time, a message matching nothing upstream. Not a loss, but a finding.
+	Modified
 	// Closed: messages were not delivered because the connection ended (close frame, FIN, RST)
 	// at or before the hop they did not reach.
 	Closed
@@ -27,9 +31,10 @@ const (
 )
 
 // numVerdicts is the number of verdict kinds.
-const numVerdicts = 5
+const numVerdicts = 6
 
-// String returns the JSON name: "delivered", "capture_gap", "undecided", "closed" or "lost".
+// String returns the JSON name: "delivered", "capture_gap", "undecided", "modified", "closed" or
+// "lost".
 func (v VerdictKind) String() string {
 	switch v {
 	case Delivered:
@@ -38,6 +43,8 @@ func (v VerdictKind) String() string {
 		return "capture_gap"
 	case Undecided:
 		return "undecided"
+	case Modified:
+		return "modified"
 	case Closed:
 		return "closed"
 	case Lost:

@@ -125,14 +125,22 @@ func summaryLine(r *correlate.Result) string {
 		b.WriteString(", " + *s.Direction)
 	}
 	if s.AffectedConnections > 0 {
-		fmt.Fprintf(&b, ": %d connection(s), %d message(s) missing", s.AffectedConnections, s.MissingMessages)
+		what := "missing"
+		if s.Verdict == correlate.Modified {
+			what = "changed"
+		}
+		fmt.Fprintf(&b, ": %d connection(s), %d message(s) %s", s.AffectedConnections, s.MissingMessages, what)
 	}
 	if s.Started != nil {
 		b.WriteString(", from " + s.Started.UTC().Format(time.RFC3339Nano))
 	}
 	c := s.Connections
-	fmt.Fprintf(&b, " [connections: %d delivered, %d lost, %d closed, %d capture_gap, %d undecided]",
+	fmt.Fprintf(&b, " [connections: %d delivered, %d lost, %d closed, %d capture_gap, %d undecided",
 		c.Delivered, c.Lost, c.Closed, c.CaptureGap, c.Undecided)
+	if c.Modified > 0 { // only then, so reports of paths that change nothing read as before
+		fmt.Fprintf(&b, ", %d modified", c.Modified)
+	}
+	b.WriteString("]")
 	return b.String()
 }
 
@@ -155,6 +163,9 @@ func firstMissing(d *correlate.DirectionResult) string {
 	s := *d.FirstMissingHop
 	if d.Missing > 0 {
 		s += fmt.Sprintf(": %d msg", d.Missing)
+		if d.Verdict == correlate.Modified {
+			s += " changed"
+		}
 	}
 	if d.Index != nil {
 		s += fmt.Sprintf(" from #%d", *d.Index)

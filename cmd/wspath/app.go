@@ -12,7 +12,7 @@ import (
 // Exit statuses, like diff's.
 const (
 	exitOK           = 0 // everything delivered
-	exitLoss         = 1 // frames disappear
+	exitLoss         = 1 // frames disappear, or arrive changed (modified)
 	exitError        = 2 // wspath could not do its job
 	exitInconclusive = 3 // nothing proven lost, but some verdict is capture_gap or undecided
 )

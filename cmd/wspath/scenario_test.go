@@ -99,14 +99,14 @@ func str(s *string) string {
 }
 
 func rank(v string) int {
-	return map[string]int{"delivered": 0, "capture_gap": 1, "undecided": 2, "closed": 3, "lost": 4}[v]
+	return map[string]int{"delivered": 0, "capture_gap": 1, "undecided": 2, "modified": 3, "closed": 4, "lost": 5}[v]
 }
 
 func exitFor(worst string) int {
 	switch worst {
 	case "delivered":
 		return exitOK
-	case "lost", "closed":
+	case "lost", "closed", "modified":
 		return exitLoss
 	}
 	return exitInconclusive

@@ -1,0 +1,161 @@
+package correlate
+
+import (
+	"fmt"
+
+	"github.com/wspath/wspath/capture"
+)
+
+// changedAt looks for what message id (track position k, last seen intact at hop last) became at
+// hop h, where its digest is missing: a message at h that matches nothing at any hop before h,
+// at the same stream position (between the same neighbours matched at both last and h), with
+// the same opcode and arriving when the original would have (within the latency bounds). When
+// the window between the neighbours holds as many such messages as messages missing at h, they
+// pair in order; otherwise only an unambiguous pair is accepted. It returns nil when there is
+// none, and whether the time could be checked (clock offsets known at both hops).
+func (j *judger) changedAt(k int, id *ident, h, last int) (changed *capture.Message, timed bool) {
+	ids := j.tr.ids
+	if id.at[h] != nil || !complete(id.at[last]) {
+		return nil, false // a partial copy at h, or an original without a digest: not comparable
+	}
+	lo, hi := -1, len(ids)
+	for p := k - 1; p >= 0; p-- {
+		if j.present(ids[p], h) && ids[p].at[last] != nil {
+			lo = p
+			break
+		}
+	}
+	for p := k + 1; p < len(ids); p++ {
+		if j.present(ids[p], h) && ids[p].at[last] != nil {
+			hi = p
+			break
+		}
+	}
+	var missing, orphans []int
+	for p := lo + 1; p < hi; p++ {
+		switch {
+		case ids[p].at[last] != nil && ids[p].at[h] == nil:
+			missing = append(missing, p)
+		case ids[p].at[h] != nil && j.onlyFrom(ids[p], h):
+			orphans = append(orphans, p)
+		}
+	}
+	timed = j.hs[h].offKnown && j.hs[last].offKnown
+	fits := func(o int) bool {
+		c := ids[o].at[h]
+		return complete(c) && c.Opcode == id.at[last].Opcode && (!timed || j.inTime(id.at[last], last, c, h))
+	}
+	if len(missing) == len(orphans) {
+		for i, p := range missing {
+			if p == k && fits(orphans[i]) {
+				return ids[orphans[i]].at[h], timed
+			}
+		}
+		return nil, false
+	}
+	// Unequal counts (a message lost and another changed between the same neighbours): pair only
+	// when exactly one changed message fits this one and it fits no other missing message.
+	var cand []int
+	for _, o := range orphans {
+		if fits(o) {
+			cand = append(cand, o)
+		}
+	}
+	if len(cand) != 1 || !timed {
+		return nil, false
+	}
+	c := ids[cand[0]].at[h]
+	for _, p := range missing {
+		if m := ids[p].at[last]; p != k && complete(m) && m.Opcode == c.Opcode && j.inTime(m, last, c, h) {
+			return nil, false
+		}
+	}
+	return c, timed
+}
+
+// onlyFrom reports whether message id was first seen at hop h: no hop before h in travel order
+// has it, so it matches nothing upstream.
+func (j *judger) onlyFrom(id *ident, h int) bool {
+	for _, u := range j.tr.travel {
+		if u == h {
+			return true
+		}
+		if id.at[u] != nil {
+			return false
+		}
+	}
+	return false
+}
+
+// inTime reports whether c, seen at hop h, arrived when m, seen at hop last, would have: within
+// the in-flight bound of the expected time, either side (clock offsets are estimates).
+func (j *judger) inTime(m *capture.Message, last int, c *capture.Message, h int) bool {
+	d := c.First.Sub(j.expected(m.First, last, h))
+	return absDur(d) <= j.inflight(h)
+}
+
+// complete reports whether m's whole payload was read, so its digest and size are its own.
+func complete(m *capture.Message) bool {
+	return m != nil && !m.Digest.IsZero() && !m.Flags.Has(capture.Incomplete) && !m.Flags.Has(capture.Undecodable)
+}
+
+// modified turns f, a message missing by digest at hop h, into a modified finding when h has
+// the message changed. It reports false when it has not.
+func (j *judger) modified(f finding, k int, id *ident, h int) (finding, bool) {
+	c, timed := j.changedAt(k, id, h, f.lastHop)
+	if c == nil {
+		return f, false
+	}
+	m := f.msg
+	f.verdict, f.changed, f.low = Modified, c, f.low || !timed
+	what := "same size"
+	switch d := c.Length - m.Length; {
+	case d < 0:
+		what = fmt.Sprintf("%d bytes shorter", -d)
+	case d > 0:
+		what = fmt.Sprintf("%d bytes longer", d)
+	}
+	if off := firstDifference(m, c); off != nil {
+		what += fmt.Sprintf(", first difference at byte %d", *off)
+	}
+	f.why = fmt.Sprintf("message %d (%d bytes, %s at %s, %s packet %d, digest %s) reached %s changed: in its place %s has a %d-byte %s message that matches nothing upstream (%s at %s, %s packet %d, digest %s), %s; the component between %s and %s altered it",
+		j.num(f.lastHop, m), m.Length, j.hs[f.lastHop].name, j.stampAt(m.First, f.lastHop), m.Packet.File, m.Packet.Number, m.Digest.Short(),
+		j.hs[h].name, j.hs[h].name, c.Length, c.Opcode, j.hs[h].name, j.stampAt(c.First, h), c.Packet.File, c.Packet.Number, c.Digest.Short(),
+		what, j.hs[f.lastHop].name, j.hs[h].name)
+	if !timed {
+		f.why += fmt.Sprintf(" (matched by position only: the clock offset of %s or %s is unknown)", j.hs[f.lastHop].name, j.hs[h].name)
+	}
+	return f, true
+}
+
+// firstDifference returns the offset of the first payload byte where a and b differ, from their
+// previews: the first differing preview byte, or, when the previews agree over the whole of the
+// shorter payload, its size. It returns nil when the previews end before any difference.
+func firstDifference(a, b *capture.Message) *int64 {
+	n := min(len(a.Preview), len(b.Preview))
+	for i := range n {
+		if a.Preview[i] != b.Preview[i] {
+			v := int64(i)
+			return &v
+		}
+	}
+	if int64(n) == min(a.Length, b.Length) && a.Length != b.Length {
+		v := int64(n)
+		return &v
+	}
+	return nil
+}
+
+// changeOf describes a modified finding's two messages for the contract.
+func (j *judger) changeOf(f *finding) *Change {
+	m, c := f.msg, f.changed
+	version := func(h int, x *capture.Message) MessageVersion {
+		return MessageVersion{
+			MessageRef: MessageRef{Hop: j.hs[h].name, Session: j.c.sess[h].ID, Index: x.Index, File: x.Packet.File,
+				Packet: x.Packet.Number, LastPacket: x.LastPacket.Number, Frames: x.Frames, Time: x.First},
+			Digest: x.Digest.String(), Size: x.Length,
+		}
+	}
+	return &Change{Original: version(f.lastHop, m), Changed: version(f.missHop, c), SizeDelta: c.Length - m.Length,
+		FirstDifference: firstDifference(m, c)}
+}
