@@ -12,96 +12,59 @@ import (
 )
 
 // Compare writes the verdicts of a comparison across hops in format f. JSON is the
-// wspath.compare/v1 contract (correlate.Result as it marshals); table and markdown render the same
-// facts: a summary line first, then one row per connection and direction with a column per hop.
+// wspath.compare/v1 contract (correlate.Result as it marshals); the other formats render the same
+// facts for people: a summary first, then the connections with a problem (worst first, delivered
+// ones collapsed into a count unless o.All), then the hops.
 func Compare(w io.Writer, f Format, r *correlate.Result, o Options) error {
 	if f == JSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(r)
 	}
+	v := newCompareView(r, o)
+	if f == Table {
+		return compareTerminal(w, v, o)
+	}
 	s, ok := sheetFor(w, f)
 	if !ok {
 		return fmt.Errorf("report: compare cannot be rendered as %s", f)
 	}
-	return compareSheet(s, r)
+	return compareSheet(s, v)
 }
 
 // compareSheet lays the comparison out as lines and tables on a line-oriented format.
-func compareSheet(tw sheet, r *correlate.Result) error {
+func compareSheet(tw sheet, v *compareView) error {
+	r := v.r
 	tw.line(summaryLine(r))
 	if r.Summary.Reason != "" {
 		tw.line(r.Summary.Reason)
 	}
 	tw.line("")
-
-	hops := make([]string, len(r.Hops))
-	for i, h := range r.Hops {
-		hops[i] = h.Name
-	}
-	if len(r.Connections) > 0 {
-		header := append([]string{"conn", "key", "path", "direction", "verdict"}, hops...)
-		header = append(header, "first missing", "why")
-		t := tw.table(header...)
-		for _, c := range r.Connections {
-			key := "-"
-			if c.Key != nil {
-				key = *c.Key
-			}
-			path := "-"
-			if c.Path != nil {
-				path = *c.Path
-			}
-			for _, d := range []struct {
-				name string
-				res  *correlate.DirectionResult
-			}{{"to server", &c.Directions.ClientToServer}, {"to client", &c.Directions.ServerToClient}} {
-				verdict := d.res.Verdict.String()
-				if d.res.LowConfidence {
-					verdict += " (low confidence)"
-				}
-				row := []string{strconv.Itoa(c.ID), key, path, d.name, verdict}
-				for _, h := range hops {
-					row = append(row, hopCount(d.res.PerHop.Get(h)))
-				}
-				row = append(row, firstMissing(d.res), d.res.Reason)
+	switch {
+	case len(r.Connections) == 0:
+		tw.line("no WebSocket connection found at any hop")
+	case len(v.shown) > 0:
+		t := tw.table(v.connHeader()...)
+		for _, c := range v.shown {
+			for _, row := range v.connRows(c) {
 				t.row(row...)
 			}
 		}
 		t.render()
-	} else {
-		tw.line("no WebSocket connection found at any hop")
 	}
-
-	if len(r.Segments) > 0 {
-		var segs []string
-		for _, s := range r.Segments {
-			segs = append(segs, fmt.Sprintf("%s -> %s: %s", s.From, s.To, s.Kind))
-		}
-		tw.line("path: " + strings.Join(segs, "; "))
+	if l := v.collapsedLine(); l != "" {
+		tw.line(l)
 	}
-	ht := tw.table("hop", "files", "packets", "connections", "matched", "clock offset", "latency median / max", "warnings")
-	for _, h := range r.Hops {
-		offset := "-"
-		if h.ClockOffset != nil {
-			offset = h.ClockOffset.String() + " (" + h.ClockOffsetSource + ")"
-		}
-		lat := "-"
-		if h.Latency != nil {
-			lat = fmt.Sprintf("%s / %s (n=%d)", h.Latency.Median, h.Latency.Max, h.Latency.Samples)
-		}
-		warn := strconv.Itoa(len(h.Warnings))
-		if len(h.Warnings) == 0 {
-			warn = "-"
-		}
-		ht.row(h.Name, strings.Join(h.Files, ", "), strconv.Itoa(h.Packets), strconv.Itoa(h.Connections),
-			strconv.Itoa(h.Matched), offset, lat, warn)
+	if l := v.segmentsLine(); l != "" {
+		tw.line(l)
+	}
+	ht := tw.table(hopHeader...)
+	for _, h := range hopRows(r) {
+		ht.row(h.cells()...)
 	}
 	ht.render()
-	for _, h := range r.Hops {
-		for _, wn := range h.Warnings {
-			tw.line("warning: " + h.Name + ": " + wn)
-		}
+	for _, l := range v.warningLines() {
+		tw.line(l)
 	}
 	return tw.err()
 }

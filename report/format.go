@@ -42,4 +42,11 @@ type Options struct {
 	Messages bool
 	// NoPayload leaves payload previews out of every format, for tickets in sensitive systems.
 	NoPayload bool
+	// All lists fully delivered connections too; by default they are counted, not listed.
+	All bool
+	// Width is the terminal's width in columns for the table format: a table that does not fit
+	// becomes one block of lines per connection. 0 means no limit.
+	Width int
+	// Color marks verdicts with ANSI colours in the table format (for a terminal that wants them).
+	Color bool
 }

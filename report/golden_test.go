@@ -3,9 +3,13 @@ package report
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/olekukonko/tablewriter/pkg/twwidth"
 
 	"github.com/wspath/wspath/capture"
 	"github.com/wspath/wspath/correlate"
@@ -49,17 +53,28 @@ func c2sDrop(t *testing.T) *correlate.Result {
 	return correlate.Compare(hops, correlate.Options{Incident: cfg.Incident})
 }
 
-// TestCompare_Golden renders the c2s-drop lab case in every format.
+// TestCompare_Golden renders the c2s-drop lab case in every format, for a wide and a narrow
+// terminal (only the table depends on the width; the others are checked to not).
 func TestCompare_Golden(t *testing.T) {
 	r := c2sDrop(t)
 	for _, f := range []Format{Table, Markdown, JSON} {
-		t.Run(f.String(), func(t *testing.T) {
-			var b bytes.Buffer
-			if err := Compare(&b, f, r, Options{}); err != nil {
-				t.Fatal(err)
-			}
-			golden(t, "compare-c2s-drop."+f.String()+".golden", b.Bytes())
-		})
+		for _, width := range []int{80, 200} {
+			name := fmt.Sprintf("compare-c2s-drop.%s-w%d.golden", f, width)
+			t.Run(name, func(t *testing.T) {
+				var b bytes.Buffer
+				if err := Compare(&b, f, r, Options{Width: width}); err != nil {
+					t.Fatal(err)
+				}
+				if f == Table && width > 0 {
+					for i, l := range strings.Split(b.String(), "\n") {
+						if w := twwidth.Width(l); w > width {
+							t.Errorf("line %d is %d columns wide, more than %d: %q", i+1, w, width, l)
+						}
+					}
+				}
+				golden(t, name, b.Bytes())
+			})
+		}
 	}
 }
 

@@ -76,3 +76,11 @@ func wrap(s string, width int) string {
 	}
 	return b.String()
 }
+
+// raw writes a line already escaped (and maybe painted) by the caller.
+func (t *terminalSheet) raw(s string) {
+	if t.we != nil {
+		return
+	}
+	_, t.we = fmt.Fprintln(t.w, s)
+}

@@ -125,3 +125,20 @@ func TestNearest(t *testing.T) {
 		}
 	}
 }
+
+// TestRun_ColumnsFitsTheTable: COLUMNS narrows the default report; without a terminal, no colour.
+func TestRun_ColumnsFitsTheTable(t *testing.T) {
+	t.Setenv("COLUMNS", "72")
+	_, stdout, _ := runWspath(t, "compare", filepath.Join("..", "..", "examples", "concurrent", "hops.yaml"))
+	for i, l := range strings.Split(stdout, "\n") {
+		if n := len([]rune(l)); n > 72 {
+			t.Errorf("line %d has %d columns: %q", i+1, n, l)
+		}
+	}
+	if strings.Contains(stdout, "\x1b[") {
+		t.Error("colour written to a non-terminal")
+	}
+	if !strings.Contains(stdout, "29 more connection(s) delivered") || !strings.Contains(stdout, "connection 17") {
+		t.Errorf("want connection 17 listed and 29 collapsed:\n%s", stdout)
+	}
+}

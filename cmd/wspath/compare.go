@@ -45,8 +45,11 @@ func compareCommand() *cli.Command {
 		Usage:       "match WebSocket connections across hops and report the first hop where frames disappear",
 		ArgsUsage:   "hops.yaml | CAPTURE CAPTURE...",
 		Description: hopsFormat,
-		Flags:       outputFlags(),
-		Action:      compare,
+		Flags: append(outputFlags(),
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "list connections that delivered everything too (by default they are counted)"},
+			&cli.BoolFlag{Name: "no-color", Usage: "no colours (also: NO_COLOR set, or output not a terminal)"},
+		),
+		Action: compare,
 	}
 }
 
@@ -65,7 +68,9 @@ func compare(c *cli.Context) error {
 	}
 	hops, readErr := correlate.ReadHops(cfg, opts)
 	res := correlate.Compare(hops, correlate.Options{Incident: cfg.Incident})
-	ro := report.Options{NoPayload: c.Bool("no-payload")}
+	out := c.String("output")
+	tt := detectTerminal(c.App.Writer, out != "" && out != "-", c.Bool("no-color"))
+	ro := report.Options{NoPayload: c.Bool("no-payload"), All: c.Bool("all"), Width: tt.width, Color: tt.color}
 	if err := emit(c, func(w io.Writer) error { return report.Compare(w, format, res, ro) }); err != nil {
 		return err
 	}

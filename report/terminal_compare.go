@@ -1,0 +1,265 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/pkg/twwidth"
+
+	"github.com/wspath/wspath/correlate"
+)
+
+// compareTerminal writes a comparison for a terminal of o.Width columns: the connections and hops
+// as tables when they fit (their long cells wrapped narrower first), else as one block of lines
+// per connection and per hop, so nothing wraps into noise.
+func compareTerminal(w io.Writer, v *compareView, o Options) error {
+	p := &painter{on: o.Color}
+	tw := &terminalSheet{w: w}
+	r := v.r
+	for i, l := range wrapLines(EscapeControl(summaryLine(r)), o.Width) {
+		if i == 0 {
+			l = p.headline(l, r.Summary.Verdict)
+		}
+		tw.raw(l)
+	}
+	for _, l := range wrapLines(EscapeControl(r.Summary.Reason), o.Width) {
+		tw.raw(l)
+	}
+	tw.line("")
+	switch {
+	case len(r.Connections) == 0:
+		tw.line("no WebSocket connection found at any hop")
+	case len(v.shown) > 0:
+		if t, ok := fitTable(o.Width, v.connHeader(), v.connTableRows(p)); ok {
+			tw.raw(strings.TrimRight(t, "\n"))
+		} else {
+			for _, c := range v.shown {
+				v.connBlock(tw, c, p, o.Width)
+			}
+		}
+	}
+	if l := v.collapsedLine(); l != "" {
+		tw.line(l)
+	}
+	if l := v.segmentsLine(); l != "" {
+		for _, l := range wrapLines(EscapeControl(l), o.Width) {
+			tw.raw(l)
+		}
+	}
+	var hrows [][]string
+	for _, h := range hopRows(r) {
+		hrows = append(hrows, h.cells())
+	}
+	if t, ok := fitTable(o.Width, hopHeader, hrows); ok {
+		tw.raw(strings.TrimRight(t, "\n"))
+	} else {
+		tw.line("")
+		for _, h := range hopRows(r) {
+			hopBlock(tw, h, o.Width)
+		}
+	}
+	for _, l := range v.warningLines() {
+		for _, l := range wrapLines(EscapeControl(l), o.Width) {
+			tw.raw(p.warn(l))
+		}
+	}
+	return tw.err()
+}
+
+// connTableRows are the rows of the connections table, verdicts painted.
+func (v *compareView) connTableRows(p *painter) [][]string {
+	var rows [][]string
+	for _, c := range v.shown {
+		for i, row := range v.connRows(c) {
+			row[4] = p.verdict(EscapeControl(row[4]), directions(c)[i].res.Verdict)
+			rows = append(rows, row)
+		}
+	}
+	return rows
+}
+
+// fitTable renders a table whose long cells wrap at 64 columns, narrowing that down to 24 until
+// the table fits width. Cells are escaped here except those already painted (their escapes are
+// ours). ok is false when no wrap width makes it fit.
+func fitTable(width int, header []string, rows [][]string) (string, bool) {
+	for _, wrapAt := range []int{wrapWidth, 48, 40, 32, 24} {
+		var b bytes.Buffer
+		t := tablewriter.NewTable(&b, tableOptions()...)
+		t.Header(anyCells(header, EscapeControl)...)
+		for _, row := range rows {
+			cells := make([]any, len(row))
+			for i, c := range row {
+				if !strings.Contains(c, "\x1b[") {
+					c = wrap(EscapeControl(c), wrapAt)
+				}
+				cells[i] = c
+			}
+			if err := t.Append(cells...); err != nil {
+				return "", false
+			}
+		}
+		if err := t.Render(); err != nil {
+			return "", false
+		}
+		if width <= 0 || maxLineWidth(b.String()) <= width {
+			return b.String(), true
+		}
+	}
+	return "", false
+}
+
+func maxLineWidth(s string) int {
+	most := 0
+	for _, l := range strings.Split(s, "\n") {
+		most = max(most, twwidth.Width(l))
+	}
+	return most
+}
+
+// connBlock writes one connection as lines for a narrow terminal.
+func (v *compareView) connBlock(tw *terminalSheet, c *correlate.Connection, p *painter, width int) {
+	head := fmt.Sprintf("connection %d %s", c.ID, connPath(c))
+	if c.Key != nil {
+		head += " key " + *c.Key
+	}
+	for _, l := range wrapLines(EscapeControl(head), width) {
+		tw.raw(p.bold(l))
+	}
+	for _, d := range directions(c) {
+		line := d.name + ": " + p.verdict(EscapeControl(verdictText(d.res)), d.res.Verdict)
+		if fm := firstMissing(d.res); fm != "-" {
+			line += ", first missing at " + EscapeControl(fm)
+		}
+		tw.raw("  " + line)
+		var counts []string
+		for _, h := range v.hops {
+			counts = append(counts, h+" "+hopCount(d.res.PerHop.Get(h)))
+		}
+		for _, l := range wrapLines(EscapeControl("messages: "+strings.Join(counts, ", ")), width-4) {
+			tw.raw("    " + l)
+		}
+		for _, l := range wrapLines(EscapeControl(d.res.Reason), width-4) {
+			tw.raw("    " + l)
+		}
+	}
+	tw.line("")
+}
+
+// hopBlock writes one hop as lines for a narrow terminal, leaving out what is unknown.
+func hopBlock(tw *terminalSheet, h hopRow, width int) {
+	first := fmt.Sprintf("hop %s: %s packets, %s connections (%s matched)", h.name, h.packets, h.conns, h.matched)
+	var rest []string
+	if h.offset != "-" {
+		rest = append(rest, "clock offset "+h.offset)
+	}
+	if h.latency != "-" {
+		rest = append(rest, "latency from the previous hop "+h.latency)
+	}
+	rest = append(rest, "files: "+h.files)
+	if h.warnings != "-" {
+		rest = append(rest, h.warnings+" warning(s), below")
+	}
+	for i, l := range wrapLines(EscapeControl(first), width) {
+		if i > 0 {
+			l = "    " + l
+		}
+		tw.raw(l)
+	}
+	for _, r := range rest {
+		for _, l := range wrapLines(EscapeControl(r), width-4) {
+			tw.raw("    " + l)
+		}
+	}
+}
+
+// wrapLines breaks escaped text into lines of at most width columns at spaces (width <= 0: one
+// line; a longer word stays whole).
+func wrapLines(s string, width int) []string {
+	if s == "" {
+		return nil
+	}
+	if width <= 0 {
+		return []string{s}
+	}
+	var lines []string
+	var cur strings.Builder
+	curW := 0
+	for _, word := range strings.Fields(s) {
+		ww := twwidth.Width(word)
+		if curW > 0 && curW+1+ww > width {
+			lines = append(lines, cur.String())
+			cur.Reset()
+			curW = 0
+		}
+		if curW > 0 {
+			cur.WriteByte(' ')
+			curW++
+		}
+		cur.WriteString(word)
+		curW += ww
+	}
+	return append(lines, cur.String())
+}
+
+// painter adds ANSI colours when on; off, it returns its input.
+type painter struct{ on bool }
+
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiRed    = "\x1b[1;31m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+	ansiCyan   = "\x1b[36m"
+)
+
+// verdictColour picks a colour by how bad a verdict is: green for delivered, red for the worst
+// kinds, yellow between. It goes by order, not by name, so kinds added later get a colour too.
+func verdictColour(v correlate.VerdictKind) string {
+	switch {
+	case v == correlate.Delivered:
+		return ansiGreen
+	case v >= correlate.Closed:
+		return ansiRed
+	case v == correlate.CaptureGap:
+		return ansiCyan
+	}
+	return ansiYellow
+}
+
+func (p *painter) verdict(s string, v correlate.VerdictKind) string {
+	if !p.on {
+		return s
+	}
+	return verdictColour(v) + s + ansiReset
+}
+
+// headline paints the summary's verdict word (the first upper-case word after the incident) in
+// an escaped line.
+func (p *painter) headline(s string, v correlate.VerdictKind) string {
+	if !p.on {
+		return s
+	}
+	word := strings.ToUpper(v.String())
+	if i := strings.Index(s, word); i >= 0 {
+		return s[:i] + verdictColour(v) + word + ansiReset + s[i+len(word):]
+	}
+	return s
+}
+
+func (p *painter) bold(s string) string {
+	if !p.on {
+		return s
+	}
+	return ansiBold + s + ansiReset
+}
+
+func (p *painter) warn(s string) string {
+	if !p.on {
+		return s
+	}
+	return ansiYellow + s + ansiReset
+}

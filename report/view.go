@@ -1,0 +1,187 @@
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wspath/wspath/correlate"
+)
+
+// compareView is a comparison arranged for people, whatever the format: connections with a
+// problem first (worst verdict first), fully delivered ones collapsed into a count unless
+// Options.All. Renderers read it; none of them re-sorts or re-filters.
+type compareView struct {
+	r         *correlate.Result
+	hops      []string
+	shown     []*correlate.Connection // listed connections, problems first
+	collapsed int                     // fully delivered connections not listed
+}
+
+// direction is one direction of a connection under the name the reports give it.
+type direction struct {
+	name string // "to server", "to client"
+	key  string // the JSON name: "client_to_server", "server_to_client"
+	res  *correlate.DirectionResult
+}
+
+func directions(c *correlate.Connection) []direction {
+	return []direction{
+		{"to server", "client_to_server", &c.Directions.ClientToServer},
+		{"to client", "server_to_client", &c.Directions.ServerToClient},
+	}
+}
+
+func newCompareView(r *correlate.Result, o Options) *compareView {
+	v := &compareView{r: r}
+	for _, h := range r.Hops {
+		v.hops = append(v.hops, h.Name)
+	}
+	for i := range r.Connections {
+		c := &r.Connections[i]
+		if fullyDelivered(c) && !o.All {
+			v.collapsed++
+			continue
+		}
+		v.shown = append(v.shown, c)
+	}
+	// Worst verdict first; verdict kinds are ordered best to worst, so this holds for kinds added later.
+	slices.SortStableFunc(v.shown, func(a, b *correlate.Connection) int {
+		return cmp.Or(cmp.Compare(b.Verdict, a.Verdict), cmp.Compare(a.ID, b.ID))
+	})
+	return v
+}
+
+// fullyDelivered says whether nothing about c needs a reader's attention.
+func fullyDelivered(c *correlate.Connection) bool {
+	for _, d := range directions(c) {
+		if d.res.Verdict != correlate.Delivered || d.res.LowConfidence {
+			return false
+		}
+	}
+	return true
+}
+
+// collapsedLine says how many delivered connections are not listed, or "" when none.
+func (v *compareView) collapsedLine() string {
+	switch v.collapsed {
+	case 0:
+		return ""
+	case len(v.r.Connections):
+		return fmt.Sprintf("all %d connection(s) delivered every message at every hop (--all lists them)", v.collapsed)
+	}
+	return fmt.Sprintf("%d more connection(s) delivered every message at every hop (--all lists them)", v.collapsed)
+}
+
+// segmentsLine says what each component between two hops did, or "" when nothing is known.
+func (v *compareView) segmentsLine() string {
+	var segs []string
+	for _, s := range v.r.Segments {
+		segs = append(segs, fmt.Sprintf("%s -> %s: %s", s.From, s.To, s.Kind))
+	}
+	if len(segs) == 0 {
+		return ""
+	}
+	return "path: " + strings.Join(segs, "; ")
+}
+
+// verdictText is a direction's verdict as a cell: its name, marked when of low confidence.
+func verdictText(d *correlate.DirectionResult) string {
+	s := d.Verdict.String()
+	if d.LowConfidence {
+		s += " (low confidence)"
+	}
+	return s
+}
+
+// connKey and connPath are a connection's key and path, "-" when unknown.
+func connKey(c *correlate.Connection) string {
+	if c.Key != nil {
+		return *c.Key
+	}
+	return "-"
+}
+
+func connPath(c *correlate.Connection) string {
+	if c.Path != nil {
+		return *c.Path
+	}
+	return "-"
+}
+
+// hopRow is one hop's line of the per-hop table, as cells.
+type hopRow struct {
+	name, files, packets, conns, matched, offset, latency, warnings string
+}
+
+func hopRows(r *correlate.Result) []hopRow {
+	var rows []hopRow
+	for _, h := range r.Hops {
+		row := hopRow{name: h.Name, files: strings.Join(h.Files, ", "), packets: strconv.Itoa(h.Packets),
+			conns: strconv.Itoa(h.Connections), matched: strconv.Itoa(h.Matched), offset: "-", latency: "-", warnings: "-"}
+		if h.ClockOffset != nil {
+			row.offset = h.ClockOffset.String() + " (" + h.ClockOffsetSource + ")"
+		}
+		if h.Latency != nil {
+			row.latency = fmt.Sprintf("%s / %s (n=%d)", h.Latency.Median, h.Latency.Max, h.Latency.Samples)
+		}
+		if len(h.Warnings) > 0 {
+			row.warnings = strconv.Itoa(len(h.Warnings))
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+var hopHeader = []string{"hop", "files", "packets", "connections", "matched", "clock offset", "latency median / max", "warnings"}
+
+func (h hopRow) cells() []string {
+	return []string{h.name, h.files, h.packets, h.conns, h.matched, h.offset, h.latency, h.warnings}
+}
+
+// connHeader is the header of the connections table.
+func (v *compareView) connHeader() []string {
+	header := append([]string{"conn", "key", "path", "direction", "verdict"}, v.hops...)
+	return append(header, "first missing", "why")
+}
+
+// connRows are the connections table's rows: one per connection and direction.
+func (v *compareView) connRows(c *correlate.Connection) [][]string {
+	var rows [][]string
+	for _, d := range directions(c) {
+		row := []string{strconv.Itoa(c.ID), connKey(c), connPath(c), d.name, verdictText(d.res)}
+		for _, h := range v.hops {
+			row = append(row, hopCount(d.res.PerHop.Get(h)))
+		}
+		rows = append(rows, append(row, firstMissing(d.res), d.res.Reason))
+	}
+	return rows
+}
+
+// warningLines are the hops' warnings, one line each.
+func (v *compareView) warningLines() []string {
+	var out []string
+	for _, h := range v.r.Hops {
+		for _, wn := range h.Warnings {
+			out = append(out, "warning: "+h.Name+": "+wn)
+		}
+	}
+	return out
+}
+
+// between names the segment where a direction's messages went missing: "between fw and ingress".
+func between(d *correlate.DirectionResult) string {
+	switch {
+	case d.FirstMissingHop == nil:
+		return ""
+	case d.LastSeenHop == nil:
+		return "at " + *d.FirstMissingHop
+	}
+	return "between " + *d.LastSeenHop + " and " + *d.FirstMissingHop
+}
+
+// shortClock is a time of day to the millisecond, as the tables show times.
+func shortClock(t time.Time) string { return t.UTC().Format("15:04:05.000") }
