@@ -2,55 +2,100 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 )
 
 // truth is the ground truth the network lab writes next to each scenario's captures
-// (examples/netlab): what happened to every connection, by construction of the fault.
+// (examples/netlab/truth.py): what happened to every connection, by construction of the fault,
+// from the applications' logs and from tshark.
 type truth struct {
-	Scenario    string `json:"scenario"`
-	Connections []struct {
-		Key        string                    `json:"key"`
-		Path       string                    `json:"path"`
-		Directions map[string]truthDirection `json:"directions"`
-	} `json:"connections"`
+	Scenario    string            `json:"scenario"`
+	Connections []truthConnection `json:"connections"`
+}
+
+type truthConnection struct {
+	Conn       int                       `json:"conn"`
+	Key        string                    `json:"key"`
+	Path       string                    `json:"path"`
+	Directions map[string]truthDirection `json:"directions"`
+	// Endings says per hop how the connection ended there (wspath's capture.Ending words), null
+	// where tshark could not see the connection.
+	Endings map[string]*string `json:"endings"`
 }
 
 type truthDirection struct {
 	Verdict string  `json:"verdict"`
 	Hop     *string `json:"hop"`
+	// Missing lists the messages the receiving application never got; FirstMissing is the first.
+	Missing      []int `json:"missing"`
+	FirstMissing *int  `json:"first_missing"`
+	Messages     []struct {
+		Index  int    `json:"index"`
+		SHA256 string `json:"sha256"`
+	} `json:"messages"`
+	// NotCaptured is what a capture gap's hop lacks.
+	NotCaptured *struct {
+		Hop   string `json:"hop"`
+		Count int    `json:"count"`
+		First *int   `json:"first"`
+	} `json:"not_captured"`
+	ClosedBy      string    `json:"closed_by"`
+	Ending        *truthEnd `json:"ending"`
+	LowConfidence *bool     `json:"low_confidence"`
+}
+
+// truthEnd is the event that ended a connection at a hop: who sent it, and what it was.
+type truthEnd struct {
+	Hop  string  `json:"hop"`
+	Side string  `json:"side"`
+	Kind string  `json:"kind"`
+	Code *uint16 `json:"code"`
 }
 
 // verdicts is the part of `wspath compare -f json` the scenarios check.
 type verdicts struct {
 	Connections []struct {
-		Key        *string `json:"key"`
-		Directions map[string]struct {
-			Verdict         string  `json:"verdict"`
-			FirstMissingHop *string `json:"first_missing_hop"`
-			Reason          string  `json:"reason"`
-		} `json:"directions"`
+		ID   int     `json:"id"`
+		Key  *string `json:"key"`
+		Path string  `json:"path"`
+		Hops map[string]*struct {
+			Ending string `json:"ending"`
+			TLS    string `json:"tls"`
+		} `json:"hops"`
+		Directions map[string]gotDirection `json:"directions"`
 	} `json:"connections"`
 	Summary struct {
 		Verdict string `json:"verdict"`
 	} `json:"summary"`
 }
 
-// checkScenario runs `wspath compare DIR/hops.yaml -f json` in-process and checks, for every
-// connection and direction of DIR/truth.json, the verdict and the first hop missing messages.
+type gotDirection struct {
+	Verdict         string  `json:"verdict"`
+	LowConfidence   bool    `json:"low_confidence"`
+	FirstMissingHop *string `json:"first_missing_hop"`
+	Missing         int     `json:"missing"`
+	Index           *int    `json:"index"`
+	Digest          *string `json:"digest"`
+	Evidence        struct {
+		Ending *truthEnd `json:"ending"`
+	} `json:"evidence"`
+	Reason string `json:"reason"`
+}
+
+// checkScenario runs `wspath compare DIR/hops.yaml -f json` in-process and holds it to all of
+// DIR/truth.json: per connection and direction the verdict, the first hop missing messages, how
+// many are missing, the first missing message (index and digest), the event that ended a closed
+// direction (hop, side, kind, code), low confidence; per hop how each connection ended; no
+// connection the truth does not list; the summary verdict and the exit status.
 func checkScenario(t *testing.T, dir string) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "truth.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want truth
-	if err := json.Unmarshal(b, &want); err != nil {
-		t.Fatalf("%s: %v", dir, err)
-	}
+	want := readTruth(t, dir)
 	code, stdout, stderr := runWspath(t, "compare", filepath.Join(dir, "hops.yaml"), "-f", "json")
 	if code == exitError {
 		t.Fatalf("exit status 2: %s", stderr)
@@ -60,10 +105,16 @@ func checkScenario(t *testing.T, dir string) {
 		t.Fatalf("output is not JSON: %v\n%s", err, stdout)
 	}
 	byKey := map[string]int{}
+	listed := map[string]bool{}
+	for _, wc := range want.Connections {
+		listed[wc.Key] = true
+	}
 	for i, c := range got.Connections {
-		if c.Key != nil {
-			byKey[*c.Key] = i
+		if c.Key == nil || !listed[*c.Key] {
+			t.Errorf("connection %d (%s, key %s) reported, but the truth lists no such connection", c.ID, c.Path, str(c.Key))
+			continue
 		}
+		byKey[*c.Key] = i
 	}
 	worst := "delivered"
 	for _, wc := range want.Connections {
@@ -72,14 +123,25 @@ func checkScenario(t *testing.T, dir string) {
 			t.Errorf("connection %s (%s): not reported", wc.Key, wc.Path)
 			continue
 		}
-		for dir, wd := range wc.Directions {
-			gd := got.Connections[i].Directions[dir]
-			if gd.Verdict != wd.Verdict || str(gd.FirstMissingHop) != str(wd.Hop) {
-				t.Errorf("connection %s %s: got %s at %s, want %s at %s (%s)", wc.Path, dir,
-					gd.Verdict, str(gd.FirstMissingHop), wd.Verdict, str(wd.Hop), gd.Reason)
-			}
+		gc := got.Connections[i]
+		for _, dir := range sortedKeys(wc.Directions) {
+			wd := wc.Directions[dir]
+			checkDirection(t, fmt.Sprintf("connection %d %s %s", wc.Conn, wc.Path, dir), wd, gc.Directions[dir])
 			if rank(wd.Verdict) > rank(worst) {
 				worst = wd.Verdict
+			}
+		}
+		for _, hop := range sortedKeys(wc.Endings) {
+			we, gh := wc.Endings[hop], gc.Hops[hop]
+			switch {
+			case we == nil:
+				// tshark did not see the connection at this hop: nothing to hold wspath to.
+			case gh == nil:
+				t.Errorf("connection %d %s: not reported at %s, where it ended by %s", wc.Conn, wc.Path, hop, *we)
+			case gh.TLS == "encrypted":
+				// Without keys wspath cannot see close frames at this hop, only TCP.
+			case gh.Ending != *we:
+				t.Errorf("connection %d %s: ended at %s by %s, want %s", wc.Conn, wc.Path, hop, gh.Ending, *we)
 			}
 		}
 	}
@@ -89,6 +151,87 @@ func checkScenario(t *testing.T, dir string) {
 	if wantCode := exitFor(worst); code != wantCode {
 		t.Errorf("exit status %d, want %d", code, wantCode)
 	}
+}
+
+func readTruth(t *testing.T, dir string) truth {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "truth.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want truth
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatalf("%s: %v", dir, err)
+	}
+	for _, c := range want.Connections {
+		for dir, d := range c.Directions {
+			// Fields truth.py derives from the captures: a truth.json without them is stale.
+			if c.Endings == nil || d.LowConfidence == nil || (d.Verdict == "closed" && d.Ending == nil) ||
+				(d.Verdict == "capture_gap" && d.NotCaptured == nil) {
+				t.Fatalf("%s: conn %d %s lacks derived fields; run examples/netlab/truth.py --rederive %s", dir, c.Conn, dir, dir)
+			}
+		}
+	}
+	return want
+}
+
+// checkDirection holds one direction of wspath's answer to the truth.
+func checkDirection(t *testing.T, tag string, wd truthDirection, gd gotDirection) {
+	t.Helper()
+	if gd.Verdict != wd.Verdict || str(gd.FirstMissingHop) != str(wd.Hop) {
+		t.Errorf("%s: got %s at %s, want %s at %s (%s)", tag, gd.Verdict, str(gd.FirstMissingHop), wd.Verdict, str(wd.Hop), gd.Reason)
+	}
+	count, first := len(wd.Missing), wd.FirstMissing
+	if wd.Verdict == "capture_gap" {
+		count, first = wd.NotCaptured.Count, wd.NotCaptured.First
+	}
+	if gd.Missing != count {
+		t.Errorf("%s: %d messages missing, want %d (%s)", tag, gd.Missing, count, gd.Reason)
+	}
+	if num(gd.Index) != num(first) {
+		t.Errorf("%s: first missing message %s, want %s (%s)", tag, num(gd.Index), num(first), gd.Reason)
+	}
+	if first != nil && *first < len(wd.Messages) && str(gd.Digest) != wd.Messages[*first].SHA256 {
+		t.Errorf("%s: first missing message's digest %s, want message %d's %s", tag, str(gd.Digest), *first, wd.Messages[*first].SHA256)
+	}
+	if gd.LowConfidence != *wd.LowConfidence {
+		t.Errorf("%s: low confidence %v, want %v (%s)", tag, gd.LowConfidence, *wd.LowConfidence, gd.Reason)
+	}
+	if wd.Verdict == "closed" {
+		if ge := gd.Evidence.Ending; ge == nil || ge.Hop != wd.Ending.Hop || ge.Side != wd.Ending.Side || ge.Kind != wd.Ending.Kind || code(ge.Code) != code(wd.Ending.Code) {
+			t.Errorf("%s: ended by %s, want %s (%s closed it) (%s)", tag, endString(ge), endString(wd.Ending), wd.ClosedBy, gd.Reason)
+		}
+	}
+}
+
+func endString(e *truthEnd) string {
+	if e == nil {
+		return "nothing"
+	}
+	return fmt.Sprintf("%s from the %s side at %s (code %s)", e.Kind, e.Side, e.Hop, code(e.Code))
+}
+
+func code(c *uint16) string {
+	if c == nil {
+		return "none"
+	}
+	return strconv.Itoa(int(*c))
+}
+
+func num(n *int) string {
+	if n == nil {
+		return "none"
+	}
+	return strconv.Itoa(*n)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func str(s *string) string {

@@ -365,6 +365,122 @@ def tshark_counts(out, tls_port=None, keylog=None):
     return res
 
 
+def tshark_endings(out, tls_port=None, keylog=None):
+    """{hop: {key: {"client"/"server": [(time, kind, code)]}}}: the close frames, FINs and RSTs each
+    side sent at each hop, as tshark reads them (retransmissions left out), oldest first. kind is
+    "close", "fin" or "rst"; code is the close frame's status code or None."""
+    tls_opts = []
+    if tls_port:
+        tls_opts = ["-d", f"tcp.port=={tls_port},tls", "-o", f"http.tls.port:{tls_port}",
+                    "-o", "tls.keylog_file:" + os.path.abspath(os.path.join(out, keylog))]
+    res = {}
+    for hop in HOPS:
+        lines = hop_lines(out, hop, [*tls_opts, "-Y", "http.sec_websocket_key || websocket.opcode == 8 || "
+                                                      "tcp.flags.fin == 1 || tcp.flags.reset == 1",
+                                     "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,",
+                                     "-E", "separator=/t", "-e", "tcp.stream", "-e", "http.sec_websocket_key",
+                                     "-e", "frame.time_epoch", "-e", "tcp.srcport", "-e", "tcp.flags.fin",
+                                     "-e", "tcp.flags.reset", "-e", "websocket.opcode",
+                                     "-e", "websocket.payload.close.status_code",
+                                     "-e", "tcp.analysis.retransmission"])
+        keys, per = {}, {}
+        for ln in lines:
+            stream, key, t, sport, fin, rst, ops, codes, retrans = (ln.split("\t") + [""] * 9)[:9]
+            if key:
+                keys[stream] = key
+            if retrans:
+                continue
+            side = "server" if sport in SERVER_PORTS else "client"
+            ev = per.setdefault(keys.get(stream, "stream-" + stream), {"client": [], "server": []})[side]
+            if "8" in ops.split(","):
+                code = codes.split(",")[0]
+                ev.append((float(t), "close", int(code) if code else None))
+            if fin in ("1", "True"):
+                ev.append((float(t), "fin", None))
+            if rst in ("1", "True"):
+                ev.append((float(t), "rst", None))
+        for sides in per.values():
+            for evs in sides.values():
+                evs.sort(key=lambda e: e[0])
+        res[hop] = per
+    return res
+
+
+def hop_ending(sides):
+    """How a connection ended at a hop, in wspath's terms (capture.Ending): "close" when both sides
+    sent a close frame, else "reset" after a RST, "fin" after a FIN, "open" when none of them."""
+    kinds = {s: {e[1] for e in sides[s]} for s in ("client", "server")}
+    if "close" in kinds["client"] and "close" in kinds["server"]:
+        return "close"
+    if "rst" in kinds["client"] | kinds["server"]:
+        return "reset"
+    if "fin" in kinds["client"] | kinds["server"]:
+        return "fin"
+    return "open"
+
+
+# Where each hop's capture point sits: component i of the path (client, lb, fw, ingress, server) is
+# on the server side of hop i's capture point and on the client side of every later one; the client
+# application is on the client side of all of them.
+def closer_side(hop, closed_by):
+    """The side of hop's capture point on which the component closed_by sits."""
+    return "server" if HOPS.index(closed_by) >= max(HOPS.index(hop), 1) else "client"
+
+
+DERIVED_NOTE = ("Read from the captures with tshark (truth.py derive_from_captures): 'endings' says per hop how "
+                "the connection ended there ('close': both sides sent a close frame; else 'reset' after a RST, "
+                "'fin' after a FIN, 'open'; null where tshark does not see the connection's handshake); a closed direction's 'ending' is the earliest close frame, FIN or "
+                "RST at its hop, with the side that sent it, which is the side of that capture point where "
+                "'closed_by' sits. 'first_missing' is the first message the receiver lacks; 'not_captured' is "
+                "what a capture gap's hop lacks (count, and index of the first message it lacks). "
+                "'low_confidence' is true where the direction was delivered through a TLS hop that hops.yaml "
+                "gives no key log.")
+
+
+def derive_from_captures(out, truth):
+    """Adds to truth what the captures show, read by tshark: per connection and hop how the
+    connection ended there ("endings"); per closed direction the event that ended it at its hop
+    ("ending": the earliest close frame, FIN or RST there, which must come from the side where
+    closed_by sits); per direction the first missing message ("first_missing", the receiver's
+    first lacking message) and, for a capture gap, what the gap hop's capture lacks
+    ("not_captured"); per direction whether a tool can only judge it at lower confidence
+    ("low_confidence": delivered through a TLS hop that hops.yaml gives no key log). Returns
+    problems found."""
+    notes = []
+    if DERIVED_NOTE not in truth["notes"]:
+        truth["notes"].append(DERIVED_NOTE)
+    tls = truth.get("tls") or {}
+    ends = tshark_endings(out, tls.get("port"), tls.get("keylog"))
+    opaque = [h for h in tls.get("tls_hops", []) if h not in tls.get("keylog_hops", [])]
+    for c in truth["connections"]:
+        hop_key = {h: c["key"] for h in HOPS}
+        if c.get("upstream_key"):
+            hop_key["server"] = c["upstream_key"]
+        at = {h: ends[h].get(hop_key[h], {"client": [], "server": []}) for h in HOPS}
+        # null where tshark does not see the connection's handshake (a capture cut by a snap length)
+        c["endings"] = {h: hop_ending(at[h]) if hop_key[h] in ends[h] else None for h in HOPS}
+        for dname, d in c["directions"].items():
+            v = d["verdict"]
+            tag = f"conn {c['conn']} {dname} ({v})"
+            d["first_missing"] = d["missing"][0] if d["missing"] else None
+            d["low_confidence"] = v == "delivered" and bool(opaque)
+            if v == "capture_gap":
+                n = d["tshark"][d["hop"]]["data"]
+                d["not_captured"] = {"hop": d["hop"], "count": d["sent"] - n, "first": n if n < d["sent"] else None}
+            if v != "closed":
+                continue
+            evs = sorted([(e, s) for s in ("client", "server") for e in at[d["hop"]][s]], key=lambda x: x[0][0])
+            if not evs:
+                notes.append(f"{tag}: tshark sees nothing end the connection at {d['hop']}")
+                continue
+            (t, kind, code), side = evs[0]
+            d["ending"] = {"hop": d["hop"], "side": side, "kind": kind, "code": code}
+            if side != closer_side(d["hop"], d["closed_by"]):
+                notes.append(f"{tag}: at {d['hop']} the {side} side ended the connection first, but "
+                             f"{d['closed_by']} is on the {closer_side(d['hop'], d['closed_by'])} side")
+    return notes
+
+
 def server_events_from_capture(out, scenario, conns, counts):
     """Events in wsl_peer.Log's format for a server that logs nothing (Tomcat's echo endpoints),
     from the server hop's capture: open (address from the Upgrade request), recv and send (one per
@@ -721,6 +837,8 @@ def main():
         truth["server"] = {"software": args.backend, "echo": args.echo,
                            "log_note": SERVER_FROM_CAPTURE_NOTE
                            if args.server_from_capture else ""}
+    notes += derive_from_captures(args.out, truth)
+    truth["cross_check"]["ok"] = not notes
     with open(os.path.join(args.out, "truth.json"), "w") as f:
         f.write(dumps(truth) + "\n")
     write_readme(args.out, truth)
@@ -729,5 +847,26 @@ def main():
         sys.exit(1)
 
 
+def rederive(out):
+    """Recomputes, in an existing case directory, the fields derive_from_captures adds, from its
+    truth.json and captures alone (the applications' logs are not kept): for cases made before
+    those fields existed. Exits 1, leaving truth.json as it was, when the captures disagree."""
+    path = os.path.join(out, "truth.json")
+    with open(path) as f:
+        truth = json.load(f)
+    notes = derive_from_captures(out, truth)
+    if notes or not truth["cross_check"]["ok"]:
+        print("truth.py: cross-check failed:\n  " + "\n  ".join(notes + truth["cross_check"]["problems"]),
+              file=sys.stderr)
+        sys.exit(1)
+    with open(path, "w") as f:
+        f.write(dumps(truth) + "\n")
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--rederive"]:
+        # truth.py --rederive CASE_DIR...: see rederive.
+        for d in sys.argv[2:]:
+            rederive(d)
+    else:
+        main()
