@@ -41,8 +41,8 @@ func compareTerminal(w io.Writer, v *compareView, o Options) error {
 			}
 		}
 	}
-	if l := v.collapsedLine(); l != "" {
-		tw.line(l)
+	for _, l := range wrapLines(v.collapsedLine(), o.Width) {
+		tw.raw(l)
 	}
 	if l := v.segmentsLine(); l != "" {
 		for _, l := range wrapLines(EscapeControl(l), o.Width) {
@@ -133,7 +133,12 @@ func (v *compareView) connBlock(tw *terminalSheet, c *correlate.Connection, p *p
 		if fm := firstMissing(d.res); fm != "-" {
 			line += ", first missing at " + EscapeControl(fm)
 		}
-		tw.raw("  " + line)
+		for i, l := range wrapLines(line, width-2) {
+			if i > 0 {
+				l = "  " + l
+			}
+			tw.raw("  " + l)
+		}
 		var counts []string
 		for _, h := range v.hops {
 			counts = append(counts, h+" "+hopCount(d.res.PerHop.Get(h)))
