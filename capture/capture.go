@@ -78,4 +78,15 @@ type Capture struct {
 	Stats    Stats
 	Sessions []*Session
 	Warnings []Warning
+	// TCPConnections counts the TCP connections seen, WebSocket or not, and ServerPorts their
+	// server ports, most used first: what a capture holds when it holds no WebSocket (a capture
+	// filter that missed the port, the wrong interface).
+	TCPConnections int
+	ServerPorts    []PortCount
+}
+
+// PortCount is how many TCP connections went to one server port.
+type PortCount struct {
+	Port  uint16
+	Conns int
 }

@@ -61,6 +61,16 @@ type conn struct {
 }
 
 func (r *reader) newConn(info tcpstream.ConnInfo) tcpstream.Stream {
+	r.capt.TCPConnections++
+	// The server is the SYN's receiver; without the handshake, the lower port is the better guess.
+	port := info.B.Port()
+	if !info.SYN && info.A.Port() < port {
+		port = info.A.Port()
+	}
+	if r.ports == nil {
+		r.ports = map[uint16]int{}
+	}
+	r.ports[port]++
 	return &conn{r: r, info: info}
 }
 

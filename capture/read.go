@@ -74,12 +74,15 @@ func Read(paths []string, opts Options) (*Capture, error) {
 	m := pcapfile.NewMerger(readers)
 	defer m.Close()
 	r := newReader(opts.withDefaults())
+	var keyErrs []error
 	for _, k := range opts.KeylogFiles {
 		b, err := os.ReadFile(k)
 		if err != nil {
 			return nil, fmt.Errorf("key log: %w", err)
 		}
-		r.addKeys(k, b)
+		if err := r.addKeyFile(k, b); err != nil {
+			keyErrs = append(keyErrs, err)
+		}
 	}
 	for _, e := range errs {
 		r.warn(Warning{Message: "not read: " + e.Error()})
@@ -95,7 +98,7 @@ func Read(paths []string, opts Options) (*Capture, error) {
 		}
 		r.packet(p, m)
 	}
-	return r.finish(m.Infos()), openErr
+	return r.finish(m.Infos()), errors.Join(openErr, errors.Join(keyErrs...))
 }
 
 // reader is the state of one Read: the decoder, the TCP assembler and what was found so far.
@@ -119,11 +122,25 @@ type reader struct {
 	// cutHeaders counts packets whose TCP/IP headers the snap length cut, naming the first.
 	cutHeaders linkCount
 	cutAt      int // capture length of the first such packet
+	// keyFiles are the key log files given, for the warning when they decrypt nothing.
+	keyFiles []keyFile
+	// ports counts TCP connections per server port.
+	ports map[uint16]int
+	// cut counts packets cut by the snap length, naming the first.
+	cut    linkCount
+	cutLen [2]int // capture and wire length of the first cut packet
 	// previews is the unused part of the block that message previews are carved from, so that a
 	// message costs no allocation of its own; see previewBuf.
 	previews []byte
 	// freeBlocks holds message blocks given back by finished connections, for reuse.
 	freeBlocks [][]Message
+}
+
+// keyFile is a key log file as given and parsed.
+type keyFile struct {
+	name    string
+	entries int
+	bad     int
 }
 
 type linkCount struct {
@@ -140,6 +157,23 @@ func newReader(opts Options) *reader {
 		MaxTotalBuffer: opts.MaxTotalBuffer,
 	}, r.newConn)
 	return r
+}
+
+// addKeyFile adds the key log file named name. A file with lines that do not parse and not one
+// usable entry is not a key log (garbage, a capture given by mistake): an error naming the file and
+// its first bad line; the capture is then read without it. A file that parses but decrypts nothing
+// here is a warning at the end of the read (see keylogWarnings).
+func (r *reader) addKeyFile(name string, b []byte) error {
+	k, errs := tlsdecrypt.ParseKeylog(b)
+	r.keyFiles = append(r.keyFiles, keyFile{name: name, entries: k.Len(), bad: len(errs)})
+	if k.Len() == 0 && len(errs) > 0 {
+		return fmt.Errorf("key log %s: %w (not an NSS key log: no line is CLIENT_RANDOM, CLIENT_TRAFFIC_SECRET_0 or another SSLKEYLOGFILE label with its secrets)", name, errs[0])
+	}
+	r.keys.Add(k)
+	for _, e := range errs {
+		r.warn(Warning{File: name, Message: e.Error()})
+	}
+	return nil
 }
 
 // addKeys adds key log lines; lines that do not parse are warnings naming the source and line.
@@ -170,6 +204,10 @@ func (r *reader) packet(p *pcapfile.Packet, m *pcapfile.Merger) {
 	}
 	if p.CaptureLength < p.Length {
 		st.Truncated++
+		if r.cut.n == 0 {
+			r.cut.first, r.cutLen = Warning{File: p.File, Packet: p.Number}, [2]int{p.CaptureLength, p.Length}
+		}
+		r.cut.n++
 	}
 	if m.SecretsSize() > r.secrets {
 		// A pcapng Decryption Secrets Block: its key log lines count like --keylog's.
@@ -238,6 +276,13 @@ func (r *reader) finish(infos []pcapfile.Info) *Capture {
 			r.cutHeaders.n, r.cutAt)
 		r.warn(r.cutHeaders.first)
 	}
+	if r.cut.n > r.cutHeaders.n { // the header-cut ones have their own warning above
+		r.cut.first.Message = fmt.Sprintf("snap length: %d of %d packets were cut short (this one, the first, kept %d of its %d bytes): messages in them cannot be read in full, so this hop may lack messages the network delivered; capture with tcpdump -s 0",
+			r.cut.n, c.Stats.Packets, r.cutLen[0], r.cutLen[1])
+		r.warn(r.cut.first)
+	}
+	r.keylogWarnings()
+	r.portCounts()
 	if r.stops.n > 0 {
 		r.stops.first.Message = fmt.Sprintf("buffer limit: %d connection(s) from here on no longer read: HTTP heads and frame resync buffers of all connections passed %d bytes",
 			r.stops.n, r.opts.MaxTotalBuffer)
@@ -258,6 +303,44 @@ func (r *reader) finish(infos []pcapfile.Info) *Capture {
 	}
 	c.Sessions = r.sessions
 	return c
+}
+
+// keylogWarnings warns about key logs that decrypt nothing: every TLS session of the capture stayed
+// encrypted although key logs were given (from another run, or for another server).
+func (r *reader) keylogWarnings() {
+	if len(r.keyFiles) == 0 {
+		return
+	}
+	tls, decrypted := 0, 0
+	for _, s := range r.sessions {
+		if s.TLS != nil {
+			tls++
+			if s.TLS.Decrypted {
+				decrypted++
+			}
+		}
+	}
+	if tls == 0 || decrypted > 0 {
+		return
+	}
+	for _, k := range r.keyFiles {
+		r.warn(Warning{File: k.name, Message: fmt.Sprintf("%d key log entries, none for the %d TLS session(s) here: a key log from another run or another client? Those sessions are compared by TLS record counts only",
+			k.entries, tls)})
+	}
+}
+
+// portCounts fills Capture.ServerPorts, most connections first.
+func (r *reader) portCounts() {
+	for p, n := range r.ports {
+		r.capt.ServerPorts = append(r.capt.ServerPorts, PortCount{Port: p, Conns: n})
+	}
+	sort.Slice(r.capt.ServerPorts, func(i, j int) bool {
+		a, b := r.capt.ServerPorts[i], r.capt.ServerPorts[j]
+		if a.Conns != b.Conns {
+			return a.Conns > b.Conns
+		}
+		return a.Port < b.Port
+	})
 }
 
 // keep decides whether a finished session is reported, applying Options.Server and Options.Port.

@@ -2,7 +2,9 @@ package correlate
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/wspath/wspath/capture"
@@ -16,6 +18,8 @@ type Hop struct {
 	// ClockOffset is the known offset of this hop's clock against the first hop's (this hop's
 	// clock minus the first's), or nil to estimate it.
 	ClockOffset *time.Duration
+	// Err is why the capture could not be read, in full or at all; nil when it was.
+	Err error
 }
 
 // Options tune Compare. The zero value means the defaults.
@@ -55,6 +59,10 @@ type hopState struct {
 	offSource string
 	latency   []time.Duration
 	matched   int
+	// excluded: the hop's capture cannot take part (no WebSocket, another run); warnings say why.
+	excluded bool
+	warnings []string
+	err      error // reading the capture failed
 }
 
 // ident is one message followed across hops: the message at each hop, nil where not seen.
@@ -77,28 +85,22 @@ type track struct {
 func Compare(hops []Hop, opts Options) *Result {
 	hops = splitSides(hops)
 	hs := make([]*hopState, len(hops))
-	sess := make([][]*capture.Session, len(hops))
 	for i, h := range hops {
-		st := &hopState{name: h.Name, files: h.Files, cap: h.Capture, offSource: "none"}
+		st := &hopState{name: h.Name, files: h.Files, cap: h.Capture, err: h.Err}
 		st.sessions = sessionsByStart(h.Capture)
-		sess[i] = st.sessions
-		switch {
-		case i == 0:
-			st.offKnown, st.offSource = true, "reference"
-		case h.ClockOffset != nil:
-			st.off, st.offKnown, st.offSource = *h.ClockOffset, true, "given"
-		}
 		hs[i] = st
 	}
-	conns := matchByKey(sess)
-	for h := 1; h < len(hs); h++ {
-		if !hs[h].offKnown {
-			if off, ok := estimateOffset(handshakeSamples(conns, hs, h)); ok {
-				hs[h].off, hs[h].offKnown, hs[h].offSource = off, true, "estimated"
-			}
-		}
+	if len(hs) < 2 {
+		return refused(hs, singleHop(hops))
 	}
-	conns = mergeFallback(conns, hs, &opts)
+	conns := connect(hops, hs, &opts)
+	if out := leaveOut(conns, hs); len(out) > 0 {
+		for h, why := range out {
+			hs[h].excluded = true
+			hs[h].warnings = append(hs[h].warnings, why)
+		}
+		conns = connect(hops, hs, &opts)
+	}
 
 	// Align with the preliminary offsets, then estimate the offsets again from the messages.
 	tracks := make([][2]*track, len(conns))
@@ -109,6 +111,10 @@ func Compare(hops []Hop, opts Options) *Result {
 	}
 	refineOffsets(conns, tracks, hs)
 	measureLatency(tracks, hs)
+	if why := checkOrder(conns, tracks, hs); why != "" {
+		return refused(hs, why)
+	}
+	clockWarnings(hs)
 
 	order := make([]int, len(conns))
 	starts := make([]time.Time, len(conns))
@@ -136,6 +142,49 @@ func Compare(hops []Hop, opts Options) *Result {
 	r.Hops = hopResults(hs)
 	r.Segments = segments(conns, tracks, hs)
 	r.Summary = summarize(r)
+	for _, h := range hs {
+		if h.excluded {
+			r.Summary.LeftOut = append(r.Summary.LeftOut, h.name)
+		}
+	}
+	if len(r.Summary.LeftOut) > 0 {
+		r.Summary.Reason += fmt.Sprintf("; judged without %s, left out (see the warnings)", strings.Join(r.Summary.LeftOut, " and "))
+	}
+	return r
+}
+
+// connect matches the sessions of the hops not excluded into connections and estimates the
+// hops' clock offsets from the matches.
+func connect(hops []Hop, hs []*hopState, opts *Options) []*conn {
+	sess := make([][]*capture.Session, len(hs))
+	for i, st := range hs {
+		st.off, st.offKnown, st.offSource = 0, false, "none"
+		switch {
+		case i == 0:
+			st.offKnown, st.offSource = true, "reference"
+		case hops[i].ClockOffset != nil:
+			st.off, st.offKnown, st.offSource = *hops[i].ClockOffset, true, "given"
+		}
+		if !st.excluded {
+			sess[i] = st.sessions
+		}
+	}
+	conns := matchByKey(sess)
+	for h := 1; h < len(hs); h++ {
+		if !hs[h].offKnown {
+			if off, ok := estimateOffset(handshakeSamples(conns, hs, h)); ok {
+				hs[h].off, hs[h].offKnown, hs[h].offSource = off, true, "estimated"
+			}
+		}
+	}
+	return mergeFallback(conns, hs, opts)
+}
+
+// refused is the Result of a comparison refused for its input: the hops as read and why.
+func refused(hs []*hopState, why string) *Result {
+	r := &Result{Schema: Schema, Connections: []Connection{}, Segments: []Segment{}, Refused: []string{why}}
+	r.Hops = hopResults(hs)
+	r.Summary = Summary{Verdict: Undecided, Reason: "comparison refused: " + why}
 	return r
 }
 
@@ -303,7 +352,7 @@ func hopResults(hs []*hopState) []HopResult {
 	for i, h := range hs {
 		hr := HopResult{
 			Name: h.name, Files: append([]string{}, h.files...), Connections: len(h.sessions),
-			Matched: h.matched, ClockOffsetSource: h.offSource, Warnings: []string{},
+			Matched: h.matched, ClockOffsetSource: h.offSource, Warnings: append([]string{}, h.warnings...),
 		}
 		if h.offKnown {
 			d := Duration(h.off)
@@ -326,7 +375,11 @@ func hopResults(hs []*hopState) []HopResult {
 				hr.Warnings = append(hr.Warnings, w.String())
 			}
 		} else {
-			hr.Warnings = append(hr.Warnings, "no capture was read at this hop")
+			why := "no capture was read at this hop"
+			if h.err != nil {
+				why += ": " + h.err.Error()
+			}
+			hr.Warnings = append(hr.Warnings, why+"; the verdicts that depend on it are undecided")
 		}
 		out[i] = hr
 	}

@@ -178,13 +178,30 @@ func TestCompare_Verdicts(t *testing.T) {
 			c2s: delivered, s2c: delivered, exit: 0,
 		},
 		{
-			name: "undecided_unseen_hop",
+			name: "left_out_hop_without_websocket",
 			conn: connSpec{key: keyN(1), c2s: seq("a", 3)},
 			hops: 3,
 			tweak: func(caps []*capture.Capture) {
 				caps[2].Sessions = nil
 			},
-			c2s:  dirWant{verdict: Undecided, firstMiss: "hop2", missing: 3, index: 0, reason: "not found at hop2"},
+			// hop2 holds no WebSocket at all: left out, the others judged among themselves, and
+			// "delivered" does not reach the end of the path: exit 3.
+			c2s:  dirWant{verdict: Delivered, index: -1, reason: "reached hop1"},
+			s2c:  delivered,
+			exit: 3,
+		},
+		{
+			name: "left_out_hop_matching_nothing",
+			conn: connSpec{key: keyN(1), c2s: seq("a", 3)},
+			hops: 3,
+			tweak: func(caps []*capture.Capture) {
+				s := *caps[2].Sessions[0]
+				s.Request = &capture.Request{Key: keyN(9), Path: "/other", Time: s.Start}
+				s.Messages = [2][]capture.Message{}
+				caps[2].Sessions = []*capture.Session{&s} // another connection only
+			},
+			// hop2's one connection is none of the others': a capture of another run, left out.
+			c2s:  dirWant{verdict: Delivered, index: -1, reason: "reached hop1"},
 			s2c:  delivered,
 			exit: 3,
 		},

@@ -334,6 +334,11 @@ func (j *judger) message(k int, id *ident) finding {
 			prev = h
 			continue
 		}
+		if j.hs[h].excluded || j.hs[h].cap == nil {
+			// Left out (no WebSocket there, another run), or nothing could be read there: the
+			// hops on both sides carried the message, which says nothing about h's capture.
+			continue
+		}
 		if j.c.sess[h] == nil {
 			// The connection was not found at h although hops on both sides carried the message:
 			// h's capture, not the network, lacks it.
@@ -382,6 +387,8 @@ func (j *judger) beyond(k int, id *ident, lastPos int) finding {
 		f = finding{missHop: h, lastHop: last, msg: m, laterHop: -1, low: low}
 		te := j.expected(m.First, last, h)
 		switch {
+		case j.hs[h].excluded:
+			continue
 		case s == nil:
 			return j.unseen(f, h, te)
 		case !readable(s):

@@ -1,8 +1,12 @@
 package correlate
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"slices"
 	"sync"
 
 	"github.com/wspath/wspath/capture"
@@ -31,6 +35,7 @@ func ReadHops(cfg *Config, opts capture.Options) ([]Hop, error) {
 			hops[i].Capture = c
 			if err != nil {
 				errs[i] = fmt.Errorf("hop %s: %w", hc.Name, err)
+				hops[i].Err = err
 				if c != nil {
 					c.Warnings = append(c.Warnings, capture.Warning{Message: err.Error()})
 				}
@@ -39,4 +44,66 @@ func ReadHops(cfg *Config, opts capture.Options) ([]Hop, error) {
 	}
 	wg.Wait()
 	return hops, errors.Join(errs...)
+}
+
+// ErrSameCapture is wrapped by the error of CheckFiles when two hops were given the same capture.
+var ErrSameCapture = errors.New("the same capture is given for two hops")
+
+// CheckFiles refuses a configuration that gives the same capture to two hops, also through other
+// paths or as a copy: compared with itself, a capture proves every message delivered. Files of
+// equal size are compared by SHA-256 of their contents, so only likely copies are read.
+func CheckFiles(cfg *Config) error {
+	type file struct {
+		hop, path string
+		size      int64
+	}
+	bySize := map[int64][]file{}
+	var sizes []int64
+	for _, h := range cfg.Hops {
+		for _, p := range h.Files {
+			fi, err := os.Stat(p)
+			if err != nil {
+				continue // ReadHops reports it
+			}
+			if bySize[fi.Size()] == nil {
+				sizes = append(sizes, fi.Size())
+			}
+			bySize[fi.Size()] = append(bySize[fi.Size()], file{h.Name, p, fi.Size()})
+		}
+	}
+	slices.Sort(sizes)
+	for _, sz := range sizes {
+		fs := bySize[sz]
+		if len(fs) < 2 {
+			continue
+		}
+		seen := map[[sha256.Size]byte]file{}
+		for _, f := range fs {
+			sum, err := fileSum(f.path)
+			if err != nil {
+				continue
+			}
+			if g, ok := seen[sum]; ok && g.hop != f.hop {
+				return fmt.Errorf("%w: hop %s's %s and hop %s's %s have the same contents (SHA-256 %x); each hop needs the capture taken at that hop",
+					ErrSameCapture, g.hop, g.path, f.hop, f.path, sum[:8])
+			}
+			seen[sum] = f
+		}
+	}
+	return nil
+}
+
+func fileSum(path string) ([sha256.Size]byte, error) {
+	var sum [sha256.Size]byte
+	f, err := os.Open(path)
+	if err != nil {
+		return sum, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return sum, err
+	}
+	copy(sum[:], h.Sum(nil))
+	return sum, nil
 }

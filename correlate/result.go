@@ -19,6 +19,9 @@ type Result struct {
 	Connections []Connection `json:"connections"`
 	Segments    []Segment    `json:"segments"`
 	Summary     Summary      `json:"summary"`
+	// Refused, when not empty, says why the input cannot be compared (hops listed out of order, a
+	// single hop): the verdicts would be wrong, so there are none, and the exit status is 2.
+	Refused []string `json:"refused,omitempty"`
 }
 
 // HopResult describes one hop's capture as used in the comparison.
@@ -226,6 +229,10 @@ type Summary struct {
 	Started         *time.Time    `json:"started"` // time of the first missing message
 	Connections     VerdictCounts `json:"connections"`
 	Reason          string        `json:"reason"`
+	// LeftOut names the hops left out of the comparison (their capture holds no WebSocket, or is
+	// from another run; their warnings say why). The others are judged among themselves, and
+	// "delivered" then does not cover the whole path: the exit status is 3, not 0.
+	LeftOut []string `json:"left_out,omitempty"`
 }
 
 // VerdictCounts counts connections by verdict.
@@ -255,13 +262,19 @@ func (c *VerdictCounts) add(v VerdictKind) {
 	}
 }
 
-// ExitCode is the process exit status for the result: 0 when everything was delivered, 1 when
-// messages were proven lost (lost, or closed with messages missing) or changed in transit
-// (modified), 3 when nothing was proven but some captures have gaps or some verdicts are
-// undecided. (2 is for errors.)
+// ExitCode is the process exit status for the result: 0 when everything was delivered (at every
+// hop: none left out), 1 when messages were proven lost, not delivered (closed) or changed in
+// transit (modified), 2 when the comparison was refused (Refused), 3 when nothing was proven but
+// some captures have gaps, some verdicts are undecided or a hop was left out.
 func (r *Result) ExitCode() int {
+	if len(r.Refused) > 0 {
+		return 2
+	}
 	switch r.Summary.Verdict {
 	case Delivered:
+		if len(r.Summary.LeftOut) > 0 {
+			return 3
+		}
 		return 0
 	case Lost, Closed, Modified:
 		return 1

@@ -80,6 +80,11 @@ func TestRun_Broken(t *testing.T) {
 		{"hop key log with bad lines", []string{"compare", p("keylog-bad-lines.yaml")}, exitOK, nil, []string{
 			"warning: lb: " + p("bad-keylog.txt") + ": line 2: CLIENT_RANDOM: client random is not 64 hex digits\n",
 			"warning: lb: " + p("bad-keylog.txt") + ": line 4: expected LABEL <hex> <hex>\n"}},
+		{"hop key log that is no key log", []string{"compare", p("keylog-garbage.yaml")}, exitError,
+			[]string{"wspath: hop lb: key log " + p("garbage-keylog.txt") + ": line 1: expected LABEL <hex> <hex>"},
+			[]string{"warning: lb: key log " + p("garbage-keylog.txt"), "│ srv "}},
+		{"key log that is no key log", []string{"inspect", "--keylog", p("garbage-keylog.txt"), p("malicious-long-control.pcap")}, exitError,
+			[]string{"wspath: key log " + p("garbage-keylog.txt") + ": line 1: expected LABEL <hex> <hex>"}, nil},
 		{"missing hops.yaml", []string{"compare", p("nowhere.yaml")}, exitError, []string{"wspath: ", p("nowhere.yaml")}, nil},
 	}
 	for _, tc := range tests {

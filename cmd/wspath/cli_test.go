@@ -99,8 +99,9 @@ func TestInit(t *testing.T) {
 		t.Errorf("second init: exit %d, %q: want it to keep the file", code, stderr)
 	}
 	// Once the captures exist, compare reads the template as it is.
+	// (each hop's own capture: the same file for two hops is refused)
 	for _, f := range []string{"client.pcap", "lb-1.pcap", "server.pcap"} {
-		src, _ := os.ReadFile(filepath.Join("..", "..", "examples", "healthy", "client.pcap"))
+		src, _ := os.ReadFile(filepath.Join("..", "..", "examples", "healthy", f))
 		os.WriteFile(filepath.Join(dir, f), src, 0o644)
 	}
 	if code, _, stderr := runWspath(t, "compare", path); code == exitError {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -62,12 +63,23 @@ func compare(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	where := cfg.File
+	if where == "" {
+		where = "compare" // captures given on the command line
+	}
+	if err := correlate.CheckFiles(cfg); err != nil {
+		return fmt.Errorf("%s: %w", where, err)
+	}
 	opts := capture.Options{}
 	if c.Bool("no-payload") {
 		opts.PreviewSize = -1
 	}
 	hops, readErr := correlate.ReadHops(cfg, opts)
 	res := correlate.Compare(hops, correlate.Options{Incident: cfg.Incident})
+	if len(res.Refused) > 0 {
+		// No verdicts: they would be wrong. Say what to fix.
+		return errors.Join(readErr, fmt.Errorf("%s: %s", where, strings.Join(res.Refused, "; ")))
+	}
 	out := c.String("output")
 	tt := detectTerminal(c.App.Writer, out != "" && out != "-", c.Bool("no-color"))
 	ro := report.Options{NoPayload: c.Bool("no-payload"), All: c.Bool("all"), Width: tt.width, Color: tt.color}
