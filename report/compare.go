@@ -25,52 +25,17 @@ func Compare(w io.Writer, f Format, r *correlate.Result, o Options) error {
 	if f == Table {
 		return compareTerminal(w, v, o)
 	}
-	s, ok := sheetFor(w, f)
-	if !ok {
-		return fmt.Errorf("report: compare cannot be rendered as %s", f)
+	if t, ok := ticketFor(w, f); ok {
+		return compareTicket(t, v)
 	}
-	return compareSheet(s, v)
-}
-
-// compareSheet lays the comparison out as lines and tables on a line-oriented format.
-func compareSheet(tw sheet, v *compareView) error {
-	r := v.r
-	tw.line(summaryLine(r))
-	if r.Summary.Reason != "" {
-		tw.line(r.Summary.Reason)
-	}
-	tw.line("")
-	switch {
-	case len(r.Connections) == 0:
-		tw.line("no WebSocket connection found at any hop")
-	case len(v.shown) > 0:
-		t := tw.table(v.connHeader()...)
-		for _, c := range v.shown {
-			for _, row := range v.connRows(c) {
-				t.row(row...)
-			}
-		}
-		t.render()
-	}
-	if l := v.collapsedLine(); l != "" {
-		tw.line(l)
-	}
-	if l := v.segmentsLine(); l != "" {
-		tw.line(l)
-	}
-	ht := tw.table(hopHeader...)
-	for _, h := range hopRows(r) {
-		ht.row(h.cells()...)
-	}
-	ht.render()
-	for _, l := range v.warningLines() {
-		tw.line(l)
-	}
-	return tw.err()
+	return fmt.Errorf("report: compare cannot be rendered as %s", f)
 }
 
 // summaryLine says in one line what an on-call engineer needs first: the verdict and where.
-func summaryLine(r *correlate.Result) string {
+func summaryLine(r *correlate.Result) string { return summaryHead(r) + summaryTail(r) }
+
+// summaryHead is the start of summaryLine, a headline: incident, verdict, hop and segment.
+func summaryHead(r *correlate.Result) string {
 	s := r.Summary
 	var b strings.Builder
 	if r.Incident != "" {
@@ -84,6 +49,13 @@ func summaryLine(r *correlate.Result) string {
 	if s.Segment != nil {
 		b.WriteString(" (" + *s.Segment + ")")
 	}
+	return b.String()
+}
+
+// summaryTail is the rest of summaryLine: direction, counts and time.
+func summaryTail(r *correlate.Result) string {
+	s := r.Summary
+	var b strings.Builder
 	if s.Direction != nil {
 		b.WriteString(", " + *s.Direction)
 	}

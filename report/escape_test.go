@@ -21,6 +21,7 @@ func hostileCapture() (*capture.Capture, []string) {
 		"<script>alert(1)</script>",
 		"nul\x00byte",
 		"\u202eevil",
+		"[click](javascript:alert(1)) {noformat} [x|javascript:y] \\\\",
 	}
 	t0 := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	s := &capture.Session{ID: 1, Start: t0, End: t0.Add(time.Second),
@@ -55,8 +56,11 @@ func TestInspect_EscapesWireText(t *testing.T) {
 			[]string{`\x1b[31mred\x1b[0m`, `line1\nline2\r\n`, `nul\x00byte`, `a|b|c`, `\u{202e}evil`},
 			[]string{"\x1b", "\x07", "\x00", "line1\nline2", "\u202e", `\\x`}},
 		{"markdown", Markdown,
-			[]string{`\x1b\[31mred\x1b\[0m`, `a\|b\|c`, `&lt;script&gt;alert(1)&lt;/script&gt;`, `nul\x00byte`, `/x\|&lt;b&gt;\x1b\[2J`},
-			[]string{"\x1b", "\x00", "<script>", "<b>", "a|b", `\\x`, "\u202e"}},
+			[]string{`\x1b[31mred\x1b[0m`, `a\|b\|c`, `\<script>alert(1)\</script>`, `nul\x00byte`, `/x\|\<b>\x1b[2J`, `[click\](javascript`},
+			[]string{"\x1b", "\x00", " <script>", "|<b>", "a|b", `\\x`, "\u202e", "&lt;", "&gt;", "&amp;"}},
+		{"jira", Jira,
+			[]string{`\|`, `\[click\]`, `\{noformat\}`, "&#92;x1b"},
+			[]string{"\x1b", "\x00", "[x|", "{noformat}", `\\`, "\u202e"}},
 		{"json", JSON,
 			[]string{`\\x1b[31mred`, `\u003cscript\u003e`},
 			[]string{"\x1b", "\x00", "<script>", "\u202e"}},

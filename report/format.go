@@ -13,12 +13,14 @@ const (
 	Table    Format = iota // a table for a terminal
 	Markdown               // a Markdown table to paste into a ticket
 	JSON                   // one JSON object, for scripts
+	Jira                   // Jira wiki markup, for Jira tickets
+	HTML                   // one self-contained HTML page
 )
 
 // Formats lists the accepted format names, for help texts.
-const Formats = "table|markdown|json"
+const Formats = "table|markdown|jira|html|json"
 
-// ParseFormat returns the Format named s ("table", "markdown" or "md", "json").
+// ParseFormat returns the Format named s ("table", "markdown" or "md", "jira", "html", "json").
 func ParseFormat(s string) (Format, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "", "table", "text":
@@ -27,13 +29,17 @@ func ParseFormat(s string) (Format, error) {
 		return Markdown, nil
 	case "json":
 		return JSON, nil
+	case "jira":
+		return Jira, nil
+	case "html":
+		return HTML, nil
 	}
 	return Table, fmt.Errorf("unknown format %q (want %s)", s, Formats)
 }
 
 // String returns the format's name.
 func (f Format) String() string {
-	return [...]string{"table", "markdown", "json"}[f]
+	return [...]string{"table", "markdown", "json", "jira", "html"}[f]
 }
 
 // Options tune what the renderers show. The zero value shows the defaults.

@@ -57,7 +57,7 @@ func c2sDrop(t *testing.T) *correlate.Result {
 // terminal (only the table depends on the width; the others are checked to not).
 func TestCompare_Golden(t *testing.T) {
 	r := c2sDrop(t)
-	for _, f := range []Format{Table, Markdown, JSON} {
+	for _, f := range []Format{Table, Markdown, Jira, JSON} {
 		for _, width := range []int{80, 200} {
 			name := fmt.Sprintf("compare-c2s-drop.%s-w%d.golden", f, width)
 			t.Run(name, func(t *testing.T) {
@@ -85,7 +85,7 @@ func TestInspect_Golden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []Format{Table, Markdown, JSON} {
+	for _, f := range []Format{Table, Markdown, Jira, JSON} {
 		t.Run(f.String(), func(t *testing.T) {
 			var b bytes.Buffer
 			if err := Inspect(&b, f, c, Options{Messages: true}); err != nil {

@@ -9,8 +9,14 @@ import (
 	"github.com/olekukonko/tablewriter/renderer"
 )
 
-// markdownSheet writes lines and pipe tables in Markdown, for incident tickets. Cells are escaped by
-// markdownCell so that wire text can neither end a cell nor start markup.
+// Markdown output is plain enough for GitHub, GitLab and Jira's Markdown alike: wire text is
+// escaped with backslashes (never HTML entities, which show literally in Jira, Slack and plain
+// text), prose wraps at markdownWidth, and the diagram is Mermaid, which GitHub and GitLab draw.
+
+// markdownWidth is where Markdown prose wraps (soft line breaks, which renderers join).
+const markdownWidth = 100
+
+// markdownSheet writes lines and pipe tables in Markdown (inspect's layout).
 type markdownSheet struct {
 	w  io.Writer
 	we error
@@ -23,17 +29,20 @@ func (m *markdownSheet) line(s string) {
 	if m.we != nil {
 		return
 	}
-	s = EscapeControl(s)
-	if s != "" {
-		s = htmlEscaper.Replace(s) + "  "
+	if s = markdownLine(s); s != "" {
+		s += "  "
 	}
 	_, m.we = fmt.Fprintln(m.w, s)
 }
 
 func (m *markdownSheet) table(header ...string) sheetTable {
-	tb := &markdownTable{s: m, t: tablewriter.NewTable(m.w, tableOptions(tablewriter.WithRenderer(renderer.NewMarkdown()))...)}
-	tb.t.Header(anyCells(header, markdownCell)...)
+	tb := &markdownTable{s: m, t: newMarkdownTable(m.w)}
+	tb.t.Header(anyCells(header, markdownText)...)
 	return tb
+}
+
+func newMarkdownTable(w io.Writer) *tablewriter.Table {
+	return tablewriter.NewTable(w, tableOptions(tablewriter.WithRenderer(renderer.NewMarkdown()))...)
 }
 
 type markdownTable struct {
@@ -46,7 +55,7 @@ func (tb *markdownTable) row(cells ...string) {
 	if tb.s.we != nil {
 		return
 	}
-	tb.s.we = tb.t.Append(anyCells(cells, markdownCell)...)
+	tb.s.we = tb.t.Append(anyCells(cells, markdownText)...)
 }
 
 // render writes the table and the blank line that ends it.
@@ -59,32 +68,123 @@ func (tb *markdownTable) render() {
 	}
 }
 
-var htmlEscaper = strings.NewReplacer("<", "&lt;", ">", "&gt;", "&", "&amp;")
+// markdownTicket writes the compare report in Markdown.
+type markdownTicket struct{ out }
 
-// markdownCell makes s safe inside one Markdown table cell: terminal-safe first, then the characters
-// that would end the cell or start markup (|, <, >, &, backticks) are escaped. tablewriter's Markdown
-// renderer escapes none of them.
-func markdownCell(s string) string {
+func (m *markdownTicket) heading(level int, s string) {
+	m.put(strings.Repeat("#", level), " ", markdownText(s), "\n\n")
+}
+
+func (m *markdownTicket) paragraph(s string) {
+	m.put(strings.Join(markdownWrap(markdownLine(s), markdownWidth), "\n"), "\n\n")
+}
+
+func (m *markdownTicket) table(header []string, rows [][]string) {
+	if m.we != nil {
+		return
+	}
+	t := newMarkdownTable(m.w)
+	t.Header(anyCells(header, markdownText)...)
+	for _, r := range rows {
+		if m.we = t.Append(anyCells(r, markdownText)...); m.we != nil {
+			return
+		}
+	}
+	m.we = t.Render()
+	m.put("\n")
+}
+
+func (m *markdownTicket) bullets(items []string) {
+	for _, it := range items {
+		m.put("- ", strings.Join(markdownWrap(markdownText(it), markdownWidth-2), "\n  "), "\n")
+	}
+	if len(items) > 0 {
+		m.put("\n")
+	}
+}
+
+func (m *markdownTicket) diagram(l *ladder) {
+	m.put("```mermaid\n", l.mermaid(), "```\n\n")
+}
+
+// markdownWrap wraps escaped Markdown at spaces, never starting a line with what would make it a
+// list item, quote, heading or table row (such a word stays on the line before).
+func markdownWrap(s string, width int) []string {
+	lines := wrapLines(s, width)
+	out := lines[:0]
+	for _, l := range lines {
+		if len(out) > 0 && startsBlock(l) {
+			out[len(out)-1] += " " + l
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+func startsBlock(l string) bool {
+	if l == "" {
+		return false
+	}
+	switch l[0] {
+	case '-', '+', '*', '>', '#', '=', '|', '~', '`':
+		return true
+	}
+	i := 0
+	for i < len(l) && l[i] >= '0' && l[i] <= '9' {
+		i++
+	}
+	return i > 0 && i < len(l) && (l[i] == '.' || l[i] == ')')
+}
+
+// markdownText makes s safe as Markdown text or inside a table cell: terminal-safe first, then
+// every character that could end the cell or start markup is escaped with a backslash, which
+// CommonMark (GitHub, GitLab) and Jira's Markdown show as the character itself. No HTML entities:
+// those show literally where Markdown is not rendered. '>' and '-' are left alone mid-line (the
+// arrows in "client -> lb" stay readable), '&' is escaped only where it could start an entity and
+// ']' only where it could close a link.
+func markdownText(s string) string {
 	s = EscapeControl(s)
 	var b strings.Builder
-	for _, r := range s {
-		switch r {
-		case '|':
-			b.WriteString(`\|`)
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("&gt;")
-		case '&':
-			b.WriteString("&amp;")
-		case '`':
-			b.WriteString("\\`")
-		case '*', '_', '[', ']':
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '&' && entityAhead(s[i+1:]):
+			b.WriteString(`\&`)
+		case c == '_' && (i == 0 || i == len(s)-1 || !isWordByte(s[i-1]) || !isWordByte(s[i+1])):
+			b.WriteString(`\_`)
+		case c == ']' && i+1 < len(s) && strings.IndexByte("([:", s[i+1]) >= 0:
+			// Only "](", "][" and "]:" make links; a lone bracket reads as itself.
+			b.WriteString(`\]`)
+		case strings.IndexByte("|<`*~", c) >= 0:
 			b.WriteByte('\\')
-			b.WriteRune(r)
+			b.WriteByte(c)
 		default:
-			b.WriteRune(r)
+			b.WriteByte(c)
 		}
 	}
 	return b.String()
+}
+
+// markdownLine is markdownText for a line of prose, whose first character could also start a
+// heading, quote or list.
+func markdownLine(s string) string {
+	s = markdownText(s)
+	if s != "" && strings.IndexByte("#>+-=", s[0]) >= 0 {
+		s = `\` + s
+	}
+	return s
+}
+
+// entityAhead says whether s starts like the rest of an HTML entity ("amp;", "#60;", "#x3c;").
+func entityAhead(s string) bool {
+	n := 0
+	for n < len(s) && n < 32 && (isWordByte(s[n]) || s[n] == '#') {
+		n++
+	}
+	return n > 0 && n < len(s) && s[n] == ';'
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
 }

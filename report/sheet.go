@@ -34,6 +34,8 @@ func sheetFor(w io.Writer, f Format) (s sheet, ok bool) {
 		return &terminalSheet{w: w}, true
 	case Markdown:
 		return &markdownSheet{w: w}, true
+	case Jira:
+		return &jiraSheet{out: out{w: w}}, true
 	}
 	return nil, false
 }

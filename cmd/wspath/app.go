@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/wspath/wspath/report"
 )
 
 // Exit statuses, like diff's.
@@ -135,7 +137,7 @@ func flagsFirst(args []string, cmds []*cli.Command) []string {
 // outputFlags are the flags every command that renders a report takes.
 func outputFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", Usage: "output format: table|markdown|json"},
+		&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", Usage: "output format: " + report.Formats},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the report to `FILE` (atomically) instead of standard output; - is standard output"},
 		&cli.BoolFlag{Name: "no-payload", Usage: "leave payload previews out of the report"},
 	}
