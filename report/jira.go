@@ -51,7 +51,9 @@ func writeJiraTable(o *out, header []string, rows [][]string) {
 // jiraTicket writes the compare report in Jira wiki markup.
 type jiraTicket struct{ out }
 
-func (j *jiraTicket) heading(level int, s string) { j.put(fmt.Sprintf("h%d. ", level), jiraText(s), "\n\n") }
+func (j *jiraTicket) heading(level int, s string) {
+	j.put(fmt.Sprintf("h%d. ", level), jiraText(s), "\n\n")
+}
 
 func (j *jiraTicket) paragraph(s string) { j.put(jiraText(s), "\n\n") }
 
