@@ -21,6 +21,7 @@ const (
 	modeWebSocket             // frames after a 101 (plaintext or decrypted)
 	modeMidStream             // no handshake captured: resynchronising on frames
 	modeIgnore                // not WebSocket: bytes are dropped as they come
+	modeH2                    // HTTP/2: streams demultiplexed by h2, WebSocket streams read as conns of their own
 )
 
 // conn turns the reassembled streams of one TCP connection into a Session. It implements
@@ -33,6 +34,7 @@ type conn struct {
 	client tcpstream.Dir
 	sess   *Session
 	tls    *tlsdecrypt.Conn
+	h2     *h2conn // set in modeH2
 
 	// head buffers a direction's bytes until its HTTP head is complete (bounded by maxHeadSize);
 	// after the request, the client's early bytes wait there for the 101.
@@ -116,6 +118,9 @@ func (c *conn) account(d tcpstream.Dir, off uint64, m tcpstream.Meta) {
 		}
 		c.r.held += n - c.held[i]
 		c.held[i] = n
+		if c.h2 != nil && i == 0 {
+			n += c.h2.demux.Buffered()
+		}
 		over = over || n > 0 && c.r.held > c.r.opts.MaxTotalBuffer
 	}
 	if over {
@@ -151,6 +156,11 @@ func (c *conn) release() {
 // detect decides from the first payload what the connection carries.
 func (c *conn) detect(d tcpstream.Dir, b []byte, m tcpstream.Meta) {
 	switch {
+	case isH2Preface(b):
+		c.startH2(d)
+	case c.info.SYN && d == 1 && isH2Settings(b):
+		// The server's SETTINGS captured before the client's preface (h2c with prior knowledge).
+		c.startH2(0)
 	case looksLikeHTTPRequest(b):
 		c.mode, c.client = modeHTTP, d
 	case tlsdecrypt.IsClientHello(b):
@@ -175,7 +185,7 @@ const sniffLen = 8
 // mayStartHandshake reports whether b, shorter than sniffLen, may be the start of an HTTP Upgrade
 // request or of a TLS ClientHello.
 func mayStartHandshake(b []byte) bool {
-	return len(b) > 0 && (bytes.HasPrefix([]byte("GET "), b) || b[0] == 0x16)
+	return len(b) > 0 && (bytes.HasPrefix([]byte("GET "), b) || bytes.HasPrefix([]byte("PRI "), b) || b[0] == 0x16)
 }
 
 func looksLikeHTTPRequest(b []byte) bool {
@@ -198,9 +208,27 @@ func (c *conn) plaintext(d tcpstream.Dir, b []byte, off uint64, m tcpstream.Meta
 	switch c.mode {
 	case modeWebSocket, modeMidStream:
 		c.parser[d].Feed(b, off, frameMeta(m))
+	case modeH2:
+		c.h2.feed(d, b, off, m)
 	case modeHTTP:
+		if d == c.client && !c.reqDone && len(c.head[d]) == 0 && isH2Preface(b) {
+			c.switchToH2(b, off, m)
+			return
+		}
 		c.handshakeBytes(d, b, off, m)
 	}
+}
+
+// switchToH2 starts HTTP/2 on a connection whose (decrypted) client bytes begin with the preface:
+// TLS with ALPN h2. Server bytes that came first (its SETTINGS) are passed on before b.
+func (c *conn) switchToH2(b []byte, off uint64, m tcpstream.Meta) {
+	early, eoff, em := c.head[1-c.client], c.headOff[1-c.client], c.headMeta[1-c.client]
+	c.head = [2][]byte{}
+	c.startH2(c.client)
+	if len(early) > 0 {
+		c.h2.feed(1-c.client, early, eoff, em)
+	}
+	c.h2.feed(c.client, b, off, m)
 }
 
 // handshakeBytes collects a direction's HTTP head, then hands what follows to the frame parsers.
@@ -348,6 +376,8 @@ func (c *conn) Gap(d tcpstream.Dir, off, n uint64, reason tcpstream.GapReason, m
 		// Nothing read yet: a gap before the first byte is like a capture that started late.
 	case c.tls != nil:
 		c.tls.Gap(c.tlsDir(d), n)
+	case c.mode == modeH2:
+		c.h2.gap(d, off, n, m)
 	case c.mode == modeHTTP:
 		c.problem(d, ProblemTruncated, off, m, fmt.Sprintf("%d bytes of the handshake not captured", n))
 		if c.reqDone && !c.respDone {
@@ -381,6 +411,16 @@ func (c *conn) Close(st [2]tcpstream.Stats) {
 			p.End(frameMeta(c.last))
 			c.asm[d].end()
 		}
+	}
+	if c.h2 != nil {
+		// The streams are the sessions; the connection itself is not reported.
+		var t *TLSInfo
+		if c.tls != nil && c.sess != nil && c.sess.TLS != nil {
+			c.finishTLS(c.sess)
+			t = c.sess.TLS
+		}
+		c.h2.close(st, t)
+		return
 	}
 	defer c.releaseMessages()
 	s := c.sess

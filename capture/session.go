@@ -289,11 +289,33 @@ type Session struct {
 
 	TLS *TLSInfo // nil for plaintext connections
 
+	// HTTP2 is set when the session is a WebSocket over an HTTP/2 stream (RFC 8441 extended
+	// CONNECT). Its Request then has Method CONNECT and no Key, its Response status 200; Client,
+	// Server and TCP are the connection's, except that the stream's END_STREAM is the TCP FIN and
+	// its RST_STREAM (or a GOAWAY that excluded it) the TCP RST of its direction; Message offsets
+	// are positions in the connection's (decrypted) byte stream.
+	HTTP2 *HTTP2Stream
+
 	Messages [2][]Message   // per Direction, in stream order
 	TCP      [2]StreamStats // per Direction: the sender of that direction's bytes
 	Close    [2]*Close      // close frame sent in each direction, nil if none
 	Ending   Ending
 	Problems []Problem
+}
+
+// HTTP2Stream identifies the HTTP/2 stream that carries a WebSocket session, and how it ended.
+type HTTP2Stream struct {
+	StreamID uint32
+	Reset    *StreamEnd // the first RST_STREAM on the stream, nil if none
+	GoAway   *StreamEnd // a GOAWAY that excluded the stream (its id above the last stream id)
+}
+
+// StreamEnd is an RST_STREAM or GOAWAY: who sent it (the direction it travelled), its error code.
+type StreamEnd struct {
+	Direction Direction
+	Code      string // HTTP/2 error code name, e.g. "NO_ERROR", "CANCEL"
+	Time      time.Time
+	Packet    PacketRef
 }
 
 // Key returns the Sec-WebSocket-Key of the handshake, or "" when it was not captured.

@@ -87,6 +87,7 @@ type sessionDoc struct {
 	Headers     map[string]string `json:"headers,omitempty"`
 	MidStream   bool              `json:"mid_stream"`
 	TLS         *tlsDoc           `json:"tls,omitempty"`
+	HTTP2       *http2Doc         `json:"http2,omitempty"`
 	Start       string            `json:"start"`
 	End         string            `json:"end"`
 	Ending      string            `json:"ending"`
@@ -108,6 +109,29 @@ type tlsDoc struct {
 	Decrypted   bool        `json:"decrypted"`
 	Reason      string      `json:"reason,omitempty"`
 	Records     perDir[int] `json:"records"`
+}
+
+// http2Doc describes the HTTP/2 stream of a WebSocket over HTTP/2 (RFC 8441).
+type http2Doc struct {
+	StreamID uint32        `json:"stream_id"`
+	Reset    *streamEndDoc `json:"reset"`  // RST_STREAM, or null
+	GoAway   *streamEndDoc `json:"goaway"` // a GOAWAY that excluded the stream, or null
+}
+
+type streamEndDoc struct {
+	Direction string `json:"direction"` // the way it travelled: client_to_server is sent by the client
+	Code      string `json:"code"`
+	Time      string `json:"time"`
+	Packet    int    `json:"packet"`
+	File      string `json:"file"`
+}
+
+func newStreamEndDoc(e *capture.StreamEnd) *streamEndDoc {
+	if e == nil {
+		return nil
+	}
+	return &streamEndDoc{Direction: e.Direction.String(), Code: e.Code, Time: timeString(e.Time),
+		Packet: e.Packet.Number, File: e.Packet.File}
 }
 
 type closeDoc struct {
@@ -203,8 +227,13 @@ func newSessionDoc(s *capture.Session, o Options) sessionDoc {
 		if r.Extensions != "" {
 			d.Extensions = r.Extensions
 		}
-		valid := r.AcceptValid
-		d.AcceptValid = &valid
+		if s.HTTP2 == nil { // HTTP/2 has no Sec-WebSocket-Accept
+			valid := r.AcceptValid
+			d.AcceptValid = &valid
+		}
+	}
+	if h := s.HTTP2; h != nil {
+		d.HTTP2 = &http2Doc{StreamID: h.StreamID, Reset: newStreamEndDoc(h.Reset), GoAway: newStreamEndDoc(h.GoAway)}
 	}
 	if t := s.TLS; t != nil {
 		d.TLS = &tlsDoc{SNI: t.SNI, ALPN: t.ALPN, Version: t.Version, CipherSuite: t.CipherSuite,
@@ -337,13 +366,18 @@ func inspectSheet(tw sheet, doc *inspectDoc) error {
 		if c.Key != nil {
 			key = *c.Key
 		}
+		ok := c.Status == 101
+		if c.HTTP2 != nil {
+			key = "h2 stream " + strconv.FormatUint(uint64(c.HTTP2.StreamID), 10)
+			ok = c.Status >= 200 && c.Status <= 299
+		}
 		path := c.Path
 		switch {
 		case c.TLS != nil && !c.TLS.Decrypted:
 			path = "(TLS " + c.TLS.SNI + ", not decrypted)"
 		case c.MidStream:
 			path = "(mid-stream)"
-		case c.Status != 101 && c.Status != 0:
+		case !ok && c.Status != 0:
 			path += " [refused " + strconv.Itoa(c.Status) + "]"
 		}
 		proto := strings.TrimSpace(strings.Join(nonEmpty(c.Subprotocol, c.Extensions), " / "))
