@@ -157,8 +157,17 @@ func TestRead_MidStream(t *testing.T) {
 	if s.Client.Port() != 40000 {
 		t.Errorf("client %v: masking says 10.0.0.1:40000", s.Client)
 	}
-	if n := len(dataMessages(s, ServerToClient)); n < 2 {
-		t.Errorf("server messages: %d", n)
+	// Frames start at the first captured byte of each direction: every message is read, whole.
+	for d, format := range map[Direction]string{ServerToClient: `{"push":%d}`, ClientToServer: `{"ack":%d}`} {
+		m := dataMessages(s, d)
+		if len(m) != 3 {
+			t.Fatalf("%v: %d messages, want 3 (problems %v)", d, len(m), s.Problems)
+		}
+		for i, msg := range m {
+			if msg.Digest != sha256.Sum256([]byte(fmt.Sprintf(format, i))) || msg.Flags.Has(Incomplete) {
+				t.Errorf("%v message %d: %+v", d, i, msg)
+			}
+		}
 	}
 }
 
@@ -243,16 +252,23 @@ func TestRead_PermessageDeflate(t *testing.T) {
 
 func TestRead_Snaplen(t *testing.T) {
 	c := readSynth(t, func(s *synth) {
-		s.snap = 200
+		s.snap = 400
 		conn := s.conn("10.0.0.1:40000", "10.0.0.2:8080", true)
-		conn.upgrade(testKey, "") // the request fits; the 101 is cut, so frames are read mid-stream
+		conn.upgrade(testKey, "") // the handshake fits; the message's packet is cut
 		conn.send(true, frame(0x1, true, false, true, bytes.Repeat([]byte("y"), 1000)))
 	})
 	if c.Stats.Truncated == 0 {
 		t.Errorf("stats %+v: want truncated packets", c.Stats)
 	}
+	if len(c.Sessions) == 0 {
+		t.Fatal("no session: the handshake was captured whole")
+	}
 	for _, s := range c.Sessions {
-		for _, m := range dataMessages(s, ClientToServer) {
+		m := dataMessages(s, ClientToServer)
+		if len(m) == 0 {
+			t.Errorf("session %d: the cut message is not reported at all", s.ID)
+		}
+		for _, m := range m {
 			if !m.Flags.Has(Incomplete) || !m.Digest.IsZero() {
 				t.Errorf("a message cut by the snap length has a digest: %+v", m)
 			}

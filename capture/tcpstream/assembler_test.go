@@ -412,7 +412,10 @@ func TestAssembler_Sequences(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Errorf("events:\n got %s\nwant %s", strings.Join(got, " | "), strings.Join(want, " | "))
 			}
-			if tt.check != nil && len(h.stats) > 0 {
+			if tt.check != nil {
+				if len(h.stats) == 0 {
+					t.Fatal("no stream reported its statistics: nothing to check")
+				}
 				tt.check(t, h.stats)
 			}
 		})
