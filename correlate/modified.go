@@ -2,6 +2,8 @@ package correlate
 
 import (
 	"fmt"
+	"path/filepath"
+	"time"
 
 	"github.com/wspath/wspath/capture"
 )
@@ -88,10 +90,30 @@ func (j *judger) onlyFrom(id *ident, h int) bool {
 }
 
 // inTime reports whether c, seen at hop h, arrived when m, seen at hop last, would have: within
-// the in-flight bound of the expected time, either side (clock offsets are estimates).
+// changeWindow of the expected time, either side (clock offsets are estimates).
 func (j *judger) inTime(m *capture.Message, last int, c *capture.Message, h int) bool {
 	d := c.First.Sub(j.expected(m.First, last, h))
-	return absDur(d) <= j.inflight(h)
+	return absDur(d) <= j.changeWindow(last, h)
+}
+
+// changeWindow bounds how far from the expected time a message changed between hops last and h
+// may arrive: three times the sum of the largest latencies measured on the segments between
+// them (a rewriting proxy takes about as long as one that forwards), at least 50ms, at most the
+// tolerance; the tolerance when nothing was measured.
+func (j *judger) changeWindow(last, h int) time.Duration {
+	tol := j.opts.tolerance()
+	var sum time.Duration
+	for x := min(last, h) + 1; x <= max(last, h); x++ {
+		var worst time.Duration
+		for _, l := range j.hs[x].latency {
+			worst = max(worst, l)
+		}
+		sum += worst
+	}
+	if sum == 0 {
+		return tol
+	}
+	return min(max(3*sum, 50*time.Millisecond), tol)
 }
 
 // complete reports whether m's whole payload was read, so its digest and size are its own.
@@ -119,8 +141,8 @@ func (j *judger) modified(f finding, k int, id *ident, h int) (finding, bool) {
 		what += fmt.Sprintf(", first difference at byte %d", *off)
 	}
 	f.why = fmt.Sprintf("message %d (%d bytes, %s at %s, %s packet %d, digest %s) reached %s changed: in its place %s has a %d-byte %s message that matches nothing upstream (%s at %s, %s packet %d, digest %s), %s; the component between %s and %s altered it",
-		j.num(f.lastHop, m), m.Length, j.hs[f.lastHop].name, j.stampAt(m.First, f.lastHop), m.Packet.File, m.Packet.Number, m.Digest.Short(),
-		j.hs[h].name, j.hs[h].name, c.Length, c.Opcode, j.hs[h].name, j.stampAt(c.First, h), c.Packet.File, c.Packet.Number, c.Digest.Short(),
+		j.num(f.lastHop, m), m.Length, j.hs[f.lastHop].name, j.stampAt(m.First, f.lastHop), filepath.Base(m.Packet.File), m.Packet.Number, m.Digest.Short(),
+		j.hs[h].name, j.hs[h].name, c.Length, c.Opcode, j.hs[h].name, j.stampAt(c.First, h), filepath.Base(c.Packet.File), c.Packet.Number, c.Digest.Short(),
 		what, j.hs[f.lastHop].name, j.hs[h].name)
 	if !timed {
 		f.why += fmt.Sprintf(" (matched by position only: the clock offset of %s or %s is unknown)", j.hs[f.lastHop].name, j.hs[h].name)
