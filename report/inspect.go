@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -395,6 +396,12 @@ func inspectSheet(tw sheet, doc *inspectDoc) error {
 			tw.line(fmt.Sprintf("connection %d: %s %s at offset %d%s: %s", c.ID, p.Direction, p.Kind, p.Offset, where, p.Message))
 		}
 	}
+	// Packet numbers restart in every file: with rotated files the cell names the file too, so
+	// that Wireshark (frame.number in that file) and compare's evidence point at the same packet.
+	packetCell := func(file string, n int) string { return strconv.Itoa(n) }
+	if len(doc.Files) > 1 {
+		packetCell = func(file string, n int) string { return filepath.Base(file) + " #" + strconv.Itoa(n) }
+	}
 	for _, c := range doc.Connections {
 		if len(c.MessageList) == 0 {
 			continue
@@ -413,7 +420,7 @@ func inspectSheet(tw sheet, doc *inspectDoc) error {
 				op += " " + strconv.Itoa(int(m.CloseCode))
 			}
 			mt.row(shortTime(m.First), arrow(m.Direction), strconv.Itoa(m.Index), op, strconv.FormatInt(m.Length, 10),
-				strconv.Itoa(m.Frames), strconv.Itoa(m.Packet), digest, strings.Join(m.Flags, ","), pv)
+				strconv.Itoa(m.Frames), packetCell(m.File, m.Packet), digest, strings.Join(m.Flags, ","), pv)
 		}
 		mt.render()
 	}
