@@ -40,9 +40,12 @@ func golden(t *testing.T, name string, got []byte) {
 }
 
 // c2sDrop reads the bundled lab case where the firewall drops a client message.
-func c2sDrop(t *testing.T) *correlate.Result {
+func c2sDrop(t *testing.T) *correlate.Result { return example(t, "c2s-drop") }
+
+// example compares the bundled lab case examples/name.
+func example(t *testing.T, name string) *correlate.Result {
 	t.Helper()
-	cfg, err := correlate.LoadConfig(filepath.Join("..", "examples", "c2s-drop", "hops.yaml"))
+	cfg, err := correlate.LoadConfig(filepath.Join("..", "examples", name, "hops.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,27 +56,30 @@ func c2sDrop(t *testing.T) *correlate.Result {
 	return correlate.Compare(hops, correlate.Options{Incident: cfg.Incident})
 }
 
-// TestCompare_Golden renders the c2s-drop lab case in every format, for a wide and a narrow
-// terminal (only the table depends on the width; the others are checked to not).
+// TestCompare_Golden renders lab cases in every format, for a wide and a narrow terminal (only
+// the table depends on the width; the others are checked to not): c2s-drop (a message lost) and
+// app-modify (messages changed in transit by a relay).
 func TestCompare_Golden(t *testing.T) {
-	r := c2sDrop(t)
-	for _, f := range []Format{Table, Markdown, Jira, JSON} {
-		for _, width := range []int{80, 200} {
-			name := fmt.Sprintf("compare-c2s-drop.%s-w%d.golden", f, width)
-			t.Run(name, func(t *testing.T) {
-				var b bytes.Buffer
-				if err := Compare(&b, f, r, Options{Width: width}); err != nil {
-					t.Fatal(err)
-				}
-				if f == Table && width > 0 {
-					for i, l := range strings.Split(b.String(), "\n") {
-						if w := twwidth.Width(l); w > width {
-							t.Errorf("line %d is %d columns wide, more than %d: %q", i+1, w, width, l)
+	for _, cs := range []string{"c2s-drop", "app-modify"} {
+		r := example(t, cs)
+		for _, f := range []Format{Table, Markdown, Jira, JSON} {
+			for _, width := range []int{80, 200} {
+				name := fmt.Sprintf("compare-%s.%s-w%d.golden", cs, f, width)
+				t.Run(name, func(t *testing.T) {
+					var b bytes.Buffer
+					if err := Compare(&b, f, r, Options{Width: width}); err != nil {
+						t.Fatal(err)
+					}
+					if f == Table && width > 0 {
+						for i, l := range strings.Split(b.String(), "\n") {
+							if w := twwidth.Width(l); w > width {
+								t.Errorf("line %d is %d columns wide, more than %d: %q", i+1, w, width, l)
+							}
 						}
 					}
-				}
-				golden(t, name, b.Bytes())
-			})
+					golden(t, name, b.Bytes())
+				})
+			}
 		}
 	}
 }

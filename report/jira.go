@@ -75,7 +75,7 @@ func (j *jiraTicket) diagram(l *ladder) {
 }
 
 // text draws the ladder as lines of text, one per message: the hops it crossed joined by arrows,
-// an X where it stopped.
+// an X where it stopped, a ~ where it arrived changed.
 func (l *ladder) text() string {
 	var b strings.Builder
 	steps := l.arrows()
@@ -85,8 +85,11 @@ func (l *ladder) text() string {
 		label := steps[i].label
 		for ; j < len(steps) && steps[j].msg == steps[i].msg; j++ {
 			sep := " -> "
-			if steps[j].stops {
+			switch {
+			case steps[j].stops:
 				sep, label = " -X ", steps[j].label
+			case steps[j].changed:
+				sep, label = " ~> ", steps[j].label
 			}
 			line += sep + l.hops[l.travel[steps[j].to]]
 		}

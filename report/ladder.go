@@ -27,6 +27,7 @@ type step struct {
 	msg      int // the message's number
 	label    string
 	stops    bool // the message never reached to
+	changed  bool // the message reached to changed (verdict modified)
 }
 
 // ladderFor returns the ladder of the first problem among the connections shown, or nil when no
@@ -82,6 +83,10 @@ func (l *ladder) arrows() []step {
 	for p := 0; p < l.last; p++ {
 		out = append(out, step{from: p, to: p + 1, msg: l.index, label: fmt.Sprintf("message %d", l.index)})
 	}
+	if l.dir.res.Verdict == correlate.Modified {
+		return append(out, step{from: l.last, to: l.miss, msg: l.index, changed: true,
+			label: fmt.Sprintf("message %d arrives changed", l.index)})
+	}
 	return append(out, step{from: l.last, to: l.miss, msg: l.index, stops: true,
 		label: fmt.Sprintf("message %d %s", l.index, l.dir.res.Verdict)})
 }
@@ -104,8 +109,11 @@ func (l *ladder) mermaid() string {
 	}
 	for _, a := range l.arrows() {
 		op := "->>"
-		if a.stops {
+		switch {
+		case a.stops:
 			op = "-x"
+		case a.changed:
+			op = "--)" // dotted, open arrow head: it arrived, not as sent
 		}
 		fmt.Fprintf(&b, "    h%d%sh%d: %s\n", l.travel[a.from], op, l.travel[a.to], mermaidText(a.label))
 	}

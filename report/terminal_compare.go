@@ -131,7 +131,11 @@ func (v *compareView) connBlock(tw *terminalSheet, c *correlate.Connection, p *p
 	for _, d := range directions(c) {
 		line := d.name + ": " + p.verdict(EscapeControl(verdictText(d.res)), d.res.Verdict)
 		if fm := firstMissing(d.res); fm != "-" {
-			line += ", first missing at " + EscapeControl(fm)
+			at := ", first missing at "
+			if d.res.Verdict == correlate.Modified {
+				at = ", first changed at "
+			}
+			line += at + EscapeControl(fm)
 		}
 		for i, l := range wrapLines(line, width-2) {
 			if i > 0 {
@@ -227,7 +231,7 @@ func verdictColour(v correlate.VerdictKind) string {
 	switch {
 	case v == correlate.Delivered:
 		return ansiGreen
-	case v >= correlate.Closed:
+	case v >= correlate.Modified: // the findings (exit status 1)
 		return ansiRed
 	case v == correlate.CaptureGap:
 		return ansiCyan

@@ -85,7 +85,11 @@ func compareTicket(t ticket, v *compareView) error {
 		t.paragraph(l)
 	}
 	if l := v.firstLadder(); l != nil {
-		t.heading(3, fmt.Sprintf("Around the first loss (connection %d, %s)", l.conn.ID, l.dir.name))
+		what := "loss"
+		if l.dir.res.Verdict == correlate.Modified {
+			what = "change"
+		}
+		t.heading(3, fmt.Sprintf("Around the first %s (connection %d, %s)", what, l.conn.ID, l.dir.name))
 		t.diagram(l)
 	}
 	t.heading(3, "Hops")

@@ -48,6 +48,15 @@ type truthDirection struct {
 	ClosedBy      string    `json:"closed_by"`
 	Ending        *truthEnd `json:"ending"`
 	LowConfidence *bool     `json:"low_confidence"`
+	// Changed lists the messages a hop forwarded changed (app-modify), from the relay's log.
+	Changed []struct {
+		Index           int    `json:"index"`
+		SHA256          string `json:"sha256"`
+		Length          int64  `json:"length"`
+		SHA256Changed   string `json:"sha256_changed"`
+		LengthChanged   int64  `json:"length_changed"`
+		FirstDifference int64  `json:"first_difference"`
+	} `json:"changed"`
 }
 
 // truthEnd is the event that ended a connection at a hop: who sent it, and what it was.
@@ -83,7 +92,8 @@ type gotDirection struct {
 	Index           *int    `json:"index"`
 	Digest          *string `json:"digest"`
 	Evidence        struct {
-		Ending *truthEnd `json:"ending"`
+		Ending *truthEnd   `json:"ending"`
+		Change *changeJSON `json:"change"`
 	} `json:"evidence"`
 	Reason string `json:"reason"`
 }
@@ -182,8 +192,12 @@ func checkDirection(t *testing.T, tag string, wd truthDirection, gd gotDirection
 		t.Errorf("%s: got %s at %s, want %s at %s (%s)", tag, gd.Verdict, str(gd.FirstMissingHop), wd.Verdict, str(wd.Hop), gd.Reason)
 	}
 	count, first := len(wd.Missing), wd.FirstMissing
-	if wd.Verdict == "capture_gap" {
+	switch {
+	case wd.Verdict == "capture_gap":
 		count, first = wd.NotCaptured.Count, wd.NotCaptured.First
+	case len(wd.Changed) > 0:
+		count, first = len(wd.Changed), &wd.Changed[0].Index
+		checkChange(t, tag, wd, gd.Evidence.Change)
 	}
 	if gd.Missing != count {
 		t.Errorf("%s: %d messages missing, want %d (%s)", tag, gd.Missing, count, gd.Reason)
@@ -202,6 +216,44 @@ func checkDirection(t *testing.T, tag string, wd truthDirection, gd gotDirection
 			t.Errorf("%s: ended by %s, want %s (%s closed it) (%s)", tag, endString(ge), endString(wd.Ending), wd.ClosedBy, gd.Reason)
 		}
 	}
+}
+
+// changeJSON is evidence.change of a modified direction.
+type changeJSON struct {
+	Original        versionJSON `json:"original"`
+	Changed         versionJSON `json:"changed"`
+	SizeDelta       int64       `json:"size_delta"`
+	FirstDifference *int64      `json:"first_difference"`
+}
+
+type versionJSON struct {
+	Digest string `json:"digest"`
+	Size   int64  `json:"size"`
+}
+
+// checkChange holds wspath's account of a changed message to the relay's log: both digests and
+// sizes, and where they first differ.
+func checkChange(t *testing.T, tag string, wd truthDirection, got *changeJSON) {
+	t.Helper()
+	if got == nil {
+		t.Errorf("%s: evidence.change is null", tag)
+		return
+	}
+	w := wd.Changed[0]
+	if got.Original != (versionJSON{w.SHA256, w.Length}) || got.Changed != (versionJSON{w.SHA256Changed, w.LengthChanged}) ||
+		got.SizeDelta != w.LengthChanged-w.Length {
+		t.Errorf("%s: change %+v, want %+v", tag, *got, w)
+	}
+	if got.FirstDifference == nil || *got.FirstDifference != w.FirstDifference {
+		t.Errorf("%s: first_difference %s, want %d", tag, num64(got.FirstDifference), w.FirstDifference)
+	}
+}
+
+func num64(n *int64) string {
+	if n == nil {
+		return "none"
+	}
+	return strconv.FormatInt(*n, 10)
 }
 
 func endString(e *truthEnd) string {

@@ -4,7 +4,7 @@
 # Needs root and the packages from install.sh. See README.md for the topology.
 set -euo pipefail
 
-usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|backpressure|capture-stops} <outdir>" >&2; exit 2; }
+usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-modify|backpressure|capture-stops} <outdir>" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 scenario=$1
 out=$2
@@ -29,7 +29,7 @@ backend=python # the server: python (wsl_server.py), tomcat (Tomcat 10's example
                # (wsl_server.js, ws) or socketio (wsl_sio_server.js, socket.io; the client is then wsl_sio_client.js)
 ingress=nginx  # the ingress proxy: nginx (nginx.conf), caddy (caddy.Caddyfile), apache (apache.conf) or
                # relay (wsl_relay.py, a WebSocket relay with an upstream handshake of its own)
-relay_args=()  # wsl_relay.py's fault options (--drop conn:dir:idx)
+relay_args=()  # wsl_relay.py's fault options (--drop conn:dir:idx, --alter conn:dir:idx:how)
 server_args=() # wsl_server.py's fault options (--stall conn:delay:seconds)
 small_bufs=()  # namespaces whose TCP buffers are made small (tcp_rmem, tcp_wmem), so backpressure shows
 stop_capture=() # hop and message index: once the client logs sending that message on conn 1, the hop's
@@ -118,6 +118,9 @@ socketio-healthy)
 app-drop)
 	ingress=relay
 	relay_args=(--drop 2:c2s:6) ;;
+app-modify)
+	ingress=relay
+	relay_args=(--alter 1:c2s:6:filter --alter 2:s2c:3:flip --alter 3:s2c:11:flip) ;;
 backpressure)
 	conns=2
 	compress=off

@@ -174,6 +174,25 @@ SCENARIOS = {
                                           "at the application level; its TCP acknowledged the bytes (seen in the "
                                           "ingress capture), it never sent the message upstream")},
     },
+    "app-modify": {
+        "description": "the ingress is the WebSocket relay of app-drop (wsl_relay.py, a new handshake upstream, "
+                       "each side with its own permessage-deflate), which forwards three messages changed, as a "
+                       "buggy or meddling proxy would (--alter): client->server message 6 of conn 1 with its text "
+                       "field rewritten by a content filter (\"[filtered]\", 9 bytes shorter), server->client "
+                       "message 3 of conn 2 with one byte changed (\"text\" -> \"Text\"), and server->client "
+                       "message 11 of conn 3, the last one before the client closes, likewise. Every message is "
+                       "delivered, three of them changed",
+        "expect": {(1, "c2s"): dict(verdict="modified", hop="server", changed=[6],
+                                    cause="the ingress relay (wsl_relay.py --alter 1:c2s:6:filter) rewrote the "
+                                          "message's text field; the server hop (relay->server) is the first to carry "
+                                          "the changed message"),
+                   (2, "s2c"): dict(verdict="modified", hop="ingress", changed=[3],
+                                    cause="the ingress relay (wsl_relay.py --alter 2:s2c:3:flip) changed one byte; the "
+                                          "ingress hop (relay->haproxy) is the first to carry the changed message"),
+                   (3, "s2c"): dict(verdict="modified", hop="ingress", changed=[11],
+                                    cause="the ingress relay (wsl_relay.py --alter 3:s2c:11:flip) changed one byte of "
+                                          "the last message; the client closes right after receiving it")},
+    },
     "backpressure": {
         "description": "the server stops reading conn 2's socket for 4 s (asyncio pause_reading), 0.3 s after it "
                        "opens, while the client keeps sending 3 KB messages; TCP buffers are small (tcp_rmem and "
@@ -600,8 +619,11 @@ def write_readme(out, truth):
     bad = []
     for c in truth["connections"]:
         for d, v in sorted(c["directions"].items()):
-            if v["verdict"] != "delivered":
-                extra = f", closed by {v['closed_by']}" if v.get("closed_by") else ""
+            extra = f", closed by {v['closed_by']}" if v.get("closed_by") else ""
+            if v.get("changed"):
+                bad.append(f"- conn {c['conn']} ({c['key']}) {d}: **{v['verdict']}** at hop `{v['hop']}`; changed "
+                           f"messages {[x['index'] for x in v['changed']]} (all delivered): {v['cause']}")
+            elif v["verdict"] != "delivered":
                 bad.append(f"- conn {c['conn']} ({c['key']}) {d}: **{v['verdict']}** at hop `{v['hop']}`"
                            f"{extra}; missing messages {v['missing']}, not sent {v['not_sent']}: {v['cause']}")
     others = "every other connection and direction: **delivered**" if bad else "every connection and direction: **delivered**"
@@ -711,7 +733,8 @@ def main():
             recv = [e for e in ev if e["ev"] == "recv" and e["side"] == receiver and e["dir"] == d]
             exp = sc["expect"]
             dropped = exp.get((conn, d), {}).get("dropped") if isinstance(exp, dict) else None
-            if not dropped and not all(e["ok"] for e in recv):
+            changed = exp.get((conn, d), {}).get("changed") if isinstance(exp, dict) else None
+            if not dropped and not changed and not all(e["ok"] for e in recv):
                 notes.append(f"conn {conn} {d}: receiver saw a payload that differs from the schedule")
             received = len(recv)
             pings = sum(1 for e in ev if e["ev"] == "ping" and e["side"] == sender and e["dir"] == d)
@@ -729,6 +752,19 @@ def main():
                 gone = [e for e in relay if e["ev"] == "dropped" and e["conn"] == conn and e["dir"] == d]
                 if [e["idx"] for e in gone] != dropped or any(e["sha256"] != sched[e["idx"]].digest() for e in gone):
                     notes.append(f"conn {conn} {d}: relay log says it dropped {[e['idx'] for e in gone]}")
+            if changed:
+                # The relay forwarded messages changed: its log has both digests, the receiver's the
+                # changed one, every other message arrived intact.
+                if [e["idx"] for e in recv if not e["ok"]] != changed:
+                    notes.append(f"conn {conn} {d}: receiver's changed messages are {[e['idx'] for e in recv if not e['ok']]}")
+                alt = [e for e in relay if e["ev"] == "altered" and e["conn"] == conn and e["dir"] == d]
+                got = {e["idx"]: e.get("sha256") for e in recv}
+                if [e["idx"] for e in alt] != changed or any(e["sha256"] != sched[e["idx"]].digest() or
+                                                             got.get(e["idx"]) != e["sha256_sent"] for e in alt):
+                    notes.append(f"conn {conn} {d}: relay log says it altered {[e['idx'] for e in alt]}")
+                extra["changed"] = [{"index": e["idx"], "how": e["how"], "sha256": e["sha256"], "length": e["length"],
+                                     "sha256_changed": e["sha256_sent"], "length_changed": e["length_sent"],
+                                     "first_difference": e["first_difference"]} for e in alt]
             if exp == "all:capture_gap:ingress":
                 want = dict(verdict="capture_gap", hop="ingress",
                             cause="ingress capture snap length 80 bytes cut the payloads")
@@ -749,13 +785,13 @@ def main():
             # Cross-checks of construction against the logs and tshark.
             v = want["verdict"]
             tag = f"conn {conn} {d} ({v})"
-            if v in ("delivered", "capture_gap") and (missing or failed):
+            if v in ("delivered", "capture_gap", "modified") and (missing or failed):
                 notes.append(f"{tag}: receiver lacks {missing}, send failures {failed}")
             if v == "lost" and (not missing or missing[0] != want["first_missing"]):
                 notes.append(f"{tag}: expected first missing {want['first_missing']}, app logs say {missing[:1]}")
             for h in flow:
                 n = tsh[h]["data"]
-                if v == "delivered" and n != len(sent):
+                if v in ("delivered", "modified") and n != len(sent):
                     notes.append(f"{tag}: tshark counts {n} data messages at {h}, sender sent {len(sent)}")
                 if v == "capture_gap":
                     if h == want["hop"] and n >= len(sent) and len(sent) > 0:

@@ -11,12 +11,18 @@ one frame, and pings are answered by the relay's library at each side, never for
 
 --drop conn:c2s:idx makes it discard that client-to-server data message (counted from 0 per
 connection) silently: TCP delivered and acknowledged it, the application never forwards it.
-Every forwarded and dropped message is logged as one JSON line (wsl_peer.Log) with its SHA-256.
+--alter conn:dir:idx:how makes it forward that message changed, as a buggy or meddling proxy
+would: "flip" swaps the case of one ASCII letter in the middle of a text payload (one byte,
+same size; XOR 0x01 of the middle byte for binary), "filter" rewrites a numbered message's text
+field as a content filter would ("[filtered]", a different size).
+Every forwarded, altered and dropped message is logged as one JSON line (wsl_peer.Log) with its
+SHA-256 (altered ones with both digests, both sizes and the first differing byte).
 """
 
 import argparse
 import asyncio
 import hashlib
+import json
 import signal
 
 import websockets
@@ -36,13 +42,42 @@ def sendable(code):
     return 1000 if code in (None, 1005, 1006, 1015) else code
 
 
-async def pump(src, dst, log, conn, direction, drops):
-    """Forward data messages from src to dst until src closes, skipping the indexes in drops."""
+def raw(data):
+    return data if isinstance(data, bytes) else data.encode()
+
+
+def alter(data, how):
+    """The message as the relay's fault forwards it (see --alter)."""
+    if how == "filter":
+        body = json.loads(data)
+        body["text"] = "[filtered]"
+        return json.dumps(body, separators=(",", ":"))
+    if isinstance(data, bytes):
+        i = len(data) // 2
+        return data[:i] + bytes([data[i] ^ 1]) + data[i + 1:]
+    i = next(k for k in range(len(data) // 2, len(data)) if data[k].isascii() and data[k].isalpha())
+    return data[:i] + data[i].swapcase() + data[i + 1:]
+
+
+def first_difference(a, b):
+    a, b = raw(a), raw(b)
+    return next((i for i in range(min(len(a), len(b))) if a[i] != b[i]), min(len(a), len(b)))
+
+
+async def pump(src, dst, log, conn, direction, drops, alters):
+    """Forward data messages from src to dst until src closes, skipping the indexes in drops and
+    changing those in alters."""
     idx = 0
     try:
         async for data in src:
             if (conn, direction, idx) in drops:
                 log("dropped", conn=conn, dir=direction, idx=idx, sha256=digest(data))
+            elif (conn, direction, idx) in alters:
+                out = alter(data, alters[(conn, direction, idx)])
+                await dst.send(out)
+                log("altered", conn=conn, dir=direction, idx=idx, how=alters[(conn, direction, idx)],
+                    sha256=digest(data), length=len(raw(data)), sha256_sent=digest(out), length_sent=len(raw(out)),
+                    first_difference=first_difference(data, out))
             else:
                 await dst.send(data)
                 log("forwarded", conn=conn, dir=direction, idx=idx, sha256=digest(data))
@@ -59,9 +94,15 @@ async def main():
     p.add_argument("--scenario", required=True, help="seeds the upstream Sec-WebSocket-Keys")
     p.add_argument("--compress", default="on", choices=["on", "off"])
     p.add_argument("--drop", action="append", default=[], help="conn:c2s:idx (or conn:s2c:idx) to discard")
+    p.add_argument("--alter", action="append", default=[],
+                   help="conn:dir:idx:how (how: flip or filter) to forward changed")
     p.add_argument("--log", required=True)
     args = p.parse_args()
     drops = wsl_msgs.parse_tripwires(args.drop)
+    alters = {}
+    for spec in args.alter:
+        c, d, i, how = spec.split(":")
+        alters[(int(c), d, int(i))] = how
     wsl_patch.install()
     log = wsl_peer.Log(args.log, "relay")
     comp = "deflate" if args.compress == "on" else None
@@ -84,8 +125,8 @@ async def main():
         log("open", conn=conn, down_key=down.request_headers.get("Sec-WebSocket-Key"),
             up_key=up.request_headers["Sec-WebSocket-Key"], down_local="%s:%d" % down.local_address[:2],
             up_local="%s:%d" % up.local_address[:2])
-        c2s = asyncio.create_task(pump(down, up, log, conn, "c2s", drops))
-        s2c = asyncio.create_task(pump(up, down, log, conn, "s2c", drops))
+        c2s = asyncio.create_task(pump(down, up, log, conn, "c2s", drops, alters))
+        s2c = asyncio.create_task(pump(up, down, log, conn, "s2c", drops, alters))
         await asyncio.wait([c2s, s2c], return_when=asyncio.FIRST_COMPLETED)
         # One side closed: close the other with the same code, then let both pumps finish.
         if down.closed:
