@@ -26,6 +26,13 @@ var captureCases = []captureCase{
 	{name: "tls13_keyupdate_sclient", version: "TLS 1.3", suite: "TLS_AES_256_GCM_SHA384"},
 	{name: "tls13_aes256gcm_haproxy_ws", version: "TLS 1.3", suite: "TLS_AES_256_GCM_SHA384"},
 	{name: "tls13_resume_haproxy", version: "TLS 1.3", suite: "TLS_AES_256_GCM_SHA384", resumed: []bool{false, true}},
+	// Key logs with the secrets of one of the two connections only: the other is reported as
+	// having no key (its records still counted), and the one with keys decrypts on its own, the
+	// resumed one too (TLS 1.3 logs its own traffic secrets).
+	{name: "tls13_resume_haproxy", keys: "tls13_resume_haproxy.first.keys", version: "TLS 1.3", suite: "TLS_AES_256_GCM_SHA384",
+		resumed: []bool{false, true}, noKey: []bool{false, true}},
+	{name: "tls13_resume_haproxy", keys: "tls13_resume_haproxy.second.keys", version: "TLS 1.3", suite: "TLS_AES_256_GCM_SHA384",
+		resumed: []bool{false, true}, noKey: []bool{true, false}},
 	{name: "tls13_dsb", ext: ".pcapng", keys: "-", version: "TLS 1.3", suite: "TLS_AES_256_GCM_SHA384"},
 	{name: "tls12_ecdhe_rsa_aes128cbcsha_openssl", version: "TLS 1.2", suite: "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"},
 	{name: "tls12_rsa_aes256cbcsha_openssl", version: "TLS 1.2", suite: "TLS_RSA_WITH_AES_256_CBC_SHA"},
