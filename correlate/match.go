@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"net/netip"
 	"slices"
@@ -191,55 +192,29 @@ func mergePair(conns []*conn, hs []*hopState, ha, hb int, opts *Options) []*conn
 	if known {
 		window = 2 * opts.tolerance()
 	}
-	// Cheap candidates first: sessions whose lifetimes overlap within the window, with the
-	// difference of their handshake (or start) times.
-	type cand struct {
-		a, b  *conn
-		delta time.Duration
-	}
-	var cands []cand
-	for _, a := range as {
-		sa := a.sess[ha]
-		for _, b := range bs {
-			sb := b.sess[hb]
-			if sb.Start.Add(-expected).After(sa.End.Add(window)) || sb.End.Add(-expected).Before(sa.Start.Add(-window)) {
-				continue
-			}
-			if !disjoint(a, b) {
-				continue
-			}
-			cands = append(cands, cand{a, b, quickDelta(sa, sb)})
-		}
-	}
-	if len(cands) == 0 {
-		return conns
-	}
+	idx := newCandidateIndex(bs, ha, hb)
 	if !known {
-		// The median of all pairwise differences is the offset between the two hops when
-		// connections are spread around it.
-		ds := make([]time.Duration, len(cands))
-		for i, c := range cands {
-			ds[i] = c.delta
+		est, ok, vague := idx.offsetEstimate(as, window)
+		if !ok {
+			return conns // no two sessions overlap in time
 		}
-		expected = median(ds)
+		expected = est
+		if vague {
+			hs[hb].warnings = append(hs[hb].warnings, fmt.Sprintf("connections without a common Sec-WebSocket-Key were paired with %s's by time alone on a clock offset that their timing could not pin down (identical messages, regular start times): the pairing of connections may be wrong; give this hop's clock_offset in hops.yaml", hs[ha].name))
+		}
 	}
 	// Score the nearest few candidates of each session in time.
-	slices.SortStableFunc(cands, func(x, y cand) int {
-		return cmp.Compare(absDur(x.delta-expected), absDur(y.delta-expected))
-	})
-	perA := map[*conn]int{}
 	var pairs []pairScore
-	for _, c := range cands {
-		if perA[c.a] >= maxCandidates {
-			continue
+	items := itemCache{}
+	for _, a := range as {
+		for _, b := range idx.nearest(a, expected, window, maxCandidates) {
+			p, ok := scorePair(a.sess[ha], b.sess[hb], hb-ha, items)
+			if !ok {
+				continue
+			}
+			p.a, p.b = a, b
+			pairs = append(pairs, p)
 		}
-		perA[c.a]++
-		p, ok := scorePair(c.a.sess[ha], c.b.sess[hb], hb-ha)
-		if !ok {
-			continue
-		}
-		p.a, p.b = c.a, c.b
-		pairs = append(pairs, p)
 	}
 	if len(pairs) == 0 {
 		return conns
@@ -330,7 +305,7 @@ func disjoint(a, b *conn) bool {
 
 // scorePair scores two sessions at hops dist apart as one connection. ok is false when they
 // cannot be one (a far hop pair with nothing in common).
-func scorePair(a, b *capture.Session, dist int) (pairScore, bool) {
+func scorePair(a, b *capture.Session, dist int, items itemCache) (pairScore, bool) {
 	p := pairScore{delta: b.Start.Sub(a.Start)}
 	if a.TLS != nil && b.TLS != nil && a.TLS.ClientRandom == b.TLS.ClientRandom && a.TLS.ClientRandom != [32]byte{} {
 		p.sim, p.how = 10, "tls"
@@ -346,14 +321,14 @@ func scorePair(a, b *capture.Session, dist int) (pairScore, bool) {
 		var total int
 		var ds []time.Duration
 		for _, dir := range capture.Directions {
-			x, y := dataItems(a, dir, maxSimMessages), dataItems(b, dir, maxSimMessages)
+			x, y := items.get(a, dir), items.get(b, dir)
 			if len(x) == 0 && len(y) == 0 {
 				continue
 			}
 			if anyWireOnly(x) || anyWireOnly(y) {
 				x, y = byWire(x), byWire(y)
 			}
-			mb, matched := align(x, y, 0)
+			mb, matched := alignForScore(x, y)
 			sim += float64(matched)
 			total += max(len(x), len(y))
 			for j, i := range mb {
@@ -417,6 +392,57 @@ func scorePair(a, b *capture.Session, dist int) (pairScore, bool) {
 	return p, true
 }
 
+// alignForScore aligns two candidates' messages as align does, without align's indexes in the
+// two commonest cases of candidate scoring: the same sequence on both sides (the right partner)
+// and short sequences with no digest in common (a wrong one).
+func alignForScore(x, y []item) (mb []int, matched int) {
+	if len(x) == len(y) && !anyIncomplete(x) && !anyIncomplete(y) {
+		same := true
+		for i := range x {
+			if x[i].digest != y[i].digest {
+				same = false
+				break
+			}
+		}
+		if same {
+			mb = make([]int, len(y))
+			for i := range mb {
+				mb[i] = i
+			}
+			return mb, len(y)
+		}
+	}
+	if len(x)*len(y) <= 256 && !anyIncomplete(x) && !anyIncomplete(y) && !shareDigest(x, y) {
+		mb = make([]int, len(y))
+		for i := range mb {
+			mb[i] = -1
+		}
+		return mb, 0
+	}
+	return align(x, y, 0)
+}
+
+func anyIncomplete(s []item) bool {
+	for i := range s {
+		if s[i].incomplete {
+			return true
+		}
+	}
+	return false
+}
+
+// shareDigest reports whether some message of x has the digest of some message of y.
+func shareDigest(x, y []item) bool {
+	for i := range x {
+		for j := range y {
+			if x[i].digest == y[j].digest {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // shapeCount is the number of data messages, or of TLS records when they could not be read.
 func shapeCount(s *capture.Session, dir capture.Direction) int {
 	if readable(s) {
@@ -474,9 +500,28 @@ func countData(ms []capture.Message) int {
 	return n
 }
 
+// itemCache keeps each session's first data messages as items while one pair of hops is
+// matched: a session is scored against up to maxCandidates others, and converting its messages
+// every time was most of the cost of matching.
+type itemCache map[*capture.Session]*[2][]item
+
+// get returns up to maxSimMessages data messages of s in direction dir (raw clock); callers
+// must not modify them.
+func (c itemCache) get(s *capture.Session, dir capture.Direction) []item {
+	e := c[s]
+	if e == nil {
+		e = &[2][]item{}
+		for _, d := range capture.Directions {
+			e[d] = dataItems(s, d, maxSimMessages)
+		}
+		c[s] = e
+	}
+	return e[dir]
+}
+
 // dataItems returns up to limit data messages of one direction as items, raw clock.
 func dataItems(s *capture.Session, dir capture.Direction, limit int) []item {
-	var out []item
+	out := make([]item, 0, min(limit, countData(s.Messages[dir])))
 	for i := range s.Messages[dir] {
 		m := &s.Messages[dir][i]
 		if !m.Opcode.IsData() {

@@ -1,0 +1,94 @@
+package correlate
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+)
+
+// heartbeatCaptures is n connections through a terminating hop (fresh keys at the second hop)
+// that all carry the same heartbeats, so that only their timing tells them apart. Starts are
+// irregular, as real clients connect, and the second hop's clock runs skew ahead.
+func heartbeatCaptures(n int, skew time.Duration, regular bool) []Hop {
+	specs := make([]connSpec, n)
+	rnd := rand.New(rand.NewPCG(1, 2)) // fixed seed: the same captures every run
+	start := 0
+	for i := range specs {
+		i := i
+		start += 2 + rnd.IntN(5) // 2 to 6 ms apart, at random as clients connect
+		if regular {
+			start = i * 4
+		}
+		specs[i] = connSpec{startMs: start, everyMs: 100,
+			c2s: same(`{"type":"heartbeat"}`, 6), s2c: same(`{"type":"heartbeat"}`, 6),
+			keyAt: func(h int) string { return fmt.Sprintf("k%d-%06d==", h, i) }}
+	}
+	return hopsOf(simulate(simOpts{hops: 2, skew: []time.Duration{0, skew}}, specs))
+}
+
+// TestMatch_TimingOnly checks that thousands of connections with identical messages through a
+// terminating hop are each joined to their own continuation, by time alone.
+func TestMatch_TimingOnly(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		skew  time.Duration
+		given bool
+	}{
+		{"same clock", 0, false},
+		{"given offset", 2500 * time.Millisecond, true},
+		{"unknown offset", 2500 * time.Millisecond, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const n = 3000
+			hops := heartbeatCaptures(n, tc.skew, false)
+			if tc.given {
+				hops[1].ClockOffset = &tc.skew
+			}
+			r := Compare(hops, Options{})
+			if len(r.Connections) != n {
+				t.Fatalf("%d connections, want %d (unmatched sessions stay apart)", len(r.Connections), n)
+			}
+			wrong := 0
+			for _, c := range r.Connections {
+				a, b := c.Hops.Get("hop0"), c.Hops.Get("hop1")
+				if a == nil || b == nil || a.Key == nil || b.Key == nil {
+					t.Fatalf("connection %d not matched across both hops", c.ID)
+				}
+				if strings.TrimPrefix(*a.Key, "k0-") != strings.TrimPrefix(*b.Key, "k1-") {
+					wrong++
+				}
+			}
+			if wrong > 0 {
+				t.Errorf("%d of %d connections joined to another connection's continuation", wrong, n)
+			}
+			if r.Summary.Connections.Delivered != n {
+				t.Errorf("delivered = %d, want %d", r.Summary.Connections.Delivered, n)
+			}
+		})
+	}
+}
+
+// TestMatch_TimingAmbiguous checks that when neither messages nor timing can tell connections
+// apart (identical heartbeats, clients starting every 4 ms like clockwork, clocks not given),
+// the hop says that its pairing may be wrong instead of presenting it as certain.
+func TestMatch_TimingAmbiguous(t *testing.T) {
+	hops := heartbeatCaptures(500, 2500*time.Millisecond, true)
+	r := Compare(hops, Options{})
+	var found bool
+	for _, w := range r.Hops[1].Warnings {
+		found = found || strings.Contains(w, "pairing of connections may be wrong")
+	}
+	if !found {
+		t.Errorf("hop1 warnings %q: want one saying the pairing may be wrong", r.Hops[1].Warnings)
+	}
+	if len(r.Hops[0].Warnings) != 0 {
+		t.Errorf("hop0 warnings %q: want none", r.Hops[0].Warnings)
+	}
+	// With random start times, the same connections pair without doubt.
+	r = Compare(heartbeatCaptures(500, 2500*time.Millisecond, false), Options{})
+	if len(r.Hops[1].Warnings) != 0 {
+		t.Errorf("random starts: hop1 warnings %q: want none", r.Hops[1].Warnings)
+	}
+}
