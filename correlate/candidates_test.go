@@ -83,12 +83,13 @@ func TestMatch_TimingAmbiguous(t *testing.T) {
 	if !found {
 		t.Errorf("hop1 warnings %q: want one saying the pairing may be wrong", r.Hops[1].Warnings)
 	}
-	if len(r.Hops[0].Warnings) != 0 {
-		t.Errorf("hop0 warnings %q: want none", r.Hops[0].Warnings)
-	}
 	// With random start times, the same connections pair without doubt.
 	r = Compare(heartbeatCaptures(500, 2500*time.Millisecond, false), Options{})
-	if len(r.Hops[1].Warnings) != 0 {
-		t.Errorf("random starts: hop1 warnings %q: want none", r.Hops[1].Warnings)
+	for _, h := range r.Hops {
+		for _, w := range h.Warnings {
+			if strings.Contains(w, "pairing") {
+				t.Errorf("random starts: %s warns %q", h.Name, w)
+			}
+		}
 	}
 }
