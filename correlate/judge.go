@@ -21,7 +21,8 @@ type finding struct {
 	why      string           // the reason, one sentence
 	end      *EndNote
 	acked    *bool
-	laterHop int // for a capture gap: a hop further along that has it, or -1
+	laterHop int    // for a capture gap: a hop further along that has it, or -1
+	seg      string // where the trouble is, when not between lastHop and missHop ("between fw and ingress")
 }
 
 // judge decides the verdict of one direction of a connection.
@@ -76,6 +77,7 @@ func judge(c *conn, tr *track, hs []*hopState, opts *Options) DirectionResult {
 
 	j := judger{c: c, tr: tr, hs: hs, opts: opts, pos: pos, counts: counts}
 	var worst *finding
+	var items []finding // the findings of the worst verdict, for the breakdown
 	for k, id := range tr.ids {
 		f := j.message(k, id)
 		if f.verdict == Delivered {
@@ -84,11 +86,14 @@ func judge(c *conn, tr *track, hs []*hopState, opts *Options) DirectionResult {
 		if worst == nil || f.verdict > worst.verdict {
 			worst = &f
 			dr.Missing = 0
+			items = items[:0]
 		}
 		if f.verdict == worst.verdict {
 			dr.Missing++
+			items = append(items, f)
 		}
 	}
+	msgWorst := worst
 	if f := j.tlsShapes(); f != nil && (worst == nil || f.verdict > worst.verdict) {
 		worst, dr.Missing = f, f.count
 	}
@@ -113,6 +118,18 @@ func judge(c *conn, tr *track, hs []*hopState, opts *Options) DirectionResult {
 		return dr
 	}
 	dr.Verdict, dr.LowConfidence, dr.Reason = worst.verdict, worst.low, worst.why
+	if worst == msgWorst {
+		if b := j.breakdown(items); b != "" {
+			dr.Reason = b + ". " + strings.ToUpper(dr.Reason[:1]) + dr.Reason[1:]
+		}
+	}
+	switch {
+	case worst.seg != "":
+		dr.Segment = &worst.seg
+	case worst.lastHop >= 0 && worst.missHop >= 0:
+		seg := fmt.Sprintf("between %s and %s", hs[worst.lastHop].name, hs[worst.missHop].name)
+		dr.Segment = &seg
+	}
 	if worst.missHop >= 0 {
 		dr.FirstMissingHop = &hs[worst.missHop].name
 	}
@@ -206,10 +223,15 @@ func (j *judger) middleClose() *finding {
 		if a.e.Side != "server" || b.e.Side != "client" {
 			continue
 		}
-		f := &finding{verdict: Closed, missHop: a.hop, lastHop: -1, laterHop: -1, end: a.e}
-		f.why = fmt.Sprintf("the connection was ended by the component between %s and %s: %s saw %s from the server side at %s and %s saw %s from the client side at %s, with no message in flight",
-			j.hs[a.hop].name, j.hs[b.hop].name, j.hs[a.hop].name, endWhat(a.e), j.stampAt(a.e.Time, a.hop),
-			j.hs[b.hop].name, endWhat(b.e), j.stampAt(b.e.Time, b.hop))
+		f := &finding{verdict: Closed, missHop: a.hop, lastHop: -1, laterHop: -1, end: a.e,
+			seg: fmt.Sprintf("between %s and %s", j.hs[a.hop].name, j.hs[b.hop].name)}
+		by := j.endedBy(a.hop, b.hop)
+		if by == "" {
+			by = fmt.Sprintf("; the component between %s and %s ended it: %s saw %s from the server side at %s and %s saw %s from the client side at %s",
+				j.hs[a.hop].name, j.hs[b.hop].name, j.hs[a.hop].name, endWhat(a.e), j.stampAt(a.e.Time, a.hop),
+				j.hs[b.hop].name, endWhat(b.e), j.stampAt(b.e.Time, b.hop))
+		}
+		f.why = "the connection was ended in the middle of the path with no " + j.tr.dir.String() + " message in flight" + by
 		return f
 	}
 	return nil
@@ -500,6 +522,11 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 	hn, un := j.hs[h].name, j.hs[f.lastHop].name
 	m := f.msg
 	desc := fmt.Sprintf("message %d (%d bytes, %s at %s)", j.num(f.lastHop, m), m.Length, j.stampAt(m.First, f.lastHop), un)
+	// A connection already gone when the message would have got there explains its absence,
+	// whatever h's capture covers afterwards.
+	if cf, ok := j.endedBefore(f, desc, h, te); ok {
+		return cf
+	}
 	// Capture gaps first: the hop's capture, not the network, may be what lacks the message.
 	if cp := j.hs[h].cap; cp != nil && !cp.End.IsZero() && !j.covered(h, s, te) {
 		f.verdict = CaptureGap

@@ -93,6 +93,11 @@ type DirectionResult struct {
 	// the first hop with it changed); LastSeenHop the hop before it that had it (intact).
 	FirstMissingHop *string `json:"first_missing_hop"`
 	LastSeenHop     *string `json:"last_seen_hop"`
+	// Segment names where the trouble is, between two capture points ("between fw and ingress"):
+	// the hop that last saw the first missing message and FirstMissingHop, or for a connection
+	// ended in the middle of the path the capture points on both sides of the component that
+	// ended it; null when delivered.
+	Segment *string `json:"segment,omitempty"`
 	// Missing counts the messages given this verdict.
 	Missing int `json:"missing"`
 	// Index, Time, Size and Digest describe the first missing message as seen at LastSeenHop:

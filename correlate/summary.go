@@ -26,7 +26,7 @@ func summarize(r *Result) Summary {
 		}
 		return s
 	}
-	type place struct{ last, miss string }
+	type place struct{ last, miss, seg string }
 	type tally struct {
 		n       int
 		dirs    [2]bool
@@ -53,6 +53,9 @@ func summarize(r *Result) Summary {
 			}
 			if d.FirstMissingHop != nil {
 				p.miss = *d.FirstMissingHop
+			}
+			if d.Segment != nil {
+				p.seg = *d.Segment
 			}
 			t := tallies[p]
 			if t == nil {
@@ -82,7 +85,11 @@ func summarize(r *Result) Summary {
 	if best.miss != "" {
 		m := best.miss
 		s.FirstMissingHop = &m
-		if best.last != "" {
+		switch {
+		case best.seg != "":
+			seg := best.seg
+			s.Segment = &seg
+		case best.last != "":
 			seg := fmt.Sprintf("between %s and %s", best.last, best.miss)
 			s.Segment = &seg
 		}

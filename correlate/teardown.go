@@ -1,0 +1,135 @@
+package correlate
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/wspath/wspath/capture"
+)
+
+// Teardowns: the most common way messages vanish in production is an idle or tunnel timeout in a
+// proxy or load balancer. The proxy ends the connection beyond it, and the client's next message
+// reaches the proxy after the path onward is gone. Such a message is not delivered (closed), and
+// the close is its reason only when it happened before the message could have got there.
+
+// latencyBound is the longest one-way time measured into hop h (0 when nothing was measured): a
+// message seen upstream at t is at h no later than t plus this, clocks corrected.
+func (j *judger) latencyBound(h int) time.Duration {
+	var worst time.Duration
+	for _, l := range j.hs[h].latency {
+		worst = max(worst, l)
+	}
+	return worst
+}
+
+// endedBefore judges a message seen at f.lastHop and absent from hop h, where the connection was
+// seen, when the connection had ended before the message could get to h: at h (a close frame,
+// FIN or RST there no later than the message's time upstream plus the latency measured into h),
+// or at the last hop that saw it, from the side it was going to (the component beyond had already
+// ended the connection when the message arrived there). This comes before any capture coverage
+// test: a connection that is gone explains the absence, even when h's capture ends soon after.
+func (j *judger) endedBefore(f finding, desc string, h int, te time.Time) (finding, bool) {
+	s, su := j.c.sess[h], j.c.sess[f.lastHop]
+	hn, un := j.hs[h].name, j.hs[f.lastHop].name
+	bound := j.latencyBound(h)
+	by := j.endedBy(f.lastHop, h)
+	if e := firstEnd(hn, s, te.Add(bound)); e != nil {
+		f.verdict, f.end = Closed, e
+		f.why = fmt.Sprintf("%s never reached %s: the connection there was ended by the %s side (%s) at %s (%s packet %d), before the message could get there (latency into %s at most %s)%s",
+			desc, hn, e.Side, endWhat(e), j.stampAt(e.Time, h), e.File, e.Packet, hn, bound.Round(time.Microsecond), by)
+		return f, true
+	}
+	if e := firstEndFrom(un, su, j.downstream(), f.msg.First); e != nil {
+		f.verdict, f.end = Closed, e
+		f.why = fmt.Sprintf("%s reached %s after the %s side there had ended the connection (%s, %s packet %d, at %s): it could not be forwarded to %s%s",
+			desc, un, e.Side, endWhat(e), e.File, e.Packet, j.stampAt(e.Time, f.lastHop), hn, by)
+		return f, true
+	}
+	return f, false
+}
+
+// endedBy says who ended the connection between hops a and b (either order), from the first end
+// event at each: the component between them when a saw it come from b's side and b from a's side;
+// and when both were RSTs on one TCP connection seen at both hops, that neither end sent them. It
+// returns "" when the events say nothing of the kind.
+func (j *judger) endedBy(a, b int) string {
+	if a > b {
+		a, b = b, a
+	}
+	sa, sb := j.c.sess[a], j.c.sess[b]
+	if !readable(sa) || !readable(sb) {
+		return ""
+	}
+	ea := firstEndFrom(j.hs[a].name, sa, capture.ServerToClient, farFuture())
+	eb := firstEndFrom(j.hs[b].name, sb, capture.ClientToServer, farFuture())
+	if ea == nil || eb == nil {
+		return ""
+	}
+	// The first end at each hop must be these: an end from beyond (the client or the server) that
+	// came first is no evidence about the component between.
+	if fa := firstEnd(j.hs[a].name, sa, farFuture()); fa.Time.Before(ea.Time) {
+		return ""
+	}
+	if fb := firstEnd(j.hs[b].name, sb, farFuture()); fb.Time.Before(eb.Time) {
+		return ""
+	}
+	an, bn := j.hs[a].name, j.hs[b].name
+	if ea.Kind == "rst" && eb.Kind == "rst" && sameTCP(sa, sb) {
+		return fmt.Sprintf("; on the one TCP connection seen at both %s and %s, %s saw a RST from the server side (%s packet %d, %s) and %s one from the client side (%s packet %d, %s): neither end sent both, so something between %s and %s forged them (a firewall or load balancer resetting the connection)",
+			an, bn, an, ea.File, ea.Packet, j.stampAt(ea.Time, a), bn, eb.File, eb.Packet, j.stampAt(eb.Time, b), an, bn)
+	}
+	return fmt.Sprintf("; the component between %s and %s ended it: %s saw %s from the server side (%s packet %d, %s) and %s saw %s from the client side (%s packet %d, %s)",
+		an, bn, an, endWhat(ea), ea.File, ea.Packet, j.stampAt(ea.Time, a), bn, endWhat(eb), eb.File, eb.Packet, j.stampAt(eb.Time, b))
+}
+
+// sameTCP reports whether two sessions at different hops are one TCP connection seen twice (no
+// proxy between, maybe NAT): same addresses, or the same handshake passed on unchanged.
+func sameTCP(a, b *capture.Session) bool {
+	if a.Client == b.Client && a.Server == b.Server {
+		return true
+	}
+	if a.Request == nil || b.Request == nil || a.Key() == "" || a.Key() != b.Key() {
+		return false
+	}
+	return a.Request.Headers["X-Forwarded-For"] == b.Request.Headers["X-Forwarded-For"] &&
+		a.Request.Headers["Via"] == b.Request.Headers["Via"]
+}
+
+// breakdown explains a missing total whose messages went missing at different hops: messages
+// stalled behind the first lost one show up short of the hop that lost it. items are the
+// findings of the worst verdict, in stream order; "" when they all went missing at one place.
+func (j *judger) breakdown(items []finding) string {
+	type group struct {
+		miss, last int
+		from, to   int // message numbers at last
+	}
+	var gs []group
+	for _, f := range items {
+		if f.msg == nil || f.lastHop < 0 {
+			return ""
+		}
+		n := j.num(f.lastHop, f.msg)
+		if k := len(gs) - 1; k >= 0 && gs[k].miss == f.missHop && gs[k].last == f.lastHop && gs[k].to+1 == n {
+			gs[k].to = n
+			continue
+		}
+		gs = append(gs, group{f.missHop, f.lastHop, n, n})
+	}
+	if len(gs) < 2 {
+		return ""
+	}
+	var parts []string
+	for i, g := range gs {
+		nums := fmt.Sprintf("#%d", g.from)
+		if g.to > g.from {
+			nums = fmt.Sprintf("#%d–#%d", g.from, g.to)
+		}
+		if i > 0 && j.pos[g.miss] < j.pos[gs[0].miss] {
+			parts = append(parts, fmt.Sprintf("%s never left %s after it", nums, j.hs[g.last].name))
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s never reached %s", nums, j.hs[g.miss].name))
+	}
+	return fmt.Sprintf("%d missing: %s", len(items), strings.Join(parts, "; "))
+}
