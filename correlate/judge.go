@@ -376,6 +376,9 @@ func (j *judger) message(k int, id *ident) finding {
 			f = finding{verdict: CaptureGap, missHop: h, lastHop: prev, msg: id.at[prev], laterHop: later}
 			f.why = fmt.Sprintf("%s's capture lacks message %d but %s, further along, has it: the network delivered it and %s's capture missed it%s",
 				j.hs[h].name, j.num(prev, id.at[prev]), j.hs[later].name, j.hs[h].name, j.gapDetail(k, id, h, prev)+j.coverage(h, j.expected(id.at[prev].First, prev, h)))
+			if c, _ := j.changedAt(k, id, h, prev); c != nil {
+				f.why = j.changedCopy(id.at[prev], prev, c, h, later)
+			}
 			gap = gapOnce(gap, f)
 		}
 	}
@@ -542,6 +545,11 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 	// connection ending, which would otherwise explain its absence.
 	if mf, ok := j.modified(f, k, id, h); ok {
 		return mf
+	}
+	if j.restoredAt(k, id, h, f.lastHop) != nil {
+		// A changed copy seen at one hop only, the message itself going on intact: judged, as a
+		// capture gap there, with the message it stands for.
+		return finding{verdict: Delivered, missHop: -1, lastHop: -1, laterHop: -1}
 	}
 	// Then the connection ending where the message should have passed.
 	if e := firstEnd(hn, s, te.Add(j.inflight(h))); e != nil {

@@ -11,14 +11,39 @@ import (
 // changedAt looks for what message id (track position k, last seen intact at hop last) became at
 // hop h, where its digest is missing: a message at h that matches nothing at any hop before h,
 // at the same stream position (between the same neighbours matched at both last and h), with
-// the same opcode and arriving when the original would have (within the latency bounds). When
-// the window between the neighbours holds as many such messages as messages missing at h, they
-// pair in order; otherwise only an unambiguous pair is accepted. It returns nil when there is
-// none, and whether the time could be checked (clock offsets known at both hops).
+// the same opcode and arriving when the original would have (within the latency bounds). It
+// returns nil when there is none, and whether the time could be checked (clock offsets known at
+// both hops).
 func (j *judger) changedAt(k int, id *ident, h, last int) (changed *capture.Message, timed bool) {
+	return j.pairAt(k, id, h, last, func(x *ident) bool { return j.onlyFrom(x, h) })
+}
+
+// restoredAt reports what stands at hop h in the place of message id (seen at hop last, missing
+// at h), when that is a message seen before id's first hop but not at last: id is then a changed
+// copy in the captures of the hops from its first to last only (damaged there, or changed and
+// changed back), and the message itself went on intact. It returns nil otherwise.
+func (j *judger) restoredAt(k int, id *ident, h, last int) *capture.Message {
+	first := -1
+	for _, u := range j.tr.travel {
+		if id.at[u] != nil {
+			first = u
+			break
+		}
+	}
+	m, _ := j.pairAt(k, id, h, last, func(x *ident) bool { return j.seenBefore(x, first) })
+	return m
+}
+
+// pairAt finds, at hop h, the message standing in the place of message id (track position k,
+// seen at hop last, missing at h): among the messages at h between the same neighbours (matched
+// at both last and h) that are not at last and satisfy candidate, the one in id's place. When the
+// window holds as many candidates as messages missing at h, they pair in order; otherwise only an
+// unambiguous pair is accepted. A pair must have the same opcode, be complete, and, when the
+// clock offsets of both hops are known (timed), arrive within changeWindow of when id would have.
+func (j *judger) pairAt(k int, id *ident, h, last int, candidate func(*ident) bool) (*capture.Message, bool) {
 	ids := j.tr.ids
 	if id.at[h] != nil || !complete(id.at[last]) {
-		return nil, false // a partial copy at h, or an original without a digest: not comparable
+		return nil, false // a partial copy at h, or a message without a digest: not comparable
 	}
 	lo, hi := -1, len(ids)
 	for p := k - 1; p >= 0; p-- {
@@ -33,46 +58,57 @@ func (j *judger) changedAt(k int, id *ident, h, last int) (changed *capture.Mess
 			break
 		}
 	}
-	var missing, orphans []int
+	var missing, cands []int
 	for p := lo + 1; p < hi; p++ {
 		switch {
 		case ids[p].at[last] != nil && ids[p].at[h] == nil:
 			missing = append(missing, p)
-		case ids[p].at[h] != nil && j.onlyFrom(ids[p], h):
-			orphans = append(orphans, p)
+		case ids[p].at[h] != nil && ids[p].at[last] == nil && candidate(ids[p]):
+			cands = append(cands, p)
 		}
 	}
-	timed = j.hs[h].offKnown && j.hs[last].offKnown
-	fits := func(o int) bool {
-		c := ids[o].at[h]
-		return complete(c) && c.Opcode == id.at[last].Opcode && (!timed || j.inTime(id.at[last], last, c, h))
+	timed := j.hs[h].offKnown && j.hs[last].offKnown
+	fits := func(m, c *capture.Message) bool {
+		return complete(c) && c.Opcode == m.Opcode && (!timed || j.inTime(m, last, c, h))
 	}
-	if len(missing) == len(orphans) {
+	if len(missing) == len(cands) {
 		for i, p := range missing {
-			if p == k && fits(orphans[i]) {
-				return ids[orphans[i]].at[h], timed
+			if c := ids[cands[i]].at[h]; p == k && fits(id.at[last], c) {
+				return c, timed
 			}
 		}
 		return nil, false
 	}
 	// Unequal counts (a message lost and another changed between the same neighbours): pair only
-	// when exactly one changed message fits this one and it fits no other missing message.
-	var cand []int
-	for _, o := range orphans {
-		if fits(o) {
-			cand = append(cand, o)
+	// when exactly one candidate fits this message and it fits no other missing message.
+	var fit []*capture.Message
+	for _, o := range cands {
+		if c := ids[o].at[h]; fits(id.at[last], c) {
+			fit = append(fit, c)
 		}
 	}
-	if len(cand) != 1 || !timed {
+	if len(fit) != 1 || !timed {
 		return nil, false
 	}
-	c := ids[cand[0]].at[h]
 	for _, p := range missing {
-		if m := ids[p].at[last]; p != k && complete(m) && m.Opcode == c.Opcode && j.inTime(m, last, c, h) {
+		if m := ids[p].at[last]; p != k && complete(m) && fits(m, fit[0]) {
 			return nil, false
 		}
 	}
-	return c, timed
+	return fit[0], timed
+}
+
+// seenBefore reports whether message id was seen at a hop before hop h in travel order.
+func (j *judger) seenBefore(id *ident, h int) bool {
+	for _, u := range j.tr.travel {
+		if u == h {
+			return false
+		}
+		if id.at[u] != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // onlyFrom reports whether message id was first seen at hop h: no hop before h in travel order
@@ -180,4 +216,12 @@ func (j *judger) changeOf(f *finding) *Change {
 	}
 	return &Change{Original: version(f.lastHop, m), Changed: version(f.missHop, c), SizeDelta: c.Length - m.Length,
 		FirstDifference: firstDifference(m, c)}
+}
+
+// changedCopy explains a message that hop h's capture has changed while hops on both sides of it
+// (prev before, later after) have it as sent.
+func (j *judger) changedCopy(m *capture.Message, prev int, c *capture.Message, h, later int) string {
+	return fmt.Sprintf("%s's capture has message %d changed (%d bytes, %s packet %d, digest %s, instead of %d bytes, digest %s at %s), but %s, further along, has it as sent: the network delivered it intact; the capture at %s is damaged, or the message was changed there and changed back",
+		j.hs[h].name, j.num(prev, m), c.Length, filepath.Base(c.Packet.File), c.Packet.Number, c.Digest.Short(),
+		m.Length, m.Digest.Short(), j.hs[prev].name, j.hs[later].name, j.hs[h].name)
 }

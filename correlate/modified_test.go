@@ -247,3 +247,43 @@ func TestVerdictKind_Modified(t *testing.T) {
 		t.Errorf("ExitCode() = %d, want 1", r.ExitCode())
 	}
 }
+
+// TestCompare_ChangedInOneCaptureOnly: a message changed in the middle hops' captures only, the
+// hops on both sides having it as sent (a damaged capture, or a change undone further along), is
+// a capture gap at the first of those hops, never a loss of the changed copy downstream.
+func TestCompare_ChangedInOneCaptureOnly(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		hops    int
+		dir     capture.Direction
+		changed []int // hops (path order) whose capture has message 2 changed
+		gapAt   string
+	}{
+		{name: "middle_of_three_s2c", hops: 3, dir: capture.ServerToClient, changed: []int{1}, gapAt: "hop1"},
+		{name: "two_middle_hops_c2s", hops: 4, dir: capture.ClientToServer, changed: []int{1, 2}, gapAt: "hop1"},
+		{name: "two_middle_hops_s2c", hops: 4, dir: capture.ServerToClient, changed: []int{1, 2}, gapAt: "hop2"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			msgs := []string{"one", "two", "three", "four", "five"}
+			caps := simulate(simOpts{hops: tt.hops}, []connSpec{{key: keyN(1), c2s: msgs, s2c: msgs}})
+			withPreviews(caps, msgs)
+			for _, h := range tt.changed {
+				m := &caps[h].Sessions[0].Messages[tt.dir][2]
+				m.Digest = sha256.Sum256([]byte("thrEe"))
+				m.Preview = []byte("thrEe")
+			}
+			r := Compare(hopsOf(caps), Options{})
+			c := r.Connections[0]
+			got, other := c.Directions.ClientToServer, c.Directions.ServerToClient
+			if tt.dir == capture.ServerToClient {
+				got, other = other, got
+			}
+			checkDir(t, tt.dir.String(), got, dirWant{verdict: CaptureGap, firstMiss: tt.gapAt, missing: 1, index: 2,
+				reason: "capture has message 2 changed (5 bytes"})
+			checkDir(t, "other direction", other, delivered)
+			if r.ExitCode() != 3 {
+				t.Errorf("ExitCode() = %d, want 3", r.ExitCode())
+			}
+		})
+	}
+}
