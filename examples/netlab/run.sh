@@ -4,7 +4,7 @@
 # Needs root and the packages from install.sh. See README.md for the topology.
 set -euo pipefail
 
-usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-modify|backpressure|capture-stops} <outdir>" >&2; exit 2; }
+usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout} <outdir>" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 scenario=$1
 out=$2
@@ -21,6 +21,8 @@ sched=(--count 12 --interval 0.05 --mix chat --big 3000)
 compress=on
 deadline=3
 read_timeout=60s
+tunnel_timeout=60s # haproxy's timeout tunnel
+client_args=() # wsl_client.py's own options (--deaf-idle)
 fw_rules=()
 ingress_snap=()
 tls=          # "", 1.3 or 1.2: the client speaks wss:// and haproxy terminates TLS
@@ -130,6 +132,17 @@ backpressure)
 capture-stops)
 	sched=(--count 12 --interval 0.2 --mix chat --big 3000)
 	stop_capture=(ingress 9) ;;
+lb-timeout | tls-lb-timeout)
+	# haproxy's timeout tunnel ends conn 2 while it idles; the client, not reading while idle, sends
+	# its next message into the closed connection.
+	conns=2
+	tunnel_timeout=3s
+	client_args=(--deaf-idle)
+	sched=(--count 10 --interval 0.05 --mix chat --big 3000 --idle 2:4:5)
+	if [ "$scenario" = tls-lb-timeout ]; then
+		tls=1.3
+		keylog_hops=(client lb)
+	fi ;;
 *) usage ;;
 esac
 sched+=(--compress "$compress")
@@ -214,7 +227,7 @@ if [ -n "$tls" ]; then
 	client_tls=(--cafile "$work/lb.crt" --keylog "$work/keys.txt")
 	tshark_tls=(--tls-port 8443 --keylog keys.txt --tls-version "$tls" --keylog-hops "${keylog_hops[*]}")
 fi
-sed -e "s|@WORK@|$work|g" -e "s|@BIND@|$bind|g" "$here/haproxy.cfg" >"$work/haproxy.cfg"
+sed -e "s|@WORK@|$work|g" -e "s|@BIND@|$bind|g" -e "s|@TUNNEL_TIMEOUT@|$tunnel_timeout|g" "$here/haproxy.cfg" >"$work/haproxy.cfg"
 server_port=8765
 [ "$backend" = tomcat ] && server_port=8080
 truth_ingress=()
@@ -327,7 +340,7 @@ if [ "$backend" = socketio ]; then
 else
 	ns client "$PY" "$here/wsl_client.py" --host 10.231.1.2 --port "$lb_port" --scenario "$scenario" \
 		--conns "$conns" --stagger "$stagger" --deadline "$deadline" --log "$work/client.jsonl" "${client_tls[@]}" \
-		"${paths[@]}" "${sched[@]}" 2>"$work/client.err" &
+		"${client_args[@]}" "${paths[@]}" "${sched[@]}" 2>"$work/client.err" &
 	client_pid=$!
 	if [ ${#stop_capture[@]} -gt 0 ]; then # one hop's capture ends while the traffic goes on
 		for _ in $(seq 200); do

@@ -61,6 +61,18 @@ SCENARIOS = {
                    (2, "s2c"): dict(verdict="closed", hop="ingress", closed_by="ingress",
                                     cause="nginx proxy_read_timeout (3s) closed the idle tunnel")},
     },
+    "lb-timeout": {
+        "description": "haproxy timeout tunnel 3s; conn 2 goes idle for 5 s after message 4 in both directions; "
+                       "haproxy closes both of its connections (TCP FIN to the client and to nginx); the client, "
+                       "which does not read while idle (--deaf-idle), sends message 5 into the closed connection: "
+                       "it reaches haproxy (lb hop), whose TCP answers with RST, and goes no further; the server "
+                       "learns of the close through nginx and sends nothing more",
+        "expect": {(2, "c2s"): dict(verdict="closed", hop="fw", closed_by="lb", first_missing=5,
+                                    cause="haproxy timeout tunnel (3s) closed the idle connection before the "
+                                          "client sent message 5"),
+                   (2, "s2c"): dict(verdict="closed", hop="lb", closed_by="lb",
+                                    cause="haproxy timeout tunnel (3s) closed the idle connection")},
+    },
     "concurrent": {
         "description": "30 concurrent connections sending mostly identical messages ({\"type\":\"typing\"}, "
                        "{\"type\":\"heartbeat\"}); fw drops client->server message 2 of conn 17",
@@ -82,6 +94,17 @@ SCENARIOS = {
                                     cause="haproxy closed the client connection (FIN) after the fw reset its "
                                           "server-side connection; a server message still in flight reaches "
                                           "the lb, whose TCP answers it with RST")},
+    },
+    "tls-lb-timeout": {
+        "description": "lb-timeout over wss://: the client speaks TLS 1.3 to haproxy, which terminates it (client "
+                       "and lb hops carry TLS, decryptable with keys.txt); haproxy timeout tunnel 3s ends conn 2 "
+                       "while it idles (TLS close_notify and FIN to the client, FIN to nginx); the client, not "
+                       "reading while idle, sends message 5 into the closed connection; haproxy answers with RST",
+        "expect": {(2, "c2s"): dict(verdict="closed", hop="fw", closed_by="lb", first_missing=5,
+                                    cause="haproxy timeout tunnel (3s) closed the idle connection before the "
+                                          "client sent message 5"),
+                   (2, "s2c"): dict(verdict="closed", hop="lb", closed_by="lb",
+                                    cause="haproxy timeout tunnel (3s) closed the idle connection")},
     },
     "tls-c2s-drop": {
         "description": "c2s-drop over wss://: the client speaks TLS 1.3 to haproxy, which terminates it "

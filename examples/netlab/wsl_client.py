@@ -43,7 +43,7 @@ async def one(args, log, conn):
         extensions=ws.response_headers.get("Sec-WebSocket-Extensions", ""))
     done = asyncio.Event()
     recv = asyncio.create_task(wsl_peer.receive_schedule(ws, log, args, conn, "s2c", done))
-    await wsl_peer.send_schedule(ws, log, args, conn, "c2s")
+    await wsl_peer.send_schedule(ws, log, args, conn, "c2s", deaf_idle=args.deaf_idle)
     try:
         await asyncio.wait_for(done.wait(), args.deadline)
     except asyncio.TimeoutError:
@@ -67,6 +67,9 @@ async def main():
     p.add_argument("--path", action="append", default=[],
                    help="request path template ({conn}: connection number); several are used in turn "
                         "(default /chat/{conn})")
+    p.add_argument("--deaf-idle", action="store_true",
+                   help="stop reading a connection while it idles (--idle) until the next message is sent: "
+                        "a close by the path meanwhile goes unnoticed, and that message goes into it")
     wsl_peer.add_schedule_args(p)
     args = p.parse_args()
     args.path = args.path or ["/chat/{conn}"]

@@ -36,11 +36,22 @@ def add_schedule_args(p):
     p.add_argument("--log", required=True)
 
 
-async def send_schedule(ws, log, args, conn, direction):
-    """Send this side's messages; after every 4th, a ping. Stops at the first failure."""
+def tcp_transport(ws):
+    """The TCP transport of a connection: for wss://, the one under asyncio's TLS layer, which
+    would otherwise take in the peer's close_notify and FIN while the application is not reading
+    and then silently discard what the application writes."""
+    t = ws.transport
+    return getattr(getattr(t, "_ssl_protocol", None), "_transport", None) or t
+
+
+async def send_schedule(ws, log, args, conn, direction, deaf_idle=False):
+    """Send this side's messages; after every 4th, a ping. Stops at the first failure. deaf_idle:
+    stop reading the socket while idle and until the next message is sent, as a busy or
+    backgrounded client does, so a close by the peer while idle goes unnoticed until then."""
     trips = wsl_msgs.parse_tripwires(args.tripwire)
     idles = wsl_msgs.parse_idles(args.idle)
     msgs = wsl_msgs.schedule(args.mix, conn, direction, args.count, args.big, trips)
+    deaf = False
     for m in msgs:
         try:
             if m.fragments:
@@ -48,6 +59,11 @@ async def send_schedule(ws, log, args, conn, direction):
             else:
                 await ws.send(m.payload)
             log("send", conn=conn, dir=direction, idx=m.idx)
+            if deaf:
+                # Written to the socket; now learn what happened meanwhile.
+                tcp_transport(ws).resume_reading()
+                deaf = False
+                log("reading_again", conn=conn, dir=direction)
             if m.idx % 4 == 3:
                 await ws.ping(wsl_msgs.ping_payload(conn, direction, m.idx))
                 log("ping", conn=conn, dir=direction, idx=m.idx)
@@ -56,7 +72,10 @@ async def send_schedule(ws, log, args, conn, direction):
             return
         idle = idles.get(conn)
         if idle and idle[0] == m.idx:
-            log("idle", conn=conn, dir=direction, seconds=idle[1])
+            log("idle", conn=conn, dir=direction, seconds=idle[1], deaf=deaf_idle)
+            if deaf_idle:
+                tcp_transport(ws).pause_reading()
+                deaf = True
             await asyncio.sleep(idle[1])
         else:
             await asyncio.sleep(args.interval)
