@@ -22,8 +22,11 @@ func Compare(w io.Writer, f Format, r *correlate.Result, o Options) error {
 		return enc.Encode(r)
 	}
 	v := newCompareView(r, o)
-	if f == Table {
+	switch f {
+	case Table:
 		return compareTerminal(w, v, o)
+	case HTML:
+		return compareHTML(w, v, o)
 	}
 	if t, ok := ticketFor(w, f); ok {
 		return compareTicket(t, v)

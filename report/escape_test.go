@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/netip"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -130,5 +131,48 @@ func TestEscapeControl_Cases(t *testing.T) {
 		if got := EscapeControl(tc.in); got != tc.want {
 			t.Errorf("EscapeControl(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestCompare_EscapesWireText puts hostile text where a comparison carries text from the wire or
+// from hops.yaml (incident, path, reason) and checks every format for people.
+func TestCompare_EscapesWireText(t *testing.T) {
+	r := c2sDrop(t)
+	r.Incident = "<script>alert(1)</script>\x1b[2J"
+	p := "/x</td><img src=x onerror=alert(1)>|[a](javascript:b)"
+	r.Connections[1].Path = &p
+	r.Connections[1].Directions.ClientToServer.Reason = "close reason \"<b>bold</b>\" {noformat} \u202e"
+	for _, tc := range []struct {
+		f     Format
+		want  []string
+		never []string
+	}{
+		{Table, []string{`\x1b[2J`}, []string{"\x1b[2J", "\u202e"}},
+		{Markdown, []string{`\<script>`, `\<img`, `[a\](javascript`}, []string{"\x1b", " <script>", "&lt;", "\u202e"}},
+		{Jira, []string{`\[a\](javascript`, `\{noformat\}`}, []string{"\x1b", "[a]", "\u202e"}},
+		{HTML, []string{"&lt;script&gt;alert(1)&lt;/script&gt;", "&lt;img src=x", "&lt;b&gt;bold"}, []string{"<script", "<img", "<b>", "\x1b", "\u202e"}},
+	} {
+		t.Run(tc.f.String(), func(t *testing.T) {
+			var b bytes.Buffer
+			if err := Compare(&b, tc.f, r, Options{Width: 100}); err != nil {
+				t.Fatal(err)
+			}
+			out := b.String()
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+			for _, n := range tc.never {
+				if strings.Contains(out, n) {
+					t.Errorf("output contains %q", n)
+				}
+			}
+			if tc.f == Markdown {
+				if m := regexp.MustCompile(`(^|[^\\])<`).FindString(out); m != "" {
+					t.Errorf("unescaped < in Markdown: %q", m)
+				}
+			}
+		})
 	}
 }

@@ -62,7 +62,7 @@ func example(t *testing.T, name string) *correlate.Result {
 func TestCompare_Golden(t *testing.T) {
 	for _, cs := range []string{"c2s-drop", "app-modify"} {
 		r := example(t, cs)
-		for _, f := range []Format{Table, Markdown, Jira, JSON} {
+		for _, f := range []Format{Table, Markdown, Jira, HTML, JSON} {
 			for _, width := range []int{80, 200} {
 				name := fmt.Sprintf("compare-%s.%s-w%d.golden", cs, f, width)
 				t.Run(name, func(t *testing.T) {

@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"io"
-	"strconv"
 
 	"github.com/wspath/wspath/correlate"
 )
@@ -62,23 +61,13 @@ func compareTicket(t ticket, v *compareView) error {
 		t.paragraph("No WebSocket connection was found at any hop.")
 	case len(v.shown) > 0:
 		t.heading(3, "Connections")
-		header := append([]string{"conn", "path", "direction", "verdict"}, v.hops...)
-		header = append(header, "first missing")
 		var rows [][]string
 		var why []string
 		for _, c := range v.shown {
-			for _, d := range directions(c) {
-				row := []string{strconv.Itoa(c.ID), connPath(c), d.name, verdictText(d.res)}
-				for _, h := range v.hops {
-					row = append(row, hopCount(d.res.PerHop.Get(h)))
-				}
-				rows = append(rows, append(row, firstMissing(d.res)))
-				if d.res.Verdict != correlate.Delivered || d.res.LowConfidence {
-					why = append(why, fmt.Sprintf("connection %d (key %s), %s: %s", c.ID, connKey(c), d.name, d.res.Reason))
-				}
-			}
+			r, w := v.ticketRows(c)
+			rows, why = append(rows, r...), append(why, w...)
 		}
-		t.table(header, rows)
+		t.table(v.ticketHeader(), rows)
 		t.bullets(why)
 	}
 	if l := v.collapsedLine(); l != "" {
