@@ -28,6 +28,10 @@ type Options struct {
 	Server netip.AddrPort
 	// Port, when not 0, keeps only connections with this server port.
 	Port uint16
+	// CountOnly counts the messages of each session (Session.Counts) without keeping them:
+	// Session.Messages stays empty, so memory follows the number of connections, not of messages
+	// (inspect without --messages).
+	CountOnly bool
 }
 
 // FileInfo describes one capture file as read.

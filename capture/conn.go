@@ -444,6 +444,7 @@ func (c *conn) Close(st [2]tcpstream.Stats) {
 		s.TCP[dir] = streamStats(&st[i])
 		if a := c.asm[td]; a != nil {
 			s.Messages[dir] = a.msgs.take(c.r, dir)
+			s.Counts[dir] = a.counts
 			s.Close[dir] = a.close
 		}
 	}

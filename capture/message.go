@@ -24,8 +24,10 @@ type assembler struct {
 	inflater  *wsframe.Inflater // nil without permessage-deflate
 	hash      hash.Hash
 
-	msgs  messageList
-	close *Close
+	msgs   messageList
+	counts Counts
+	n      int // messages pushed, kept or not
+	close  *Close
 
 	cur     *Message  // data message in progress, if inMsg; allocated once and reused
 	inMsg   bool      // a data message is in progress
@@ -240,12 +242,12 @@ func (a *assembler) finish() {
 		case errors.Is(err, wsframe.ErrInflateTooLarge):
 			m.Flags |= Oversize
 			a.hash.Sum(m.Digest[:0]) // of exactly the first MaxMessageSize bytes
-			a.c.problem(a.d, ProblemLimit, m.Offset, metaOf(m), fmt.Sprintf("message %d: %v", a.msgs.len(), err))
+			a.c.problem(a.d, ProblemLimit, m.Offset, metaOf(m), fmt.Sprintf("message %d: %v", a.n, err))
 		default:
 			// Content unknown; WireDigest still matches hops that passed the bytes unchanged.
 			m.Flags |= Undecodable
 			m.Length, m.Preview = m.WireLength, nil
-			a.c.problem(a.d, ProblemDeflate, m.Offset, metaOf(m), fmt.Sprintf("message %d: %v", a.msgs.len(), err))
+			a.c.problem(a.d, ProblemDeflate, m.Offset, metaOf(m), fmt.Sprintf("message %d: %v", a.n, err))
 		}
 		a.wire.Sum(m.WireDigest[:0])
 	default:
@@ -260,9 +262,22 @@ func metaOf(m *Message) tcpstream.Meta {
 	return tcpstream.Meta{Time: m.First, File: m.Packet.File, Number: m.Packet.Number}
 }
 
-// push appends a copy of m as the direction's next message.
+// push counts m and appends a copy of it as the direction's next message, unless only counts are
+// kept.
 func (a *assembler) push(m *Message) {
-	m.Index = a.msgs.len()
+	m.Index = a.n
+	a.n++
+	if m.Opcode.IsData() {
+		a.counts.Data++
+	} else {
+		a.counts.Control++
+	}
+	if m.Flags.Has(Incomplete) {
+		a.counts.Incomplete++
+	}
+	if a.c.r.opts.CountOnly {
+		return
+	}
 	if m.Preview != nil && len(m.Preview) == 0 {
 		m.Preview = nil
 	}

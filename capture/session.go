@@ -187,6 +187,13 @@ type StreamStats struct {
 	RST             *TCPEvent // first RST sent in this direction, nil if none
 }
 
+// Counts are the numbers of messages of one direction of a session.
+type Counts struct {
+	Data       int // data messages (text, binary)
+	Control    int // control frames (close, ping, pong, reserved opcodes)
+	Incomplete int // messages of either kind not fully captured
+}
+
 // Close is a WebSocket close frame sent by one side.
 type Close struct {
 	Code   uint16 // 0 when the frame carried no status code
@@ -270,6 +277,9 @@ type TLSInfo struct {
 	Reason       string   // why not decrypted ("no key for this connection", ...), empty when decrypted
 	// Records holds application-data record shapes per direction when not decrypted.
 	Records [2][]TLSRecord
+	// RecordCount is the number of such records per direction, also with Options.CountOnly,
+	// which keeps no Records.
+	RecordCount [2]int
 }
 
 // Session is one WebSocket connection (or one TLS connection that could not be opened) at one hop.
@@ -296,7 +306,8 @@ type Session struct {
 	// are positions in the connection's (decrypted) byte stream.
 	HTTP2 *HTTP2Stream
 
-	Messages [2][]Message   // per Direction, in stream order
+	Messages [2][]Message   // per Direction, in stream order; empty with Options.CountOnly
+	Counts   [2]Counts      // per Direction, whether or not Messages are kept
 	TCP      [2]StreamStats // per Direction: the sender of that direction's bytes
 	Close    [2]*Close      // close frame sent in each direction, nil if none
 	Ending   Ending

@@ -27,7 +27,11 @@ func (h tlsHandler) Plaintext(dir int, b []byte, m tlsdecrypt.Meta) {
 
 func (h tlsHandler) Record(dir int, length int, m tlsdecrypt.Meta) {
 	s := h.c.sess
-	if s == nil || s.TLS == nil || len(s.TLS.Records[dir]) >= maxTLSRecords {
+	if s == nil || s.TLS == nil {
+		return
+	}
+	s.TLS.RecordCount[dir]++
+	if h.c.r.opts.CountOnly || len(s.TLS.Records[dir]) >= maxTLSRecords {
 		return
 	}
 	s.TLS.Records[dir] = append(s.TLS.Records[dir], TLSRecord{Time: m.Time, Length: length,
@@ -51,7 +55,7 @@ func (c *conn) finishTLS(s *Session) {
 	t.SNI, t.ALPN, t.Version, t.CipherSuite = in.SNI, in.ALPN, in.Version, in.CipherSuite
 	t.Resumed, t.ClientRandom, t.Decrypted, t.Reason = in.Resumed, in.ClientRandom, in.Decrypted, in.Reason
 	if t.Decrypted {
-		t.Records = [2][]TLSRecord{}
+		t.Records, t.RecordCount = [2][]TLSRecord{}, [2]int{}
 		return
 	}
 	c.problem(c.client, ProblemTLS, 0, c.info.Start, "TLS not decrypted: "+in.Reason)

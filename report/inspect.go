@@ -240,22 +240,12 @@ func newSessionDoc(s *capture.Session, o Options) sessionDoc {
 		d.TLS = &tlsDoc{SNI: t.SNI, ALPN: t.ALPN, Version: t.Version, CipherSuite: t.CipherSuite,
 			Resumed: t.Resumed, Decrypted: t.Decrypted, Reason: t.Reason}
 		for _, dir := range capture.Directions {
-			*d.TLS.Records.at(dir) = len(t.Records[dir])
+			*d.TLS.Records.at(dir) = t.RecordCount[dir]
 		}
 	}
 	for _, dir := range capture.Directions {
-		for i := range s.Messages[dir] {
-			m := &s.Messages[dir][i]
-			switch {
-			case m.Opcode.IsData():
-				*d.Messages.at(dir)++
-			default:
-				*d.Control.at(dir)++
-			}
-			if m.Flags.Has(capture.Incomplete) {
-				*d.Incomplete.at(dir)++
-			}
-		}
+		n := s.Counts[dir]
+		*d.Messages.at(dir), *d.Control.at(dir), *d.Incomplete.at(dir) = n.Data, n.Control, n.Incomplete
 		if c := s.Close[dir]; c != nil {
 			*d.Close.at(dir) = &closeDoc{Code: c.Code, Reason: c.Reason, Time: timeString(c.Time),
 				Packet: c.Packet.Number, File: c.Packet.File}

@@ -41,6 +41,7 @@ func inspect(c *cli.Context) error {
 		opts.PreviewSize = -1
 	}
 	opts.KeylogFiles = c.StringSlice("keylog")
+	opts.CountOnly = !c.Bool("messages") // the report then needs the counts only
 	if s := c.String("server"); s != "" {
 		ap, err := netip.ParseAddrPort(s)
 		if err != nil {
