@@ -525,6 +525,17 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 	hn, un := j.hs[h].name, j.hs[f.lastHop].name
 	m := f.msg
 	desc := fmt.Sprintf("message %d (%d bytes, %s at %s)", j.num(f.lastHop, m), m.Length, j.stampAt(m.First, f.lastHop), un)
+	// A message that arrived changed is not missing: h has it, so neither the connection ending
+	// nor h's capture explains an absence. Recognised first: a close right after the changed
+	// message would otherwise be given as why it "did not pass".
+	if mf, ok := j.modified(f, k, id, h); ok {
+		return mf
+	}
+	if j.restoredAt(k, id, h, f.lastHop) != nil {
+		// A changed copy seen at one hop only, the message itself going on intact: judged, as a
+		// capture gap there, with the message it stands for.
+		return finding{verdict: Delivered, missHop: -1, lastHop: -1, laterHop: -1}
+	}
 	// A connection already gone when the message would have got there explains its absence,
 	// whatever h's capture covers afterwards.
 	if cf, ok := j.endedBefore(f, desc, h, te); ok {
@@ -540,16 +551,6 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 		f.verdict = CaptureGap
 		f.why = fmt.Sprintf("%s was not read at %s%s", desc, hn, g)
 		return f
-	}
-	// A message that arrived changed is not missing: recognised before any reasoning about the
-	// connection ending, which would otherwise explain its absence.
-	if mf, ok := j.modified(f, k, id, h); ok {
-		return mf
-	}
-	if j.restoredAt(k, id, h, f.lastHop) != nil {
-		// A changed copy seen at one hop only, the message itself going on intact: judged, as a
-		// capture gap there, with the message it stands for.
-		return finding{verdict: Delivered, missHop: -1, lastHop: -1, laterHop: -1}
 	}
 	// Then the connection ending where the message should have passed.
 	if e := firstEnd(hn, s, te.Add(j.inflight(h))); e != nil {

@@ -107,6 +107,19 @@ func TestCompare_Modified(t *testing.T) {
 			want:  dirWant{verdict: Modified, firstMiss: "hop1", missing: 1, index: 4},
 			delta: 0, first: 0, exit: 1},
 		{
+			// The close crosses the changed message: at hop1 it comes before the message could
+			// have arrived, as far as the latency bound can tell, yet hop1 has the message.
+			name: "close_crossing_the_change", dir: capture.ServerToClient, idx: 4, from: 1, to: "FIVE",
+			tweak: func(caps []*capture.Capture) {
+				for h := 0; h < 2; h++ {
+					s := caps[h].Sessions[0]
+					s.Close[capture.ClientToServer] = &capture.Close{Code: 1000, Time: ms(10 + 4*100 + 50 - 1), Packet: capture.PacketRef{File: "x", Number: 99}}
+					s.Ending = capture.ClosedClean
+				}
+			},
+			want:  dirWant{verdict: Modified, firstMiss: "hop1", missing: 1, index: 4},
+			delta: 0, first: 0, exit: 1},
+		{
 			name: "other_opcode_is_not_the_same_message", dir: capture.ClientToServer, idx: 2, from: 2, to: "third messagE",
 			tweak: func(caps []*capture.Capture) {
 				for h := 2; h < 4; h++ {
