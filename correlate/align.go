@@ -18,6 +18,18 @@ type item struct {
 	wire       capture.Digest
 	wireLength int64
 	wireOnly   bool // the payload could not be inflated: only wire identifies it
+	// Where the message lies in its own hop's TCP stream (src): raw, the stream offset, and off,
+	// the data bytes before it (the stream offset minus the control frames captured before it),
+	// which pings and pongs, each TCP connection's own, do not shift, but a hole that swallowed
+	// some does. A capture hole keeps raw offsets (they come from TCP sequence numbers); a
+	// message a component dropped shifts both. hole is how many bytes the capture lacks between
+	// the previous data message and this one.
+	src       int
+	off, end  uint64
+	raw       uint64 // the stream offset itself, control frames included
+	hole      uint64
+	holeGap   capture.GapReason // reason of the first such hole
+	holeKnown bool              // off, end and hole were filled in
 }
 
 // itemOf converts a message; off is the offset of its hop's clock against the first hop's. A
@@ -33,6 +45,58 @@ func itemOf(m *capture.Message, off time.Duration) item {
 		it.t = m.First.Add(-off)
 	}
 	return it
+}
+
+// streamItems returns the data messages of one direction of s as items, in order, with offsets
+// and holes filled in (src names s's hop), times moved by off; at most limit when limit > 0.
+func streamItems(s *capture.Session, dir capture.Direction, src int, off time.Duration, limit int) []item {
+	n := countData(s.Messages[dir])
+	if limit > 0 {
+		n = min(n, limit)
+	}
+	items := make([]item, 0, n)
+	gaps := s.TCP[dir].Gaps
+	var ctl, prevEnd uint64
+	g := 0
+	for k := range s.Messages[dir] {
+		m := &s.Messages[dir][k]
+		if !m.Opcode.IsData() {
+			if m.End > m.Offset {
+				ctl += m.End - m.Offset
+			}
+			continue
+		}
+		if limit > 0 && len(items) >= limit {
+			break
+		}
+		it := itemOf(m, off)
+		it.src, it.holeKnown = src, true
+		it.off, it.end, it.raw = sat(m.Offset, ctl), sat(m.End, ctl), m.Offset
+		// Holes between the previous data message's end and this one's start.
+		for g < len(gaps) && gaps[g].Offset+gaps[g].Length <= prevEnd {
+			g++
+		}
+		for x := g; x < len(gaps) && gaps[x].Offset < m.Offset; x++ {
+			lo, hi := max(gaps[x].Offset, prevEnd), min(gaps[x].Offset+gaps[x].Length, m.Offset)
+			if hi > lo {
+				if it.hole == 0 {
+					it.holeGap = gaps[x].Reason
+				}
+				it.hole += hi - lo
+			}
+		}
+		prevEnd = max(prevEnd, m.End)
+		items = append(items, it)
+	}
+	return items
+}
+
+// sat returns a-b, or 0 when b > a.
+func sat(a, b uint64) uint64 {
+	if b > a {
+		return 0
+	}
+	return a - b
 }
 
 // byWire returns the items keyed by wire digest, for aligning a hop that could not inflate some
@@ -85,43 +149,123 @@ func (idx digestIndex) next(d capture.Digest, from int) int {
 // time, so that long runs of identical messages stay linear.
 const maxTimeScan = 64
 
+// alignment is the result of aligning two sequences: for each element of b the index in a it
+// matches or -1, how many matched, and which elements of either sequence were placed by a guess:
+// identical messages around a capture hole that neither stream offsets nor times could tell apart.
+type alignment struct {
+	mb               []int
+	matched          int
+	unsureA, unsureB []bool
+}
+
 // align matches the messages of an upstream sequence a with a downstream sequence b, in order:
 // b is expected to be a with some messages missing and maybe some extra. It returns, for each
-// element of b, the index in a it matches or -1, and how many were matched. Identical digests are
-// matched in order, never collapsed; when window > 0 and two candidates for a match are more than
-// window apart, the one closer in time is preferred. Incomplete messages match by position when
-// the sizes agree and the neighbours match. The cost is O((len(a)+len(b)) log n).
+// element of b, the index in a it matches or -1, and how many were matched. See alignHoles.
 func align(a, b []item, window time.Duration) (mb []int, matched int) {
-	mb = make([]int, len(b))
-	for j := range mb {
-		mb[j] = -1
+	al := alignHoles(a, b, window)
+	return al.mb, al.matched
+}
+
+// alignHoles matches a and b in order. Identical digests are matched in order, never collapsed;
+// when window > 0 and two candidates for a match are more than window apart, the one closer in
+// time is preferred. Incomplete messages match by position when the sizes agree and the
+// neighbours match.
+//
+// Across a capture hole (bytes missing from one stream since the last match) order alone would
+// shift the pairing of repeated payloads: the hole swallowed some of them, and the first copy
+// after it is not the next copy upstream. There the stream offsets decide: a hole keeps TCP
+// offsets, so the pair must keep the offset difference (delta) of the last sure match, which
+// picks the copy whose bytes come right after the hole. When no offsets are comparable and the
+// copies are not told apart by time either, the pairs made there are marked unsure. The cost is
+// O((len(a)+len(b)) log n).
+func alignHoles(a, b []item, window time.Duration) alignment {
+	al := alignment{mb: make([]int, len(b)), unsureA: make([]bool, len(a)), unsureB: make([]bool, len(b))}
+	for j := range al.mb {
+		al.mb[j] = -1
 	}
 	ia, ib := indexItems(a), indexItems(b)
+	anc := seedAnchor(a, b, ia, ib)
+	// holeA/holeB: a hole was passed in a/b since the last sure match; fuzzy: the pairing is a
+	// guess until the next sure match.
+	holeA, holeB, fuzzy := false, false, false
 	i, j := 0, 0
+	stepA := func() {
+		if fuzzy {
+			al.unsureA[i] = true
+		}
+		i++
+		if i < len(a) && a[i].hole > 0 {
+			holeA = true
+		}
+	}
+	stepB := func() {
+		if fuzzy {
+			al.unsureB[j] = true
+		}
+		j++
+		if j < len(b) && b[j].hole > 0 {
+			holeB = true
+		}
+	}
+	if len(a) > 0 && a[0].hole > 0 {
+		holeA = true
+	}
+	if len(b) > 0 && b[0].hole > 0 {
+		holeB = true
+	}
 	for i < len(a) && j < len(b) {
 		x, y := a[i], b[j]
-		if !x.incomplete && !y.incomplete && x.digest == y.digest {
-			if window > 0 {
-				if k := closerLater(a, ia, i, y.t, window); k > i {
-					i = k // a[i:k] did not reach b
+		if (holeA || holeB) && !x.incomplete && !y.incomplete {
+			// Across a hole: place by offsets when they can be compared.
+			if anc.usable(x) {
+				if k := byOffset(a, ia, i, y, anc.src, int64(y.off)-anc.delta, int64(y.raw)-anc.raw); k > i {
+					for i < k {
+						stepA() // a[i:k] lie in b's hole (or did not reach b)
+					}
 					continue
 				}
-				if k := closerLater(b, ib, j, x.t, window); k > j {
-					j = k // b[j:k] are extra
+				if k := byOffset(b, ib, j, x, y.src, int64(x.off)+anc.delta, int64(x.raw)+anc.raw); k > j {
+					for j < k {
+						stepB() // b[j:k] lie in a's hole (or are extra)
+					}
 					continue
 				}
 			}
-			mb[j] = i
-			matched++
-			i++
-			j++
+			if !fuzzy && (repeats(ia, y.digest, i) || repeats(ib, x.digest, j)) {
+				fuzzy = true
+			}
+		}
+		if !x.incomplete && !y.incomplete && x.digest == y.digest {
+			if window > 0 {
+				if k := closerLater(a, ia, i, y.t, window); k > i {
+					for i < k {
+						stepA() // a[i:k] did not reach b
+					}
+					continue
+				}
+				if k := closerLater(b, ib, j, x.t, window); k > j {
+					for j < k {
+						stepB() // b[j:k] are extra
+					}
+					continue
+				}
+			}
+			sure := !fuzzy || anc.confirms(x, y) || (len(ia[x.digest]) == 1 && len(ib[x.digest]) == 1)
+			if sure {
+				fuzzy, holeA, holeB = false, false, false
+				anc.set(x, y)
+			}
+			al.mb[j] = i
+			al.matched++
+			stepA()
+			stepB()
 			continue
 		}
 		if (x.incomplete || y.incomplete) && sizesAgree(x, y) && neighboursAgree(a, b, i, j) {
-			mb[j] = i
-			matched++
-			i++
-			j++
+			al.mb[j] = i
+			al.matched++
+			stepA()
+			stepB()
 			continue
 		}
 		ka, kb := -1, -1
@@ -133,19 +277,144 @@ func align(a, b []item, window time.Duration) (mb []int, matched int) {
 		}
 		switch {
 		case ka < 0 && kb < 0:
-			i++
-			j++
+			stepA()
+			stepB()
 		case ka < 0:
-			j++
+			stepB()
 		case kb < 0:
-			i++
+			stepA()
+		case holeB && !holeA:
+			// b's capture lacks bytes: a's messages up to y's copy lie in the hole.
+			for i < ka {
+				stepA()
+			}
+		case holeA && !holeB:
+			for j < kb {
+				stepB()
+			}
 		case ka-i <= kb-j:
-			i = ka
+			for i < ka {
+				stepA()
+			}
 		default:
-			j = kb
+			for j < kb {
+				stepB()
+			}
 		}
 	}
-	return mb, matched
+	if fuzzy {
+		for ; i < len(a); i++ {
+			al.unsureA[i] = true
+		}
+		for ; j < len(b); j++ {
+			al.unsureB[j] = true
+		}
+	}
+	return al
+}
+
+// anchor is the offset difference of the last sure match: b's offset minus a's, data (delta) and
+// raw, with the hop a's offsets came from.
+type anchor struct {
+	ok         bool
+	src        int
+	delta, raw int64
+}
+
+func (n *anchor) set(x, y item) {
+	if x.holeKnown && y.holeKnown {
+		*n = anchor{ok: true, src: x.src, delta: int64(y.off) - int64(x.off), raw: int64(y.raw) - int64(x.raw)}
+	}
+}
+
+// usable reports whether x's offsets compare with the anchor's.
+func (n *anchor) usable(x item) bool { return n.ok && x.holeKnown && x.src == n.src }
+
+// confirms reports whether x and y keep the anchor's delta.
+func (n *anchor) confirms(x, y item) bool {
+	if !n.usable(x) || !y.holeKnown {
+		return false
+	}
+	sl := offsetSlack(y)
+	return absInt(int64(y.off)-int64(x.off)-n.delta) <= sl || absInt(int64(y.raw)-int64(x.raw)-n.raw) <= sl
+}
+
+// offsetSlack is how far a pair's delta may stray from the anchor's and still be the same
+// message: less than half a copy, so that neighbouring copies of a repeated message are never
+// mistaken for one another, and the few bytes two hops may frame differently (a masking key).
+func offsetSlack(y item) int64 {
+	return max(int64(y.end-y.off)/2-1, 0)
+}
+
+// maxOffsetScan bounds the copies of a message examined when placing one by offset.
+const maxOffsetScan = 4096
+
+// byOffset looks in s from position from for a message with y's digest (y being from the other
+// sequence) at data offset want, or raw offset wantRaw, of hop src, give or take offsetSlack. It
+// returns its position or -1.
+func byOffset(s []item, idx digestIndex, from int, y item, src int, want, wantRaw int64) int {
+	pos := idx[y.digest]
+	k := sort.SearchInts(pos, from)
+	slack := offsetSlack(y)
+	for n := 0; k < len(pos) && n < maxOffsetScan; k, n = k+1, n+1 {
+		c := s[pos[k]]
+		if !c.holeKnown || c.src != src {
+			continue
+		}
+		d, dr := int64(c.off)-want, int64(c.raw)-wantRaw
+		if absInt(d) <= slack || absInt(dr) <= slack {
+			return pos[k]
+		}
+		if d > slack && dr > slack {
+			break // offsets only grow along one hop's stream
+		}
+	}
+	return -1
+}
+
+// seedAnchor is the first anchor: the most common delta among messages whose digest occurs once
+// in each sequence, from a's most common hop; none when there is no such message.
+func seedAnchor(a, b []item, ia, ib digestIndex) anchor {
+	type key struct {
+		src        int
+		delta, raw int64
+	}
+	count := map[key]int{}
+	var best key
+	bestN := 0
+	for _, y := range b {
+		if y.incomplete || !y.holeKnown || len(ib[y.digest]) != 1 || len(ia[y.digest]) != 1 {
+			continue
+		}
+		x := a[ia[y.digest][0]]
+		if !x.holeKnown {
+			continue
+		}
+		k := key{x.src, int64(y.off) - int64(x.off), int64(y.raw) - int64(x.raw)}
+		count[k]++
+		// Ties go to the earliest, so the result does not depend on map order.
+		if count[k] > bestN {
+			best, bestN = k, count[k]
+		}
+	}
+	if bestN == 0 {
+		return anchor{}
+	}
+	return anchor{ok: true, src: best.src, delta: best.delta, raw: best.raw}
+}
+
+// repeats reports whether digest d occurs more than once in the sequence from position from.
+func repeats(idx digestIndex, d capture.Digest, from int) bool {
+	pos := idx[d]
+	k := sort.SearchInts(pos, from)
+	return len(pos)-k > 1
+}
+
+func absInt(x int64) int64 {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
 
 // closerLater looks, in s after position i, for a message with the same digest as s[i] that is

@@ -68,7 +68,21 @@ type hopState struct {
 // ident is one message followed across hops: the message at each hop, nil where not seen.
 type ident struct {
 	at []*capture.Message
+	// unsure marks the hops where this message's pairing was a guess: one of several identical
+	// messages around a capture hole that offsets and times could not tell apart. nil when none.
+	unsure []bool
 }
+
+// markUnsure records that id's pairing at hop h (of n) was a guess.
+func (id *ident) markUnsure(h, n int) {
+	if id.unsure == nil {
+		id.unsure = make([]bool, n)
+	}
+	id.unsure[h] = true
+}
+
+// unsureAt reports whether id's pairing at hop h was a guess.
+func (id *ident) unsureAt(h int) bool { return id.unsure != nil && id.unsure[h] }
 
 // track is one direction of one connection, aligned across hops.
 type track struct {
@@ -227,17 +241,16 @@ func buildTrack(c *conn, hs []*hopState, dir capture.Direction, opts *Options) *
 		if !readable(s) {
 			continue
 		}
-		var msgs []*capture.Message
-		var items []item
+		items := streamItems(s, dir, h, hs[h].off, 0)
+		msgs := make([]*capture.Message, 0, len(items))
 		for k := range s.Messages[dir] {
-			m := &s.Messages[dir][k]
-			if m.Opcode.IsData() {
-				msgs = append(msgs, m)
-				it := itemOf(m, hs[h].off)
-				if !hs[h].offKnown {
-					it.t = time.Time{} // no time preference on an unknown clock
-				}
-				items = append(items, it)
+			if s.Messages[dir][k].Opcode.IsData() {
+				msgs = append(msgs, &s.Messages[dir][k])
+			}
+		}
+		if !hs[h].offKnown {
+			for k := range items {
+				items[k].t = time.Time{} // no time preference on an unknown clock
 			}
 		}
 		if len(msgs) == 0 {
@@ -247,11 +260,17 @@ func buildTrack(c *conn, hs []*hopState, dir capture.Direction, opts *Options) *
 		for k := range R {
 			ritems[k] = R[k].it
 		}
-		var mb []int
+		var al alignment
 		if anyWireOnly(items) || anyWireOnly(ritems) {
-			mb, _ = align(byWire(ritems), byWire(items), 2*opts.tolerance())
+			al = alignHoles(byWire(ritems), byWire(items), 2*opts.tolerance())
 		} else {
-			mb, _ = align(ritems, items, 2*opts.tolerance())
+			al = alignHoles(ritems, items, 2*opts.tolerance())
+		}
+		mb := al.mb
+		for k, u := range al.unsureA {
+			if u {
+				R[k].id.markUnsure(h, n)
+			}
 		}
 		merged := make([]ref, 0, len(R)+len(items))
 		i := 0
@@ -260,6 +279,9 @@ func buildTrack(c *conn, hs []*hopState, dir capture.Direction, opts *Options) *
 				merged = append(merged, R[i:k]...)
 				r := R[k]
 				r.id.at[h] = m
+				if al.unsureB[j] {
+					r.id.markUnsure(h, n)
+				}
 				if !items[j].incomplete {
 					r.it = items[j]
 				} else {
@@ -271,6 +293,9 @@ func buildTrack(c *conn, hs []*hopState, dir capture.Direction, opts *Options) *
 			}
 			id := &ident{at: make([]*capture.Message, n)}
 			id.at[h] = m
+			if al.unsureB[j] {
+				id.markUnsure(h, n)
+			}
 			merged = append(merged, ref{it: items[j], id: id})
 		}
 		merged = append(merged, R[i:]...)

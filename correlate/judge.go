@@ -350,6 +350,21 @@ func (j *judger) message(k int, id *ident) finding {
 	}
 	prev := tr.travel[firstPos]
 	var gap *finding
+	// Hops before the first that has it: the message passed them (a hop further along has it),
+	// so their captures missed it; never a loss there. Not for a message known only in part,
+	// which may be one that the earlier hop has whole and alignment could not tie to it.
+	whole := !id.at[prev].Flags.Has(capture.Incomplete) && !id.at[prev].Digest.IsZero()
+	for p := 0; p < firstPos && whole && gap == nil; p++ {
+		h := tr.travel[p]
+		if !readable(j.c.sess[h]) {
+			continue
+		}
+		f = finding{verdict: CaptureGap, missHop: h, lastHop: prev, msg: id.at[prev], laterHop: prev}
+		f.why = fmt.Sprintf("%s's capture lacks message %d that %s, further along, has: the message passed %s and its capture missed it%s",
+			j.hs[h].name, j.num(prev, id.at[prev]), j.hs[prev].name, j.hs[h].name,
+			j.gapDetail(k, id, h, prev)+j.coverage(h, j.expected(id.at[prev].First, prev, h)))
+		gap = gapOnce(gap, f)
+	}
 	for p := firstPos + 1; p < lastPos; p++ {
 		h := tr.travel[p]
 		if j.present(id, h) {
@@ -384,11 +399,56 @@ func (j *judger) message(k int, id *ident) finding {
 	}
 	// Past the last hop that has it, the message may be missing for real; a capture gap in the
 	// middle does not hide that.
-	beyond := j.beyond(k, id, lastPos)
+	beyond := j.unsure(id, j.beyond(k, id, lastPos))
 	if gap != nil && gap.verdict > beyond.verdict {
 		return *gap
 	}
 	return beyond
+}
+
+// unsure turns a loss or close of a message whose pairing was a guess (one of several identical
+// messages around a capture hole) into undecided: which copy went missing is not known.
+func (j *judger) unsure(id *ident, f finding) finding {
+	if (f.verdict != Lost && f.verdict != Closed) || !j.guessed(id, f) {
+		return f
+	}
+	hole := f.missHop
+	if !id.unsureAt(hole) {
+		hole = f.lastHop
+	}
+	f.why = fmt.Sprintf("message %d is one of several identical messages around a hole in %s's capture (%s), and neither stream offsets nor times tell which of them %s has: whether it reached %s is not known; %s",
+		j.num(f.lastHop, f.msg), j.hs[hole].name, j.holeSummary(hole), j.hs[f.missHop].name, j.hs[f.missHop].name, f.why)
+	f.verdict, f.low, f.end, f.acked = Undecided, true, nil, nil
+	return f
+}
+
+// guessed reports whether id's pairing was a guess at the hops f compares.
+func (j *judger) guessed(id *ident, f finding) bool {
+	return (f.missHop >= 0 && id.unsureAt(f.missHop)) || (f.lastHop >= 0 && id.unsureAt(f.lastHop))
+}
+
+// holeSummary describes the holes of hop h's stream in this direction: how many, how many bytes,
+// and why.
+func (j *judger) holeSummary(h int) string {
+	s := j.c.sess[h]
+	if s == nil {
+		return "no session"
+	}
+	var n int
+	var bytes uint64
+	reasons := map[capture.GapReason]bool{}
+	for _, g := range s.TCP[j.tr.dir].Gaps {
+		n++
+		bytes += g.Length
+		reasons[g.Reason] = true
+	}
+	var rs []string
+	for _, r := range []capture.GapReason{capture.GapAcked, capture.GapSnaplen, capture.GapBufferLimit, capture.GapLost} {
+		if reasons[r] {
+			rs = append(rs, r.String())
+		}
+	}
+	return fmt.Sprintf("%d holes, %d bytes: %s", n, bytes, strings.Join(rs, ", "))
 }
 
 // gapOnce keeps the first capture gap found along the path.
@@ -406,6 +466,7 @@ func (j *judger) beyond(k int, id *ident, lastPos int) finding {
 	last := tr.travel[lastPos]
 	m := id.at[last]
 	low := false
+	var gap *finding // the first hop whose capture missed it; later hops may still show a loss
 	for p := lastPos + 1; p < len(tr.travel); p++ {
 		h := tr.travel[p]
 		s := j.c.sess[h]
@@ -425,7 +486,20 @@ func (j *judger) beyond(k int, id *ident, lastPos int) finding {
 			j.passedOpaque = true
 			continue
 		}
-		return j.missing(f, k, id, h, te)
+		g := j.missing(f, k, id, h, te)
+		if g.verdict == CaptureGap && p+1 < len(tr.travel) {
+			// h's capture has a hole where the message would be: whether it went further is
+			// for the next hops to say.
+			gap = gapOnce(gap, g)
+			continue
+		}
+		if gap != nil && g.verdict <= gap.verdict {
+			return *gap
+		}
+		return g
+	}
+	if gap != nil {
+		return *gap
 	}
 	return finding{verdict: Delivered, missHop: -1, lastHop: -1, laterHop: -1}
 }

@@ -521,16 +521,5 @@ func (c itemCache) get(s *capture.Session, dir capture.Direction) []item {
 
 // dataItems returns up to limit data messages of one direction as items, raw clock.
 func dataItems(s *capture.Session, dir capture.Direction, limit int) []item {
-	out := make([]item, 0, min(limit, countData(s.Messages[dir])))
-	for i := range s.Messages[dir] {
-		m := &s.Messages[dir][i]
-		if !m.Opcode.IsData() {
-			continue
-		}
-		if len(out) >= limit {
-			break
-		}
-		out = append(out, itemOf(m, 0))
-	}
-	return out
+	return streamItems(s, dir, 0, 0, limit)
 }

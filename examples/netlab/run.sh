@@ -4,7 +4,7 @@
 # Needs root and the packages from install.sh. See README.md for the topology.
 set -euo pipefail
 
-usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout} <outdir>" >&2; exit 2; }
+usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout|capture-drops|capture-drops-loss} <outdir>" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 scenario=$1
 out=$2
@@ -36,6 +36,9 @@ server_args=() # wsl_server.py's fault options (--stall conn:delay:seconds)
 small_bufs=()  # namespaces whose TCP buffers are made small (tcp_rmem, tcp_wmem), so backpressure shows
 stop_capture=() # hop and message index: once the client logs sending that message on conn 1, the hop's
                 # tcpdump gets SIGINT while the traffic goes on
+drop_rate=100000 # bytes/s at which the fwdrop capture's file is written
+drop_capture=() # tcpdump options of a second capture on fw's f0 (hop fwdrop, next to fw), made to drop
+                # packets: a tiny kernel buffer under a burst of traffic
 paths=()       # the client's request path templates, used in turn (default /chat/{conn})
 WS_VERSION=8.23.0 # npm package ws for the node back end, installed into the work directory
 SIO_VERSION=4.8.4 # npm packages socket.io and socket.io-client for the socketio back end and client
@@ -143,6 +146,19 @@ lb-timeout | tls-lb-timeout)
 		tls=1.3
 		keylog_hops=(client lb)
 	fi ;;
+capture-drops)
+	conns=8
+	stagger=0.01
+	compress=off
+	sched=(--count 100 --interval 0.02 --mix chatter)
+	drop_capture=(-B 32 -U) ;;
+capture-drops-loss)
+	conns=8
+	stagger=0.01
+	compress=off
+	sched=(--count 100 --interval 0.02 --mix chatter --tripwire 5:c2s:30)
+	fw_rules=(-A FORWARD -i f0 -p tcp -m string --algo bm --string wsl-trip-c2s-c5-m30 -j DROP)
+	drop_capture=(-B 32 -U) ;;
 *) usage ;;
 esac
 sched+=(--compress "$compress")
@@ -312,7 +328,7 @@ wait_port lb 10.231.1.2 "$lb_port"
 # ---- captures -------------------------------------------------------------------------------
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-rm -f "$out"/*.pcap "$out/hops.yaml" "$out/truth.json" "$out/README.md" "$out/keys.txt"
+rm -f "$out"/*.pcap "$out"/hops*.yaml "$out/truth.json" "$out/README.md" "$out/keys.txt"
 declare -A tcpd
 capture() { # hop tcpdump-args...
 	local h=$1
@@ -326,7 +342,26 @@ capture lb -i l0 -G 2 -w "$work/lb-%s.pcap"
 capture fw -i f0 --time-stamp-precision=nano -w "$out/fw.pcap"
 capture ingress -i i0 "${ingress_snap[@]}" -w "$out/ingress.pcap"
 capture server -i any -w "$out/server.pcap"
-for h in "${HOPS[@]}"; do
+caps=("${HOPS[@]}")
+if [ ${#drop_capture[@]} -gt 0 ]; then # a second tcpdump on the fw's f0 at the same time
+	# Its output goes through a pipe drained at drop_rate bytes/s, like a slow disk on a busy host:
+	# tcpdump blocks writing, its kernel buffer fills and the kernel drops packets.
+	mkfifo "$work/fwdrop.fifo"
+	"$PY" -c 'import sys, time
+src, dst, rate = open(sys.argv[1], "rb"), open(sys.argv[2], "wb"), int(sys.argv[3])
+while True:
+    b = src.read(4096)
+    if not b:
+        break
+    dst.write(b)
+    time.sleep(len(b) / rate)' "$work/fwdrop.fifo" "$out/fwdrop.pcap" "$drop_rate" &
+	drain_pid=$!
+	ip netns exec "${P}fw" tcpdump -Z root -n -i f0 "${drop_capture[@]}" -w "$work/fwdrop.fifo" tcp \
+		2>"$work/tcpdump-fwdrop.err" &
+	tcpd[fwdrop]=$!
+	caps+=(fwdrop)
+fi
+for h in "${caps[@]}"; do
 	for _ in $(seq 100); do grep -qs "listening on" "$work/tcpdump-$h.err" && break; sleep 0.05; done
 done
 sleep 0.3
@@ -355,8 +390,14 @@ fi
 client_rc=$?
 set -e
 sleep 1
-for h in "${HOPS[@]}"; do kill -INT "${tcpd[$h]}" 2>/dev/null || true; done
-for h in "${HOPS[@]}"; do wait "${tcpd[$h]}" || true; done
+for h in "${caps[@]}"; do kill -INT "${tcpd[$h]}" 2>/dev/null || true; done
+for h in "${caps[@]}"; do wait "${tcpd[$h]}" || true; done
+[ -z "${drain_pid:-}" ] || wait "$drain_pid"
+# What each tcpdump said it lost ("N packets dropped by kernel"): truth.json records it.
+kernel_drops=()
+for h in "${caps[@]}"; do
+	kernel_drops+=("$h:$(sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel$/\1/p' "$work/tcpdump-$h.err")")
+done
 [ $client_rc -eq 0 ] || { echo "run.sh: client failed:" >&2; cat "$work/client.err" >&2; exit 1; }
 
 # The lb capture rotated every 2 s: name the files lb-1.pcap, lb-2.pcap, ... in time order.
@@ -384,14 +425,22 @@ keylog() { # hop: the hops.yaml line naming the key log, if this scenario gives 
 	keylog lb
 	echo "  - name: fw"
 	echo "    pcap: fw.pcap"
+	if [ ${#drop_capture[@]} -gt 0 ]; then
+		echo "  - name: fwdrop"
+		echo "    pcap: fwdrop.pcap"
+	fi
 	echo "  - name: ingress"
 	echo "    pcap: ingress.pcap"
 	echo "  - name: server"
 	echo "    pcap: server.pcap"
 } >"$out/hops.yaml"
+if [ ${#drop_capture[@]} -gt 0 ]; then # the same hops with the two fw captures the other way round
+	awk '/name: fwdrop$/ { print; getline; print; print fwd; print fwp; next }
+		/name: fw$/ { fwd = $0; getline; fwp = $0; next } { print }' "$out/hops.yaml" >"$out/hops-fwdrop-first.yaml"
+fi
 
 "$PY" "$here/truth.py" --scenario "$scenario" --out "$out" --client-log "$work/client.jsonl" \
 	--server-log "$work/server.jsonl" --conns "$conns" "${tshark_tls[@]}" "${truth_backend[@]}" \
 	${stop_capture[0]:+--stopped-capture "${stop_capture[0]}:$stop_time"} ${server_args[@]:+--stall "${server_args[1]}"} \
-	"${truth_ingress[@]}" "${sched[@]}" --log /dev/null
+	"${truth_ingress[@]}" ${drop_capture[@]:+--kernel-drops "${kernel_drops[*]}"} "${sched[@]}" --log /dev/null
 echo "run.sh: $scenario -> $out ($(du -sh "$out" | cut -f1))"

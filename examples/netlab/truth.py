@@ -32,6 +32,10 @@ CAPTURE_POINTS = {
                "after the firewall); tcpdump -i i0; Ethernet, microseconds",
     "server": "server namespace, tcpdump -i any (s0 = nginx<->server connection); Linux SLL2",
 }
+# The second capture on the fw's f0 of the capture-drops scenarios, listed after fw.
+DROP_HOP = "fwdrop"
+DROP_POINT = ("fw namespace, f0 again: a second tcpdump on the same interface at the same time as fw's, "
+              "tcpdump -i f0 -B 32 (32 KiB kernel buffer), which drops packets under load; Ethernet, microseconds")
 DIRS = {"c2s": "client_to_server", "s2c": "server_to_client"}
 
 # Scenario table: (conn, dir) -> expectation; every other connection and direction is delivered.
@@ -230,6 +234,22 @@ SCENARIOS = {
                        "write the packets still in the kernel's capture buffer when it gets SIGINT, so its file "
                        "ends up to a second before the signal (capture_stopped has both times)",
         "expect": "auto:capture_gap:ingress",
+    },
+    "capture-drops": {
+        "description": "20 connections exchange 60 messages each way 5 ms apart, mostly identical "
+                       "({\"type\":\"typing\"}, {\"type\":\"heartbeat\"}); a second tcpdump on the fw's f0 "
+                       "(hop fwdrop, listed after fw) runs at the same time with a 32 KiB kernel buffer (-B 32) and "
+                       "drops packets (its \"packets dropped by kernel\" count is in kernel_drops). Nothing was "
+                       "lost on the wire: fw and fwdrop watched the same packets",
+        "expect": "auto:capture_gap:fwdrop",
+    },
+    "capture-drops-loss": {
+        "description": "capture-drops, plus a real loss: fw drops (iptables FORWARD -m string DROP) every packet "
+                       "carrying client->server message 30 of conn 5, while the fwdrop capture (-B 32) drops "
+                       "packets elsewhere",
+        "expect": "auto:capture_gap:fwdrop",
+        "loss": {(5, "c2s"): dict(verdict="lost", hop="ingress", first_missing=30,
+                                  cause="fw FORWARD DROP of packets matching wsl-trip-c2s-c5-m30")},
     },
 }
 
@@ -652,6 +672,10 @@ def write_readme(out, truth):
     others = "every other connection and direction: **delivered**" if bad else "every connection and direction: **delivered**"
     lines += bad + ["- " + others, "", "Capture points:", ""]
     lines += [f"- `{h}`: {truth['capture_points'][h]}" for h in truth["hops"]]
+    if truth.get("kernel_drops"):
+        lines += ["", "What each tcpdump printed when it stopped (\"N packets dropped by kernel\"): " + ", ".join(
+            f"{h} {n}" for h, n in truth["kernel_drops"].items()) + ". `hops-fwdrop-first.yaml` lists the same "
+            "captures with fwdrop before fw: the verdicts are the same in both orders."]
     lines += ["", "Made with (dpkg-query), Linux " + kernel + ":", "", "```", pk, "```", "",
               "Timing, ports, masking keys and TCP segmentation differ between runs; payloads, "
               "Sec-WebSocket-Keys and verdicts do not.", ""]
@@ -682,11 +706,23 @@ def main():
     p.add_argument("--stopped-capture", help="hop:epoch: the hop whose tcpdump got SIGINT while the traffic "
                                              "went on, and when")
     p.add_argument("--stall", help="wsl_server.py's --stall conn:delay:seconds (backpressure)")
+    p.add_argument("--kernel-drops", help="space-separated hop:N, each tcpdump's \"N packets dropped by kernel\" "
+                                          "(capture-drops scenarios, which add the fwdrop hop)")
     wsl_peer.add_schedule_args(p)
     args = p.parse_args()
     sc = SCENARIOS[args.scenario]
     trips = wsl_msgs.parse_tripwires(args.tripwire)
     notes = []
+    kernel_drops = None
+    if args.kernel_drops:
+        HOPS.insert(HOPS.index("fw") + 1, DROP_HOP)
+        FILES[DROP_HOP] = DROP_HOP + ".pcap"
+        CAPTURE_POINTS[DROP_HOP] = DROP_POINT
+        kernel_drops = {h: int(n or -1) for h, n in (x.split(":") for x in args.kernel_drops.split())}
+        if kernel_drops.get(DROP_HOP, 0) <= 0:
+            notes.append(f"the {DROP_HOP} tcpdump reported no packets dropped by kernel: {kernel_drops}")
+        if any(n != 0 for h, n in kernel_drops.items() if h != DROP_HOP):
+            notes.append(f"tcpdumps other than {DROP_HOP} dropped packets: {kernel_drops}")
     counts = tshark_counts(args.out, args.tls_port, args.keylog)
     wire = None
     if args.socketio:
@@ -798,6 +834,15 @@ def main():
                     want = dict(verdict="capture_gap", hop="ingress",
                                 cause=f"the ingress tcpdump was stopped (SIGINT) while the traffic went on: its "
                                       f"capture has the first {n} of {len(sent)} messages; the network delivered all")
+            elif exp == "auto:capture_gap:fwdrop" and (conn, d) in sc.get("loss", {}):
+                want = dict(sc["loss"][(conn, d)])
+            elif exp == "auto:capture_gap:fwdrop":
+                n = counts[DROP_HOP].get(key, {}).get(d, {}).get("data", 0)
+                want = dict(verdict="delivered", hop=None)
+                if n < len(sent):
+                    want = dict(verdict="capture_gap", hop=DROP_HOP,
+                                cause=f"the {DROP_HOP} tcpdump dropped packets (kernel buffer full): tshark decodes "
+                                      f"{n} of the {len(sent)} messages there; the network delivered all")
             else:
                 want = dict(exp.get((conn, d), dict(verdict="delivered", hop=None)))
             if want.get("hop") == "auto":
@@ -824,7 +869,7 @@ def main():
             if v in ("lost", "closed") and missing:
                 i = flow.index(want["hop"])
                 for h in flow[:i]:
-                    if tsh[h]["data"] < received + 1:
+                    if tsh[h]["data"] < received + 1 and h != DROP_HOP:  # the dropping capture may lack it
                         notes.append(f"{tag}: message {received} not seen by tshark at {h} before {want['hop']}")
                 if tsh[flow[-1]]["data"] != received:
                     notes.append(f"{tag}: tshark counts {tsh[flow[-1]]['data']} at {flow[-1]}, receiver got {received}")
@@ -877,6 +922,8 @@ def main():
         truth["tls"] = tls
     if stopped:
         truth["capture_stopped"] = stopped
+    if kernel_drops is not None:
+        truth["kernel_drops"] = kernel_drops
     if args.stall:
         c = int(args.stall.split(":")[0])
         times = {e["ev"]: e["t"] for e in events if e["side"] == "server" and e.get("conn") == c
