@@ -437,6 +437,12 @@ keylog() { # hop: the hops.yaml line naming the key log, if this scenario gives 
 if [ ${#drop_capture[@]} -gt 0 ]; then # the same hops with the two fw captures the other way round
 	awk '/name: fwdrop$/ { print; getline; print; print fwd; print fwp; next }
 		/name: fw$/ { fwd = $0; getline; fwp = $0; next } { print }' "$out/hops.yaml" >"$out/hops-fwdrop-first.yaml"
+	if [ ${#fw_rules[@]} -eq 0 ]; then # nothing is lost: the two fw captures alone, both orders
+		printf 'incident: wspath netlab scenario %s, the two fw captures only\nhops:\n  - name: %s\n    pcap: %s.pcap\n  - name: %s\n    pcap: %s.pcap\n' \
+			"$scenario" fw fw fwdrop fwdrop >"$out/hops-two.yaml"
+		printf 'incident: wspath netlab scenario %s, the two fw captures only\nhops:\n  - name: %s\n    pcap: %s.pcap\n  - name: %s\n    pcap: %s.pcap\n' \
+			"$scenario" fwdrop fwdrop fw fw >"$out/hops-two-fwdrop-first.yaml"
+	fi
 fi
 
 "$PY" "$here/truth.py" --scenario "$scenario" --out "$out" --client-log "$work/client.jsonl" \

@@ -35,7 +35,8 @@ CAPTURE_POINTS = {
 # The second capture on the fw's f0 of the capture-drops scenarios, listed after fw.
 DROP_HOP = "fwdrop"
 DROP_POINT = ("fw namespace, f0 again: a second tcpdump on the same interface at the same time as fw's, "
-              "tcpdump -i f0 -B 32 (32 KiB kernel buffer), which drops packets under load; Ethernet, microseconds")
+              "tcpdump -i f0 -B 32 -U (32 KiB kernel buffer) writing through a pipe drained at 100 kB/s, which "
+              "drops packets under load; Ethernet, microseconds")
 DIRS = {"c2s": "client_to_server", "s2c": "server_to_client"}
 
 # Scenario table: (conn, dir) -> expectation; every other connection and direction is delivered.
@@ -236,11 +237,12 @@ SCENARIOS = {
         "expect": "auto:capture_gap:ingress",
     },
     "capture-drops": {
-        "description": "20 connections exchange 60 messages each way 5 ms apart, mostly identical "
+        "description": "8 connections exchange 100 messages each way 20 ms apart, mostly identical "
                        "({\"type\":\"typing\"}, {\"type\":\"heartbeat\"}); a second tcpdump on the fw's f0 "
-                       "(hop fwdrop, listed after fw) runs at the same time with a 32 KiB kernel buffer (-B 32) and "
-                       "drops packets (its \"packets dropped by kernel\" count is in kernel_drops). Nothing was "
-                       "lost on the wire: fw and fwdrop watched the same packets",
+                       "(hop fwdrop, listed after fw) runs at the same time with a 32 KiB kernel buffer (-B 32 -U) "
+                       "writing its file through a pipe drained at 100 kB/s, as on a busy host with a slow disk, so "
+                       "the kernel drops packets (its \"packets dropped by kernel\" count is in kernel_drops). "
+                       "Nothing was lost on the wire: fw and fwdrop watched the same packets",
         "expect": "auto:capture_gap:fwdrop",
     },
     "capture-drops-loss": {
@@ -675,7 +677,9 @@ def write_readme(out, truth):
     if truth.get("kernel_drops"):
         lines += ["", "What each tcpdump printed when it stopped (\"N packets dropped by kernel\"): " + ", ".join(
             f"{h} {n}" for h, n in truth["kernel_drops"].items()) + ". `hops-fwdrop-first.yaml` lists the same "
-            "captures with fwdrop before fw: the verdicts are the same in both orders."]
+            "captures with fwdrop before fw; where nothing was lost, `hops-two.yaml` and "
+            "`hops-two-fwdrop-first.yaml` list only the two fw captures, in both orders. The verdicts are "
+            "the same in every order."]
     lines += ["", "Made with (dpkg-query), Linux " + kernel + ":", "", "```", pk, "```", "",
               "Timing, ports, masking keys and TCP segmentation differ between runs; payloads, "
               "Sec-WebSocket-Keys and verdicts do not.", ""]
