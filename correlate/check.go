@@ -229,6 +229,12 @@ func roundTrip(conns []*conn, tracks [][2]*track, a, b int) (rt time.Duration, n
 	return median(ds[0]) - median(ds[1]), min(len(ds[0]), len(ds[1])), true
 }
 
+// sameSpot is the round trip below which two hops' order is not told: two captures taken at one
+// spot (two tcpdumps on one interface) see each packet within a microsecond or so of each other,
+// either way round, while the least component between two hops (a router forwarding between
+// namespaces) adds some 10µs each way.
+const sameSpot = 3 * time.Microsecond
+
 // checkOrder returns why the hops, as listed, contradict the captures, with the order the
 // captures support; "" when they do not. Hops listed out of order would turn every verdict
 // around ("seen at server reached client").
@@ -242,7 +248,7 @@ func checkOrder(conns []*conn, tracks [][2]*track, hs []*hopState) string {
 	var wrong []string
 	for i := 0; i+1 < len(use); i++ {
 		a, b := use[i], use[i+1]
-		if rt, n, ok := roundTrip(conns, tracks, a, b); ok && rt < 0 {
+		if rt, n, ok := roundTrip(conns, tracks, a, b); ok && rt < -sameSpot {
 			wrong = append(wrong, fmt.Sprintf("%s is listed before %s, but requests and messages to the server pass %s first and answers to the client pass %s first (%d sample(s), round trip %s the other way)",
 				hs[a].name, hs[b].name, hs[b].name, hs[a].name, n, (-rt).String()))
 		}
@@ -258,9 +264,9 @@ func checkOrder(conns []*conn, tracks [][2]*track, hs []*hopState) string {
 			rt, _, ok := roundTrip(conns, tracks, a, b)
 			switch {
 			case !ok:
-			case rt > 0:
+			case rt > sameSpot:
 				wins[a]++
-			case rt < 0:
+			case rt < -sameSpot:
 				wins[b]++
 			}
 		}

@@ -312,6 +312,48 @@ def read_log(path):
         return [json.loads(line) for line in f if line.strip()]
 
 
+def use_drop_hop():
+    """Adds the capture-drops scenarios' second fw capture, fwdrop, to the hops, after fw."""
+    if DROP_HOP not in HOPS:
+        HOPS.insert(HOPS.index("fw") + 1, DROP_HOP)
+        FILES[DROP_HOP] = DROP_HOP + ".pcap"
+        CAPTURE_POINTS[DROP_HOP] = DROP_POINT
+
+
+def not_captured(out, ref, hop):
+    """{key: {"c2s"/"s2c": [indices]}}: the data messages seen at hop ref whose packets hop's
+    capture lacks, for two captures of the same TCP connections (fw and fwdrop watch one
+    interface). A message is identified by the packet that ends it (ports, absolute sequence
+    number, length), which either capture has or not; the lab's capture-drops messages each fit in
+    one packet. A retransmitted copy counts as the packet."""
+    have = set()
+    for ln in hop_lines(out, hop, ["-T", "fields", "-E", "separator=/t", "-e", "tcp.srcport", "-e", "tcp.dstport",
+                                   "-e", "tcp.seq_raw", "-e", "tcp.len"]):
+        have.add(tuple(ln.split("\t")))
+    lines = hop_lines(out, ref, ["-Y", "websocket || http.sec_websocket_key", "-T", "fields", "-E", "occurrence=a",
+                                 "-E", "aggregator=,", "-E", "separator=/t", "-e", "tcp.stream", "-e",
+                                 "http.sec_websocket_key", "-e", "tcp.analysis.retransmission", "-e", "tcp.srcport",
+                                 "-e", "tcp.dstport", "-e", "tcp.seq_raw", "-e", "tcp.len", "-e", "websocket.opcode",
+                                 "-e", "websocket.fin", "-e", "websocket.mask"])
+    keys, idx, res = {}, {}, {}
+    for ln in lines:
+        stream, key, retrans, sport, dport, seq, n, ops, fins, masks = (ln.split("\t") + [""] * 10)[:10]
+        if key:
+            keys[stream] = key
+        if retrans or not ops:
+            continue
+        k = keys.get(stream, "stream-" + stream)
+        for op, fin, mask in zip(ops.split(","), fins.split(","), masks.split(",")):
+            if int(op) not in (0, 1, 2) or fin not in ("1", "True"):
+                continue
+            d = "c2s" if mask in ("1", "True") else "s2c"
+            i = idx.setdefault((k, d), 0)
+            idx[(k, d)] = i + 1
+            if (sport, dport, seq, n) not in have:
+                res.setdefault(k, {}).setdefault(d, []).append(i)
+    return res
+
+
 def hop_lines(out, hop, args):
     """tshark's output lines for one hop's capture (the lb's rotated files merged), run with args."""
     files = sorted(glob.glob(os.path.join(out, FILES[hop])))
@@ -501,6 +543,11 @@ DERIVED_NOTE = ("Read from the captures with tshark (truth.py derive_from_captur
                 "gives no key log.")
 
 
+def dname_short(name):
+    """"c2s" or "s2c" for a direction named as wspath names it."""
+    return next(k for k, v in DIRS.items() if v == name)
+
+
 def derive_from_captures(out, truth):
     """Adds to truth what the captures show, read by tshark: per connection and hop how the
     connection ended there ("endings"); per closed direction the event that ended it at its hop
@@ -514,6 +561,9 @@ def derive_from_captures(out, truth):
     if DERIVED_NOTE not in truth["notes"]:
         truth["notes"].append(DERIVED_NOTE)
     tls = truth.get("tls") or {}
+    if "kernel_drops" in truth:
+        use_drop_hop()
+        lacks = not_captured(out, "fw", DROP_HOP)
     ends = tshark_endings(out, tls.get("port"), tls.get("keylog"))
     opaque = [h for h in tls.get("tls_hops", []) if h not in tls.get("keylog_hops", [])]
     for c in truth["connections"]:
@@ -528,7 +578,13 @@ def derive_from_captures(out, truth):
             tag = f"conn {c['conn']} {dname} ({v})"
             d["first_missing"] = d["missing"][0] if d["missing"] else None
             d["low_confidence"] = v == "delivered" and bool(opaque)
-            if v == "capture_gap":
+            if v == "capture_gap" and d["hop"] == DROP_HOP:
+                # Holes anywhere in the capture, not only at its end: which messages, by packet.
+                lack = lacks.get(c["key"], {}).get(dname_short(dname), [])
+                d["not_captured"] = {"hop": d["hop"], "count": len(lack), "first": lack[0] if lack else None}
+                if not lack:
+                    notes.append(f"{tag}: {DROP_HOP}'s capture has every packet of the direction")
+            elif v == "capture_gap":
                 n = d["tshark"][d["hop"]]["data"]
                 d["not_captured"] = {"hop": d["hop"], "count": d["sent"] - n, "first": n if n < d["sent"] else None}
             if v != "closed":
@@ -719,9 +775,7 @@ def main():
     notes = []
     kernel_drops = None
     if args.kernel_drops:
-        HOPS.insert(HOPS.index("fw") + 1, DROP_HOP)
-        FILES[DROP_HOP] = DROP_HOP + ".pcap"
-        CAPTURE_POINTS[DROP_HOP] = DROP_POINT
+        use_drop_hop()
         kernel_drops = {h: int(n or -1) for h, n in (x.split(":") for x in args.kernel_drops.split())}
         if kernel_drops.get(DROP_HOP, 0) <= 0:
             notes.append(f"the {DROP_HOP} tcpdump reported no packets dropped by kernel: {kernel_drops}")
