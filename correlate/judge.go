@@ -350,19 +350,23 @@ func (j *judger) message(k int, id *ident) finding {
 	}
 	prev := tr.travel[firstPos]
 	var gap *finding
-	// Hops before the first that has it: the message passed them (a hop further along has it),
-	// so their captures missed it; never a loss there. Not for a message known only in part,
-	// which may be one that the earlier hop has whole and alignment could not tie to it.
+	// Hops before the first that has it: when a hole in their capture (or its time span) explains
+	// it, the message passed them and their capture missed it; never a loss there. Without such
+	// an explanation the component in between may have made the message itself: not judged. Nor
+	// for a message known only in part, which alignment may not have tied to its whole copy.
 	whole := !id.at[prev].Flags.Has(capture.Incomplete) && !id.at[prev].Digest.IsZero()
 	for p := 0; p < firstPos && whole && gap == nil; p++ {
 		h := tr.travel[p]
 		if !readable(j.c.sess[h]) {
 			continue
 		}
+		why := j.gapDetail(k, id, h, prev) + j.coverage(h, j.expected(id.at[prev].First, prev, h))
+		if why == "" {
+			continue
+		}
 		f = finding{verdict: CaptureGap, missHop: h, lastHop: prev, msg: id.at[prev], laterHop: prev}
 		f.why = fmt.Sprintf("%s's capture lacks message %d that %s, further along, has: the message passed %s and its capture missed it%s",
-			j.hs[h].name, j.num(prev, id.at[prev]), j.hs[prev].name, j.hs[h].name,
-			j.gapDetail(k, id, h, prev)+j.coverage(h, j.expected(id.at[prev].First, prev, h)))
+			j.hs[h].name, j.num(prev, id.at[prev]), j.hs[prev].name, j.hs[h].name, why)
 		gap = gapOnce(gap, f)
 	}
 	for p := firstPos + 1; p < lastPos; p++ {
