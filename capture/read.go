@@ -119,6 +119,10 @@ type reader struct {
 	// buffers), bounded by Options.MaxTotalBuffer; stops counts the connections stopped for it.
 	held  int
 	stops linkCount
+	// dataSegs and dataBytes count the TCP segments carrying payload and their payload bytes, to
+	// say how many packets the acknowledged holes stand for.
+	dataSegs  int
+	dataBytes uint64
 	// cutHeaders counts packets whose TCP/IP headers the snap length cut, naming the first.
 	cutHeaders linkCount
 	cutAt      int // capture length of the first such packet
@@ -247,7 +251,45 @@ func (r *reader) packet(p *pcapfile.Packet, m *pcapfile.Merger) {
 		return
 	}
 	st.TCP++
+	if r.seg.PayloadLength > 0 {
+		r.dataSegs++
+		r.dataBytes += uint64(r.seg.PayloadLength)
+	}
 	r.asm.Add(&r.seg, tcpstream.Meta{Time: p.Time, File: p.File, Number: p.Number})
+}
+
+// ackedHoles sums up the holes of the sessions read that the peers acknowledged (GapAcked): the
+// capture, not the network, lost those packets (tcpdump's "packets dropped by kernel", which the
+// file does not record). It returns "" when there are none.
+func (r *reader) ackedHoles() string {
+	var holes, conns int
+	var bytes uint64
+	for _, s := range r.sessions {
+		n := 0
+		for _, d := range Directions {
+			for _, g := range s.TCP[d].Gaps {
+				if g.Reason == GapAcked {
+					n++
+					bytes += g.Length
+				}
+			}
+		}
+		if n > 0 {
+			holes += n
+			conns++
+		}
+	}
+	if holes == 0 {
+		return ""
+	}
+	// Packets' worth: the hole bytes over the mean payload of the data segments captured.
+	pkts := uint64(holes)
+	if r.dataSegs > 0 && r.dataBytes > 0 {
+		mean := max(r.dataBytes/uint64(r.dataSegs), 1)
+		pkts = max((bytes+mean-1)/mean, uint64(holes))
+	}
+	return fmt.Sprintf("the capture misses about %d packets' worth of bytes (%d bytes) that the peers acknowledged (%d holes in %d connections): it dropped packets (tcpdump's \"packets dropped by kernel\"); losses cannot be judged inside those holes",
+		pkts, bytes, holes, conns)
 }
 
 func (r *reader) finish(infos []pcapfile.Info) *Capture {
@@ -270,6 +312,9 @@ func (r *reader) finish(infos []pcapfile.Info) *Capture {
 		u := r.unknownLink[lt]
 		u.first.Message = fmt.Sprintf("link type %s is not supported: %d packet(s) from here on skipped", lt, u.n)
 		r.warn(u.first)
+	}
+	if w := r.ackedHoles(); w != "" {
+		r.warn(Warning{Message: w})
 	}
 	if r.cutHeaders.n > 0 {
 		r.cutHeaders.first.Message = fmt.Sprintf("snap length: %d packet(s) from here on cut before the end of their TCP/IP headers (this one after %d bytes) were not read; capture with a larger snap length (tcpdump -s 0)",
