@@ -143,3 +143,20 @@ func (f *ngFile) dsb(typ uint32, secret string) *ngFile {
 	body = append(body, secret...)
 	return f.block(10, body)
 }
+
+// isb adds an Interface Statistics Block; counters are (option code, value) pairs.
+func (f *ngFile) isb(id uint32, ts uint64, counters ...[2]uint64) *ngFile {
+	var body []byte
+	body = f.order.AppendUint32(body, id)
+	body = f.order.AppendUint32(body, uint32(ts>>32))
+	body = f.order.AppendUint32(body, uint32(ts))
+	for _, c := range counters {
+		body = f.order.AppendUint16(body, uint16(c[0]))
+		body = f.order.AppendUint16(body, 8)
+		body = f.order.AppendUint64(body, c[1])
+	}
+	if len(counters) > 0 {
+		body = append(body, 0, 0, 0, 0)
+	}
+	return f.block(5, body)
+}

@@ -2,6 +2,7 @@ package pcapfile
 
 import (
 	"io"
+	"math"
 	"math/bits"
 	"time"
 )
@@ -13,6 +14,7 @@ const (
 	ngOPB = 0x00000002 // obsolete Packet Block
 	ngSPB = 0x00000003 // Simple Packet Block
 	ngEPB = 0x00000006 // Enhanced Packet Block
+	ngISB = 0x00000005 // Interface Statistics Block
 	ngDSB = 0x0000000a // Decryption Secrets Block
 
 	ngByteOrderMagic = 0x1a2b3c4d
@@ -21,6 +23,15 @@ const (
 	optEndOfOpt = 0
 	optTsResol  = 9
 	optTsOffset = 14
+
+	// Interface Statistics Block options.
+	optISBStartTime    = 2
+	optISBEndTime      = 3
+	optISBIfRecv       = 4
+	optISBIfDrop       = 5
+	optISBFilterAccept = 6
+	optISBOSDrop       = 7
+	optISBUsrDeliv     = 8
 )
 
 // iface is what a packet block needs to know about its interface.
@@ -75,6 +86,7 @@ func (r *Reader) readSHB() error {
 		return r.errorf(0, 0, "%w: pcapng version %d.%d", ErrUnsupported, major, r.u16(b[14:]))
 	}
 	r.ifaces = r.ifaces[:0]
+	r.section++
 	r.skip(total)
 	return nil
 }
@@ -171,6 +183,8 @@ func (r *Reader) block(p *Packet) (ok bool, err error) {
 		err = r.interfaceDescription(body)
 	case ngDSB:
 		err = r.decryptionSecrets(body)
+	case ngISB:
+		err = r.interfaceStatistics(body)
 	}
 	if err != nil {
 		return false, err
@@ -191,6 +205,8 @@ func blockName(t uint32) string {
 		return "packet block"
 	case ngDSB:
 		return "decryption secrets block"
+	case ngISB:
+		return "interface statistics block"
 	}
 	return "pcapng block"
 }
@@ -318,4 +334,79 @@ func (r *Reader) decryptionSecrets(body []byte) error {
 		r.secrets = append(r.secrets, '\n')
 	}
 	return nil
+}
+
+// interfaceStatistics decodes an Interface Statistics Block. Its counters are cumulative since the
+// capture began, so a later block for the same interface replaces an earlier one.
+func (r *Reader) interfaceStatistics(body []byte) error {
+	if len(body) < 12 {
+		return r.errorf(0, 0, "%w: interface statistics block of %d bytes", ErrCorrupt, len(body)+12)
+	}
+	id := r.u32(body)
+	if id >= uint32(len(r.ifaces)) {
+		return r.errorf(0, 0, "%w: statistics for interface %d, %d declared", ErrCorrupt, id, len(r.ifaces))
+	}
+	f := &r.ifaces[id]
+	stamp := func(v []byte) time.Time { return r.statsTime(f, uint64(r.u32(v))<<32|uint64(r.u32(v[4:]))) }
+	st := InterfaceStats{Section: r.section - 1, Interface: int(id), Time: stamp(body[4:]),
+		Received: -1, IfDrop: -1, FilterAccept: -1, OSDrop: -1, Delivered: -1}
+	for opts := body[12:]; len(opts) >= 4; {
+		code, n := r.u16(opts), int(r.u16(opts[2:]))
+		if code == optEndOfOpt {
+			break
+		}
+		if n > len(opts)-4 {
+			return r.errorf(0, 0, "%w: statistics option %d of %d bytes overruns its block", ErrCorrupt, code, n)
+		}
+		v := opts[4 : 4+n]
+		if n == 8 {
+			u := r.u64(v)
+			if u > math.MaxInt64 {
+				u = math.MaxInt64 // a counter that large is nonsense; keep it positive
+			}
+			switch code {
+			case optISBStartTime:
+				st.Start = stamp(v)
+			case optISBEndTime:
+				st.End = stamp(v)
+			case optISBIfRecv:
+				st.Received = int64(u)
+			case optISBIfDrop:
+				st.IfDrop = int64(u)
+			case optISBFilterAccept:
+				st.FilterAccept = int64(u)
+			case optISBOSDrop:
+				st.OSDrop = int64(u)
+			case optISBUsrDeliv:
+				st.Delivered = int64(u)
+			}
+		}
+		opts = opts[min(len(opts), 4+(n+3)&^3):]
+	}
+	for i := range r.info.Stats {
+		if old := &r.info.Stats[i]; old.Section == st.Section && old.Interface == st.Interface {
+			*old = st
+			return nil
+		}
+	}
+	r.info.Stats = append(r.info.Stats, st)
+	return nil
+}
+
+// statsTime converts a statistics block timestamp. The format says it is in the interface's
+// resolution, but dumpcap (4.0 at least) writes microseconds even on nanosecond interfaces: where
+// the packets so far say the interface's resolution lands decades away and microseconds land
+// within a day of them, microseconds it is.
+func (r *Reader) statsTime(f *iface, ts uint64) time.Time {
+	t := f.time(ts)
+	if f.unitsPerSec == 1e6 || r.info.First.IsZero() {
+		return t
+	}
+	near := func(x time.Time) bool {
+		return !x.Before(r.info.First.Add(-24*time.Hour)) && !x.After(r.info.Last.Add(24*time.Hour))
+	}
+	if micro := (&iface{unitsPerSec: 1e6, offsetSec: f.offsetSec}).time(ts); !near(t) && near(micro) {
+		return micro
+	}
+	return t
 }

@@ -44,6 +44,36 @@ type Info struct {
 	Bytes     int64      // captured bytes of the packets returned
 	First     time.Time  // time of the first packet (zero when none)
 	Last      time.Time  // time of the last packet (zero when none)
+	// Stats holds, per interface, the counters of the last pcapng Interface Statistics Block read
+	// for it (dumpcap and tshark write one at the end of a capture; tcpdump's pcap has none).
+	Stats []InterfaceStats
+}
+
+// InterfaceStats are what the capturing system counted on one interface (pcapng Interface
+// Statistics Block). A counter the block did not carry is -1.
+type InterfaceStats struct {
+	Section   int       // 0-based pcapng section the interface belongs to
+	Interface int       // interface index within its section
+	Time      time.Time // when the counters were taken
+	Start     time.Time // isb_starttime: when counting began; zero when absent
+	End       time.Time // isb_endtime: when counting ended; zero when absent
+	// Received is isb_ifrecv, packets the interface received; IfDrop isb_ifdrop, packets the
+	// interface or driver dropped for lack of resources; FilterAccept isb_filteraccept, packets
+	// the capture filter accepted; OSDrop isb_osdrop, accepted packets the operating system
+	// dropped (the capture buffer was full); Delivered isb_usrdeliv, packets handed to the
+	// capturing program.
+	Received, IfDrop, FilterAccept, OSDrop, Delivered int64
+}
+
+// Dropped is the number of packets the interface and the operating system admitted dropping,
+// and whether the block said anything about drops at all.
+func (s InterfaceStats) Dropped() (n int64, known bool) {
+	for _, d := range []int64{s.IfDrop, s.OSDrop} {
+		if d >= 0 {
+			n, known = n+d, true
+		}
+	}
+	return n, known
 }
 
 // Reader reads the packets of one capture file. It is not safe for concurrent use.
@@ -71,6 +101,7 @@ type Reader struct {
 	pcapLink LinkType
 	lastTime time.Time
 	ifaces   []iface
+	section  int // pcapng sections begun so far
 	secrets  []byte
 }
 
@@ -193,8 +224,13 @@ func (r *Reader) next(p *Packet) error {
 	return nil
 }
 
-// Info describes the file as read so far. The LinkTypes slice is shared: do not modify it.
-func (r *Reader) Info() Info { return r.info }
+// Info describes the file as read so far. The LinkTypes slice is shared: do not modify it;
+// Stats is a copy.
+func (r *Reader) Info() Info {
+	in := r.info
+	in.Stats = append([]InterfaceStats(nil), r.info.Stats...)
+	return in
+}
 
 // Secrets returns the TLS key log text (NSS SSLKEYLOGFILE format) of the pcapng Decryption
 // Secrets Blocks read so far, concatenated, each ending in a newline; nil when none. Blocks that
@@ -331,6 +367,14 @@ func (r *Reader) u32(b []byte) uint32 {
 		return be32(b)
 	}
 	return le32(b)
+}
+
+// u64 reads a 64-bit integer (not a timestamp, whose halves come high first) in section order.
+func (r *Reader) u64(b []byte) uint64 {
+	if r.be {
+		return uint64(be32(b))<<32 | uint64(be32(b[4:]))
+	}
+	return uint64(le32(b)) | uint64(le32(b[4:]))<<32
 }
 
 func (r *Reader) u16(b []byte) uint16 {
