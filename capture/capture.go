@@ -44,6 +44,19 @@ type FileInfo struct {
 	Bytes     int64 // captured bytes of packet data
 	First     time.Time
 	Last      time.Time
+	// Drops is what the capturing system counted for the file's interfaces (pcapng Interface
+	// Statistics Blocks); nil when the file records nothing about drops (tcpdump's pcap).
+	Drops *Drops
+}
+
+// Drops are packets a capture admits it did not record: the interface or the capturing kernel
+// dropped them (a full capture buffer). Messages missing at such a hop may be missing from the
+// capture only.
+type Drops struct {
+	Dropped  int64     // packets dropped by the interfaces and the operating system
+	Received int64     // packets the interfaces received; -1 when not recorded
+	Start    time.Time // when counting began; zero when not recorded
+	End      time.Time // when counting ended; zero when not recorded
 }
 
 // Warning is a problem with part of a capture that did not stop it from being read.

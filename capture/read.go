@@ -301,6 +301,10 @@ func (r *reader) finish(infos []pcapfile.Info) *Capture {
 		for _, lt := range in.LinkTypes {
 			fi.LinkTypes = append(fi.LinkTypes, lt.String())
 		}
+		fi.Drops = dropsOf(in.Stats)
+		if d := fi.Drops; d != nil && d.Dropped > 0 {
+			r.warn(Warning{File: in.Name, Message: dropWarning(d)})
+		}
 		c.Files = append(c.Files, fi)
 	}
 	lts := make([]pcapfile.LinkType, 0, len(r.unknownLink))
@@ -435,3 +439,37 @@ func (r *reader) previewBuf(n int) []byte {
 }
 
 func ref(m tcpstream.Meta) PacketRef { return PacketRef{File: m.File, Number: m.Number} }
+
+// dropsOf sums the drop counters of a file's interfaces; nil when no statistics block counted
+// drops.
+func dropsOf(stats []pcapfile.InterfaceStats) *Drops {
+	var d *Drops
+	for _, st := range stats {
+		n, ok := st.Dropped()
+		if !ok {
+			continue
+		}
+		if d == nil {
+			d = &Drops{Received: -1}
+		}
+		d.Dropped += n
+		if st.Received >= 0 {
+			d.Received = max(d.Received, 0) + st.Received
+		}
+		if !st.Start.IsZero() && (d.Start.IsZero() || st.Start.Before(d.Start)) {
+			d.Start = st.Start
+		}
+		if end := st.End; !end.IsZero() && end.After(d.End) {
+			d.End = end
+		}
+	}
+	return d
+}
+
+func dropWarning(d *Drops) string {
+	recv := ""
+	if d.Received >= 0 {
+		recv = fmt.Sprintf(" of %d received", d.Received)
+	}
+	return fmt.Sprintf("the capturing system dropped %d packets%s (pcapng interface statistics): messages missing at this hop may be missing from the capture only, not from the network", d.Dropped, recv)
+}

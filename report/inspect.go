@@ -42,14 +42,34 @@ type inspectDoc struct {
 }
 
 type fileDoc struct {
-	Name      string   `json:"name"`
-	Format    string   `json:"format"`
-	Gzip      bool     `json:"gzip"`
-	LinkTypes []string `json:"link_types"`
-	Packets   int      `json:"packets"`
-	Bytes     int64    `json:"bytes"`
-	First     *string  `json:"first"`
-	Last      *string  `json:"last"`
+	Name      string    `json:"name"`
+	Format    string    `json:"format"`
+	Gzip      bool      `json:"gzip"`
+	LinkTypes []string  `json:"link_types"`
+	Packets   int       `json:"packets"`
+	Bytes     int64     `json:"bytes"`
+	First     *string   `json:"first"`
+	Last      *string   `json:"last"`
+	Drops     *dropsDoc `json:"drops"` // null: the file records nothing about drops
+}
+
+// dropsDoc is what the capturing system said it dropped (pcapng interface statistics).
+type dropsDoc struct {
+	Dropped  int64   `json:"dropped"`
+	Received *int64  `json:"received"`
+	Start    *string `json:"start"`
+	End      *string `json:"end"`
+}
+
+func newDropsDoc(d *capture.Drops) *dropsDoc {
+	if d == nil {
+		return nil
+	}
+	doc := &dropsDoc{Dropped: d.Dropped, Start: timePtr(d.Start), End: timePtr(d.End)}
+	if d.Received >= 0 {
+		doc.Received = &d.Received
+	}
+	return doc
 }
 
 type statsDoc struct {
@@ -196,6 +216,7 @@ func newInspectDoc(c *capture.Capture, o Options) *inspectDoc {
 		doc.Files = append(doc.Files, fileDoc{
 			Name: f.Name, Format: f.Format, Gzip: f.Gzip, LinkTypes: nonNil(f.LinkTypes),
 			Packets: f.Packets, Bytes: f.Bytes, First: timePtr(f.First), Last: timePtr(f.Last),
+			Drops: newDropsDoc(f.Drops),
 		})
 	}
 	doc.Stats = statsDoc(c.Stats)
