@@ -20,6 +20,9 @@ type Hop struct {
 	ClockOffset *time.Duration
 	// Err is why the capture could not be read, in full or at all; nil when it was.
 	Err error
+	// Dropped is how many packets the capturing program said it dropped at this hop (tcpdump's
+	// "packets dropped by kernel" at exit); 0 when not known. pcapng files carry their own count.
+	Dropped int64
 }
 
 // Options tune Compare. The zero value means the defaults.
@@ -59,6 +62,7 @@ type hopState struct {
 	offSource string
 	latency   []time.Duration
 	matched   int
+	drops     []dropCount // what the capture admits it dropped
 	// excluded: the hop's capture cannot take part (no WebSocket, another run); warnings say why.
 	excluded bool
 	warnings []string
@@ -100,7 +104,10 @@ func Compare(hops []Hop, opts Options) *Result {
 	hops = splitSides(hops)
 	hs := make([]*hopState, len(hops))
 	for i, h := range hops {
-		st := &hopState{name: h.Name, files: h.Files, cap: h.Capture, err: h.Err}
+		st := &hopState{name: h.Name, files: h.Files, cap: h.Capture, err: h.Err, drops: dropsOf(h)}
+		if h.Dropped > 0 {
+			st.warnings = append(st.warnings, droppedWarning(h.Dropped))
+		}
 		st.sessions = sessionsByStart(h.Capture)
 		hs[i] = st
 	}

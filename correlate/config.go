@@ -86,6 +86,9 @@ type HopConfig struct {
 	Port uint16
 	// ClockOffset is the known offset of this hop's clock against the first hop's, or nil.
 	ClockOffset *time.Duration
+	// Dropped is the count of packets the capturing program said it dropped ("dropped: 1234",
+	// from tcpdump's "1234 packets dropped by kernel"); 0 when not given.
+	Dropped int64
 	// Line is the line of the hop's entry in the configuration file.
 	Line int
 }
@@ -299,6 +302,17 @@ func (p *configParser) hop(n *yaml.Node, field string) (HopConfig, error) {
 				return p.errf(v, f, "clock offset %s is larger than %s", d, MaxClockOffset)
 			}
 			h.ClockOffset = &d
+			return nil
+		case "dropped":
+			s, err := p.scalar(v, f)
+			if err != nil {
+				return err
+			}
+			n, perr := strconv.ParseInt(strings.ReplaceAll(s, ",", ""), 10, 64)
+			if perr != nil || n < 0 {
+				return p.errf(v, f, "bad packet count %q: want the number tcpdump printed as \"N packets dropped by kernel\"", s)
+			}
+			h.Dropped = n
 			return nil
 		}
 		return p.errf(k, f, "unknown field")

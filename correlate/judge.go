@@ -649,6 +649,15 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 		acked := acker.HighestAck >= m.End
 		f.acked = &acked
 	}
+	// Packets the capture at h admits dropping may explain the absence, unless the receiver
+	// upstream never acknowledged the bytes: then they did not get through, whatever h recorded.
+	if f.acked == nil || *f.acked {
+		if why := j.droppedHere(k, h, te); why != "" {
+			f.verdict = CaptureGap
+			f.why = fmt.Sprintf("%s was not read at %s: %s", desc, hn, why)
+			return f
+		}
+	}
 	why := fmt.Sprintf("%s never reached %s while the connection was up", desc, hn)
 	if id.at[h] != nil {
 		why = fmt.Sprintf("%s reached %s only in part (a TCP hole there was never filled nor acknowledged) while the connection was up", desc, hn)

@@ -22,7 +22,7 @@ func ReadHops(cfg *Config, opts capture.Options) ([]Hop, error) {
 	errs := make([]error, len(cfg.Hops))
 	var wg sync.WaitGroup
 	for i, hc := range cfg.Hops {
-		hops[i] = Hop{Name: hc.Name, Files: hc.Files, ClockOffset: hc.ClockOffset}
+		hops[i] = Hop{Name: hc.Name, Files: hc.Files, ClockOffset: hc.ClockOffset, Dropped: hc.Dropped}
 		o := opts
 		if hc.Keylog != "" {
 			o.KeylogFiles = append(append([]string(nil), opts.KeylogFiles...), hc.Keylog)

@@ -29,7 +29,7 @@ func splitSides(hops []Hop) []Hop {
 			c := *h.Capture
 			c.Sessions = side.sessions
 			c.Warnings = append(append([]capture.Warning(nil), h.Capture.Warnings...), note)
-			out = append(out, Hop{Name: side.name, Files: h.Files, Capture: &c, ClockOffset: h.ClockOffset})
+			out = append(out, Hop{Name: side.name, Files: h.Files, Capture: &c, ClockOffset: h.ClockOffset, Dropped: h.Dropped})
 		}
 	}
 	return out

@@ -1,0 +1,98 @@
+package correlate
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/wspath/wspath/capture"
+)
+
+// TestCompare_CaptureDrops checks that a capture admitting dropped packets (pcapng interface
+// statistics, or the count tcpdump printed, given in hops.yaml) turns a loss it could explain
+// into a capture gap, and only that: a stream the capture holds whole around the message, or
+// drops counted at another time, leave the loss standing.
+func TestCompare_CaptureDrops(t *testing.T) {
+	tail := map[int]int{3: 2, 4: 2} // messages 3 and 4 never seen at hop2, the last hop
+	middle := map[int]int{2: 2}     // message 2 missing at hop2 between two it has
+	whole := func(d *capture.Drops) func([]*capture.Capture, []Hop) {
+		return func(caps []*capture.Capture, _ []Hop) { caps[2].Files[0].Drops = d }
+	}
+	tests := []struct {
+		name  string
+		drop  map[int]int
+		tweak func([]*capture.Capture, []Hop)
+		want  dirWant
+		warn  string // a warning hop2 must carry
+	}{
+		{name: "no drops counted", drop: tail,
+			want: dirWant{verdict: Lost, firstMiss: "hop2", missing: 2, index: 3}},
+		{name: "pcapng counters", drop: tail, tweak: whole(&capture.Drops{Dropped: 120, Received: 900}),
+			want: dirWant{verdict: CaptureGap, firstMiss: "hop2", missing: 2, index: 3, reason: "admits 120 dropped packets (hop2.pcap's pcapng interface statistics)"}},
+		{name: "hops.yaml count", drop: tail, tweak: func(_ []*capture.Capture, hops []Hop) { hops[2].Dropped = 50 },
+			want: dirWant{verdict: CaptureGap, firstMiss: "hop2", missing: 2, index: 3, reason: "admits 50 dropped packets (hops.yaml dropped)"},
+			warn: "hops.yaml says this capture dropped 50 packets"},
+		{name: "stream whole to its FIN", drop: tail, tweak: func(caps []*capture.Capture, hops []Hop) {
+			whole(&capture.Drops{Dropped: 120})(caps, hops)
+			s := caps[2].Sessions[0]
+			s.TCP[capture.ClientToServer].FIN = &capture.TCPEvent{Time: ms(900)}
+		}, want: dirWant{verdict: Lost, firstMiss: "hop2", missing: 2, index: 3}},
+		{name: "stream whole around the message", drop: middle, tweak: whole(&capture.Drops{Dropped: 120}),
+			want: dirWant{verdict: Lost, firstMiss: "hop2", missing: 1, index: 2}},
+		{name: "drops counted before the message", drop: tail,
+			tweak: whole(&capture.Drops{Dropped: 120, Start: ms(0), End: ms(100)}),
+			want:  dirWant{verdict: Lost, firstMiss: "hop2", missing: 2, index: 3}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			caps := simulate(simOpts{hops: 3}, []connSpec{{key: keyN(1), c2s: seq("a", 5), s2c: seq("b", 5), dropC2S: tc.drop}})
+			hops := hopsOf(caps)
+			if tc.tweak != nil {
+				tc.tweak(caps, hops)
+			}
+			r := Compare(hops, Options{})
+			if len(r.Connections) != 1 {
+				t.Fatalf("%d connections, want 1", len(r.Connections))
+			}
+			checkDir(t, "c2s", r.Connections[0].Directions.ClientToServer, tc.want)
+			checkDir(t, "s2c", r.Connections[0].Directions.ServerToClient, delivered)
+			if tc.warn != "" {
+				found := false
+				for _, w := range r.Hops[2].Warnings {
+					found = found || strings.Contains(w, tc.warn)
+				}
+				if !found {
+					t.Errorf("hop2 warnings %q lack %q", r.Hops[2].Warnings, tc.warn)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadConfig_Dropped(t *testing.T) {
+	dir := configDir(t)
+	cfg, err := LoadConfig(writeConfig(t, dir, "hops:\n  - name: lb\n    pcap: lb.pcap\n    dropped: 2,444\n  - name: fw\n    pcap: fw-1.pcap\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Hops[0].Dropped != 2444 || cfg.Hops[1].Dropped != 0 {
+		t.Errorf("dropped = %d, %d; want 2444, 0", cfg.Hops[0].Dropped, cfg.Hops[1].Dropped)
+	}
+	for _, bad := range []string{"-3", "many", "1.5"} {
+		_, err := LoadConfig(writeConfig(t, dir, "hops:\n  - name: lb\n    pcap: lb.pcap\n    dropped: "+bad+"\n"))
+		if err == nil || !strings.Contains(err.Error(), "hops.yaml:4: hops[0].dropped: bad packet count") {
+			t.Errorf("dropped: %s: err = %v, want a bad packet count at line 4", bad, err)
+		}
+	}
+}
+
+// TestCompare_CaptureDropsUnacked checks that drops admitted at a hop do not hide a loss the TCP
+// evidence upstream proves: bytes never acknowledged did not get through.
+func TestCompare_CaptureDropsUnacked(t *testing.T) {
+	caps := simulate(simOpts{hops: 3}, []connSpec{{key: keyN(1), c2s: seq("a", 5), dropC2S: map[int]int{3: 2, 4: 2}}})
+	s := caps[1].Sessions[0]
+	s.TCP[capture.ServerToClient].HighestAck = s.Messages[capture.ClientToServer][2].End
+	caps[2].Files[0].Drops = &capture.Drops{Dropped: 120}
+	r := Compare(hopsOf(caps), Options{})
+	checkDir(t, "c2s", r.Connections[0].Directions.ClientToServer,
+		dirWant{verdict: Lost, firstMiss: "hop2", missing: 2, index: 3, reason: "never acknowledged at hop1"})
+}
