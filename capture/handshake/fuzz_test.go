@@ -2,8 +2,11 @@ package handshake
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -66,6 +69,25 @@ func FuzzParseResponse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		h, err := ParseResponse(b)
 		checkHead(t, b, h, err)
+		if err != nil {
+			return
+		}
+		// A complete head stays complete and identical with more bytes after it.
+		h2, err2 := ParseResponse(append(b[:h.Length:h.Length], "\x81\x00"...))
+		if err2 != nil || !reflect.DeepEqual(h2, h) {
+			t.Fatalf("re-parse: %v\n%+v\nvs %+v", err2, h2, h)
+		}
+		// The head printed back in canonical form parses to the same status and fields.
+		var p strings.Builder
+		fmt.Fprintf(&p, "%s %03d %s\r\n", h.Proto, h.Status, h.Reason)
+		for _, fl := range h.Fields {
+			fmt.Fprintf(&p, "%s: %s\r\n", fl.Name, fl.Value)
+		}
+		p.WriteString("\r\n")
+		h3, err3 := ParseResponse([]byte(p.String()))
+		if err3 != nil || h3.Proto != h.Proto || h3.Status != h.Status || h3.Reason != h.Reason || !reflect.DeepEqual(h3.Fields, h.Fields) {
+			t.Fatalf("printed %q parses to %+v, %v; want %+v", p.String(), h3, err3, h)
+		}
 	})
 }
 

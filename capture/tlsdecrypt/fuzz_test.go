@@ -1,9 +1,6 @@
 package tlsdecrypt
 
-import (
-	"path/filepath"
-	"testing"
-)
+import "testing"
 
 // FuzzConn feeds arbitrary bytes, chunkings and gaps to a Conn; it must never panic and its
 // Info must stay consistent. Seeds are the test captures with their key logs.
@@ -21,7 +18,8 @@ func FuzzConn(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, client, server, keys []byte, chunk uint16, gapEvery uint8) {
 		kl, _ := ParseKeylog(keys)
-		c := NewConn(kl, &collector{})
+		col := &collector{}
+		c := NewConn(kl, col)
 		n := int(chunk)%4096 + 1
 		var in [2][]byte = [2][]byte{client, server}
 		for step := 0; len(in[0])+len(in[1]) > 0; step++ {
@@ -38,7 +36,15 @@ func FuzzConn(f *testing.F) {
 		if i.Decrypted && i.Reason != "" {
 			t.Fatalf("decrypted with reason %q", i.Reason)
 		}
+		// What Info reports is what the handler received.
+		for d := 0; d < 2; d++ {
+			if i.PlainBytes[d] != int64(col.plain[d].Len()) || i.Records[d] != len(col.records[d]) {
+				t.Fatalf("dir %d: Info says %d plaintext bytes and %d records, the handler got %d and %d",
+					d, i.PlainBytes[d], i.Records[d], col.plain[d].Len(), len(col.records[d]))
+			}
+			if col.calls[d] > i.PlainRecords[d] || i.PlainRecords[d] > i.Records[d] {
+				t.Fatalf("dir %d: %d Plaintext calls, %d records decrypted, %d records", d, col.calls[d], i.PlainRecords[d], i.Records[d])
+			}
+		}
 	})
 }
-
-var _ = filepath.Join

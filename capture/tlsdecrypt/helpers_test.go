@@ -151,11 +151,15 @@ func decryptionSecrets(b []byte) []byte {
 // collector is a Handler that keeps everything.
 type collector struct {
 	plain   [2]bytes.Buffer
+	calls   [2]int // Plaintext calls
 	records [2][]int
 	metas   [2][]Meta
 }
 
-func (c *collector) Plaintext(dir int, b []byte, m Meta) { c.plain[dir].Write(b) }
+func (c *collector) Plaintext(dir int, b []byte, m Meta) {
+	c.plain[dir].Write(b)
+	c.calls[dir]++
+}
 func (c *collector) Record(dir int, n int, m Meta) {
 	c.records[dir] = append(c.records[dir], n)
 	c.metas[dir] = append(c.metas[dir], m)

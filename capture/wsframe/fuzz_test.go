@@ -2,6 +2,7 @@ package wsframe
 
 import (
 	"bytes"
+	"compress/flate"
 	"compress/gzip"
 	"encoding/hex"
 	"io"
@@ -105,5 +106,32 @@ func FuzzInflate(f *testing.F) {
 				t.Fatalf("inflated %d bytes past the bound (err %v)", n, err)
 			}
 		}
+		roundTrip(t, b, noTakeover)
 	})
+}
+
+// roundTrip compresses two messages made of b (each b twice over, so that it compresses) as a
+// permessage-deflate sender does (RFC 7692 7.2.1: flush, drop the final 00 00 ff ff; with context
+// takeover one compressor for both) and checks that an Inflater gives them back exactly.
+func roundTrip(t *testing.T, b []byte, noTakeover bool) {
+	msgs := [][]byte{bytes.Repeat(b[:len(b)/2], 2), bytes.Repeat(b[len(b)/2:], 2)}
+	in := NewInflater(InflateOptions{NoContextTakeover: noTakeover, MaxSize: int64(4*len(b) + 1024)})
+	var comp bytes.Buffer
+	fw, err := flate.NewWriter(&comp, flate.BestCompression)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range msgs {
+		if noTakeover {
+			fw.Reset(&comp)
+		}
+		comp.Reset()
+		fw.Write(m)
+		fw.Flush()
+		in.Write(bytes.TrimSuffix(comp.Bytes(), []byte{0x00, 0x00, 0xff, 0xff}))
+		var out bytes.Buffer
+		if _, err := in.Finish(&out); err != nil || !bytes.Equal(out.Bytes(), m) {
+			t.Fatalf("message %d of %d bytes: got %d bytes back, err %v", i, len(m), out.Len(), err)
+		}
+	}
 }
