@@ -16,7 +16,8 @@
 //     order, never collapsed;
 //   - estimates each hop's clock offset (median of differences, both directions, unless given)
 //     and the latency between adjacent hops;
-//   - decides per connection and direction: delivered, lost, closed, capture_gap or undecided,
+//   - decides per connection and direction: delivered, lost, closed, modified (a message
+//     reached a hop changed: both versions are located, see Change), capture_gap or undecided,
 //     with the first hop missing a message, packet-level evidence and a sentence of reason;
 //   - says per adjacent hop pair whether the component between passed bytes through, reframed
 //     them or terminated the connection, and summarises the worst verdict.
