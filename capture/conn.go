@@ -43,6 +43,10 @@ type conn struct {
 	headMeta [2]tcpstream.Meta
 	reqDone  bool
 	respDone bool
+	// An ordinary request (no Upgrade) on a kept-alive connection is being skipped: its method,
+	// and per direction the body bytes still to skip (keepalive.go).
+	plainMethod string
+	skip        [2]uint64
 
 	// pre holds a direction's first bytes while they are too few to tell what the connection carries.
 	pre    []byte
@@ -185,11 +189,31 @@ const sniffLen = 8
 // mayStartHandshake reports whether b, shorter than sniffLen, may be the start of an HTTP Upgrade
 // request or of a TLS ClientHello.
 func mayStartHandshake(b []byte) bool {
-	return len(b) > 0 && (bytes.HasPrefix([]byte("GET "), b) || bytes.HasPrefix([]byte("PRI "), b) || b[0] == 0x16)
+	if len(b) == 0 {
+		return false
+	}
+	return requestStart(func(p string) bool { return bytes.HasPrefix([]byte(p), b) }) ||
+		bytes.HasPrefix([]byte("PRI "), b) || b[0] == 0x16
+}
+
+// requestMethods are the methods a connection that may carry an Upgrade can begin with: the
+// Upgrade's GET, or an ordinary request before it on a kept-alive connection (keepalive.go).
+const requestMethods = "GET get POST PUT HEAD DELETE OPTIONS PATCH"
+
+// requestStart reports whether match holds for one of requestMethods followed by a space.
+func requestStart(match func(prefix string) bool) bool {
+	for rest := requestMethods; rest != ""; {
+		var m string
+		m, rest, _ = strings.Cut(rest, " ")
+		if match(m + " ") {
+			return true
+		}
+	}
+	return false
 }
 
 func looksLikeHTTPRequest(b []byte) bool {
-	return bytes.HasPrefix(b, []byte("GET ")) || bytes.HasPrefix(b, []byte("get "))
+	return requestStart(func(p string) bool { return bytes.HasPrefix(b, []byte(p)) })
 }
 
 // session returns the connection's Session, creating it on first use.
@@ -233,6 +257,14 @@ func (c *conn) switchToH2(b []byte, off uint64, m tcpstream.Meta) {
 
 // handshakeBytes collects a direction's HTTP head, then hands what follows to the frame parsers.
 func (c *conn) handshakeBytes(d tcpstream.Dir, b []byte, off uint64, m tcpstream.Meta) {
+	if k := min(c.skip[d], uint64(len(b))); k > 0 {
+		// The body of an ordinary request or response before the Upgrade.
+		b, off = b[k:], off+k
+		c.skip[d] -= k
+		if len(b) == 0 {
+			return
+		}
+	}
 	if len(c.head[d]) == 0 {
 		c.headOff[d], c.headMeta[d] = off, m
 	}
@@ -265,7 +297,9 @@ func (c *conn) parseRequest(m tcpstream.Meta) {
 		return
 	}
 	if !h.IsWebSocketUpgrade() {
-		c.giveUp()
+		if !c.plainRequest(h, m) {
+			c.giveUp()
+		}
 		return
 	}
 	s := c.session(m)
@@ -307,6 +341,12 @@ func (c *conn) parseResponse(m tcpstream.Meta) {
 		c.headMeta[d] = m
 		if h.Status == 100 {
 			continue // interim response; the final one follows
+		}
+		if c.plainMethod != "" {
+			if !c.plainResponse(h, m) {
+				c.giveUp()
+			}
+			return
 		}
 		s := c.sess
 		key := s.Request.Key

@@ -307,6 +307,9 @@ func disjoint(a, b *conn) bool {
 // cannot be one (a far hop pair with nothing in common).
 func scorePair(a, b *capture.Session, dist int, items itemCache) (pairScore, bool) {
 	p := pairScore{delta: b.Start.Sub(a.Start)}
+	if q, ok, decided := h2Pair(a, b, p); decided {
+		return q, ok
+	}
 	if a.TLS != nil && b.TLS != nil && a.TLS.ClientRandom == b.TLS.ClientRandom && a.TLS.ClientRandom != [32]byte{} {
 		p.sim, p.how = 10, "tls"
 		return p, true

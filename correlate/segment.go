@@ -54,6 +54,9 @@ func segmentKind(a, b *capture.Session, tt [2]*track, ha, hb int) SegmentKind {
 	case (a.TLS == nil) != (b.TLS == nil):
 		return Terminated // TLS started or ended between the hops
 	}
+	if (a.HTTP2 == nil) != (b.HTTP2 == nil) {
+		return Terminated // a front end translated WebSocket over HTTP/2 (RFC 8441) to HTTP/1.1, or back
+	}
 	ka, kb := a.Key(), b.Key()
 	if ka != "" && kb != "" && ka != kb {
 		return Terminated

@@ -4,7 +4,7 @@
 # Needs root and the packages from install.sh. See README.md for the topology.
 set -euo pipefail
 
-usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout|capture-drops|capture-drops-loss} <outdir>" >&2; exit 2; }
+usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout|capture-drops|capture-drops-loss|h2-c2s-drop|h2-tls-s2c-drop} <outdir>" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 scenario=$1
 out=$2
@@ -40,6 +40,8 @@ drop_rate=100000 # bytes/s at which the fwdrop capture's file is written
 drop_capture=() # tcpdump options of a second capture on fw's f0 (hop fwdrop, next to fw), made to drop
                 # packets: a tiny kernel buffer under a burst of traffic
 paths=()       # the client's request path templates, used in turn (default /chat/{conn})
+client=python  # the client: python (wsl_client.py, HTTP/1.1) or h2 (wsl_h2_client.js: every WebSocket an
+               # RFC 8441 stream of one HTTP/2 connection to haproxy, which speaks HTTP/1.1 to nginx)
 WS_VERSION=8.23.0 # npm package ws for the node back end, installed into the work directory
 SIO_VERSION=4.8.4 # npm packages socket.io and socket.io-client for the socketio back end and client
 SIO_PING_MS=500   # engine.io ping interval of the socketio back end: several "2"/"3" pairs per connection
@@ -159,6 +161,18 @@ capture-drops-loss)
 	sched=(--count 100 --interval 0.02 --mix chatter --tripwire 5:c2s:30)
 	fw_rules=(-A FORWARD -i f0 -p tcp -m string --algo bm --string wsl-trip-c2s-c5-m30 -j DROP)
 	drop_capture=(-B 32 -U) ;;
+h2-c2s-drop)
+	client=h2
+	compress=off # wsl_h2_client.js speaks no permessage-deflate
+	sched+=(--tripwire 2:c2s:6)
+	fw_rules=(-A FORWARD -i f0 -p tcp -m string --algo bm --string wsl-trip-c2s-c2-m6 -j DROP) ;;
+h2-tls-s2c-drop)
+	client=h2
+	tls=1.3
+	keylog_hops=(client lb)
+	compress=off
+	sched+=(--tripwire 2:s2c:6)
+	fw_rules=(-A FORWARD -i f1 -p tcp -m string --algo bm --string wsl-trip-s2c-c2-m6 -j DROP) ;;
 *) usage ;;
 esac
 sched+=(--compress "$compress")
@@ -240,9 +254,12 @@ if [ -n "$tls" ]; then
 	lb_port=8443
 	bind="10.231.1.2:8443 ssl crt $work/lb.pem"
 	if [ "$tls" = 1.2 ]; then bind+=" ssl-max-ver TLSv1.2 ciphers ECDHE-RSA-AES128-GCM-SHA256"; fi
+	if [ "$client" = h2 ]; then bind+=" alpn h2"; fi
 	client_tls=(--cafile "$work/lb.crt" --keylog "$work/keys.txt")
 	tshark_tls=(--tls-port 8443 --keylog keys.txt --tls-version "$tls" --keylog-hops "${keylog_hops[*]}")
 fi
+# h2 over cleartext: HTTP/2 with prior knowledge (haproxy's "proto h2" on the bind line).
+if [ "$client" = h2 ] && [ -z "$tls" ]; then bind+=" proto h2"; fi
 sed -e "s|@WORK@|$work|g" -e "s|@BIND@|$bind|g" -e "s|@TUNNEL_TIMEOUT@|$tunnel_timeout|g" "$here/haproxy.cfg" >"$work/haproxy.cfg"
 server_port=8765
 [ "$backend" = tomcat ] && server_port=8080
@@ -368,7 +385,14 @@ sleep 0.3
 
 # ---- traffic --------------------------------------------------------------------------------
 set +e
-if [ "$backend" = socketio ]; then
+if [ "$client" = h2 ]; then
+	[ -f "$work/schedule.json" ] || "$PY" "$here/wsl_schedule.py" --conns "$conns" --out "$work/schedule.json" "${sched[@]}" --log /dev/null
+	h2_tls=()
+	[ -z "$tls" ] || h2_tls=(--cafile "$work/lb.crt" --keylog "$work/keys.txt" --server-name chat.netlab.test)
+	ns client node "$here/wsl_h2_client.js" --host 10.231.1.2 --port "$lb_port" --scenario "$scenario" \
+		--conns "$conns" --stagger "$stagger" --deadline "$deadline" --schedule "$work/schedule.json" \
+		--log "$work/client.jsonl" "${h2_tls[@]}" 2>"$work/client.err"
+elif [ "$backend" = socketio ]; then
 	ns client env NODE_PATH="$work/node/node_modules" node "$here/wsl_sio_client.js" --host 10.231.1.2 \
 		--port "$lb_port" --scenario "$scenario" --conns "$conns" --stagger "$stagger" --deadline "$deadline" \
 		--schedule "$work/schedule.json" --log "$work/client.jsonl" 2>"$work/client.err"
@@ -445,7 +469,9 @@ if [ ${#drop_capture[@]} -gt 0 ]; then # the same hops with the two fw captures 
 	fi
 fi
 
-"$PY" "$here/truth.py" --scenario "$scenario" --out "$out" --client-log "$work/client.jsonl" \
+truth_h2=()
+[ "$client" = h2 ] && truth_h2=(--h2)
+"$PY" "$here/truth.py" --scenario "$scenario" --out "$out" --client-log "$work/client.jsonl" "${truth_h2[@]}" \
 	--server-log "$work/server.jsonl" --conns "$conns" "${tshark_tls[@]}" "${truth_backend[@]}" \
 	${stop_capture[0]:+--stopped-capture "${stop_capture[0]}:$stop_time"} ${server_args[@]:+--stall "${server_args[1]}"} \
 	"${truth_ingress[@]}" ${drop_capture[@]:+--kernel-drops "${kernel_drops[*]}"} "${sched[@]}" --log /dev/null

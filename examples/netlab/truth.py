@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 
+import wsl_h2_wire
 import wsl_msgs
 import wsl_peer
 import wsl_sio_wire
@@ -137,6 +138,24 @@ SCENARIOS = {
                                     cause="fw FORWARD DROP of packets matching wsl-trip-c2s-c2-m6; the fw "
                                           "capture (plaintext) has the message, ingress lacks it, so the loss "
                                           "is known without any keys")},
+    },
+    "h2-c2s-drop": {
+        "description": "WebSocket over HTTP/2 (RFC 8441): the client (Node.js http2, examples/netlab/wsl_h2_client.js) "
+                       "opens one h2c connection (prior knowledge) to haproxy and runs every WebSocket as an "
+                       "extended CONNECT stream on it, next to an ordinary GET; haproxy speaks HTTP/1.1 "
+                       "(Upgrade, a Sec-WebSocket-Key of its own per stream) to nginx. fw drops every packet "
+                       "carrying client->server message 6 of conn 2",
+        "expect": {(2, "c2s"): dict(verdict="lost", hop="ingress", first_missing=6,
+                                    cause="fw FORWARD DROP of packets matching wsl-trip-c2s-c2-m6")},
+    },
+    "h2-tls-s2c-drop": {
+        "description": "WebSocket over HTTP/2 with TLS 1.3 (ALPN h2) between the client (Node.js http2, "
+                       "examples/netlab/wsl_h2_client.js) and haproxy, decryptable with keys.txt; every WebSocket "
+                       "an extended CONNECT stream of the one connection, haproxy speaks HTTP/1.1 to nginx. fw "
+                       "drops every packet carrying server->client message 6 of conn 2",
+        "expect": {(2, "s2c"): dict(verdict="lost", hop="fw", first_missing=6,
+                                    cause="fw FORWARD DROP of packets matching wsl-trip-s2c-c2-m6; fw is "
+                                          "captured on its lb side, so the fw capture is the first to lack them")},
     },
     "tls12-s2c-drop": {
         "description": "s2c-drop over wss:// with TLS 1.2 (haproxy ssl-max-ver TLSv1.2, cipher "
@@ -261,6 +280,16 @@ SERVER_FROM_CAPTURE_NOTE = ("The server writes no log: its side (messages receiv
                             "its address, its close) is read from the server hop's capture with tshark, "
                             "which is the server's own view of the wire. The client checked every echo "
                             "byte for byte against what it sent.")
+
+# What the truth means for the RFC 8441 scenarios (--h2).
+H2_NOTE = ("WebSocket over HTTP/2: the client (wsl_h2_client.js) runs every WebSocket as an extended CONNECT "
+           "stream (:protocol websocket) of one HTTP/2 connection to haproxy; the client and lb hops carry that "
+           "connection, so their connections are named h2:<path> in h2_hop_keys, and h2_stream is the stream "
+           "id the client logged. haproxy speaks HTTP/1.1 to nginx with a Sec-WebSocket-Key of its own per "
+           "stream, which the server logged: 'key' is that key, as the fw, ingress and server hops show it. "
+           "tshark 4.0 decodes HTTP/2 but not the WebSocket frames inside it: wsl_h2_wire.py reads those from "
+           "the DATA payloads of tshark's HTTP/2 streams; its stream endings are close frames, END_STREAM "
+           "('fin'), RST_STREAM ('rst') and the TCP connection's own FIN and RST.")
 
 # What the truth means for hops whose hops.yaml entry has no key log (tls-nokeys).
 NOKEYS_NOTE = ("Hops without a key log in hops.yaml ({hops}) carry TLS that wspath cannot decrypt; their "
@@ -565,11 +594,17 @@ def derive_from_captures(out, truth):
         use_drop_hop()
         lacks = not_captured(out, "fw", DROP_HOP)
     ends = tshark_endings(out, tls.get("port"), tls.get("keylog"))
+    h2 = truth.get("h2")
+    if h2:  # RFC 8441 hops: the streams' endings, read from tshark's HTTP/2 (wsl_h2_wire)
+        for hop in h2["hops"]:
+            wire = wsl_h2_wire.read(out, FILES[hop], h2["port"], tls.get("port"), tls.get("keylog"))
+            ends[hop].update({k: v["events"] for k, v in wire.items()})
     opaque = [h for h in tls.get("tls_hops", []) if h not in tls.get("keylog_hops", [])]
     for c in truth["connections"]:
         hop_key = {h: c["key"] for h in HOPS}
         if c.get("upstream_key"):
             hop_key["server"] = c["upstream_key"]
+        hop_key.update(c.get("h2_hop_keys", {}))
         at = {h: ends[h].get(hop_key[h], {"client": [], "server": []}) for h in HOPS}
         # null where tshark does not see the connection's handshake (a capture cut by a snap length)
         c["endings"] = {h: hop_ending(at[h]) if hop_key[h] in ends[h] else None for h in HOPS}
@@ -703,6 +738,10 @@ def write_readme(out, truth):
             lines += [srv["log_note"], ""]
     if truth.get("ingress"):
         lines += [f"Ingress proxy (instead of nginx): {truth['ingress']['software']}.", ""]
+    if truth.get("h2"):
+        lines += [truth["h2"]["note"], "", "Client: Node.js " + subprocess.run(["node", "--version"], capture_output=True,
+                  text=True).stdout.strip() + " http2 module (examples/netlab/wsl_h2_client.js); haproxy's front end "
+                  + ("`alpn h2` on TLS" if truth.get("tls") else "`proto h2` (h2c, prior knowledge)") + ".", ""]
     if truth.get("tls"):
         t = truth["tls"]
         lines += [f"TLS: {t['version']} ({t['cipher']}) between client and haproxy on port {t['port']}; key log "
@@ -768,6 +807,10 @@ def main():
     p.add_argument("--stall", help="wsl_server.py's --stall conn:delay:seconds (backpressure)")
     p.add_argument("--kernel-drops", help="space-separated hop:N, each tcpdump's \"N packets dropped by kernel\" "
                                           "(capture-drops scenarios, which add the fwdrop hop)")
+    p.add_argument("--h2", action="store_true",
+                   help="the client speaks WebSocket over HTTP/2 (wsl_h2_client.js) to haproxy, which speaks "
+                        "HTTP/1.1 onwards: client and lb hops are read by wsl_h2_wire, the other hops carry "
+                        "the Sec-WebSocket-Key haproxy made (the server logs it)")
     wsl_peer.add_schedule_args(p)
     args = p.parse_args()
     sc = SCENARIOS[args.scenario]
@@ -782,6 +825,10 @@ def main():
         if any(n != 0 for h, n in kernel_drops.items() if h != DROP_HOP):
             notes.append(f"tcpdumps other than {DROP_HOP} dropped packets: {kernel_drops}")
     counts = tshark_counts(args.out, args.tls_port, args.keylog)
+    h2_hops = ["client", "lb"] if args.h2 else []
+    h2_wire = {h: wsl_h2_wire.read(args.out, FILES[h], 8080, args.tls_port, args.keylog) for h in h2_hops}
+    for h in h2_hops:
+        counts[h] = {k: {d: v[d] for d in ("c2s", "s2c")} for k, v in h2_wire[h].items()}
     wire = None
     if args.socketio:
         wire, problems = wsl_sio_wire.wire(args.out, HOPS, FILES)
@@ -822,9 +869,21 @@ def main():
         ev = [e for e in events if e.get("conn") == conn]
         opened = {e["side"]: e for e in ev if e["ev"] == "open"}
         closed = {e["side"]: e for e in ev if e["ev"] == "closed"}
-        if opened.get("client", {}).get("key") != key:
+        h2_keys = {}
+        if args.h2:
+            # No key on HTTP/2; haproxy makes one for its HTTP/1.1 side, which the server logs.
+            key = opened.get("server", {}).get("key")
+            path = opened.get("client", {}).get("path")
+            h2_keys = {h: "h2:" + str(path) for h in h2_hops}
+            for h in h2_hops:
+                sid = h2_wire[h].get(h2_keys[h], {}).get("stream")
+                if sid != opened.get("client", {}).get("stream"):
+                    notes.append(f"conn {conn}: tshark sees {path} on HTTP/2 stream {sid} at {h}, the client "
+                                 f"logged stream {opened.get('client', {}).get('stream')}")
+        elif opened.get("client", {}).get("key") != key:
             notes.append(f"conn {conn}: client key mismatch")
         hop_key = {h: key for h in HOPS}
+        hop_key.update(h2_keys)
         if args.relay_log:
             up = next((e for e in relay if e["ev"] == "open" and e["conn"] == conn), {})
             hop_key["server"] = up.get("up_key")
@@ -837,6 +896,7 @@ def main():
             "server": opened.get("server", {}).get("local"),
             "extensions": opened.get("client", {}).get("extensions", ""),
             **({"upstream_key": hop_key["server"]} if args.relay_log else {}),
+            **({"h2_stream": opened.get("client", {}).get("stream"), "h2_hop_keys": h2_keys} if args.h2 else {}),
             "client_close": {k: closed.get("client", {}).get(k) for k in ("code", "reason")},
             "server_close": {k: closed.get("server", {}).get(k) for k in ("code", "reason")},
             "directions": {},
@@ -978,6 +1038,8 @@ def main():
     }
     if tls:
         truth["tls"] = tls
+    if args.h2:
+        truth["h2"] = {"hops": h2_hops, "port": args.tls_port or 8080, "note": H2_NOTE}
     if stopped:
         truth["capture_stopped"] = stopped
     if kernel_drops is not None:
