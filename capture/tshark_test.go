@@ -30,13 +30,13 @@ func TestRead_MatchesTshark(t *testing.T) {
 		compared, holes = compared+c, holes+h
 	}
 	t.Logf("%d hop, connection and direction counts compared, %d left out for bytes missing", compared, holes)
-	// The bundled cases as of this writing: 870 hop, connection and direction counts in the
-	// five-hop cases, plus the capture-drops cases (six hops, 8 connections), all compared but
-	// one: in capture-drops-loss the ingress lacks the bytes the firewall dropped, and tshark
+	// The bundled cases as of this writing: 930 hop, connection and direction counts in the
+	// five-hop cases (60 of them on the HTTP/2 hops of the h2-* cases), plus the capture-drops
+	// cases (six hops, 8 connections), all compared but one: in capture-drops-loss the ingress lacks the bytes the firewall dropped, and tshark
 	// dissects the retransmitted segments after that hole as one more message (31) where wspath
 	// reads the 30 before it. The fwdrop hop's many holes all agree. Adding a case raises the
 	// floor; a drop means comparisons silently stopped being made.
-	const wantCompared, wantHoles = 1101, 1
+	const wantCompared, wantHoles = 1161, 1
 	if compared < wantCompared || holes > wantHoles {
 		t.Errorf("%d comparisons made and %d left out for holes, want at least %d and at most %d", compared, holes, wantCompared, wantHoles)
 	}
@@ -50,6 +50,10 @@ func compareWithTshark(t *testing.T, dir string) (compared, holes int) {
 			Key         string                     `json:"key"`
 			UpstreamKey string                     `json:"upstream_key"`
 			Directions  map[string]tsharkDirection `json:"directions"`
+			// WebSocket over HTTP/2 (the h2-* cases): the hops where the connection is an HTTP/2
+			// stream name it "h2:<path>", and the client logged its stream id.
+			H2HopKeys map[string]string `json:"h2_hop_keys"`
+			H2Stream  uint32            `json:"h2_stream"`
 		} `json:"connections"`
 		Hops []string `json:"hops"`
 		TLS  *struct {
@@ -75,13 +79,22 @@ func compareWithTshark(t *testing.T, dir string) (compared, holes int) {
 		byKey := map[string]*Session{}
 		for _, s := range c.Sessions {
 			byKey[s.Key()] = s
+			if s.HTTP2 != nil {
+				byKey["h2:"+s.Path()] = s
+			}
 		}
 		for _, tc := range truth.Connections {
 			key := tc.Key
 			if hop == "server" && tc.UpstreamKey != "" {
 				key = tc.UpstreamKey // a relay at the ingress opened its own WebSocket to the server
 			}
+			if k, ok := tc.H2HopKeys[hop]; ok {
+				key = k
+			}
 			s := byKey[key]
+			if s != nil && s.HTTP2 != nil && s.HTTP2.StreamID != tc.H2Stream {
+				t.Errorf("%s %s %s: HTTP/2 stream %d, the client logged %d", filepath.Base(dir), hop, key, s.HTTP2.StreamID, tc.H2Stream)
+			}
 			for _, d := range Directions {
 				tag := fmt.Sprintf("%s %s %s %s", filepath.Base(dir), hop, key, d)
 				switch compareDirection(t, tag, s, d, tc.Directions[d.String()], hop) {
