@@ -4,6 +4,7 @@
 //
 //	bytes -> packets (pcapfile) -> TCP segments (tcpdecode) -> reassembled streams (tcpstream)
 //	      -> [TLS records, decrypted with a key log (tlsdecrypt)] -> HTTP Upgrade (handshake)
+//	         or HTTP/2 streams with extended CONNECT (h2demux: one Session per stream)
 //	      -> WebSocket frames and messages (wsframe) -> Session
 //
 // Read is the entry point: it reads every file of a hop as one time-ordered capture and returns a
