@@ -219,6 +219,19 @@ func firstKey(c *conn) string {
 	return ""
 }
 
+// passedAt reports whether message k of the track is seen at a hop after h in travel order: it
+// went past h, whatever h's capture shows.
+func (tr *track) passedAt(k, h int) bool {
+	after := false
+	for _, g := range tr.travel {
+		if after && tr.ids[k].at[g] != nil {
+			return true
+		}
+		after = after || g == h
+	}
+	return false
+}
+
 // travelOrder lists hop indices in the order dir travels: forward for client to server.
 func travelOrder(n int, dir capture.Direction) []int {
 	t := make([]int, n)

@@ -774,23 +774,30 @@ func (j *judger) gapDetail(k int, id *ident, h, last int) string {
 			break
 		}
 	}
-	lostHole := false
+	lostHole := ""
 	for _, g := range s.TCP[j.tr.dir].Gaps {
 		if g.Offset+g.Length > lo && g.Offset < hi {
+			at := fmt.Sprintf("stream bytes %d to %d", g.Offset, g.Offset+g.Length)
 			switch g.Reason {
 			case capture.GapAcked:
-				return fmt.Sprintf(": the capture there has a %d-byte TCP gap that the receiver acknowledged, so the network delivered it", g.Length)
+				return fmt.Sprintf(": the capture there has a %d-byte TCP gap (%s, reason acked) that the receiver acknowledged, so the network delivered it and the capture dropped the packets", g.Length, at)
 			case capture.GapSnaplen:
-				return fmt.Sprintf(": packets there were cut by the snap length (%d bytes missing)", g.Length)
+				return fmt.Sprintf(": packets there were cut by the snap length (%d bytes missing, %s, reason snaplen)", g.Length, at)
 			case capture.GapBufferLimit:
-				return fmt.Sprintf(": reassembly there gave up on a %d-byte hole (buffer limit)", g.Length)
+				return fmt.Sprintf(": reassembly there gave up on a %d-byte hole (%s, reason buffer_limit)", g.Length, at)
 			}
 			// A hole the receiver never acknowledged: the bytes did not arrive there, which is
-			// what a loss upstream of this capture point looks like, not a capture problem.
-			lostHole = true
+			// what a loss upstream of this capture point looks like, not a capture problem,
+			// unless a hop further along has the message.
+			if lostHole == "" {
+				lostHole = fmt.Sprintf(": the capture there has a %d-byte TCP hole (%s, reason lost) that was never filled nor acknowledged in it", g.Length, at)
+			}
 		}
 	}
-	if lostHole {
+	if lostHole != "" {
+		if j.tr.passedAt(k, h) {
+			return lostHole
+		}
 		return ""
 	}
 	for i := range s.Messages[j.tr.dir] {
