@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 )
 
@@ -50,4 +51,75 @@ func BenchmarkRead(b *testing.B) {
 			b.Fatalf("%d sessions", len(c.Sessions))
 		}
 	}
+}
+
+// writeSmallCapture writes msgs messages of 20 to 400 bytes on 40 connections, each in its own
+// packet and ACKed, as chat or telemetry traffic looks.
+func writeSmallCapture(b *testing.B, path string, msgs int) {
+	s := newSynth(b, path)
+	conns := make([]*synthConn, 40)
+	for i := range conns {
+		conns[i] = s.conn(fmt.Sprintf("10.1.0.%d:%d", i+1, 40000+i), "10.2.0.1:8080", true)
+		conns[i].upgrade(testKey, "")
+	}
+	payload := make([]byte, 400)
+	for i := range msgs {
+		c := conns[i%len(conns)]
+		n := 20 + (i*7919)%381
+		for k := range n {
+			payload[k] = byte(i + k) // no two messages of a connection alike
+		}
+		c.send(i%2 == 0, frame(0x2, true, false, i%2 == 0, payload[:n]))
+	}
+	s.close()
+}
+
+// BenchmarkRead_SmallMessages is the whole capture stage on 200k small messages, one a packet:
+// the per-message costs (frame, digest, message kept) dominate.
+func BenchmarkRead_SmallMessages(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "small.pcap")
+	writeSmallCapture(b, path, 200_000)
+	fi, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(fi.Size())
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := Read([]string{path}, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRead_BytesPerMessage reports the heap a read capture holds per message it keeps
+// (B/msg: the Message with its preview and the slices holding it), as compare keeps every hop's.
+func BenchmarkRead_BytesPerMessage(b *testing.B) {
+	const msgs = 200_000
+	path := filepath.Join(b.TempDir(), "small.pcap")
+	writeSmallCapture(b, path, msgs)
+	b.ReportAllocs()
+	var perMsg float64
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		c, err := Read([]string{path}, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		n := 0
+		for _, s := range c.Sessions {
+			n += len(s.Messages[ClientToServer]) + len(s.Messages[ServerToClient])
+		}
+		if n != msgs {
+			b.Fatalf("%d messages, want %d", n, msgs)
+		}
+		perMsg = float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / float64(n)
+		runtime.KeepAlive(c)
+	}
+	b.ReportMetric(perMsg, "B/msg")
 }
