@@ -47,13 +47,22 @@ func (o Options) withDefaults() Options {
 }
 
 // Read reads the capture files of one hop as one time-ordered capture and returns the WebSocket
-// sessions found in it. A file that breaks off (truncated, corrupt record) contributes the packets
+// sessions found in it. A digest file (see WriteDigests), given alone, is read instead with
+// ReadDigests. A file that breaks off (truncated, corrupt record) contributes the packets
 // before the break and a Warning. A file that cannot be opened or is not a capture at all is an
 // error; when other files of the hop could be read, Read still returns their Capture together
 // with that error, so that what could be read is reported.
 func Read(paths []string, opts Options) (*Capture, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("no capture files")
+	}
+	for _, p := range paths {
+		if ok, _ := IsDigestFile(p); ok {
+			if len(paths) > 1 {
+				return nil, fmt.Errorf("%s: a digest file stands for a whole hop: give it alone, not with other files (%d given)", p, len(paths))
+			}
+			return ReadDigests(p, opts)
+		}
 	}
 	var (
 		readers []*pcapfile.Reader

@@ -23,6 +23,7 @@ func inspectCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "keylog", Usage: "TLS key log `FILE` (SSLKEYLOGFILE format) to decrypt wss:// traffic"},
 			&cli.StringFlag{Name: "server", Usage: "keep only connections to this server `ADDR:PORT`"},
 			&cli.UintFlag{Name: "port", Usage: "keep only connections to this server `PORT`"},
+			&cli.BoolFlag{Name: "digests", Usage: "write a digest file (-o FILE) for compare instead of a report: no payload bytes"},
 		),
 		Action: inspect,
 	}
@@ -41,7 +42,14 @@ func inspect(c *cli.Context) error {
 		opts.PreviewSize = -1
 	}
 	opts.KeylogFiles = c.StringSlice("keylog")
-	opts.CountOnly = !c.Bool("messages") // the report then needs the counts only
+	digests := c.Bool("digests")
+	if digests {
+		if c.String("output") == "" || c.String("output") == "-" {
+			return fmt.Errorf("inspect --digests: give the digest file to write with -o FILE")
+		}
+		opts.PreviewSize = -1 // payload bytes never leave the host
+	}
+	opts.CountOnly = !c.Bool("messages") && !digests // the report then needs the counts only
 	if s := c.String("server"); s != "" {
 		ap, err := netip.ParseAddrPort(s)
 		if err != nil {
@@ -60,7 +68,11 @@ func inspect(c *cli.Context) error {
 		return err
 	}
 	ro := report.Options{Messages: c.Bool("messages"), NoPayload: c.Bool("no-payload")}
-	werr := emit(c, func(w io.Writer) error { return report.Inspect(w, format, capt, ro) })
+	write := func(w io.Writer) error { return report.Inspect(w, format, capt, ro) }
+	if digests {
+		write = func(w io.Writer) error { return capture.WriteDigests(w, capt) }
+	}
+	werr := emit(c, write)
 	if err != nil {
 		// What could be read was reported; the error still makes the run fail.
 		return err
