@@ -23,6 +23,7 @@ type finding struct {
 	acked    *bool
 	laterHop int    // for a capture gap: a hop further along that has it, or -1
 	seg      string // where the trouble is, when not between lastHop and missHop ("between fw and ingress")
+	k        int    // the message's position in the track
 }
 
 // judge decides the verdict of one direction of a connection.
@@ -83,6 +84,7 @@ func judge(c *conn, tr *track, hs []*hopState, opts *Options) DirectionResult {
 		if f.verdict == Delivered {
 			continue
 		}
+		f.k = k
 		if worst == nil || f.verdict > worst.verdict {
 			worst = &f
 			dr.Missing = 0
@@ -144,8 +146,12 @@ func judge(c *conn, tr *track, hs []*hopState, opts *Options) DirectionResult {
 		}
 		s := c.sess[worst.lastHop]
 		dr.Evidence.LastSeen = &MessageRef{
-			Hop: hs[worst.lastHop].name, Session: s.ID, Index: m.Index, File: m.Packet.File,
+			Hop: hs[worst.lastHop].name, Session: s.ID, Index: idx, File: m.Packet.File,
 			Packet: m.Packet.Number, LastPacket: m.LastPacket.Number, Frames: m.Frames, Time: m.First,
+			Filter: frameFilter(m.Packet.Number),
+		}
+		if worst.missHop >= 0 {
+			dr.Evidence.FirstMiss = j.missRef(worst)
 		}
 	}
 	if worst.changed != nil {

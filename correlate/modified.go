@@ -209,8 +209,9 @@ func (j *judger) changeOf(f *finding) *Change {
 	m, c := f.msg, f.changed
 	version := func(h int, x *capture.Message) MessageVersion {
 		return MessageVersion{
-			MessageRef: MessageRef{Hop: j.hs[h].name, Session: j.c.sess[h].ID, Index: x.Index, File: x.Packet.File,
-				Packet: x.Packet.Number, LastPacket: x.LastPacket.Number, Frames: x.Frames, Time: x.First},
+			MessageRef: MessageRef{Hop: j.hs[h].name, Session: j.c.sess[h].ID, Index: j.num(h, x), File: x.Packet.File,
+				Packet: x.Packet.Number, LastPacket: x.LastPacket.Number, Frames: x.Frames, Time: x.First,
+				Filter: frameFilter(x.Packet.Number)},
 			Digest: x.Digest.String(), Size: x.Length,
 		}
 	}

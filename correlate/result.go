@@ -102,8 +102,8 @@ type DirectionResult struct {
 	Missing int `json:"missing"`
 	// Index, Time, Size and Digest describe the first missing message as seen at LastSeenHop:
 	// Index is its 0-based position among the data (text, binary) messages of this direction
-	// there (Evidence.LastSeen.Index is its capture.Message.Index, control frames counted, as
-	// `wspath inspect --messages` numbers it); null when nothing is missing.
+	// there, as `wspath inspect --messages` numbers it (Evidence.LastSeen.Index is the same number);
+	// null when nothing is missing.
 	Index  *int       `json:"index"`
 	Time   *time.Time `json:"time"`
 	Size   *int64     `json:"size"`
@@ -129,6 +129,8 @@ type HopCount struct {
 type Evidence struct {
 	// LastSeen is the first missing message at the last hop that saw it.
 	LastSeen *MessageRef `json:"last_seen"`
+	// FirstMiss is where to look for it at the first hop missing it; null when not about a message.
+	FirstMiss *MissRef `json:"first_miss"`
 	// DownstreamAcked says whether, at the last hop that saw the message, the next component's
 	// TCP acknowledged the bytes that carried it (true: it received the message and did not
 	// forward it); null when unknown.
@@ -170,14 +172,31 @@ type MessageVersion struct {
 
 // MessageRef locates one message in one hop's capture.
 type MessageRef struct {
-	Hop        string    `json:"hop"`
-	Session    int       `json:"session"`
+	Hop     string `json:"hop"`
+	Session int    `json:"session"`
+	// Index is the message's number among the data messages of its direction there, as
+	// DirectionResult.Index and `wspath inspect --messages` number it.
 	Index      int       `json:"index"`
 	File       string    `json:"file"`
 	Packet     int       `json:"packet"`      // packet carrying the first frame header
 	LastPacket int       `json:"last_packet"` // packet carrying the last byte
 	Frames     int       `json:"frames"`
 	Time       time.Time `json:"time"`
+	// Filter is a Wireshark display filter for Packet in File ("frame.number == 121").
+	Filter string `json:"filter"`
+}
+
+// MissRef says where to look for a missing message at the hop that lacks it: when it would have
+// passed there, and the next packet of the connection there (a later message, or the packet that
+// ended the connection), with a Wireshark display filter.
+type MissRef struct {
+	Hop      string    `json:"hop"`
+	File     string    `json:"file"`   // "" when no later packet of the connection is known there
+	Packet   int       `json:"packet"` // 0 when none
+	What     string    `json:"what"`   // what that packet is: "message 7", "TCP RST from the client side"
+	Expected time.Time `json:"expected"`
+	// Filter is a Wireshark display filter for that packet, or else for the time from Expected on.
+	Filter string `json:"filter"`
 }
 
 // TCPNote is the TCP state of one side of a connection at one hop.

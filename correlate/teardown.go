@@ -123,7 +123,7 @@ func (j *judger) breakdown(items []finding) string {
 	for i, g := range gs {
 		nums := fmt.Sprintf("#%d", g.from)
 		if g.to > g.from {
-			nums = fmt.Sprintf("#%d–#%d", g.from, g.to)
+			nums = fmt.Sprintf("#%d-#%d", g.from, g.to)
 		}
 		if i > 0 && j.pos[g.miss] < j.pos[gs[0].miss] {
 			parts = append(parts, fmt.Sprintf("%s never left %s after it", nums, j.hs[g.last].name))
@@ -132,4 +132,32 @@ func (j *judger) breakdown(items []finding) string {
 		parts = append(parts, fmt.Sprintf("%s never reached %s", nums, j.hs[g.miss].name))
 	}
 	return fmt.Sprintf("%d missing: %s", len(items), strings.Join(parts, "; "))
+}
+
+// frameFilter is the Wireshark display filter for one packet of a file.
+func frameFilter(n int) string { return fmt.Sprintf("frame.number == %d", n) }
+
+// missRef says where to look for f's message at the hop missing it: the next packet of the
+// connection there after the message would have passed (a later message of the direction, or the
+// end of the connection), else the time from which it would be there.
+func (j *judger) missRef(f *finding) *MissRef {
+	h := f.missHop
+	te := j.expected(f.msg.First, f.lastHop, h)
+	r := &MissRef{Hop: j.hs[h].name, Expected: te,
+		Filter: fmt.Sprintf("frame.time_epoch >= %d.%06d", te.Unix(), te.Nanosecond()/1000)}
+	if j.c.sess[h] == nil {
+		return r
+	}
+	for _, id := range j.tr.ids[f.k+1:] {
+		if m := id.at[h]; m != nil && m != f.changed {
+			r.File, r.Packet, r.What = m.Packet.File, m.Packet.Number, fmt.Sprintf("%s message %d", j.tr.dir, j.num(h, m))
+			r.Filter = frameFilter(m.Packet.Number)
+			return r
+		}
+	}
+	if e := firstEnd(j.hs[h].name, j.c.sess[h], farFuture()); e != nil && e.Packet > 0 {
+		r.File, r.Packet, r.What = e.File, e.Packet, fmt.Sprintf("%s from the %s side", endWhat(e), e.Side)
+		r.Filter = frameFilter(e.Packet)
+	}
+	return r
 }

@@ -156,7 +156,7 @@ func (v *compareView) ticketRows(c *correlate.Connection) (rows [][]string, why 
 		}
 		rows = append(rows, append(row, firstMissing(d.res)))
 		if d.res.Verdict != correlate.Delivered || d.res.LowConfidence {
-			why = append(why, fmt.Sprintf("connection %d (key %s), %s: %s", c.ID, connKey(c), d.name, d.res.Reason))
+			why = append(why, fmt.Sprintf("connection %d (key %s), %s: %s", c.ID, connKey(c), d.name, whyText(d.res)))
 		}
 	}
 	return rows, why

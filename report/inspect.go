@@ -191,7 +191,10 @@ type problemDoc struct {
 }
 
 type messageDoc struct {
-	Index      int      `json:"index"`
+	Index int `json:"index"` // capture.Message.Index: position in its direction, control frames counted
+	// Number is the message's number among the data (text, binary) messages of its direction, as
+	// `wspath compare` numbers messages; null for control frames.
+	Number     *int     `json:"number"`
 	Direction  string   `json:"direction"`
 	Opcode     string   `json:"opcode"`
 	Length     int64    `json:"length"`
@@ -304,8 +307,15 @@ func newTCPDoc(st *capture.StreamStats) tcpDoc {
 // messageDocs lists both directions' messages merged in time order (stable, client first on ties).
 func messageDocs(s *capture.Session, o Options) []messageDoc {
 	var out []messageDoc
+	var data [2]int // data messages so far per direction
 	for _, m := range mergeByTime(s) {
-		md := messageDoc{Index: m.Index, Direction: m.Direction.String(), Opcode: m.Opcode.String(),
+		var num *int
+		if m.Opcode.IsData() {
+			n := data[m.Direction]
+			num = &n
+			data[m.Direction]++
+		}
+		md := messageDoc{Index: m.Index, Number: num, Direction: m.Direction.String(), Opcode: m.Opcode.String(),
 			Length: m.Length, WireLength: m.WireLength, Frames: m.Frames, First: timeString(m.First),
 			Last: timeString(m.Last), File: m.Packet.File, Packet: m.Packet.Number, Offset: m.Offset,
 			Flags: flagNames(m.Flags), CloseCode: m.CloseCode}
@@ -430,7 +440,11 @@ func inspectSheet(tw sheet, doc *inspectDoc) error {
 			if m.CloseCode != 0 {
 				op += " " + strconv.Itoa(int(m.CloseCode))
 			}
-			mt.row(shortTime(m.First), arrow(m.Direction), strconv.Itoa(m.Index), op, strconv.FormatInt(m.Length, 10),
+			num := "-" // control frames are not numbered, as compare numbers messages
+			if m.Number != nil {
+				num = strconv.Itoa(*m.Number)
+			}
+			mt.row(shortTime(m.First), arrow(m.Direction), num, op, strconv.FormatInt(m.Length, 10),
 				strconv.Itoa(m.Frames), packetCell(m.File, m.Packet), digest, strings.Join(m.Flags, ","), pv)
 		}
 		mt.render()

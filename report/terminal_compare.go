@@ -150,7 +150,7 @@ func (v *compareView) connBlock(tw *terminalSheet, c *correlate.Connection, p *p
 		for _, l := range wrapLines(EscapeControl("messages: "+strings.Join(counts, ", ")), width-4) {
 			tw.raw("    " + l)
 		}
-		for _, l := range wrapLines(EscapeControl(d.res.Reason), width-4) {
+		for _, l := range wrapLines(EscapeControl(whyText(d.res)), width-4) {
 			tw.raw("    " + l)
 		}
 	}

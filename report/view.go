@@ -3,6 +3,7 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -156,7 +157,7 @@ func (v *compareView) connRows(c *correlate.Connection) [][]string {
 		for _, h := range v.hops {
 			row = append(row, hopCount(d.res.PerHop.Get(h)))
 		}
-		rows = append(rows, append(row, firstMissing(d.res), d.res.Reason))
+		rows = append(rows, append(row, firstMissing(d.res), whyText(d.res)))
 	}
 	return rows
 }
@@ -185,3 +186,23 @@ func between(d *correlate.DirectionResult) string {
 
 // shortClock is a time of day to the millisecond, as the tables show times.
 func shortClock(t time.Time) string { return t.UTC().Format("15:04:05.000") }
+
+// whyText is a direction's reason followed by where to look in the captures: file and packet of
+// the last sighting of the first missing message and of the next packet where it is missing, as
+// Wireshark display filters, so that a reader can check the verdict packet by packet.
+func whyText(d *correlate.DirectionResult) string {
+	ev := d.Evidence
+	if ev.LastSeen == nil {
+		return d.Reason
+	}
+	look := fmt.Sprintf(" Wireshark: last seen in %s at %s (%s)", filepath.Base(ev.LastSeen.File), ev.LastSeen.Hop, ev.LastSeen.Filter)
+	if m := ev.FirstMiss; m != nil {
+		switch {
+		case m.Packet > 0:
+			look += fmt.Sprintf("; missing at %s: %s in %s comes after it (%s)", m.Hop, m.What, filepath.Base(m.File), m.Filter)
+		default:
+			look += fmt.Sprintf("; missing at %s from %s on (%s)", m.Hop, shortClock(m.Expected), m.Filter)
+		}
+	}
+	return d.Reason + "." + look + "."
+}
