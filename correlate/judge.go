@@ -749,11 +749,19 @@ func (j *judger) covered(h int, s *capture.Session, te time.Time) bool {
 
 // inflight is how long a message may take to reach hop h: three times the largest latency
 // measured into h, at least 50ms, at most the tolerance (the default when nothing was measured).
+// Into h means over the link it arrives by in the direction of travel: hs[h].latency holds the
+// link from h-1, so a message to the client arrives at h over the link hs[h+1] holds.
 func (j *judger) inflight(h int) time.Duration {
 	tol := j.opts.tolerance()
+	link := h
+	if j.tr.dir == capture.ServerToClient {
+		link = h + 1
+	}
 	var worst time.Duration
-	for _, l := range j.hs[h].latency {
-		worst = max(worst, l)
+	if link < len(j.hs) {
+		for _, l := range j.hs[link].latency {
+			worst = max(worst, l)
+		}
 	}
 	if worst == 0 {
 		return tol
