@@ -84,7 +84,7 @@ func tcpPorts(data []byte, lt layers.LinkType) (src, dst uint16) {
 	return 0, 0
 }
 
-func compareJSON(t *testing.T, hops string) (int, mistakeResult) {
+func compareWithWarnings(t *testing.T, hops string) (int, mistakeResult) {
 	t.Helper()
 	code, stdout, stderr := runWspath(t, "compare", hops, "-f", "json")
 	var res mistakeResult
@@ -114,7 +114,7 @@ func TestCompare_CaptureDropsReal(t *testing.T) {
 		// Nothing was lost and the capture says it dropped packets: still delivered, with the warning.
 		dir := t.TempDir()
 		ingress := rewriteDropping(t, filepath.Join(ex, "healthy", "ingress.pcap"), dir, 321, nil)
-		code, res := compareJSON(t, hopsYAML(t, "client|healthy/client.pcap", "lb|healthy/lb-*.pcap",
+		code, res := compareWithWarnings(t, hopsYAML(t, "client|healthy/client.pcap", "lb|healthy/lb-*.pcap",
 			"fw|healthy/fw.pcap", "ingress|"+ingress, "server|healthy/server.pcap"))
 		if code != 0 {
 			t.Errorf("exit %d, want %d", code, 0)
@@ -128,7 +128,7 @@ func TestCompare_CaptureDropsReal(t *testing.T) {
 		// drops, but the firewall side never saw the bytes acknowledged: still lost at ingress.
 		dir := t.TempDir()
 		ingress := rewriteDropping(t, filepath.Join(ex, "c2s-drop", "ingress.pcap"), dir, 77, nil)
-		code, res := compareJSON(t, hopsYAML(t, c2sDrop[0], c2sDrop[1], c2sDrop[2], "ingress|"+ingress, c2sDrop[4]))
+		code, res := compareWithWarnings(t, hopsYAML(t, c2sDrop[0], c2sDrop[1], c2sDrop[2], "ingress|"+ingress, c2sDrop[4]))
 		if code != exitLoss {
 			t.Errorf("exit %d, want %d", code, exitLoss)
 		}
@@ -167,7 +167,7 @@ func TestCompare_CaptureDropsReal(t *testing.T) {
 			exit    int
 		}{{0, "lost", exitLoss}, {40, "capture_gap", exitLoss}} { // exit 1 either way: conn 2's real loss
 			client := rewriteDropping(t, filepath.Join(ex, "c2s-drop", "client.pcap"), t.TempDir(), tc.dropped, skip)
-			code, res := compareJSON(t, hopsYAML(t, "client|"+client, c2sDrop[1], c2sDrop[2], c2sDrop[3], c2sDrop[4]))
+			code, res := compareWithWarnings(t, hopsYAML(t, "client|"+client, c2sDrop[1], c2sDrop[2], c2sDrop[3], c2sDrop[4]))
 			if code != tc.exit {
 				t.Errorf("dropped %d: exit %d, want %d", tc.dropped, code, tc.exit)
 			}
