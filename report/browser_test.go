@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -40,7 +41,7 @@ func TestHTML_RendersInChromium(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cdp := startChromium(ctx, t, bin, dir)
+	cdp := startChromium(ctx, t, bin)
 	defer cdp.Close()
 
 	var events []string
@@ -105,11 +106,18 @@ func TestHTML_RendersInChromium(t *testing.T) {
 
 // startChromium starts headless Chromium on about:blank with DevTools on a free port and connects
 // to its page.
-func startChromium(ctx context.Context, t *testing.T, bin, dir string) *websocket.Conn {
+func startChromium(ctx context.Context, t *testing.T, bin string) *websocket.Conn {
 	t.Helper()
+	// The profile lives outside t.TempDir: Chromium's helper processes may still be writing to
+	// it while the test ends, which made TempDir's cleanup fail the test.
+	profile, err := os.MkdirTemp("", "wspath-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-		"--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0", "--user-data-dir="+filepath.Join(dir, "profile"),
+		"--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0", "--user-data-dir="+profile,
 		"--window-size=1200,900", "about:blank")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // so that its helpers go with it
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +125,13 @@ func startChromium(ctx context.Context, t *testing.T, bin, dir string) *websocke
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	t.Cleanup(func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // the whole process group
+		cmd.Wait()
+		for i := 0; i < 20 && os.RemoveAll(profile) != nil; i++ {
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
 	var browserURL string
 	sc := bufio.NewScanner(stderr)
 	for sc.Scan() {
