@@ -121,6 +121,7 @@ func judge(c *conn, tr *track, hs []*hopState, opts *Options) DirectionResult {
 	}
 	dr.Verdict, dr.LowConfidence, dr.Reason = worst.verdict, worst.low, worst.why
 	if worst == msgWorst {
+		dr.Probes = probeNumbers(items)
 		if b := j.breakdown(items); b != "" {
 			dr.Reason = b + ". " + strings.ToUpper(dr.Reason[:1]) + dr.Reason[1:]
 		}

@@ -100,6 +100,9 @@ type DirectionResult struct {
 	Segment *string `json:"segment,omitempty"`
 	// Missing counts the messages given this verdict.
 	Missing int `json:"missing"`
+	// Probes lists the numbers of the messages given this verdict that are `wspath probe`
+	// messages (their payload starts with its marker), in travel order; absent when none is.
+	Probes []int `json:"probes,omitempty"`
 	// Index, Time, Size and Digest describe the first missing message as seen at LastSeenHop:
 	// Index is its 0-based position among the data (text, binary) messages of this direction
 	// there, as `wspath inspect --messages` numbers it (Evidence.LastSeen.Index is the same number);

@@ -20,6 +20,7 @@ type htmlPage struct {
 	Verdict   string // CSS class: the verdict's name
 	Detail    string
 	Reason    string
+	Probes    []string
 	Header    []string
 	Rows      []htmlRow
 	Why       []string
@@ -44,7 +45,7 @@ func compareHTML(w io.Writer, v *compareView, o Options) error {
 		Verdict: r.Summary.Verdict.String(), Detail: EscapeControl(trimLead(summaryTail(r))),
 		Reason: EscapeControl(r.Summary.Reason), Header: escapeAll(v.ticketHeader()),
 		Collapsed: v.collapsedLine(), Segments: EscapeControl(v.segmentsLine()),
-		HopHeader: hopHeader, Warnings: escapeAll(v.warningLines()),
+		HopHeader: hopHeader, Warnings: escapeAll(v.warningLines()), Probes: escapeAll(v.probeLines()),
 	}
 	for _, c := range v.shown {
 		rows, why := v.ticketRows(c)
@@ -191,6 +192,7 @@ svg text { font: 12px system-ui, sans-serif; }
 <h1 class="verdict-{{.Verdict}}" id="summary">{{.Headline}}</h1>
 <p>{{.Detail}}</p>
 {{if .Reason}}<p>{{.Reason}}</p>{{end}}
+{{if .Probes}}<ul id="probes">{{range .Probes}}<li><strong>{{.}}</strong></li>{{end}}</ul>{{end}}
 {{if .Rows}}<h2>Connections</h2>
 <table id="connections">
 <thead><tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr></thead>

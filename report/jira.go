@@ -103,15 +103,15 @@ func (l *ladder) text() string {
 // noformatSafe keeps a {noformat} block from being closed early by its content.
 func noformatSafe(s string) string { return strings.ReplaceAll(s, "{noformat}", "{ noformat}") }
 
-// jiraText escapes s for Jira wiki markup text.
+// jiraText escapes s for Jira wiki markup text ('#' only where it would start a numbered list).
 func jiraText(s string) string {
 	s = EscapeControl(s)
 	var b strings.Builder
-	for _, r := range s {
+	for i, r := range s {
 		switch {
 		case r == '\\':
 			b.WriteString("&#92;")
-		case strings.ContainsRune("|{}[]*_+^~?!#-", r):
+		case strings.ContainsRune("|{}[]*_+^~?!-", r), r == '#' && i == 0:
 			b.WriteByte('\\')
 			b.WriteRune(r)
 		default:

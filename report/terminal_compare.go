@@ -28,6 +28,11 @@ func compareTerminal(w io.Writer, v *compareView, o Options) error {
 	for _, l := range wrapLines(EscapeControl(r.Summary.Reason), o.Width) {
 		tw.raw(l)
 	}
+	for _, pl := range v.probeLines() {
+		for _, l := range wrapLines(EscapeControl(pl), o.Width) {
+			tw.raw(p.bold(l))
+		}
+	}
 	tw.line("")
 	switch {
 	case len(r.Connections) == 0:

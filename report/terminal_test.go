@@ -63,3 +63,27 @@ func TestWrapLines(t *testing.T) {
 		}
 	}
 }
+
+// TestCompare_NamesProbes: directions whose missing messages are wspath probes name them in every
+// format for people.
+func TestCompare_NamesProbes(t *testing.T) {
+	r := c2sDrop(t)
+	r.Connections[1].Directions.ClientToServer.Probes = []int{6, 7, 8, 9, 10, 11, 14}
+	want := "probes #6-#11, #14 lost between fw and ingress (connection 2, to server)"
+	for _, f := range []Format{Table, Markdown, Jira, HTML} {
+		var b bytes.Buffer
+		if err := Compare(&b, f, r, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		got := b.String()
+		if f == Jira {
+			got = strings.ReplaceAll(got, `\-`, "-")
+		}
+		if !strings.Contains(got, want) {
+			t.Errorf("%s lacks %q:\n%s", f, want, got)
+		}
+	}
+	if got := numberRanges([]int{1, 2, 4, 6, 7, 8}); got != "#1, #2, #4, #6-#8" {
+		t.Errorf("numberRanges = %q", got)
+	}
+}

@@ -56,6 +56,7 @@ func compareTicket(t ticket, v *compareView) error {
 	if r.Summary.Reason != "" {
 		t.paragraph(r.Summary.Reason)
 	}
+	t.bullets(v.probeLines())
 	switch {
 	case len(r.Connections) == 0:
 		t.paragraph("No WebSocket connection was found at any hop.")

@@ -176,6 +176,8 @@ func (v *compareView) warningLines() []string {
 // between names the segment where a direction's messages went missing: "between fw and ingress".
 func between(d *correlate.DirectionResult) string {
 	switch {
+	case d.Segment != nil:
+		return *d.Segment
 	case d.FirstMissingHop == nil:
 		return ""
 	case d.LastSeenHop == nil:
@@ -205,4 +207,45 @@ func whyText(d *correlate.DirectionResult) string {
 		}
 	}
 	return d.Reason + "." + look + "."
+}
+
+// probeLines name the wspath probe messages given a verdict: "probe #17 lost between fw and
+// ingress (connection 2, to server)", one line per direction that has any.
+func (v *compareView) probeLines() []string {
+	var out []string
+	for _, c := range v.shown {
+		for _, d := range directions(c) {
+			if len(d.res.Probes) == 0 {
+				continue
+			}
+			what := "probe "
+			if len(d.res.Probes) > 1 {
+				what = "probes "
+			}
+			out = append(out, fmt.Sprintf("%s%s %s %s (connection %d, %s)", what, numberRanges(d.res.Probes),
+				d.res.Verdict, between(d.res), c.ID, d.name))
+		}
+	}
+	return out
+}
+
+// numberRanges writes numbers as "#3, #7-#9": runs of consecutive numbers as ranges.
+func numberRanges(ns []int) string {
+	var parts []string
+	for i := 0; i < len(ns); {
+		j := i
+		for j+1 < len(ns) && ns[j+1] == ns[j]+1 {
+			j++
+		}
+		switch {
+		case j == i:
+			parts = append(parts, fmt.Sprintf("#%d", ns[i]))
+		case j == i+1:
+			parts = append(parts, fmt.Sprintf("#%d, #%d", ns[i], ns[j]))
+		default:
+			parts = append(parts, fmt.Sprintf("#%d-#%d", ns[i], ns[j]))
+		}
+		i = j + 1
+	}
+	return strings.Join(parts, ", ")
 }
