@@ -102,6 +102,22 @@ func TestCompare_Verdicts(t *testing.T) {
 			s2c: delivered, exit: 1,
 		},
 		{
+			// The RST at hop2 came 30ms after message 4 would have got there (latency 1ms): not
+			// why it is missing.
+			name: "lost_close_after_it_would_have_passed",
+			conn: connSpec{key: keyN(1), c2s: seq("a", 6), dropC2S: map[int]int{4: 2, 5: 2}},
+			hops: 4,
+			tweak: func(caps []*capture.Capture) {
+				for h := 2; h < 4; h++ {
+					s := caps[h].Sessions[0]
+					s.TCP[capture.ClientToServer].RST = &capture.TCPEvent{Time: ms(10 + 430).Add(time.Duration(h) * time.Millisecond), Packet: capture.PacketRef{File: "x", Number: 77}}
+					s.Ending = capture.Reset
+				}
+			},
+			c2s: dirWant{verdict: Lost, firstMiss: "hop2", missing: 1, index: 4, reason: "never reached hop2 while the connection was up"},
+			s2c: delivered, exit: 1,
+		},
+		{
 			name: "closed_close_frame_upstream",
 			conn: connSpec{key: keyN(1), c2s: seq("a", 6), dropC2S: map[int]int{5: 1}},
 			hops: 3,

@@ -171,6 +171,7 @@ func judge(c *conn, tr *track, hs []*hopState, opts *Options) DirectionResult {
 	if worst.laterHop >= 0 {
 		dr.Evidence.Notes = append(dr.Evidence.Notes, fmt.Sprintf("%s, further along, has the message", hs[worst.laterHop].name))
 	}
+	dr.Evidence.Notes = append(dr.Evidence.Notes, j.hopWarnings(worst)...)
 	return dr
 }
 
@@ -637,13 +638,9 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 		f.why = fmt.Sprintf("%s was not read at %s%s", desc, hn, g)
 		return f
 	}
-	// Then the connection ending where the message should have passed.
-	if e := firstEnd(hn, s, te.Add(j.inflight(h))); e != nil {
-		f.verdict, f.end = Closed, e
-		f.why = fmt.Sprintf("%s never reached %s: the connection there was ended by the %s side (%s) at %s, before it would have passed",
-			desc, hn, e.Side, endWhat(e), j.stampAt(e.Time, h))
-		return f
-	}
+	// A connection ended at h after the message would have got there (endedBefore above) is no
+	// reason for its absence. The component before h may still have ended it in answer to the
+	// message (a firewall's RST, a proxy's close), which the hop before h shows.
 	if e := firstEndFrom(un, su, j.downstream(), m.First.Add(j.inflight(h))); e != nil {
 		f.verdict, f.end = Closed, e
 		f.why = fmt.Sprintf("%s passed %s but the %s side there ended the connection (%s) at %s, before the message could be forwarded to %s",

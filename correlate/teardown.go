@@ -23,6 +23,15 @@ func (j *judger) latencyBound(h int) time.Duration {
 	return worst
 }
 
+// clockSlack is how far apart two hops' clocks may still be after correcting them: 1ms when both
+// offsets are known (given, or estimated from matched messages), the comparison tolerance when not.
+func (j *judger) clockSlack(a, b int) time.Duration {
+	if j.hs[a].offKnown && j.hs[b].offKnown {
+		return time.Millisecond
+	}
+	return j.opts.tolerance()
+}
+
 // endedBefore judges a message seen at f.lastHop and absent from hop h, where the connection was
 // seen, when the connection had ended before the message could get to h: at h (a close frame,
 // FIN or RST there no later than the message's time upstream plus the latency measured into h),
@@ -32,11 +41,11 @@ func (j *judger) latencyBound(h int) time.Duration {
 func (j *judger) endedBefore(f finding, desc string, h int, te time.Time) (finding, bool) {
 	s, su := j.c.sess[h], j.c.sess[f.lastHop]
 	hn, un := j.hs[h].name, j.hs[f.lastHop].name
-	bound := j.latencyBound(h)
+	bound := j.latencyBound(h) + j.clockSlack(f.lastHop, h)
 	by := j.endedBy(f.lastHop, h)
 	if e := firstEnd(hn, s, te.Add(bound)); e != nil {
 		f.verdict, f.end = Closed, e
-		f.why = fmt.Sprintf("%s never reached %s: the connection there was ended by the %s side (%s) at %s (%s packet %d), before the message could get there (latency into %s at most %s)%s",
+		f.why = fmt.Sprintf("%s never reached %s: the connection there was ended by the %s side (%s) at %s (%s packet %d), before the message could get there (latency into %s at most %s, clocks included)%s",
 			desc, hn, e.Side, endWhat(e), j.stampAt(e.Time, h), e.File, e.Packet, hn, bound.Round(time.Microsecond), by)
 		return f, true
 	}
@@ -160,4 +169,42 @@ func (j *judger) missRef(f *finding) *MissRef {
 		r.Filter = frameFilter(e.Packet)
 	}
 	return r
+}
+
+// hopWarnings are the warnings of the hops a verdict rests on (the hop that last saw the message,
+// the first hop missing it, hops left out between them), so that they stand next to the verdict
+// they affect in every format: "warning at ingress: ...".
+func (j *judger) hopWarnings(f *finding) []string {
+	var hops []int
+	in := false
+	for _, h := range j.tr.travel {
+		if h == f.lastHop || (f.lastHop < 0 && h == f.missHop) {
+			in = true
+		}
+		if in && (h == f.lastHop || h == f.missHop || j.hs[h].excluded) {
+			hops = append(hops, h)
+		}
+		if h == f.missHop {
+			break
+		}
+	}
+	var out []string
+	for _, h := range hops {
+		ws := append([]string{}, j.hs[h].warnings...)
+		if cp := j.hs[h].cap; cp != nil {
+			for _, w := range cp.Warnings {
+				ws = append(ws, w.String())
+			}
+		} else if j.hs[h].err != nil {
+			ws = append(ws, "not read: "+j.hs[h].err.Error())
+		}
+		for i, w := range ws {
+			if i == 3 {
+				out = append(out, fmt.Sprintf("warning at %s: %d more (see the hop's warnings)", j.hs[h].name, len(ws)-3))
+				break
+			}
+			out = append(out, fmt.Sprintf("warning at %s: %s", j.hs[h].name, w))
+		}
+	}
+	return out
 }

@@ -194,8 +194,14 @@ func shortClock(t time.Time) string { return t.UTC().Format("15:04:05.000") }
 // Wireshark display filters, so that a reader can check the verdict packet by packet.
 func whyText(d *correlate.DirectionResult) string {
 	ev := d.Evidence
+	why := d.Reason
+	for _, n := range ev.Notes {
+		if strings.HasPrefix(n, "warning at ") {
+			why += " (" + n + ")"
+		}
+	}
 	if ev.LastSeen == nil {
-		return d.Reason
+		return why
 	}
 	look := fmt.Sprintf(" Wireshark: last seen in %s at %s (%s)", filepath.Base(ev.LastSeen.File), ev.LastSeen.Hop, ev.LastSeen.Filter)
 	if m := ev.FirstMiss; m != nil {
@@ -206,7 +212,7 @@ func whyText(d *correlate.DirectionResult) string {
 			look += fmt.Sprintf("; missing at %s from %s on (%s)", m.Hop, shortClock(m.Expected), m.Filter)
 		}
 	}
-	return d.Reason + "." + look + "."
+	return why + "." + look + "."
 }
 
 // probeLines name the wspath probe messages given a verdict: "probe #17 lost between fw and
