@@ -14,9 +14,9 @@ import (
 // Exit statuses, like diff's.
 const (
 	exitOK           = 0 // everything delivered
-	exitLoss         = 1 // frames disappear, or arrive changed (modified)
+	exitLoss         = 1 // frames disappear, arrive changed (modified), or a connection closed mid-path
 	exitError        = 2 // wspath could not do its job
-	exitInconclusive = 3 // nothing proven lost, but some verdict is capture_gap or undecided
+	exitInconclusive = 3 // nothing proven lost, but some verdict is capture_gap or undecided, or a hop was left out
 )
 
 // exitStatus is an error-free outcome that still sets the exit status (compare's verdicts).

@@ -37,8 +37,10 @@ tcpdump command to run at each hop.
 Without a file, 'wspath compare client.pcap lb.pcap server.pcap' takes the captures as hops in
 path order, named after the files.
 
-Exit status: 0 all delivered, 1 frames disappear, 2 error, 3 inconclusive (capture gaps or
-undecided verdicts only).`
+Exit status: 0 all delivered at every hop; 1 messages lost, changed, or a connection closed in the
+middle of the path (also with nothing in flight); 2 error, or input refused (hops out of order, one
+hop, one capture given twice); 3 inconclusive (capture gaps, undecided verdicts, or a hop left out
+of the comparison: its capture holds no WebSocket or is from another run).`
 
 func compareCommand() *cli.Command {
 	return &cli.Command{
