@@ -13,7 +13,9 @@
 //     proxies change), falling back, when a key is missing or rewritten by a terminating proxy,
 //     to time and the sequence of message digests (and TLS record shapes for hops without keys);
 //   - aligns the data messages of each direction hop by hop by digest and order, duplicates in
-//     order, never collapsed;
+//     order, never collapsed; across a hole in a hop's capture (packets it dropped), identical
+//     messages are placed by their TCP stream offsets, and pairs nothing can place are marked
+//     unsure (a loss among them is undecided);
 //   - estimates each hop's clock offset (median of differences, both directions, unless given)
 //     and the latency between adjacent hops;
 //   - decides per connection and direction: delivered, lost, closed, modified (a message
