@@ -78,13 +78,17 @@ func judge(c *conn, tr *track, hs []*hopState, opts *Options) DirectionResult {
 
 	j := judger{c: c, tr: tr, hs: hs, opts: opts, pos: pos, counts: counts}
 	var worst *finding
-	var items []finding // the findings of the worst verdict, for the breakdown
+	var items []finding   // the findings of the worst verdict, for the breakdown
+	var changes []finding // modified findings, told of even when a worse verdict hides them
 	for k, id := range tr.ids {
 		f := j.message(k, id)
 		if f.verdict == Delivered {
 			continue
 		}
 		f.k = k
+		if f.verdict == Modified {
+			changes = append(changes, f)
+		}
 		if worst == nil || f.verdict > worst.verdict {
 			worst = &f
 			dr.Missing = 0
@@ -122,6 +126,13 @@ func judge(c *conn, tr *track, hs []*hopState, opts *Options) DirectionResult {
 	dr.Verdict, dr.LowConfidence, dr.Reason = worst.verdict, worst.low, worst.why
 	if worst == msgWorst {
 		dr.Probes = probeNumbers(items)
+	}
+	switch {
+	case worst.verdict == Modified:
+		if len(items) > 1 {
+			dr.Reason = j.changedList(items) + ". First: " + dr.Reason
+		}
+	case worst == msgWorst:
 		if b := j.breakdown(items); b != "" {
 			dr.Reason = b + ". " + strings.ToUpper(dr.Reason[:1]) + dr.Reason[1:]
 		}
@@ -172,6 +183,9 @@ func judge(c *conn, tr *track, hs []*hopState, opts *Options) DirectionResult {
 		dr.Evidence.Notes = append(dr.Evidence.Notes, fmt.Sprintf("%s, further along, has the message", hs[worst.laterHop].name))
 	}
 	dr.Evidence.Notes = append(dr.Evidence.Notes, j.hopWarnings(worst)...)
+	if worst.verdict != Modified && len(changes) > 0 {
+		dr.Evidence.Notes = append(dr.Evidence.Notes, j.changedList(changes)+": "+changes[0].why)
+	}
 	return dr
 }
 

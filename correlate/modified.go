@@ -3,6 +3,7 @@ package correlate
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/wspath/wspath/capture"
@@ -225,4 +226,20 @@ func (j *judger) changedCopy(m *capture.Message, prev int, c *capture.Message, h
 	return fmt.Sprintf("%s's capture has message %d changed (%d bytes, %s packet %d, digest %s, instead of %d bytes, digest %s at %s), but %s, further along, has it as sent: the network delivered it intact; the capture at %s is damaged, or the message was changed there and changed back",
 		j.hs[h].name, j.num(prev, m), c.Length, filepath.Base(c.Packet.File), c.Packet.Number, c.Digest.Short(),
 		m.Length, m.Digest.Short(), j.hs[prev].name, j.hs[later].name, j.hs[h].name)
+}
+
+// changedList says which messages reached which hop changed, for a direction with more than one
+// or, as a note, with a worse verdict: "2 changed: #2, #5 at fw".
+func (j *judger) changedList(fs []finding) string {
+	var parts []string
+	for i := 0; i < len(fs); {
+		k := i
+		var nums []string
+		for ; k < len(fs) && fs[k].missHop == fs[i].missHop; k++ {
+			nums = append(nums, fmt.Sprintf("#%d", j.num(fs[k].lastHop, fs[k].msg)))
+		}
+		parts = append(parts, fmt.Sprintf("%s at %s", strings.Join(nums, ", "), j.hs[fs[i].missHop].name))
+		i = k
+	}
+	return fmt.Sprintf("%d changed: %s", len(fs), strings.Join(parts, "; "))
 }

@@ -300,3 +300,40 @@ func TestCompare_ChangedInOneCaptureOnly(t *testing.T) {
 		})
 	}
 }
+
+// TestCompare_ModifiedListed: several changed messages are listed; a change in a direction whose
+// verdict is worse (a loss further on) is still told, as a note.
+func TestCompare_ModifiedListed(t *testing.T) {
+	caps := simulate(simOpts{hops: 3}, []connSpec{{key: keyN(1), c2s: seq("a", 8)}})
+	rewrite(caps, capture.ClientToServer, 2, 1, "A-2")
+	rewrite(caps, capture.ClientToServer, 5, 1, "A-5")
+	r := Compare(hopsOf(caps), Options{})
+	checkDir(t, "c2s", r.Connections[0].Directions.ClientToServer,
+		dirWant{verdict: Modified, firstMiss: "hop1", missing: 2, index: 2, reason: "2 changed: #2, #5 at hop1. First: message 2 ("})
+
+	caps = simulate(simOpts{hops: 3}, []connSpec{{key: keyN(1), c2s: seq("a", 8), dropC2S: map[int]int{6: 2}}})
+	rewrite(caps, capture.ClientToServer, 2, 1, "A-2")
+	r = Compare(hopsOf(caps), Options{})
+	d := r.Connections[0].Directions.ClientToServer
+	checkDir(t, "c2s", d, dirWant{verdict: Lost, firstMiss: "hop2", missing: 1, index: 6})
+	if len(d.Evidence.Notes) == 0 || !strings.HasPrefix(d.Evidence.Notes[len(d.Evidence.Notes)-1], "1 changed: #2 at hop1: message 2 (") {
+		t.Errorf("notes = %q, want the change told", d.Evidence.Notes)
+	}
+	if d.Evidence.Change != nil {
+		t.Errorf("change = %+v on a lost direction", d.Evidence.Change)
+	}
+}
+
+// TestCompare_EveryMessageChanged: a proxy that rewrites every message (adds a field, say) leaves
+// no neighbour to align on; by position, opcode and time each is the same message changed.
+func TestCompare_EveryMessageChanged(t *testing.T) {
+	msgs := seq("m", 5)
+	caps := simulate(simOpts{hops: 3}, []connSpec{{key: keyN(1), c2s: msgs, s2c: msgs}})
+	for i, p := range msgs {
+		rewrite(caps, capture.ServerToClient, i, 1, p+`,"via":"proxy"`)
+	}
+	r := Compare(hopsOf(caps), Options{})
+	c := r.Connections[0]
+	checkDir(t, "s2c", c.Directions.ServerToClient, dirWant{verdict: Modified, firstMiss: "hop1", missing: 5, index: 0, reason: "5 changed: #0, #1, #2, #3, #4 at hop1"})
+	checkDir(t, "c2s", c.Directions.ClientToServer, delivered)
+}
