@@ -28,6 +28,9 @@ type Options struct {
 	Server netip.AddrPort
 	// Port, when not 0, keeps only connections with this server port.
 	Port uint16
+	// Bridge reads the connections to Server or Port (one must be set) as the TCP side of a
+	// WebSocket-to-TCP bridge: plain byte streams, kept in Capture.Streams with their payload.
+	Bridge bool
 	// CountOnly counts the messages of each session (Session.Counts) without keeping them:
 	// Session.Messages stays empty, so memory follows the number of connections, not of messages
 	// (inspect without --messages).
@@ -94,6 +97,7 @@ type Capture struct {
 	End      time.Time
 	Stats    Stats
 	Sessions []*Session
+	Streams  []*Stream // with Options.Bridge: the bridged TCP connections
 	Warnings []Warning
 	// TCPConnections counts the TCP connections seen, WebSocket or not, and ServerPorts their
 	// server ports, most used first: what a capture holds when it holds no WebSocket (a capture

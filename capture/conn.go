@@ -22,6 +22,7 @@ const (
 	modeMidStream             // no handshake captured: resynchronising on frames
 	modeIgnore                // not WebSocket: bytes are dropped as they come
 	modeH2                    // HTTP/2: streams demultiplexed by h2, WebSocket streams read as conns of their own
+	modeRaw                   // the TCP side of a WebSocket-to-TCP bridge (Options.Bridge): bytes kept
 )
 
 // conn turns the reassembled streams of one TCP connection into a Session. It implements
@@ -35,6 +36,7 @@ type conn struct {
 	sess   *Session
 	tls    *tlsdecrypt.Conn
 	h2     *h2conn // set in modeH2
+	raw    *Stream // set in modeRaw
 
 	// head buffers a direction's bytes until its HTTP head is complete (bounded by maxHeadSize);
 	// after the request, the client's early bytes wait there for the 101.
@@ -100,6 +102,8 @@ func (c *conn) Data(d tcpstream.Dir, b []byte, off uint64, m tcpstream.Meta) {
 	}
 	switch {
 	case c.mode == modeIgnore:
+	case c.mode == modeRaw:
+		c.rawData(d, b, off, m)
 	case c.tls != nil:
 		c.tls.Feed(c.tlsDir(d), b, tlsMeta(m))
 	default:
@@ -159,6 +163,10 @@ func (c *conn) release() {
 
 // detect decides from the first payload what the connection carries.
 func (c *conn) detect(d tcpstream.Dir, b []byte, m tcpstream.Meta) {
+	if client, ok := c.r.bridgeSide(c.info); ok && c.r.opts.Bridge {
+		c.startRaw(client, m)
+		return
+	}
 	switch {
 	case isH2Preface(b):
 		c.startH2(d)
@@ -414,6 +422,8 @@ func (c *conn) Gap(d tcpstream.Dir, off, n uint64, reason tcpstream.GapReason, m
 	switch {
 	case c.mode == modeIgnore || c.mode == modeUnknown:
 		// Nothing read yet: a gap before the first byte is like a capture that started late.
+	case c.mode == modeRaw:
+		// A bridged stream's holes are in its TCP stats; its Runs say where the bytes lie.
 	case c.tls != nil:
 		c.tls.Gap(c.tlsDir(d), n)
 	case c.mode == modeH2:
@@ -443,6 +453,10 @@ func (c *conn) Reset(d tcpstream.Dir, m tcpstream.Meta) { c.last = m }
 // Close finishes the session when the TCP connection ends or the capture does.
 func (c *conn) Close(st [2]tcpstream.Stats) {
 	c.release()
+	if c.mode == modeRaw {
+		c.closeRaw(st)
+		return
+	}
 	if c.tls != nil && !c.stopped {
 		c.tls.Close() // may still pass on held records
 	}

@@ -122,6 +122,8 @@ type reader struct {
 	capt     Capture
 	dropped  int // warnings past maxWarnings
 	sessions []*Session
+	streams  []*Stream // bridged TCP streams (Options.Bridge)
+	bridged  int       // their bytes kept, bounded by Options.MaxTotalBuffer
 	// unknownLink counts packets per link type wspath cannot decode, for one warning each.
 	unknownLink map[pcapfile.LinkType]*linkCount
 	// held is the bytes all connections hold beyond TCP reassembly (HTTP heads, resync
@@ -360,6 +362,11 @@ func (r *reader) finish(infos []pcapfile.Info) *Capture {
 		s.ID = i + 1
 	}
 	c.Sessions = r.sessions
+	sort.SliceStable(r.streams, func(i, j int) bool { return r.streams[i].Start.Before(r.streams[j].Start) })
+	for i, s := range r.streams {
+		s.ID = i + 1
+	}
+	c.Streams = r.streams
 	return c
 }
 

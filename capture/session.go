@@ -306,6 +306,12 @@ type Session struct {
 	// are positions in the connection's (decrypted) byte stream.
 	HTTP2 *HTTP2Stream
 
+	// Bridge is set for a session that correlate made of a bridged TCP stream (a hop with
+	// Options.Bridge): the stream, aligned with the messages of the WebSocket session of the hop
+	// before, whose Request and Response it shares. Its Messages are the upstream messages whose
+	// bytes were found in the stream (and runs of bytes found in no message), with TCP offsets.
+	Bridge *Stream
+
 	Messages [2][]Message   // per Direction, in stream order; empty with Options.CountOnly
 	Counts   [2]Counts      // per Direction, whether or not Messages are kept
 	TCP      [2]StreamStats // per Direction: the sender of that direction's bytes

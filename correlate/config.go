@@ -86,6 +86,10 @@ type HopConfig struct {
 	Port uint16
 	// ClockOffset is the known offset of this hop's clock against the first hop's, or nil.
 	ClockOffset *time.Duration
+	// Bridge is "tcp" when this hop's capture holds the TCP side of a WebSocket-to-TCP bridge
+	// (websockify, say): its connections to Port or Server are byte streams, aligned with the
+	// messages of the hop before (bridge.go). "" for a WebSocket hop.
+	Bridge string
 	// Dropped is the count of packets the capturing program said it dropped ("dropped: 1234",
 	// from tcpdump's "1234 packets dropped by kernel"); 0 when not given.
 	Dropped int64
@@ -198,6 +202,9 @@ func parseConfig(file string, data []byte, dir string) (*Config, error) {
 		if err != nil {
 			return nil, err
 		}
+		if i == 0 && h.Bridge != "" {
+			return nil, p.errf(hn, "hops[0].bridge", "the first hop cannot be a bridge: its streams are aligned with the messages of the hop before")
+		}
 		if line, dup := seen[h.Name]; dup {
 			return nil, p.errf(hn, fmt.Sprintf("hops[%d].name", i), "duplicate hop name %q (first at line %d)", h.Name, line)
 		}
@@ -255,7 +262,7 @@ func (p *configParser) hop(n *yaml.Node, field string) (HopConfig, error) {
 	var pcapNode, nameNode *yaml.Node
 	var server string
 	var serverNode *yaml.Node
-	var portNode *yaml.Node
+	var portNode, bridgeNode *yaml.Node
 	err := p.eachField(n, field, func(key string, k, v *yaml.Node) error {
 		f := field + "." + key
 		switch key {
@@ -303,6 +310,16 @@ func (p *configParser) hop(n *yaml.Node, field string) (HopConfig, error) {
 			}
 			h.ClockOffset = &d
 			return nil
+		case "bridge":
+			s, err := p.scalar(v, f)
+			if err != nil {
+				return err
+			}
+			if s != "tcp" {
+				return p.errf(v, f, "bad bridge %q: want tcp (the hop's capture holds the TCP side of a WebSocket-to-TCP bridge)", s)
+			}
+			h.Bridge, bridgeNode = s, v
+			return nil
 		case "dropped":
 			s, err := p.scalar(v, f)
 			if err != nil {
@@ -345,6 +362,9 @@ func (p *configParser) hop(n *yaml.Node, field string) (HopConfig, error) {
 			ap = netip.AddrPortFrom(a, 0)
 		}
 		h.Server = ap
+	}
+	if bridgeNode != nil && h.Port == 0 && h.Server.Port() == 0 {
+		return h, p.errf(bridgeNode, field+".bridge", "a bridge hop needs port (or server with a port): the TCP server behind the bridge")
 	}
 	return h, nil
 }

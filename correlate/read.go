@@ -27,7 +27,7 @@ func ReadHops(cfg *Config, opts capture.Options) ([]Hop, error) {
 		if hc.Keylog != "" {
 			o.KeylogFiles = append(append([]string(nil), opts.KeylogFiles...), hc.Keylog)
 		}
-		o.Server, o.Port = hc.Server, hc.Port
+		o.Server, o.Port, o.Bridge = hc.Server, hc.Port, hc.Bridge != ""
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -43,6 +43,11 @@ func ReadHops(cfg *Config, opts capture.Options) ([]Hop, error) {
 		}()
 	}
 	wg.Wait()
+	for i := range hops {
+		if cfg.Hops[i].Bridge != "" && i > 0 {
+			bridgeHop(&hops[i], &hops[i-1])
+		}
+	}
 	return hops, errors.Join(errs...)
 }
 

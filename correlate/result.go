@@ -240,6 +240,7 @@ type SegmentCounts struct {
 	Passthrough int `json:"passthrough"`
 	Reframed    int `json:"reframed"`
 	Terminated  int `json:"terminated"`
+	Bridged     int `json:"bridged,omitempty"`
 	Unknown     int `json:"unknown"`
 }
 

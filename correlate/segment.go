@@ -22,6 +22,8 @@ func segments(conns []*conn, tracks [][2]*track, hs []*hopState) []Segment {
 				seg.Counts.Reframed++
 			case Terminated:
 				seg.Counts.Terminated++
+			case Bridged:
+				seg.Counts.Bridged++
 			default:
 				seg.Counts.Unknown++
 			}
@@ -30,7 +32,7 @@ func segments(conns []*conn, tracks [][2]*track, hs []*hopState) []Segment {
 		for _, k := range []struct {
 			kind SegmentKind
 			n    int
-		}{{Terminated, seg.Counts.Terminated}, {Reframed, seg.Counts.Reframed}, {Passthrough, seg.Counts.Passthrough}} {
+		}{{Bridged, seg.Counts.Bridged}, {Terminated, seg.Counts.Terminated}, {Reframed, seg.Counts.Reframed}, {Passthrough, seg.Counts.Passthrough}} {
 			if k.n > n {
 				best, n = k.kind, k.n
 			}
@@ -43,6 +45,9 @@ func segments(conns []*conn, tracks [][2]*track, hs []*hopState) []Segment {
 
 // segmentKind compares one connection's sessions at hops ha and hb.
 func segmentKind(a, b *capture.Session, tt [2]*track, ha, hb int) SegmentKind {
+	if a.Bridge != nil || b.Bridge != nil {
+		return Bridged // a WebSocket-to-TCP bridge: bytes, no frames, on one side
+	}
 	switch {
 	case a.TLS != nil && b.TLS != nil:
 		if a.TLS.ClientRandom != b.TLS.ClientRandom {

@@ -87,12 +87,15 @@ const (
 	// Terminated: a new connection (different Sec-WebSocket-Key, or TLS ended there): a proxy that
 	// terminates WebSocket or TLS.
 	Terminated
+	// Bridged: WebSocket became plain TCP (a WebSocket-to-TCP bridge such as websockify; the later
+	// hop is `bridge: tcp`): messages are matched by their bytes in the stream.
+	Bridged
 )
 
 // numSegmentKinds is the number of segment kinds.
-const numSegmentKinds = 4
+const numSegmentKinds = 5
 
-// String returns the JSON name: "unknown", "passthrough", "reframed" or "terminated".
+// String returns the JSON name: "unknown", "passthrough", "reframed", "terminated" or "bridged".
 func (k SegmentKind) String() string {
 	switch k {
 	case SegmentUnknown:
@@ -103,6 +106,8 @@ func (k SegmentKind) String() string {
 		return "reframed"
 	case Terminated:
 		return "terminated"
+	case Bridged:
+		return "bridged"
 	}
 	return fmt.Sprintf("segment%d", uint8(k))
 }
