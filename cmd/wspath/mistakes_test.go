@@ -115,6 +115,17 @@ func TestMistake_HopsReversed(t *testing.T) {
 	}
 }
 
+// Two hops swapped: the order the captures support is the real one.
+func TestMistake_HopsSwapped(t *testing.T) {
+	hops := append([]string{}, c2sDrop...)
+	hops[2], hops[3] = hops[3], hops[2]
+	code, stdout, stderr := runWspath(t, "compare", hopsYAML(t, hops...))
+	if code != exitError || stdout != "" || !strings.Contains(stderr, "ingress is listed before fw") ||
+		!strings.Contains(stderr, "the captures support: client, lb, fw, ingress, server") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
+
 func TestMistake_OneHop(t *testing.T) {
 	code, stdout, stderr := runWspath(t, "compare", hopsYAML(t, c2sDrop[2]))
 	if code != exitError || stdout != "" || !strings.Contains(stderr, "lists one hop (fw)") {
