@@ -82,6 +82,7 @@ type Reader struct {
 	src    io.Reader
 	closer io.Closer // the file opened by Open, nil for NewReader
 	gz     *gzip.Reader
+	ahead  *readAhead // decompresses gz in its own goroutine
 
 	buf    []byte
 	r, w   int   // unread data is buf[r:w]
@@ -136,8 +137,13 @@ func NewReader(src io.Reader, name string) (*Reader, error) {
 	return newReader(src, name, minBufSize)
 }
 
-func newReader(src io.Reader, name string, bufSize int) (*Reader, error) {
+func newReader(src io.Reader, name string, bufSize int) (_ *Reader, err error) {
 	r := &Reader{name: name, src: src, buf: make([]byte, bufSize), info: Info{Name: name}}
+	defer func() {
+		if err != nil && r.ahead != nil {
+			r.ahead.close() // the caller closes src next
+		}
+	}()
 	head, _ := r.peekUpTo(4)
 	if len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b {
 		buffered := append([]byte(nil), r.buf[r.r:r.w]...)
@@ -149,12 +155,13 @@ func newReader(src io.Reader, name string, bufSize int) (*Reader, error) {
 			}
 			return nil, r.errorf(0, 0, "%w: gzip header: %w", kind, err)
 		}
-		r.gz, r.src, r.srcErr, r.r, r.w = gz, gz, nil, 0, 0
+		r.ahead = newReadAhead(gz, 256<<10, 4)
+		r.gz, r.src, r.srcErr, r.r, r.w = gz, r.ahead, nil, 0, 0
 		r.info.Gzip = true
 		head, _ = r.peekUpTo(4)
 	}
-	if err := r.srcError(); err != nil && len(head) < 4 {
-		return nil, r.errorf(0, 0, "reading header: %w", err)
+	if serr := r.srcError(); serr != nil && len(head) < 4 {
+		return nil, r.errorf(0, 0, "reading header: %w", serr)
 	}
 	if len(head) < 4 {
 		if len(head) == 0 {
@@ -165,7 +172,6 @@ func newReader(src io.Reader, name string, bufSize int) (*Reader, error) {
 		}
 		return nil, r.errorf(0, 0, "%w: %d bytes", ErrNotCapture, len(head))
 	}
-	var err error
 	switch m := be32(head); {
 	case m == ngSHB:
 		r.ng = true
@@ -242,6 +248,10 @@ func (r *Reader) Secrets() []byte { return r.secrets }
 // after Close.
 func (r *Reader) Close() error {
 	var err error
+	if r.ahead != nil {
+		r.ahead.close()
+		r.ahead = nil
+	}
 	if r.gz != nil {
 		err = r.gz.Close()
 	}

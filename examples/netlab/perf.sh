@@ -8,7 +8,8 @@
 #               messages and packets, 290 MB).
 # --scale F multiplies the message counts (0.1 for a quick run). Captures already in OUTDIR made
 # with the same scale are reused. Prints, per run: seconds, MB/s and packets/s of capture, peak
-# RSS, and the ratio of tshark's time to wspath's. Needs root, tshark, tcpdump, python3-websockets.
+# RSS, and the ratio of tshark's time to wspath's (wall, and CPU time, which a busy machine
+# disturbs less). Needs root, tshark, tcpdump, python3-websockets.
 set -euo pipefail
 
 scale=1
@@ -91,14 +92,19 @@ echo "== building wspath"
 (cd "$repo" && CGO_ENABLED=0 go build -o "$out/wspath" ./cmd/wspath)
 W="$out/wspath"
 
+# Four hops of one path: the capture with its clock shifted by 0, 1, 2 and 3 ms (compare refuses
+# the same file at two hops), and each hop's digest file.
 for name in mixed small; do
-	cat >"$out/$name-4hops.yaml" <<EOF
-hops:
-  - {name: h1, pcap: $name.pcap}
-  - {name: h2, pcap: $name.pcap}
-  - {name: h3, pcap: $name.pcap}
-  - {name: h4, pcap: $name.pcap}
-EOF
+	for h in 1 2 3 4; do
+		[ -f "$out/$name-h$h.pcap" ] && [ "$out/$name-h$h.pcap" -nt "$out/$name.pcap" ] ||
+			editcap -t "0.00$((h - 1))" "$out/$name.pcap" "$out/$name-h$h.pcap"
+	done
+	printf 'hops:\n' >"$out/$name-4hops.yaml"
+	printf 'hops:\n' >"$out/$name-4digests.yaml"
+	for h in 1 2 3 4; do
+		printf '  - {name: h%d, pcap: %s-h%d.pcap}\n' "$h" "$name" "$h" >>"$out/$name-4hops.yaml"
+		printf '  - {name: h%d, pcap: %s-h%d.wsd}\n' "$h" "$name" "$h" >>"$out/$name-4digests.yaml"
+	done
 done
 
 # measure LABEL CAPTURE_BYTES PACKETS CMD...: run CMD with output discarded; print a row and set
@@ -109,6 +115,7 @@ measure() {
 	local t
 	/usr/bin/time -o "$out/time.txt" -f '%e %M %U %S' "$@" >/dev/null 2>"$out/stderr.txt" || true
 	read -r secs rss usr sys <"$out/time.txt"
+	cpu=$(awk -v u="$usr" -v y="$sys" 'BEGIN { print u + y }')
 	awk -v l="$label" -v s="$secs" -v r="$rss" -v b="$bytes" -v p="$packets" -v u="$usr" -v y="$sys" \
 		'BEGIN { if (s < 0.01) s = 0.01; printf "%-34s %7.2f s %8.0f MB/s %9.0f pkt/s %6.0f MB RSS  (user %.2f s, sys %.2f s)\n", l, s, b/s/1e6, p/s, r/1024, u, y }'
 }
@@ -121,10 +128,24 @@ for rep in $(seq "$repeat"); do
 		bytes=$(stat -c %s "$cap")
 		packets=$("$W" inspect "$cap" -f json | $PY -c 'import json,sys; print(json.load(sys.stdin)["stats"]["packets"])')
 		measure "wspath inspect $name" "$bytes" "$packets" "$W" inspect "$cap" -f json
-		ws=$secs
+		ws=$secs wcpu=$cpu
 		measure "tshark -Y websocket $name" "$bytes" "$packets" tshark -r "$cap" -d tcp.port==8080,http -Y websocket
-		ts=$secs
-		awk -v n="$name" -v a="$ts" -v b="$ws" 'BEGIN { printf "   ratio tshark/wspath on %s: %.1fx\n", n, a/b }'
+		ts=$secs tcpu=$cpu
+		awk -v n="$name" -v a="$ts" -v b="$ws" -v c="$tcpu" -v d="$wcpu" \
+			'BEGIN { if (d < 0.01) d = 0.01; printf "   ratio tshark/wspath on %s: %.1fx wall, %.1fx CPU time (user+sys)\n", n, a/b, c/d }'
 		measure "wspath compare 4 hops x $name" "$((4 * bytes))" "$((4 * packets))" "$W" compare "$out/$name-4hops.yaml" -f json
+		for h in 1 2 3 4; do
+			"$W" inspect "$out/$name-h$h.pcap" --digests -o "$out/$name-h$h.wsd"
+		done
+		measure "wspath inspect --digests $name" "$bytes" "$packets" "$W" inspect "$cap" --digests -o "$out/$name.wsd"
+		msgs=$("$W" inspect "$cap" -f json | $PY -c 'import json,sys; d=json.load(sys.stdin); print(sum(sum(c[k].values()) for c in d["connections"] for k in ("messages", "control_frames")))')
+		awk -v n="$name" -v s="$(stat -c %s "$out/$name.wsd")" -v m="$msgs" 'BEGIN { printf "   digest file of %s: %.1f MB, %.1f bytes per message (%d messages)\n", n, s/1e6, s/m, m }'
+		measure "wspath compare 4 digests x $name" "$((4 * bytes))" "$((4 * packets))" "$W" compare "$out/$name-4digests.yaml" -f json
+		if cmp -s <("$W" compare "$out/$name-4hops.yaml" -f json | grep -v '"files"\|\.pcap"\|\.wsd"') \
+			<("$W" compare "$out/$name-4digests.yaml" -f json | grep -v '"files"\|\.pcap"\|\.wsd"'); then
+			echo "   compare on digests gives the same JSON as on the captures (file names aside)"
+		else
+			echo "   compare on digests DIFFERS from compare on the captures"
+		fi
 	done
 done
