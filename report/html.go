@@ -102,6 +102,7 @@ type htmlArrow struct {
 	Label     string
 	LabelX    int
 	Stops     bool
+	Changed   bool   // the message arrived changed (modified): a full arrow, in the finding's colour
 	Head      string // the arrow head's polygon points, or the X mark's path for a stop
 }
 
@@ -124,7 +125,7 @@ func newHTMLLadder(l *ladder) htmlLadder {
 		hl.Hops = append(hl.Hops, htmlHop{Name: EscapeControl(h), X: x(i)})
 	}
 	for i, s := range steps {
-		a := htmlArrow{X1: x(l.travel[s.from]), X2: x(l.travel[s.to]), Y: ladderTop + (i+1)*ladderRow, Label: s.label, Stops: s.stops}
+		a := htmlArrow{X1: x(l.travel[s.from]), X2: x(l.travel[s.to]), Y: ladderTop + (i+1)*ladderRow, Label: s.label, Stops: s.stops, Changed: s.changed}
 		dir := 1
 		if a.X2 < a.X1 {
 			dir = -1
@@ -212,6 +213,9 @@ svg text { font: 12px system-ui, sans-serif; }
 <line x1="{{.X}}" y1="30" x2="{{.X}}" y2="{{$l.Height}}" stroke="#9a9aa6" stroke-width="1" stroke-dasharray="4 3"/>
 {{end}}{{range .Arrows}}{{if .Stops}}<line x1="{{.X1}}" y1="{{.Y}}" x2="{{.X2}}" y2="{{.Y}}" stroke="#b3261e" stroke-width="2" stroke-dasharray="6 3"/>
 <path d="{{.Head}}" stroke="#b3261e" stroke-width="3" fill="none"/>
+<text x="{{.LabelX}}" y="{{.Y}}" dy="-6" text-anchor="middle" fill="#b3261e">{{.Label}}</text>
+{{else if .Changed}}<line x1="{{.X1}}" y1="{{.Y}}" x2="{{.X2}}" y2="{{.Y}}" stroke="#b3261e" stroke-width="2" stroke-dasharray="6 3"/>
+<polygon points="{{.Head}}" fill="#b3261e"/>
 <text x="{{.LabelX}}" y="{{.Y}}" dy="-6" text-anchor="middle" fill="#b3261e">{{.Label}}</text>
 {{else}}<line x1="{{.X1}}" y1="{{.Y}}" x2="{{.X2}}" y2="{{.Y}}" stroke="#2f5fa7" stroke-width="1.5"/>
 <polygon points="{{.Head}}" fill="#2f5fa7"/>
