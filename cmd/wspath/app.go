@@ -41,7 +41,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		// Errors are printed once, by run, with their exit status; urfave must not exit for us.
 		ExitErrHandler: func(*cli.Context, error) {},
 		Suggest:        true,
-		Commands:       []*cli.Command{compareCommand(), inspectCommand(), initCommand()},
+		Commands:       []*cli.Command{compareCommand(), inspectCommand(), probeCommand(), initCommand()},
 		// Reached with no command, or with a word that is not one (urfave passes it as an argument).
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {

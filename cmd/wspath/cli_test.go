@@ -143,3 +143,20 @@ func TestRun_ColumnsFitsTheTable(t *testing.T) {
 		t.Errorf("want connection 17 listed and 29 collapsed:\n%s", stdout)
 	}
 }
+
+func TestProbe_Errors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"probe"}, "want one ws:// or wss:// URL"},
+		{[]string{"probe", "http://example.test/"}, "want a ws:// or wss:// URL"},
+		{[]string{"probe", "ws://127.0.0.1:1/", "--sizes", "a,b"}, "--sizes"},
+		{[]string{"probe", "ws://127.0.0.1:1/", "--text", "--binary"}, "text or binary"},
+	} {
+		code, _, stderr := runWspath(t, tc.args...)
+		if code != exitError || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q, want 2 and %q", tc.args, code, stderr, tc.want)
+		}
+	}
+}
