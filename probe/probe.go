@@ -279,4 +279,3 @@ func dial(ctx context.Context, o Options) (*websocket.Conn, string, func(), erro
 	conn.SetReadLimit(64 << 20)
 	return conn, resp.Header.Get("Sec-WebSocket-Extensions"), closeKeylog, nil
 }
-
