@@ -50,6 +50,9 @@ type FileInfo struct {
 	// Drops is what the capturing system counted for the file's interfaces (pcapng Interface
 	// Statistics Blocks); nil when the file records nothing about drops (tcpdump's pcap).
 	Drops *Drops
+	// Stats counts this file's packets by what became of them; Stats.Unused says which could
+	// not be used and why.
+	Stats Stats
 }
 
 // Drops are packets a capture admits it did not record: the interface or the capturing kernel
@@ -83,11 +86,38 @@ func (w Warning) String() string {
 // Stats counts packets by what became of them.
 type Stats struct {
 	Packets     int // all packets read
-	TCP         int // TCP segments decoded
-	NonTCP      int // packets that were not TCP over IPv4/IPv6
+	TCP         int // TCP segments decoded, including those in tunnels and reassembled datagrams
+	NonTCP      int // packets that were not TCP over IPv4/IPv6, inside tunnels or not
 	Truncated   int // packets cut by the snap length
 	UnknownLink int // packets of a link type wspath cannot decode
 	Malformed   int // packets whose headers did not decode
+	// Tunneled counts the TCP segments decoded from inside a tunnel or encapsulation.
+	Tunneled int
+	// UnknownTunnel counts packets in an encapsulation wspath does not decode.
+	UnknownTunnel int
+	// Fragments counts IP fragment packets; FragmentsLost those whose datagram was never
+	// reassembled (a part missing, overlapping parts that disagree, the memory bound). Lost
+	// fragments are counted for the whole capture only, not per file.
+	Fragments     int
+	FragmentsLost int
+	// Unused lists the packets that could not be used, by reason, most packets first.
+	Unused []Unused
+}
+
+// Unused counts the packets not used for one reason.
+type Unused struct {
+	Kind    string // "not_tcp", "unknown_tunnel", "unknown_link", "fragment", "malformed", "truncated"
+	Reason  string // e.g. "udp port 53", "gre protocol 0x880b inside 1 encapsulation(s)"
+	Packets int
+}
+
+// UnusedPackets returns how many packets could not be used for any reason.
+func (s Stats) UnusedPackets() int {
+	n := 0
+	for _, u := range s.Unused {
+		n += u.Packets
+	}
+	return n
 }
 
 // Capture is everything read from the capture files of one hop.

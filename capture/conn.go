@@ -227,7 +227,7 @@ func looksLikeHTTPRequest(b []byte) bool {
 // session returns the connection's Session, creating it on first use.
 func (c *conn) session(m tcpstream.Meta) *Session {
 	if c.sess == nil {
-		c.sess = &Session{Start: c.info.Start.Time}
+		c.sess = &Session{Start: c.info.Start.Time, Tunnel: c.r.encap.Tunnel(c.info.Tunnel)}
 		if c.sess.Start.IsZero() {
 			c.sess.Start = m.Time
 		}

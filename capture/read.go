@@ -7,7 +7,9 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 
+	"github.com/wspath/wspath/capture/encap"
 	"github.com/wspath/wspath/capture/pcapfile"
 	"github.com/wspath/wspath/capture/tcpdecode"
 	"github.com/wspath/wspath/capture/tcpstream"
@@ -114,6 +116,7 @@ func Read(paths []string, opts Options) (*Capture, error) {
 type reader struct {
 	opts     Options
 	dec      *tcpdecode.Decoder
+	encap    *encap.Decoder // what dec gives up on: tunnels and fragments
 	seg      tcpdecode.Segment
 	asm      *tcpstream.Assembler
 	inflate  *wsframe.Decompressor // shared by the connections' permessage-deflate Inflaters
@@ -124,6 +127,10 @@ type reader struct {
 	sessions []*Session
 	streams  []*Stream // bridged TCP streams (Options.Bridge)
 	bridged  int       // their bytes kept, bounded by Options.MaxTotalBuffer
+	// files holds per-file counts (FileInfo.Stats); file is the latest packet's, fileName its name.
+	files    map[string]*fileCount
+	file     *fileCount
+	fileName string
 	// unknownLink counts packets per link type wspath cannot decode, for one warning each.
 	unknownLink map[pcapfile.LinkType]*linkCount
 	// held is the bytes all connections hold beyond TCP reassembly (HTTP heads, resync
@@ -158,13 +165,27 @@ type keyFile struct {
 	bad     int
 }
 
+// fileCount is what one file's packets became.
+type fileCount struct {
+	st     Stats
+	unused map[unusedKey]int
+	first  int // order of first appearance
+}
+
+// unusedKey is one reason for not using packets: an encap.Reason, or a link type.
+type unusedKey struct {
+	why  encap.Reason
+	link pcapfile.LinkType
+}
+
 type linkCount struct {
 	first Warning // names the first packet skipped
 	n     int
 }
 
 func newReader(opts Options) *reader {
-	r := &reader{opts: opts, dec: tcpdecode.NewDecoder(), unknownLink: map[pcapfile.LinkType]*linkCount{},
+	r := &reader{opts: opts, dec: tcpdecode.NewDecoder(), encap: encap.NewDecoder(encap.Config{}),
+		unknownLink: map[pcapfile.LinkType]*linkCount{}, files: map[string]*fileCount{},
 		inflate: wsframe.NewDecompressor(opts.MaxTotalBuffer)}
 	r.keys, _ = tlsdecrypt.ParseKeylog(nil)
 	r.asm = tcpstream.NewAssembler(tcpstream.Config{
@@ -230,25 +251,52 @@ func (r *reader) packet(p *pcapfile.Packet, m *pcapfile.Merger) {
 		r.addKeys(p.File+": decryption secrets block", s[r.secrets:])
 		r.secrets = len(s)
 	}
+	fc := r.fileCount(p.File)
+	fs := &fc.st
+	fs.Packets++
 	err := r.dec.Decode(p.LinkType, p.Data, &r.seg)
+	if err != nil && (errors.Is(err, tcpdecode.ErrNotTCP) || errors.Is(err, tcpdecode.ErrFragment)) {
+		// Not plain TCP: tunnels and fragments, off the fast path.
+		frags := r.encap.FragmentsSeen()
+		err = r.encap.Decode(p.LinkType, p.Data, p.Time, &r.seg)
+		if r.encap.FragmentsSeen() > frags {
+			st.Fragments++
+			fs.Fragments++
+		}
+		switch {
+		case err == nil:
+			if r.encap.Encapsulated() {
+				st.Tunneled++
+				fs.Tunneled++
+			}
+		case errors.Is(err, encap.ErrHeld):
+			return
+		case errors.Is(err, tcpdecode.ErrTruncated):
+		default:
+			r.unused(fc, p, err)
+			return
+		}
+	}
 	switch {
 	case err == nil:
-	case errors.Is(err, tcpdecode.ErrNotTCP):
-		st.NonTCP++
-		return
 	case errors.Is(err, tcpdecode.ErrTruncated):
 		// Headers cut by the snap length: counted in Stats.Truncated, nothing to reassemble.
 		if p.CaptureLength >= p.Length {
 			st.Malformed++
+			fs.Malformed++
+			fc.unused[unusedKey{why: encap.Reason{Kind: encap.KindMalformed, What: "headers shorter than they claim", Num: -1}}]++
 			return
 		}
 		if r.cutHeaders.n == 0 {
 			r.cutHeaders.first, r.cutAt = Warning{File: p.File, Packet: p.Number}, p.CaptureLength
 		}
 		r.cutHeaders.n++
+		fc.unused[unusedKey{why: encap.Reason{Kind: encap.KindTruncated, What: "headers cut by the snap length", Num: -1}}]++
 		return
 	case errors.Is(err, tcpdecode.ErrUnknownLinkType):
 		st.UnknownLink++
+		fs.UnknownLink++
+		fc.unused[unusedKey{link: p.LinkType}]++
 		u := r.unknownLink[p.LinkType]
 		if u == nil {
 			u = &linkCount{first: Warning{File: p.File, Packet: p.Number}}
@@ -258,10 +306,13 @@ func (r *reader) packet(p *pcapfile.Packet, m *pcapfile.Merger) {
 		return
 	default:
 		st.Malformed++
+		fs.Malformed++
+		fc.unused[unusedKey{why: encap.Reason{Kind: encap.KindMalformed, What: "headers", Num: -1}}]++
 		r.warn(Warning{File: p.File, Packet: p.Number, Message: err.Error()})
 		return
 	}
 	st.TCP++
+	fs.TCP++
 	if r.seg.PayloadLength > 0 {
 		r.dataSegs++
 		r.dataBytes += uint64(r.seg.PayloadLength)
@@ -303,12 +354,54 @@ func (r *reader) ackedHoles() string {
 		pkts, bytes, holes, conns)
 }
 
+// fileCount returns the counts of the named file, the latest one's without a map lookup.
+func (r *reader) fileCount(name string) *fileCount {
+	if r.file != nil && name == r.fileName {
+		return r.file
+	}
+	fc := r.files[name]
+	if fc == nil {
+		fc = &fileCount{unused: map[unusedKey]int{}, first: len(r.files)}
+		r.files[name] = fc
+	}
+	r.file, r.fileName = fc, name
+	return fc
+}
+
+// unused counts a packet the slow path could not use, err saying why.
+func (r *reader) unused(fc *fileCount, p *pcapfile.Packet, err error) {
+	st, fs := &r.capt.Stats, &fc.st
+	why := r.encap.Reason()
+	switch why.Kind {
+	case encap.KindNotTCP:
+		st.NonTCP++
+		fs.NonTCP++
+	case encap.KindUnknownTunnel:
+		st.UnknownTunnel++
+		fs.UnknownTunnel++
+	case encap.KindFragment:
+		return // counted in FragmentsLost at the end
+	default:
+		st.Malformed++
+		fs.Malformed++
+		if fs.Malformed <= 10 { // the first few by packet: a tunnel header wspath misreads shows here
+			r.warn(Warning{File: p.File, Packet: p.Number, Message: err.Error() + ": " + why.String()})
+		}
+	}
+	fc.unused[unusedKey{why: why}]++
+}
+
 func (r *reader) finish(infos []pcapfile.Info) *Capture {
 	r.asm.Flush()
 	c := &r.capt
 	for _, in := range infos {
 		fi := FileInfo{Name: in.Name, Format: in.Format, Gzip: in.Gzip, Packets: in.Packets,
 			Bytes: in.Bytes, First: in.First, Last: in.Last}
+		if fc := r.files[in.Name]; fc != nil {
+			fi.Stats = fc.st
+			fi.Stats.Unused = unusedList(fc.unused)
+			r.warnUnusable(in.Name, &fi.Stats)
+		}
 		for _, lt := range in.LinkTypes {
 			fi.LinkTypes = append(fi.LinkTypes, lt.String())
 		}
@@ -318,6 +411,7 @@ func (r *reader) finish(infos []pcapfile.Info) *Capture {
 		}
 		c.Files = append(c.Files, fi)
 	}
+	r.totalUnused()
 	lts := make([]pcapfile.LinkType, 0, len(r.unknownLink))
 	for lt := range r.unknownLink {
 		lts = append(lts, lt)
@@ -406,6 +500,76 @@ func (r *reader) portCounts() {
 		}
 		return a.Port < b.Port
 	})
+}
+
+// totalUnused fills the capture's Unused list from the files' and counts lost fragments.
+func (r *reader) totalUnused() {
+	all := map[unusedKey]int{}
+	for _, fc := range r.files {
+		for k, n := range fc.unused {
+			all[k] += n
+		}
+	}
+	ft := r.encap.FragmentTotals()
+	st := &r.capt.Stats
+	st.FragmentsLost = ft.Lost
+	if ft.Lost > 0 {
+		all[unusedKey{why: encap.Reason{Kind: encap.KindFragment, What: "ip fragments never reassembled", Num: -1}}] += ft.Lost
+	}
+	st.Unused = unusedList(all)
+	if ft.Overlaps > 0 {
+		r.warn(Warning{Message: fmt.Sprintf("%d IP datagram(s) dropped: overlapping fragments carried different bytes (an evasion attempt or a broken sender); their contents are not read", ft.Overlaps)})
+	}
+	if ft.Lost > 0 {
+		r.warn(Warning{Message: fmt.Sprintf("%d IP fragment(s) never reassembled into a whole datagram (a part not captured, or more than 16 MiB of fragments pending); what they carried is missing", ft.Lost)})
+	}
+}
+
+// unusedList turns counts by reason into the sorted Unused list.
+func unusedList(m map[unusedKey]int) []Unused {
+	var out []Unused
+	for k, n := range m {
+		u := Unused{Kind: k.why.Kind.String(), Reason: k.why.String(), Packets: n}
+		if k.link != 0 || k.why.Kind == encap.KindNone {
+			u.Kind, u.Reason = "unknown_link", "link type "+k.link.String()
+		}
+		out = append(out, u)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Packets != b.Packets {
+			return a.Packets > b.Packets
+		}
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		return a.Reason < b.Reason
+	})
+	return out
+}
+
+// warnUnusable warns when most of a file's packets could not be used, naming the main reasons:
+// such a hop would otherwise look as if it had lost everything.
+func (r *reader) warnUnusable(name string, st *Stats) {
+	n := st.UnusedPackets()
+	if st.Packets < 10 || 2*n <= st.Packets {
+		return
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d of its %d packets (%d%%) could not be used:", n, st.Packets, 100*n/st.Packets)
+	for i, u := range st.Unused {
+		if i == 3 {
+			fmt.Fprintf(&b, "; %d more reason(s)", len(st.Unused)-3)
+			break
+		}
+		sep := ";"
+		if i == 0 {
+			sep = ""
+		}
+		fmt.Fprintf(&b, "%s %d %s (%s)", sep, u.Packets, strings.ReplaceAll(u.Kind, "_", " "), u.Reason)
+	}
+	b.WriteString("; WebSocket traffic in it may be missed")
+	r.warn(Warning{File: name, Message: b.String()})
 }
 
 // keep decides whether a finished session is reported, applying Options.Server and Options.Port.

@@ -289,6 +289,9 @@ type Session struct {
 	Server netip.AddrPort
 	Start  time.Time // first packet
 	End    time.Time // last packet
+	// Tunnel names the tunnel the connection was captured in, outermost first (for example
+	// "vxlan vni 42 10.0.0.1<->10.0.0.2"), "" when none.
+	Tunnel string
 
 	// Handshake. Request and Response are nil when not captured (mid-stream) or not decrypted.
 	Request  *Request

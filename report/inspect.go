@@ -51,6 +51,7 @@ type fileDoc struct {
 	First     *string   `json:"first"`
 	Last      *string   `json:"last"`
 	Drops     *dropsDoc `json:"drops"` // null: the file records nothing about drops
+	Stats     statsDoc  `json:"stats"`
 }
 
 // dropsDoc is what the capturing system said it dropped (pcapng interface statistics).
@@ -73,12 +74,47 @@ func newDropsDoc(d *capture.Drops) *dropsDoc {
 }
 
 type statsDoc struct {
-	Packets     int `json:"packets"`
-	TCP         int `json:"tcp"`
-	NonTCP      int `json:"non_tcp"`
-	Truncated   int `json:"truncated"`
-	UnknownLink int `json:"unknown_link"`
-	Malformed   int `json:"malformed"`
+	Packets       int         `json:"packets"`
+	TCP           int         `json:"tcp"`
+	NonTCP        int         `json:"non_tcp"`
+	Truncated     int         `json:"truncated"`
+	UnknownLink   int         `json:"unknown_link"`
+	Malformed     int         `json:"malformed"`
+	Tunneled      int         `json:"tunneled"`
+	UnknownTunnel int         `json:"unknown_tunnel"`
+	Fragments     int         `json:"fragments"`
+	FragmentsLost int         `json:"fragments_lost"`
+	Unused        []unusedDoc `json:"unused"`
+}
+
+// unusedDoc counts the packets not used for one reason.
+type unusedDoc struct {
+	Kind    string `json:"kind"`
+	Reason  string `json:"reason"`
+	Packets int    `json:"packets"`
+}
+
+// unusedText lists the reasons packets were not used, e.g. "12 packet(s) of 40: 10 not_tcp
+// (udp port 53), 2 unknown_tunnel (gre protocol 0x880b)".
+func unusedText(st statsDoc) string {
+	n := 0
+	parts := make([]string, 0, len(st.Unused))
+	for _, u := range st.Unused {
+		n += u.Packets
+		parts = append(parts, fmt.Sprintf("%d %s (%s)", u.Packets, u.Kind, u.Reason))
+	}
+	return fmt.Sprintf("%d packet(s) of %d: %s", n, st.Packets, strings.Join(parts, ", "))
+}
+
+func newStatsDoc(st capture.Stats) statsDoc {
+	d := statsDoc{Packets: st.Packets, TCP: st.TCP, NonTCP: st.NonTCP, Truncated: st.Truncated,
+		UnknownLink: st.UnknownLink, Malformed: st.Malformed, Tunneled: st.Tunneled,
+		UnknownTunnel: st.UnknownTunnel, Fragments: st.Fragments, FragmentsLost: st.FragmentsLost,
+		Unused: []unusedDoc{}}
+	for _, u := range st.Unused {
+		d.Unused = append(d.Unused, unusedDoc(u))
+	}
+	return d
 }
 
 // perDir holds one value per direction under the JSON names of capture.Direction.
@@ -101,6 +137,7 @@ type sessionDoc struct {
 	Host        string            `json:"host,omitempty"`
 	Client      string            `json:"client"`
 	Server      string            `json:"server"`
+	Tunnel      string            `json:"tunnel,omitempty"`
 	Subprotocol string            `json:"subprotocol,omitempty"`
 	Extensions  string            `json:"extensions,omitempty"`
 	Status      int               `json:"status"`
@@ -220,9 +257,10 @@ func newInspectDoc(c *capture.Capture, o Options) *inspectDoc {
 			Name: f.Name, Format: f.Format, Gzip: f.Gzip, LinkTypes: nonNil(f.LinkTypes),
 			Packets: f.Packets, Bytes: f.Bytes, First: timePtr(f.First), Last: timePtr(f.Last),
 			Drops: newDropsDoc(f.Drops),
+			Stats: newStatsDoc(f.Stats),
 		})
 	}
-	doc.Stats = statsDoc(c.Stats)
+	doc.Stats = newStatsDoc(c.Stats)
 	for _, w := range c.Warnings {
 		doc.Warnings = append(doc.Warnings, w.String())
 	}
@@ -234,7 +272,7 @@ func newInspectDoc(c *capture.Capture, o Options) *inspectDoc {
 
 func newSessionDoc(s *capture.Session, o Options) sessionDoc {
 	d := sessionDoc{
-		ID: s.ID, Path: s.Path(), Client: addr(s.Client), Server: addr(s.Server),
+		ID: s.ID, Path: s.Path(), Client: addr(s.Client), Server: addr(s.Server), Tunnel: s.Tunnel,
 		MidStream: s.MidStream, Start: timeString(s.Start), End: timeString(s.End),
 		Ending: s.Ending.String(), Problems: []problemDoc{},
 	}
@@ -375,6 +413,9 @@ func inspectSheet(tw sheet, doc *inspectDoc) error {
 	}
 	tw.line(fmt.Sprintf("%d WebSocket connection(s) in %d packet(s) from %d file(s)",
 		len(doc.Connections), packets, len(doc.Files)))
+	if n := len(doc.Stats.Unused); n > 0 {
+		tw.line("not used: " + unusedText(doc.Stats))
+	}
 	for _, wn := range doc.Warnings {
 		tw.line("warning: " + wn)
 	}
@@ -408,6 +449,11 @@ func inspectSheet(tw sheet, doc *inspectDoc) error {
 			countCell(c.Messages.ServerToClient, c.Incomplete.ServerToClient), endingCell(c))
 	}
 	t.render()
+	for _, c := range doc.Connections {
+		if c.Tunnel != "" {
+			tw.line(fmt.Sprintf("connection %d: captured inside %s", c.ID, c.Tunnel))
+		}
+	}
 	for _, c := range doc.Connections {
 		for _, p := range c.Problems {
 			where := ""

@@ -8,8 +8,9 @@ import (
 
 // Ethertypes and IP protocol numbers used by the decoder.
 const (
-	etherIPv4   = 0x0800
-	etherIPv6   = 0x86dd
+	// EtherIPv4 and EtherIPv6 are the ethertypes of IPv4 and IPv6.
+	EtherIPv4   = 0x0800
+	EtherIPv6   = 0x86dd
 	etherVLAN   = 0x8100 // 802.1Q
 	etherQinQ   = 0x88a8 // 802.1ad
 	etherQinQ91 = 0x9100 // old QinQ
@@ -45,13 +46,13 @@ var (
 	errShortIPv4     = &decodeError{ErrTruncated, "IPv4 header not captured"}
 	errIPv4HdrLen    = &decodeError{ErrMalformed, "IPv4 header length below 20 or beyond total length"}
 	errIPv4Proto     = &decodeError{ErrNotTCP, "IPv4 protocol is not TCP"}
-	errIPv4Frag      = &decodeError{ErrNotTCP, "IPv4 fragment other than the first"}
+	errIPv4Frag      = &decodeError{ErrFragment, "IPv4 fragment"}
 	errShortIPv6     = &decodeError{ErrTruncated, "IPv6 header not captured"}
 	errShortIPv6Ext  = &decodeError{ErrTruncated, "IPv6 extension header not captured"}
 	errIPv6ExtLen    = &decodeError{ErrMalformed, "IPv6 extension header beyond payload length"}
 	errIPv6ExtCount  = &decodeError{ErrMalformed, "too many IPv6 extension headers"}
 	errIPv6Next      = &decodeError{ErrNotTCP, "IPv6 next header is not TCP"}
-	errIPv6Frag      = &decodeError{ErrNotTCP, "IPv6 fragment other than the first"}
+	errIPv6Frag      = &decodeError{ErrFragment, "IPv6 fragment"}
 	errShortTCP      = &decodeError{ErrTruncated, "TCP header not captured"}
 	errTCPLen        = &decodeError{ErrMalformed, "TCP header longer than the IP payload"}
 	errTCPDataOffset = &decodeError{ErrMalformed, "TCP data offset below 20 bytes"}
@@ -65,45 +66,63 @@ type Decoder struct{}
 func NewDecoder() *Decoder { return &Decoder{} }
 
 // Decode decodes the packet data, of link type lt, into seg. On error seg is left partly written
-// and the error wraps ErrUnknownLinkType, ErrNotTCP, ErrTruncated or ErrMalformed. seg.Payload
-// aliases data. Decode does not allocate.
+// and the error wraps ErrUnknownLinkType, ErrNotTCP, ErrFragment, ErrTruncated or ErrMalformed.
+// seg.Payload aliases data. Decode does not allocate.
 func (d *Decoder) Decode(lt pcapfile.LinkType, data []byte, seg *Segment) error {
+	etype, b, err := LinkPayload(lt, data)
+	if err != nil {
+		return err
+	}
+	switch etype {
+	case EtherIPv4:
+		return decodeIPv4(b, seg)
+	case EtherIPv6:
+		return decodeIPv6(b, seg)
+	}
+	return errEthertype
+}
+
+// LinkPayload strips the link-layer header (and the VLAN tags of Ethernet and cooked captures)
+// of a packet of link type lt and returns the ethertype of what follows and those bytes, which
+// alias data. Link types that carry IP without an ethertype (raw IP, BSD loopback) report
+// EtherIPv4 or EtherIPv6. Errors wrap ErrUnknownLinkType, ErrNotTCP, ErrTruncated or ErrMalformed.
+func LinkPayload(lt pcapfile.LinkType, data []byte) (uint16, []byte, error) {
 	var etype uint16
 	var b []byte
 	switch lt {
 	case pcapfile.LinkEthernet:
 		if len(data) < 14 {
-			return errShortLink
+			return 0, nil, errShortLink
 		}
 		etype, b = be16(data[12:]), data[14:]
 	case pcapfile.LinkLinuxSLL:
 		if len(data) < 16 {
-			return errShortLink
+			return 0, nil, errShortLink
 		}
 		etype, b = be16(data[14:]), data[16:]
 	case pcapfile.LinkLinuxSLL2:
 		if len(data) < 20 {
-			return errShortLink
+			return 0, nil, errShortLink
 		}
 		etype, b = be16(data), data[20:]
 	case pcapfile.LinkRaw, pcapfile.LinkRawDLT12, pcapfile.LinkRawDLT14:
 		if len(data) < 1 {
-			return errShortLink
+			return 0, nil, errShortLink
 		}
 		switch data[0] >> 4 {
 		case 4:
-			return decodeIPv4(data, seg)
+			return EtherIPv4, data, nil
 		case 6:
-			return decodeIPv6(data, seg)
+			return EtherIPv6, data, nil
 		}
-		return errIPVersion
+		return 0, nil, errIPVersion
 	case pcapfile.LinkIPv4:
-		return decodeIPv4(data, seg)
+		return EtherIPv4, data, nil
 	case pcapfile.LinkIPv6:
-		return decodeIPv6(data, seg)
+		return EtherIPv6, data, nil
 	case pcapfile.LinkNull, pcapfile.LinkLoop:
 		if len(data) < 4 {
-			return errShortLink
+			return 0, nil, errShortLink
 		}
 		af := be32(data)
 		if lt == pcapfile.LinkNull && af > 0xffff {
@@ -111,27 +130,35 @@ func (d *Decoder) Decode(lt pcapfile.LinkType, data []byte, seg *Segment) error 
 		}
 		switch af {
 		case 2:
-			return decodeIPv4(data[4:], seg)
+			return EtherIPv4, data[4:], nil
 		case 24, 28, 30: // AF_INET6 on NetBSD/OpenBSD, FreeBSD, macOS
-			return decodeIPv6(data[4:], seg)
+			return EtherIPv6, data[4:], nil
 		}
-		return errAddrFamily
+		return 0, nil, errAddrFamily
 	default:
-		return errLinkType
+		return 0, nil, errLinkType
 	}
-	for etype == etherVLAN || etype == etherQinQ || etype == etherQinQ91 || etype == etherQinQ92 {
+	for IsVLAN(etype) {
 		if len(b) < 4 {
-			return errShortVLAN
+			return 0, nil, errShortVLAN
 		}
 		etype, b = be16(b[2:]), b[4:]
 	}
-	switch etype {
-	case etherIPv4:
-		return decodeIPv4(b, seg)
-	case etherIPv6:
+	return etype, b, nil
+}
+
+// IsVLAN reports whether etype is a VLAN tag's: 802.1Q, 802.1ad or the older QinQ 0x9100/0x9200.
+func IsVLAN(etype uint16) bool {
+	return etype == etherVLAN || etype == etherQinQ || etype == etherQinQ91 || etype == etherQinQ92
+}
+
+// DecodeIP decodes an IPv4 or IPv6 packet (by its version) starting at b[0] into seg, as Decode
+// does after the link layer; errors likewise.
+func DecodeIP(b []byte, seg *Segment) error {
+	if len(b) > 0 && b[0]>>4 == 6 {
 		return decodeIPv6(b, seg)
 	}
-	return errEthertype
+	return decodeIPv4(b, seg)
 }
 
 // decodeIPv4 decodes an IPv4 packet starting at b[0].
@@ -156,7 +183,7 @@ func decodeIPv4(b []byte, seg *Segment) error {
 	if b[9] != protoTCP {
 		return errIPv4Proto
 	}
-	if be16(b[6:])&0x1fff != 0 {
+	if be16(b[6:])&0x3fff != 0 { // more-fragments flag or an offset: a part of a datagram
 		return errIPv4Frag
 	}
 	if total < len(b) {
@@ -199,7 +226,7 @@ func decodeIPv6(b []byte, seg *Segment) error {
 			}
 			switch next {
 			case protoFragment:
-				if be16(b[off+2:])>>3 != 0 {
+				if be16(b[off+2:])&0xfff9 != 0 { // offset or M flag; an atomic fragment is whole
 					return errIPv6Frag
 				}
 				n = 8
@@ -248,6 +275,7 @@ func decodeTCP(b []byte, length int, src, dst netip.Addr, seg *Segment) error {
 	seg.Flags = Flags(b[13])
 	seg.Window = be16(b[14:])
 	seg.WindowScale = -1
+	seg.Tunnel = 0
 	if seg.Flags&SYN != 0 && off > 20 {
 		seg.WindowScale = windowScale(b[20:off])
 	}

@@ -98,9 +98,9 @@ func TestDecode_Crafted(t *testing.T) {
 			p := eth(0x0800, ipv4(6, v4a, v4b, cat(tcpHeader(40000, 80, 1000, 2000, ACK, 512), make([]byte, 1400))))
 			return p[:96]
 		}(), want{"10.0.0.1:40000", "192.168.1.2:80", 1000, 2000, ACK, 512, -1, string(make([]byte, 96-54)), 1400}},
-		{"ipv4_first_fragment", pcapfile.LinkRaw, func() []byte {
+		{"ipv4_dont_fragment", pcapfile.LinkRaw, func() []byte {
 			p := ipv4(6, v4a, v4b, tcp)
-			p[6] = 0x20 // more fragments, offset 0
+			p[6] = 0x40 // DF: whole
 			return p
 		}(), w4},
 		{"ipv6_snap_cut", pcapfile.LinkRaw, ipv6(6, v6a, v6b, cat(tcp, make([]byte, 1000)))[:40+20+len(data)],
@@ -110,7 +110,7 @@ func TestDecode_Crafted(t *testing.T) {
 			p[4], p[5] = 0, 0
 			return p
 		}(), w6},
-		{"ipv6_extension_headers", pcapfile.LinkIPv6, ipv6(0, v6a, v6b, cat(ext6(43, 1), ext6(60, 2), ext6(44, 1), frag6(51, 0, true), []byte{6, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, tcp)), w6},
+		{"ipv6_extension_headers", pcapfile.LinkIPv6, ipv6(0, v6a, v6b, cat(ext6(43, 1), ext6(60, 2), ext6(44, 1), frag6(51, 0, false), []byte{6, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, tcp)), w6},
 		{"syn_window_scale", pcapfile.LinkRaw, ipv4(6, v4a, v4b, syn), wsyn},
 		{"syn_window_scale_capped", pcapfile.LinkRaw, ipv4(6, v4a, v4b, tcpHeader(1, 2, 7, 0, SYN, 65535, 3, 3, 20)), want{"10.0.0.1:1", "192.168.1.2:2", 7, 0, SYN, 65535, 14, "", 0}},
 		{"syn_without_window_scale", pcapfile.LinkRaw, ipv4(6, v4a, v4b, tcpHeader(1, 2, 7, 0, SYN, 65535, 2, 4, 0x05, 0xb4)), want{"10.0.0.1:1", "192.168.1.2:2", 7, 0, SYN, 65535, -1, "", 0}},
@@ -158,8 +158,10 @@ func TestDecode_Errors(t *testing.T) {
 		{"udp", pcapfile.LinkRaw, ipv4(17, v4a, v4b, make([]byte, 8)), ErrNotTCP},
 		{"icmpv6", pcapfile.LinkRaw, ipv6(58, v6a, v6b, make([]byte, 8)), ErrNotTCP},
 		{"ipv6_no_next_header", pcapfile.LinkRaw, ipv6(59, v6a, v6b, nil), ErrNotTCP},
-		{"ipv4_later_fragment", pcapfile.LinkRaw, mod(p4, 7, 1), ErrNotTCP},
-		{"ipv6_later_fragment", pcapfile.LinkRaw, ipv6(44, v6a, v6b, cat(frag6(6, 185, false), tcp)), ErrNotTCP},
+		{"ipv4_first_fragment", pcapfile.LinkRaw, mod(p4, 6, 0x20), ErrFragment}, // more fragments, offset 0: not whole
+		{"ipv4_later_fragment", pcapfile.LinkRaw, mod(p4, 7, 1), ErrFragment},
+		{"ipv6_first_fragment", pcapfile.LinkRaw, ipv6(44, v6a, v6b, cat(frag6(6, 0, true), tcp)), ErrFragment},
+		{"ipv6_later_fragment", pcapfile.LinkRaw, ipv6(44, v6a, v6b, cat(frag6(6, 185, false), tcp)), ErrFragment},
 		{"raw_version_5", pcapfile.LinkRaw, mod(p4, 0, 0x55), ErrMalformed},
 		{"ipv4_link_ipv6_packet", pcapfile.LinkIPv4, p6, ErrMalformed},
 		{"ethertype_ipv6_ipv4_packet", pcapfile.LinkEthernet, eth(0x86dd, cat(p4, make([]byte, 40))), ErrMalformed},

@@ -38,7 +38,7 @@ func FuzzDecode(f *testing.F) {
 		var seg Segment
 		err := d.Decode(pcapfile.LinkType(lt), data, &seg)
 		if err != nil {
-			if !errors.Is(err, ErrNotTCP) && !errors.Is(err, ErrUnknownLinkType) && !errors.Is(err, ErrTruncated) && !errors.Is(err, ErrMalformed) {
+			if !errors.Is(err, ErrNotTCP) && !errors.Is(err, ErrFragment) && !errors.Is(err, ErrUnknownLinkType) && !errors.Is(err, ErrTruncated) && !errors.Is(err, ErrMalformed) {
 				t.Fatalf("unexpected error %v", err)
 			}
 			return

@@ -57,6 +57,10 @@ type Segment struct {
 	// PayloadLength is the payload length given by the IP header. It is larger than len(Payload)
 	// when the snap length cut the packet.
 	PayloadLength int
+	// Tunnel identifies the tunnel (VXLAN VNI, GRE key, outer addresses, ...) the segment was
+	// carried in, 0 when none, so that equal addresses in two overlays stay two connections.
+	// Decode sets 0; package encap numbers the tunnels it decodes.
+	Tunnel uint32
 }
 
 // Errors returned by Decode, wrapped with detail; test with errors.Is.
@@ -64,8 +68,11 @@ var (
 	// ErrUnknownLinkType: the link type is not one this package decodes.
 	ErrUnknownLinkType = errors.New("unknown link type")
 	// ErrNotTCP: a well-formed packet that is not TCP over IPv4/IPv6 (ARP, UDP, ICMP, a
-	// non-first IP fragment, ...).
+	// tunnel, ...).
 	ErrNotTCP = errors.New("not a TCP packet")
+	// ErrFragment: a part of a fragmented IPv4 or IPv6 datagram (more-fragments flag or a
+	// non-zero offset), which must be reassembled before its TCP header can be read.
+	ErrFragment = errors.New("IP fragment")
 	// ErrTruncated: the packet claims more header bytes than were captured (snap length too
 	// small to hold the headers).
 	ErrTruncated = errors.New("headers cut by snap length")

@@ -27,14 +27,17 @@ type Assembler struct {
 
 // conn is the state of one connection.
 type conn struct {
-	key        connKey
-	aLo        bool // A is the key's lower endpoint
-	syn        bool // opened by a SYN or SYN-ACK
-	closed     bool
-	reset      bool // a RST was seen: closing after Config.ResetLinger
+	key    connKey
+	aLo    bool // A is the key's lower endpoint
+	syn    bool // opened by a SYN or SYN-ACK
+	closed bool
+	reset  bool // a RST was seen: closing after Config.ResetLinger
+	// buffered is int32 (MaxConnBuffer is at most maxConnBufferLimit) so that it fills the
+	// padding after key and the flags: a SYN flood costs per connection what it did before
+	// the key held a tunnel.
+	buffered   int32
 	id         uint64
 	stream     Stream // nil: ignored connection
-	buffered   int
 	h          [2]half
 	last       Meta // latest packet, for gaps declared at the end
 	prev, next *conn
@@ -94,7 +97,7 @@ func (a *Assembler) Add(seg *Segment, m Meta) {
 	var key connKey
 	c, srcLo := a.recentFor(seg)
 	if c == nil {
-		key, srcLo = makeKey(seg.Src, seg.Dst)
+		key, srcLo = makeKey(seg.Src, seg.Dst, seg.Tunnel)
 		c = a.conns[key]
 	}
 	if c != nil && seg.Flags&(SYN|RST) == SYN && a.synStartsNew(c, seg, srcLo) {
@@ -124,7 +127,7 @@ func (a *Assembler) Add(seg *Segment, m Meta) {
 // connection is the one its key maps to, so the answer is the map's.
 func (a *Assembler) recentFor(seg *Segment) (*conn, bool) {
 	c := a.recent
-	if c == nil || c.closed {
+	if c == nil || c.closed || c.key.tunnel != seg.Tunnel {
 		return nil, false
 	}
 	k := &c.key
@@ -258,7 +261,7 @@ func (a *Assembler) open(key connKey, seg *Segment, srcLo bool, m Meta) *conn {
 	a.nextID++
 	c := &conn{key: key, aLo: aLo, syn: syn, id: a.nextID}
 	if a.newStream != nil {
-		c.stream = a.newStream(ConnInfo{A: A, B: B, SYN: syn, Start: m})
+		c.stream = a.newStream(ConnInfo{A: A, B: B, SYN: syn, Start: m, Tunnel: seg.Tunnel})
 	}
 	a.conns[key] = c
 	a.totals.Connections++

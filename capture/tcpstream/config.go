@@ -4,7 +4,10 @@ import "time"
 
 // Defaults for the zero Config.
 const (
-	DefaultMaxConnBuffer  = 4 << 20
+	DefaultMaxConnBuffer = 4 << 20
+	// maxConnBufferLimit caps MaxConnBuffer so a connection's count fits in an int32 even a
+	// segment past the bound.
+	maxConnBufferLimit    = 1 << 30
 	DefaultMaxTotalBuffer = 256 << 20
 	DefaultHoleTimeout    = 5 * time.Second
 	DefaultMaxConnections = 1 << 20
@@ -49,6 +52,7 @@ func (c Config) withDefaults() Config {
 	if c.MaxConnBuffer <= 0 {
 		c.MaxConnBuffer = DefaultMaxConnBuffer
 	}
+	c.MaxConnBuffer = min(c.MaxConnBuffer, maxConnBufferLimit)
 	if c.MaxTotalBuffer <= 0 {
 		c.MaxTotalBuffer = DefaultMaxTotalBuffer
 	}

@@ -143,7 +143,7 @@ func (a *Assembler) data(c *conn, d Dir, seq uint32, payload []byte, wire int, m
 	}
 	progress := a.drain(c, d)
 	a.arm(c, d, progress, m.Time)
-	for c.buffered > a.cfg.MaxConnBuffer && !c.closed {
+	for int(c.buffered) > a.cfg.MaxConnBuffer && !c.closed {
 		x := d
 		if len(c.h[d^1].pending) > 0 && (len(h.pending) == 0 || c.h[d^1].pending[0].meta.Time.Before(h.pending[0].meta.Time)) {
 			x = d ^ 1
@@ -195,7 +195,7 @@ func (a *Assembler) insert(c *conn, d Dir, s, end, off int64, payload []byte, m 
 		}
 		h.pending = slices.Insert(h.pending, i, ch)
 		n := len(ch.data) + chunkOverhead
-		c.buffered += n
+		c.buffered += int32(n)
 		a.totals.Buffered += n
 		a.totals.MaxBuffered = max(a.totals.MaxBuffered, a.totals.Buffered)
 		fresh += stop - cur
@@ -222,7 +222,7 @@ func (a *Assembler) alloc(n int) []byte {
 // release frees the chunk's buffer and its share of the bounds.
 func (a *Assembler) release(c *conn, ch *chunk) {
 	n := len(ch.data) + chunkOverhead
-	c.buffered -= n
+	c.buffered -= int32(n)
 	a.totals.Buffered -= n
 	if cap(ch.data) == chunkCap && len(a.free) < 256 {
 		a.free = append(a.free, ch.data)
@@ -345,7 +345,7 @@ func (a *Assembler) finSeen(c *conn, d Dir, off int64, m *Meta) {
 		}
 		h.dup += ch.end - h.finOff
 		if uint64(len(ch.data)) > h.finOff-ch.off {
-			c.buffered -= len(ch.data) - int(h.finOff-ch.off)
+			c.buffered -= int32(len(ch.data) - int(h.finOff-ch.off))
 			a.totals.Buffered -= len(ch.data) - int(h.finOff-ch.off)
 			ch.data = ch.data[:h.finOff-ch.off]
 		}

@@ -62,6 +62,8 @@ type ConnInfo struct {
 	// and the consumer may decide the roles itself.
 	SYN   bool
 	Start Meta // the first packet of the connection
+	// Tunnel is the Segment.Tunnel of the connection's segments: 0, or the tunnel it travels in.
+	Tunnel uint32
 }
 
 // GapReason says why a range of a stream will never be delivered. Its values match

@@ -1,0 +1,433 @@
+package encap
+
+import (
+	"errors"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+
+	"github.com/wspath/wspath/capture/pcapfile"
+	"github.com/wspath/wspath/capture/tcpdecode"
+)
+
+// MaxDepth bounds the encapsulations peeled from one packet (tunnels, MPLS label stacks, PPPoE
+// and Ethernet-in-something each count one); deeper nesting is ErrUnknownTunnel.
+const MaxDepth = 8
+
+// maxTunnels bounds the tunnel identities numbered per Decoder (distinct outer address pairs and
+// ids); packets of further tunnels are ErrUnknownTunnel.
+const maxTunnels = 1 << 20
+
+// UDP ports that carry tunnels.
+const (
+	portVXLAN      = 4789
+	portVXLANLinux = 8472 // the Linux kernel's default before IANA assigned 4789
+	portVXLANGPE   = 4790
+	portGeneve     = 6081
+)
+
+// Ethertypes (also GRE and Geneve protocol types) handled here beyond IPv4/IPv6.
+const (
+	etherTEB     = 0x6558 // transparent Ethernet bridging
+	etherERSPAN2 = 0x88be // ERSPAN type I (no GRE sequence number) and II
+	etherERSPAN3 = 0x22eb
+	etherMPLS    = 0x8847
+	etherMPLSMC  = 0x8848
+	etherPPPoE   = 0x8864 // PPPoE session stage
+)
+
+// TunnelKind is the kind of one tunnel level in a tunnel's identity.
+type TunnelKind uint8
+
+// Tunnel kinds.
+const (
+	TunnelVXLAN TunnelKind = iota + 1
+	TunnelGeneve
+	TunnelGRE
+	TunnelERSPAN
+	TunnelIPinIP // IPv4 or IPv6 in IPv4 or IPv6
+)
+
+// String returns "vxlan", "geneve", "gre", "erspan" or "ip-in-ip".
+func (k TunnelKind) String() string {
+	switch k {
+	case TunnelVXLAN:
+		return "vxlan"
+	case TunnelGeneve:
+		return "geneve"
+	case TunnelGRE:
+		return "gre"
+	case TunnelERSPAN:
+		return "erspan"
+	case TunnelIPinIP:
+		return "ip-in-ip"
+	}
+	return "tunnel"
+}
+
+// level is one tunnel a packet came through: the part of its identity kept in the key.
+type level struct {
+	kind  TunnelKind
+	lo    [16]byte // outer addresses, lower first, so both directions share the identity
+	hi    [16]byte
+	id    uint32 // VNI, GRE key or ERSPAN session
+	hasID bool
+}
+
+// Config tunes a Decoder. The zero value means the defaults.
+type Config struct {
+	// MaxFragmentBytes bounds the bytes of incomplete datagrams held for reassembly; past it the
+	// oldest are dropped. 0 means 16 MiB.
+	MaxFragmentBytes int
+	// FragmentTimeout is how long, in capture time, an incomplete datagram waits for its other
+	// fragments (Linux's ipfrag_time). 0 means 30s.
+	FragmentTimeout time.Duration
+}
+
+// Decoder decodes tunnelled and fragmented packets into TCP segments. Make one with NewDecoder;
+// it holds fragments and tunnel numbers between packets, so it is not safe for concurrent use
+// and one Decoder should see all the packets of a capture, in capture order.
+type Decoder struct {
+	levels  [MaxDepth]level
+	nlevels int
+	depth   int // encapsulations peeled so far, tunnels or not
+	ids     map[string]uint32
+	names   []string
+	key     []byte
+	frag    defragmenter
+	why     Reason
+	seg     *tcpdecode.Segment
+	now     time.Time
+
+	eth    layers.Ethernet
+	dot1q  layers.Dot1Q
+	ip4    layers.IPv4
+	udp    layers.UDP
+	vxlan  layers.VXLAN
+	gre    layers.GRE
+	erspan layers.ERSPANII
+}
+
+// NewDecoder returns a Decoder.
+func NewDecoder(cfg Config) *Decoder {
+	if cfg.MaxFragmentBytes <= 0 {
+		cfg.MaxFragmentBytes = 16 << 20
+	}
+	if cfg.FragmentTimeout <= 0 {
+		cfg.FragmentTimeout = 30 * time.Second
+	}
+	return &Decoder{ids: map[string]uint32{}, frag: newDefragmenter(cfg)}
+}
+
+// Decode decodes a packet of link type lt captured at t into seg. It returns nil when seg holds
+// a TCP segment (seg.Tunnel names its tunnel, 0 for none; seg.Payload aliases data or, for a
+// reassembled datagram, a buffer of the Decoder valid until the next call); ErrHeld for a
+// fragment kept for later; otherwise an error wrapping tcpdecode.ErrNotTCP, ErrUnknownTunnel,
+// ErrFragments, tcpdecode.ErrUnknownLinkType, ErrTruncated or ErrMalformed, with Reason saying
+// more.
+func (d *Decoder) Decode(lt pcapfile.LinkType, data []byte, t time.Time, seg *tcpdecode.Segment) error {
+	d.nlevels, d.depth, d.seg, d.now, d.why = 0, 0, seg, t, Reason{}
+	d.frag.expire(t)
+	etype, b, err := tcpdecode.LinkPayload(lt, data)
+	if err != nil {
+		switch {
+		case errors.Is(err, tcpdecode.ErrNotTCP):
+			d.why = Reason{Kind: KindNotTCP, What: "address family", Num: -1}
+		case errors.Is(err, tcpdecode.ErrTruncated):
+			d.why = Reason{Kind: KindTruncated, What: "link-layer header", Num: -1}
+		case errors.Is(err, tcpdecode.ErrMalformed):
+			d.why = Reason{Kind: KindMalformed, What: "link-layer header", Num: -1}
+		}
+		return err
+	}
+	return d.ether(etype, b)
+}
+
+// Encapsulated reports whether the last packet decoded came through at least one
+// encapsulation (a tunnel, MPLS, PPPoE).
+func (d *Decoder) Encapsulated() bool { return d.depth > 0 }
+
+// Reason says why the last packet given to Decode was of no use; its Kind is KindNone after a
+// success or ErrHeld.
+func (d *Decoder) Reason() Reason { return d.why }
+
+// Tunnel describes tunnel number id (a Segment.Tunnel), outermost first, e.g.
+// "vxlan vni 42 10.0.0.1<->10.0.0.2"; "" for 0 or an unknown number.
+func (d *Decoder) Tunnel(id uint32) string {
+	if id == 0 || int(id) > len(d.names) {
+		return ""
+	}
+	return d.names[id-1]
+}
+
+// fail records why the packet is of no use and returns the matching error.
+func (d *Decoder) fail(k Kind, what string, num int) error {
+	d.why = Reason{Kind: k, What: what, Num: num, Depth: d.depth}
+	switch k {
+	case KindNotTCP:
+		return tcpdecode.ErrNotTCP
+	case KindUnknownTunnel:
+		return ErrUnknownTunnel
+	case KindFragment:
+		return ErrFragments
+	case KindTruncated:
+		return tcpdecode.ErrTruncated
+	}
+	return tcpdecode.ErrMalformed
+}
+
+// enter counts one more encapsulation and, for a tunnel (kind != 0), records its identity.
+func (d *Decoder) enter(kind TunnelKind, src, dst netip.Addr, id uint32, hasID bool) error {
+	if d.depth >= MaxDepth {
+		return d.fail(KindUnknownTunnel, "encapsulations nested deeper than", MaxDepth)
+	}
+	d.depth++
+	if kind == 0 {
+		return nil
+	}
+	l := level{kind: kind, lo: src.As16(), hi: dst.As16(), id: id, hasID: hasID}
+	if string(l.hi[:]) < string(l.lo[:]) {
+		l.lo, l.hi = l.hi, l.lo
+	}
+	d.levels[d.nlevels] = l
+	d.nlevels++
+	return nil
+}
+
+// tunnelID returns the number of the current tunnel path, numbering it when new; 0 outside
+// tunnels, and ok false past maxTunnels.
+func (d *Decoder) tunnelID() (uint32, bool) {
+	if d.nlevels == 0 {
+		return 0, true
+	}
+	k := d.key[:0]
+	for _, l := range d.levels[:d.nlevels] {
+		k = append(k, byte(l.kind))
+		k = append(k, l.lo[:]...)
+		k = append(k, l.hi[:]...)
+		if l.hasID {
+			k = append(k, 1, byte(l.id>>24), byte(l.id>>16), byte(l.id>>8), byte(l.id))
+		} else {
+			k = append(k, 0)
+		}
+	}
+	d.key = k
+	if id, ok := d.ids[string(k)]; ok {
+		return id, true
+	}
+	if len(d.names) >= maxTunnels {
+		return 0, false
+	}
+	id := uint32(len(d.names) + 1)
+	d.ids[string(k)] = id
+	d.names = append(d.names, d.describe())
+	return id, true
+}
+
+// describe names the current tunnel path, outermost first.
+func (d *Decoder) describe() string {
+	var b strings.Builder
+	for i, l := range d.levels[:d.nlevels] {
+		if i > 0 {
+			b.WriteString(" / ")
+		}
+		b.WriteString(l.kind.String())
+		if l.hasID {
+			switch l.kind {
+			case TunnelVXLAN, TunnelGeneve:
+				b.WriteString(" vni ")
+			case TunnelERSPAN:
+				b.WriteString(" session ")
+			default:
+				b.WriteString(" key ")
+			}
+			b.WriteString(strconv.FormatUint(uint64(l.id), 10))
+		}
+		b.WriteByte(' ')
+		b.WriteString(addrString(l.lo))
+		b.WriteString("<->")
+		b.WriteString(addrString(l.hi))
+	}
+	return b.String()
+}
+
+func addrString(a [16]byte) string { return netip.AddrFrom16(a).Unmap().String() }
+
+// ether decodes what follows an ethertype: VLAN tags, IP, MPLS, PPPoE, Ethernet.
+func (d *Decoder) ether(etype uint16, b []byte) error {
+	for tcpdecode.IsVLAN(etype) {
+		if err := d.dot1q.DecodeFromBytes(b, gopacket.NilDecodeFeedback); err != nil {
+			return d.fail(KindTruncated, "vlan tag", -1)
+		}
+		etype, b = uint16(d.dot1q.Type), d.dot1q.Payload
+	}
+	switch etype {
+	case tcpdecode.EtherIPv4:
+		return d.ipv4(b)
+	case tcpdecode.EtherIPv6:
+		return d.ipv6(b)
+	case etherMPLS, etherMPLSMC:
+		return d.mpls(b)
+	case etherPPPoE:
+		return d.pppoe(b)
+	case etherTEB:
+		return d.ethernet(b)
+	}
+	return d.fail(KindNotTCP, "ethertype", int(etype))
+}
+
+// ethernet decodes an Ethernet frame carried in a tunnel.
+func (d *Decoder) ethernet(b []byte) error {
+	if err := d.enter(0, netip.Addr{}, netip.Addr{}, 0, false); err != nil {
+		return err
+	}
+	if err := d.eth.DecodeFromBytes(b, gopacket.NilDecodeFeedback); err != nil {
+		return d.fail(KindTruncated, "inner ethernet header", -1)
+	}
+	if d.eth.EthernetType == layers.EthernetTypeLLC {
+		return d.fail(KindNotTCP, "802.3 frame length", int(d.eth.Length))
+	}
+	return d.ether(uint16(d.eth.EthernetType), d.eth.Payload)
+}
+
+// ipv4 decodes an IPv4 packet: a fragment goes to reassembly, the rest by protocol.
+func (d *Decoder) ipv4(b []byte) error {
+	if len(b) < 20 {
+		return d.fail(KindTruncated, "ipv4 header", -1)
+	}
+	if b[0]>>4 != 4 {
+		return d.fail(KindMalformed, "ip version", int(b[0]>>4))
+	}
+	if err := d.ip4.DecodeFromBytes(b, gopacket.NilDecodeFeedback); err != nil {
+		if int(b[0]&0x0f)*4 > len(b) {
+			return d.fail(KindTruncated, "ipv4 header", -1)
+		}
+		return d.fail(KindMalformed, "ipv4 header", -1)
+	}
+	ip := &d.ip4
+	src, dst := netip.AddrFrom4([4]byte(ip.SrcIP)), netip.AddrFrom4([4]byte(ip.DstIP))
+	if ip.Flags&layers.IPv4MoreFragments != 0 || ip.FragOffset != 0 {
+		whole := b[:len(ip.Contents)+len(ip.Payload)]
+		return d.fragment(fragKey{v6: false, proto: uint8(ip.Protocol), id: uint32(ip.Id), src: src.As16(), dst: dst.As16()},
+			whole[:len(ip.Contents)], int(ip.FragOffset)*8, ip.Flags&layers.IPv4MoreFragments != 0, ip.Payload,
+			int(ip.Length)-len(ip.Contents) > len(ip.Payload))
+	}
+	return d.ipPayload(uint8(ip.Protocol), src, dst, ip.Payload, b)
+}
+
+// ipv6 decodes an IPv6 packet, walking its extension headers; a fragment goes to reassembly.
+func (d *Decoder) ipv6(b []byte) error {
+	if len(b) < 40 {
+		return d.fail(KindTruncated, "ipv6 header", -1)
+	}
+	if b[0]>>4 != 6 {
+		return d.fail(KindMalformed, "ip version", int(b[0]>>4))
+	}
+	total := 40 + (int(b[4])<<8 | int(b[5]))
+	if total == 40 {
+		total = len(b) // jumbogram or segmentation offload
+	}
+	cut := total > len(b)
+	if total < len(b) {
+		b = b[:total]
+	}
+	src, dst := netip.AddrFrom16([16]byte(b[8:24])), netip.AddrFrom16([16]byte(b[24:40]))
+	next, off := b[6], 40
+	for range 16 {
+		switch next {
+		case 0, 43, 60, 51, 44: // hop-by-hop, routing, destination options, AH, fragment
+		default:
+			return d.ipPayload(next, src, dst, b[off:], b)
+		}
+		if len(b)-off < 8 {
+			return d.fail(KindTruncated, "ipv6 extension header", -1)
+		}
+		var n int
+		switch next {
+		case 44:
+			fo := int(b[off+2])<<8 | int(b[off+3])
+			if fo&0xfff9 != 0 {
+				id := uint32(b[off+4])<<24 | uint32(b[off+5])<<16 | uint32(b[off+6])<<8 | uint32(b[off+7])
+				return d.fragment(fragKey{v6: true, proto: b[off], id: id, src: src.As16(), dst: dst.As16()},
+					b[:40], fo&^7, fo&1 != 0, b[off+8:], cut)
+			}
+			n = 8
+		case 51:
+			n = (int(b[off+1]) + 2) * 4
+		default:
+			n = (int(b[off+1]) + 1) * 8
+		}
+		if n > len(b)-off {
+			return d.fail(KindTruncated, "ipv6 extension header", -1)
+		}
+		next, off = b[off], off+n
+	}
+	return d.fail(KindMalformed, "ipv6 extension headers over", 16)
+}
+
+// ipPayload decodes what an IP header of protocol proto carries; ip is the whole IP packet.
+func (d *Decoder) ipPayload(proto uint8, src, dst netip.Addr, b, ip []byte) error {
+	switch proto {
+	case 6: // TCP: the fast path reads it
+		if err := tcpdecode.DecodeIP(ip, d.seg); err != nil {
+			switch {
+			case errors.Is(err, tcpdecode.ErrTruncated):
+				return d.fail(KindTruncated, "tcp header", -1)
+			case errors.Is(err, tcpdecode.ErrFragment):
+				return d.fail(KindMalformed, "fragment", -1) // cannot happen: fragments went to fragment
+			}
+			return d.fail(KindMalformed, "tcp header", -1)
+		}
+		id, ok := d.tunnelID()
+		if !ok {
+			return d.fail(KindUnknownTunnel, "tunnels over", maxTunnels)
+		}
+		d.seg.Tunnel = id
+		return nil
+	case 4, 41: // IPv4 or IPv6 in IP
+		if err := d.enter(TunnelIPinIP, src, dst, 0, false); err != nil {
+			return err
+		}
+		if proto == 4 {
+			return d.ipv4(b)
+		}
+		return d.ipv6(b)
+	case 47:
+		return d.greLayer(src, dst, b)
+	case 17:
+		return d.udpLayer(src, dst, b)
+	case 137: // MPLS in IP (RFC 4023)
+		if err := d.enter(TunnelIPinIP, src, dst, 0, false); err != nil {
+			return err
+		}
+		return d.mpls(b)
+	}
+	return d.fail(KindNotTCP, "ip protocol", int(proto))
+}
+
+// udpLayer decodes UDP, and the tunnels on their ports.
+func (d *Decoder) udpLayer(src, dst netip.Addr, b []byte) error {
+	if err := d.udp.DecodeFromBytes(b, gopacket.NilDecodeFeedback); err != nil {
+		return d.fail(KindTruncated, "udp header", -1)
+	}
+	p := d.udp.Payload
+	switch d.udp.DstPort {
+	case portVXLAN, portVXLANLinux:
+		if err := d.vxlan.DecodeFromBytes(p, gopacket.NilDecodeFeedback); err != nil {
+			return d.fail(KindTruncated, "vxlan header", -1)
+		}
+		if err := d.enter(TunnelVXLAN, src, dst, d.vxlan.VNI, true); err != nil {
+			return err
+		}
+		return d.ethernet(d.vxlan.Payload)
+	case portVXLANGPE:
+		return d.vxlanGPE(src, dst, p)
+	case portGeneve:
+		return d.geneve(src, dst, p)
+	}
+	return d.fail(KindNotTCP, "udp port", int(min(d.udp.SrcPort, d.udp.DstPort)))
+}
