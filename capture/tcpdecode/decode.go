@@ -69,9 +69,36 @@ func NewDecoder() *Decoder { return &Decoder{} }
 // and the error wraps ErrUnknownLinkType, ErrNotTCP, ErrFragment, ErrTruncated or ErrMalformed.
 // seg.Payload aliases data. Decode does not allocate.
 func (d *Decoder) Decode(lt pcapfile.LinkType, data []byte, seg *Segment) error {
-	etype, b, err := LinkPayload(lt, data)
-	if err != nil {
-		return err
+	// The link switch is LinkPayload's, kept inline here: this is the per-packet fast path.
+	var etype uint16
+	var b []byte
+	switch lt {
+	case pcapfile.LinkEthernet:
+		if len(data) < 14 {
+			return errShortLink
+		}
+		etype, b = be16(data[12:]), data[14:]
+	case pcapfile.LinkLinuxSLL:
+		if len(data) < 16 {
+			return errShortLink
+		}
+		etype, b = be16(data[14:]), data[16:]
+	case pcapfile.LinkLinuxSLL2:
+		if len(data) < 20 {
+			return errShortLink
+		}
+		etype, b = be16(data), data[20:]
+	default:
+		var err error
+		if etype, b, err = LinkPayload(lt, data); err != nil {
+			return err
+		}
+	}
+	for etype == etherVLAN || etype == etherQinQ || etype == etherQinQ91 || etype == etherQinQ92 {
+		if len(b) < 4 {
+			return errShortVLAN
+		}
+		etype, b = be16(b[2:]), b[4:]
 	}
 	switch etype {
 	case EtherIPv4:

@@ -42,6 +42,9 @@ drop_capture=() # tcpdump options of a second capture on fw's f0 (hop fwdrop, ne
 paths=()       # the client's request path templates, used in turn (default /chat/{conn})
 client=python  # the client: python (wsl_client.py, HTTP/1.1) or h2 (wsl_h2_client.js: every WebSocket an
                # RFC 8441 stream of one HTTP/2 connection to haproxy, which speaks HTTP/1.1 to nginx)
+vxlan=         # 1: the fw<->ingress link is a VXLAN overlay (VNI 42) over an underlay veth whose MTU
+               # equals the overlay's, so full-size segments leave as fragmented outer IPv4; the
+               # ingress hop is captured on the underlay
 WS_VERSION=8.23.0 # npm package ws for the node back end, installed into the work directory
 SIO_VERSION=4.8.4 # npm packages socket.io and socket.io-client for the socketio back end and client
 SIO_PING_MS=500   # engine.io ping interval of the socketio back end: several "2"/"3" pairs per connection
@@ -52,6 +55,11 @@ case "$scenario" in
 healthy) ;;
 c2s-drop)
 	compress=off
+	sched+=(--tripwire 2:c2s:6)
+	fw_rules=(-A FORWARD -i f0 -p tcp -m string --algo bm --string wsl-trip-c2s-c2-m6 -j DROP) ;;
+vxlan-c2s-drop) # c2s-drop with the fw<->ingress link carried over VXLAN
+	compress=off
+	vxlan=1
 	sched+=(--tripwire 2:c2s:6)
 	fw_rules=(-A FORWARD -i f0 -p tcp -m string --algo bm --string wsl-trip-c2s-c2-m6 -j DROP) ;;
 s2c-drop)
@@ -230,6 +238,25 @@ link client c0 10.231.1.1 lb l0 10.231.1.2
 link lb l1 10.231.2.1 fw f0 10.231.2.2
 link fw f1 10.231.3.1 ingress i0 10.231.3.2
 link ingress i1 10.231.4.1 server s0 10.231.4.2
+if [ -n "$vxlan" ]; then
+	# The veth becomes the underlay (10.231.30.0/24); the overlay device vx0 takes the fw and
+	# ingress addresses. vx0 gets MTU 1500 while the underlay allows 1550, then the underlay goes
+	# back to 1500: Linux's VXLAN does not set DF, so 1550-byte outer packets leave fragmented.
+	ns fw ip link set f1 mtu 1550
+	ns ingress ip link set i0 mtu 1550
+	ns fw ip addr flush dev f1
+	ns ingress ip addr flush dev i0
+	ns fw ip addr add 10.231.30.1/24 dev f1
+	ns ingress ip addr add 10.231.30.2/24 dev i0
+	ns fw ip link add vx0 type vxlan id 42 local 10.231.30.1 remote 10.231.30.2 dstport 4789 dev f1
+	ns ingress ip link add vx0 type vxlan id 42 local 10.231.30.2 remote 10.231.30.1 dstport 4789 dev i0
+	ns fw ip addr add 10.231.3.1/24 dev vx0
+	ns ingress ip addr add 10.231.3.2/24 dev vx0
+	ns fw ip link set vx0 mtu 1500 gso_max_segs 1 up
+	ns ingress ip link set vx0 mtu 1500 gso_max_segs 1 up
+	ns fw ip link set f1 mtu 1500
+	ns ingress ip link set i0 mtu 1500
+fi
 ns lb ip route add 10.231.3.0/24 via 10.231.2.2
 ns ingress ip route add 10.231.2.0/24 via 10.231.3.1
 ns fw sysctl -qw net.ipv4.ip_forward=1
@@ -347,11 +374,13 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 rm -f "$out"/*.pcap "$out"/hops*.yaml "$out/truth.json" "$out/README.md" "$out/keys.txt"
 declare -A tcpd
+declare -A filter # per hop, when not "tcp"
+[ -z "$vxlan" ] || filter[ingress]="tcp or udp port 4789 or (ip[6:2] & 0x1fff != 0)" # VXLAN and its later fragments
 capture() { # hop tcpdump-args...
 	local h=$1
 	shift
 	# Started directly (not through the ns function) so that $! is tcpdump itself.
-	ip netns exec "$P$h" tcpdump -Z root -n "$@" tcp 2>"$work/tcpdump-$h.err" &
+	ip netns exec "$P$h" tcpdump -Z root -n "$@" "${filter[$h]:-tcp}" 2>"$work/tcpdump-$h.err" &
 	tcpd[$h]=$!
 }
 capture client -i c0 -w "$out/client.pcap"

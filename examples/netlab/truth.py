@@ -51,6 +51,13 @@ SCENARIOS = {
         "expect": {(2, "c2s"): dict(verdict="lost", hop="ingress", first_missing=6,
                                     cause="fw FORWARD DROP of packets matching wsl-trip-c2s-c2-m6")},
     },
+    "vxlan-c2s-drop": {
+        "description": "as c2s-drop, with the fw<->ingress link carried over a Linux VXLAN device (VNI 42, "
+                       "UDP 4789) and the ingress hop captured on the underlay veth, where full-size "
+                       "segments travel as fragmented outer IPv4; fw drops client->server message 6 of conn 2",
+        "expect": {(2, "c2s"): dict(verdict="lost", hop="ingress", first_missing=6,
+                                    cause="fw FORWARD DROP of packets matching wsl-trip-c2s-c2-m6")},
+    },
     "s2c-drop": {
         "description": "fw drops every packet carrying server->client message 6 of conn 2 (sent uncompressed "
                        "inside a permessage-deflate session); that direction stalls from there on",
@@ -302,8 +309,15 @@ NOKEYS_NOTE = ("Hops without a key log in hops.yaml ({hops}) carry TLS that wspa
                "every message), though for the opaque hops a tool can only say so at lower confidence.")
 
 
-def capture_points(ingress):
+def capture_points(ingress, scenario=""):
     """CAPTURE_POINTS with the ingress proxy named as it was (nginx unless --ingress says otherwise)."""
+    if scenario.startswith("vxlan-"):
+        cp = dict(CAPTURE_POINTS)
+        cp["ingress"] = ("ingress namespace, i0 = the VXLAN underlay facing the fw (10.231.30.0/24; the "
+                         "haproxy<->nginx connection inside VXLAN VNI 42, UDP 4789, after the firewall, "
+                         "outer IPv4 fragmented when a segment is full-size); tcpdump -i i0 "
+                         "'tcp or udp port 4789 or (ip[6:2] & 0x1fff != 0)'; Ethernet, microseconds")
+        return cp
     if not ingress:
         return CAPTURE_POINTS
     name = ingress.split()[0]
@@ -1023,7 +1037,7 @@ def main():
         "scenario": args.scenario,
         "description": sc["description"],
         "hops": HOPS,
-        "capture_points": capture_points(args.ingress),
+        "capture_points": capture_points(args.ingress, args.scenario),
         "params": {"conns": args.conns, "count": args.count, "interval": args.interval, "mix": args.mix,
                    "big": args.big, "compress": args.compress == "on", "tripwires": sorted(args.tripwire),
                    "idle": sorted(args.idle)},
