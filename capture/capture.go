@@ -50,9 +50,10 @@ type FileInfo struct {
 	// Drops is what the capturing system counted for the file's interfaces (pcapng Interface
 	// Statistics Blocks); nil when the file records nothing about drops (tcpdump's pcap).
 	Drops *Drops
-	// Stats counts this file's packets by what became of them; Stats.Unused says which could
-	// not be used and why.
-	Stats Stats
+	// Stats counts this file's packets by what became of them; Unused says which could not be
+	// used and why.
+	Stats  Stats
+	Unused []Unused
 }
 
 // Drops are packets a capture admits it did not record: the interface or the capturing kernel
@@ -100,8 +101,6 @@ type Stats struct {
 	// fragments are counted for the whole capture only, not per file.
 	Fragments     int
 	FragmentsLost int
-	// Unused lists the packets that could not be used, by reason, most packets first.
-	Unused []Unused
 }
 
 // Unused counts the packets not used for one reason.
@@ -111,10 +110,10 @@ type Unused struct {
 	Packets int
 }
 
-// UnusedPackets returns how many packets could not be used for any reason.
-func (s Stats) UnusedPackets() int {
+// UnusedPackets returns how many packets of the list could not be used, for any reason.
+func UnusedPackets(us []Unused) int {
 	n := 0
-	for _, u := range s.Unused {
+	for _, u := range us {
 		n += u.Packets
 	}
 	return n
@@ -129,6 +128,9 @@ type Capture struct {
 	Sessions []*Session
 	Streams  []*Stream // with Options.Bridge: the bridged TCP connections
 	Warnings []Warning
+	// Unused lists the packets of all files that could not be used, by reason, most packets
+	// first; FileInfo.Unused has each file's.
+	Unused []Unused
 	// TCPConnections counts the TCP connections seen, WebSocket or not, and ServerPorts their
 	// server ports, most used first: what a capture holds when it holds no WebSocket (a capture
 	// filter that missed the port, the wrong interface).

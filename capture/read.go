@@ -399,8 +399,8 @@ func (r *reader) finish(infos []pcapfile.Info) *Capture {
 			Bytes: in.Bytes, First: in.First, Last: in.Last}
 		if fc := r.files[in.Name]; fc != nil {
 			fi.Stats = fc.st
-			fi.Stats.Unused = unusedList(fc.unused)
-			r.warnUnusable(in.Name, &fi.Stats)
+			fi.Unused = unusedList(fc.unused)
+			r.warnUnusable(in.Name, &fi.Stats, fi.Unused)
 		}
 		for _, lt := range in.LinkTypes {
 			fi.LinkTypes = append(fi.LinkTypes, lt.String())
@@ -516,7 +516,7 @@ func (r *reader) totalUnused() {
 	if ft.Lost > 0 {
 		all[unusedKey{why: encap.Reason{Kind: encap.KindFragment, What: "ip fragments never reassembled", Num: -1}}] += ft.Lost
 	}
-	st.Unused = unusedList(all)
+	r.capt.Unused = unusedList(all)
 	if ft.Overlaps > 0 {
 		r.warn(Warning{Message: fmt.Sprintf("%d IP datagram(s) dropped: overlapping fragments carried different bytes (an evasion attempt or a broken sender); their contents are not read", ft.Overlaps)})
 	}
@@ -550,16 +550,16 @@ func unusedList(m map[unusedKey]int) []Unused {
 
 // warnUnusable warns when most of a file's packets could not be used, naming the main reasons:
 // such a hop would otherwise look as if it had lost everything.
-func (r *reader) warnUnusable(name string, st *Stats) {
-	n := st.UnusedPackets()
+func (r *reader) warnUnusable(name string, st *Stats, us []Unused) {
+	n := UnusedPackets(us)
 	if st.Packets < 10 || 2*n <= st.Packets {
 		return
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d of its %d packets (%d%%) could not be used:", n, st.Packets, 100*n/st.Packets)
-	for i, u := range st.Unused {
+	for i, u := range us {
 		if i == 3 {
-			fmt.Fprintf(&b, "; %d more reason(s)", len(st.Unused)-3)
+			fmt.Fprintf(&b, "; %d more reason(s)", len(us)-3)
 			break
 		}
 		sep := ";"

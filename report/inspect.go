@@ -106,12 +106,12 @@ func unusedText(st statsDoc) string {
 	return fmt.Sprintf("%d packet(s) of %d: %s", n, st.Packets, strings.Join(parts, ", "))
 }
 
-func newStatsDoc(st capture.Stats) statsDoc {
+func newStatsDoc(st capture.Stats, unused []capture.Unused) statsDoc {
 	d := statsDoc{Packets: st.Packets, TCP: st.TCP, NonTCP: st.NonTCP, Truncated: st.Truncated,
 		UnknownLink: st.UnknownLink, Malformed: st.Malformed, Tunneled: st.Tunneled,
 		UnknownTunnel: st.UnknownTunnel, Fragments: st.Fragments, FragmentsLost: st.FragmentsLost,
 		Unused: []unusedDoc{}}
-	for _, u := range st.Unused {
+	for _, u := range unused {
 		d.Unused = append(d.Unused, unusedDoc(u))
 	}
 	return d
@@ -257,10 +257,10 @@ func newInspectDoc(c *capture.Capture, o Options) *inspectDoc {
 			Name: f.Name, Format: f.Format, Gzip: f.Gzip, LinkTypes: nonNil(f.LinkTypes),
 			Packets: f.Packets, Bytes: f.Bytes, First: timePtr(f.First), Last: timePtr(f.Last),
 			Drops: newDropsDoc(f.Drops),
-			Stats: newStatsDoc(f.Stats),
+			Stats: newStatsDoc(f.Stats, f.Unused),
 		})
 	}
-	doc.Stats = newStatsDoc(c.Stats)
+	doc.Stats = newStatsDoc(c.Stats, c.Unused)
 	for _, w := range c.Warnings {
 		doc.Warnings = append(doc.Warnings, w.String())
 	}
