@@ -322,8 +322,10 @@ type anchor struct {
 }
 
 func (n *anchor) set(x, y item) {
-	if x.holeKnown && y.holeKnown {
+	if sameFrame(x, y) {
 		*n = anchor{ok: true, src: x.src, delta: int64(y.off) - int64(x.off), raw: int64(y.raw) - int64(x.raw)}
+	} else {
+		*n = anchor{} // the hops frame this message differently: their offsets drift apart
 	}
 }
 
@@ -332,11 +334,18 @@ func (n *anchor) usable(x item) bool { return n.ok && x.holeKnown && x.src == n.
 
 // confirms reports whether x and y keep the anchor's delta.
 func (n *anchor) confirms(x, y item) bool {
-	if !n.usable(x) || !y.holeKnown {
+	if !n.usable(x) || !y.holeKnown || !sameFrame(x, y) {
 		return false
 	}
 	sl := offsetSlack(y)
 	return absInt(int64(y.off)-int64(x.off)-n.delta) <= sl || absInt(int64(y.raw)-int64(x.raw)-n.raw) <= sl
+}
+
+// sameFrame reports whether x and y take the same bytes in their streams: only then do offsets
+// carry across a hole (hops that frame messages differently, by compression or masking, drift by
+// the difference for every message the hole swallowed).
+func sameFrame(x, y item) bool {
+	return x.holeKnown && y.holeKnown && x.end-x.off == y.end-y.off
 }
 
 // offsetSlack is how far a pair's delta may stray from the anchor's and still be the same
@@ -358,7 +367,7 @@ func byOffset(s []item, idx digestIndex, from int, y item, src int, want, wantRa
 	slack := offsetSlack(y)
 	for n := 0; k < len(pos) && n < maxOffsetScan; k, n = k+1, n+1 {
 		c := s[pos[k]]
-		if !c.holeKnown || c.src != src {
+		if !c.holeKnown || c.src != src || !sameFrame(c, y) {
 			continue
 		}
 		d, dr := int64(c.off)-want, int64(c.raw)-wantRaw
@@ -387,7 +396,7 @@ func seedAnchor(a, b []item, ia, ib digestIndex) anchor {
 			continue
 		}
 		x := a[ia[y.digest][0]]
-		if !x.holeKnown {
+		if !sameFrame(x, y) {
 			continue
 		}
 		k := key{x.src, int64(y.off) - int64(x.off), int64(y.raw) - int64(x.raw)}

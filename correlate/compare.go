@@ -319,6 +319,13 @@ func buildTrack(c *conn, hs []*hopState, dir capture.Direction, opts *Options) *
 			merged = append(merged, ref{it: items[j], id: id})
 		}
 		merged = append(merged, R[i:]...)
+		// A hole in one hop's stream is no hole in the reference where another hop's messages
+		// fill it: only an item following one of its own hop keeps it.
+		for k := range merged {
+			if merged[k].it.hole > 0 && k > 0 && merged[k-1].it.src != merged[k].it.src {
+				merged[k].it.hole = 0
+			}
+		}
 		R = merged
 	}
 	tr.ids = make([]*ident, len(R))

@@ -228,3 +228,28 @@ func TestCompare_HolesInBothOrders(t *testing.T) {
 		})
 	}
 }
+
+// TestCompare_UnsurePairingIsUndecided: a hop whose stream frames each copy 4 bytes longer than
+// the first hop's (offsets drift, so they cannot place copies across its hole) has a hole in a
+// run of identical messages, and the next hop really lacks one copy: which copy went missing is
+// a guess, so the direction is undecided, not lost.
+func TestCompare_UnsurePairingIsUndecided(t *testing.T) {
+	caps := simulate(simOpts{hops: 3}, []connSpec{{key: keyN(1), c2s: same("typing", 10), dropC2S: map[int]int{8: 2}}})
+	for h := 1; h < 3; h++ {
+		ms := caps[h].Sessions[0].Messages[capture.ClientToServer]
+		var off uint64
+		for i := range ms {
+			ms[i].Offset, ms[i].End = off, off+uint64(ms[i].WireLength)+10
+			off = ms[i].End
+		}
+	}
+	holeAt(caps, 1, capture.ClientToServer, 3, 5, capture.GapAcked)
+	r := Compare(hopsOf(caps), Options{})
+	if len(r.Connections) != 1 {
+		t.Fatalf("%d connections, want 1", len(r.Connections))
+	}
+	d := r.Connections[0].Directions.ClientToServer
+	if d.Verdict != Undecided || !strings.Contains(d.Reason, "identical messages around a hole in hop1's capture") {
+		t.Errorf("%s: want undecided for a guessed copy (%s)", d.Verdict, d.Reason)
+	}
+}
