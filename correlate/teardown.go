@@ -43,6 +43,9 @@ func (j *judger) endedBefore(f finding, desc string, h int, te time.Time) (findi
 	hn, un := j.hs[h].name, j.hs[f.lastHop].name
 	bound := j.latencyBound(h) + j.clockSlack(f.lastHop, h)
 	by := j.endedBy(f.lastHop, h)
+	if by == "" {
+		by = j.whoEnded()
+	}
 	if e := firstEnd(hn, s, te.Add(bound)); e != nil {
 		f.verdict, f.end = Closed, e
 		f.why = fmt.Sprintf("%s never reached %s: the connection there was ended by the %s side (%s) at %s (%s packet %d), before the message could get there (latency into %s at most %s, clocks included)%s",
@@ -90,6 +93,25 @@ func (j *judger) endedBy(a, b int) string {
 	}
 	return fmt.Sprintf("; the component between %s and %s ended it: %s saw %s from the server side (%s packet %d, %s) and %s saw %s from the client side (%s packet %d, %s)",
 		an, bn, an, endWhat(ea), ea.File, ea.Packet, j.stampAt(ea.Time, a), bn, endWhat(eb), eb.File, eb.Packet, j.stampAt(eb.Time, b))
+}
+
+// whoEnded looks along the path for the component that ended the connection: the first pair of
+// adjacent hops (in path order, both readable) where the first saw the end come from the server
+// side and the second from the client side, and says so as endedBy does; "" when there is none.
+func (j *judger) whoEnded() string {
+	prev := -1
+	for h, s := range j.c.sess {
+		if !readable(s) || j.hs[h].excluded {
+			continue
+		}
+		if prev >= 0 {
+			if by := j.endedBy(prev, h); by != "" {
+				return by
+			}
+		}
+		prev = h
+	}
+	return ""
 }
 
 // sameTCP reports whether two sessions at different hops are one TCP connection seen twice (no

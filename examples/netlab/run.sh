@@ -145,6 +145,13 @@ backpressure)
 capture-stops)
 	sched=(--count 12 --interval 0.2 --mix chat --big 3000)
 	stop_capture=(ingress 9) ;;
+ingress-timeout)
+	# nginx's proxy_read_timeout ends conn 2 while it idles; the client, not reading while idle,
+	# sends its next message into the closed path.
+	conns=2
+	read_timeout=3s
+	client_args=(--deaf-idle)
+	sched=(--count 10 --interval 0.05 --mix chat --big 3000 --idle 2:4:5) ;;
 lb-timeout | tls-lb-timeout)
 	# haproxy's timeout tunnel ends conn 2 while it idles; the client, not reading while idle, sends
 	# its next message into the closed connection.

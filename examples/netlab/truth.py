@@ -108,6 +108,16 @@ SCENARIOS = {
                                           "server-side connection; a server message still in flight reaches "
                                           "the lb, whose TCP answers it with RST")},
     },
+    "ingress-timeout": {
+        "description": "nginx proxy_read_timeout 3s; conn 2 goes idle for 5 s after message 4 in both directions; "
+                       "nginx closes both of its connections; the client, which does not read while idle "
+                       "(--deaf-idle), sends message 5 afterwards",
+        "expect": {(2, "c2s"): dict(verdict="closed", hop="auto", closed_by="ingress", first_missing=5,
+                                    cause="nginx proxy_read_timeout (3s) closed the idle connection before the "
+                                          "client sent message 5"),
+                   (2, "s2c"): dict(verdict="closed", hop="ingress", closed_by="ingress",
+                                    cause="nginx proxy_read_timeout (3s) closed the idle connection")},
+    },
     "tls-lb-timeout": {
         "description": "lb-timeout over wss://: the client speaks TLS 1.3 to haproxy, which terminates it (client "
                        "and lb hops carry TLS, decryptable with keys.txt); haproxy timeout tunnel 3s ends conn 2 "
