@@ -350,3 +350,43 @@ func TestRead_RequestInTinySegments(t *testing.T) {
 		t.Errorf("key %q, messages %+v", s.Key(), s.Messages)
 	}
 }
+
+// TestRead_DroppedPackets: a tcpdump that dropped packets (examples/capture-drops' fwdrop, 842
+// "packets dropped by kernel", which the file does not record) leaves holes the peers
+// acknowledged; one capture warning sums them up, so that inspect says it on its own, and the
+// capture on the same interface without drops has neither holes nor the warning.
+func TestRead_DroppedPackets(t *testing.T) {
+	dir := filepath.Join("..", "examples", "capture-drops")
+	for _, tt := range []struct {
+		file string
+		want bool
+	}{{"fwdrop.pcap", true}, {"fw.pcap", false}} {
+		c, err := Read([]string{filepath.Join(dir, tt.file)}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var holes int
+		for _, s := range c.Sessions {
+			for _, d := range Directions {
+				for _, g := range s.TCP[d].Gaps {
+					if g.Reason != GapAcked {
+						t.Errorf("%s: gap %+v, want only acked ones", tt.file, g)
+					}
+					holes++
+				}
+			}
+		}
+		var got []string
+		for _, w := range c.Warnings {
+			if strings.Contains(w.Message, "that the peers acknowledged") {
+				got = append(got, w.Message)
+			}
+		}
+		switch {
+		case tt.want && (len(got) != 1 || !strings.Contains(got[0], fmt.Sprintf("(%d holes in 8 connections): it dropped packets", holes))):
+			t.Errorf("%s: %d holes, warnings %q; want one summing them up", tt.file, holes, got)
+		case !tt.want && (holes > 0 || len(got) > 0):
+			t.Errorf("%s: %d holes, warnings %q; want none", tt.file, holes, got)
+		}
+	}
+}
