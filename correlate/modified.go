@@ -13,11 +13,22 @@ import (
 // hop h, where its digest is missing: a message at h that matches nothing at any hop before h,
 // at the same stream position (between the same neighbours matched at both last and h), with
 // the same opcode and arriving when the original would have (within the latency bounds). It
-// returns nil when there is none, and whether the time could be checked (clock offsets known at
-// both hops).
-func (j *judger) changedAt(k int, id *ident, h, last int) (changed *capture.Message, timed bool) {
+// returns nil when there is none, and how sure the pairing is.
+func (j *judger) changedAt(k int, id *ident, h, last int) (*capture.Message, pairing) {
 	return j.pairAt(k, id, h, last, func(x *ident) bool { return j.onlyFrom(x, h) })
 }
+
+// pairing says on what a message and its changed version were paired.
+type pairing uint8
+
+const (
+	pairNone    pairing = iota
+	pairTimed           // stream position, opcode and time agree
+	pairUntimed         // position and opcode: the clocks of the two hops could not be compared
+	// pairLate: position (between two neighbours matched at both hops) and opcode, but it
+	// arrived outside the time window: a slow rewriting proxy, or a different message.
+	pairLate
+)
 
 // restoredAt reports what stands at hop h in the place of message id (seen at hop last, missing
 // at h), when that is a message seen before id's first hop but not at last: id is then a changed
@@ -31,7 +42,10 @@ func (j *judger) restoredAt(k int, id *ident, h, last int) *capture.Message {
 			break
 		}
 	}
-	m, _ := j.pairAt(k, id, h, last, func(x *ident) bool { return j.seenBefore(x, first) })
+	m, how := j.pairAt(k, id, h, last, func(x *ident) bool { return j.seenBefore(x, first) })
+	if how == pairLate {
+		return nil
+	}
 	return m
 }
 
@@ -40,11 +54,13 @@ func (j *judger) restoredAt(k int, id *ident, h, last int) *capture.Message {
 // at both last and h) that are not at last and satisfy candidate, the one in id's place. When the
 // window holds as many candidates as messages missing at h, they pair in order; otherwise only an
 // unambiguous pair is accepted. A pair must have the same opcode, be complete, and, when the
-// clock offsets of both hops are known (timed), arrive within changeWindow of when id would have.
-func (j *judger) pairAt(k int, id *ident, h, last int, candidate func(*ident) bool) (*capture.Message, bool) {
+// clock offsets of both hops are known (timed), arrive within changeWindow of when id would have;
+// except that with equal counts and a neighbour on either side, the order alone pairs a late
+// message (pairLate).
+func (j *judger) pairAt(k int, id *ident, h, last int, candidate func(*ident) bool) (*capture.Message, pairing) {
 	ids := j.tr.ids
 	if id.at[h] != nil || !complete(id.at[last]) {
-		return nil, false // a partial copy at h, or a message without a digest: not comparable
+		return nil, pairNone // a partial copy at h, or a message without a digest: not comparable
 	}
 	lo, hi := -1, len(ids)
 	for p := k - 1; p >= 0; p-- {
@@ -72,13 +88,24 @@ func (j *judger) pairAt(k int, id *ident, h, last int, candidate func(*ident) bo
 	fits := func(m, c *capture.Message) bool {
 		return complete(c) && c.Opcode == m.Opcode && (!timed || j.inTime(m, last, c, h))
 	}
+	how := pairTimed
+	if !timed {
+		how = pairUntimed
+	}
 	if len(missing) == len(cands) {
 		for i, p := range missing {
-			if c := ids[cands[i]].at[h]; p == k && fits(id.at[last], c) {
-				return c, timed
+			if p != k {
+				continue
+			}
+			c, m := ids[cands[i]].at[h], id.at[last]
+			switch {
+			case fits(m, c):
+				return c, how
+			case complete(c) && c.Opcode == m.Opcode && lo >= 0 && hi < len(ids):
+				return c, pairLate
 			}
 		}
-		return nil, false
+		return nil, pairNone
 	}
 	// Unequal counts (a message lost and another changed between the same neighbours): pair only
 	// when exactly one candidate fits this message and it fits no other missing message.
@@ -89,14 +116,14 @@ func (j *judger) pairAt(k int, id *ident, h, last int, candidate func(*ident) bo
 		}
 	}
 	if len(fit) != 1 || !timed {
-		return nil, false
+		return nil, pairNone
 	}
 	for _, p := range missing {
 		if m := ids[p].at[last]; p != k && complete(m) && fits(m, fit[0]) {
-			return nil, false
+			return nil, pairNone
 		}
 	}
-	return fit[0], timed
+	return fit[0], how
 }
 
 // seenBefore reports whether message id was seen at a hop before hop h in travel order.
@@ -161,12 +188,12 @@ func complete(m *capture.Message) bool {
 // modified turns f, a message missing by digest at hop h, into a modified finding when h has
 // the message changed. It reports false when it has not.
 func (j *judger) modified(f finding, k int, id *ident, h int) (finding, bool) {
-	c, timed := j.changedAt(k, id, h, f.lastHop)
+	c, how := j.changedAt(k, id, h, f.lastHop)
 	if c == nil {
 		return f, false
 	}
 	m := f.msg
-	f.verdict, f.changed, f.low = Modified, c, f.low || !timed
+	f.verdict, f.changed, f.low = Modified, c, f.low || how != pairTimed
 	what := "same size"
 	switch d := c.Length - m.Length; {
 	case d < 0:
@@ -181,8 +208,16 @@ func (j *judger) modified(f finding, k int, id *ident, h int) (finding, bool) {
 		j.num(f.lastHop, m), m.Length, j.hs[f.lastHop].name, j.stampAt(m.First, f.lastHop), filepath.Base(m.Packet.File), m.Packet.Number, m.Digest.Short(),
 		j.hs[h].name, j.hs[h].name, c.Length, c.Opcode, j.hs[h].name, j.stampAt(c.First, h), filepath.Base(c.Packet.File), c.Packet.Number, c.Digest.Short(),
 		what, j.hs[f.lastHop].name, j.hs[h].name)
-	if !timed {
+	switch how {
+	case pairUntimed:
 		f.why += fmt.Sprintf(" (matched by position only: the clock offset of %s or %s is unknown)", j.hs[f.lastHop].name, j.hs[h].name)
+	case pairLate:
+		d, when := c.First.Sub(j.expected(m.First, f.lastHop, h)), "later"
+		if d < 0 {
+			d, when = -d, "earlier"
+		}
+		f.why += fmt.Sprintf(" (matched by position only, between the same neighbours at both hops: it arrived %s %s than the latency measured would have it, more than the %s allowed)",
+			d.Round(time.Millisecond), when, j.changeWindow(f.lastHop, h))
 	}
 	return f, true
 }

@@ -128,6 +128,19 @@ func TestCompare_Modified(t *testing.T) {
 			},
 			want: dirWant{verdict: Lost, firstMiss: "hop2", missing: 1, index: 2}, exit: 1},
 		{
+			// A slow rewriting proxy: later than the latency allows, but between the same
+			// neighbours at both hops: the same message, at low confidence, saying so.
+			name: "late_between_neighbours", dir: capture.ClientToServer, idx: 2, from: 2, to: "third messagE",
+			tweak: func(caps []*capture.Capture) {
+				for h := 2; h < 4; h++ {
+					m := &caps[h].Sessions[0].Messages[capture.ClientToServer][2]
+					m.First = m.First.Add(80 * time.Millisecond)
+					m.Last = m.First
+				}
+			},
+			want:  dirWant{verdict: Modified, firstMiss: "hop2", missing: 1, index: 2, low: true, reason: "it arrived 81ms later than the latency measured would have it, more than the 50ms allowed"},
+			delta: 0, first: 12, exit: 1},
+		{
 			name: "too_late_is_not_the_same_message", dir: capture.ClientToServer, idx: 4, from: 2, to: "FIFTH",
 			tweak: func(caps []*capture.Capture) {
 				for h := 2; h < 4; h++ {
