@@ -27,6 +27,8 @@ type synth struct {
 	size int64
 	// snap cuts every packet to this many bytes when > 0.
 	snap int
+	// wrap, when set, encapsulates each Ethernet frame (a tunnel) before it is written.
+	wrap func(frame []byte) []byte
 }
 
 func newSynth(tb testing.TB, path string) *synth {
@@ -78,6 +80,9 @@ func (s *synth) packet(src, dst netip.AddrPort, seq, ack uint32, flags byte, pay
 	b = append(b, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0)
 	b = append(b, payload...)
 	s.buf = b
+	if s.wrap != nil {
+		b = s.wrap(b)
+	}
 	ci := gopacket.CaptureInfo{Timestamp: s.now, CaptureLength: len(b), Length: len(b)}
 	data := b
 	if s.snap > 0 && len(b) > s.snap {

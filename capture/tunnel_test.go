@@ -1,0 +1,101 @@
+package capture
+
+import (
+	"encoding/binary"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// vxlanWrap returns a synth wrap that carries each frame in VXLAN (UDP 4789) with the given VNI
+// between the VTEPs 192.0.2.1 and 192.0.2.2.
+func vxlanWrap(vni uint32) func([]byte) []byte {
+	return func(f []byte) []byte {
+		b := []byte{0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 6, 0x08, 0x00}
+		n := 20 + 8 + 8 + len(f)
+		b = append(b, 0x45, 0, byte(n>>8), byte(n), 0, 0, 0, 0, 64, 17, 0, 0, 192, 0, 2, 1, 192, 0, 2, 2)
+		b = binary.BigEndian.AppendUint16(b, 51000)
+		b = binary.BigEndian.AppendUint16(b, 4789)
+		b = binary.BigEndian.AppendUint16(b, uint16(8+8+len(f)))
+		b = append(b, 0, 0, 0x08, 0, 0, 0, byte(vni>>16), byte(vni>>8), byte(vni), 0)
+		return append(b, f...)
+	}
+}
+
+// TestRead_TunnelsKeepEqualTuplesApart: two overlays carry connections with the same inner
+// addresses and ports at the same time; they stay two sessions, each naming its tunnel.
+func TestRead_TunnelsKeepEqualTuplesApart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vxlan.pcap")
+	s := newSynth(t, path)
+	s.wrap = vxlanWrap(1)
+	a := s.conn("10.0.0.1:40000", "10.0.0.2:80", true)
+	s.wrap = vxlanWrap(2)
+	b := s.conn("10.0.0.1:40000", "10.0.0.2:80", true)
+	s.wrap = vxlanWrap(1)
+	a.upgrade("dGhlIHNhbXBsZSBub25jZQ==", "")
+	s.wrap = vxlanWrap(2)
+	b.upgrade("AQIDBAUGBwgJCgsMDQ4PEA==", "")
+	for i := range 3 {
+		s.wrap = vxlanWrap(1)
+		a.send(true, frame(1, true, false, true, []byte("one")))
+		s.wrap = vxlanWrap(2)
+		if i < 2 {
+			b.send(true, frame(1, true, false, true, []byte("two")))
+		}
+	}
+	s.close()
+	c, err := Read([]string{path}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Sessions) != 2 {
+		t.Fatalf("%d sessions, want 2", len(c.Sessions))
+	}
+	got := map[string]int{}
+	for _, ss := range c.Sessions {
+		got[ss.Tunnel] = len(ss.Messages[ClientToServer])
+	}
+	if got["vxlan vni 1 192.0.2.1<->192.0.2.2"] != 3 || got["vxlan vni 2 192.0.2.1<->192.0.2.2"] != 2 {
+		t.Errorf("messages per tunnel %v", got)
+	}
+	if c.Stats.Tunneled != c.Stats.TCP || c.Stats.TCP == 0 || len(c.Unused) != 0 {
+		t.Errorf("stats %+v, unused %v", c.Stats, c.Unused)
+	}
+}
+
+// TestRead_MostlyUnusableWarns: a file that is mostly an encapsulation wspath does not decode
+// (PPTP's enhanced GRE) says so per file, by reason, and warns.
+func TestRead_MostlyUnusableWarns(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "pptp.pcap")
+	s := newSynth(t, path)
+	s.wrap = func(f []byte) []byte {
+		b := []byte{0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 6, 0x08, 0x00}
+		n := 20 + 16 + len(f) - 14
+		b = append(b, 0x45, 0, byte(n>>8), byte(n), 0, 0, 0, 0, 64, 47, 0, 0, 192, 0, 2, 1, 192, 0, 2, 2)
+		b = append(b, 0x30, 0x81, 0x88, 0x0b, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1) // GRE v1, PPP
+		return append(b, f[14:]...)
+	}
+	c := s.conn("10.0.0.1:40000", "10.0.0.2:80", true)
+	c.send(true, []byte(strings.Repeat("x", 5000)))
+	s.wrap = nil
+	c.send(true, []byte("plain"))
+	s.close()
+	cp, err := Read([]string{path}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := cp.Files[0]
+	if len(f.Unused) != 1 || f.Unused[0].Kind != "unknown_tunnel" || f.Unused[0].Reason != "gre version 1" {
+		t.Errorf("unused %+v", f.Unused)
+	}
+	if f.Stats.UnknownTunnel != 11 || f.Stats.TCP != 2 || cp.Stats.UnknownTunnel != 11 {
+		t.Errorf("file stats %+v, capture %+v", f.Stats, cp.Stats)
+	}
+	warned := false
+	for _, w := range cp.Warnings {
+		warned = warned || strings.Contains(w.String(), "11 of its 13 packets (84%) could not be used: 11 unknown tunnel (gre version 1)")
+	}
+	if !warned {
+		t.Errorf("no warning about the unusable file: %v", cp.Warnings)
+	}
+}
