@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -42,6 +44,11 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		ExitErrHandler: func(*cli.Context, error) {},
 		Suggest:        true,
 		Commands:       []*cli.Command{compareCommand(), inspectCommand(), probeCommand(), initCommand()},
+		// For profiling on real captures: wspath --cpuprofile cpu.out inspect big.pcap.
+		Flags: []cli.Flag{&cli.StringFlag{Name: "cpuprofile", Hidden: true,
+			Usage: "write a CPU profile of the run to `FILE` (go tool pprof)"}},
+		Before: startProfile,
+		After:  stopProfile,
 		// Reached with no command, or with a word that is not one (urfave passes it as an argument).
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {
@@ -52,6 +59,34 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		},
 	}
 	return app
+}
+
+// startProfile starts the CPU profile --cpuprofile asks for.
+func startProfile(c *cli.Context) error {
+	path := c.String("cpuprofile")
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return fmt.Errorf("--cpuprofile: %w", err)
+	}
+	c.App.Metadata = map[string]any{"cpuprofile": f}
+	return nil
+}
+
+// stopProfile ends the CPU profile started by startProfile, if any.
+func stopProfile(c *cli.Context) error {
+	f, ok := c.App.Metadata["cpuprofile"].(*os.File)
+	if !ok {
+		return nil
+	}
+	pprof.StopCPUProfile()
+	return f.Close()
 }
 
 // run is the whole command, testable in-process: it never calls os.Exit.
