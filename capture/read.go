@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -55,6 +56,16 @@ func (o Options) withDefaults() Options {
 // error; when other files of the hop could be read, Read still returns their Capture together
 // with that error, so that what could be read is reported.
 func Read(paths []string, opts Options) (*Capture, error) {
+	return ReadContext(context.Background(), paths, opts)
+}
+
+// cancelCheckPackets is how many packets ReadContext reads between looks at its context: often
+// enough to stop within milliseconds, rarely enough to cost nothing.
+const cancelCheckPackets = 4096
+
+// ReadContext is Read, stopping early when ctx is done (Ctrl-C on a long read): it then returns
+// nil and ctx's error.
+func ReadContext(ctx context.Context, paths []string, opts Options) (*Capture, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("no capture files")
 	}
@@ -98,7 +109,10 @@ func Read(paths []string, opts Options) (*Capture, error) {
 	for _, e := range errs {
 		r.warn(Warning{Message: "not read: " + e.Error()})
 	}
-	for {
+	for n := 1; ; n++ {
+		if n%cancelCheckPackets == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		p, err := m.NextPacket()
 		if err == io.EOF {
 			break

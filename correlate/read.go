@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -18,6 +19,11 @@ import (
 // what could be read (a nil Capture where nothing could), so that Compare can still report the
 // other hops, judging what depends on the broken one as undecided.
 func ReadHops(cfg *Config, opts capture.Options) ([]Hop, error) {
+	return ReadHopsContext(context.Background(), cfg, opts)
+}
+
+// ReadHopsContext is ReadHops, stopping early when ctx is done: it then returns ctx's error.
+func ReadHopsContext(ctx context.Context, cfg *Config, opts capture.Options) ([]Hop, error) {
 	hops := make([]Hop, len(cfg.Hops))
 	errs := make([]error, len(cfg.Hops))
 	var wg sync.WaitGroup
@@ -31,7 +37,7 @@ func ReadHops(cfg *Config, opts capture.Options) ([]Hop, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, err := capture.Read(hc.Files, o)
+			c, err := capture.ReadContext(ctx, hc.Files, o)
 			hops[i].Capture = c
 			if err != nil {
 				errs[i] = fmt.Errorf("hop %s: %w", hc.Name, err)
@@ -43,6 +49,9 @@ func ReadHops(cfg *Config, opts capture.Options) ([]Hop, error) {
 		}()
 	}
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	for i := range hops {
 		if cfg.Hops[i].Bridge != "" && i > 0 {
 			bridgeHop(&hops[i], &hops[i-1])

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -15,10 +16,11 @@ import (
 
 // Exit statuses, like diff's.
 const (
-	exitOK           = 0 // everything delivered
-	exitLoss         = 1 // frames disappear, arrive changed (modified), or a connection closed mid-path
-	exitError        = 2 // wspath could not do its job
-	exitInconclusive = 3 // nothing proven lost, but some verdict is capture_gap or undecided, or a hop was left out
+	exitOK           = 0   // everything delivered
+	exitLoss         = 1   // frames disappear, arrive changed (modified), or a connection closed mid-path
+	exitError        = 2   // wspath could not do its job
+	exitInconclusive = 3   // nothing proven lost, but some verdict is capture_gap or undecided, or a hop was left out
+	exitInterrupted  = 130 // Ctrl-C (SIGINT) or SIGTERM: stopped, nothing half written left behind
 )
 
 // exitStatus is an error-free outcome that still sets the exit status (compare's verdicts).
@@ -91,14 +93,24 @@ func stopProfile(c *cli.Context) error {
 
 // run is the whole command, testable in-process: it never calls os.Exit.
 func run(args []string, stdout, stderr io.Writer) int {
+	return runContext(context.Background(), args, stdout, stderr)
+}
+
+// runContext is run, stopping when ctx is done (main cancels it on Ctrl-C): reading stops
+// within a few thousand packets, a report file being written is removed, and the exit status is
+// 130, as a shell gives a command ended by SIGINT.
+func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
-	err := app.Run(flagsFirst(args, app.Commands))
+	err := app.RunContext(ctx, flagsFirst(args, app.Commands))
 	var st exitStatus
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.As(err, &st):
 		return int(st)
+	case ctx.Err() != nil:
+		fmt.Fprintln(stderr, "wspath: interrupted")
+		return exitInterrupted
 	}
 	fmt.Fprintf(stderr, "wspath: %v\n", err)
 	return exitError

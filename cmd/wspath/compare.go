@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -76,7 +77,10 @@ func compare(c *cli.Context) error {
 	if c.Bool("no-payload") {
 		opts.PreviewSize = -1
 	}
-	hops, readErr := correlate.ReadHops(cfg, opts)
+	hops, readErr := correlate.ReadHopsContext(c.Context, cfg, opts)
+	if err := c.Context.Err(); err != nil {
+		return err
+	}
 	res := correlate.Compare(hops, correlate.Options{Incident: cfg.Incident})
 	if len(res.Refused) > 0 {
 		// No verdicts: they would be wrong. Say what to fix.
@@ -128,9 +132,26 @@ func isCapture(path string) bool {
 }
 
 // emit writes a report to --output (atomically; "-" is standard output) or to standard output.
+// Writing stops once the command's context is done (Ctrl-C), and an --output file is then not
+// left half written.
 func emit(c *cli.Context, write func(io.Writer) error) error {
+	ctx := c.Context
+	guarded := func(w io.Writer) error { return write(ctxWriter{ctx, w}) }
 	if out := c.String("output"); out != "" && out != "-" {
-		return report.WriteFile(out, write)
+		return report.WriteFile(out, guarded)
 	}
-	return write(c.App.Writer)
+	return guarded(c.App.Writer)
+}
+
+// ctxWriter fails its writes once ctx is done.
+type ctxWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (cw ctxWriter) Write(p []byte) (int, error) {
+	if err := cw.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return cw.w.Write(p)
 }

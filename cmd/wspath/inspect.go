@@ -63,7 +63,10 @@ func inspect(c *cli.Context) error {
 		}
 		opts.Port = uint16(p)
 	}
-	capt, err := capture.Read(c.Args().Slice(), opts)
+	capt, err := capture.ReadContext(c.Context, c.Args().Slice(), opts)
+	if cerr := c.Context.Err(); cerr != nil {
+		return cerr
+	}
 	if capt == nil {
 		return err
 	}

@@ -7,6 +7,20 @@
 // Exit status, like diff: 0 everything delivered, 1 frames disappear, 2 error, 3 inconclusive.
 package main
 
-import "os"
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
 
-func main() { os.Exit(run(os.Args, os.Stdout, os.Stderr)) }
+func main() {
+	// The first Ctrl-C stops the run cleanly (exit 130); once it has, a second one is Go's
+	// default again and ends the process at once.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	os.Exit(runContext(ctx, os.Args, os.Stdout, os.Stderr))
+}
