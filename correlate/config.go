@@ -95,12 +95,63 @@ type HopConfig struct {
 	Dropped int64
 	// Line is the line of the hop's entry in the configuration file.
 	Line int
+
+	// Where and how to capture, for `wspath plan` (compare does not use them).
+	Capture CaptureConfig
+}
+
+// CaptureConfig says how to reach a hop to capture there. Empty fields are unknown: plan shows a
+// marked placeholder for them.
+type CaptureConfig struct {
+	Host      string       // the machine that captures (an ssh destination), or ""
+	Interface string       // the interface to capture on ("any" allowed), or ""
+	Addresses []netip.Addr // addresses whose traffic the capture filter keeps
+	// Stack names the program that ends TLS at this hop, for key log advice: haproxy, nginx,
+	// node, go, curl, browser, java (Tomcat, Jetty, ...), python, envoy, other; "" when unknown.
+	Stack string
+	// Patterns are the pcap entries as written (globs unexpanded, relative to hops.yaml); Keylog
+	// the keylog entry as written. Only LoadPlanConfig sets them.
+	Patterns []string
+	Keylog   string
+}
+
+// LoadPlanConfig reads hops.yaml before the captures are taken, for `wspath plan`: it checks
+// the file as LoadConfig does but does not look for the capture and key log files; Files holds
+// the pcap entries resolved against the file's directory, globs unexpanded.
+func LoadPlanConfig(path string) (*Config, error) {
+	data, err := readConfigFile(path)
+	if err != nil {
+		return nil, err
+	}
+	p := &configParser{file: path, dir: filepath.Dir(path), plan: true}
+	return p.parse(data)
+}
+
+// rawPatterns returns the pcap entries as written.
+func rawPatterns(n *yaml.Node) []string {
+	if n.Kind == yaml.ScalarNode {
+		return []string{n.Value}
+	}
+	var out []string
+	for _, it := range n.Content {
+		out = append(out, it.Value)
+	}
+	return out
 }
 
 // LoadConfig reads and checks a hops.yaml file. Capture and key log paths are taken relative to
 // the file's directory, globs are expanded and every file named must exist. Errors about the
 // contents are *ConfigError values wrapping ErrConfig; an unreadable file gives the os error.
 func LoadConfig(path string) (*Config, error) {
+	data, err := readConfigFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return parseConfig(path, data, filepath.Dir(path))
+}
+
+// readConfigFile reads hops.yaml, up to MaxConfigSize.
+func readConfigFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("hops configuration: %w", err)
@@ -113,13 +164,15 @@ func LoadConfig(path string) (*Config, error) {
 	if len(data) > MaxConfigSize {
 		return nil, &ConfigError{File: path, Msg: fmt.Sprintf("file is larger than %d bytes", MaxConfigSize)}
 	}
-	return parseConfig(path, data, filepath.Dir(path))
+	return data, nil
 }
 
 // configParser walks the YAML node tree of one file.
 type configParser struct {
 	file string
 	dir  string
+	// plan: the captures are not taken yet, so files are not looked for (LoadPlanConfig).
+	plan bool
 }
 
 func (p *configParser) errf(n *yaml.Node, field, format string, args ...any) *ConfigError {
@@ -135,6 +188,12 @@ var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 // parseConfig parses data as the hops.yaml named file, resolving relative paths against dir.
 func parseConfig(file string, data []byte, dir string) (*Config, error) {
 	p := &configParser{file: file, dir: dir}
+	return p.parse(data)
+}
+
+// parse parses data as p's hops.yaml.
+func (p *configParser) parse(data []byte) (*Config, error) {
+	file := p.file
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
@@ -278,12 +337,31 @@ func (p *configParser) hop(n *yaml.Node, field string) (HopConfig, error) {
 			if err != nil || s == "" {
 				return err
 			}
+			if p.plan {
+				h.Capture.Keylog = s
+				return nil
+			}
 			path, err := p.existing(v, f, s)
 			h.Keylog = path
 			return err
 		case "server":
 			s, err := p.scalar(v, f)
 			server, serverNode = s, v
+			return err
+		case "host", "interface", "stack":
+			s, err := p.scalar(v, f)
+			switch key {
+			case "host":
+				h.Capture.Host = strings.TrimSpace(s)
+			case "interface":
+				h.Capture.Interface = strings.TrimSpace(s)
+			default:
+				h.Capture.Stack = strings.ToLower(strings.TrimSpace(s))
+			}
+			return err
+		case "addresses":
+			addrs, err := p.addresses(v, f)
+			h.Capture.Addresses = addrs
 			return err
 		case "port":
 			s, err := p.scalar(v, f)
@@ -346,6 +424,9 @@ func (p *configParser) hop(n *yaml.Node, field string) (HopConfig, error) {
 	if pcapNode == nil {
 		return h, p.errf(n, field+".pcap", "no capture file")
 	}
+	if p.plan {
+		h.Capture.Patterns = rawPatterns(pcapNode)
+	}
 	if h.Files, err = p.pcaps(pcapNode, field+".pcap"); err != nil {
 		return h, err
 	}
@@ -367,6 +448,31 @@ func (p *configParser) hop(n *yaml.Node, field string) (HopConfig, error) {
 		return h, p.errf(bridgeNode, field+".bridge", "a bridge hop needs port (or server with a port): the TCP server behind the bridge")
 	}
 	return h, nil
+}
+
+// addresses reads a list of IP addresses (or one).
+func (p *configParser) addresses(n *yaml.Node, field string) ([]netip.Addr, error) {
+	items := []*yaml.Node{n}
+	if n.Kind == yaml.SequenceNode {
+		items = n.Content
+	}
+	var out []netip.Addr
+	for i, it := range items {
+		f := field
+		if n.Kind == yaml.SequenceNode {
+			f = fmt.Sprintf("%s[%d]", field, i)
+		}
+		s, err := p.scalar(it, f)
+		if err != nil {
+			return nil, err
+		}
+		a, aerr := netip.ParseAddr(strings.TrimSpace(s))
+		if aerr != nil {
+			return nil, p.errf(it, f, "bad address %q: want an IPv4 or IPv6 address", s)
+		}
+		out = append(out, a)
+	}
+	return out, nil
 }
 
 // pcaps resolves the pcap field: one file or glob, or a list of them.
@@ -396,6 +502,10 @@ func (p *configParser) pcaps(n *yaml.Node, field string) ([]string, error) {
 		s, _ := p.scalar(it, f)
 		if s == "" {
 			return nil, p.errf(it, f, "empty file name")
+		}
+		if p.plan {
+			files = append(files, p.resolve(s))
+			continue
 		}
 		var got []string
 		if strings.ContainsAny(s, "*?[") {

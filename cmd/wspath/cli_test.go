@@ -100,12 +100,19 @@ func TestInit(t *testing.T) {
 	}
 	// Once the captures exist, compare reads the template as it is.
 	// (each hop's own capture: the same file for two hops is refused)
-	for _, f := range []string{"client.pcap", "lb-1.pcap", "server.pcap"} {
-		src, _ := os.ReadFile(filepath.Join("..", "..", "examples", "healthy", f))
+	for f, from := range map[string]string{"client.pcap00": "client.pcap", "lb-1.pcap": "lb-1.pcap", "server.pcap00": "server.pcap"} {
+		src, err := os.ReadFile(filepath.Join("..", "..", "examples", "healthy", from))
+		if err != nil {
+			t.Fatal(err)
+		}
 		os.WriteFile(filepath.Join(dir, f), src, 0o644)
 	}
 	if code, _, stderr := runWspath(t, "compare", path); code == exitError {
 		t.Errorf("compare on the init template: %s", stderr)
+	}
+	code, stdout, stderr := runWspath(t, "plan", path)
+	if code != exitOK || strings.Count(stdout, "sudo tcpdump") != 3 || !strings.Contains(stdout, "-w client.pcap ") {
+		t.Errorf("plan on the init template: exit %d, %s\n%s", code, stderr, stdout)
 	}
 }
 

@@ -20,10 +20,11 @@ incident: websocket messages lost   # optional: a label heading the report
 
 hops:
   - name: client                    # a unique name for the capture point
-    pcap: client.pcap               # the capture file: a name, a glob (client-*.pcap) or a list
+    pcap: client.pcap*              # the capture file(s): a name, a glob or a list; plan's ring buffer writes client.pcap00, ...
     # host: laptop-17               # optional, for plan: where the capture runs
     # interface: eth0               # optional, for plan: the interface to capture on
     # addresses: [192.0.2.10]       # optional, for plan: addresses the capture filter keeps
+    # stack: browser                # optional, for plan: what ends TLS here (haproxy, nginx, node, go, python, java, curl, browser)
 
   - name: lb
     pcap: lb-*.pcap                 # tcpdump -C/-W rotates into lb.pcap0, lb.pcap1, ...: a glob reads them as one
@@ -32,7 +33,7 @@ hops:
     # clock_offset: 0s              # this hop's clock minus the first hop's, when known (else estimated)
 
   - name: server
-    pcap: server.pcap
+    pcap: server.pcap*
     # port: 8080
 `
 
