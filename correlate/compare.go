@@ -405,6 +405,7 @@ func hopResults(hs []*hopState) []HopResult {
 		hr := HopResult{
 			Name: h.name, Files: append([]string{}, h.files...), Connections: len(h.sessions),
 			Matched: h.matched, ClockOffsetSource: h.offSource, Warnings: append([]string{}, h.warnings...),
+			Unused: []FileUnused{},
 		}
 		if h.offKnown {
 			d := Duration(h.off)
@@ -426,6 +427,7 @@ func hopResults(hs []*hopState) []HopResult {
 			for _, w := range h.cap.Warnings {
 				hr.Warnings = append(hr.Warnings, w.String())
 			}
+			hr.Unused = filesUnused(h.cap)
 		} else {
 			why := "no capture was read at this hop"
 			if h.err != nil {
@@ -480,4 +482,17 @@ func addrString(a interface {
 		return ""
 	}
 	return a.String()
+}
+
+// filesUnused lists, per file of a capture, the packets that could not be used and why.
+func filesUnused(c *capture.Capture) []FileUnused {
+	out := []FileUnused{}
+	for _, f := range c.Files {
+		fu := FileUnused{File: f.Name, Packets: f.Stats.Packets, Unused: capture.UnusedPackets(f.Unused), Reasons: []UnusedReason{}}
+		for _, u := range f.Unused {
+			fu.Reasons = append(fu.Reasons, UnusedReason(u))
+		}
+		out = append(out, fu)
+	}
+	return out
 }

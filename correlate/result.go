@@ -41,6 +41,24 @@ type HopResult struct {
 	Start    *time.Time `json:"start"`
 	End      *time.Time `json:"end"`
 	Warnings []string   `json:"warnings"`
+	// Unused says, per file of the hop, how many packets could not be used and why (not TCP, an
+	// unknown tunnel or link type, fragments never reassembled, ...).
+	Unused []FileUnused `json:"unused"`
+}
+
+// FileUnused counts the packets of one capture file that could not be used.
+type FileUnused struct {
+	File    string         `json:"file"`
+	Packets int            `json:"packets"` // all packets of the file
+	Unused  int            `json:"unused"`  // those not used, for any reason
+	Reasons []UnusedReason `json:"reasons"` // most packets first
+}
+
+// UnusedReason counts the packets not used for one reason (capture.Unused).
+type UnusedReason struct {
+	Kind    string `json:"kind"`
+	Reason  string `json:"reason"`
+	Packets int    `json:"packets"`
 }
 
 // Latency summarises the one-way delay between two adjacent hops over matched messages.
