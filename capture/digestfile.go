@@ -490,7 +490,7 @@ func (dr *digestReader) messages(s *Session, body []byte, st *[2]msgState) error
 	ms := s.Messages[d]
 	if ms == nil {
 		// The session's counts say how many follow; bounded, as the file may lie.
-		ms = make([]Message, 0, min(s.Counts[d].Data+s.Counts[d].Control, 1<<20))
+		ms = make([]Message, 0, min(s.Counts[d].Data+s.Counts[d].Control, 1<<14))
 	}
 	for range count {
 		m, err := dr.message(&cols, &st[d])

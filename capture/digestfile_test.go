@@ -218,3 +218,38 @@ func BenchmarkDigests(b *testing.B) {
 	}
 	b.ReportMetric(float64(buf.Len())/msgs, "disk-B/msg")
 }
+
+// FuzzReadDigests reads the input, gunzipped, as the inside of a digest file: ReadDigests must
+// neither panic nor allocate without bound, and when it fails it must name the file.
+func FuzzReadDigests(f *testing.F) {
+	for _, files := range []string{"testdata/ipv6-loopback.pcap", "../examples/healthy/lb*.pcap", "../examples/capture-gap/ingress*.pcap"} {
+		m, _ := filepath.Glob(files)
+		c, err := Read(m, Options{PreviewSize: -1})
+		if err != nil {
+			f.Fatal(err)
+		}
+		var b bytes.Buffer
+		if err := WriteDigests(&b, c); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(gunzip(f, b.Bytes()))
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, inner []byte) {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		zw.Write(inner)
+		zw.Close()
+		p := filepath.Join(dir, "fuzz.wsd")
+		if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c, err := ReadDigests(p, Options{})
+		if err != nil && !strings.Contains(err.Error(), "fuzz.wsd") {
+			t.Fatalf("error does not name the file: %v", err)
+		}
+		if c == nil && err == nil {
+			t.Fatal("no capture and no error")
+		}
+	})
+}
