@@ -75,6 +75,11 @@ func (a *assembler) FrameStart(f wsframe.Frame) {
 		a.cur.Flags |= Incomplete
 		a.finish()
 	}
+	if f.Resync && a.inflater != nil {
+		// Bytes were skipped, maybe whole compressed messages: the deflate window that the next
+		// messages refer to is no longer known.
+		a.inflater.Lost()
+	}
 	a.frames++
 	a.frameEnd = off + uint64(h.Size) + h.Length
 	if h.Masked {

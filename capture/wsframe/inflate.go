@@ -137,6 +137,12 @@ func (f *Inflater) Gap(n uint64) {
 	}
 }
 
+// Lost records that whole messages may be missing before the next one (a hole between frames
+// made the parser lose sync): with context takeover the window is unknown from here, as after an
+// undecodable message, so later messages that refer back before the hole fail with
+// ErrContextLost instead of inflating to wrong bytes.
+func (f *Inflater) Lost() { f.loseContext() }
+
 // ContextLost reports whether, because of an earlier undecodable message with context takeover,
 // the next message may fail with ErrContextLost.
 func (f *Inflater) ContextLost() bool { return f.partial }

@@ -113,6 +113,42 @@ func TestInflater_GapLosesContext(t *testing.T) {
 	}
 }
 
+// TestInflater_LostMessagesLoseContext: whole messages skipped by a hole between frames (the
+// parser lost sync, a capture dropped their packets) leave the window unknown, as a gap inside a
+// message does: the messages after them that refer back fail with ErrContextLost, and none
+// inflates to wrong bytes.
+func TestInflater_LostMessagesLoseContext(t *testing.T) {
+	var msgs [][]byte
+	for i := 0; i < 12; i++ {
+		msgs = append(msgs, bytes.Repeat(fmt.Appendf(nil, "message number %d with shared words ", i%3), 200))
+	}
+	comp := deflateMessages(t, msgs, true)
+	f := NewInflater(InflateOptions{WindowBits: 15})
+	lost := 0
+	for i, c := range comp {
+		if i == 2 || i == 3 {
+			continue // never captured
+		}
+		if i == 4 {
+			f.Lost()
+		}
+		f.Write(c)
+		var out bytes.Buffer
+		_, err := f.Finish(&out)
+		switch {
+		case err == nil && !bytes.Equal(out.Bytes(), msgs[i]):
+			t.Fatalf("message %d: wrong bytes without error", i)
+		case errors.Is(err, ErrContextLost) && i >= 4:
+			lost++
+		case err != nil:
+			t.Fatalf("message %d: %v", i, err)
+		}
+	}
+	if lost == 0 {
+		t.Error("no message after the skipped ones failed for lack of context")
+	}
+}
+
 func TestInflater_RecoversAfterFullWindow(t *testing.T) {
 	// After a loss, a message that does not refer back decodes, and once a full window of output
 	// is known the context is whole again.

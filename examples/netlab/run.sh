@@ -163,10 +163,11 @@ lb-timeout | tls-lb-timeout)
 		tls=1.3
 		keylog_hops=(client lb)
 	fi ;;
-capture-drops)
+capture-drops | capture-drops-deflate)
 	conns=8
 	stagger=0.01
 	compress=off
+	[ "$scenario" = capture-drops-deflate ] && compress=on # permessage-deflate with context takeover
 	sched=(--count 100 --interval 0.02 --mix chatter)
 	drop_capture=(-B 32 -U) ;;
 capture-drops-loss)
