@@ -28,6 +28,18 @@ func TestLab(t *testing.T) {
 	}
 	for _, f := range dirs {
 		dir := filepath.Dir(f)
-		t.Run(filepath.Base(dir), func(t *testing.T) { checkScenario(t, dir) })
+		t.Run(filepath.Base(dir), func(t *testing.T) { checkTruth(t, dir, "hops.yaml", labKnownWrong) })
 	}
+}
+
+// labKnownWrong lists the checks wspath fails on some fresh lab runs, with the issue that owns the
+// fix; TestLab reports them as skipped subtests when they fail (TestExamples holds the committed
+// cases, which pass them, to everything).
+var labKnownWrong = map[string]string{
+	// When haproxy stalls before forwarding messages 7-11 (the fw dropped 6), they never leave the
+	// lb and show only as the client's and lb's TLS records, which wspath cannot read without
+	// keys: it counts 1 missing where the receiver lacks 6. The committed case (haproxy forwarded
+	// 7-11 and the fw saw them) gives 6.
+	"tls-nokeys-both client_to_server missing": "issue 8 (missing total: messages that never left a hop " +
+		"whose TLS is opaque are not counted)",
 }

@@ -118,6 +118,14 @@ func checkScenario(t *testing.T, dir string) {
 // otherwise (capture-drops lists its two fw captures in both orders), held to the same truth.
 func checkScenarioHops(t *testing.T, dir, hops string) {
 	t.Helper()
+	checkTruth(t, dir, hops, nil)
+}
+
+// checkTruth is checkScenarioHops; a check that fails and that known names ("scenario direction
+// check", check one of "missing"), where wspath is known to be wrong, is reported as a skipped
+// subtest naming the issue instead of a failure.
+func checkTruth(t *testing.T, dir, hops string, known map[string]string) {
+	t.Helper()
 	want := readTruth(t, dir)
 	code, stdout, stderr := runWspath(t, "compare", filepath.Join(dir, hops), "-f", "json")
 	if code == exitError {
@@ -149,7 +157,8 @@ func checkScenarioHops(t *testing.T, dir, hops string) {
 		gc := got.Connections[i]
 		for _, dir := range sortedKeys(wc.Directions) {
 			wd := wc.Directions[dir]
-			checkDirection(t, fmt.Sprintf("connection %d %s %s", wc.Conn, wc.Path, dir), wd, gc.Directions[dir])
+			checkDirection(t, fmt.Sprintf("connection %d %s %s", wc.Conn, wc.Path, dir), wd, gc.Directions[dir],
+				known[want.Scenario+" "+dir+" missing"])
 			if rank(wd.Verdict) > rank(worst) {
 				worst = wd.Verdict
 			}
@@ -201,7 +210,7 @@ func readTruth(t *testing.T, dir string) truth {
 }
 
 // checkDirection holds one direction of wspath's answer to the truth.
-func checkDirection(t *testing.T, tag string, wd truthDirection, gd gotDirection) {
+func checkDirection(t *testing.T, tag string, wd truthDirection, gd gotDirection, knownMissing string) {
 	t.Helper()
 	if gd.Verdict != wd.Verdict || str(gd.FirstMissingHop) != str(wd.Hop) {
 		t.Errorf("%s: got %s at %s, want %s at %s (%s)", tag, gd.Verdict, str(gd.FirstMissingHop), wd.Verdict, str(wd.Hop), gd.Reason)
@@ -215,7 +224,13 @@ func checkDirection(t *testing.T, tag string, wd truthDirection, gd gotDirection
 		checkChange(t, tag, wd, gd.Evidence.Change)
 	}
 	if gd.Missing != count {
-		t.Errorf("%s: %d messages missing, want %d (%s)", tag, gd.Missing, count, gd.Reason)
+		if knownMissing != "" {
+			t.Run("missing", func(t *testing.T) {
+				t.Skipf("known wrong, %s: %s: %d messages missing, want %d", knownMissing, tag, gd.Missing, count)
+			})
+		} else {
+			t.Errorf("%s: %d messages missing, want %d (%s)", tag, gd.Missing, count, gd.Reason)
+		}
 	}
 	if num(gd.Index) != num(first) {
 		t.Errorf("%s: first missing message %s, want %s (%s)", tag, num(gd.Index), num(first), gd.Reason)
