@@ -94,7 +94,8 @@ type Config struct {
 type Decoder struct {
 	levels  [MaxDepth]level
 	nlevels int
-	depth   int // encapsulations peeled so far, tunnels or not
+	depth   int // encapsulations peeled so far, tunnels or not (Ethernet frames inside them not counted)
+	frames  int // Ethernet frames met inside encapsulations, bounded like depth
 	ids     map[string]uint32
 	names   []string
 	key     []byte
@@ -130,7 +131,7 @@ func NewDecoder(cfg Config) *Decoder {
 // ErrFragments, tcpdecode.ErrUnknownLinkType, ErrTruncated or ErrMalformed, with Reason saying
 // more.
 func (d *Decoder) Decode(lt pcapfile.LinkType, data []byte, t time.Time, seg *tcpdecode.Segment) error {
-	d.nlevels, d.depth, d.seg, d.now, d.why = 0, 0, seg, t, Reason{}
+	d.nlevels, d.depth, d.frames, d.seg, d.now, d.why = 0, 0, 0, seg, t, Reason{}
 	d.frag.expire(t)
 	etype, b, err := tcpdecode.LinkPayload(lt, data)
 	if err != nil {
@@ -282,8 +283,8 @@ func (d *Decoder) ether(etype uint16, b []byte) error {
 
 // ethernet decodes an Ethernet frame carried in a tunnel.
 func (d *Decoder) ethernet(b []byte) error {
-	if err := d.enter(0, netip.Addr{}, netip.Addr{}, 0, false); err != nil {
-		return err
+	if d.frames++; d.frames > MaxDepth { // Ethernet in Ethernet (ethertype 0x6558) without end
+		return d.fail(KindUnknownTunnel, "encapsulations nested deeper than", MaxDepth)
 	}
 	if err := d.eth.DecodeFromBytes(b, gopacket.NilDecodeFeedback); err != nil {
 		return d.fail(KindTruncated, "inner ethernet header", -1)

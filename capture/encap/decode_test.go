@@ -1,6 +1,7 @@
 package encap
 
 import (
+	"bytes"
 	"errors"
 	"net"
 	"testing"
@@ -128,13 +129,14 @@ func TestDecode_NotUsed(t *testing.T) {
 		{"gre_pptp_ppp", outer4(t, outerA4, outerB4, layers.IPProtocolGRE, gre(t, &layers.GRE{Protocol: 0x880b}, v4)), ErrUnknownTunnel, KindUnknownTunnel, "gre protocol 0x880b (PPP) inside 1 encapsulation(s)"},
 		{"dns", outer4(t, outerA4, outerB4, layers.IPProtocolUDP, udp(t, 53, []byte("query"))), tcpdecode.ErrNotTCP, KindNotTCP, "udp port 53"},
 		{"udp_in_vxlan", outer4(t, outerA4, outerB4, layers.IPProtocolUDP, vxlan(t, 4789, 4, serialize(t, &layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: layers.EthernetTypeIPv4},
-			gopacket.Payload(ip4(t, innerSrc4, innerDst4, layers.IPProtocolUDP, udp(t, 53, []byte("q"))))))), tcpdecode.ErrNotTCP, KindNotTCP, "udp port 53 inside 2 encapsulation(s)"},
-		{"arp_in_vxlan", outer4(t, outerA4, outerB4, layers.IPProtocolUDP, vxlan(t, 4789, 4, serialize(t, &layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: layers.EthernetTypeARP}, gopacket.Payload(make([]byte, 28))))), tcpdecode.ErrNotTCP, KindNotTCP, "ethertype 0x0806 (ARP) inside 2 encapsulation(s)"},
+			gopacket.Payload(ip4(t, innerSrc4, innerDst4, layers.IPProtocolUDP, udp(t, 53, []byte("q"))))))), tcpdecode.ErrNotTCP, KindNotTCP, "udp port 53 inside 1 encapsulation(s)"},
+		{"arp_in_vxlan", outer4(t, outerA4, outerB4, layers.IPProtocolUDP, vxlan(t, 4789, 4, serialize(t, &layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: layers.EthernetTypeARP}, gopacket.Payload(make([]byte, 28))))), tcpdecode.ErrNotTCP, KindNotTCP, "ethertype 0x0806 (ARP) inside 1 encapsulation(s)"},
 		{"too_deep", outer4(t, outerA4, outerB4, layers.IPProtocolIPv4, deep), ErrUnknownTunnel, KindUnknownTunnel, "encapsulations nested deeper than 8 inside 8 encapsulation(s)"},
 		{"gre_cut", outer4(t, outerA4, outerB4, layers.IPProtocolGRE, []byte{0x30, 0, 8, 0, 1, 2}), tcpdecode.ErrTruncated, KindTruncated, "gre header"},
 		{"erspan2_cut", outer4(t, outerA4, outerB4, layers.IPProtocolGRE, gre(t, &layers.GRE{SeqPresent: true, Protocol: 0x88be}, []byte{0x10, 0})), tcpdecode.ErrTruncated, KindTruncated, "erspan header"},
 		{"geneve_options_cut", outer4(t, outerA4, outerB4, layers.IPProtocolUDP, udp(t, 6081, geneveHdr(1, 0x6558)[:12])), tcpdecode.ErrTruncated, KindTruncated, "geneve options"},
 		{"mpls_unterminated", serialize(t, &layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: layers.EthernetTypeMPLSUnicast}, gopacket.Payload([]byte{0, 1, 0, 64, 0, 2, 0, 64})), tcpdecode.ErrTruncated, KindTruncated, "mpls label stack inside 1 encapsulation(s)"},
+		{"teb_loop", serialize(t, &layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: 0x6558}, gopacket.Payload(bytes.Repeat([]byte{2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x65, 0x58}, 20))), ErrUnknownTunnel, KindUnknownTunnel, "encapsulations nested deeper than 8"},
 		{"pppoe_lcp", serialize(t, &layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: layers.EthernetTypePPPoESession}, gopacket.Payload([]byte{0x11, 0, 0, 1, 0, 6, 0xc0, 0x21, 1, 1, 0, 4})), tcpdecode.ErrNotTCP, KindNotTCP, "ppp protocol 0xc021 inside 1 encapsulation(s)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
