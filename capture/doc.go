@@ -2,7 +2,8 @@
 //
 // It is the first stage of wspath's pipeline:
 //
-//	bytes -> packets (pcapfile) -> TCP segments (tcpdecode) -> reassembled streams (tcpstream)
+//	bytes -> packets (pcapfile) -> TCP segments (tcpdecode; tunnels and IP fragments: encap)
+//	      -> reassembled streams (tcpstream)
 //	      -> [TLS records, decrypted with a key log (tlsdecrypt)] -> HTTP Upgrade (handshake)
 //	         or HTTP/2 streams with extended CONNECT (h2demux: one Session per stream)
 //	      -> WebSocket frames and messages (wsframe) -> Session
@@ -18,6 +19,10 @@
 //	for _, s := range c.Sessions {
 //		fmt.Println(s.Client, s.Server, s.Path(), s.Key(), len(s.Messages[capture.ClientToServer]))
 //	}
+//
+// Stats, FileInfo.Stats and the Unused lists say what became of every packet, per file: TCP used,
+// or not used and why (not TCP, an unknown tunnel or link type, fragments never reassembled); a file
+// whose packets are mostly unusable gets a Warning.
 //
 // Problems that affect only part of a capture (a truncated last packet, a TCP gap, an invalid frame)
 // do not make Read fail: they are recorded as Warnings on the Capture or Problems on the Session they
