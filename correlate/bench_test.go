@@ -94,3 +94,24 @@ func BenchmarkCompare_4Hops(b *testing.B) {
 	}
 	b.ReportMetric(float64(alloc)/float64(msgs), "alloc-B/msg")
 }
+
+// BenchmarkCompare_LongLoss is one connection of 20000 messages whose last 10000 never reach the
+// third hop: the search for changed messages must not rescan the loss for every lost message.
+func BenchmarkCompare_LongLoss(b *testing.B) {
+	const n = 20000
+	drop := map[int]int{}
+	for i := n / 2; i < n; i++ {
+		drop[i] = 2
+	}
+	caps := simulate(simOpts{hops: 4}, []connSpec{{key: keyN(1), c2s: seq("m", n), everyMs: 1, dropC2S: drop}})
+	hops := hopsOf(caps)
+	b.ReportAllocs()
+	b.SetBytes(int64(n * 8 * 4))
+	b.ResetTimer()
+	for b.Loop() {
+		r := Compare(hops, Options{})
+		if d := r.Connections[0].Directions.ClientToServer; d.Verdict != Lost || d.Missing != n/2 {
+			b.Fatalf("verdict %s, %d missing; want lost, %d", d.Verdict, d.Missing, n/2)
+		}
+	}
+}

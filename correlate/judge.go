@@ -268,10 +268,12 @@ type judger struct {
 	tr           *track
 	hs           []*hopState
 	opts         *Options
-	pos          []int         // travel position of each hop
-	counts       []int         // data messages per hop
-	passedOpaque bool          // some message crossed a TLS hop without keys, judged by counts only
-	dataPos      map[int][]int // per hop: Message.Index -> position among data messages
+	pos          []int                            // travel position of each hop
+	counts       []int                            // data messages per hop
+	passedOpaque bool                             // some message crossed a TLS hop without keys, judged by counts only
+	dataPos      map[int][]int                    // per hop: Message.Index -> position among data messages
+	anchors      map[[2]int][]int                 // per (hop, last hop): see anchorsOf
+	windows      map[windowKey]map[int]windowPair // paired windows: see pairAt
 }
 
 func sideOf(d capture.Direction) string {

@@ -3,6 +3,7 @@ package correlate
 import (
 	"fmt"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -15,7 +16,7 @@ import (
 // the same opcode and arriving when the original would have (within the latency bounds). It
 // returns nil when there is none, and how sure the pairing is.
 func (j *judger) changedAt(k int, id *ident, h, last int) (*capture.Message, pairing) {
-	return j.pairAt(k, id, h, last, func(x *ident) bool { return j.onlyFrom(x, h) })
+	return j.pairAt(k, id, h, last, -1, func(x *ident) bool { return j.onlyFrom(x, h) })
 }
 
 // pairing says on what a message and its changed version were paired.
@@ -42,7 +43,7 @@ func (j *judger) restoredAt(k int, id *ident, h, last int) *capture.Message {
 			break
 		}
 	}
-	m, how := j.pairAt(k, id, h, last, func(x *ident) bool { return j.seenBefore(x, first) })
+	m, how := j.pairAt(k, id, h, last, first, func(x *ident) bool { return j.seenBefore(x, first) })
 	if how == pairLate {
 		return nil
 	}
@@ -56,25 +57,75 @@ func (j *judger) restoredAt(k int, id *ident, h, last int) *capture.Message {
 // unambiguous pair is accepted. A pair must have the same opcode, be complete, and, when the
 // clock offsets of both hops are known (timed), arrive within changeWindow of when id would have;
 // except that with equal counts and a neighbour on either side, the order alone pairs a late
-// message (pairLate).
-func (j *judger) pairAt(k int, id *ident, h, last int, candidate func(*ident) bool) (*capture.Message, pairing) {
-	ids := j.tr.ids
+// message (pairLate). kind names the candidate test for the window cache: each window is paired
+// once, so a long loss costs time in proportion to its length, not its square.
+func (j *judger) pairAt(k int, id *ident, h, last, kind int, candidate func(*ident) bool) (*capture.Message, pairing) {
 	if id.at[h] != nil || !complete(id.at[last]) {
 		return nil, pairNone // a partial copy at h, or a message without a digest: not comparable
 	}
-	lo, hi := -1, len(ids)
-	for p := k - 1; p >= 0; p-- {
-		if j.present(ids[p], h) && ids[p].at[last] != nil {
-			lo = p
-			break
+	anchors := j.anchorsOf(h, last)
+	a := sort.SearchInts(anchors, k) // anchors[a-1] < k <= anchors[a]; k itself is not an anchor
+	lo, hi := -1, len(j.tr.ids)
+	if a > 0 {
+		lo = anchors[a-1]
+	}
+	if a < len(anchors) {
+		hi = anchors[a]
+	}
+	key := windowKey{h: h, last: last, lo: lo, kind: kind}
+	w, ok := j.windows[key]
+	if !ok {
+		w = j.pairWindow(h, last, lo, hi, candidate)
+		if j.windows == nil {
+			j.windows = map[windowKey]map[int]windowPair{}
+		}
+		j.windows[key] = w
+	}
+	if p, ok := w[k]; ok {
+		return j.tr.ids[p.cand].at[h], p.how
+	}
+	return nil, pairNone
+}
+
+// windowKey identifies one window of a track between neighbours matched at hops h and last, and
+// the kind of candidates looked for in it.
+type windowKey struct{ h, last, lo, kind int }
+
+// windowPair is the candidate (track position) paired with a missing message, and on what.
+type windowPair struct {
+	cand int
+	how  pairing
+}
+
+// anchorsOf lists, ascending, the track positions of the messages present at both hop h and
+// hop last: the neighbours that delimit windows.
+func (j *judger) anchorsOf(h, last int) []int {
+	key := [2]int{h, last}
+	if a, ok := j.anchors[key]; ok {
+		return a
+	}
+	var a []int
+	for p, x := range j.tr.ids {
+		if x.at[last] != nil && j.present(x, h) {
+			a = append(a, p)
 		}
 	}
-	for p := k + 1; p < len(ids); p++ {
-		if j.present(ids[p], h) && ids[p].at[last] != nil {
-			hi = p
-			break
-		}
+	if j.anchors == nil {
+		j.anchors = map[[2]int][]int{}
 	}
+	j.anchors[key] = a
+	return a
+}
+
+// maxPairChecks bounds the pairs of missing messages and candidates tried in one window whose
+// counts differ; past it nothing is paired there (the changes cannot be told from the losses
+// cheaply, and saying nothing is better than guessing).
+const maxPairChecks = 1 << 20
+
+// pairWindow pairs the messages missing at h in the window (lo, hi) of the track with the
+// candidates there, as pairAt describes, keyed by the missing message's track position.
+func (j *judger) pairWindow(h, last, lo, hi int, candidate func(*ident) bool) map[int]windowPair {
+	ids := j.tr.ids
 	var missing, cands []int
 	for p := lo + 1; p < hi; p++ {
 		switch {
@@ -84,46 +135,51 @@ func (j *judger) pairAt(k int, id *ident, h, last int, candidate func(*ident) bo
 			cands = append(cands, p)
 		}
 	}
-	timed := j.hs[h].offKnown && j.hs[last].offKnown
-	fits := func(m, c *capture.Message) bool {
-		return complete(c) && c.Opcode == m.Opcode && (!timed || j.inTime(m, last, c, h))
+	out := map[int]windowPair{}
+	if len(cands) == 0 {
+		return out
 	}
+	timed := j.hs[h].offKnown && j.hs[last].offKnown
 	how := pairTimed
 	if !timed {
 		how = pairUntimed
 	}
+	fits := func(m, c *capture.Message) bool {
+		return complete(m) && complete(c) && c.Opcode == m.Opcode && (!timed || j.inTime(m, last, c, h))
+	}
 	if len(missing) == len(cands) {
 		for i, p := range missing {
-			if p != k {
-				continue
-			}
-			c, m := ids[cands[i]].at[h], id.at[last]
+			m, c := ids[p].at[last], ids[cands[i]].at[h]
 			switch {
 			case fits(m, c):
-				return c, how
-			case complete(c) && c.Opcode == m.Opcode && lo >= 0 && hi < len(ids):
-				return c, pairLate
+				out[p] = windowPair{cands[i], how}
+			case complete(m) && complete(c) && c.Opcode == m.Opcode && lo >= 0 && hi < len(ids):
+				out[p] = windowPair{cands[i], pairLate}
 			}
 		}
-		return nil, pairNone
+		return out
 	}
-	// Unequal counts (a message lost and another changed between the same neighbours): pair only
-	// when exactly one candidate fits this message and it fits no other missing message.
-	var fit []*capture.Message
-	for _, o := range cands {
-		if c := ids[o].at[h]; fits(id.at[last], c) {
-			fit = append(fit, c)
+	// Unequal counts (a message lost and another changed between the same neighbours): a pair
+	// only where exactly one candidate fits a missing message and it fits no other one.
+	if !timed || len(missing)*len(cands) > maxPairChecks {
+		return out
+	}
+	fitsOf := make(map[int][]int, len(missing)) // missing position -> candidates that fit it
+	fitCount := make(map[int]int, len(cands))   // candidate -> missing messages it fits
+	for _, p := range missing {
+		for _, o := range cands {
+			if fits(ids[p].at[last], ids[o].at[h]) {
+				fitsOf[p] = append(fitsOf[p], o)
+				fitCount[o]++
+			}
 		}
-	}
-	if len(fit) != 1 || !timed {
-		return nil, pairNone
 	}
 	for _, p := range missing {
-		if m := ids[p].at[last]; p != k && complete(m) && fits(m, fit[0]) {
-			return nil, pairNone
+		if f := fitsOf[p]; len(f) == 1 && fitCount[f[0]] == 1 {
+			out[p] = windowPair{f[0], how}
 		}
 	}
-	return fit[0], how
+	return out
 }
 
 // seenBefore reports whether message id was seen at a hop before hop h in travel order.
