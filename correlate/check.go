@@ -147,9 +147,23 @@ func holds(c *capture.Capture) string {
 	if st.Malformed > 0 {
 		s += fmt.Sprintf(", %d malformed", st.Malformed)
 	}
+	if st.Tunneled > 0 {
+		s += fmt.Sprintf(", %d decapsulated from tunnels", st.Tunneled)
+	}
 	s += ")"
 	if st.Packets == 0 {
 		return "it holds no packets"
+	}
+	if n := capture.UnusedPackets(c.Unused); n > 0 {
+		var us []string
+		for i, u := range c.Unused {
+			if i == 3 {
+				us = append(us, "...")
+				break
+			}
+			us = append(us, fmt.Sprintf("%d %s (%s)", u.Packets, u.Kind, u.Reason))
+		}
+		s += fmt.Sprintf(", %d%% of them not usable: %s,", 100*n/st.Packets, strings.Join(us, ", "))
 	}
 	s += fmt.Sprintf(" and %d TCP connection(s)", c.TCPConnections)
 	if len(c.ServerPorts) > 0 {

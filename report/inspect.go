@@ -39,6 +39,10 @@ type inspectDoc struct {
 	Stats       statsDoc     `json:"stats"`
 	Warnings    []string     `json:"warnings"`
 	Connections []sessionDoc `json:"connections"`
+	// tcpConns and ports say, for the line-oriented formats, what a capture without WebSocket
+	// holds: its TCP connections and their server ports.
+	tcpConns int
+	ports    string
 }
 
 type fileDoc struct {
@@ -261,6 +265,16 @@ func newInspectDoc(c *capture.Capture, o Options) *inspectDoc {
 		})
 	}
 	doc.Stats = newStatsDoc(c.Stats, c.Unused)
+	doc.tcpConns = c.TCPConnections
+	var ps []string
+	for i, p := range c.ServerPorts {
+		if i == 8 {
+			ps = append(ps, "...")
+			break
+		}
+		ps = append(ps, fmt.Sprintf("%d (%d)", p.Port, p.Conns))
+	}
+	doc.ports = strings.Join(ps, ", ")
 	for _, w := range c.Warnings {
 		doc.Warnings = append(doc.Warnings, w.String())
 	}
@@ -420,6 +434,10 @@ func inspectSheet(tw sheet, doc *inspectDoc) error {
 		tw.line("warning: " + wn)
 	}
 	if len(doc.Connections) == 0 {
+		if doc.tcpConns > 0 {
+			// What the capture holds instead: the wrong port or interface shows here.
+			tw.line(fmt.Sprintf("%d TCP connection(s), none of them WebSocket; server ports: %s", doc.tcpConns, doc.ports))
+		}
 		return tw.err()
 	}
 	t := tw.table("#", "client", "server", "path", "key", "subprotocol / extensions",
