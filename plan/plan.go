@@ -60,7 +60,8 @@ func New(cfg *correlate.Config, opts Options) *Plan {
 		p.Hops = append(p.Hops, newHop(hc, o))
 	}
 	p.Notes = []string{
-		"Start every capture before the traffic (or the probe), and stop each with Ctrl-C once it is over. " +
+		"Start every capture before the traffic (or the probe), and stop each with Ctrl-C a few seconds after it is over " +
+			"(tcpdump receives packets in blocks up to a second late, and Ctrl-C discards the block not yet received). " +
 			"tcpdump then prints \"N packets dropped by kernel\": if N is not 0, write it in hops.yaml as that hop's dropped: N.",
 		"Copy the files next to hops.yaml (the names above are the ones it points at), then run: wspath compare " + base(cfg.File),
 		"To make traffic that stands out in the captures, run wspath probe wss://HOST/PATH --keylog keys.txt while they run " +

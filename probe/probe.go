@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -73,6 +74,9 @@ type Result struct {
 	Other int
 	// Closed is why the connection ended before the wait was over, or "".
 	Closed string
+	// Stuck says that a send did not finish (nothing acknowledged the bytes: the path stopped
+	// carrying them), after which no more probes were sent; "" when every send finished.
+	Stuck string
 }
 
 // Missing returns the numbers of the probes that did not come back.
@@ -109,6 +113,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	return o, nil
 }
+
+// sendTimeout bounds one send: a healthy path takes even the largest probe in far less.
+const sendTimeout = 5 * time.Second
 
 // Run connects, sends the probes and waits for the replies. It returns a Result whenever the
 // connection was made, even when it broke later (the error says how).
@@ -155,8 +162,16 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		payloads[n] = p
 		res.Probes = append(res.Probes, Probe{N: n, Binary: binary, Size: len(p), Sent: time.Now()})
 		mu.Unlock()
-		conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		conn.SetWriteDeadline(time.Now().Add(sendTimeout))
 		if err := conn.WriteMessage(typ, p); err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				// The path stopped taking bytes: that is what the probe is for, not a failure.
+				mu.Lock()
+				res.Stuck = fmt.Sprintf("sending #%d did not finish within %s (the connection stopped carrying data); no later probe was sent", n, sendTimeout)
+				mu.Unlock()
+				break
+			}
 			sendErr = fmt.Errorf("probe: sending #%d: %w", n, err)
 		}
 	}

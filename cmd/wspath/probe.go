@@ -110,6 +110,9 @@ func writeProbeText(w io.Writer, res *probe.Result) {
 		}
 		fmt.Fprintf(w, "did not come back: %s\n", strings.Join(s, ", "))
 	}
+	if res.Stuck != "" {
+		fmt.Fprintf(w, "stuck: %s\n", res.Stuck)
+	}
 	if res.Closed != "" {
 		fmt.Fprintf(w, "connection ended: %s\n", res.Closed)
 	}
@@ -150,9 +153,10 @@ func probeJSON(res *probe.Result) any {
 		Compressed bool       `json:"compressed"`
 		Missing    []int      `json:"missing"`
 		Closed     string     `json:"closed,omitempty"`
+		Stuck      string     `json:"stuck,omitempty"`
 		Other      int        `json:"other"`
 		Probes     []probeDoc `json:"probes"`
-	}{URL: res.URL, Run: res.Run, Compressed: res.Compressed, Missing: res.Missing(), Closed: res.Closed, Other: res.Other}
+	}{URL: res.URL, Run: res.Run, Compressed: res.Compressed, Missing: res.Missing(), Closed: res.Closed, Stuck: res.Stuck, Other: res.Other}
 	if doc.Missing == nil {
 		doc.Missing = []int{}
 	}
