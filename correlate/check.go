@@ -300,13 +300,19 @@ func checkOrder(conns []*conn, tracks [][2]*track, hs []*hopState) string {
 // clockWarnings warns about estimated clock offsets of a second or more: either the clocks of the
 // capture hosts differ (say so in hops.yaml with clock_offset) or the capture is from another time.
 func clockWarnings(hs []*hopState) {
+	ref := hs[0].name
+	for _, st := range hs {
+		if st.offSource == "reference" {
+			ref = st.name
+		}
+	}
 	for _, st := range hs[1:] {
 		if st.offSource != "estimated" || st.excluded {
 			continue
 		}
 		if d := st.off; d >= time.Second || d <= -time.Second {
 			st.warnings = append(st.warnings, fmt.Sprintf("this capture's clock is %s off %s's by the matched connections, and hops.yaml gives no clock_offset: if the hosts' clocks differ, set clock_offset; if the capture is from another time, it does not belong here",
-				d.Round(time.Millisecond), hs[0].name))
+				d.Round(time.Millisecond), ref))
 		}
 	}
 }

@@ -178,12 +178,17 @@ func Compare(hops []Hop, opts Options) *Result {
 // hops' clock offsets from the matches.
 func connect(hops []Hop, hs []*hopState, opts *Options) []*conn {
 	sess := make([][]*capture.Session, len(hs))
+	// The clock reference is the first hop, or the first hop not left out.
+	ref := 0
+	for ref+1 < len(hs) && hs[ref].excluded {
+		ref++
+	}
 	for i, st := range hs {
 		st.off, st.offKnown, st.offSource = 0, false, "none"
 		switch {
-		case i == 0:
+		case i == ref && (i == 0 || hops[i].ClockOffset == nil):
 			st.offKnown, st.offSource = true, "reference"
-		case hops[i].ClockOffset != nil:
+		case hops[i].ClockOffset != nil && !st.excluded:
 			st.off, st.offKnown, st.offSource = *hops[i].ClockOffset, true, "given"
 		}
 		if !st.excluded {
@@ -340,7 +345,7 @@ func buildTrack(c *conn, hs []*hopState, dir capture.Direction, opts *Options) *
 // estimate.
 func refineOffsets(conns []*conn, tracks [][2]*track, hs []*hopState) {
 	for h := 1; h < len(hs); h++ {
-		if hs[h].offSource == "given" {
+		if hs[h].offSource == "given" || hs[h].offSource == "reference" {
 			continue
 		}
 		s := handshakeSamples(conns, hs, h)

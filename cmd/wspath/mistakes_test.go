@@ -177,6 +177,18 @@ func TestMistake_HopWithoutWebSocket(t *testing.T) {
 	r := checkVerdicts(t, stdout, map[string]string{"/chat/2 client_to_server": "lost server"})
 	hopWarning(t, r, "ingress", "no WebSocket connection in this capture")
 	hopWarning(t, r, "ingress", "3 TCP connection(s) to server ports 80 (3)")
+	// The first hop without WebSocket: the next one is the clocks' reference, the loss is where it was.
+	hops = append([]string{}, c2sDrop...)
+	hops[0] = "client|" + mustAbs(t, filepath.Join("testdata", "mistakes", "ingress-no-payload.pcap"))
+	code, stdout, _ = runWspath(t, "compare", hopsYAML(t, hops...), "-f", "json")
+	if code != exitLoss {
+		t.Errorf("client left out: exit %d, want 1", code)
+	}
+	r = checkVerdicts(t, stdout, map[string]string{"/chat/2 client_to_server": "lost ingress"})
+	hopWarning(t, r, "client", "no WebSocket connection in this capture")
+	if !strings.Contains(stdout, `"clock_offset_source": "reference"`) {
+		t.Errorf("no hop is the clocks' reference")
+	}
 }
 
 func TestMistake_ForeignRun(t *testing.T) {
