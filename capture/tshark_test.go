@@ -2,8 +2,10 @@ package capture
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -12,7 +14,8 @@ import (
 // TestRead_MatchesTshark reads every hop of the lab captures bundled in examples/ (TLS hops with
 // the case's key log, keys.txt, as tshark read them) and checks the data messages found per
 // connection and direction against the counts tshark's WebSocket dissector gave for the same
-// capture (recorded by the lab in truth.json). Every hop, connection and direction is compared;
+// capture (recorded by the lab in truth.json), and the digest of each against the messages the
+// applications sent, in order. Every hop, connection and direction is compared;
 // where the connection had bytes missing at that hop the two tools may disagree by design
 // (tshark dissects segments after a hole; wspath does not guess): such disagreements are listed
 // instead, and must stay at the number known.
@@ -27,13 +30,12 @@ func TestRead_MatchesTshark(t *testing.T) {
 		compared, holes = compared+c, holes+h
 	}
 	t.Logf("%d hop, connection and direction counts compared, %d left out for bytes missing", compared, holes)
-	// The bundled cases as of this writing: 930 hop, connection and direction counts in the
-	// five-hop cases (60 of them on the HTTP/2 hops of the h2-* cases), plus the capture-drops
-	// cases (six hops, 8 connections), all compared but one: in capture-drops-loss the ingress lacks the bytes the firewall dropped, and tshark
-	// dissects the retransmitted segments after that hole as one more message (31) where wspath
-	// reads the 30 before it. The fwdrop hop's many holes all agree. Adding a case raises the
-	// floor; a drop means comparisons silently stopped being made.
-	const wantCompared, wantHoles = 1161, 1
+	// The bundled cases as of this writing (30 cases of five or six hops) give 1307 hop,
+	// connection and direction counts, all compared but one: in capture-drops-loss the ingress
+	// lacks the bytes the firewall dropped, and tshark dissects the retransmitted segments after
+	// that hole as one more message (31) where wspath reads the 30 before it. Adding a case raises
+	// the floor; a drop means comparisons silently stopped being made.
+	const wantCompared, wantHoles = 1307, 1
 	if compared < wantCompared || holes > wantHoles {
 		t.Errorf("%d comparisons made and %d left out for holes, want at least %d and at most %d", compared, holes, wantCompared, wantHoles)
 	}
@@ -48,13 +50,9 @@ func compareWithTshark(t *testing.T, dir string) (compared, holes int) {
 			UpstreamKey string `json:"upstream_key"`
 			// WebSocket over HTTP/2 (the h2-* cases): the hops where the connection is an HTTP/2
 			// stream name it "h2:<path>", and the client logged its stream id.
-			H2HopKeys  map[string]string `json:"h2_hop_keys"`
-			H2Stream   uint32            `json:"h2_stream"`
-			Directions map[string]struct {
-				Tshark map[string]struct {
-					Data int `json:"data"`
-				} `json:"tshark"`
-			} `json:"directions"`
+			H2HopKeys  map[string]string          `json:"h2_hop_keys"`
+			H2Stream   uint32                     `json:"h2_stream"`
+			Directions map[string]tsharkDirection `json:"directions"`
 		} `json:"connections"`
 		Hops []string `json:"hops"`
 		TLS  *struct {
@@ -98,27 +96,100 @@ func compareWithTshark(t *testing.T, dir string) (compared, holes int) {
 				t.Errorf("%s %s %s: HTTP/2 stream %d, the client logged %d", filepath.Base(dir), hop, key, s.HTTP2.StreamID, tc.H2Stream)
 			}
 			for _, d := range Directions {
-				want, ok := tc.Directions[d.String()].Tshark[hop]
-				if !ok {
-					t.Errorf("%s %s %s %s: truth.json has no tshark count", filepath.Base(dir), hop, key, d)
-					continue
-				}
-				// No session: wspath found no WebSocket connection with this key at this hop.
-				got := dataCount(s, d)
-				if got != want.Data && s != nil && (len(s.TCP[d].Gaps) > 0 || len(s.TCP[1-d].Gaps) > 0) {
-					t.Logf("left out: %s %s %s %s: bytes missing in the capture; wspath %d data messages, tshark %d",
-						filepath.Base(dir), hop, key, d, got, want.Data)
+				tag := fmt.Sprintf("%s %s %s %s", filepath.Base(dir), hop, key, d)
+				switch compareDirection(t, tag, s, d, tc.Directions[d.String()], hop) {
+				case comparedOK:
+					compared++
+				case leftOut:
 					holes++
-					continue
-				}
-				compared++
-				if got != want.Data {
-					t.Errorf("%s %s %s %s: %d data messages, tshark %d", filepath.Base(dir), hop, key, d, got, want.Data)
 				}
 			}
 		}
 	}
 	return compared, holes
+}
+
+// tsharkDirection is what the lab recorded of one direction of a connection.
+type tsharkDirection struct {
+	Tshark map[string]struct {
+		Data int `json:"data"`
+	} `json:"tshark"`
+	Messages []struct {
+		SHA256 string `json:"sha256"`
+	} `json:"messages"`
+	// Changed lists the messages a hop forwarded changed (app-modify).
+	Changed []struct {
+		Index         int    `json:"index"`
+		SHA256Changed string `json:"sha256_changed"`
+	} `json:"changed"`
+}
+
+type comparison int
+
+const (
+	comparedOK comparison = iota
+	leftOut
+	notComparable
+)
+
+// compareDirection compares direction d of session s (nil: wspath found no WebSocket connection
+// with this key at this hop) with what tshark and the applications' logs say of it at hop: the
+// number of data messages, and the digest of each, in order.
+func compareDirection(t *testing.T, tag string, s *Session, d Direction, td tsharkDirection, hop string) comparison {
+	t.Helper()
+	want, ok := td.Tshark[hop]
+	if !ok {
+		t.Errorf("%s: truth.json has no tshark count", tag)
+		return notComparable
+	}
+	got := dataCount(s, d)
+	if got != want.Data && s != nil && (len(s.TCP[d].Gaps) > 0 || len(s.TCP[1-d].Gaps) > 0) {
+		t.Logf("left out: %s: bytes missing in the capture; wspath %d data messages, tshark %d", tag, got, want.Data)
+		return leftOut
+	}
+	if got != want.Data {
+		t.Errorf("%s: %d data messages, tshark %d", tag, got, want.Data)
+	}
+	sent := make([][]string, len(td.Messages))
+	for i, m := range td.Messages {
+		sent[i] = []string{m.SHA256}
+	}
+	for _, ch := range td.Changed {
+		sent[ch.Index] = append(sent[ch.Index], ch.SHA256Changed)
+	}
+	if i, ok := digestsInOrder(s, d, sent); !ok {
+		t.Errorf("%s: data message %d's digest is none of the messages sent, in order", tag, i)
+	}
+	return comparedOK
+}
+
+// digestsInOrder checks that the complete data messages of direction d of s are messages the
+// sender sent (sent[i]: the digests message i may have, from the applications' and relay's
+// logs), in the order sent, some perhaps missing; else it returns the index of the first that
+// is not. Messages without a digest (Undecodable: deflate context lost after a hole) claim no
+// content and are passed over.
+func digestsInOrder(s *Session, d Direction, sent [][]string) (int, bool) {
+	if s == nil {
+		return 0, true
+	}
+	next, i := 0, -1
+	for _, m := range s.Messages[d] {
+		if !m.Opcode.IsData() || m.Flags.Has(Incomplete) {
+			continue
+		}
+		i++
+		if m.Flags.Has(Undecodable) {
+			continue
+		}
+		for next < len(sent) && !slices.Contains(sent[next], m.Digest.String()) {
+			next++
+		}
+		if next == len(sent) {
+			return i, false
+		}
+		next++
+	}
+	return 0, true
 }
 
 // dataCount counts the complete data messages of direction d of s (0 for no session).
