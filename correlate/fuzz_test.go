@@ -9,8 +9,8 @@ import (
 	"github.com/wspath/wspath/capture"
 )
 
-// FuzzCompare perturbs a crafted path with the fuzzer's bytes (dropped and reordered messages,
-// removed keys and sessions, TLS without keys, shifted times, TCP events) and checks that Compare
+// FuzzCompare perturbs a crafted path with the fuzzer's bytes (dropped, reordered and changed
+// messages, removed keys and sessions, TLS without keys, shifted times, TCP events) and checks that Compare
 // neither panics nor produces a Result that does not marshal.
 func FuzzCompare(f *testing.F) {
 	f.Add([]byte{})
@@ -35,7 +35,7 @@ func FuzzCompare(f *testing.F) {
 			s := c.Sessions[(arg/3)%len(c.Sessions)]
 			d := capture.Direction(arg & 1)
 			ms := s.Messages[d]
-			switch op % 10 {
+			switch op % 11 {
 			case 0:
 				if len(ms) > 0 {
 					k := arg % len(ms)
@@ -66,6 +66,13 @@ func FuzzCompare(f *testing.F) {
 			case 9:
 				if len(ms) > 1 {
 					ms[0], ms[len(ms)-1] = ms[len(ms)-1], ms[0]
+				}
+			case 10: // changed in transit, or in this capture only
+				if len(ms) > 0 {
+					m := &ms[arg%len(ms)]
+					m.Digest[0] ^= byte(arg | 1)
+					m.Length += int64(arg%3) - 1
+					m.Preview = []byte{byte(arg)}
 				}
 			}
 		}
