@@ -3,6 +3,7 @@ package capture
 import (
 	"encoding/binary"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -97,5 +98,55 @@ func TestRead_MostlyUnusableWarns(t *testing.T) {
 	}
 	if !warned {
 		t.Errorf("no warning about the unusable file: %v", cp.Warnings)
+	}
+}
+
+// TestRead_OVSMirrorTunnels reads real mirror copies made by Open vSwitch's userspace datapath
+// (capture/encap/testdata/ovs, see make.sh there): one WebSocket connection mirrored into GRE,
+// Geneve, VXLAN and ERSPAN II and III. Each copy is its own session, named by its tunnel, with the
+// ten messages (and the close) each way that the server's own capture holds, digest for digest.
+func TestRead_OVSMirrorTunnels(t *testing.T) {
+	dir := filepath.Join("encap", "testdata", "ovs")
+	srv, err := Read([]string{filepath.Join(dir, "server.pcap")}, Options{})
+	if err != nil || len(srv.Sessions) != 1 {
+		t.Fatalf("server capture: %v, %d sessions", err, len(srv.Sessions))
+	}
+	want := srv.Sessions[0]
+	c, err := Read([]string{filepath.Join(dir, "collector.pcap")}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tunnels []string
+	for _, s := range c.Sessions {
+		tunnels = append(tunnels, s.Tunnel)
+		if s.Key() != want.Key() || s.Client != want.Client {
+			t.Errorf("%s: session %v %s, server saw %v %s", s.Tunnel, s.Client, s.Key(), want.Client, want.Key())
+		}
+		for _, d := range Directions {
+			got, exp := s.Messages[d], want.Messages[d]
+			data := 0
+			for _, m := range got {
+				if m.Opcode.IsData() {
+					data++
+				}
+			}
+			if data != 10 || len(got) != len(exp) {
+				t.Errorf("%s %s: %d messages, server %d", s.Tunnel, d, len(got), len(exp))
+				continue
+			}
+			for i := range got {
+				if got[i].Digest != exp[i].Digest {
+					t.Errorf("%s %s message %d: digest differs from the server's", s.Tunnel, d, i)
+				}
+			}
+		}
+	}
+	sort.Strings(tunnels)
+	wantTunnels := []string{
+		"erspan session 1 10.9.2.1<->10.9.2.2", "erspan session 2 10.9.2.1<->10.9.2.2",
+		"geneve vni 5001 10.9.2.1<->10.9.2.2", "gre key 1234 10.9.2.1<->10.9.2.2", "vxlan vni 42 10.9.2.1<->10.9.2.2",
+	}
+	if strings.Join(tunnels, "|") != strings.Join(wantTunnels, "|") {
+		t.Errorf("tunnels %q, want %q", tunnels, wantTunnels)
 	}
 }

@@ -150,13 +150,15 @@ func tsharkView(t *testing.T, path string, want map[int]view) map[int]view {
 }
 
 // TestDecode_MatchesTshark checks wspath's decoding of tunnelled and fragmented packets against
-// tshark's view of the same files: the synthetic one, and the real VXLAN underlay capture of the
-// vxlan-c2s-drop lab case (with real outer IPv4 fragments).
+// tshark's view of the same files: the synthetic one, the real VXLAN underlay capture of the
+// vxlan-c2s-drop lab case (with real outer IPv4 fragments), and Open vSwitch's real GRE, Geneve,
+// VXLAN and ERSPAN II/III mirror copies (testdata/ovs).
 func TestDecode_MatchesTshark(t *testing.T) {
 	if _, err := exec.LookPath("tshark"); err != nil {
 		t.Skip("tshark not installed")
 	}
-	for _, path := range []string{syntheticPcap, filepath.Join("..", "..", "examples", "vxlan-c2s-drop", "ingress.pcap")} {
+	for _, path := range []string{syntheticPcap, filepath.Join("..", "..", "examples", "vxlan-c2s-drop", "ingress.pcap"),
+		filepath.Join("testdata", "ovs", "collector.pcap")} {
 		t.Run(filepath.Base(filepath.Dir(path))+"/"+filepath.Base(path), func(t *testing.T) {
 			ours := wspathView(t, path)
 			theirs := tsharkView(t, path, ours)
