@@ -45,7 +45,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		// Errors are printed once, by run, with their exit status; urfave must not exit for us.
 		ExitErrHandler: func(*cli.Context, error) {},
 		Suggest:        true,
-		Commands:       []*cli.Command{compareCommand(), inspectCommand(), planCommand(), probeCommand(), initCommand()},
+		Commands:       []*cli.Command{compareCommand(), inspectCommand(), planCommand(), probeCommand(), initCommand(), completionCommand(), manCommand()},
 		// For profiling on real captures: wspath --cpuprofile cpu.out inspect big.pcap.
 		Flags: []cli.Flag{&cli.StringFlag{Name: "cpuprofile", Hidden: true,
 			Usage: "write a CPU profile of the run to `FILE` (go tool pprof)"}},
