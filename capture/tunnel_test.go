@@ -103,7 +103,7 @@ func TestRead_MostlyUnusableWarns(t *testing.T) {
 
 // TestRead_OVSMirrorTunnels reads real mirror copies made by Open vSwitch's userspace datapath
 // (capture/encap/testdata/ovs, see make.sh there): one WebSocket connection mirrored into GRE,
-// Geneve, VXLAN and ERSPAN II and III. Each copy is its own session, named by its tunnel, with the
+// Geneve, VXLAN and ERSPAN II and III over IPv4, and ip6gre, Geneve and ERSPAN III over IPv6. Each copy is its own session, named by its tunnel, with the
 // ten messages (and the close) each way that the server's own capture holds, digest for digest.
 func TestRead_OVSMirrorTunnels(t *testing.T) {
 	dir := filepath.Join("encap", "testdata", "ovs")
@@ -143,8 +143,9 @@ func TestRead_OVSMirrorTunnels(t *testing.T) {
 	}
 	sort.Strings(tunnels)
 	wantTunnels := []string{
-		"erspan session 1 10.9.2.1<->10.9.2.2", "erspan session 2 10.9.2.1<->10.9.2.2",
-		"geneve vni 5001 10.9.2.1<->10.9.2.2", "gre key 1234 10.9.2.1<->10.9.2.2", "vxlan vni 42 10.9.2.1<->10.9.2.2",
+		"erspan session 1 10.9.2.1<->10.9.2.2", "erspan session 2 10.9.2.1<->10.9.2.2", "erspan session 3 fd09:2::1<->fd09:2::2",
+		"geneve vni 5001 10.9.2.1<->10.9.2.2", "geneve vni 6001 fd09:2::1<->fd09:2::2",
+		"gre key 1234 10.9.2.1<->10.9.2.2", "gre key 77 fd09:2::1<->fd09:2::2", "vxlan vni 42 10.9.2.1<->10.9.2.2",
 	}
 	if strings.Join(tunnels, "|") != strings.Join(wantTunnels, "|") {
 		t.Errorf("tunnels %q, want %q", tunnels, wantTunnels)

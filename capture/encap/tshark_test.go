@@ -120,6 +120,7 @@ func wspathView(t *testing.T, path string) map[int]view {
 func tsharkView(t *testing.T, path string, want map[int]view) map[int]view {
 	cmd := exec.Command("tshark", "-r", path, "-o", "ip.defragment:TRUE", "-o", "ipv6.defragment:TRUE",
 		"-d", "udp.port==8472,vxlan", "-d", "mpls.label==200,pwethcw",
+		"-Y", "tcp && !icmp && !icmpv6", // a packet quoted in an ICMP error is not traffic
 		"-T", "fields", "-E", "separator=;", "-e", "frame.number", "-e", "ip.src", "-e", "ip.dst",
 		"-e", "ipv6.src", "-e", "ipv6.dst", "-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "tcp.len")
 	out, err := cmd.Output()

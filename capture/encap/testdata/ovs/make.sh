@@ -3,10 +3,11 @@
 # encapsulates in user space: this machine's kernel has VXLAN only, no GRE, Geneve or ERSPAN.
 #
 # Namespaces ($P = ${WSL_NS_PREFIX:-tun-}): ${P}c (client 10.9.1.1) and ${P}s (server 10.9.1.2)
-# hang off bridge br0 of an ovs-vswitchd running in ${P}ovs; br0 mirrors every packet into five
-# tunnel ports (GRE key 1234 with Ethernet inside, Geneve VNI 5001, VXLAN VNI 42, ERSPAN type II
-# session 1, ERSPAN type III session 2) towards the collector ${P}col (10.9.2.2) through the
-# underlay bridge br-phy (10.9.2.1). tcpdump on the collector's interface makes collector.pcap;
+# hang off bridge br0 of an ovs-vswitchd running in ${P}ovs; br0 mirrors every packet into eight
+# tunnel ports towards the collector ${P}col through the underlay bridge br-phy: over IPv4
+# (10.9.2.1 -> 10.9.2.2) GRE key 1234 with Ethernet inside, Geneve VNI 5001, VXLAN VNI 42, ERSPAN
+# type II session 1, ERSPAN type III session 2; over IPv6 (fd09:2::1 -> fd09:2::2) ip6gre key 77,
+# Geneve VNI 6001, ERSPAN type III session 3. tcpdump on the collector's interface makes collector.pcap;
 # tcpdump on the server's makes server.pcap (the plain view). ws.py (python3-websockets) is the
 # WebSocket echo server and a client sending ten messages of 9 to 1359 bytes.
 # Needs root, openvswitch-switch, ethtool, tcpdump, python3-websockets.
@@ -57,16 +58,24 @@ A=(ovs-appctl -t "$D/ovs-vswitchd.$(cat "$D/ovs-vswitchd.pid").ctl")
 x "${V[@]}" add-br br0 -- set bridge br0 datapath_type=netdev -- add-port br0 vc -- add-port br0 vs
 x "${V[@]}" add-br br-phy -- set bridge br-phy datapath_type=netdev -- add-port br-phy vcol
 x ip addr add 10.9.2.1/24 dev br-phy
+x ip -6 addr add fd09:2::1/64 dev br-phy nodad
+ip netns exec "${P}col" ip -6 addr add fd09:2::2/64 dev eth0 nodad
 x ip link set br-phy up
 x ip link set br0 up
 x "${A[@]}" ovs/route/add 10.9.2.0/24 br-phy >/dev/null
-x "${A[@]}" tnl/arp/set br-phy 10.9.2.2 "$(ip netns exec "${P}col" cat /sys/class/net/eth0/address)" >/dev/null
+colmac=$(ip netns exec "${P}col" cat /sys/class/net/eth0/address)
+x "${A[@]}" ovs/route/add fd09:2::/64 br-phy >/dev/null
+x "${A[@]}" tnl/arp/set br-phy 10.9.2.2 "$colmac" >/dev/null
+x "${A[@]}" tnl/neigh/set br-phy fd09:2::2 "$colmac" >/dev/null
 x "${V[@]}" add-port br0 gre0 -- set interface gre0 type=gre options:remote_ip=10.9.2.2 options:key=1234 \
 	-- add-port br0 gnv0 -- set interface gnv0 type=geneve options:remote_ip=10.9.2.2 options:key=5001 \
 	-- add-port br0 vx0 -- set interface vx0 type=vxlan options:remote_ip=10.9.2.2 options:key=42 \
 	-- add-port br0 ers1 -- set interface ers1 type=erspan options:remote_ip=10.9.2.2 options:key=1 options:erspan_ver=1 options:erspan_idx=7 \
-	-- add-port br0 ers2 -- set interface ers2 type=erspan options:remote_ip=10.9.2.2 options:key=2 options:erspan_ver=2 options:erspan_dir=1 options:erspan_hwid=4
-for p in gre0 gnv0 vx0 ers1 ers2; do
+	-- add-port br0 ers2 -- set interface ers2 type=erspan options:remote_ip=10.9.2.2 options:key=2 options:erspan_ver=2 options:erspan_dir=1 options:erspan_hwid=4 \
+	-- add-port br0 gre6 -- set interface gre6 type=ip6gre options:remote_ip=fd09:2::2 options:key=77 \
+	-- add-port br0 gnv6 -- set interface gnv6 type=geneve options:remote_ip=fd09:2::2 options:key=6001 \
+	-- add-port br0 ers6 -- set interface ers6 type=ip6erspan options:remote_ip=fd09:2::2 options:key=3 options:erspan_ver=2 options:erspan_dir=0 options:erspan_hwid=5
+for p in gre0 gnv0 vx0 ers1 ers2 gre6 gnv6 ers6; do
 	x "${V[@]}" -- --id=@p get port "$p" -- --id=@m create mirror name="m$p" select-all=true output-port=@p -- add bridge br0 mirrors @m >/dev/null
 done
 sleep 1
