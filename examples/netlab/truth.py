@@ -660,7 +660,9 @@ def derive_from_captures(out, truth):
                 continue
             (t, kind, code), side = evs[0]
             d["ending"] = {"hop": d["hop"], "side": side, "kind": kind, "code": code}
-            if side != closer_side(d["hop"], d["closed_by"]):
+            if not d.get("closed_by"):
+                notes.append(f"{tag}: the scenario table gives no closed_by")
+            elif side != closer_side(d["hop"], d["closed_by"]):
                 notes.append(f"{tag}: at {d['hop']} the {side} side ended the connection first, but "
                              f"{d['closed_by']} is on the {closer_side(d['hop'], d['closed_by'])} side")
     return notes
