@@ -431,13 +431,22 @@ func (c *conn) Gap(d tcpstream.Dir, off, n uint64, reason tcpstream.GapReason, m
 	case c.mode == modeHTTP:
 		c.problem(d, ProblemTruncated, off, m, fmt.Sprintf("%d bytes of the handshake not captured", n))
 		if c.reqDone && !c.respDone {
-			// The 101 was lost but frames may follow: read them as mid-stream.
+			// The 101 was lost but frames may follow: read them as mid-stream. The client's
+			// bytes held since its request are frames already (it sends them as soon as it has
+			// the 101, which the capture missed): they are read first, then the hole.
 			c.mode = modeMidStream
 			c.sess.MidStream = true
+			early, eoff, em := c.head[c.client], c.headOff[c.client], c.headMeta[c.client]
+			c.head = [2][]byte{}
 			for i := range c.parser {
 				c.startFrames(tcpstream.Dir(i), nil, true)
 			}
-			c.head = [2][]byte{}
+			if len(early) > 0 {
+				c.parser[c.client].Feed(early, eoff, frameMeta(em))
+			}
+			if d == c.client {
+				c.parser[d].Gap(off, n)
+			}
 			return
 		}
 		c.giveUp()

@@ -193,6 +193,46 @@ func judge(c *conn, tr *track, hs []*hopState, opts *Options) DirectionResult {
 // hop h: what a reader counting the application's messages expects, unlike Message.Index, which
 // counts control frames too.
 func (j *judger) num(h int, m *capture.Message) int {
+	if j.holed(h) {
+		// h's capture lacks bytes of this direction, so counting there undercounts: count at a
+		// hop without holes that has the same message, if any.
+		if id := j.identOf(h, m); id != nil {
+			for _, g := range j.tr.travel {
+				if g != h && id.at[g] != nil && !j.holed(g) {
+					return j.localNum(g, id.at[g])
+				}
+			}
+		}
+	}
+	return j.localNum(h, m)
+}
+
+// holed reports whether hop h's stream of this direction has holes.
+func (j *judger) holed(h int) bool {
+	s := j.c.sess[h]
+	return s != nil && len(s.TCP[j.tr.dir].Gaps) > 0
+}
+
+// identOf returns the track's ident whose message at hop h is m, or nil.
+func (j *judger) identOf(h int, m *capture.Message) *ident {
+	if j.idOf == nil {
+		j.idOf = map[*capture.Message]*ident{}
+		for _, id := range j.tr.ids {
+			for _, x := range id.at {
+				if x != nil {
+					j.idOf[x] = id
+				}
+			}
+		}
+	}
+	if id := j.idOf[m]; id != nil && id.at[h] == m {
+		return id
+	}
+	return nil
+}
+
+// localNum is num counted at hop h itself.
+func (j *judger) localNum(h int, m *capture.Message) int {
 	pos, ok := j.dataPos[h]
 	if !ok {
 		msgs := j.c.sess[h].Messages[j.tr.dir]
@@ -274,6 +314,7 @@ type judger struct {
 	dataPos      map[int][]int                    // per hop: Message.Index -> position among data messages
 	anchors      map[[2]int][]int                 // per (hop, last hop): see anchorsOf
 	windows      map[windowKey]map[int]windowPair // paired windows: see pairAt
+	idOf         map[*capture.Message]*ident      // see identOf
 }
 
 func sideOf(d capture.Direction) string {

@@ -638,6 +638,9 @@ def derive_from_captures(out, truth):
         at = {h: ends[h].get(hop_key[h], {"client": [], "server": []}) for h in HOPS}
         # null where tshark does not see the connection's handshake (a capture cut by a snap length)
         c["endings"] = {h: hop_ending(at[h]) if hop_key[h] in ends[h] else None for h in HOPS}
+        if DROP_HOP in c["endings"] and all(d["tshark"][DROP_HOP]["frames"] == 0 for d in c["directions"].values()):
+            # The dropping capture lost the 101: tshark sees no WebSocket there, so no close frame.
+            c["endings"][DROP_HOP] = None
         for dname, d in c["directions"].items():
             v = d["verdict"]
             tag = f"conn {c['conn']} {dname} ({v})"
