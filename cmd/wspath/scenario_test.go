@@ -198,11 +198,12 @@ func readTruth(t *testing.T, dir string) truth {
 		t.Fatalf("%s: %v", dir, err)
 	}
 	for _, c := range want.Connections {
-		for dir, d := range c.Directions {
+		for name, d := range c.Directions {
 			// Fields truth.py derives from the captures: a truth.json without them is stale.
 			if c.Endings == nil || d.LowConfidence == nil || (d.Verdict == "closed" && d.Ending == nil) ||
 				(d.Verdict == "capture_gap" && d.NotCaptured == nil) {
-				t.Fatalf("%s: conn %d %s lacks derived fields; run examples/netlab/truth.py --rederive %s", dir, c.Conn, dir, dir)
+				t.Fatalf("%s: conn %d %s lacks the fields read from the captures; run examples/netlab/truth.py --rederive %s",
+					dir, c.Conn, name, dir)
 			}
 		}
 	}
