@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -17,9 +16,7 @@ import (
 // ones collapsed into a count unless o.All), then the hops.
 func Compare(w io.Writer, f Format, r *correlate.Result, o Options) error {
 	if f == JSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return compareJSON(w, r)
 	}
 	v := newCompareView(r, o)
 	switch f {
@@ -32,6 +29,21 @@ func Compare(w io.Writer, f Format, r *correlate.Result, o Options) error {
 		return compareTicket(t, v)
 	}
 	return fmt.Errorf("report: compare cannot be rendered as %s", f)
+}
+
+// compareJSON writes r as it marshals, one connection at a time (see jsonObject).
+func compareJSON(w io.Writer, r *correlate.Result) error {
+	j := newJSONObject(w)
+	j.field("schema", r.Schema)
+	j.field("incident", r.Incident)
+	j.field("hops", r.Hops)
+	arrayField(j, "connections", len(r.Connections), r.Connections == nil, func(i int) *correlate.Connection { return &r.Connections[i] })
+	j.field("segments", r.Segments)
+	j.field("summary", r.Summary)
+	if len(r.Refused) > 0 {
+		j.field("refused", r.Refused)
+	}
+	return j.end()
 }
 
 // summaryLine says in one line what an on-call engineer needs first: the verdict and where.

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/netip"
@@ -18,13 +17,10 @@ const InspectSchema = "wspath.inspect/v1"
 
 // Inspect writes the WebSocket connections of one capture in format f.
 func Inspect(w io.Writer, f Format, c *capture.Capture, o Options) error {
-	doc := newInspectDoc(c, o)
-	switch f {
-	case JSON:
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(doc)
+	if f == JSON {
+		return inspectJSON(w, c, o)
 	}
+	doc := newInspectDoc(c, o)
 	s, ok := sheetFor(w, f)
 	if !ok {
 		return fmt.Errorf("report: inspect cannot be rendered as %s", f)
@@ -37,12 +33,41 @@ type inspectDoc struct {
 	Schema      string       `json:"schema"`
 	Files       []fileDoc    `json:"files"`
 	Stats       statsDoc     `json:"stats"`
+	Upgrades    upgradesDoc  `json:"upgrades"`
 	Warnings    []string     `json:"warnings"`
 	Connections []sessionDoc `json:"connections"`
 	// tcpConns and ports say, for the line-oriented formats, what a capture without WebSocket
 	// holds: its TCP connections and their server ports.
 	tcpConns int
 	ports    string
+}
+
+// upgradesDoc counts the WebSocket handshakes seen: answered with 101, refused (another status:
+// a gateway's 502, a server's 403) and never answered (a backend that is down or stuck, often in
+// a reconnect storm). Connections picked up mid-stream have no handshake to count.
+type upgradesDoc struct {
+	Requests   int `json:"requests"`
+	Switched   int `json:"switched"`
+	Refused    int `json:"refused"`
+	Unanswered int `json:"unanswered"`
+}
+
+func newUpgradesDoc(c *capture.Capture) upgradesDoc {
+	var u upgradesDoc
+	for _, s := range c.Sessions {
+		switch {
+		case s.Request == nil:
+			continue
+		case s.Response == nil:
+			u.Unanswered++
+		case s.Response.Status == 101:
+			u.Switched++
+		default:
+			u.Refused++
+		}
+		u.Requests++
+	}
+	return u
 }
 
 type fileDoc struct {
@@ -254,7 +279,30 @@ type messageDoc struct {
 	previewText string
 }
 
+// inspectJSON writes the inspectDoc of c, one connection at a time (see jsonObject).
+func inspectJSON(w io.Writer, c *capture.Capture, o Options) error {
+	doc := inspectHead(c)
+	j := newJSONObject(w)
+	j.field("schema", doc.Schema)
+	j.field("files", doc.Files)
+	j.field("stats", doc.Stats)
+	j.field("upgrades", doc.Upgrades)
+	j.field("warnings", doc.Warnings)
+	arrayField(j, "connections", len(c.Sessions), false, func(i int) sessionDoc { return newSessionDoc(c.Sessions[i], o) })
+	return j.end()
+}
+
+// newInspectDoc describes c, connections included.
 func newInspectDoc(c *capture.Capture, o Options) *inspectDoc {
+	doc := inspectHead(c)
+	for _, s := range c.Sessions {
+		doc.Connections = append(doc.Connections, newSessionDoc(s, o))
+	}
+	return doc
+}
+
+// inspectHead describes c but for its connections.
+func inspectHead(c *capture.Capture) *inspectDoc {
 	doc := &inspectDoc{Schema: InspectSchema, Warnings: []string{}, Connections: []sessionDoc{}}
 	for _, f := range c.Files {
 		doc.Files = append(doc.Files, fileDoc{
@@ -275,11 +323,9 @@ func newInspectDoc(c *capture.Capture, o Options) *inspectDoc {
 		ps = append(ps, fmt.Sprintf("%d (%d)", p.Port, p.Conns))
 	}
 	doc.ports = strings.Join(ps, ", ")
+	doc.Upgrades = newUpgradesDoc(c)
 	for _, w := range c.Warnings {
 		doc.Warnings = append(doc.Warnings, w.String())
-	}
-	for _, s := range c.Sessions {
-		doc.Connections = append(doc.Connections, newSessionDoc(s, o))
 	}
 	return doc
 }
@@ -427,6 +473,10 @@ func inspectSheet(tw sheet, doc *inspectDoc) error {
 	}
 	tw.line(fmt.Sprintf("%d WebSocket connection(s) in %d packet(s) from %d file(s)",
 		len(doc.Connections), packets, len(doc.Files)))
+	if u := doc.Upgrades; u.Refused+u.Unanswered > 0 {
+		tw.line(fmt.Sprintf("%d Upgrade request(s): %d switched to WebSocket (101), %d refused (another status), %d never answered",
+			u.Requests, u.Switched, u.Refused, u.Unanswered))
+	}
 	if n := len(doc.Stats.Unused); n > 0 {
 		tw.line("not used: " + unusedText(doc.Stats))
 	}

@@ -1,0 +1,94 @@
+package report
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+)
+
+// jsonObject writes a JSON object field by field, byte for byte as encoding/json's Encoder with
+// two-space indentation writes the whole value, but marshalling the elements of an array one at a
+// time (arrayField): the JSON of a capture with a million connections then never exists in memory
+// at once, only the connection being written. Errors are sticky; end returns the first.
+type jsonObject struct {
+	w     *bufio.Writer
+	count int
+	err   error
+}
+
+func newJSONObject(w io.Writer) *jsonObject {
+	o := &jsonObject{w: bufio.NewWriterSize(w, 64<<10)}
+	o.raw("{")
+	return o
+}
+
+func (o *jsonObject) raw(s string) {
+	if o.err == nil {
+		_, o.err = o.w.WriteString(s)
+	}
+}
+
+// name starts the next field.
+func (o *jsonObject) name(n string) {
+	if o.count > 0 {
+		o.raw(",")
+	}
+	o.count++
+	key, _ := json.Marshal(n)
+	o.raw("\n  " + string(key) + ": ")
+}
+
+// marshal writes v indented as it stands at depth levels of nesting.
+func (o *jsonObject) marshal(v any, depth int) {
+	if o.err != nil {
+		return
+	}
+	prefix := ""
+	for range depth {
+		prefix += "  "
+	}
+	b, err := json.MarshalIndent(v, prefix, "  ")
+	if err != nil {
+		o.err = err
+		return
+	}
+	_, o.err = o.w.Write(b)
+}
+
+// field writes one field whole.
+func (o *jsonObject) field(name string, v any) {
+	o.name(name)
+	o.marshal(v, 1)
+}
+
+// arrayField writes a field whose value is an array of n elements, marshalling elem(i) one at a
+// time. A nil array is written as null, as encoding/json writes a nil slice.
+func arrayField[T any](o *jsonObject, name string, n int, isNil bool, elem func(i int) T) {
+	o.name(name)
+	switch {
+	case isNil:
+		o.raw("null")
+		return
+	case n == 0:
+		o.raw("[]")
+		return
+	}
+	o.raw("[")
+	for i := 0; i < n && o.err == nil; i++ {
+		if i > 0 {
+			o.raw(",")
+		}
+		o.raw("\n    ")
+		o.marshal(elem(i), 2)
+	}
+	o.raw("\n  ]")
+}
+
+// end closes the object, as the Encoder does with a newline, and flushes.
+func (o *jsonObject) end() error {
+	o.raw("\n}\n")
+	if o.err == nil {
+		o.err = o.w.Flush()
+	}
+	return o.err
+}
