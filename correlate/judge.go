@@ -106,6 +106,9 @@ func judge(c *conn, tr *track, hs []*hopState, opts *Options) DirectionResult {
 	if f := j.middleClose(); f != nil && (worst == nil || f.verdict > worst.verdict) {
 		worst, dr.Missing = f, 0
 	}
+	if f := j.upgrade(); f != nil && (worst == nil || f.verdict > worst.verdict) {
+		worst, dr.Missing = f, 0
+	}
 	if worst == nil {
 		dr.Reason = j.deliveredReason()
 		if last := j.lastSeen(); last >= 0 {
