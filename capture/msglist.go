@@ -16,9 +16,6 @@ type messageList struct {
 	n      int
 }
 
-// len returns the number of messages pushed.
-func (l *messageList) len() int { return l.n }
-
 // push appends a copy of m.
 func (l *messageList) push(r *reader, m *Message) {
 	k := len(l.blocks)
