@@ -31,6 +31,10 @@ type Options struct {
 	// Bridge reads the connections to Server or Port (one must be set) as the TCP side of a
 	// WebSocket-to-TCP bridge: plain byte streams, kept in Capture.Streams with their payload.
 	Bridge bool
+	// Progress, when set, is called every few thousand packets and once at the end with how far
+	// the read is, for a progress display; it must return quickly. Bytes are counted from the
+	// packets read, so for gzipped files they can run past Total (the compressed size).
+	Progress func(Progress)
 	// CountOnly counts the messages of each session (Session.Counts) without keeping them:
 	// Session.Messages stays empty, so memory follows the number of connections, not of messages
 	// (inspect without --messages).

@@ -63,6 +63,30 @@ func Read(paths []string, opts Options) (*Capture, error) {
 // enough to stop within milliseconds, rarely enough to cost nothing.
 const cancelCheckPackets = 4096
 
+// Progress is how far a read is (Options.Progress).
+type Progress struct {
+	Name    string // left empty by Read; callers reading several captures at once name each
+	Packets int    // packets read so far
+	Bytes   int64  // file bytes read so far, estimated from the packets' sizes
+	Total   int64  // the files' sizes
+	Done    bool   // the read is over
+}
+
+// packetRecordOverhead is the file bytes around each packet's data: a pcap record header is 16
+// bytes, a pcapng Enhanced Packet Block about 32 plus padding.
+const packetRecordOverhead = 20
+
+// totalSize sums the sizes of the files, for progress.
+func totalSize(paths []string) int64 {
+	var n int64
+	for _, p := range paths {
+		if st, err := os.Stat(p); err == nil {
+			n += st.Size()
+		}
+	}
+	return n
+}
+
 // ReadContext is Read, stopping early when ctx is done (Ctrl-C on a long read): it then returns
 // nil and ctx's error.
 func ReadContext(ctx context.Context, paths []string, opts Options) (*Capture, error) {
@@ -109,18 +133,30 @@ func ReadContext(ctx context.Context, paths []string, opts Options) (*Capture, e
 	for _, e := range errs {
 		r.warn(Warning{Message: "not read: " + e.Error()})
 	}
+	prog := Progress{Total: totalSize(paths)}
 	for n := 1; ; n++ {
-		if n%cancelCheckPackets == 0 && ctx.Err() != nil {
-			return nil, ctx.Err()
+		if n%cancelCheckPackets == 0 {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			if opts.Progress != nil {
+				opts.Progress(prog)
+			}
 		}
 		p, err := m.NextPacket()
 		if err == io.EOF {
+			prog.Done = true
+			if opts.Progress != nil {
+				opts.Progress(prog)
+			}
 			break
 		}
 		if err != nil {
 			r.warn(Warning{Message: err.Error()})
 			continue
 		}
+		prog.Packets++
+		prog.Bytes += int64(p.CaptureLength) + packetRecordOverhead
 		r.packet(p, m)
 	}
 	return r.finish(m.Infos()), errors.Join(openErr, errors.Join(keyErrs...))

@@ -390,3 +390,21 @@ func TestRead_DroppedPackets(t *testing.T) {
 		}
 	}
 }
+
+// TestRead_Progress: the progress callback ends with Done, every packet counted, and bytes close
+// to the file's size (estimated from the packets).
+func TestRead_Progress(t *testing.T) {
+	path := filepath.Join("..", "examples", "c2s-drop", "client.pcap")
+	var last Progress
+	calls := 0
+	c, err := Read([]string{path}, Options{Progress: func(p Progress) { last = p; calls++ }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !last.Done || calls == 0 || last.Packets != c.Stats.Packets {
+		t.Errorf("last progress %+v after %d calls, %d packets read", last, calls, c.Stats.Packets)
+	}
+	if last.Bytes < last.Total/2 || last.Bytes > last.Total*2 {
+		t.Errorf("bytes %d, total %d: the estimate is off", last.Bytes, last.Total)
+	}
+}

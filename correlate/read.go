@@ -34,6 +34,10 @@ func ReadHopsContext(ctx context.Context, cfg *Config, opts capture.Options) ([]
 			o.KeylogFiles = append(append([]string(nil), opts.KeylogFiles...), hc.Keylog)
 		}
 		o.Server, o.Port, o.Bridge = hc.Server, hc.Port, hc.Bridge != ""
+		if opts.Progress != nil {
+			name := hc.Name
+			o.Progress = func(p capture.Progress) { p.Name = name; opts.Progress(p) }
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -52,6 +52,7 @@ func compareCommand() *cli.Command {
 		Flags: append(outputFlags(),
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "list connections that delivered everything too (by default they are counted)"},
 			&cli.BoolFlag{Name: "no-color", Usage: "no colours (also: NO_COLOR set, or output not a terminal)"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress line on standard error while the captures are read"},
 		),
 		Action: compare,
 	}
@@ -76,6 +77,11 @@ func compare(c *cli.Context) error {
 	opts := capture.Options{}
 	if c.Bool("no-payload") {
 		opts.PreviewSize = -1
+	}
+	if !c.Bool("quiet") && stderrIsTerminal(c.App.ErrWriter) {
+		bar := newProgressBar(c.App.ErrWriter)
+		opts.Progress = bar.update
+		defer bar.finish()
 	}
 	hops, readErr := correlate.ReadHopsContext(c.Context, cfg, opts)
 	if err := c.Context.Err(); err != nil {
