@@ -112,6 +112,11 @@ func summarize(r *Result) Summary {
 	}
 	switch s.Verdict {
 	case Lost:
+		if s.MissingMessages == 0 {
+			// Lost with no message: the WebSocket handshake itself did not get through.
+			s.Reason = fmt.Sprintf("the WebSocket handshake of %s did not get through%s (%s)", count(s.AffectedConnections, "connection"), where, dir)
+			break
+		}
 		s.Reason = fmt.Sprintf("%s of %s %s lost%s (%s)", count(s.MissingMessages, "message"), count(s.AffectedConnections, "connection"), were(s.MissingMessages), where, dir)
 	case Closed:
 		if s.MissingMessages == 0 {
