@@ -98,6 +98,9 @@ func ReadContext(ctx context.Context, paths []string, opts Options) (*Capture, e
 			if len(paths) > 1 {
 				return nil, fmt.Errorf("%s: a digest file stands for a whole hop: give it alone, not with other files (%d given)", p, len(paths))
 			}
+			if opts.Bridge {
+				return nil, fmt.Errorf("%s: a bridge hop needs its capture: a digest file keeps no payload bytes to find the messages in", p)
+			}
 			return ReadDigests(p, opts)
 		}
 	}

@@ -4,7 +4,7 @@
 # Needs root and the packages from install.sh. See README.md for the topology.
 set -euo pipefail
 
-usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout|ingress-timeout|capture-drops|capture-drops-loss|h2-c2s-drop|h2-tls-s2c-drop} <outdir>" >&2; exit 2; }
+usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout|ingress-timeout|capture-drops|capture-drops-loss|h2-c2s-drop|h2-tls-s2c-drop|bridge-c2s-drop} <outdir>" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 scenario=$1
 out=$2
@@ -40,6 +40,7 @@ drop_rate=100000 # bytes/s at which the fwdrop capture's file is written
 drop_capture=() # tcpdump options of a second capture on fw's f0 (hop fwdrop, next to fw), made to drop
                 # packets: a tiny kernel buffer under a burst of traffic
 paths=()       # the client's request path templates, used in turn (default /chat/{conn})
+server_rules=() # iptables rule in the server namespace (the bridge scenario drops on the TCP side there)
 client=python  # the client: python (wsl_client.py, HTTP/1.1) or h2 (wsl_h2_client.js: every WebSocket an
                # RFC 8441 stream of one HTTP/2 connection to haproxy, which speaks HTTP/1.1 to nginx)
 vxlan=         # 1: the fw<->ingress link is a VXLAN overlay (VNI 42) over an underlay veth whose MTU
@@ -182,6 +183,12 @@ h2-c2s-drop)
 	compress=off # wsl_h2_client.js speaks no permessage-deflate
 	sched+=(--tripwire 2:c2s:6)
 	fw_rules=(-A FORWARD -i f0 -p tcp -m string --algo bm --string wsl-trip-c2s-c2-m6 -j DROP) ;;
+bridge-c2s-drop)
+	backend=websockify
+	compress=off # websockify speaks no permessage-deflate
+	# chatter: no fragmented or large messages, so each echo comes back as one message
+	sched=(--count 12 --interval 0.05 --mix chatter --echo --binary --tripwire 2:c2s:6)
+	server_rules=(-A OUTPUT -o lo -p tcp --dport 5901 -m string --algo bm --string wsl-trip-c2s-c2-m6 -j DROP) ;;
 h2-tls-s2c-drop)
 	client=h2
 	tls=1.3
@@ -269,6 +276,7 @@ ns lb ip route add 10.231.3.0/24 via 10.231.2.2
 ns ingress ip route add 10.231.2.0/24 via 10.231.3.1
 ns fw sysctl -qw net.ipv4.ip_forward=1
 if [ ${#fw_rules[@]} -gt 0 ]; then ns fw iptables "${fw_rules[@]}"; fi
+if [ ${#server_rules[@]} -gt 0 ]; then ns server iptables "${server_rules[@]}"; fi
 # Small TCP buffers (these sysctls are per network namespace): a reader that stops reading makes
 # zero windows within a few tens of KB instead of megabytes, so the captures stay small.
 for h in "${small_bufs[@]}"; do
@@ -315,6 +323,13 @@ relay)
 esac
 truth_backend=()
 case "$backend" in
+websockify)
+	# websockify (Debian's) terminates the WebSocket on the server's port and bridges each
+	# connection to a TCP echo server on the server's loopback: WebSocket becomes plain TCP there.
+	ns server "$PY" "$here/wsl_tcp_echo.py" --host 127.0.0.1 --port 5901 --log "$work/echo.jsonl" 2>"$work/echo.err" &
+	ns server websockify 10.231.4.2:8765 127.0.0.1:5901 >"$work/websockify.log" 2>&1 &
+	: >"$work/server.jsonl" # the echo server's log stands in for the server's (truth.py --bridge)
+	truth_backend=(--bridge "$work/echo.jsonl" --backend "websockify $(dpkg-query -W -f '${Version}' websockify) bridging to a TCP echo server (examples/netlab/wsl_tcp_echo.py) on the server's loopback") ;;
 python)
 	ns server "$PY" "$here/wsl_server.py" --host 10.231.4.2 --port 8765 --log "$work/server.jsonl" \
 		"${server_args[@]}" "${sched[@]}" 2>"$work/server.err" & ;;
@@ -370,6 +385,7 @@ wait_port() { # ns addr port
 	return 1
 }
 wait_port server 10.231.4.2 "$server_port"
+[ "$backend" != websockify ] || wait_port server 127.0.0.1 5901
 if [ "$backend" = tomcat ]; then # the port opens before the examples webapp is deployed
 	for _ in $(seq 300); do grep -qs "Server startup in" "$work/tomcat.log" && break; sleep 0.1; done
 	grep -qs "Server startup in" "$work/tomcat.log" || { echo "run.sh: tomcat did not start" >&2; cat "$work/tomcat.log" >&2; exit 1; }
@@ -397,6 +413,11 @@ capture fw -i f0 --time-stamp-precision=nano -w "$out/fw.pcap"
 capture ingress -i i0 "${ingress_snap[@]}" -w "$out/ingress.pcap"
 capture server -i any -w "$out/server.pcap"
 caps=("${HOPS[@]}")
+if [ "$backend" = websockify ]; then # the bridge's TCP side, on the server's loopback
+	ip netns exec "${P}server" tcpdump -Z root -n -i lo -w "$out/echo.pcap" tcp port 5901 2>"$work/tcpdump-echo.err" &
+	tcpd[echo]=$!
+	caps+=(echo)
+fi
 if [ ${#drop_capture[@]} -gt 0 ]; then # a second tcpdump on the fw's f0 at the same time
 	# Its output goes through a pipe drained at drop_rate bytes/s, like a slow disk on a busy host:
 	# tcpdump blocks writing, its kernel buffer fills and the kernel drops packets.
@@ -494,6 +515,12 @@ keylog() { # hop: the hops.yaml line naming the key log, if this scenario gives 
 	echo "    pcap: ingress.pcap"
 	echo "  - name: server"
 	echo "    pcap: server.pcap"
+	if [ "$backend" = websockify ]; then
+		echo "  - name: echo"
+		echo "    pcap: echo.pcap"
+		echo "    port: 5901"
+		echo "    bridge: tcp"
+	fi
 } >"$out/hops.yaml"
 if [ ${#drop_capture[@]} -gt 0 ]; then # the same hops with the two fw captures the other way round
 	awk '/name: fwdrop$/ { print; getline; print; print fwd; print fwp; next }

@@ -165,6 +165,16 @@ SCENARIOS = {
         "expect": {(2, "c2s"): dict(verdict="lost", hop="ingress", first_missing=6,
                                     cause="fw FORWARD DROP of packets matching wsl-trip-c2s-c2-m6")},
     },
+    "bridge-c2s-drop": {
+        "description": "WebSocket to plain TCP: websockify on the server bridges every connection to a TCP echo "
+                       "server on the server's loopback (captured as hop echo, bridge: tcp); the client sends "
+                       "mostly identical chatter and gets it echoed; the server namespace's iptables (OUTPUT on lo, "
+                       "-m string) drops every packet from websockify carrying client->server message 6 of conn 2, "
+                       "so that direction of the TCP side stalls from there on",
+        "expect": {(2, "c2s"): dict(verdict="lost", hop="echo", first_missing=6,
+                                    cause="server-namespace OUTPUT DROP on lo of packets to the echo server matching "
+                                          "wsl-trip-c2s-c2-m6 (the bridge's TCP side)")},
+    },
     "h2-tls-s2c-drop": {
         "description": "WebSocket over HTTP/2 with TLS 1.3 (ALPN h2) between the client (Node.js http2, "
                        "examples/netlab/wsl_h2_client.js) and haproxy, decryptable with keys.txt; every WebSocket "
@@ -369,6 +379,98 @@ def dumps(truth):
 def read_log(path):
     with open(path) as f:
         return [json.loads(line) for line in f if line.strip()]
+
+
+# The bridge scenarios' last hop: the TCP side of websockify (hops.yaml bridge: tcp), after server.
+BRIDGE_HOP = "echo"
+BRIDGE_POINT = ("server namespace, lo: websockify's TCP connections to the echo server (127.0.0.1:5901), "
+                "the bridge's TCP side (hops.yaml bridge: tcp, port 5901); tcpdump -i lo tcp port 5901; "
+                "loopback, microseconds")
+BRIDGE_NOTE = ("WebSocket to TCP: websockify terminates the WebSocket on the server's port and bridges each "
+               "connection to a TCP echo server (wsl_tcp_echo.py) on the server's loopback, captured as hop echo "
+               "(hops.yaml bridge: tcp). There are no frames there: tshark's counts at echo are the client's "
+               "messages whose bytes tshark's TCP payloads carry, in order, from the start of each direction "
+               "(truth.py bridge_counts); the echo server's log (every chunk received, hex) gives the server "
+               "side of the application's view. Endings are not derived at echo (no WebSocket there).")
+
+
+def use_bridge_hop():
+    """Adds the bridge scenarios' TCP-side capture, echo, to the hops, after server."""
+    if BRIDGE_HOP not in HOPS:
+        HOPS.append(BRIDGE_HOP)
+        FILES[BRIDGE_HOP] = BRIDGE_HOP + ".pcap"
+        CAPTURE_POINTS[BRIDGE_HOP] = BRIDGE_POINT
+
+
+def in_order(data, payloads):
+    """How many of payloads follow one another from the start of data, byte for byte."""
+    pos = n = 0
+    for p in payloads:
+        if data[pos:pos + len(p)] != p:
+            break
+        pos, n = pos + len(p), n + 1
+    return n
+
+
+def bridge_conn(scenario, data, conns, args, trips):
+    """The client connection whose messages begin data (a bridged TCP stream's client bytes): the
+    one with the most of its messages there in order (chatter's first messages are the same on
+    every connection; the numbered ones tell them apart)."""
+    best, most = None, 0
+    for conn in range(1, conns + 1):
+        want = [m.raw() for m in wsl_msgs.schedule(args.mix, conn, wsl_msgs.C2S, args.count, args.big, trips)]
+        n = in_order(data, want)
+        if n > most:
+            best, most = conn, n
+    return best
+
+
+def bridge_counts(out, args, trips):
+    """{key: {"c2s"/"s2c": counts}} at the echo hop from tshark's TCP payloads: the client's
+    messages found in order in each direction of each bridged TCP connection (the echo server
+    sends the same bytes back)."""
+    lines = subprocess.run(["tshark", "-n", "-r", os.path.join(out, FILES[BRIDGE_HOP]), "-Y", "tcp.len > 0 && "
+                            "!tcp.analysis.retransmission", "-T", "fields", "-e", "tcp.stream", "-e", "tcp.srcport",
+                            "-e", "tcp.payload"], check=True, capture_output=True, text=True).stdout.splitlines()
+    data = {}
+    for ln in lines:
+        stream, sport, payload = (ln.split("\t") + ["", "", ""])[:3]
+        d = "s2c" if sport == "5901" else "c2s"
+        data.setdefault(stream, {"c2s": b"", "s2c": b""})[d] += bytes.fromhex(payload.replace(":", ""))
+    res = {}
+    for stream, dd in data.items():
+        conn = bridge_conn(args.scenario, dd["c2s"], args.conns, args, trips)
+        if conn is None:
+            continue
+        want = [m.raw() for m in wsl_msgs.schedule(args.mix, conn, wsl_msgs.C2S, args.count, args.big, trips)]
+        res[wsl_msgs.conn_key(args.scenario, conn)] = {
+            d: {"data": in_order(dd[d], want), "frames": 0, "ping": 0, "pong": 0, "close": 0} for d in ("c2s", "s2c")}
+    return res
+
+
+def echo_events(path, args, trips):
+    """The server side's events (wsl_peer.Log format) from the echo server's log: per bridged TCP
+    connection, open, one recv per client message received in order and one send per message
+    echoed (the echo server writes back what it reads), closed."""
+    data, closed = {}, set()
+    for e in read_log(path):
+        if e["ev"] == "tcp_data":
+            data[e["tcp"]] = data.get(e["tcp"], b"") + bytes.fromhex(e["hex"])
+        elif e["ev"] == "tcp_closed":
+            closed.add(e["tcp"])
+    ev = []
+    for tcp, b in sorted(data.items()):
+        conn = bridge_conn(args.scenario, b, args.conns, args, trips)
+        if conn is None:
+            continue
+        want = [m.raw() for m in wsl_msgs.schedule(args.mix, conn, wsl_msgs.C2S, args.count, args.big, trips)]
+        n = in_order(b, want)
+        ev.append(dict(ev="open", side="server", conn=conn, key=wsl_msgs.conn_key(args.scenario, conn), tcp=tcp))
+        ev += [dict(ev="recv", side="server", conn=conn, dir="c2s", idx=i, ok=True) for i in range(n)]
+        ev += [dict(ev="send", side="server", conn=conn, dir="s2c", idx=i) for i in range(n)]
+        ev.append(dict(ev="closed", side="server", conn=conn, code=None, reason=None, received=n,
+                       tcp_closed=tcp in closed))
+    return ev
 
 
 def use_drop_hop():
@@ -620,6 +722,8 @@ def derive_from_captures(out, truth):
     if DERIVED_NOTE not in truth["notes"]:
         truth["notes"].append(DERIVED_NOTE)
     tls = truth.get("tls") or {}
+    if truth.get("bridge"):
+        use_bridge_hop()
     if "kernel_drops" in truth:
         use_drop_hop()
         lacks = not_captured(out, "fw", DROP_HOP)
@@ -773,6 +877,8 @@ def write_readme(out, truth):
             lines += [srv["log_note"], ""]
     if truth.get("ingress"):
         lines += [f"Ingress proxy (instead of nginx): {truth['ingress']['software']}.", ""]
+    if truth.get("bridge"):
+        lines += [truth["bridge"]["note"], ""]
     if truth.get("h2"):
         lines += [truth["h2"]["note"], "", "Client: Node.js " + subprocess.run(["node", "--version"], capture_output=True,
                   text=True).stdout.strip() + " http2 module (examples/netlab/wsl_h2_client.js); haproxy's front end "
@@ -842,6 +948,8 @@ def main():
     p.add_argument("--stall", help="wsl_server.py's --stall conn:delay:seconds (backpressure)")
     p.add_argument("--kernel-drops", help="space-separated hop:N, each tcpdump's \"N packets dropped by kernel\" "
                                           "(capture-drops scenarios, which add the fwdrop hop)")
+    p.add_argument("--bridge", help="the server is websockify bridging to wsl_tcp_echo.py, whose log this is: the "
+                                    "echo hop (bridge: tcp) is added, and the server side's events come from it")
     p.add_argument("--h2", action="store_true",
                    help="the client speaks WebSocket over HTTP/2 (wsl_h2_client.js) to haproxy, which speaks "
                         "HTTP/1.1 onwards: client and lb hops are read by wsl_h2_wire, the other hops carry "
@@ -859,7 +967,11 @@ def main():
             notes.append(f"the {DROP_HOP} tcpdump reported no packets dropped by kernel: {kernel_drops}")
         if any(n != 0 for h, n in kernel_drops.items() if h != DROP_HOP):
             notes.append(f"tcpdumps other than {DROP_HOP} dropped packets: {kernel_drops}")
+    if args.bridge:
+        use_bridge_hop()
     counts = tshark_counts(args.out, args.tls_port, args.keylog)
+    if args.bridge:
+        counts[BRIDGE_HOP] = bridge_counts(args.out, args, trips)
     h2_hops = ["client", "lb"] if args.h2 else []
     h2_wire = {h: wsl_h2_wire.read(args.out, FILES[h], 8080, args.tls_port, args.keylog) for h in h2_hops}
     for h in h2_hops:
@@ -870,6 +982,8 @@ def main():
         notes += problems
     if args.server_from_capture:
         events = read_log(args.client_log) + server_events_from_capture(args.out, args.scenario, args.conns, counts)
+    elif args.bridge:
+        events = read_log(args.client_log) + echo_events(args.bridge, args, trips)
     else:
         events = read_log(args.client_log) + read_log(args.server_log)
     relay = read_log(args.relay_log) if args.relay_log else []
@@ -1073,6 +1187,8 @@ def main():
     }
     if tls:
         truth["tls"] = tls
+    if args.bridge:
+        truth["bridge"] = {"hop": BRIDGE_HOP, "port": 5901, "note": BRIDGE_NOTE}
     if args.h2:
         truth["h2"] = {"hops": h2_hops, "port": args.tls_port or 8080, "note": H2_NOTE}
     if stopped:

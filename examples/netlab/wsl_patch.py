@@ -2,7 +2,7 @@
 
 1. Deterministic Sec-WebSocket-Key: the client sets KEY (a ContextVar) before connecting, so each
    connection's key is known in advance and truth.json can name connections by key.
-2. Tripwire messages (payload containing b"wsl-trip-") are sent as a single uncompressed frame
+2. Tripwire messages (payload containing b"wsl-trip-", text or binary) are sent as a single uncompressed frame
    (RSV1 clear, which RFC 7692 allows per message) and, from the client, with the masking key
    00000000 (RFC 6455 allows any key value), so that an iptables string match can see the
    text on the wire. Every other frame keeps random masking keys and compression.
@@ -39,7 +39,7 @@ _masks = _Masks()
 
 
 def _serialize(self, *, mask, extensions=None):
-    if self.opcode == frames.Opcode.TEXT and TRIP in self.data:
+    if self.opcode in (frames.Opcode.TEXT, frames.Opcode.BINARY) and TRIP in self.data:
         _masks.zero = True
         try:
             return _orig_serialize(self, mask=mask, extensions=[])

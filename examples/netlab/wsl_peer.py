@@ -33,6 +33,8 @@ def add_schedule_args(p):
     p.add_argument("--idle", action="append", default=[], help="conn:after_idx:seconds")
     p.add_argument("--echo", action="store_true",
                    help="the server echoes: server-to-client messages are the client's, echoed back")
+    p.add_argument("--binary", action="store_true",
+                   help="send text payloads as binary messages (websockify takes no text frames)")
     p.add_argument("--log", required=True)
 
 
@@ -56,6 +58,8 @@ async def send_schedule(ws, log, args, conn, direction, deaf_idle=False):
         try:
             if m.fragments:
                 await ws.send(iter(m.fragments))
+            elif getattr(args, "binary", False) and isinstance(m.payload, str):
+                await ws.send(m.payload.encode())
             else:
                 await ws.send(m.payload)
             log("send", conn=conn, dir=direction, idx=m.idx)
