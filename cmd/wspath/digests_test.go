@@ -30,6 +30,7 @@ func TestDigests_SameVerdicts(t *testing.T) {
 			}
 			dir := t.TempDir()
 			yaml := fmt.Sprintf("incident: %q\nhops:\n", cfg.Incident)
+			var kept []string // a bridge hop's files: absolute path, the path as the case gives it
 			for _, h := range cfg.Hops {
 				if h.Bridge != "" {
 					// A bridge hop keeps its capture: its streams are aligned by their payload bytes,
@@ -38,6 +39,7 @@ func TestDigests_SameVerdicts(t *testing.T) {
 					for i, f := range h.Files {
 						abs, _ := filepath.Abs(f)
 						files[i] = fmt.Sprintf("%q", abs)
+						kept = append(kept, abs, f)
 					}
 					yaml += fmt.Sprintf("  - name: %s\n    pcap: [%s]\n    port: %d\n    bridge: tcp\n", h.Name, strings.Join(files, ", "), h.Port)
 					continue
@@ -67,6 +69,15 @@ func TestDigests_SameVerdicts(t *testing.T) {
 			}
 			want := compareJSON(t, hopsYAML)
 			got := compareJSON(t, digestsYAML)
+			if len(kept) > 0 { // the bridge hop's packets are named by the path the case gives
+				exit := got["exit"]
+				b, _ := json.Marshal(got)
+				got = nil
+				if err := json.Unmarshal([]byte(strings.NewReplacer(kept...).Replace(string(b))), &got); err != nil {
+					t.Fatal(err)
+				}
+				got["exit"] = exit
+			}
 			if !reflect.DeepEqual(got, want) {
 				a, _ := json.MarshalIndent(want, "", " ")
 				b, _ := json.MarshalIndent(got, "", " ")
