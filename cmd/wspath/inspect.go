@@ -37,6 +37,9 @@ func inspect(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if format == report.HTML {
+		return usageError("inspect: no html format (it is compare's); use table, markdown, jira or json")
+	}
 	opts := capture.Options{}
 	if c.Bool("no-payload") {
 		opts.PreviewSize = -1
