@@ -13,7 +13,7 @@ func h2Pair(a, b *capture.Session, p pairScore) (q pairScore, ok, decided bool) 
 	if a.HTTP2 == nil && b.HTTP2 == nil {
 		return p, false, false
 	}
-	sameTLS := a.TLS != nil && b.TLS != nil && a.TLS.ClientRandom == b.TLS.ClientRandom && a.TLS.ClientRandom != [32]byte{}
+	sameTLS := sameTLSSession(a, b)
 	sameTCP := a.TLS == nil && b.TLS == nil && a.Client == b.Client && a.Server == b.Server && a.Client.IsValid()
 	if !sameTLS && !sameTCP {
 		return p, false, false
@@ -21,6 +21,6 @@ func h2Pair(a, b *capture.Session, p pairScore) (q pairScore, ok, decided bool) 
 	if a.HTTP2 == nil || b.HTTP2 == nil || a.HTTP2.StreamID != b.HTTP2.StreamID {
 		return p, false, true // another stream of the same connection
 	}
-	p.sim, p.how = 10, "h2 stream"
+	p.sim, p.how = sameSessionWeight, MatchedByH2Stream
 	return p, true, true
 }

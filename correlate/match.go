@@ -13,10 +13,72 @@ import (
 	"github.com/wspath/wspath/capture"
 )
 
+// MatchedBy says how a hop's session was tied to the sessions of its connection at other hops.
+type MatchedBy uint8
+
+// Ways of matching, the first session of a connection being matched by nothing.
+const (
+	// MatchedFirst: the first session of its connection, tied to nothing before it.
+	MatchedFirst MatchedBy = iota
+	// MatchedByKey: the same Sec-WebSocket-Key as at another hop.
+	MatchedByKey
+	// MatchedByTLS: the same TLS ClientHello random as at another hop (the same TLS session).
+	MatchedByTLS
+	// MatchedByH2Stream: the same HTTP/2 stream of the same TCP or TLS connection.
+	MatchedByH2Stream
+	// MatchedByTimeDigests: the nearest in time (clocks corrected) carrying the same messages.
+	MatchedByTimeDigests
+	// MatchedByTimeTLS: the nearest in time with the same shape of TLS records (no keys to read
+	// the messages).
+	MatchedByTimeTLS
+)
+
+// numMatchedBy is the number of ways of matching.
+const numMatchedBy = 6
+
+// String returns the JSON name: "" (first), "key", "tls", "h2 stream", "time+digests" or
+// "time+tls".
+func (m MatchedBy) String() string {
+	switch m {
+	case MatchedFirst:
+		return ""
+	case MatchedByKey:
+		return "key"
+	case MatchedByTLS:
+		return "tls"
+	case MatchedByH2Stream:
+		return "h2 stream"
+	case MatchedByTimeDigests:
+		return "time+digests"
+	case MatchedByTimeTLS:
+		return "time+tls"
+	}
+	return fmt.Sprintf("matched%d", uint8(m))
+}
+
+// MarshalText implements encoding.TextMarshaler with String's names.
+func (m MatchedBy) MarshalText() ([]byte, error) {
+	if m >= numMatchedBy {
+		return nil, fmt.Errorf("correlate: unknown way of matching %d", uint8(m))
+	}
+	return []byte(m.String()), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (m *MatchedBy) UnmarshalText(b []byte) error {
+	for v := MatchedFirst; v < numMatchedBy; v++ {
+		if v.String() == string(b) {
+			*m = v
+			return nil
+		}
+	}
+	return fmt.Errorf("correlate: unknown way of matching %q", b)
+}
+
 // conn is a connection being assembled: at most one session per hop.
 type conn struct {
 	sess []*capture.Session // per hop, nil where unseen
-	by   []string           // per hop: how the session was matched
+	by   []MatchedBy        // per hop: how the session was matched
 }
 
 // refStart is the connection's earliest start on the first hop's clock.
@@ -76,7 +138,7 @@ func matchByKey(hops [][]*capture.Session) []*conn {
 		for _, s := range ss {
 			k := s.Key()
 			if k == "" {
-				c := &conn{sess: make([]*capture.Session, n), by: make([]string, n)}
+				c := &conn{sess: make([]*capture.Session, n), by: make([]MatchedBy, n)}
 				c.sess[h] = s
 				out = append(out, c)
 				continue
@@ -98,13 +160,13 @@ func matchByKey(hops [][]*capture.Session) []*conn {
 			rows = max(rows, len(p))
 		}
 		for r := 0; r < rows; r++ {
-			c := &conn{sess: make([]*capture.Session, n), by: make([]string, n)}
+			c := &conn{sess: make([]*capture.Session, n), by: make([]MatchedBy, n)}
 			firstSet := false
 			for h, p := range g.per {
 				if r < len(p) {
 					c.sess[h] = p[r]
 					if firstSet {
-						c.by[h] = "key"
+						c.by[h] = MatchedByKey
 					}
 					firstSet = true
 				}
@@ -121,7 +183,7 @@ func handshakeSamples(conns []*conn, hs []*hopState, h int) samples {
 	var s samples
 	for _, c := range conns {
 		b := c.sess[h]
-		if b == nil || b.Request == nil || c.by[h] != "key" {
+		if b == nil || b.Request == nil || c.by[h] != MatchedByKey {
 			continue
 		}
 		for p := h - 1; p >= 0; p-- {
@@ -148,7 +210,7 @@ type pairScore struct {
 	sim   float64       // similarity of content and headers; higher is better
 	delta time.Duration // b's time minus a's, raw clocks
 	dev   time.Duration // |delta - expected offset difference|, filled in later
-	how   string
+	how   MatchedBy
 }
 
 // maxCandidates bounds the sessions at the other hop scored against one session without a key:
@@ -170,8 +232,42 @@ func mergeFallback(conns []*conn, hs []*hopState, opts *Options) []*conn {
 	return conns
 }
 
+// mergePair joins connections seen at hop ha (and at no hop after it up to hb) with connections
+// seen at hop hb (and at no hop from ha before it), best-scoring pairs first.
 func mergePair(conns []*conn, hs []*hopState, ha, hb int, opts *Options) []*conn {
-	var as, bs []*conn
+	as, bs := openEnds(conns, ha, hb)
+	if len(as) == 0 || len(bs) == 0 {
+		return conns
+	}
+	known := hs[ha].offKnown && hs[hb].offKnown
+	idx := newCandidateIndex(bs, ha, hb)
+	expected, window, ok := pairOffset(idx, as, hs, opts)
+	if !ok {
+		return conns // no two sessions overlap in time
+	}
+	pairs := scoreCandidates(idx, as, expected, window)
+	if len(pairs) == 0 {
+		return conns
+	}
+	rankPairs(pairs, ha, hb)
+	merged, chosen := joinPairs(pairs, hb, opts.maxClockSkew())
+	if !known && hs[ha].offKnown && len(chosen) > 0 {
+		// A first estimate of the hop's clock, from the pairs just matched; refined later from
+		// the messages.
+		hs[hb].off, hs[hb].offKnown, hs[hb].offSource = hs[ha].off+median(chosen), true, "estimated"
+	}
+	out := conns[:0]
+	for _, c := range conns {
+		if !merged[c] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// openEnds returns the connections that could be joined across hops ha and hb: as, seen at ha
+// and at no hop after it up to hb; bs, seen at hb and at no hop from ha before it.
+func openEnds(conns []*conn, ha, hb int) (as, bs []*conn) {
 	for _, c := range conns {
 		if c.sess[ha] != nil && emptyBetween(c, ha+1, hb+1) {
 			as = append(as, c)
@@ -180,30 +276,33 @@ func mergePair(conns []*conn, hs []*hopState, ha, hb int, opts *Options) []*conn
 			bs = append(bs, c)
 		}
 	}
-	if len(as) == 0 || len(bs) == 0 {
-		return conns
+	return as, bs
+}
+
+// pairOffset returns how much later the partner of a session at idx.ha is expected at idx.hb
+// (raw clocks) and the window around it where candidates are looked for: from the hops' known
+// clock offsets, or else estimated from the sessions' times, warning on hb when that estimate
+// is vague. ok is false when no two sessions overlap in time.
+func pairOffset(idx *candidateIndex, as []*conn, hs []*hopState, opts *Options) (expected, window time.Duration, ok bool) {
+	ha, hb := idx.ha, idx.hb
+	if hs[ha].offKnown && hs[hb].offKnown {
+		return hs[hb].off - hs[ha].off, 2 * opts.tolerance(), true
 	}
-	expected, known := 0*time.Second, hs[ha].offKnown && hs[hb].offKnown
-	if known {
-		expected = hs[hb].off - hs[ha].off
+	window = opts.maxClockSkew()
+	est, ok, vague := idx.offsetEstimate(as, window)
+	if !ok {
+		return 0, 0, false
 	}
-	skew := opts.maxClockSkew()
-	window := skew
-	if known {
-		window = 2 * opts.tolerance()
+	if vague {
+		hs[hb].warnings = append(hs[hb].warnings, fmt.Sprintf("connections without a common Sec-WebSocket-Key were paired with %s's by time alone on a clock offset that their timing could not pin down (identical messages, regular start times): the pairing of connections may be wrong; give this hop's clock_offset in hops.yaml", hs[ha].name))
 	}
-	idx := newCandidateIndex(bs, ha, hb)
-	if !known {
-		est, ok, vague := idx.offsetEstimate(as, window)
-		if !ok {
-			return conns // no two sessions overlap in time
-		}
-		expected = est
-		if vague {
-			hs[hb].warnings = append(hs[hb].warnings, fmt.Sprintf("connections without a common Sec-WebSocket-Key were paired with %s's by time alone on a clock offset that their timing could not pin down (identical messages, regular start times): the pairing of connections may be wrong; give this hop's clock_offset in hops.yaml", hs[ha].name))
-		}
-	}
-	// Score the nearest few candidates of each session in time.
+	return est, window, true
+}
+
+// scoreCandidates scores each connection of as against the nearest few candidates in time at
+// idx.hb, keeping the pairs that can be one connection.
+func scoreCandidates(idx *candidateIndex, as []*conn, expected, window time.Duration) []pairScore {
+	ha, hb := idx.ha, idx.hb
 	var pairs []pairScore
 	items := itemCache{}
 	for _, a := range as {
@@ -213,15 +312,16 @@ func mergePair(conns []*conn, hs []*hopState, ha, hb int, opts *Options) []*conn
 				continue
 			}
 			p.a, p.b = a, b
+			p.dev = absDur(p.delta - expected)
 			pairs = append(pairs, p)
 		}
 	}
-	if len(pairs) == 0 {
-		return conns
-	}
-	for i := range pairs {
-		pairs[i].dev = absDur(pairs[i].delta - expected)
-	}
+	return pairs
+}
+
+// rankPairs sorts pairs best first: higher score, then nearer the expected time difference,
+// then by the sessions' start and ids so that the order is the same on every run.
+func rankPairs(pairs []pairScore, ha, hb int) {
 	slices.SortStableFunc(pairs, func(x, y pairScore) int {
 		if c := cmp.Compare(y.sim, x.sim); c != 0 && math.Abs(x.sim-y.sim) > 1e-9 {
 			return c
@@ -237,9 +337,14 @@ func mergePair(conns []*conn, hs []*hopState, ha, hb int, opts *Options) []*conn
 		}
 		return cmp.Compare(x.b.sess[hb].ID, y.b.sess[hb].ID)
 	})
+}
+
+// joinPairs walks the ranked pairs and joins each whose connections are both still free, share
+// no hop and are at most skew from the expected time difference. It returns the connections
+// joined into another (to be dropped) and the time differences of the pairs joined.
+func joinPairs(pairs []pairScore, hb int, skew time.Duration) (merged map[*conn]bool, chosen []time.Duration) {
 	usedA, usedB := map[*conn]bool{}, map[*conn]bool{}
-	merged := map[*conn]bool{}
-	var chosen []time.Duration
+	merged = map[*conn]bool{}
 	for _, p := range pairs {
 		if usedA[p.a] || usedB[p.b] || usedA[p.b] || usedB[p.a] || !disjoint(p.a, p.b) {
 			continue
@@ -249,30 +354,25 @@ func mergePair(conns []*conn, hs []*hopState, ha, hb int, opts *Options) []*conn
 		}
 		usedA[p.a], usedB[p.b] = true, true
 		chosen = append(chosen, p.delta)
-		for h, s := range p.b.sess {
-			if s != nil {
-				p.a.sess[h] = s
-				p.a.by[h] = p.b.by[h]
-				if p.a.by[h] == "" {
-					p.a.by[h] = p.how
-				}
-			}
-		}
-		p.a.by[hb] = p.how
+		p.a.join(p.b, hb, p.how)
 		merged[p.b] = true
 	}
-	if !known && hs[ha].offKnown && len(chosen) > 0 {
-		// A first estimate of the hop's clock, from the pairs just matched; refined later from
-		// the messages.
-		hs[hb].off, hs[hb].offKnown, hs[hb].offSource = hs[ha].off+median(chosen), true, "estimated"
-	}
-	out := conns[:0]
-	for _, c := range conns {
-		if !merged[c] {
-			out = append(out, c)
+	return merged, chosen
+}
+
+// join moves b's sessions into c: b's session at hb is matched by how, and its others keep how
+// they were matched (how, for b's first session).
+func (c *conn) join(b *conn, hb int, how MatchedBy) {
+	for h, s := range b.sess {
+		if s != nil {
+			c.sess[h] = s
+			c.by[h] = b.by[h]
+			if c.by[h] == MatchedFirst {
+				c.by[h] = how
+			}
 		}
 	}
-	return out
+	c.by[hb] = how
 }
 
 // quickDelta is b's handshake (or start) time minus a's, raw clocks.
@@ -303,6 +403,38 @@ func disjoint(a, b *conn) bool {
 	return true
 }
 
+// Weights of the evidence that two sessions at different hops are one connection. A pair's
+// score is their sum; pairs are taken best score first, nearest in time among equal scores.
+const (
+	// sameSessionWeight: the same TLS session (ClientHello random) or the same HTTP/2 stream of
+	// one TCP connection is one connection for certain, above any sum of the weights below.
+	sameSessionWeight = 10
+	// digestsWeight scales the share of messages in common (0 to 1): the messages themselves
+	// are the best evidence short of a shared session, so all in common outweighs every header
+	// but a request id.
+	digestsWeight = 3
+	// requestIDWeight: an X-Request-Id is made per request, so the same one at both hops all but
+	// proves the pair; it ranks below all messages in common only because a proxy may reuse it.
+	requestIDWeight = 2
+	// forwardedForWeight: the later hop's X-Forwarded-For naming the earlier hop's client ties
+	// the pair to one client, which may still have several connections open.
+	forwardedForWeight = 0.5
+	// shapeWeight scales, per direction, how alike the counts of messages (or TLS records when
+	// they cannot be read) are: weak, since busy connections carry similar counts.
+	shapeWeight = 0.5
+	// sniHostWeight is added when the TLS server name equals the Host of the other side and
+	// taken off when it differs: one site serves many connections, but a different one rules
+	// the pair out.
+	sniHostWeight = 0.3
+	// pathWeight is added for the same request path and taken off for a different one: proxies
+	// seldom rewrite paths, but many connections share one.
+	pathWeight = 0.2
+	// hostWeight and protocolsWeight: the same Host, the same subprotocols are shared by most
+	// connections of one application, so they only break ties.
+	hostWeight      = 0.1
+	protocolsWeight = 0.1
+)
+
 // scorePair scores two sessions at hops dist apart as one connection. ok is false when they
 // cannot be one (a far hop pair with nothing in common).
 func scorePair(a, b *capture.Session, dist int, items itemCache) (pairScore, bool) {
@@ -310,8 +442,8 @@ func scorePair(a, b *capture.Session, dist int, items itemCache) (pairScore, boo
 	if q, ok, decided := h2Pair(a, b, p); decided {
 		return q, ok
 	}
-	if a.TLS != nil && b.TLS != nil && a.TLS.ClientRandom == b.TLS.ClientRandom && a.TLS.ClientRandom != [32]byte{} {
-		p.sim, p.how = 10, "tls"
+	if sameTLSSession(a, b) {
+		p.sim, p.how = sameSessionWeight, MatchedByTLS
 		return p, true
 	}
 	if a.Request != nil && b.Request != nil {
@@ -319,48 +451,79 @@ func scorePair(a, b *capture.Session, dist int, items itemCache) (pairScore, boo
 		p.sim += headerScore(a, b)
 	}
 	if readable(a) && readable(b) {
-		p.how = "time+digests"
-		var sim float64
-		var total int
-		var ds []time.Duration
-		for _, dir := range capture.Directions {
-			x, y := items.get(a, dir), items.get(b, dir)
-			if len(x) == 0 && len(y) == 0 {
-				continue
-			}
-			if anyWireOnly(x) || anyWireOnly(y) {
-				x, y = byWire(x), byWire(y)
-			}
-			mb, matched := alignForScore(x, y)
-			sim += float64(matched)
-			total += max(len(x), len(y))
-			for j, i := range mb {
-				if i >= 0 && !x[i].t.IsZero() && !y[j].t.IsZero() && len(ds) < maxSimMessages {
-					ds = append(ds, y[j].t.Sub(x[i].t))
-				}
-			}
-		}
-		if total > 0 {
-			p.sim += 3 * sim / float64(total)
-			if a.Request == nil || b.Request == nil {
-				if len(ds) > 0 {
-					p.delta = median(ds)
-				}
-			}
-		}
-		if total > 0 && sim == 0 {
-			return p, false // both carried messages and none in common: not one connection
-		}
-		if total == 0 && (a.Request == nil || b.Request == nil) {
-			return p, false // nothing to compare but time
-		}
-		if dist > 1 && p.sim <= 0 {
-			return p, false
-		}
-		return p, true
+		return digestScore(p, a, b, dist, items)
 	}
 	// One or both sides are TLS without keys: compare shapes, with less weight.
-	p.how = "time+tls"
+	return shapeScore(p, a, b, dist)
+}
+
+// sameTLSSession reports whether a and b carry the same TLS session (the same ClientHello
+// random).
+func sameTLSSession(a, b *capture.Session) bool {
+	return a.TLS != nil && b.TLS != nil && a.TLS.ClientRandom == b.TLS.ClientRandom && a.TLS.ClientRandom != [32]byte{}
+}
+
+// digestScore adds to p's score the share of messages a and b (both readable) have in common,
+// and times the pair by its messages when a handshake is missing.
+func digestScore(p pairScore, a, b *capture.Session, dist int, items itemCache) (pairScore, bool) {
+	p.how = MatchedByTimeDigests
+	sim, total, ds := commonMessages(a, b, items)
+	if total > 0 {
+		p.sim += digestsWeight * sim / float64(total)
+		if (a.Request == nil || b.Request == nil) && len(ds) > 0 {
+			p.delta = median(ds)
+		}
+	}
+	switch {
+	case total > 0 && sim == 0:
+		return p, false // both carried messages and none in common: not one connection
+	case total == 0 && (a.Request == nil || b.Request == nil):
+		return p, false // nothing to compare but time
+	}
+	return p, dist <= 1 || p.sim > 0
+}
+
+// commonMessages aligns the first data messages of a and b in each direction: sim is how many
+// they have in common, total the longer side's count summed over both directions, and ds the
+// time differences (raw clocks) of up to maxSimMessages messages in common.
+func commonMessages(a, b *capture.Session, items itemCache) (sim float64, total int, ds []time.Duration) {
+	for _, dir := range capture.Directions {
+		x, y := items.get(a, dir), items.get(b, dir)
+		if len(x) == 0 && len(y) == 0 {
+			continue
+		}
+		if anyWireOnly(x) || anyWireOnly(y) {
+			x, y = byWire(x), byWire(y)
+		}
+		mb, matched := alignForScore(x, y)
+		sim += float64(matched)
+		total += max(len(x), len(y))
+		for j, i := range mb {
+			if i >= 0 && !x[i].t.IsZero() && !y[j].t.IsZero() && len(ds) < maxSimMessages {
+				ds = append(ds, y[j].t.Sub(x[i].t))
+			}
+		}
+	}
+	return sim, total, ds
+}
+
+// shapeScore adds to p's score what can be compared when a or b is TLS without keys: the server
+// name against the Host, and the number of records (or messages) each way.
+func shapeScore(p pairScore, a, b *capture.Session, dist int) (pairScore, bool) {
+	p.how = MatchedByTimeTLS
+	p.sim += sniHostScore(a, b)
+	for _, dir := range capture.Directions {
+		x, y := shapeCount(a, dir), shapeCount(b, dir)
+		if x > 0 || y > 0 {
+			p.sim += shapeWeight * float64(min(x, y)) / float64(max(x, y))
+		}
+	}
+	return p, dist <= 1 || p.sim > 0
+}
+
+// sniHostScore compares the TLS server name of a (or else b) with the Host header of a (or else
+// b): sniHostWeight when they name the same host, minus it when not, 0 when either is missing.
+func sniHostScore(a, b *capture.Session) float64 {
 	sni, host := "", ""
 	if a.TLS != nil {
 		sni = a.TLS.SNI
@@ -373,26 +536,16 @@ func scorePair(a, b *capture.Session, dist int, items itemCache) (pairScore, boo
 	} else if b.Request != nil {
 		host = b.Request.Host
 	}
-	if sni != "" && host != "" {
-		if h, _, ok := strings.Cut(host, ":"); ok {
-			host = h
-		}
-		if strings.EqualFold(sni, host) {
-			p.sim += 0.3
-		} else {
-			p.sim -= 0.3
-		}
+	if sni == "" || host == "" {
+		return 0
 	}
-	for _, dir := range capture.Directions {
-		x, y := shapeCount(a, dir), shapeCount(b, dir)
-		if x > 0 || y > 0 {
-			p.sim += 0.5 * float64(min(x, y)) / float64(max(x, y))
-		}
+	if h, _, ok := strings.Cut(host, ":"); ok {
+		host = h
 	}
-	if dist > 1 && p.sim <= 0 {
-		return p, false
+	if strings.EqualFold(sni, host) {
+		return sniHostWeight
 	}
-	return p, true
+	return -sniHostWeight
 }
 
 // alignForScore aligns two candidates' messages as align does, without align's indexes in the
@@ -459,24 +612,24 @@ func headerScore(a, b *capture.Session) float64 {
 	ra, rb := a.Request, b.Request
 	var s float64
 	if id := ra.Headers["X-Request-Id"]; id != "" && id == rb.Headers["X-Request-Id"] {
-		s += 2
+		s += requestIDWeight
 	}
 	if ra.Path != "" && rb.Path != "" {
 		if ra.Path == rb.Path {
-			s += 0.2
+			s += pathWeight
 		} else {
-			s -= 0.2
+			s -= pathWeight
 		}
 	}
 	if ra.Host != "" && ra.Host == rb.Host {
-		s += 0.1
+		s += hostWeight
 	}
 	if len(ra.Protocols) > 0 && slices.Equal(ra.Protocols, rb.Protocols) {
-		s += 0.1
+		s += protocolsWeight
 	}
 	if xff := rb.Headers["X-Forwarded-For"]; xff != "" && a.Client.IsValid() {
 		if forwardedFor(xff, a.Client.Addr()) {
-			s += 0.5
+			s += forwardedForWeight
 		}
 	}
 	return s

@@ -80,7 +80,7 @@ func TestCompare_Matching(t *testing.T) {
 					if seenAt(&c) != "xxxx" || c.Verdict != Delivered {
 						t.Errorf("connection %d: seen %s, verdict %s", c.ID, seenAt(&c), c.Verdict)
 					}
-					if c.Hops[1].Value.MatchedBy != "time+digests" {
+					if c.Hops[1].Value.MatchedBy != MatchedByTimeDigests {
 						t.Errorf("connection %d: hop1 matched by %q", c.ID, c.Hops[1].Value.MatchedBy)
 					}
 				}

@@ -90,9 +90,9 @@ type ConnectionHop struct {
 	End     time.Time `json:"end"`
 	Ending  string    `json:"ending"` // "open", "close", "fin" or "reset"
 	TLS     string    `json:"tls"`    // "", "decrypted" or "encrypted" (no keys)
-	// MatchedBy says how this hop's session was tied to the connection: "key", "time+digests",
-	// "time+tls" or "" for the first session of the connection.
-	MatchedBy string `json:"matched_by"`
+	// MatchedBy says how this hop's session was tied to the connection: "key", "tls",
+	// "h2 stream", "time+digests", "time+tls" or "" for the first session of the connection.
+	MatchedBy MatchedBy `json:"matched_by"`
 }
 
 // Directions holds the two directions of a connection.
