@@ -2,7 +2,7 @@
 # install.sh: install what the lab needs on Debian (12 "bookworm" tested). Idempotent; needs root.
 set -eu
 missing=""
-for p in tshark tcpdump nginx haproxy python3-websockets iproute2 iptables openssl tomcat10 tomcat10-examples caddy apache2 chromium; do
+for p in tshark tcpdump nginx haproxy python3-websockets iproute2 iptables openssl tomcat10 tomcat10-examples caddy apache2 chromium fonts-dejavu-core; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
 # Node.js for the node-* scenarios: Debian's nodejs and npm, unless a node and npm (say from
