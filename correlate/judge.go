@@ -701,7 +701,9 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 	// A connection ended at h after the message would have got there (endedBefore above) is no
 	// reason for its absence. The component before h may still have ended it in answer to the
 	// message (a firewall's RST, a proxy's close), which the hop before h shows.
-	if e := firstEndFrom(un, su, j.downstream(), m.First.Add(j.inflight(h))); e != nil {
+	// Within the time the message takes to be forwarded (the longest latency measured into h),
+	// as a firewall's RST answering the message itself; a close later than that is no excuse.
+	if e := firstEndFrom(un, su, j.downstream(), m.First.Add(j.latencyBound(h)+j.clockSlack(f.lastHop, h))); e != nil {
 		f.verdict, f.end = Closed, e
 		f.why = fmt.Sprintf("%s passed %s but the %s side there ended the connection (%s) at %s, before the message could be forwarded to %s",
 			desc, un, e.Side, endWhat(e), j.stampAt(e.Time, f.lastHop), hn)
@@ -807,24 +809,26 @@ func (j *judger) covered(h int, s *capture.Session, te time.Time) bool {
 
 // inflight is how long a message may take to reach hop h: three times the largest latency
 // measured into h, at least 50ms, at most the tolerance (the default when nothing was measured).
-// Into h means over the link it arrives by in the direction of travel: hs[h].latency holds the
-// link from h-1, so a message to the client arrives at h over the link hs[h+1] holds.
 func (j *judger) inflight(h int) time.Duration {
 	tol := j.opts.tolerance()
-	link := h
-	if j.tr.dir == capture.ServerToClient {
-		link = h + 1
-	}
-	var worst time.Duration
-	if link < len(j.hs) {
-		for _, l := range j.hs[link].latency {
-			worst = max(worst, l)
-		}
-	}
+	worst := j.latencyBound(h)
 	if worst == 0 {
 		return tol
 	}
 	return min(max(3*worst, 50*time.Millisecond), tol)
+}
+
+// linkInto returns the latencies measured over the link a message of this direction arrives at
+// hop h by: hs[h].latency holds the link from h-1, so a message to the client arrives at h over
+// the link hs[h+1] holds. nil at the client for messages to the server, and the reverse.
+func (j *judger) linkInto(h int) []time.Duration {
+	if j.tr.dir == capture.ServerToClient {
+		h++
+	}
+	if h <= 0 || h >= len(j.hs) {
+		return nil
+	}
+	return j.hs[h].latency
 }
 
 // gapDetail explains why hop h's capture may lack the message at track position k: a TCP gap or

@@ -17,7 +17,7 @@ import (
 // message seen upstream at t is at h no later than t plus this, clocks corrected.
 func (j *judger) latencyBound(h int) time.Duration {
 	var worst time.Duration
-	for _, l := range j.hs[h].latency {
+	for _, l := range j.linkInto(h) {
 		worst = max(worst, l)
 	}
 	return worst
