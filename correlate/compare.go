@@ -3,10 +3,8 @@ package correlate
 import (
 	"cmp"
 	"fmt"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/wspath/wspath/capture"
@@ -126,7 +124,12 @@ func Compare(hops []Hop, opts Options) *Result {
 	}
 
 	// Align with the preliminary offsets, then estimate the offsets again from the messages.
-	tracks := buildTracks(conns, hs, &opts)
+	tracks := make([][2]*track, len(conns))
+	for i, c := range conns {
+		for _, dir := range capture.Directions {
+			tracks[i][dir] = buildTrack(c, hs, dir, &opts)
+		}
+	}
 	refineOffsets(conns, tracks, hs)
 	measureLatency(tracks, hs)
 	if why := checkOrder(conns, tracks, hs); why != "" {
@@ -245,32 +248,6 @@ func travelOrder(n int, dir capture.Direction) []int {
 		}
 	}
 	return t
-}
-
-// buildTracks aligns both directions of every connection, connections spread over the cores: a
-// track only reads the hops and sessions, and each is written to its own slot, so the result
-// does not depend on the order they are built in.
-func buildTracks(conns []*conn, hs []*hopState, opts *Options) [][2]*track {
-	tracks := make([][2]*track, len(conns))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(conns)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				for _, dir := range capture.Directions {
-					tracks[i][dir] = buildTrack(conns[i], hs, dir, opts)
-				}
-			}
-		}()
-	}
-	for i := range conns {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	return tracks
 }
 
 // buildTrack aligns one direction of a connection across its readable hops in travel order,
