@@ -126,15 +126,22 @@ func startsBlock(l string) bool {
 	if l == "" {
 		return false
 	}
+	spaced := func(rest string) bool { return rest == "" || rest[0] == ' ' }
 	switch l[0] {
-	case '-', '+', '*', '>', '#', '=', '|', '~', '`':
+	case '-', '+', '*': // a list item only with a space after the marker
+		return spaced(l[1:])
+	case '#': // an ATX heading is one to six '#' and a space
+		return spaced(strings.TrimLeft(l, "#"))
+	case '=': // a setext underline
+		return strings.Trim(l, "= ") == ""
+	case '>', '|', '~', '`':
 		return true
 	}
 	i := 0
 	for i < len(l) && l[i] >= '0' && l[i] <= '9' {
 		i++
 	}
-	return i > 0 && i < len(l) && (l[i] == '.' || l[i] == ')')
+	return i > 0 && i < len(l) && (l[i] == '.' || l[i] == ')') && spaced(l[i+1:])
 }
 
 // markdownText makes s safe as Markdown text or inside a table cell: terminal-safe first, then

@@ -87,3 +87,12 @@ func TestCompare_NamesProbes(t *testing.T) {
 		t.Errorf("numberRanges = %q", got)
 	}
 }
+
+func TestStartsBlock(t *testing.T) {
+	for l, want := range map[string]bool{"- x": true, "-x": false, "#6 never": false, "# h": true, "## h": true,
+		"> q": true, "1. x": true, "1.5s": false, "12) x": true, "==": true, "=x": false, "plain": false, "->": false} {
+		if got := startsBlock(l); got != want {
+			t.Errorf("startsBlock(%q) = %v, want %v", l, got, want)
+		}
+	}
+}
