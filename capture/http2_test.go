@@ -193,3 +193,29 @@ func TestRead_HTTP2Gap(t *testing.T) {
 		t.Errorf("no truncation problem: %v", s.Problems)
 	}
 }
+
+// TestRead_HTTP2Capture reads the real h2c capture in testdata (see its README): three WebSocket
+// streams of one connection, each with its path and stream id, 12 data messages each way.
+func TestRead_HTTP2Capture(t *testing.T) {
+	c, err := Read([]string{"testdata/h2c-client.pcap"}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Sessions) != 3 {
+		t.Fatalf("%d sessions, want 3", len(c.Sessions))
+	}
+	for i, s := range c.Sessions {
+		path, id := fmt.Sprintf("/chat/%d", i+1), uint32(3+2*i)
+		if s.Path() != path || s.HTTP2 == nil || s.HTTP2.StreamID != id || s.Request.Method != "CONNECT" || s.Response.Status != 200 {
+			t.Errorf("session %d: path %q http2 %+v", i, s.Path(), s.HTTP2)
+		}
+		for _, d := range Directions {
+			if n := len(dataMessages(s, d)); n != 12 {
+				t.Errorf("session %d %v: %d data messages, want 12", i, d, n)
+			}
+		}
+		if s.Client != c.Sessions[0].Client {
+			t.Errorf("session %d on %v, not the one connection %v", i, s.Client, c.Sessions[0].Client)
+		}
+	}
+}

@@ -149,6 +149,7 @@ func New(h Handler) *Demux {
 		dir := &direction{s: Side(i)}
 		dir.fr = http2.NewFramer(nil, &dir.rd)
 		dir.fr.SetMaxReadFrameSize(maxFrameSize)
+		dir.fr.SetReuseFrames() // each frame is done with before the next is read
 		dir.dec = hpack.NewDecoder(defaultHeaderTable, func(f hpack.HeaderField) { dir.fields = append(dir.fields, f) })
 		dir.dec.SetMaxStringLength(maxHeaderString)
 		if dir.s == Client {
