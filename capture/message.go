@@ -61,7 +61,7 @@ func newAssembler(c *conn, d tcpstream.Dir, deflate *handshake.Deflate, midStrea
 		}
 		a.inflater = wsframe.NewInflater(wsframe.InflateOptions{
 			NoContextTakeover: noTakeover, WindowBits: bits, MaxSize: a.maxSize,
-			MaxCompressed: int(min(a.maxSize, 1<<30)), Shared: c.r.inflate, MidStream: midStream,
+			MaxCompressed: int(min(a.maxSize, 1<<30)), Pool: c.r.inflate, MidStream: midStream,
 		})
 	}
 	return a

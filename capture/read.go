@@ -172,7 +172,7 @@ type reader struct {
 	encap    *encap.Decoder // what dec gives up on: tunnels and fragments
 	seg      tcpdecode.Segment
 	asm      *tcpstream.Assembler
-	inflate  *wsframe.Decompressor // shared by the connections' permessage-deflate Inflaters
+	inflate  *wsframe.InflatePool // shared by the connections' permessage-deflate Inflaters
 	keys     *tlsdecrypt.Keylog
 	secrets  int // bytes of the files' embedded secrets already added to keys
 	capt     Capture
@@ -239,7 +239,7 @@ type linkCount struct {
 func newReader(opts Options) *reader {
 	r := &reader{opts: opts, dec: tcpdecode.NewDecoder(), encap: encap.NewDecoder(encap.Config{}),
 		unknownLink: map[pcapfile.LinkType]*linkCount{}, files: map[string]*fileCount{},
-		inflate: wsframe.NewDecompressor(opts.MaxTotalBuffer)}
+		inflate: wsframe.NewInflatePool(opts.MaxTotalBuffer)}
 	r.keys, _ = tlsdecrypt.ParseKeylog(nil)
 	r.asm = tcpstream.NewAssembler(tcpstream.Config{
 		MaxConnBuffer:  opts.MaxConnBuffer,

@@ -24,6 +24,9 @@
 //
 // Messages are not assembled here: the Handler (capture's session builder) groups frames into
 // messages, and feeds the payload of compressed messages (RSV1 on the first frame) to an Inflater,
-// which streams the inflated bytes to an io.Writer (a hash) with a hard bound per message.
+// which streams the inflated bytes to an io.Writer (a hash) with a hard bound per message. An
+// Inflater belongs to one direction of one connection and keeps only its history window; the
+// Inflaters of all connections of a capture share one InflatePool, which lends them the decoder
+// and buffers while they inflate and bounds the compressed bytes they hold in all.
 // ParseClose decodes close frame payloads.
 package wsframe

@@ -44,10 +44,10 @@ type InflateOptions struct {
 	MaxSize int64
 	// MaxCompressed bounds the compressed bytes buffered for one message. 0 means MaxSize.
 	MaxCompressed int
-	// Shared, when not nil, lends the Inflater its decompressor and scratch buffers and bounds the
+	// Pool, when not nil, lends the Inflater its decompressor and scratch buffers and bounds the
 	// compressed bytes buffered by all Inflaters sharing it. Nil: the Inflater makes its own on
 	// first use.
-	Shared *Decompressor
+	Pool *InflatePool
 	// MidStream says the stream was picked up after it began (the handshake was not captured):
 	// with context takeover the earlier output is unknown, as after a lost message.
 	MidStream bool
@@ -56,14 +56,14 @@ type InflateOptions struct {
 // Inflater decompresses the permessage-deflate messages (RFC 7692) of one direction, in order.
 // Write the compressed payload of a message (the frames' payloads, unmasked, concatenated), then
 // call Finish to stream the inflated bytes to a writer. The compressed bytes of the current message
-// are buffered (bounded by MaxCompressed, and by the Decompressor's budget when shared); the
+// are buffered (bounded by MaxCompressed, and by the InflatePool's budget when shared); the
 // inflated output is never held beyond the sliding window the next message may refer to. An
 // Inflater is not safe for concurrent use.
 //
 // Memory: a new Inflater holds no buffer. It keeps the compressed bytes of the message in progress
 // (released after Finish when large) and, with context takeover, a history of at most 2^WindowBits
 // bytes grown as output comes. The flate decoder and the read buffer (some 50 KB) belong to the
-// Decompressor and are used only inside Finish, so many connections can share one.
+// InflatePool and are used only inside Finish, so many connections can share one.
 //
 // With context takeover, a message that cannot be decoded (gap, corrupt data, bound hit) makes the
 // window unknown. Later messages are then inflated with only the output known since: one that
@@ -74,11 +74,11 @@ type Inflater struct {
 	window  int    // bytes of history the sender may refer to
 	in      []byte // compressed bytes of the current message
 	over    bool   // current message passed MaxCompressed
-	overAll bool   // current message did not fit in the shared Decompressor's budget
+	overAll bool   // current message did not fit in the shared InflatePool's budget
 	gap     bool   // current message lost bytes
 	hist    ring   // recent output: the dictionary of the next message
 	partial bool   // hist does not reach back a full window since a loss
-	own     *Decompressor
+	own     *InflatePool
 }
 
 // keepCompressed is the capacity of the compressed-bytes buffer kept between messages; a larger
@@ -101,7 +101,7 @@ func NewInflater(opts InflateOptions) *Inflater {
 }
 
 // Write appends compressed payload bytes of the current message. It copies p and never fails:
-// bytes past MaxCompressed (or past the shared Decompressor's budget) are dropped and reported by
+// bytes past MaxCompressed (or past the shared InflatePool's budget) are dropped and reported by
 // Finish.
 func (f *Inflater) Write(p []byte) (int, error) {
 	if f.over {
@@ -109,7 +109,7 @@ func (f *Inflater) Write(p []byte) (int, error) {
 	}
 	if len(f.in)+len(p) > f.opts.MaxCompressed {
 		f.over = true
-	} else if !f.opts.Shared.take(len(p)) {
+	} else if !f.opts.Pool.take(len(p)) {
 		f.over, f.overAll = true, true
 	}
 	if f.over {
@@ -122,7 +122,7 @@ func (f *Inflater) Write(p []byte) (int, error) {
 
 // release drops the buffered compressed bytes, giving their budget back.
 func (f *Inflater) release() {
-	f.opts.Shared.give(len(f.in))
+	f.opts.Pool.give(len(f.in))
 	if cap(f.in) > keepCompressed {
 		f.in = nil
 	}
@@ -164,14 +164,14 @@ func (f *Inflater) Finish(w io.Writer) (n int64, err error) {
 		return 0, ErrIncompleteMessage
 	case f.overAll:
 		return 0, fmt.Errorf("%w: compressed messages buffered by all connections passed %d bytes",
-			ErrInflateTooLarge, f.opts.Shared.max)
+			ErrInflateTooLarge, f.opts.Pool.max)
 	case f.over:
 		return 0, fmt.Errorf("%w: more than %d compressed bytes", ErrInflateTooLarge, f.opts.MaxCompressed)
 	}
-	d := f.opts.Shared
+	d := f.opts.Pool
 	if d == nil {
 		if f.own == nil {
-			f.own = NewDecompressor(0)
+			f.own = NewInflatePool(0)
 		}
 		d = f.own
 	}

@@ -43,16 +43,16 @@ func TestRing_KeepsLastWindow(t *testing.T) {
 	}
 }
 
-// TestInflater_SharedInterleaved checks that connections sharing one Decompressor, their messages
+// TestInflater_SharedInterleaved checks that connections sharing one InflatePool, their messages
 // interleaved, inflate exactly as with their own.
 func TestInflater_SharedInterleaved(t *testing.T) {
 	msgs := sampleMessages()
 	comp := deflateMessages(t, msgs, true)
-	shared := NewDecompressor(0)
+	shared := NewInflatePool(0)
 	fs := []*Inflater{
-		NewInflater(InflateOptions{Shared: shared}),
-		NewInflater(InflateOptions{Shared: shared, WindowBits: 15}),
-		NewInflater(InflateOptions{Shared: shared}),
+		NewInflater(InflateOptions{Pool: shared}),
+		NewInflater(InflateOptions{Pool: shared, WindowBits: 15}),
+		NewInflater(InflateOptions{Pool: shared}),
 	}
 	for i := range comp {
 		for k, f := range fs {
@@ -77,9 +77,9 @@ func TestInflater_SharedInterleaved(t *testing.T) {
 }
 
 func TestInflater_SharedBudget(t *testing.T) {
-	shared := NewDecompressor(100)
-	a := NewInflater(InflateOptions{Shared: shared, NoContextTakeover: true})
-	b := NewInflater(InflateOptions{Shared: shared, NoContextTakeover: true})
+	shared := NewInflatePool(100)
+	a := NewInflater(InflateOptions{Pool: shared, NoContextTakeover: true})
+	b := NewInflater(InflateOptions{Pool: shared, NoContextTakeover: true})
 	// a's message, 60 bytes: a stored (uncompressed) deflate block of 54 bytes, then the header
 	// byte of the empty stored block whose 00 00 ff ff RFC 7692 strips.
 	msgA := append(append([]byte{0x00, 54, 0x00, ^byte(54), 0xff}, bytes.Repeat([]byte("x"), 54)...), 0x00)
@@ -108,10 +108,10 @@ func TestInflater_SharedBudget(t *testing.T) {
 }
 
 // TestInflater_Memory checks what an Inflater keeps between messages: nothing before its first
-// message, and with a shared Decompressor only its window-sized history.
+// message, and with a shared InflatePool only its window-sized history.
 func TestInflater_Memory(t *testing.T) {
-	shared := NewDecompressor(0)
-	if n := testing.AllocsPerRun(100, func() { NewInflater(InflateOptions{Shared: shared}) }); n > 1 {
+	shared := NewInflatePool(0)
+	if n := testing.AllocsPerRun(100, func() { NewInflater(InflateOptions{Pool: shared}) }); n > 1 {
 		t.Errorf("NewInflater: %v allocations, want 1", n)
 	}
 	big := bytes.Repeat([]byte("0123456789abcdef"), 8<<10) // 128 KiB, compresses to ~1 KiB
@@ -127,7 +127,7 @@ func TestInflater_Memory(t *testing.T) {
 	} {
 		t.Run(fmt.Sprintf("bits=%d,takeover=%v", tc.bits, tc.takeover), func(t *testing.T) {
 			comp := deflateMessages(t, msgs, false) // no back references: any window decodes them
-			f := NewInflater(InflateOptions{Shared: shared, WindowBits: tc.bits, NoContextTakeover: !tc.takeover})
+			f := NewInflater(InflateOptions{Pool: shared, WindowBits: tc.bits, NoContextTakeover: !tc.takeover})
 			for i, c := range comp {
 				f.Write(c)
 				var out bytes.Buffer
@@ -142,14 +142,14 @@ func TestInflater_Memory(t *testing.T) {
 				t.Errorf("compressed buffer capacity %d kept after Finish", cap(f.in))
 			}
 			if f.own != nil {
-				t.Error("a sharing Inflater made its own Decompressor")
+				t.Error("a sharing Inflater made its own InflatePool")
 			}
 		})
 	}
 }
 
 // BenchmarkInflater_ManyConnections inflates one small message on each of many connections in
-// turn, sharing a Decompressor, as capture.Read does.
+// turn, sharing an InflatePool, as capture.Read does.
 func BenchmarkInflater_ManyConnections(b *testing.B) {
 	msgs := sampleMessages()[:4]
 	comp := deflateMessages(b, msgs, true)
@@ -161,10 +161,10 @@ func BenchmarkInflater_ManyConnections(b *testing.B) {
 	b.SetBytes(int64(total * conns))
 	b.ReportAllocs()
 	for b.Loop() {
-		shared := NewDecompressor(0)
+		shared := NewInflatePool(0)
 		fs := make([]*Inflater, conns)
 		for i := range fs {
-			fs[i] = NewInflater(InflateOptions{Shared: shared})
+			fs[i] = NewInflater(InflateOptions{Pool: shared})
 		}
 		for _, c := range comp {
 			for _, f := range fs {

@@ -5,22 +5,22 @@ import (
 	"io"
 )
 
-// DefaultMaxBuffered is the budget of NewDecompressor(0): 256 MiB of compressed bytes buffered by
-// all the Inflaters sharing a Decompressor.
+// DefaultMaxBuffered is the budget of NewInflatePool(0): 256 MiB of compressed bytes buffered by
+// all the Inflaters sharing an InflatePool.
 const DefaultMaxBuffered = 256 << 20
 
-// Decompressor holds what Inflaters need only while they inflate: the flate decoder, its input
+// InflatePool holds what Inflaters need only while they inflate: the flate decoder, its input
 // readers and the read and dictionary buffers. Inflaters that run one after the other (the
-// connections of one capture read by one goroutine) share one through InflateOptions.Shared, so
+// connections of one capture read by one goroutine) share one through InflateOptions.Pool, so
 // that a connection using permessage-deflate costs its history window and little else.
 //
-// A Decompressor also bounds the compressed bytes buffered by all its Inflaters for their messages
+// An InflatePool also bounds the compressed bytes buffered by all its Inflaters for their messages
 // in progress: past the budget, the message whose bytes did not fit fails with ErrInflateTooLarge,
 // so a flood of connections each sending part of a large compressed message cannot exhaust memory.
 //
-// A Decompressor and the Inflaters sharing it must be used by one goroutine at a time. Its buffers
+// An InflatePool and the Inflaters sharing it must be used by one goroutine at a time. Its buffers
 // are allocated on the first Finish.
-type Decompressor struct {
+type InflatePool struct {
 	max      int
 	buffered int // compressed bytes held by the Inflaters sharing it
 
@@ -32,17 +32,17 @@ type Decompressor struct {
 	scratch [16 << 10]byte
 }
 
-// NewDecompressor returns a Decompressor whose Inflaters buffer at most maxBuffered compressed
+// NewInflatePool returns an InflatePool whose Inflaters buffer at most maxBuffered compressed
 // bytes in all. maxBuffered <= 0 means DefaultMaxBuffered.
-func NewDecompressor(maxBuffered int) *Decompressor {
+func NewInflatePool(maxBuffered int) *InflatePool {
 	if maxBuffered <= 0 {
 		maxBuffered = DefaultMaxBuffered
 	}
-	return &Decompressor{max: maxBuffered}
+	return &InflatePool{max: maxBuffered}
 }
 
 // Buffered returns the compressed bytes currently held by the Inflaters sharing d.
-func (d *Decompressor) Buffered() int {
+func (d *InflatePool) Buffered() int {
 	if d == nil {
 		return 0
 	}
@@ -50,8 +50,8 @@ func (d *Decompressor) Buffered() int {
 }
 
 // take counts n more buffered bytes, reporting false (and counting nothing) past the budget. A nil
-// Decompressor has no budget.
-func (d *Decompressor) take(n int) bool {
+// InflatePool has no budget.
+func (d *InflatePool) take(n int) bool {
 	if d == nil {
 		return true
 	}
@@ -63,7 +63,7 @@ func (d *Decompressor) take(n int) bool {
 }
 
 // give returns n bytes to the budget.
-func (d *Decompressor) give(n int) {
+func (d *InflatePool) give(n int) {
 	if d != nil {
 		d.buffered = max(d.buffered-n, 0)
 	}
