@@ -208,7 +208,7 @@ func connect(hops []Hop, hs []*hopState, opts *Options) []*conn {
 
 // refused is the Result of a comparison refused for its input: the hops as read and why.
 func refused(hs []*hopState, why string) *Result {
-	r := &Result{Schema: Schema, Connections: []Connection{}, Segments: []Segment{}, Refused: []string{why}}
+	r := &Result{Schema: Schema, Connections: []Connection{}, Segments: []HopPair{}, Refused: []string{why}}
 	r.Hops = hopResults(hs)
 	r.Summary = Summary{Verdict: Undecided, Reason: "comparison refused: " + why}
 	return r

@@ -17,7 +17,7 @@ type Result struct {
 	Incident    string       `json:"incident"`
 	Hops        []HopResult  `json:"hops"`
 	Connections []Connection `json:"connections"`
-	Segments    []Segment    `json:"segments"`
+	Segments    []HopPair    `json:"segments"`
 	Summary     Summary      `json:"summary"`
 	// Refused, when not empty, says why the input cannot be compared (hops listed out of order, a
 	// single hop): the verdicts would be wrong, so there are none, and the exit status is 2.
@@ -244,8 +244,9 @@ type EndNote struct {
 	Packet int       `json:"packet"`
 }
 
-// Segment is what the component between two adjacent hops did to the connections through it.
-type Segment struct {
+// HopPair is what the component between two adjacent hops (the path segment between them, in
+// JSON "segments") did to the connections through it.
+type HopPair struct {
 	From string      `json:"from"`
 	To   string      `json:"to"`
 	Kind SegmentKind `json:"kind"` // the most common kind over connections seen at both hops

@@ -6,10 +6,10 @@ import (
 
 // segments classifies, for every pair of adjacent hops, what the component between them did to
 // the connections seen at both.
-func segments(conns []*conn, tracks [][2]*track, hs []*hopState) []Segment {
-	out := []Segment{}
+func segments(conns []*conn, tracks [][2]*track, hs []*hopState) []HopPair {
+	out := []HopPair{}
 	for h := 0; h+1 < len(hs); h++ {
-		seg := Segment{From: hs[h].name, To: hs[h+1].name}
+		seg := HopPair{From: hs[h].name, To: hs[h+1].name}
 		for i, c := range conns {
 			a, b := c.sess[h], c.sess[h+1]
 			if a == nil || b == nil {
