@@ -1,5 +1,9 @@
 package tlsdecrypt
 
+// Conn on degraded input: no keys, a wrong key, only the application secrets, a gap in the
+// records, garbage instead of TLS, a secret of the wrong length. It must say what it could not
+// do and never hand out wrong plaintext.
+
 import (
 	"bytes"
 	"encoding/binary"
