@@ -168,8 +168,7 @@ func ReadContext(ctx context.Context, paths []string, opts Options) (*Capture, e
 // reader is the state of one Read: the decoder, the TCP assembler and what was found so far.
 type reader struct {
 	opts     Options
-	dec      *tcpdecode.Decoder
-	encap    *encap.Decoder // what dec gives up on: tunnels and fragments
+	encap    *encap.Decoder // what tcpdecode gives up on: tunnels and fragments
 	seg      tcpdecode.Segment
 	asm      *tcpstream.Assembler
 	inflate  *wsframe.InflatePool // shared by the connections' permessage-deflate Inflaters
@@ -237,7 +236,7 @@ type linkCount struct {
 }
 
 func newReader(opts Options) *reader {
-	r := &reader{opts: opts, dec: tcpdecode.NewDecoder(), encap: encap.NewDecoder(encap.Config{}),
+	r := &reader{opts: opts, encap: encap.NewDecoder(encap.Config{}),
 		unknownLink: map[pcapfile.LinkType]*linkCount{}, files: map[string]*fileCount{},
 		inflate: wsframe.NewInflatePool(opts.MaxTotalBuffer)}
 	r.keys, _ = tlsdecrypt.ParseKeylog(nil)
@@ -307,7 +306,7 @@ func (r *reader) packet(p *pcapfile.Packet, m *pcapfile.Merger) {
 	fc := r.fileCount(p.File)
 	fs := &fc.st
 	fs.Packets++
-	err := r.dec.Decode(p.LinkType, p.Data, &r.seg)
+	err := tcpdecode.Decode(p.LinkType, p.Data, &r.seg)
 	if err != nil && (errors.Is(err, tcpdecode.ErrNotTCP) || errors.Is(err, tcpdecode.ErrFragment)) {
 		// Not plain TCP: tunnels and fragments, off the fast path.
 		frags := r.encap.FragmentsSeen()

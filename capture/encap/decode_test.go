@@ -68,7 +68,7 @@ func TestDecode_Tunnels(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			d := NewDecoder(Config{})
 			var seg tcpdecode.Segment
-			if err := tcpdecode.NewDecoder().Decode(pcapfile.LinkEthernet, tc.data, &seg); !errors.Is(err, tcpdecode.ErrNotTCP) {
+			if err := tcpdecode.Decode(pcapfile.LinkEthernet, tc.data, &seg); !errors.Is(err, tcpdecode.ErrNotTCP) {
 				t.Fatalf("fast path: %v, want ErrNotTCP", err)
 			}
 			if err := d.Decode(pcapfile.LinkEthernet, tc.data, t0, &seg); err != nil {

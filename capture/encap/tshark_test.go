@@ -91,7 +91,7 @@ func wspathView(t *testing.T, path string) map[int]view {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	fast, slow := tcpdecode.NewDecoder(), NewDecoder(Config{})
+	slow := NewDecoder(Config{})
 	out := map[int]view{}
 	for {
 		p, err := r.Next()
@@ -102,7 +102,7 @@ func wspathView(t *testing.T, path string) map[int]view {
 			t.Fatal(err)
 		}
 		var seg tcpdecode.Segment
-		err = fast.Decode(p.LinkType, p.Data, &seg)
+		err = tcpdecode.Decode(p.LinkType, p.Data, &seg)
 		if errors.Is(err, tcpdecode.ErrNotTCP) || errors.Is(err, tcpdecode.ErrFragment) {
 			err = slow.Decode(p.LinkType, p.Data, p.Time, &seg)
 		}

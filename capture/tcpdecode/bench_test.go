@@ -101,7 +101,6 @@ func benchReadDecode(b *testing.B, path string) {
 		b.SetBytes(st.Size())
 	}
 	b.ReportAllocs()
-	d := NewDecoder()
 	var seg Segment
 	for b.Loop() {
 		r, err := pcapfile.Open(path)
@@ -117,7 +116,7 @@ func benchReadDecode(b *testing.B, path string) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if err := d.Decode(p.LinkType, p.Data, &seg); err != nil {
+			if err := Decode(p.LinkType, p.Data, &seg); err != nil {
 				b.Fatal(err)
 			}
 			payload += int64(len(seg.Payload))
@@ -132,12 +131,11 @@ func benchReadDecode(b *testing.B, path string) {
 // BenchmarkDecode decodes one full-size Ethernet/IPv4/TCP packet.
 func BenchmarkDecode(b *testing.B) {
 	pkt := eth(0x0800, ipv4(6, v4a, v4b, cat(tcpHeader(40000, 443, 1, 1, ACK, 512), make([]byte, 1448))))
-	d := NewDecoder()
 	var seg Segment
 	b.SetBytes(int64(len(pkt)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := d.Decode(pcapfile.LinkEthernet, pkt, &seg); err != nil {
+		if err := Decode(pcapfile.LinkEthernet, pkt, &seg); err != nil {
 			b.Fatal(err)
 		}
 	}

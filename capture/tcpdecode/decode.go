@@ -58,17 +58,11 @@ var (
 	errTCPDataOffset = &decodeError{ErrMalformed, "TCP data offset below 20 bytes"}
 )
 
-// Decoder decodes packets into Segments. It keeps no state between packets; a Decoder is safe for
-// concurrent use.
-type Decoder struct{}
-
-// NewDecoder returns a Decoder.
-func NewDecoder() *Decoder { return &Decoder{} }
-
 // Decode decodes the packet data, of link type lt, into seg. On error seg is left partly written
 // and the error wraps ErrUnknownLinkType, ErrNotTCP, ErrFragment, ErrTruncated or ErrMalformed.
-// seg.Payload aliases data. Decode does not allocate.
-func (d *Decoder) Decode(lt pcapfile.LinkType, data []byte, seg *Segment) error {
+// seg.Payload aliases data. Decode does not allocate and keeps no state between packets (what
+// needs state, tunnels and IP fragments, is package encap's), so it is safe for concurrent use.
+func Decode(lt pcapfile.LinkType, data []byte, seg *Segment) error {
 	// The link switch is LinkPayload's, kept inline here: this is the per-packet fast path.
 	var etype uint16
 	var b []byte

@@ -118,11 +118,10 @@ func TestDecode_Crafted(t *testing.T) {
 		{"ack_ignores_window_scale", pcapfile.LinkRaw, ipv4(6, v4a, v4b, tcpHeader(1, 2, 7, 9, ACK, 100, 3, 3, 5)), want{"10.0.0.1:1", "192.168.1.2:2", 7, 9, ACK, 100, -1, "", 0}},
 		{"all_flags", pcapfile.LinkRaw, ipv4(6, v4a, v4b, tcpHeader(1, 2, 3, 4, 0xff, 5)), want{"10.0.0.1:1", "192.168.1.2:2", 3, 4, 0xff, 5, -1, "", 0}},
 	}
-	d := NewDecoder()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var seg Segment
-			if err := d.Decode(tt.lt, tt.data, &seg); err != nil {
+			if err := Decode(tt.lt, tt.data, &seg); err != nil {
 				t.Fatal(err)
 			}
 			check(t, &seg, tt.want)
@@ -179,11 +178,10 @@ func TestDecode_Errors(t *testing.T) {
 		{"tcp_data_offset_4", pcapfile.LinkRaw, mod(p4, 20+12, 0x40), ErrMalformed},
 		{"tcp_data_offset_beyond_ip", pcapfile.LinkRaw, mod(p4, 20+12, 0xf0), ErrMalformed},
 	}
-	d := NewDecoder()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var seg Segment
-			err := d.Decode(tt.lt, tt.data, &seg)
+			err := Decode(tt.lt, tt.data, &seg)
 			if !errors.Is(err, tt.is) {
 				t.Fatalf("error %v, want %v", err, tt.is)
 			}
@@ -210,7 +208,7 @@ func TestDecode_GopacketBuilt(t *testing.T) {
 		t.Fatal(err)
 	}
 	var seg Segment
-	if err := NewDecoder().Decode(pcapfile.LinkEthernet, buf.Bytes(), &seg); err != nil {
+	if err := Decode(pcapfile.LinkEthernet, buf.Bytes(), &seg); err != nil {
 		t.Fatal(err)
 	}
 	check(t, &seg, want{"10.0.0.1:51234", "192.168.1.2:443", 0xfffffff0, 5, SYN | ECE | CWR, 64240, 9, string(payload), len(payload)})
@@ -234,12 +232,11 @@ func TestDecode_NoAllocations(t *testing.T) {
 		ipv6(0, v6a, v6b, cat(ext6(6, 1), tcpHeader(1, 2, 3, 4, ACK, 5))),
 		make([]byte, 3),
 	}
-	d := NewDecoder()
 	var seg Segment
 	n := testing.AllocsPerRun(100, func() {
 		for _, p := range pkts {
-			d.Decode(pcapfile.LinkEthernet, p, &seg)
-			d.Decode(pcapfile.LinkRaw, p, &seg)
+			Decode(pcapfile.LinkEthernet, p, &seg)
+			Decode(pcapfile.LinkRaw, p, &seg)
 		}
 	})
 	if n != 0 {
@@ -267,7 +264,6 @@ func TestDecode_RealCaptures(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer r.Close()
-			d := NewDecoder()
 			n, v6 := 0, 0
 			for ; ; n++ {
 				p, err := r.Next()
@@ -278,7 +274,7 @@ func TestDecode_RealCaptures(t *testing.T) {
 					t.Fatal(err)
 				}
 				var seg Segment
-				if err := d.Decode(p.LinkType, p.Data, &seg); err != nil {
+				if err := Decode(p.LinkType, p.Data, &seg); err != nil {
 					t.Fatalf("packet %d: %v", p.Number, err)
 				}
 				if n >= len(lines) {

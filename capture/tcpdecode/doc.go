@@ -15,12 +15,11 @@
 // The headers are decoded by hand, without gopacket, at a few nanoseconds per packet and with no
 // allocation:
 //
-//	d := tcpdecode.NewDecoder()
 //	var seg tcpdecode.Segment
 //	for {
 //		p, err := r.Next() // a pcapfile.Reader
 //		...
-//		if err := d.Decode(p.LinkType, p.Data, &seg); err != nil {
+//		if err := tcpdecode.Decode(p.LinkType, p.Data, &seg); err != nil {
 //			continue // errors.Is(err, tcpdecode.ErrNotTCP) etc.
 //		}
 //		use(seg.Src, seg.Dst, seg.Seq, seg.Payload) // Payload aliases p.Data

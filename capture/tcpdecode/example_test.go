@@ -8,21 +8,20 @@ import (
 	"github.com/wspath/wspath/capture/tcpdecode"
 )
 
-func ExampleDecoder_Decode() {
+func ExampleDecode() {
 	r, err := pcapfile.Open("../pcapfile/testdata/lo-snap96.pcap")
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	defer r.Close()
-	d := tcpdecode.NewDecoder()
 	var seg tcpdecode.Segment
 	for i := 0; i < 2; i++ {
 		p, err := r.Next()
 		if err == io.EOF {
 			break
 		}
-		if err := d.Decode(p.LinkType, p.Data, &seg); err != nil {
+		if err := tcpdecode.Decode(p.LinkType, p.Data, &seg); err != nil {
 			fmt.Println(err)
 			continue
 		}

@@ -33,10 +33,9 @@ func FuzzDecode(f *testing.F) {
 	f.Add(uint16(pcapfile.LinkEthernet), eth(0x86dd, ipv6(0, v6a, v6b, cat(ext6(44, 1), frag6(6, 0, true), tcp)), 0x88a8, 0x8100))
 	f.Add(uint16(pcapfile.LinkNull), af(be, 30, ipv4(6, v4a, v4b, tcp, 1, 1, 1, 1)))
 	f.Add(uint16(pcapfile.LinkLinuxSLL2), sll2(0x0800, ipv4(6, v4a, v4b, tcp)))
-	d := NewDecoder()
 	f.Fuzz(func(t *testing.T, lt uint16, data []byte) {
 		var seg Segment
-		err := d.Decode(pcapfile.LinkType(lt), data, &seg)
+		err := Decode(pcapfile.LinkType(lt), data, &seg)
 		if err != nil {
 			if !errors.Is(err, ErrNotTCP) && !errors.Is(err, ErrFragment) && !errors.Is(err, ErrUnknownLinkType) && !errors.Is(err, ErrTruncated) && !errors.Is(err, ErrMalformed) {
 				t.Fatalf("unexpected error %v", err)
