@@ -34,7 +34,7 @@ func (w *h2writer) take() []byte {
 }
 
 // headers writes a header block; with split it goes out as HEADERS plus a CONTINUATION frame.
-func (w *h2writer) headers(t *testing.T, stream uint32, end, split bool, kv ...string) {
+func (w *h2writer) headers(t testing.TB, stream uint32, end, split bool, kv ...string) {
 	t.Helper()
 	w.hb.Reset()
 	for i := 0; i < len(kv); i += 2 {
@@ -58,7 +58,7 @@ func (w *h2writer) headers(t *testing.T, stream uint32, end, split bool, kv ...s
 	}
 }
 
-func (w *h2writer) data(t *testing.T, stream uint32, end bool, b []byte) {
+func (w *h2writer) data(t testing.TB, stream uint32, end bool, b []byte) {
 	t.Helper()
 	if err := w.fr.WriteData(stream, end, b); err != nil {
 		t.Fatal(err)
@@ -218,4 +218,44 @@ func TestRead_HTTP2Capture(t *testing.T) {
 			t.Errorf("session %d on %v, not the one connection %v", i, s.Client, c.Sessions[0].Client)
 		}
 	}
+}
+
+// FuzzHTTP2 reads a capture of one h2c connection whose client bytes (after the preface) and
+// server bytes are the input: WebSocket streams made of arbitrary frames must neither panic nor
+// break the bounds, and every session found must be an HTTP/2 stream.
+func FuzzHTTP2(f *testing.F) {
+	cli, srv := newH2Writer(), newH2Writer()
+	_ = cli.fr.WriteSettings()
+	cli.headers(f, 1, false, true, connectHeaders("/ws")...)
+	cli.data(f, 1, false, frame(0x1, true, false, true, []byte("hello")))
+	_ = cli.fr.WriteRSTStream(1, http2.ErrCodeCancel)
+	_ = srv.fr.WriteSettings()
+	srv.headers(f, 1, false, false, ":status", "200", "sec-websocket-extensions", "permessage-deflate")
+	srv.data(f, 1, true, frame(0x2, true, false, false, []byte("world")))
+	f.Add(cli.take(), srv.take())
+	f.Fuzz(func(t *testing.T, client, server []byte) {
+		if len(client)+len(server) > 1<<16 {
+			return
+		}
+		c := readSynth(t, func(s *synth) {
+			conn := s.conn("10.0.0.1:40000", "10.0.0.2:80", true)
+			conn.send(true, append([]byte(http2.ClientPreface), client...))
+			if len(server) > 0 {
+				conn.send(false, server)
+			}
+			conn.fin(true)
+		})
+		for _, s := range c.Sessions {
+			if s.HTTP2 == nil || s.Request == nil || s.Request.Method != "CONNECT" {
+				t.Fatalf("session %+v is not an HTTP/2 stream", s)
+			}
+			for _, d := range Directions {
+				for _, m := range s.Messages[d] {
+					if m.End < m.Offset {
+						t.Fatalf("message offsets %d-%d", m.Offset, m.End)
+					}
+				}
+			}
+		}
+	})
 }
