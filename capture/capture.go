@@ -28,6 +28,15 @@ type Options struct {
 	Server netip.AddrPort
 	// Port, when not 0, keeps only connections with this server port.
 	Port uint16
+	// MaxConnections bounds the TCP connections tracked at once (a SYN flood, a reconnect storm);
+	// past it the least recently active is ended early, and a warning says how many were. 0 means
+	// DefaultMaxConnections.
+	MaxConnections int
+	// MaxQuietSessions bounds the sessions kept whose WebSocket never opened and that carried no
+	// message: an Upgrade nobody answered, or answered with another status. Past it they are
+	// counted per server port and outcome in Capture.Summarised instead. 0 means
+	// DefaultMaxQuietSessions.
+	MaxQuietSessions int
 	// Bridge reads the connections to Server or Port (one must be set) as the TCP side of a
 	// WebSocket-to-TCP bridge: plain byte streams, kept in Capture.Streams with their payload.
 	Bridge bool
@@ -39,6 +48,19 @@ type Options struct {
 	// Session.Messages stays empty, so memory follows the number of connections, not of messages
 	// (inspect without --messages).
 	CountOnly bool
+}
+
+// Bounds on what a flood can make Read keep.
+const (
+	DefaultMaxConnections   = 1 << 17
+	DefaultMaxQuietSessions = 100000
+)
+
+// SummaryCount is a number of quiet sessions (see Options.MaxQuietSessions) not kept one by one.
+type SummaryCount struct {
+	Port    uint16 // server port
+	Outcome string // "unanswered" (no response to the Upgrade) or "refused" (a status other than 101)
+	Count   int
 }
 
 // FileInfo describes one capture file as read.
@@ -140,6 +162,9 @@ type Capture struct {
 	// filter that missed the port, the wrong interface).
 	TCPConnections int
 	ServerPorts    []PortCount
+	// Summarised counts the quiet sessions past Options.MaxQuietSessions, by server port and
+	// outcome, most first; their connections are not in Sessions.
+	Summarised []SummaryCount
 }
 
 // PortCount is how many TCP connections went to one server port.

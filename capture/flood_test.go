@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -60,4 +62,45 @@ func BenchmarkRead_UpgradeFlood100k(b *testing.B) {
 			b.Fatalf("%d sessions, want 100000", len(c.Sessions))
 		}
 	})
+}
+
+// TestRead_UpgradeFloodBounded checks the bounds a reconnect storm meets: connections tracked at
+// once (the least recently active ended early, with a warning) and quiet sessions kept one by one
+// (the rest counted per server port and outcome, with a warning).
+func TestRead_UpgradeFloodBounded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "flood.pcap")
+	const n = 3000
+	writeUpgradeFlood(t, path, n)
+	c, err := Read([]string{path}, Options{MaxConnections: 500, MaxQuietSessions: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Sessions) != 1000 {
+		t.Errorf("%d sessions listed, want the first 1000", len(c.Sessions))
+	}
+	for _, s := range c.Sessions {
+		if s.Request == nil || s.Response != nil {
+			t.Fatalf("session %d: request %v, response %v: want an unanswered upgrade", s.ID, s.Request, s.Response)
+		}
+	}
+	want := []SummaryCount{{Port: 8080, Outcome: "unanswered", Count: n - 1000}}
+	if !reflect.DeepEqual(c.Summarised, want) {
+		t.Errorf("summarised %+v, want %+v", c.Summarised, want)
+	}
+	var evicted, counted bool
+	for _, w := range c.Warnings {
+		evicted = evicted || strings.Contains(w.Message, "were ended early to keep at most 500 tracked at once")
+		counted = counted || strings.Contains(w.Message, "2000 more WebSocket Upgrade(s) that never opened and carried no message are counted, not listed (the first 1000 are): port 8080 unanswered: 2000")
+	}
+	if !evicted || !counted {
+		t.Errorf("warnings %v: want the eviction and the summary", c.Warnings)
+	}
+	// Within the bounds, every one is listed.
+	c, err = Read([]string{path}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Sessions) != n || len(c.Summarised) != 0 {
+		t.Errorf("default bounds: %d sessions, %d summarised; want %d, 0", len(c.Sessions), len(c.Summarised), n)
+	}
 }

@@ -46,6 +46,12 @@ func (o Options) withDefaults() Options {
 	if o.MaxTotalBuffer <= 0 {
 		o.MaxTotalBuffer = DefaultMaxTotalBuffer
 	}
+	if o.MaxConnections <= 0 {
+		o.MaxConnections = DefaultMaxConnections
+	}
+	if o.MaxQuietSessions <= 0 {
+		o.MaxQuietSessions = DefaultMaxQuietSessions
+	}
 	return o
 }
 
@@ -198,6 +204,10 @@ type reader struct {
 	cutAt      int // capture length of the first such packet
 	// keyFiles are the key log files given, for the warning when they decrypt nothing.
 	keyFiles []keyFile
+	// quiet counts the quiet sessions kept (see Options.MaxQuietSessions); summarised, those
+	// counted instead, by server port and outcome (Count unused in the key).
+	quiet      int
+	summarised map[SummaryCount]int
 	// ports counts TCP connections per server port.
 	ports map[uint16]int
 	// cut counts packets cut by the snap length, naming the first.
@@ -243,6 +253,7 @@ func newReader(opts Options) *reader {
 	r.asm = tcpstream.NewAssembler(tcpstream.Config{
 		MaxConnBuffer:  opts.MaxConnBuffer,
 		MaxTotalBuffer: opts.MaxTotalBuffer,
+		MaxConnections: opts.MaxConnections,
 	}, r.newConn)
 	return r
 }
@@ -489,6 +500,7 @@ func (r *reader) finish(infos []pcapfile.Info) *Capture {
 	}
 	r.keylogWarnings()
 	r.portCounts()
+	r.floodWarnings()
 	if r.stops.n > 0 {
 		r.stops.first.Message = fmt.Sprintf("buffer limit: %d connection(s) from here on no longer read: HTTP heads and frame resync buffers of all connections passed %d bytes",
 			r.stops.n, r.opts.MaxTotalBuffer)
@@ -637,7 +649,69 @@ func (r *reader) keep(s *Session) bool {
 	if r.opts.Port != 0 && s.Server.Port() != r.opts.Port {
 		return false
 	}
+	if outcome := quietOutcome(s); outcome != "" {
+		if r.quiet >= r.opts.MaxQuietSessions {
+			if r.summarised == nil {
+				r.summarised = map[SummaryCount]int{}
+			}
+			r.summarised[SummaryCount{Port: s.Server.Port(), Outcome: outcome}]++
+			return false
+		}
+		r.quiet++
+	}
 	return true
+}
+
+// quietOutcome says how the handshake of a session that carried no message ended when its
+// WebSocket never opened ("unanswered", "refused"); "" for any other session.
+func quietOutcome(s *Session) string {
+	if s.Request == nil || s.Response != nil && s.Response.Status == 101 {
+		return ""
+	}
+	for d := range s.Messages {
+		if len(s.Messages[d]) > 0 || s.Counts[d] != (Counts{}) {
+			return ""
+		}
+	}
+	if s.Response == nil {
+		return "unanswered"
+	}
+	return "refused"
+}
+
+// floodWarnings says what the bounds on tracked connections and quiet sessions left out.
+func (r *reader) floodWarnings() {
+	if n := r.asm.Totals().Evicted; n > 0 {
+		r.warn(Warning{Message: fmt.Sprintf("%d TCP connection(s) were ended early to keep at most %d tracked at once (a flood?): the least recently active went first, and packets they sent later were read as new connections picked up mid-stream", n, r.opts.MaxConnections)})
+	}
+	if len(r.summarised) == 0 {
+		return
+	}
+	total := 0
+	for k, n := range r.summarised {
+		k.Count = n
+		r.capt.Summarised = append(r.capt.Summarised, k)
+		total += n
+	}
+	sort.Slice(r.capt.Summarised, func(i, j int) bool {
+		a, b := r.capt.Summarised[i], r.capt.Summarised[j]
+		if a.Count != b.Count {
+			return a.Count > b.Count
+		}
+		if a.Port != b.Port {
+			return a.Port < b.Port
+		}
+		return a.Outcome < b.Outcome
+	})
+	var parts []string
+	for i, c := range r.capt.Summarised {
+		if i == 8 {
+			parts = append(parts, "...")
+			break
+		}
+		parts = append(parts, fmt.Sprintf("port %d %s: %d", c.Port, c.Outcome, c.Count))
+	}
+	r.warn(Warning{Message: fmt.Sprintf("%d more WebSocket Upgrade(s) that never opened and carried no message are counted, not listed (the first %d are): %s", total, r.opts.MaxQuietSessions, strings.Join(parts, ", "))})
 }
 
 // stopped counts a connection stopped for the bound on held bytes, m its last packet.

@@ -50,6 +50,15 @@ type upgradesDoc struct {
 	Switched   int `json:"switched"`
 	Refused    int `json:"refused"`
 	Unanswered int `json:"unanswered"`
+	// Summarised are the refused and unanswered ones past the bound on such sessions kept
+	// (capture.Options.MaxQuietSessions): counted here and in the totals, not listed.
+	Summarised []summaryDoc `json:"summarised"`
+}
+
+type summaryDoc struct {
+	Port    uint16 `json:"port"`
+	Outcome string `json:"outcome"`
+	Count   int    `json:"count"`
 }
 
 func newUpgradesDoc(c *capture.Capture) upgradesDoc {
@@ -66,6 +75,16 @@ func newUpgradesDoc(c *capture.Capture) upgradesDoc {
 			u.Refused++
 		}
 		u.Requests++
+	}
+	u.Summarised = []summaryDoc{}
+	for _, c := range c.Summarised {
+		u.Summarised = append(u.Summarised, summaryDoc(c))
+		u.Requests += c.Count
+		if c.Outcome == "refused" {
+			u.Refused += c.Count
+		} else {
+			u.Unanswered += c.Count
+		}
 	}
 	return u
 }
