@@ -314,11 +314,11 @@ func (c *conn) parseRequest(m tcpstream.Meta) {
 	s.Request = &Request{
 		Method: h.Method, Path: h.Target, Host: h.Get("Host"), Key: h.Get("Sec-WebSocket-Key"),
 		Version: h.Get("Sec-WebSocket-Version"), Extensions: h.Get("Sec-WebSocket-Extensions"),
-		Origin: h.Get("Origin"), Headers: correlationHeaders(h), Time: c.headMeta[d].Time, Packet: ref(c.headMeta[d]),
+		Origin: h.Get("Origin"), Headers: h.CorrelationFields(), Time: c.headMeta[d].Time, Packet: ref(c.headMeta[d]),
 	}
 	for _, p := range strings.Split(h.Get("Sec-WebSocket-Protocol"), ",") {
 		if p = strings.TrimSpace(p); p != "" {
-			s.Request.Protocols = append(s.Request.Protocols, redactProtocol(p))
+			s.Request.Protocols = append(s.Request.Protocols, handshake.RedactProtocol(p))
 		}
 	}
 	c.reqDone = true
@@ -360,8 +360,8 @@ func (c *conn) parseResponse(m tcpstream.Meta) {
 		key := s.Request.Key
 		s.Response = &Response{
 			Status: h.Status, Reason: h.Reason, Accept: h.Get("Sec-WebSocket-Accept"),
-			Protocol: redactProtocol(h.Get("Sec-WebSocket-Protocol")), Extensions: h.Get("Sec-WebSocket-Extensions"),
-			Headers: correlationHeaders(h), Time: meta.Time, Packet: ref(meta),
+			Protocol: handshake.RedactProtocol(h.Get("Sec-WebSocket-Protocol")), Extensions: h.Get("Sec-WebSocket-Extensions"),
+			Headers: h.CorrelationFields(), Time: meta.Time, Packet: ref(meta),
 		}
 		s.Response.AcceptValid = key != "" && s.Response.Accept == handshake.AcceptKey(key)
 		c.respDone = true
@@ -617,59 +617,6 @@ func streamStats(st *tcpstream.Stats) StreamStats {
 		out.RST = &TCPEvent{Time: st.RST.Time, Packet: ref(*st.RST)}
 	}
 	return out
-}
-
-// correlationHeaders keeps the headers that help match a connection across hops or explain it,
-// never credentials.
-func correlationHeaders(h *handshake.Head) map[string]string {
-	var out map[string]string
-	for _, f := range h.Fields {
-		name := canonicalHeader(f.Name)
-		if handshake.IsCredential(name) || !isCorrelationHeader(name) {
-			continue
-		}
-		if out == nil {
-			out = map[string]string{}
-		}
-		out[name] = h.Get(name)
-	}
-	return out
-}
-
-// redactProtocol hides subprotocol tokens that carry credentials: Kubernetes-style clients send
-// "base64url.bearer.authorization.k8s.io.<token>" because browsers cannot set Authorization.
-func redactProtocol(p string) string {
-	l := strings.ToLower(p)
-	if strings.Contains(l, "bearer") || strings.Contains(l, "authorization") || strings.Contains(l, "token") {
-		if i := strings.LastIndexByte(p, '.'); i > 0 {
-			return p[:i+1] + "[redacted]"
-		}
-		return "[redacted]"
-	}
-	return p
-}
-
-// isCorrelationHeader reports whether a header (canonical name) helps match or explain a connection.
-func isCorrelationHeader(name string) bool {
-	switch name {
-	case "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Port", "X-Real-Ip",
-		"X-Request-Id", "X-Correlation-Id", "X-Amzn-Trace-Id", "Traceparent", "Forwarded", "Via",
-		"User-Agent", "Server", "X-B3-Traceid", "Cf-Ray":
-		return true
-	}
-	return false
-}
-
-func canonicalHeader(name string) string {
-	b := []byte(strings.ToLower(name))
-	up := true
-	for i, ch := range b {
-		if up && ch >= 'a' && ch <= 'z' {
-			b[i] = ch - 'a' + 'A'
-		}
-		up = ch == '-'
-	}
-	return string(b)
 }
 
 func frameMeta(m tcpstream.Meta) wsframe.Meta { return wsframe.Meta(m) }

@@ -131,7 +131,7 @@ func (h *h2conn) openStream(hd *h2demux.Headers, m tcpstream.Meta) *h2stream {
 	}
 	for _, p := range strings.Split(hd.Get("sec-websocket-protocol"), ",") {
 		if p = strings.TrimSpace(p); p != "" {
-			s.Request.Protocols = append(s.Request.Protocols, redactProtocol(p))
+			s.Request.Protocols = append(s.Request.Protocols, handshake.RedactProtocol(p))
 		}
 	}
 	st := &h2stream{id: hd.Stream, ws: ws}
@@ -148,7 +148,7 @@ func (h *h2conn) response(st *h2stream, hd *h2demux.Headers, m tcpstream.Meta) {
 		return // informational; the final response follows
 	}
 	ws := st.ws
-	ws.sess.Response = &Response{Status: status, Protocol: redactProtocol(hd.Get("sec-websocket-protocol")),
+	ws.sess.Response = &Response{Status: status, Protocol: handshake.RedactProtocol(hd.Get("sec-websocket-protocol")),
 		Extensions: hd.Get("sec-websocket-extensions"), Headers: h2CorrelationHeaders(hd.Fields),
 		Time: m.Time, Packet: ref(m)}
 	ws.respDone = true
@@ -326,15 +326,16 @@ func mapOffset(spans []span, pay uint64) uint64 {
 	return spans[i].conn + (pay - spans[i].pay)
 }
 
-// h2CorrelationHeaders is correlationHeaders for an HTTP/2 header list.
+// h2CorrelationHeaders is Head.CorrelationFields for an HTTP/2 header list: the first value of
+// a field kept, none marked sensitive (never indexed, as HPACK marks credentials).
 func h2CorrelationHeaders(fields []hpack.HeaderField) map[string]string {
 	var out map[string]string
 	for _, f := range fields {
 		if f.IsPseudo() {
 			continue
 		}
-		name := canonicalHeader(f.Name)
-		if f.Sensitive || handshake.IsCredential(name) || !isCorrelationHeader(name) {
+		name, keep := handshake.CorrelationField(f.Name)
+		if f.Sensitive || !keep {
 			continue
 		}
 		if out == nil {

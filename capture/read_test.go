@@ -321,19 +321,6 @@ func TestRead_Errors(t *testing.T) {
 	}
 }
 
-func TestRedactProtocol(t *testing.T) {
-	for in, want := range map[string]string{
-		"chat": "chat",
-		"base64url.bearer.authorization.k8s.io.ZXlKaGJHY2lPaUpTVXpJ": "base64url.bearer.authorization.k8s.io.[redacted]",
-		"v4.channel.k8s.io": "v4.channel.k8s.io",
-		"access_token":      "[redacted]",
-	} {
-		if got := redactProtocol(in); got != want {
-			t.Errorf("redactProtocol(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // TestRead_RequestInTinySegments: a client that writes its Upgrade request a few bytes at a time.
 func TestRead_RequestInTinySegments(t *testing.T) {
 	c := readSynth(t, func(s *synth) {

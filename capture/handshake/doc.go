@@ -23,6 +23,8 @@
 //
 // Every bound is explicit (MaxHeadSize, MaxFields, MaxLineLength) so that no input can make the
 // parsers allocate without limit; they never panic. Head values are copies: the parsers keep no
-// reference to the input slice. IsCredential tells which fields must never be stored in wspath's
-// output. AcceptKey, ParseExtensions and NegotiatedDeflate interpret the WebSocket-specific fields.
+// reference to the input slice. The header policy is here too (policy.go): IsCredential tells
+// which fields must never be stored in wspath's output, CorrelationFields which are kept, and
+// RedactProtocol hides tokens smuggled in Sec-WebSocket-Protocol. AcceptKey, ParseExtensions and
+// NegotiatedDeflate interpret the WebSocket-specific fields.
 package handshake

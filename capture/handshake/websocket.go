@@ -19,39 +19,6 @@ func AcceptKey(key string) string {
 	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
-// credentialFields are header names (lower case) whose values are secrets.
-var credentialFields = [...]string{
-	"authorization", "proxy-authorization", "cookie", "set-cookie", "cookie2", "set-cookie2",
-	"x-api-key", "api-key", "apikey", "x-apikey", "x-auth-token", "x-access-token", "x-csrf-token",
-	"x-xsrf-token", "x-amz-security-token", "x-goog-iap-jwt-assertion", "x-forwarded-access-token",
-	"x-vault-token", "private-token", "x-session-id", "x-session-token", "x-auth",
-}
-
-// credentialParts are name fragments that mark a field as probably secret.
-var credentialParts = [...]string{"token", "secret", "password", "passwd", "apikey", "api-key", "api_key", "credential", "session", "cookie", "signature"}
-
-// IsCredential reports whether a header field with this name carries a credential (Cookie,
-// Set-Cookie, Authorization, Proxy-Authorization, API keys, tokens, ...) and must never be stored
-// in wspath's output. The name is compared case-insensitively; besides a fixed list, any name
-// containing "token", "secret", "password", "apikey", "credential", "session", "cookie" or
-// "signature", or ending in "-auth"/"-authorization", counts, erring on the side of not storing.
-// Note that Sec-WebSocket-Protocol sometimes smuggles a bearer token (e.g. Kubernetes'
-// "base64url.bearer.authorization.k8s.io.<token>"); that field is not covered here.
-func IsCredential(name string) bool {
-	n := strings.ToLower(strings.TrimSpace(name))
-	for _, c := range credentialFields {
-		if n == c {
-			return true
-		}
-	}
-	for _, p := range credentialParts {
-		if strings.Contains(n, p) {
-			return true
-		}
-	}
-	return strings.HasSuffix(n, "-auth") || strings.HasSuffix(n, "-authorization")
-}
-
 // Extension is one entry of a Sec-WebSocket-Extensions list (RFC 6455 section 9.1). Params maps
 // lower-cased parameter names to values; a parameter without a value maps to "". Quoted values are
 // unquoted.
