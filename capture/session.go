@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/wspath/wspath/capture/packet"
 	"github.com/wspath/wspath/capture/tcpstream"
 	"github.com/wspath/wspath/capture/wsframe"
 )
@@ -110,10 +111,7 @@ func (f Flags) Has(want Flags) bool { return f&want == want }
 
 // PacketRef names the packet that carried a byte of the stream: the capture file and the packet's
 // 1-based number in it, as Wireshark numbers frames.
-type PacketRef struct {
-	File   string
-	Number int
-}
+type PacketRef = packet.Ref
 
 // Message is one WebSocket message (a data message with its continuation frames, or one control
 // frame) as seen at one hop.

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"time"
 
+	"github.com/wspath/wspath/capture/packet"
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
 )
@@ -32,11 +32,7 @@ func (s Side) String() string {
 }
 
 // Meta locates the packet that completed a frame.
-type Meta struct {
-	Time   time.Time
-	File   string
-	Number int
-}
+type Meta = packet.Meta
 
 // Bounds on what one direction buffers. A frame is parsed once all its bytes are present, so a
 // direction buffers at most one frame (the largest SETTINGS_MAX_FRAME_SIZE allows, 16 MiB), and a

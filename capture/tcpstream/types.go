@@ -2,8 +2,8 @@ package tcpstream
 
 import (
 	"net/netip"
-	"time"
 
+	"github.com/wspath/wspath/capture/packet"
 	"github.com/wspath/wspath/capture/tcpdecode"
 )
 
@@ -27,11 +27,7 @@ const (
 )
 
 // Meta identifies the packet that carried a segment.
-type Meta struct {
-	Time   time.Time // capture time
-	File   string    // capture file name
-	Number int       // 1-based packet number in File
-}
+type Meta = packet.Meta
 
 // Dir is a direction of a connection.
 type Dir uint8

@@ -6,7 +6,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
-	"time"
+
+	"github.com/wspath/wspath/capture/packet"
 )
 
 // Bounds. Every buffer a Conn keeps is limited by one of these.
@@ -34,13 +35,8 @@ const (
 	ServerToClient = 1
 )
 
-// Meta identifies the packet that carried bytes given to Feed: the packet's time, capture file
-// and 1-based number in the file.
-type Meta struct {
-	Time   time.Time
-	File   string
-	Number int
-}
+// Meta identifies the packet that carried bytes given to Feed.
+type Meta = packet.Meta
 
 // Handler receives what a Conn finds. Its methods are called synchronously from Feed, Gap and
 // Close, in stream order per direction.

@@ -122,7 +122,7 @@ func readCapture(t testing.TB, path string) ([]*stream, []byte) {
 		}
 		payload = payload[off:]
 		st.next[d] += uint32(len(payload))
-		st.s.chunks = append(st.s.chunks, chunk{d, bytes.Clone(payload), Meta{ci.Timestamp, filepath.Base(path), n}})
+		st.s.chunks = append(st.s.chunks, chunk{d, bytes.Clone(payload), Meta{Time: ci.Timestamp, File: filepath.Base(path), Number: n}})
 	}
 	return out, dsb
 }

@@ -4,8 +4,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"time"
 	"unicode/utf8"
+
+	"github.com/wspath/wspath/capture/packet"
 )
 
 // MaxHeaderSize is the largest frame header: 2 bytes, 8 bytes of extended length, 4 of mask key.
@@ -53,13 +54,8 @@ var (
 	ErrTruncated = errors.New("wsframe: stream ended inside a frame header")
 )
 
-// Meta identifies the packet that carried a chunk of the stream: its capture time, the capture
-// file and the packet's 1-based number in it.
-type Meta struct {
-	Time   time.Time
-	File   string
-	Number int
-}
+// Meta identifies the packet that carried a chunk of the stream.
+type Meta = packet.Meta
 
 // FrameError is a problem found at a stream offset. It unwraps to one of the sentinel errors.
 type FrameError struct {
