@@ -27,7 +27,8 @@ func FuzzReader(f *testing.F) {
 	}
 	f.Add(newNg(binary.BigEndian).iface(1, 0, ngOpt{9, []byte{0x80 | 20}}, ngOpt{14, make([]byte, 8)}).
 		epb(0, 1<<40, []byte("abc"), 3).spb([]byte("defg"), 10).opb(0, 5, []byte("h")).
-		dsb(0x544c534b, "CLIENT_RANDOM 1 2").b)
+		dsb(0x544c534b, "CLIENT_RANDOM 1 2").
+		isb(0, 1<<40, [2]uint64{optISBStartTime, 1 << 39}, [2]uint64{optISBIfDrop, 7}, [2]uint64{optISBOSDrop, 1 << 63}).b)
 	var gz bytes.Buffer
 	w := gzip.NewWriter(&gz)
 	w.Write(newPcap(binary.BigEndian, true, 276).packet(time.Unix(0, 0), []byte("xyz"), 3).b)

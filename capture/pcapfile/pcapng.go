@@ -271,21 +271,33 @@ func (r *Reader) simplePacket(p *Packet, body []byte, num int) error {
 	return nil
 }
 
+// eachOption calls fn with the code and value of each option in opts, a block's option list,
+// until the end-of-options marker; what names the block's options in errors.
+func (r *Reader) eachOption(opts []byte, what string, fn func(code uint16, v []byte) error) error {
+	for len(opts) >= 4 {
+		code, n := r.u16(opts), int(r.u16(opts[2:]))
+		if code == optEndOfOpt {
+			return nil
+		}
+		if n > len(opts)-4 {
+			return r.errorf(0, 0, "%w: %s option %d of %d bytes overruns its block", ErrCorrupt, what, code, n)
+		}
+		if err := fn(code, opts[4:4+n]); err != nil {
+			return err
+		}
+		opts = opts[min(len(opts), 4+(n+3)&^3):]
+	}
+	return nil
+}
+
 // interfaceDescription decodes an Interface Description Block.
 func (r *Reader) interfaceDescription(body []byte) error {
 	if len(body) < 8 {
 		return r.errorf(0, 0, "%w: interface description block of %d bytes", ErrCorrupt, len(body)+12)
 	}
 	f := iface{link: LinkType(r.u16(body)), snaplen: r.u32(body[4:]), unitsPerSec: 1e6}
-	for opts := body[8:]; len(opts) >= 4; {
-		code, n := r.u16(opts), int(r.u16(opts[2:]))
-		if code == optEndOfOpt {
-			break
-		}
-		if n > len(opts)-4 {
-			return r.errorf(0, 0, "%w: interface option %d of %d bytes overruns its block", ErrCorrupt, code, n)
-		}
-		v := opts[4 : 4+n]
+	err := r.eachOption(body[8:], "interface", func(code uint16, v []byte) error {
+		n := len(v)
 		switch {
 		case code == optTsResol && n >= 1:
 			e := uint(v[0] & 0x7f)
@@ -310,7 +322,10 @@ func (r *Reader) interfaceDescription(body []byte) error {
 			}
 			f.offsetSec = int64(uint64(hi)<<32 | uint64(lo))
 		}
-		opts = opts[min(len(opts), 4+(n+3)&^3):]
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	r.ifaces = append(r.ifaces, f)
 	r.addLinkType(f.link)
@@ -350,16 +365,8 @@ func (r *Reader) interfaceStatistics(body []byte) error {
 	stamp := func(v []byte) time.Time { return r.statsTime(f, uint64(r.u32(v))<<32|uint64(r.u32(v[4:]))) }
 	st := InterfaceStats{Section: r.section - 1, Interface: int(id), Time: stamp(body[4:]),
 		Received: -1, IfDrop: -1, FilterAccept: -1, OSDrop: -1, Delivered: -1}
-	for opts := body[12:]; len(opts) >= 4; {
-		code, n := r.u16(opts), int(r.u16(opts[2:]))
-		if code == optEndOfOpt {
-			break
-		}
-		if n > len(opts)-4 {
-			return r.errorf(0, 0, "%w: statistics option %d of %d bytes overruns its block", ErrCorrupt, code, n)
-		}
-		v := opts[4 : 4+n]
-		if n == 8 {
+	err := r.eachOption(body[12:], "statistics", func(code uint16, v []byte) error {
+		if len(v) == 8 {
 			u := r.u64(v)
 			if u > math.MaxInt64 {
 				u = math.MaxInt64 // a counter that large is nonsense; keep it positive
@@ -381,7 +388,10 @@ func (r *Reader) interfaceStatistics(body []byte) error {
 				st.Delivered = int64(u)
 			}
 		}
-		opts = opts[min(len(opts), 4+(n+3)&^3):]
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	for i := range r.info.Stats {
 		if old := &r.info.Stats[i]; old.Section == st.Section && old.Interface == st.Interface {
