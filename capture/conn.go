@@ -105,7 +105,7 @@ func (c *conn) Data(d tcpstream.Dir, b []byte, off uint64, m tcpstream.Meta) {
 	case c.mode == modeRaw:
 		c.rawData(d, b, off, m)
 	case c.tls != nil:
-		c.tls.Feed(c.tlsDir(d), b, tlsMeta(m))
+		c.tls.Feed(c.dirOf(d), b, m)
 	default:
 		c.plaintext(d, b, off, m)
 	}
@@ -425,7 +425,7 @@ func (c *conn) Gap(d tcpstream.Dir, off, n uint64, reason tcpstream.GapReason, m
 	case c.mode == modeRaw:
 		// A bridged stream's holes are in its TCP stats; its Runs say where the bytes lie.
 	case c.tls != nil:
-		c.tls.Gap(c.tlsDir(d), n)
+		c.tls.Gap(c.dirOf(d), n)
 	case c.mode == modeH2:
 		c.h2.gap(d, off, n, m)
 	case c.mode == modeHTTP:

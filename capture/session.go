@@ -12,24 +12,16 @@ import (
 )
 
 // Direction is the way a message travels on a WebSocket connection.
-type Direction uint8
+type Direction = packet.Direction
 
 // The two directions of a connection. They index Session.Messages and Session.TCP.
 const (
-	ClientToServer Direction = iota
-	ServerToClient
+	ClientToServer = packet.ClientToServer
+	ServerToClient = packet.ServerToClient
 )
 
 // Directions lists both directions in a fixed order, for loops.
 var Directions = [2]Direction{ClientToServer, ServerToClient}
-
-// String returns the name used in JSON output: "client_to_server" or "server_to_client".
-func (d Direction) String() string {
-	if d == ServerToClient {
-		return "server_to_client"
-	}
-	return "client_to_server"
-}
 
 // Opcode is a WebSocket frame opcode (RFC 6455 section 5.2).
 type Opcode uint8

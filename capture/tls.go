@@ -1,7 +1,6 @@
 package capture
 
 import (
-	"github.com/wspath/wspath/capture/tcpstream"
 	"github.com/wspath/wspath/capture/tlsdecrypt"
 )
 
@@ -12,20 +11,20 @@ const maxTLSRecords = 1 << 20
 // the same HTTP and WebSocket parsing as plaintext; record shapes are kept for hops without keys.
 type tlsHandler struct{ c *conn }
 
-func (h tlsHandler) Plaintext(dir int, b []byte, m tlsdecrypt.Meta) {
+func (h tlsHandler) Plaintext(dir Direction, b []byte, m tlsdecrypt.Meta) {
 	c := h.c
 	d := c.client
-	if dir == 1 {
+	if dir == ServerToClient {
 		d = 1 - d
 	}
 	off := c.plain[d]
 	c.plain[d] += uint64(len(b))
 	if c.mode != modeIgnore {
-		c.plaintext(d, b, off, tcpstream.Meta(m))
+		c.plaintext(d, b, off, m)
 	}
 }
 
-func (h tlsHandler) Record(dir int, length int, m tlsdecrypt.Meta) {
+func (h tlsHandler) Record(dir Direction, length int, m tlsdecrypt.Meta) {
 	s := h.c.sess
 	if s == nil || s.TLS == nil {
 		return
@@ -35,18 +34,8 @@ func (h tlsHandler) Record(dir int, length int, m tlsdecrypt.Meta) {
 		return
 	}
 	s.TLS.Records[dir] = append(s.TLS.Records[dir], TLSRecord{Time: m.Time, Length: length,
-		Packet: PacketRef{File: m.File, Number: m.Number}})
+		Packet: m.Ref()})
 }
-
-// tlsDir maps a tcpstream direction to the TLS layer's: 0 from the client, 1 from the server.
-func (c *conn) tlsDir(d tcpstream.Dir) int {
-	if d == c.client {
-		return 0
-	}
-	return 1
-}
-
-func tlsMeta(m tcpstream.Meta) tlsdecrypt.Meta { return tlsdecrypt.Meta(m) }
 
 // finishTLS copies what the TLS layer learnt into the session.
 func (c *conn) finishTLS(s *Session) {

@@ -24,3 +24,24 @@ type Ref struct {
 	File   string
 	Number int
 }
+
+// Direction is the way bytes travel on a connection whose client is known: the client is the
+// side that opened it (sent the SYN, the TLS ClientHello, the HTTP request).
+type Direction uint8
+
+// The two directions of a connection; they index per-direction arrays.
+const (
+	ClientToServer Direction = iota
+	ServerToClient
+)
+
+// Other returns the opposite direction.
+func (d Direction) Other() Direction { return d ^ 1 }
+
+// String returns the name used in JSON output: "client_to_server" or "server_to_client".
+func (d Direction) String() string {
+	if d == ServerToClient {
+		return "server_to_client"
+	}
+	return "client_to_server"
+}

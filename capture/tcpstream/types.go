@@ -29,7 +29,8 @@ const (
 // Meta identifies the packet that carried a segment.
 type Meta = packet.Meta
 
-// Dir is a direction of a connection.
+// Dir is a direction of a connection, by the side that sent first (A) rather than by the client
+// as packet.Direction: which side is the client is decided later, from the handshakes seen.
 type Dir uint8
 
 // The two directions. A is the connection's initiator when the handshake was seen (ConnInfo.SYN),

@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"testing"
+
+	"github.com/wspath/wspath/capture/packet"
 )
 
 // sealRecords makes n TLS 1.3 application-data records of size bytes under secret.
@@ -37,8 +39,8 @@ func appConn(s *suite, secret []byte, h Handler) *Conn {
 
 type discard struct{ n int }
 
-func (d *discard) Plaintext(dir int, b []byte, m Meta) { d.n += len(b) }
-func (d *discard) Record(dir int, n int, m Meta)       {}
+func (d *discard) Plaintext(dir packet.Direction, b []byte, m Meta) { d.n += len(b) }
+func (d *discard) Record(dir packet.Direction, n int, m Meta)       {}
 
 func benchmarkDecrypt(b *testing.B, id uint16) {
 	s := suiteByID(id)

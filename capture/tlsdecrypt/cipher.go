@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"hash"
 
+	"github.com/wspath/wspath/capture/packet"
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
@@ -282,8 +283,8 @@ func newKeys12(s *suite, master, clientRandom, serverRandom []byte) *keys12 {
 	return k
 }
 
-// newCipher12 returns the record protection of direction d (0 client, 1 server), or nil.
-func newCipher12(s *suite, k *keys12, d int, etm bool) recordCipher {
+// newCipher12 returns the record protection of direction d, or nil.
+func newCipher12(s *suite, k *keys12, d packet.Direction, etm bool) recordCipher {
 	switch s.bulk {
 	case bulkAESGCM:
 		a := newAEAD(s.bulk, k.key[d])

@@ -31,8 +31,8 @@ const (
 
 // Directions, as passed to Feed and Handler.
 const (
-	ClientToServer = 0
-	ServerToClient = 1
+	ClientToServer = packet.ClientToServer
+	ServerToClient = packet.ServerToClient
 )
 
 // Meta identifies the packet that carried bytes given to Feed.
@@ -41,15 +41,14 @@ type Meta = packet.Meta
 // Handler receives what a Conn finds. Its methods are called synchronously from Feed, Gap and
 // Close, in stream order per direction.
 type Handler interface {
-	// Plaintext receives decrypted application data of direction dir (0 client to server, 1
-	// server to client), in order; m is the packet that completed the record. b is only valid
-	// during the call: copy what you keep.
-	Plaintext(dir int, b []byte, m Meta)
+	// Plaintext receives decrypted application data of direction dir, in order; m is the packet
+	// that completed the record. b is only valid during the call: copy what you keep.
+	Plaintext(dir packet.Direction, b []byte, m Meta)
 	// Record receives the shape of every record of outer type application_data in direction
 	// dir, decrypted or not: its ciphertext length and the packet that completed it. Hops
 	// without keys can be compared by record count, size and timing. In TLS 1.3 these include
 	// the encrypted handshake records.
-	Record(dir int, length int, m Meta)
+	Record(dir packet.Direction, length int, m Meta)
 }
 
 // Info describes a TLS connection as far as the Conn has seen it. It never holds key material.
@@ -196,16 +195,16 @@ func (c *Conn) fail(format string, args ...any) {
 	}
 }
 
-func dirName(d int) string {
+func dirName(d packet.Direction) string {
 	if d == ServerToClient {
 		return "server"
 	}
 	return "client"
 }
 
-// Feed gives the Conn the next reassembled bytes of direction dir (0 client to server, 1 server
-// to client), in any chunking; m is the packet that carried them. Feed does not keep b.
-func (c *Conn) Feed(dir int, b []byte, m Meta) {
+// Feed gives the Conn the next reassembled bytes of direction dir, in any chunking; m is the
+// packet that carried them. Feed does not keep b.
+func (c *Conn) Feed(dir packet.Direction, b []byte, m Meta) {
 	if dir != ClientToServer && dir != ServerToClient {
 		return
 	}
@@ -251,7 +250,7 @@ func (c *Conn) Feed(dir int, b []byte, m Meta) {
 // Gap tells the Conn that n bytes of direction dir are missing from the capture at this point.
 // The Conn drops the incomplete record, resynchronises at the next plausible record header and,
 // where the cipher allows, finds the sequence number again by trial decryption.
-func (c *Conn) Gap(dir int, n uint64) {
+func (c *Conn) Gap(dir packet.Direction, n uint64) {
 	if (dir != ClientToServer && dir != ServerToClient) || n == 0 {
 		return
 	}
@@ -278,7 +277,7 @@ func (c *Conn) Close() {
 	for d := range c.half {
 		h := &c.half[d]
 		if len(h.queue) > 0 {
-			c.fail("handshake incomplete: %d %s records not decrypted", len(h.queue), dirName(d))
+			c.fail("handshake incomplete: %d %s records not decrypted", len(h.queue), dirName(packet.Direction(d)))
 			h.queue, h.queued = nil, 0
 		}
 	}
@@ -292,7 +291,7 @@ func validHeader(b []byte) bool {
 
 // records handles the complete records at the start of b and returns the bytes used. It stops
 // at an incomplete record, or sets desync at an invalid header.
-func (c *Conn) records(dir int, b []byte, m Meta) int {
+func (c *Conn) records(dir packet.Direction, b []byte, m Meta) int {
 	h := &c.half[dir]
 	n := 0
 	for len(b)-n >= 5 {
@@ -316,7 +315,7 @@ func (c *Conn) records(dir int, b []byte, m Meta) int {
 
 // scan looks for the next record header after a loss of framing. It keeps at most two records'
 // worth of bytes and returns what is left of b.
-func (c *Conn) scan(dir int, b []byte, m Meta) []byte {
+func (c *Conn) scan(dir packet.Direction, b []byte, m Meta) []byte {
 	h := &c.half[dir]
 	const window = 2*(5+maxRecordLen) + 5
 	take := min(window-len(h.buf), len(b))
@@ -361,7 +360,7 @@ func (c *Conn) scan(dir int, b []byte, m Meta) []byte {
 }
 
 // record handles one complete record: reports its shape, then decrypts it now or queues it.
-func (c *Conn) record(dir int, r record) {
+func (c *Conn) record(dir packet.Direction, r record) {
 	h := &c.half[dir]
 	if r.hdr[0] == recordApplicationData {
 		c.counts[dir].records++
@@ -392,7 +391,7 @@ func (c *Conn) pump() {
 		progress = false
 		for d := range c.half {
 			h := &c.half[d]
-			for len(h.queue) > 0 && c.process(d, &h.queue[0]) {
+			for len(h.queue) > 0 && c.process(packet.Direction(d), &h.queue[0]) {
 				h.queued -= len(h.queue[0].payload)
 				h.queue[0] = record{}
 				h.queue = h.queue[1:]
@@ -407,7 +406,7 @@ func (c *Conn) pump() {
 
 // process handles one record in order. It returns false, having changed nothing, when the
 // record must wait for the other direction.
-func (c *Conn) process(dir int, r *record) bool {
+func (c *Conn) process(dir packet.Direction, r *record) bool {
 	h := &c.half[dir]
 	typ := r.hdr[0]
 	if h.dead {
@@ -442,7 +441,7 @@ func (c *Conn) process(dir int, r *record) bool {
 }
 
 // processPlain handles a record sent before encryption starts.
-func (c *Conn) processPlain(dir int, r *record) {
+func (c *Conn) processPlain(dir packet.Direction, r *record) {
 	h := &c.half[dir]
 	switch r.hdr[0] {
 	case recordHandshake:
@@ -456,7 +455,7 @@ func (c *Conn) processPlain(dir int, r *record) {
 }
 
 // process12 handles a TLS 1.2 record after ChangeCipherSpec.
-func (c *Conn) process12(dir int, r *record) {
+func (c *Conn) process12(dir packet.Direction, r *record) {
 	h := &c.half[dir]
 	if h.ciph == nil {
 		return
@@ -473,7 +472,7 @@ func (c *Conn) process12(dir int, r *record) {
 }
 
 // process13 handles a TLS 1.3 record after the ServerHello.
-func (c *Conn) process13(dir int, r *record) {
+func (c *Conn) process13(dir packet.Direction, r *record) {
 	h := &c.half[dir]
 	switch r.hdr[0] {
 	case recordHandshake:
@@ -516,7 +515,7 @@ func (c *Conn) process13(dir int, r *record) {
 
 // openRecord opens r with ciph as record number seq or, when r follows a gap, as the number found
 // by trial. It returns the number used.
-func (c *Conn) openRecord(dir int, ciph recordCipher, seq uint64, r *record) (uint8, []byte, uint64, bool) {
+func (c *Conn) openRecord(dir packet.Direction, ciph recordCipher, seq uint64, r *record) (uint8, []byte, uint64, bool) {
 	h := &c.half[dir]
 	h.hdr = r.hdr
 	if r.resync {
@@ -532,7 +531,7 @@ func (c *Conn) openRecord(dir int, ciph recordCipher, seq uint64, r *record) (ui
 }
 
 // failRecord stops decryption of direction dir at record r.
-func (c *Conn) failRecord(dir int, r *record) {
+func (c *Conn) failRecord(dir packet.Direction, r *record) {
 	h := &c.half[dir]
 	if r.resync {
 		c.fail("%s: could not resynchronise after %d lost bytes", dirName(dir), r.lost)
@@ -575,7 +574,7 @@ func grow(b []byte, n int) []byte {
 }
 
 // plaintext passes application data to the handler.
-func (c *Conn) plaintext(dir int, b []byte, m Meta) {
+func (c *Conn) plaintext(dir packet.Direction, b []byte, m Meta) {
 	c.counts[dir].plainRecords++
 	c.counts[dir].plainBytes += int64(len(b))
 	if len(b) > 0 && c.h != nil {
@@ -584,7 +583,7 @@ func (c *Conn) plaintext(dir int, b []byte, m Meta) {
 }
 
 // handshakeBytes reassembles handshake messages of direction dir and handles each complete one.
-func (c *Conn) handshakeBytes(dir int, b []byte) {
+func (c *Conn) handshakeBytes(dir packet.Direction, b []byte) {
 	h := &c.half[dir]
 	for len(b) > 0 {
 		if h.hsSkip > 0 {
@@ -621,7 +620,7 @@ func (c *Conn) handshakeBytes(dir int, b []byte) {
 
 // handshake handles one complete handshake message (header included). msg is reused after the
 // call.
-func (c *Conn) handshake(dir int, msg []byte) {
+func (c *Conn) handshake(dir packet.Direction, msg []byte) {
 	typ, body := msg[0], msg[4:]
 	h := &c.half[dir]
 	switch {
@@ -747,16 +746,16 @@ func (c *Conn) serverHello(sh *serverHello, msg []byte) {
 		h := &c.half[d]
 		if hsSecrets[d] != nil {
 			if h.ciph = newCipher13(c.suite, hsSecrets[d]); h.ciph == nil {
-				c.fail("%s handshake traffic secret does not fit %s", dirName(d), c.suite.name)
+				c.fail("%s handshake traffic secret does not fit %s", dirName(packet.Direction(d)), c.suite.name)
 			}
 		}
 		if appSecrets[d] == nil {
-			c.fail("key log lacks %s application traffic secret for client random %x", dirName(d), c.ch.random)
+			c.fail("key log lacks %s application traffic secret for client random %x", dirName(packet.Direction(d)), c.ch.random)
 			continue
 		}
 		h.secret = bytes.Clone(appSecrets[d])
 		if h.next = newCipher13(c.suite, h.secret); h.next == nil {
-			c.fail("%s application traffic secret does not fit %s", dirName(d), c.suite.name)
+			c.fail("%s application traffic secret does not fit %s", dirName(packet.Direction(d)), c.suite.name)
 			continue
 		}
 		c.keysFound = true
@@ -825,7 +824,7 @@ func (c *Conn) master12() []byte {
 }
 
 // install12 switches direction dir to the TLS 1.2 keys after its ChangeCipherSpec.
-func (c *Conn) install12(dir int) {
+func (c *Conn) install12(dir packet.Direction) {
 	h := &c.half[dir]
 	if dir == ServerToClient && !c.shdSeen && !c.resumed {
 		c.resumed = true // abbreviated handshake with a session ticket

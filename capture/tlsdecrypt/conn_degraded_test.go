@@ -213,7 +213,7 @@ func TestConn_Garbage(t *testing.T) {
 			c.Feed(1, tt.s, Meta{})
 			c.Feed(2, tt.s, Meta{})
 			c.Gap(0, 10)
-			c.Gap(-1, 10)
+			c.Gap(255, 10)
 			c.Close()
 			if i := c.Info(); i.Decrypted || i.Reason == "" {
 				t.Errorf("info %+v", i)

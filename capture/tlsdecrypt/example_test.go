@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 
+	"github.com/wspath/wspath/capture/packet"
 	"github.com/wspath/wspath/capture/tlsdecrypt"
 )
 
@@ -24,8 +25,8 @@ func (r recorder) Write(b []byte) (int, error) {
 // plaintext is a tlsdecrypt.Handler that keeps the decrypted bytes of each direction.
 type plaintext struct{ dir [2]bytes.Buffer }
 
-func (p *plaintext) Plaintext(dir int, b []byte, m tlsdecrypt.Meta) { p.dir[dir].Write(b) } // copy: b is reused
-func (p *plaintext) Record(dir int, n int, m tlsdecrypt.Meta)       {}
+func (p *plaintext) Plaintext(dir packet.Direction, b []byte, m tlsdecrypt.Meta) { p.dir[dir].Write(b) } // copy: b is reused
+func (p *plaintext) Record(dir packet.Direction, n int, m tlsdecrypt.Meta)       {}
 
 // A TLS 1.3 connection made by Go's crypto/tls, which writes its secrets to a key log as
 // SSLKEYLOGFILE does, decrypted from the bytes on the wire.

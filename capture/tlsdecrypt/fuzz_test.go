@@ -1,6 +1,10 @@
 package tlsdecrypt
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/wspath/wspath/capture/packet"
+)
 
 // FuzzConn feeds arbitrary bytes, chunkings and gaps to a Conn; it must never panic and its
 // Info must stay consistent. Seeds are the test captures with their key logs.
@@ -23,7 +27,7 @@ func FuzzConn(f *testing.F) {
 		n := int(chunk)%4096 + 1
 		var in [2][]byte = [2][]byte{client, server}
 		for step := 0; len(in[0])+len(in[1]) > 0; step++ {
-			d := step % 2
+			d := packet.Direction(step % 2)
 			k := min(n, len(in[d]))
 			c.Feed(d, in[d][:k], Meta{Number: step})
 			in[d] = in[d][k:]

@@ -18,11 +18,12 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
+	"github.com/wspath/wspath/capture/packet"
 )
 
 // chunk is reassembled TCP payload of one direction of one stream, as carried by one packet.
 type chunk struct {
-	dir  int
+	dir  packet.Direction
 	data []byte
 	m    Meta
 }
@@ -101,9 +102,9 @@ func readCapture(t testing.TB, path string) ([]*stream, []byte) {
 			byKey[k] = st
 			out = append(out, st.s)
 		}
-		d := 0
+		d := ClientToServer
 		if from != st.client {
-			d = 1
+			d = ServerToClient
 		}
 		if tl.SYN {
 			st.next[d], st.init[d] = tl.Seq+1, true
@@ -156,11 +157,11 @@ type collector struct {
 	metas   [2][]Meta
 }
 
-func (c *collector) Plaintext(dir int, b []byte, m Meta) {
+func (c *collector) Plaintext(dir packet.Direction, b []byte, m Meta) {
 	c.plain[dir].Write(b)
 	c.calls[dir]++
 }
-func (c *collector) Record(dir int, n int, m Meta) {
+func (c *collector) Record(dir packet.Direction, n int, m Meta) {
 	c.records[dir] = append(c.records[dir], n)
 	c.metas[dir] = append(c.metas[dir], m)
 }
@@ -218,11 +219,11 @@ func run(s *stream, kl *Keylog, mode feedMode) (*collector, Info) {
 			c.Feed(ch.dir, ch.data, ch.m)
 		}
 	case feedClientFirst, feedServerFirst:
-		first := 0
+		first := ClientToServer
 		if mode == feedServerFirst {
-			first = 1
+			first = ServerToClient
 		}
-		for _, d := range []int{first, 1 - first} {
+		for _, d := range []packet.Direction{first, first.Other()} {
 			for _, ch := range s.chunks {
 				if ch.dir == d {
 					c.Feed(ch.dir, ch.data, ch.m)
