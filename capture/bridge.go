@@ -101,7 +101,7 @@ func (c *conn) rawData(d tcpstream.Dir, b []byte, off uint64, m tcpstream.Meta) 
 	if len(b) == 0 {
 		return
 	}
-	s.Runs[dir] = append(s.Runs[dir], Run{Pos: len(s.Data[dir]), Offset: off, Time: m.Time, Packet: ref(m)})
+	s.Runs[dir] = append(s.Runs[dir], Run{Pos: len(s.Data[dir]), Offset: off, Time: m.Time, Packet: m.Ref()})
 	s.Data[dir] = append(s.Data[dir], b...)
 	c.r.bridged += len(b)
 }

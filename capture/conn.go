@@ -143,7 +143,7 @@ func (c *conn) stop(d tcpstream.Dir, off uint64, m tcpstream.Meta) {
 	c.r.stopped(m)
 	for i, p := range c.parser {
 		if p != nil {
-			p.End(frameMeta(m))
+			p.End(m)
 			c.asm[i].end()
 			c.parser[i] = nil
 		}
@@ -239,7 +239,7 @@ func (c *conn) session(m tcpstream.Meta) *Session {
 func (c *conn) plaintext(d tcpstream.Dir, b []byte, off uint64, m tcpstream.Meta) {
 	switch c.mode {
 	case modeWebSocket, modeMidStream:
-		c.parser[d].Feed(b, off, frameMeta(m))
+		c.parser[d].Feed(b, off, m)
 	case modeH2:
 		c.h2.feed(d, b, off, m)
 	case modeHTTP:
@@ -314,7 +314,7 @@ func (c *conn) parseRequest(m tcpstream.Meta) {
 	s.Request = &Request{
 		Method: h.Method, Path: h.Target, Host: h.Get("Host"), Key: h.Get("Sec-WebSocket-Key"),
 		Version: h.Get("Sec-WebSocket-Version"), Extensions: h.Get("Sec-WebSocket-Extensions"),
-		Origin: h.Get("Origin"), Headers: h.CorrelationFields(), Time: c.headMeta[d].Time, Packet: ref(c.headMeta[d]),
+		Origin: h.Get("Origin"), Headers: h.CorrelationFields(), Time: c.headMeta[d].Time, Packet: c.headMeta[d].Ref(),
 	}
 	for _, p := range strings.Split(h.Get("Sec-WebSocket-Protocol"), ",") {
 		if p = strings.TrimSpace(p); p != "" {
@@ -361,7 +361,7 @@ func (c *conn) parseResponse(m tcpstream.Meta) {
 		s.Response = &Response{
 			Status: h.Status, Reason: h.Reason, Accept: h.Get("Sec-WebSocket-Accept"),
 			Protocol: handshake.RedactProtocol(h.Get("Sec-WebSocket-Protocol")), Extensions: h.Get("Sec-WebSocket-Extensions"),
-			Headers: h.CorrelationFields(), Time: meta.Time, Packet: ref(meta),
+			Headers: h.CorrelationFields(), Time: meta.Time, Packet: meta.Ref(),
 		}
 		s.Response.AcceptValid = key != "" && s.Response.Accept == handshake.AcceptKey(key)
 		c.respDone = true
@@ -381,7 +381,7 @@ func (c *conn) parseResponse(m tcpstream.Meta) {
 			c.head[dir] = nil
 			c.startFrames(dir, deflate, false)
 			if len(early) > 0 {
-				c.parser[dir].Feed(early, c.headOff[dir], frameMeta(c.headMeta[dir]))
+				c.parser[dir].Feed(early, c.headOff[dir], c.headMeta[dir])
 			}
 		}
 		return
@@ -442,7 +442,7 @@ func (c *conn) Gap(d tcpstream.Dir, off, n uint64, reason tcpstream.GapReason, m
 				c.startFrames(tcpstream.Dir(i), nil, true)
 			}
 			if len(early) > 0 {
-				c.parser[c.client].Feed(early, eoff, frameMeta(em))
+				c.parser[c.client].Feed(early, eoff, em)
 			}
 			if d == c.client {
 				c.parser[d].Gap(off, n)
@@ -471,7 +471,7 @@ func (c *conn) Close(st [2]tcpstream.Stats) {
 	}
 	for d, p := range c.parser {
 		if p != nil {
-			p.End(frameMeta(c.last))
+			p.End(c.last)
 			c.asm[d].end()
 		}
 	}
@@ -582,7 +582,7 @@ func (c *conn) problem(d tcpstream.Dir, k ProblemKind, off uint64, m tcpstream.M
 	if len(s.Problems) >= maxProblems {
 		return
 	}
-	s.Problems = append(s.Problems, Problem{Kind: k, Direction: c.dirOf(d), Offset: off, Packet: ref(m),
+	s.Problems = append(s.Problems, Problem{Kind: k, Direction: c.dirOf(d), Offset: off, Packet: m.Ref(),
 		Time: m.Time, Message: msg})
 }
 
@@ -611,12 +611,10 @@ func streamStats(st *tcpstream.Stats) StreamStats {
 		out.Gaps = append(out.Gaps, Gap{Offset: g.Offset, Length: g.Length, Time: g.Meta.Time, Reason: g.Reason})
 	}
 	if st.FIN != nil {
-		out.FIN = &TCPEvent{Time: st.FIN.Time, Packet: ref(*st.FIN)}
+		out.FIN = &TCPEvent{Time: st.FIN.Time, Packet: st.FIN.Ref()}
 	}
 	if st.RST != nil {
-		out.RST = &TCPEvent{Time: st.RST.Time, Packet: ref(*st.RST)}
+		out.RST = &TCPEvent{Time: st.RST.Time, Packet: st.RST.Ref()}
 	}
 	return out
 }
-
-func frameMeta(m tcpstream.Meta) wsframe.Meta { return wsframe.Meta(m) }

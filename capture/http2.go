@@ -88,17 +88,17 @@ func (h *h2conn) tdir(s h2demux.Side) tcpstream.Dir {
 }
 
 func (h *h2conn) feed(d tcpstream.Dir, b []byte, off uint64, m tcpstream.Meta) {
-	h.demux.Feed(h.side(d), b, off, h2demux.Meta(m))
+	h.demux.Feed(h.side(d), b, off, m)
 }
 
 func (h *h2conn) gap(d tcpstream.Dir, off, n uint64, m tcpstream.Meta) {
-	h.demux.Gap(h.side(d), off, n, h2demux.Meta(m))
+	h.demux.Gap(h.side(d), off, n, m)
 }
 
 // Headers opens a WebSocket stream on an extended CONNECT and completes it on the response.
 func (h *h2conn) Headers(s h2demux.Side, hd *h2demux.Headers) {
 	st := h.streams[hd.Stream]
-	m := tcpstream.Meta(hd.Meta)
+	m := hd.Meta
 	switch {
 	case s == h2demux.Client && st == nil:
 		if hd.Get(":method") != "CONNECT" || !strings.EqualFold(hd.Get(":protocol"), "websocket") {
@@ -127,7 +127,7 @@ func (h *h2conn) openStream(hd *h2demux.Headers, m tcpstream.Meta) *h2stream {
 	s.Request = &Request{
 		Method: "CONNECT", Path: hd.Get(":path"), Host: hd.Get(":authority"),
 		Version: hd.Get("sec-websocket-version"), Extensions: hd.Get("sec-websocket-extensions"),
-		Origin: hd.Get("origin"), Headers: h2CorrelationHeaders(hd.Fields), Time: m.Time, Packet: ref(m),
+		Origin: hd.Get("origin"), Headers: h2CorrelationHeaders(hd.Fields), Time: m.Time, Packet: m.Ref(),
 	}
 	for _, p := range strings.Split(hd.Get("sec-websocket-protocol"), ",") {
 		if p = strings.TrimSpace(p); p != "" {
@@ -150,7 +150,7 @@ func (h *h2conn) response(st *h2stream, hd *h2demux.Headers, m tcpstream.Meta) {
 	ws := st.ws
 	ws.sess.Response = &Response{Status: status, Protocol: handshake.RedactProtocol(hd.Get("sec-websocket-protocol")),
 		Extensions: hd.Get("sec-websocket-extensions"), Headers: h2CorrelationHeaders(hd.Fields),
-		Time: m.Time, Packet: ref(m)}
+		Time: m.Time, Packet: m.Ref()}
 	ws.respDone = true
 	if status < 200 || status > 299 {
 		st.refused, st.early = true, nil
@@ -176,7 +176,7 @@ func (h *h2conn) Data(s h2demux.Side, id uint32, b []byte, off uint64, end bool,
 	if st == nil {
 		return
 	}
-	m := tcpstream.Meta(hm)
+	m := hm
 	if end {
 		st.end[s] = &m
 	}
@@ -216,10 +216,10 @@ func (h *h2conn) Reset(s h2demux.Side, id uint32, code http2.ErrCode, hm h2demux
 	if st == nil || st.rst[s] != nil {
 		return
 	}
-	m := tcpstream.Meta(hm)
+	m := hm
 	st.rst[s] = &m
 	if st.ws.sess.HTTP2.Reset == nil {
-		st.ws.sess.HTTP2.Reset = &StreamEnd{Direction: st.ws.dirOf(h.tdir(s)), Code: code.String(), Time: m.Time, Packet: ref(m)}
+		st.ws.sess.HTTP2.Reset = &StreamEnd{Direction: st.ws.dirOf(h.tdir(s)), Code: code.String(), Time: m.Time, Packet: m.Ref()}
 	}
 }
 
@@ -228,14 +228,14 @@ func (h *h2conn) GoAway(s h2demux.Side, last uint32, code http2.ErrCode, hm h2de
 	if h.goAway[s] != nil {
 		return
 	}
-	m := tcpstream.Meta(hm)
-	h.goAway[s] = &StreamEnd{Direction: h.c.dirOf(h.tdir(s)), Code: code.String(), Time: m.Time, Packet: ref(m)}
+	m := hm
+	h.goAway[s] = &StreamEnd{Direction: h.c.dirOf(h.tdir(s)), Code: code.String(), Time: m.Time, Packet: m.Ref()}
 	h.goLast[s] = last
 }
 
 // Error records a problem on the streams it concerns (all of them for a connection error).
 func (h *h2conn) Error(e *h2demux.Error) {
-	d, m := h.tdir(e.Side), tcpstream.Meta(e.Meta)
+	d, m := h.tdir(e.Side), e.Meta
 	kind := ProblemProtocol
 	if e.Fatal {
 		kind = ProblemTruncated

@@ -89,7 +89,7 @@ func (a *assembler) FrameStart(f wsframe.Frame) {
 	if opcode.IsControl() {
 		a.curCtl = true
 		a.ctl = Message{Opcode: opcode, First: m.Time, Last: m.Time, Frames: 1, Offset: off,
-			Packet: frameRef(m), WireLength: int64(h.Length)}
+			Packet: m.Ref(), WireLength: int64(h.Length)}
 		if a.midStream {
 			a.ctl.Flags |= MidStream
 		}
@@ -113,7 +113,7 @@ func (a *assembler) FrameStart(f wsframe.Frame) {
 		a.cur = new(Message)
 	}
 	*a.cur = Message{Opcode: opcode, First: m.Time, Last: m.Time, Frames: 1, Offset: off,
-		Packet: frameRef(m), WireLength: int64(h.Length)}
+		Packet: m.Ref(), WireLength: int64(h.Length)}
 	a.inMsg = true
 	if a.midStream {
 		a.cur.Flags |= MidStream
@@ -195,7 +195,7 @@ func (a *assembler) PayloadGap(n uint64) {
 func (a *assembler) FrameEnd(m wsframe.Meta) {
 	if a.curCtl {
 		a.curCtl = false
-		a.ctl.Last, a.ctl.LastPacket = m.Time, frameRef(m)
+		a.ctl.Last, a.ctl.LastPacket = m.Time, m.Ref()
 		a.ctl.Length = int64(len(a.ctlBody))
 		a.ctl.End = a.frameEnd
 		if !a.ctl.Flags.Has(Incomplete) {
@@ -214,7 +214,7 @@ func (a *assembler) FrameEnd(m wsframe.Meta) {
 	if !a.inMsg {
 		return
 	}
-	a.cur.Last, a.cur.LastPacket, a.cur.End = m.Time, frameRef(m), a.frameEnd
+	a.cur.Last, a.cur.LastPacket, a.cur.End = m.Time, m.Ref(), a.frameEnd
 	if a.curFin {
 		a.finish()
 	}
@@ -223,7 +223,7 @@ func (a *assembler) FrameEnd(m wsframe.Meta) {
 func (a *assembler) closeFrame(m wsframe.Meta) {
 	code, reason, err := wsframe.ParseClose(a.ctlBody)
 	if err != nil {
-		a.c.problem(a.d, ProblemProtocol, a.ctl.Offset, tcpstream.Meta(m), "close frame: "+err.Error())
+		a.c.problem(a.d, ProblemProtocol, a.ctl.Offset, m, "close frame: "+err.Error())
 	}
 	a.ctl.CloseCode, a.ctl.CloseReason = code, reason
 	if a.close == nil {
@@ -291,7 +291,7 @@ func (a *assembler) push(m *Message) {
 
 // Error records a protocol error found by the parser.
 func (a *assembler) Error(err *wsframe.FrameError) {
-	a.c.problem(a.d, ProblemProtocol, err.Offset, tcpstream.Meta(err.Meta), err.Error())
+	a.c.problem(a.d, ProblemProtocol, err.Offset, err.Meta, err.Error())
 	if a.inMsg {
 		a.cur.Flags |= ProtocolError
 	}
@@ -306,5 +306,3 @@ func (a *assembler) end() {
 }
 
 var _ io.Writer = (*assembler)(nil)
-
-func frameRef(m wsframe.Meta) PacketRef { return PacketRef{File: m.File, Number: m.Number} }

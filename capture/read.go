@@ -744,8 +744,6 @@ func (r *reader) previewBuf(n int) []byte {
 	return b
 }
 
-func ref(m tcpstream.Meta) PacketRef { return PacketRef{File: m.File, Number: m.Number} }
-
 // dropsOf sums the drop counters of a file's interfaces; nil when no statistics block counted
 // drops.
 func dropsOf(stats []pcapfile.InterfaceStats) *Drops {
