@@ -57,22 +57,11 @@ func (m MatchedBy) String() string {
 }
 
 // MarshalText implements encoding.TextMarshaler with String's names.
-func (m MatchedBy) MarshalText() ([]byte, error) {
-	if m >= numMatchedBy {
-		return nil, fmt.Errorf("correlate: unknown way of matching %d", uint8(m))
-	}
-	return []byte(m.String()), nil
-}
+func (m MatchedBy) MarshalText() ([]byte, error) { return enumText(m, numMatchedBy, "way of matching") }
 
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (m *MatchedBy) UnmarshalText(b []byte) error {
-	for v := MatchedFirst; v < numMatchedBy; v++ {
-		if v.String() == string(b) {
-			*m = v
-			return nil
-		}
-	}
-	return fmt.Errorf("correlate: unknown way of matching %q", b)
+	return enumParse(m, b, numMatchedBy, "way of matching")
 }
 
 // conn is a connection being assembled: at most one session per hop.

@@ -54,22 +54,11 @@ func (v VerdictKind) String() string {
 }
 
 // MarshalText implements encoding.TextMarshaler with String's names.
-func (v VerdictKind) MarshalText() ([]byte, error) {
-	if v >= numVerdicts {
-		return nil, fmt.Errorf("correlate: unknown verdict %d", uint8(v))
-	}
-	return []byte(v.String()), nil
-}
+func (v VerdictKind) MarshalText() ([]byte, error) { return enumText(v, numVerdicts, "verdict") }
 
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (v *VerdictKind) UnmarshalText(b []byte) error {
-	for k := Delivered; k < numVerdicts; k++ {
-		if k.String() == string(b) {
-			*v = k
-			return nil
-		}
-	}
-	return fmt.Errorf("correlate: unknown verdict %q", b)
+	return enumParse(v, b, numVerdicts, "verdict")
 }
 
 // SegmentKind says what the component between two adjacent hops did to a connection.
@@ -114,21 +103,12 @@ func (k SegmentKind) String() string {
 
 // MarshalText implements encoding.TextMarshaler with String's names.
 func (k SegmentKind) MarshalText() ([]byte, error) {
-	if k >= numSegmentKinds {
-		return nil, fmt.Errorf("correlate: unknown segment kind %d", uint8(k))
-	}
-	return []byte(k.String()), nil
+	return enumText(k, numSegmentKinds, "segment kind")
 }
 
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (k *SegmentKind) UnmarshalText(b []byte) error {
-	for v := SegmentUnknown; v < numSegmentKinds; v++ {
-		if v.String() == string(b) {
-			*k = v
-			return nil
-		}
-	}
-	return fmt.Errorf("correlate: unknown segment kind %q", b)
+	return enumParse(k, b, numSegmentKinds, "segment kind")
 }
 
 // Duration is a time.Duration that marshals to JSON as Go's duration string ("1.5s", "-250ms"),
