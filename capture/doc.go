@@ -8,6 +8,10 @@
 //	         or HTTP/2 streams with extended CONNECT (h2demux: one Session per stream)
 //	      -> WebSocket frames and messages (wsframe) -> Session
 //
+// The stages pass along, with the bytes, the position of the packet that carried them
+// (packet.Meta: time, file, number) and speak of directions as packet.Direction, so a message,
+// gap or error anywhere can name the packet to open in Wireshark.
+//
 // Read is the entry point: it reads every file of a hop as one time-ordered capture and returns a
 // Capture holding one Session per WebSocket connection found. A Session keeps, per direction, the
 // ordered messages with a SHA-256 digest of each payload (unmasked and decompressed) and a bounded
