@@ -39,19 +39,8 @@ const numMatchedBy = 6
 // String returns the JSON name: "" (first), "key", "tls", "h2 stream", "time+digests" or
 // "time+tls".
 func (m MatchedBy) String() string {
-	switch m {
-	case MatchedFirst:
-		return ""
-	case MatchedByKey:
-		return "key"
-	case MatchedByTLS:
-		return "tls"
-	case MatchedByH2Stream:
-		return "h2 stream"
-	case MatchedByTimeDigests:
-		return "time+digests"
-	case MatchedByTimeTLS:
-		return "time+tls"
+	if m < numMatchedBy {
+		return [numMatchedBy]string{"", "key", "tls", "h2 stream", "time+digests", "time+tls"}[m]
 	}
 	return fmt.Sprintf("matched%d", uint8(m))
 }
