@@ -3,10 +3,10 @@
 //
 // It is the stage after capture in wspath's pipeline:
 //
-//	hops.yaml -> LoadConfig -> ReadHops (capture.Read per hop) -> Compare -> Result -> report
+//	hops.yaml -> hopsconfig.Load -> ReadHops (capture.Read per hop) -> Compare -> Result -> report
 //
-// LoadConfig reads hops.yaml: the hops in path order (client side first), each with its capture
-// files, optional TLS key log, server narrowing and known clock offset. Compare takes one
+// hopsconfig.Load reads hops.yaml: the hops in path order (client side first), each with its
+// capture files, optional TLS key log, server narrowing and known clock offset. Compare takes one
 // capture.Capture per hop and:
 //
 //   - matches connections across hops by Sec-WebSocket-Key (never by addresses, which NAT and
@@ -26,8 +26,8 @@
 //
 // Usage:
 //
-//	cfg, err := correlate.LoadConfig("hops.yaml")
-//	if err != nil { ... }                      // errors.Is(err, correlate.ErrConfig)
+//	cfg, err := hopsconfig.Load("hops.yaml")
+//	if err != nil { ... }                      // errors.Is(err, hopsconfig.ErrInvalid)
 //	hops, err := correlate.ReadHops(cfg, capture.Options{})   // capture.Read per hop, concurrently
 //	if err != nil { ... }
 //	res := correlate.Compare(hops, correlate.Options{Incident: cfg.Incident})

@@ -68,23 +68,6 @@ func TestCompare_CaptureDrops(t *testing.T) {
 	}
 }
 
-func TestLoadConfig_Dropped(t *testing.T) {
-	dir := configDir(t)
-	cfg, err := LoadConfig(writeConfig(t, dir, "hops:\n  - name: lb\n    pcap: lb.pcap\n    dropped: 2,444\n  - name: fw\n    pcap: fw-1.pcap\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg.Hops[0].Dropped != 2444 || cfg.Hops[1].Dropped != 0 {
-		t.Errorf("dropped = %d, %d; want 2444, 0", cfg.Hops[0].Dropped, cfg.Hops[1].Dropped)
-	}
-	for _, bad := range []string{"-3", "many", "1.5"} {
-		_, err := LoadConfig(writeConfig(t, dir, "hops:\n  - name: lb\n    pcap: lb.pcap\n    dropped: "+bad+"\n"))
-		if err == nil || !strings.Contains(err.Error(), "hops.yaml:4: hops[0].dropped: bad packet count") {
-			t.Errorf("dropped: %s: err = %v, want a bad packet count at line 4", bad, err)
-		}
-	}
-}
-
 // TestCompare_CaptureDropsUnacked checks that drops admitted at a hop do not hide a loss the TCP
 // evidence upstream proves: bytes never acknowledged did not get through.
 func TestCompare_CaptureDropsUnacked(t *testing.T) {

@@ -5,11 +5,12 @@ import (
 
 	"github.com/wspath/wspath/capture"
 	"github.com/wspath/wspath/correlate"
+	"github.com/wspath/wspath/hopsconfig"
 )
 
 // Compare the hops of a path and print where messages disappeared.
 func ExampleCompare() {
-	cfg, err := correlate.LoadConfig("../examples/c2s-drop/hops.yaml")
+	cfg, err := hopsconfig.Load("../examples/c2s-drop/hops.yaml")
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/wspath/wspath/capture"
+	"github.com/wspath/wspath/hopsconfig"
 )
 
 // ReadHops reads the captures of every hop of cfg, concurrently, with opts applied to each hop
@@ -18,12 +19,12 @@ import (
 // a capture) makes the returned error name the hop; the hops are returned all the same, with
 // what could be read (a nil Capture where nothing could), so that Compare can still report the
 // other hops, judging what depends on the broken one as undecided.
-func ReadHops(cfg *Config, opts capture.Options) ([]Hop, error) {
+func ReadHops(cfg *hopsconfig.Config, opts capture.Options) ([]Hop, error) {
 	return ReadHopsContext(context.Background(), cfg, opts)
 }
 
 // ReadHopsContext is ReadHops, stopping early when ctx is done: it then returns ctx's error.
-func ReadHopsContext(ctx context.Context, cfg *Config, opts capture.Options) ([]Hop, error) {
+func ReadHopsContext(ctx context.Context, cfg *hopsconfig.Config, opts capture.Options) ([]Hop, error) {
 	hops := make([]Hop, len(cfg.Hops))
 	errs := make([]error, len(cfg.Hops))
 	var wg sync.WaitGroup
@@ -70,7 +71,7 @@ var ErrSameCapture = errors.New("the same capture is given for two hops")
 // CheckFiles refuses a configuration that gives the same capture to two hops, also through other
 // paths or as a copy: compared with itself, a capture proves every message delivered. Files of
 // equal size are compared by SHA-256 of their contents, so only likely copies are read.
-func CheckFiles(cfg *Config) error {
+func CheckFiles(cfg *hopsconfig.Config) error {
 	type file struct {
 		hop, path string
 		size      int64

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/wspath/wspath/correlate"
+	"github.com/wspath/wspath/hopsconfig"
 )
 
 // Options tune the commands. The zero value means the defaults.
@@ -53,7 +53,7 @@ type Plan struct {
 }
 
 // New makes the plan of cfg.
-func New(cfg *correlate.Config, opts Options) *Plan {
+func New(cfg *hopsconfig.Config, opts Options) *Plan {
 	o := opts.withDefaults()
 	p := &Plan{File: cfg.File}
 	for _, hc := range cfg.Hops {
@@ -84,7 +84,7 @@ func base(path string) string {
 	return path
 }
 
-func newHop(hc correlate.HopConfig, o Options) Hop {
+func newHop(hc hopsconfig.Hop, o Options) Hop {
 	c := hc.Capture
 	h := Hop{Name: hc.Name}
 	iface, host := c.Interface, c.Host
@@ -122,7 +122,7 @@ func newHop(hc correlate.HopConfig, o Options) Hop {
 // output returns tcpdump's file arguments for the hop's first pcap entry: a -C/-W ring buffer when
 // the entry ends in '*' (tcpdump appends the file number there), -G rotation with strftime names
 // when the '*' is inside, and otherwise a ring whose names hops.yaml must be told about.
-func output(hc correlate.HopConfig, o Options) ([]string, []string) {
+func output(hc hopsconfig.Hop, o Options) ([]string, []string) {
 	var notes []string
 	pattern := hc.Name + ".pcap*"
 	if len(hc.Capture.Patterns) > 0 {
@@ -154,7 +154,7 @@ func output(hc correlate.HopConfig, o Options) ([]string, []string) {
 }
 
 // captureFilter builds the BPF filter: TCP, the hop's addresses, and its server address and port.
-func captureFilter(hc correlate.HopConfig) (string, []string) {
+func captureFilter(hc hopsconfig.Hop) (string, []string) {
 	parts := []string{"tcp"}
 	var notes []string
 	if as := hc.Capture.Addresses; len(as) > 0 {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/wspath/wspath/correlate"
+	"github.com/wspath/wspath/hopsconfig"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -16,7 +16,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // TestPlan_Golden plans testdata/hops.yaml, whose hops cover a full description, a missing
 // interface and port, -i any, the three kinds of pcap names and the TLS stacks.
 func TestPlan_Golden(t *testing.T) {
-	cfg, err := correlate.LoadPlanConfig(filepath.Join("testdata", "hops.yaml"))
+	cfg, err := hopsconfig.LoadPlan(filepath.Join("testdata", "hops.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func TestPlan_Golden(t *testing.T) {
 }
 
 func TestPlan_Commands(t *testing.T) {
-	cfg, err := correlate.LoadPlanConfig(filepath.Join("testdata", "hops.yaml"))
+	cfg, err := hopsconfig.LoadPlan(filepath.Join("testdata", "hops.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,13 +8,14 @@ import (
 
 	"github.com/wspath/wspath/capture"
 	"github.com/wspath/wspath/correlate"
+	"github.com/wspath/wspath/hopsconfig"
 	"github.com/wspath/wspath/report"
 )
 
 // Comparing the captures of a lab run where a firewall dropped a client message (the bundled
 // examples/c2s-drop), and rendering the verdicts as Markdown for an incident ticket.
 func ExampleCompare() {
-	cfg, err := correlate.LoadConfig("../examples/c2s-drop/hops.yaml")
+	cfg, err := hopsconfig.Load("../examples/c2s-drop/hops.yaml")
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -13,6 +13,7 @@ import (
 
 	"github.com/wspath/wspath/capture"
 	"github.com/wspath/wspath/correlate"
+	"github.com/wspath/wspath/hopsconfig"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -45,7 +46,7 @@ func c2sDrop(t *testing.T) *correlate.Result { return example(t, "c2s-drop") }
 // example compares the bundled lab case examples/name.
 func example(t *testing.T, name string) *correlate.Result {
 	t.Helper()
-	cfg, err := correlate.LoadConfig(filepath.Join("..", "examples", name, "hops.yaml"))
+	cfg, err := hopsconfig.Load(filepath.Join("..", "examples", name, "hops.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

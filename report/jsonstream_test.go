@@ -8,6 +8,7 @@ import (
 
 	"github.com/wspath/wspath/capture"
 	"github.com/wspath/wspath/correlate"
+	"github.com/wspath/wspath/hopsconfig"
 )
 
 // TestJSON_StreamedAsEncoded checks that the streamed JSON reports are byte for byte what
@@ -19,7 +20,7 @@ func TestJSON_StreamedAsEncoded(t *testing.T) {
 		t.Fatal("no examples")
 	}
 	for _, hops := range cases {
-		cfg, err := correlate.LoadConfig(hops)
+		cfg, err := hopsconfig.Load(hops)
 		if err != nil {
 			t.Fatal(err)
 		}

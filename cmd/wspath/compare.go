@@ -12,6 +12,7 @@ import (
 	"github.com/wspath/wspath/capture"
 	"github.com/wspath/wspath/capture/pcapfile"
 	"github.com/wspath/wspath/correlate"
+	"github.com/wspath/wspath/hopsconfig"
 	"github.com/wspath/wspath/report"
 )
 
@@ -109,7 +110,7 @@ func compare(c *cli.Context) error {
 }
 
 // compareConfig reads hops.yaml, or makes the hops of the quick form from captures given in order.
-func compareConfig(args []string) (*correlate.Config, error) {
+func compareConfig(args []string) (*hopsconfig.Config, error) {
 	switch {
 	case len(args) == 0:
 		return nil, usageError("compare: want hops.yaml, or two or more captures in path order (usage: wspath compare hops.yaml [-f table|markdown|json] [-o FILE]; wspath init writes a hops.yaml)")
@@ -117,14 +118,14 @@ func compareConfig(args []string) (*correlate.Config, error) {
 		if isCapture(args[0]) {
 			return nil, usageError(fmt.Sprintf("compare takes hops.yaml; for one capture use inspect (wspath inspect %s), or give every hop's capture in path order (wspath compare client.pcap lb.pcap server.pcap)", args[0]))
 		}
-		return correlate.LoadConfig(args[0])
+		return hopsconfig.Load(args[0])
 	}
 	for _, a := range args {
 		if strings.HasSuffix(a, ".yaml") || strings.HasSuffix(a, ".yml") {
 			return nil, usageError(fmt.Sprintf("compare: %s: give one hops.yaml alone, or only captures", a))
 		}
 	}
-	return correlate.QuickConfig(args)
+	return hopsconfig.Quick(args)
 }
 
 // isCapture says whether path opens as a pcap or pcapng file (maybe gzipped).

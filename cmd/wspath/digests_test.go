@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/wspath/wspath/correlate"
+	"github.com/wspath/wspath/hopsconfig"
 )
 
 // TestDigests_SameVerdicts reduces every hop of every bundled example to a digest file with
@@ -24,7 +24,7 @@ func TestDigests_SameVerdicts(t *testing.T) {
 	}
 	for _, hopsYAML := range cases {
 		t.Run(filepath.Base(filepath.Dir(hopsYAML)), func(t *testing.T) {
-			cfg, err := correlate.LoadConfig(hopsYAML)
+			cfg, err := hopsconfig.Load(hopsYAML)
 			if err != nil {
 				t.Fatal(err)
 			}

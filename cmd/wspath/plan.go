@@ -5,7 +5,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/wspath/wspath/correlate"
+	"github.com/wspath/wspath/hopsconfig"
 	"github.com/wspath/wspath/plan"
 )
 
@@ -31,7 +31,7 @@ func planCommand() *cli.Command {
 			if c.NArg() != 1 {
 				return usageError("plan: want one hops.yaml (usage: wspath plan hops.yaml; wspath init writes one)")
 			}
-			cfg, err := correlate.LoadPlanConfig(c.Args().First())
+			cfg, err := hopsconfig.LoadPlan(c.Args().First())
 			if err != nil {
 				return err
 			}

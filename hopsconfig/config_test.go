@@ -1,4 +1,4 @@
-package correlate
+package hopsconfig
 
 import (
 	"errors"
@@ -51,19 +51,19 @@ hops:
     pcap: "*.gz"
     port: 8080
 `)
-	cfg, err := LoadConfig(p)
+	cfg, err := Load(p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	off := -1500 * time.Millisecond
-	want := &Config{File: p, Incident: "INC-4711 chat messages lost", Hops: []HopConfig{
+	want := &Config{File: p, Incident: "INC-4711 chat messages lost", Hops: []Hop{
 		{Name: "lb", Files: []string{filepath.Join(dir, "lb.pcap")}, Keylog: filepath.Join(dir, "keylog.txt"), Line: 3},
 		{Name: "fw", Files: []string{filepath.Join(dir, "fw-1.pcap"), filepath.Join(dir, "fw-2.pcap")}, Line: 6},
 		{Name: "ingress", Files: []string{filepath.Join(dir, "ingress.pcapng")}, Server: netip.MustParseAddrPort("10.0.3.2:8080"), ClockOffset: &off, Line: 8},
 		{Name: "server", Files: []string{filepath.Join(dir, "srv.pcap.gz")}, Port: 8080, Line: 12},
 	}}
 	if !reflect.DeepEqual(cfg, want) {
-		t.Errorf("LoadConfig =\n%+v\nwant\n%+v", cfg, want)
+		t.Errorf("Load =\n%+v\nwant\n%+v", cfg, want)
 	}
 }
 
@@ -111,17 +111,17 @@ func TestLoadConfig_Errors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := configDir(t)
 			p := writeConfig(t, dir, tt.text)
-			_, err := LoadConfig(p)
+			_, err := Load(p)
 			if err == nil {
-				t.Fatal("LoadConfig succeeded, want an error")
+				t.Fatal("Load succeeded, want an error")
 			}
 			got := strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), "")
 			got = strings.ReplaceAll(got, dir, "DIR")
 			if got != tt.want {
 				t.Errorf("error = %q\nwant    %q", got, tt.want)
 			}
-			if !errors.Is(err, ErrConfig) {
-				t.Errorf("error does not wrap ErrConfig")
+			if !errors.Is(err, ErrInvalid) {
+				t.Errorf("error does not wrap ErrInvalid")
 			}
 			if errors.Is(err, fs.ErrNotExist) != tt.notExist {
 				t.Errorf("errors.Is(err, fs.ErrNotExist) = %v, want %v", !tt.notExist, tt.notExist)
@@ -131,9 +131,9 @@ func TestLoadConfig_Errors(t *testing.T) {
 }
 
 func TestLoadConfig_Unreadable(t *testing.T) {
-	_, err := LoadConfig(filepath.Join(t.TempDir(), "missing.yaml"))
-	if err == nil || errors.Is(err, ErrConfig) || !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("error = %v, want a not-exist error that is not ErrConfig", err)
+	_, err := Load(filepath.Join(t.TempDir(), "missing.yaml"))
+	if err == nil || errors.Is(err, ErrInvalid) || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("error = %v, want a not-exist error that is not ErrInvalid", err)
 	}
 }
 
@@ -151,8 +151,8 @@ func FuzzLoadConfig(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, err := parseConfig("hops.yaml", data, dir)
 		if err != nil {
-			if !errors.Is(err, ErrConfig) {
-				t.Fatalf("error %v does not wrap ErrConfig", err)
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error %v does not wrap ErrInvalid", err)
 			}
 			return
 		}
@@ -167,4 +167,21 @@ func FuzzLoadConfig(f *testing.F) {
 			names[h.Name] = true
 		}
 	})
+}
+
+func TestLoadConfig_Dropped(t *testing.T) {
+	dir := configDir(t)
+	cfg, err := Load(writeConfig(t, dir, "hops:\n  - name: lb\n    pcap: lb.pcap\n    dropped: 2,444\n  - name: fw\n    pcap: fw-1.pcap\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Hops[0].Dropped != 2444 || cfg.Hops[1].Dropped != 0 {
+		t.Errorf("dropped = %d, %d; want 2444, 0", cfg.Hops[0].Dropped, cfg.Hops[1].Dropped)
+	}
+	for _, bad := range []string{"-3", "many", "1.5"} {
+		_, err := Load(writeConfig(t, dir, "hops:\n  - name: lb\n    pcap: lb.pcap\n    dropped: "+bad+"\n"))
+		if err == nil || !strings.Contains(err.Error(), "hops.yaml:4: hops[0].dropped: bad packet count") {
+			t.Errorf("dropped: %s: err = %v, want a bad packet count at line 4", bad, err)
+		}
+	}
 }

@@ -1,4 +1,4 @@
-package correlate
+package hopsconfig
 
 import (
 	"bytes"
@@ -18,14 +18,14 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// ErrConfig is the sentinel every error from LoadConfig about the contents of hops.yaml wraps:
-// callers test errors.Is(err, ErrConfig) to tell a bad configuration from an unreadable file.
-var ErrConfig = errors.New("invalid hops configuration")
+// ErrInvalid is the sentinel every error from Load about the contents of hops.yaml wraps:
+// callers test errors.Is(err, ErrInvalid) to tell a bad configuration from an unreadable file.
+var ErrInvalid = errors.New("invalid hops configuration")
 
-// Bounds on a hops.yaml file, so that no input can make LoadConfig use unbounded resources.
+// Bounds on a hops.yaml file, so that no input can make Load use unbounded resources.
 const (
-	// MaxConfigSize is the largest hops.yaml LoadConfig reads.
-	MaxConfigSize = 1 << 20
+	// MaxSize is the largest hops.yaml Load reads.
+	MaxSize = 1 << 20
 	// MaxHops is the largest number of hops a configuration may list.
 	MaxHops = 64
 	// MaxFilesPerHop bounds the capture files of one hop, after glob expansion.
@@ -34,10 +34,10 @@ const (
 	MaxClockOffset = 24 * time.Hour
 )
 
-// ConfigError is an error at one place in a hops.yaml file. It unwraps to ErrConfig and to the
+// Error is an error at one place in a hops.yaml file. It unwraps to ErrInvalid and to the
 // cause, when there is one (fs.ErrNotExist for a missing file, for example).
-type ConfigError struct {
-	File  string // the configuration file as given to LoadConfig
+type Error struct {
+	File  string // the configuration file as given to Load
 	Line  int    // 1-based line, 0 when not about one line
 	Field string // "hops[1].pcap", empty when not about one field
 	Msg   string // what is wrong
@@ -45,7 +45,7 @@ type ConfigError struct {
 }
 
 // Error formats the error as "file:line: field: message".
-func (e *ConfigError) Error() string {
+func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
 	if e.Line > 0 {
@@ -59,23 +59,23 @@ func (e *ConfigError) Error() string {
 	return b.String()
 }
 
-// Unwrap returns ErrConfig and the cause.
-func (e *ConfigError) Unwrap() []error {
+// Unwrap returns ErrInvalid and the cause.
+func (e *Error) Unwrap() []error {
 	if e.Err != nil {
-		return []error{ErrConfig, e.Err}
+		return []error{ErrInvalid, e.Err}
 	}
-	return []error{ErrConfig}
+	return []error{ErrInvalid}
 }
 
 // Config is a loaded hops.yaml: the hops of a WebSocket path in order, client side first.
 type Config struct {
-	File     string      // the configuration file as given to LoadConfig
-	Incident string      // optional label for the report
-	Hops     []HopConfig // in path order, at least one
+	File     string // the configuration file as given to Load
+	Incident string // optional label for the report
+	Hops     []Hop  // in path order, at least one
 }
 
-// HopConfig is one hop of a Config, with its paths resolved relative to the configuration file.
-type HopConfig struct {
+// Hop is one hop of a Config, with its paths resolved relative to the configuration file.
+type Hop struct {
 	Name  string   // unique, not empty
 	Files []string // capture files, globs expanded, in the order listed (each glob sorted)
 	// Keylog is the TLS key log file for this hop, or "".
@@ -97,12 +97,12 @@ type HopConfig struct {
 	Line int
 
 	// Where and how to capture, for `wspath plan` (compare does not use them).
-	Capture CaptureConfig
+	Capture Capture
 }
 
-// CaptureConfig says how to reach a hop to capture there. Empty fields are unknown: plan shows a
+// Capture says how to reach a hop to capture there. Empty fields are unknown: plan shows a
 // marked placeholder for them.
-type CaptureConfig struct {
+type Capture struct {
 	Host      string       // the machine that captures (an ssh destination), or ""
 	Interface string       // the interface to capture on ("any" allowed), or ""
 	Addresses []netip.Addr // addresses whose traffic the capture filter keeps
@@ -110,15 +110,15 @@ type CaptureConfig struct {
 	// node, go, curl, browser, java (Tomcat, Jetty, ...), python, envoy, other; "" when unknown.
 	Stack string
 	// Patterns are the pcap entries as written (globs unexpanded, relative to hops.yaml); Keylog
-	// the keylog entry as written. Only LoadPlanConfig sets them.
+	// the keylog entry as written. Only LoadPlan sets them.
 	Patterns []string
 	Keylog   string
 }
 
-// LoadPlanConfig reads hops.yaml before the captures are taken, for `wspath plan`: it checks
-// the file as LoadConfig does but does not look for the capture and key log files; Files holds
+// LoadPlan reads hops.yaml before the captures are taken, for `wspath plan`: it checks
+// the file as Load does but does not look for the capture and key log files; Files holds
 // the pcap entries resolved against the file's directory, globs unexpanded.
-func LoadPlanConfig(path string) (*Config, error) {
+func LoadPlan(path string) (*Config, error) {
 	data, err := readConfigFile(path)
 	if err != nil {
 		return nil, err
@@ -139,10 +139,10 @@ func rawPatterns(n *yaml.Node) []string {
 	return out
 }
 
-// LoadConfig reads and checks a hops.yaml file. Capture and key log paths are taken relative to
+// Load reads and checks a hops.yaml file. Capture and key log paths are taken relative to
 // the file's directory, globs are expanded and every file named must exist. Errors about the
-// contents are *ConfigError values wrapping ErrConfig; an unreadable file gives the os error.
-func LoadConfig(path string) (*Config, error) {
+// contents are *Error values wrapping ErrInvalid; an unreadable file gives the os error.
+func Load(path string) (*Config, error) {
 	data, err := readConfigFile(path)
 	if err != nil {
 		return nil, err
@@ -150,19 +150,19 @@ func LoadConfig(path string) (*Config, error) {
 	return parseConfig(path, data, filepath.Dir(path))
 }
 
-// readConfigFile reads hops.yaml, up to MaxConfigSize.
+// readConfigFile reads hops.yaml, up to MaxSize.
 func readConfigFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("hops configuration: %w", err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxConfigSize+1))
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("hops configuration %s: %w", path, err)
 	}
-	if len(data) > MaxConfigSize {
-		return nil, &ConfigError{File: path, Msg: fmt.Sprintf("file is larger than %d bytes", MaxConfigSize)}
+	if len(data) > MaxSize {
+		return nil, &Error{File: path, Msg: fmt.Sprintf("file is larger than %d bytes", MaxSize)}
 	}
 	return data, nil
 }
@@ -171,12 +171,12 @@ func readConfigFile(path string) ([]byte, error) {
 type configParser struct {
 	file string
 	dir  string
-	// plan: the captures are not taken yet, so files are not looked for (LoadPlanConfig).
+	// plan: the captures are not taken yet, so files are not looked for (LoadPlan).
 	plan bool
 }
 
-func (p *configParser) errf(n *yaml.Node, field, format string, args ...any) *ConfigError {
-	e := &ConfigError{File: p.file, Field: field, Msg: fmt.Sprintf(format, args...)}
+func (p *configParser) errf(n *yaml.Node, field, format string, args ...any) *Error {
+	e := &Error{File: p.file, Field: field, Msg: fmt.Sprintf(format, args...)}
 	if n != nil {
 		e.Line = n.Line
 	}
@@ -203,15 +203,15 @@ func (p *configParser) parse(data []byte) (*Config, error) {
 		msg := err.Error()
 		if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 			line, _ := strconv.Atoi(m[1])
-			return nil, &ConfigError{File: file, Line: line, Msg: m[2]}
+			return nil, &Error{File: file, Line: line, Msg: m[2]}
 		}
-		return nil, &ConfigError{File: file, Msg: strings.TrimPrefix(msg, "yaml: ")}
+		return nil, &Error{File: file, Msg: strings.TrimPrefix(msg, "yaml: ")}
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
 		return nil, p.errf(&extra, "", "more than one YAML document")
 	} else if !errors.Is(err, io.EOF) {
-		return nil, &ConfigError{File: file, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+		return nil, &Error{File: file, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode {
@@ -310,8 +310,8 @@ func (p *configParser) scalar(n *yaml.Node, field string) (string, error) {
 	return n.Value, nil
 }
 
-func (p *configParser) hop(n *yaml.Node, field string) (HopConfig, error) {
-	h := HopConfig{Line: n.Line}
+func (p *configParser) hop(n *yaml.Node, field string) (Hop, error) {
+	h := Hop{Line: n.Line}
 	if n.Kind == yaml.AliasNode {
 		return h, p.errf(n, field, "YAML aliases are not supported")
 	}
@@ -571,10 +571,10 @@ func (p *configParser) existing(n *yaml.Node, field, s string) (string, error) {
 	return path, nil
 }
 
-// QuickConfig makes the hops of `wspath compare a.pcap b.pcap ...` without a hops.yaml: one hop per
+// Quick makes the hops of `wspath compare a.pcap b.pcap ...` without a hops.yaml: one hop per
 // file, in the order given, named after the file without its directory and extensions (a second
 // file of the same name gets "-2", ...). Every file must exist.
-func QuickConfig(files []string) (*Config, error) {
+func Quick(files []string) (*Config, error) {
 	if len(files) > MaxHops {
 		return nil, fmt.Errorf("%d captures, at most %d hops allowed", len(files), MaxHops)
 	}
@@ -600,7 +600,7 @@ func QuickConfig(files []string) (*Config, error) {
 			unique = name + "-" + strconv.Itoa(n)
 		}
 		used[unique] = true
-		cfg.Hops = append(cfg.Hops, HopConfig{Name: unique, Files: []string{filepath.Clean(f)}})
+		cfg.Hops = append(cfg.Hops, Hop{Name: unique, Files: []string{filepath.Clean(f)}})
 	}
 	return cfg, nil
 }
