@@ -57,4 +57,17 @@ var labKnownWrong = map[string]string{
 	// 7-11 and the fw saw them) gives 6.
 	"tls-nokeys-both client_to_server missing": "issue 8 (missing total: messages that never left a hop " +
 		"whose TLS is opaque are not counted)",
+	// fwdrop is the capture made to drop packets. After one of its holes tshark picks up WebSocket
+	// frames again at segment starts (a close frame, a message) where wspath does not resync, so
+	// the ending it reads there and how many messages that capture lacks can differ from
+	// tshark's on a fresh run; the verdicts (capture_gap at fwdrop, the real loss further along)
+	// do not. The committed cases pass all of it.
+	"capture-drops ending at fwdrop":                      issue15Resync,
+	"capture-drops-loss ending at fwdrop":                 issue15Resync,
+	"capture-drops-deflate ending at fwdrop":              issue15Resync,
+	"capture-drops capture_gap missing at fwdrop":         issue15Resync,
+	"capture-drops-loss capture_gap missing at fwdrop":    issue15Resync,
+	"capture-drops-deflate capture_gap missing at fwdrop": issue15Resync,
 }
+
+const issue15Resync = "issue 15 (after a capture hole, wspath does not resync on frames tshark reads)"

@@ -122,9 +122,10 @@ func checkScenarioHops(t *testing.T, dir, hops string) {
 	checkTruth(t, dir, hops, nil)
 }
 
-// checkTruth is checkScenarioHops; a check that fails and that known names ("scenario direction
-// check", check one of "missing"), where wspath is known to be wrong, is reported as a skipped
-// subtest naming the issue instead of a failure.
+// checkTruth is checkScenarioHops; a check that fails and that known names, where wspath is known
+// to be wrong, is reported as a skipped subtest naming the issue instead of a failure. Keys:
+// "SCENARIO DIRECTION missing", "SCENARIO capture_gap missing at HOP" (the count of a capture gap
+// first missing at HOP) and "SCENARIO ending at HOP".
 func checkTruth(t *testing.T, dir, hops string, known map[string]string) {
 	t.Helper()
 	want := readTruth(t, dir)
@@ -159,7 +160,12 @@ func checkTruth(t *testing.T, dir, hops string, known map[string]string) {
 		for _, dir := range sortedKeys(wc.Directions) {
 			wd := wc.Directions[dir]
 			tag := fmt.Sprintf("connection %d %s %s", wc.Conn, wc.Path, dir)
-			checkDirection(t, tag, wd, gc.Directions[dir], known[want.Scenario+" "+dir+" missing"])
+			knownMissing := known[want.Scenario+" "+dir+" missing"]
+			if gd := gc.Directions[dir]; gd.Verdict == "capture_gap" && knownMissing == "" {
+				// How many messages a capture with holes lacks is a property of its remnants.
+				knownMissing = known[want.Scenario+" capture_gap missing at "+str(gd.FirstMissingHop)]
+			}
+			checkDirection(t, tag, wd, gc.Directions[dir], knownMissing)
 			if wd.Verdict == "closed" {
 				checkCloser(t, tag, want.Hops, wc, wd, gc.Directions[dir])
 			}
@@ -179,6 +185,12 @@ func checkTruth(t *testing.T, dir, hops string, known map[string]string) {
 			case gh.TLS == "encrypted":
 				// Without keys wspath cannot see close frames at this hop, only TCP.
 			case gh.Ending != *we:
+				if k := known[want.Scenario+" ending at "+hop]; k != "" {
+					t.Run("ending", func(t *testing.T) {
+						t.Skipf("known wrong, %s: connection %d %s: ended at %s by %s, want %s", k, wc.Conn, wc.Path, hop, gh.Ending, *we)
+					})
+					continue
+				}
 				t.Errorf("connection %d %s: ended at %s by %s, want %s", wc.Conn, wc.Path, hop, gh.Ending, *we)
 			}
 		}
