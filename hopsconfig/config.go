@@ -191,8 +191,8 @@ func parseConfig(file string, data []byte, dir string) (*Config, error) {
 	return p.parse(data)
 }
 
-// parse parses data as p's hops.yaml.
-func (p *configParser) parse(data []byte) (*Config, error) {
+// document decodes data as one YAML document and returns its top-level mapping.
+func (p *configParser) document(data []byte) (*yaml.Node, error) {
 	file := p.file
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
@@ -223,9 +223,18 @@ func (p *configParser) parse(data []byte) (*Config, error) {
 	if root.Kind != yaml.MappingNode {
 		return nil, p.errf(root, "", "expected a mapping with incident and hops")
 	}
-	cfg := &Config{File: file}
+	return root, nil
+}
+
+// parse parses data as p's hops.yaml.
+func (p *configParser) parse(data []byte) (*Config, error) {
+	root, err := p.document(data)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &Config{File: p.file}
 	var hopsNode *yaml.Node
-	err := p.eachField(root, "", func(key string, k, v *yaml.Node) error {
+	err = p.eachField(root, "", func(key string, k, v *yaml.Node) error {
 		switch key {
 		case "incident":
 			s, err := p.scalar(v, "incident")
@@ -310,6 +319,15 @@ func (p *configParser) scalar(n *yaml.Node, field string) (string, error) {
 	return n.Value, nil
 }
 
+// hopNodes are the entries of one hop that are checked against each other, or need all the
+// others, once every field is read: the name may be missing, server and port exclude each
+// other, and a bridge needs a port.
+type hopNodes struct {
+	name, pcap, server, port, bridge *yaml.Node
+	serverText                       string
+}
+
+// hop reads one entry of hops: its fields one by one, then the checks across fields.
 func (p *configParser) hop(n *yaml.Node, field string) (Hop, error) {
 	h := Hop{Line: n.Line}
 	if n.Kind == yaml.AliasNode {
@@ -318,136 +336,177 @@ func (p *configParser) hop(n *yaml.Node, field string) (Hop, error) {
 	if n.Kind != yaml.MappingNode {
 		return h, p.errf(n, field, "expected a mapping with name and pcap")
 	}
-	var pcapNode, nameNode *yaml.Node
-	var server string
-	var serverNode *yaml.Node
-	var portNode, bridgeNode *yaml.Node
+	var nodes hopNodes
 	err := p.eachField(n, field, func(key string, k, v *yaml.Node) error {
-		f := field + "." + key
-		switch key {
-		case "name":
-			s, err := p.scalar(v, f)
-			h.Name, nameNode = strings.TrimSpace(s), v
-			return err
-		case "pcap":
-			pcapNode = v
-			return nil
-		case "keylog":
-			s, err := p.scalar(v, f)
-			if err != nil || s == "" {
-				return err
-			}
-			if p.plan {
-				h.Capture.Keylog = s
-				return nil
-			}
-			path, err := p.existing(v, f, s)
-			h.Keylog = path
-			return err
-		case "server":
-			s, err := p.scalar(v, f)
-			server, serverNode = s, v
-			return err
-		case "host", "interface", "stack":
-			s, err := p.scalar(v, f)
-			switch key {
-			case "host":
-				h.Capture.Host = strings.TrimSpace(s)
-			case "interface":
-				h.Capture.Interface = strings.TrimSpace(s)
-			default:
-				h.Capture.Stack = strings.ToLower(strings.TrimSpace(s))
-			}
-			return err
-		case "addresses":
-			addrs, err := p.addresses(v, f)
-			h.Capture.Addresses = addrs
-			return err
-		case "port":
-			s, err := p.scalar(v, f)
-			if err != nil {
-				return err
-			}
-			port, perr := strconv.ParseUint(s, 10, 16)
-			if perr != nil || port == 0 {
-				return p.errf(v, f, "bad port %q: want a number from 1 to 65535", s)
-			}
-			h.Port, portNode = uint16(port), v
-			return nil
-		case "clock_offset":
-			s, err := p.scalar(v, f)
-			if err != nil {
-				return err
-			}
-			d, derr := time.ParseDuration(s)
-			if derr != nil {
-				return p.errf(v, f, "bad duration %q: want a number with a unit, like -1.5s or 200ms", s)
-			}
-			if d > MaxClockOffset || d < -MaxClockOffset {
-				return p.errf(v, f, "clock offset %s is larger than %s", d, MaxClockOffset)
-			}
-			h.ClockOffset = &d
-			return nil
-		case "bridge":
-			s, err := p.scalar(v, f)
-			if err != nil {
-				return err
-			}
-			if s != "tcp" {
-				return p.errf(v, f, "bad bridge %q: want tcp (the hop's capture holds the TCP side of a WebSocket-to-TCP bridge)", s)
-			}
-			h.Bridge, bridgeNode = s, v
-			return nil
-		case "dropped":
-			s, err := p.scalar(v, f)
-			if err != nil {
-				return err
-			}
-			n, perr := strconv.ParseInt(strings.ReplaceAll(s, ",", ""), 10, 64)
-			if perr != nil || n < 0 {
-				return p.errf(v, f, "bad packet count %q: want the number tcpdump printed as \"N packets dropped by kernel\"", s)
-			}
-			h.Dropped = n
-			return nil
-		}
-		return p.errf(k, f, "unknown field")
+		return p.hopField(&h, &nodes, key, k, v, field+"."+key)
 	})
 	if err != nil {
 		return h, err
 	}
-	if h.Name == "" {
-		if nameNode == nil {
-			nameNode = n
+	return h, p.finishHop(&h, &nodes, n, field)
+}
+
+// hopField reads the hop field key (named f in errors) into h, or keeps its node in nodes
+// when it is checked with the others later.
+func (p *configParser) hopField(h *Hop, nodes *hopNodes, key string, k, v *yaml.Node, f string) error {
+	var err error
+	switch key {
+	case "name":
+		var s string
+		s, err = p.scalar(v, f)
+		h.Name, nodes.name = strings.TrimSpace(s), v
+	case "pcap":
+		nodes.pcap = v
+	case "keylog":
+		err = p.keylog(h, v, f)
+	case "server":
+		nodes.serverText, err = p.scalar(v, f)
+		nodes.server = v
+	case "host", "interface", "stack":
+		var s string
+		s, err = p.scalar(v, f)
+		switch key {
+		case "host":
+			h.Capture.Host = strings.TrimSpace(s)
+		case "interface":
+			h.Capture.Interface = strings.TrimSpace(s)
+		default:
+			h.Capture.Stack = strings.ToLower(strings.TrimSpace(s))
 		}
-		return h, p.errf(nameNode, field+".name", "empty hop name")
+	case "addresses":
+		h.Capture.Addresses, err = p.addresses(v, f)
+	case "port":
+		if h.Port, err = p.port(v, f); err == nil {
+			nodes.port = v
+		}
+	case "clock_offset":
+		h.ClockOffset, err = p.clockOffset(v, f)
+	case "bridge":
+		if h.Bridge, err = p.bridge(v, f); err == nil {
+			nodes.bridge = v
+		}
+	case "dropped":
+		h.Dropped, err = p.dropped(v, f)
+	default:
+		err = p.errf(k, f, "unknown field")
 	}
-	if pcapNode == nil {
-		return h, p.errf(n, field+".pcap", "no capture file")
+	return err
+}
+
+// finishHop runs the checks that need every field of hop n: a name, the capture files (looked
+// for now, so a missing file is reported after any bad field), server or port, and a bridge's port.
+func (p *configParser) finishHop(h *Hop, nodes *hopNodes, n *yaml.Node, field string) error {
+	if h.Name == "" {
+		at := nodes.name
+		if at == nil {
+			at = n
+		}
+		return p.errf(at, field+".name", "empty hop name")
+	}
+	if nodes.pcap == nil {
+		return p.errf(n, field+".pcap", "no capture file")
 	}
 	if p.plan {
-		h.Capture.Patterns = rawPatterns(pcapNode)
+		h.Capture.Patterns = rawPatterns(nodes.pcap)
 	}
-	if h.Files, err = p.pcaps(pcapNode, field+".pcap"); err != nil {
-		return h, err
+	var err error
+	if h.Files, err = p.pcaps(nodes.pcap, field+".pcap"); err != nil {
+		return err
 	}
-	if serverNode != nil && server != "" {
-		if portNode != nil {
-			return h, p.errf(portNode, field+".port", "give server or port, not both")
+	if nodes.server != nil && nodes.serverText != "" {
+		if nodes.port != nil {
+			return p.errf(nodes.port, field+".port", "give server or port, not both")
 		}
-		ap, err := netip.ParseAddrPort(server)
-		if err != nil {
-			a, aerr := netip.ParseAddr(server)
-			if aerr != nil {
-				return h, p.errf(serverNode, field+".server", "bad address %q: want ip:port, [ipv6]:port or an ip", server)
-			}
-			ap = netip.AddrPortFrom(a, 0)
+		if h.Server, err = p.server(nodes.server, field+".server", nodes.serverText); err != nil {
+			return err
 		}
-		h.Server = ap
 	}
-	if bridgeNode != nil && h.Port == 0 && h.Server.Port() == 0 {
-		return h, p.errf(bridgeNode, field+".bridge", "a bridge hop needs port (or server with a port): the TCP server behind the bridge")
+	if nodes.bridge != nil && h.Port == 0 && h.Server.Port() == 0 {
+		return p.errf(nodes.bridge, field+".bridge", "a bridge hop needs port (or server with a port): the TCP server behind the bridge")
 	}
-	return h, nil
+	return nil
+}
+
+// keylog reads a hop's keylog field: the file must exist, except for a plan, which keeps the
+// entry as written.
+func (p *configParser) keylog(h *Hop, v *yaml.Node, f string) error {
+	s, err := p.scalar(v, f)
+	if err != nil || s == "" {
+		return err
+	}
+	if p.plan {
+		h.Capture.Keylog = s
+		return nil
+	}
+	h.Keylog, err = p.existing(v, f, s)
+	return err
+}
+
+// port reads a server port, 1 to 65535.
+func (p *configParser) port(v *yaml.Node, f string) (uint16, error) {
+	s, err := p.scalar(v, f)
+	if err != nil {
+		return 0, err
+	}
+	port, perr := strconv.ParseUint(s, 10, 16)
+	if perr != nil || port == 0 {
+		return 0, p.errf(v, f, "bad port %q: want a number from 1 to 65535", s)
+	}
+	return uint16(port), nil
+}
+
+// server reads a server address: ip:port, [ipv6]:port, or an ip alone (port 0: any).
+func (p *configParser) server(v *yaml.Node, f, s string) (netip.AddrPort, error) {
+	ap, err := netip.ParseAddrPort(s)
+	if err == nil {
+		return ap, nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.AddrPort{}, p.errf(v, f, "bad address %q: want ip:port, [ipv6]:port or an ip", s)
+	}
+	return netip.AddrPortFrom(a, 0), nil
+}
+
+// clockOffset reads a Go duration, at most MaxClockOffset either way.
+func (p *configParser) clockOffset(v *yaml.Node, f string) (*time.Duration, error) {
+	s, err := p.scalar(v, f)
+	if err != nil {
+		return nil, err
+	}
+	d, derr := time.ParseDuration(s)
+	if derr != nil {
+		return nil, p.errf(v, f, "bad duration %q: want a number with a unit, like -1.5s or 200ms", s)
+	}
+	if d > MaxClockOffset || d < -MaxClockOffset {
+		return nil, p.errf(v, f, "clock offset %s is larger than %s", d, MaxClockOffset)
+	}
+	return &d, nil
+}
+
+// bridge reads the bridge field; "tcp" is the one kind of bridge.
+func (p *configParser) bridge(v *yaml.Node, f string) (string, error) {
+	s, err := p.scalar(v, f)
+	if err != nil {
+		return "", err
+	}
+	if s != "tcp" {
+		return "", p.errf(v, f, "bad bridge %q: want tcp (the hop's capture holds the TCP side of a WebSocket-to-TCP bridge)", s)
+	}
+	return s, nil
+}
+
+// dropped reads the count of packets the capturing program dropped, commas allowed.
+func (p *configParser) dropped(v *yaml.Node, f string) (int64, error) {
+	s, err := p.scalar(v, f)
+	if err != nil {
+		return 0, err
+	}
+	n, perr := strconv.ParseInt(strings.ReplaceAll(s, ",", ""), 10, 64)
+	if perr != nil || n < 0 {
+		return 0, p.errf(v, f, "bad packet count %q: want the number tcpdump printed as \"N packets dropped by kernel\"", s)
+	}
+	return n, nil
 }
 
 // addresses reads a list of IP addresses (or one).
