@@ -137,36 +137,69 @@ func TestLoadConfig_Unreadable(t *testing.T) {
 	}
 }
 
+// FuzzLoadConfig parses the input as hops.yaml both ways, as compare reads it (files must exist)
+// and as plan does (before the captures are taken). Seeds: the hand-written examples in
+// testdata/hops, every lab case's hops.yaml and plan's description of a path; the fuzz directory
+// holds the files they name. Errors must wrap ErrInvalid, and whatever Load accepts LoadPlan
+// accepts too.
 func FuzzLoadConfig(f *testing.F) {
-	seeds, _ := filepath.Glob(filepath.Join("testdata", "hops", "*.yaml"))
+	var seeds []string
+	for _, pat := range []string{"testdata/hops/*.yaml", "../examples/*/hops.yaml", "../plan/testdata/hops.yaml"} {
+		m, _ := filepath.Glob(pat)
+		seeds = append(seeds, m...)
+	}
+	if len(seeds) < 3 {
+		f.Fatalf("%d seed files", len(seeds))
+	}
+	seen := map[string]bool{}
 	for _, s := range seeds {
 		b, err := os.ReadFile(s)
 		if err != nil {
 			f.Fatal(err)
 		}
-		f.Add(b)
+		if !seen[string(b)] {
+			seen[string(b)] = true
+			f.Add(b)
+		}
 	}
 	f.Add([]byte("hops:\n  - name: lb\n    pcap: [lb.pcap, 'fw-*']\n    clock_offset: 1s\n"))
 	dir := configDir(f)
+	for _, name := range []string{"client.pcap", "lb-1.pcap", "fw.pcap", "ingress.pcap", "server.pcap", "keys.txt"} {
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o644); err != nil {
+			f.Fatal(err)
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, err := parseConfig("hops.yaml", data, dir)
-		if err != nil {
-			if !errors.Is(err, ErrInvalid) {
-				t.Fatalf("error %v does not wrap ErrInvalid", err)
-			}
-			return
-		}
-		if len(cfg.Hops) == 0 {
-			t.Fatal("a configuration without hops was accepted")
-		}
-		names := map[string]bool{}
-		for _, h := range cfg.Hops {
-			if h.Name == "" || names[h.Name] || len(h.Files) == 0 {
-				t.Fatalf("bad hop accepted: %+v", h)
-			}
-			names[h.Name] = true
+		checkParsed(t, cfg, err)
+		planned, perr := (&configParser{file: "hops.yaml", dir: dir, plan: true}).parse(data)
+		checkParsed(t, planned, perr)
+		if err == nil && perr != nil {
+			t.Fatalf("Load accepts what LoadPlan refuses: %v", perr)
 		}
 	})
+}
+
+// checkParsed checks a parse result of FuzzLoadConfig: an error wrapping ErrInvalid and naming
+// the file, or hops with distinct names and files.
+func checkParsed(t *testing.T, cfg *Config, err error) {
+	t.Helper()
+	if err != nil {
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "hops.yaml") {
+			t.Fatalf("error %v does not wrap ErrInvalid or name the file", err)
+		}
+		return
+	}
+	if len(cfg.Hops) == 0 {
+		t.Fatal("a configuration without hops was accepted")
+	}
+	names := map[string]bool{}
+	for _, h := range cfg.Hops {
+		if h.Name == "" || names[h.Name] || len(h.Files) == 0 {
+			t.Fatalf("bad hop accepted: %+v", h)
+		}
+		names[h.Name] = true
+	}
 }
 
 func TestLoadConfig_Dropped(t *testing.T) {
