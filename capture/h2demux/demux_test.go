@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"testing"
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
+
+	"github.com/wspath/wspath/capture/pcapfile"
+	"github.com/wspath/wspath/capture/tcpdecode"
 )
 
 // recorder is a Handler that writes every event as a line; with in set, it checks that DATA
@@ -137,8 +141,12 @@ func TestDemux_Errors(t *testing.T) {
 
 // FuzzDemux feeds arbitrary bytes, split at arbitrary points, to both sides: the Demux must not
 // panic, must not hold more than a frame and a header block per side, and must report offsets
-// within what it was given.
+// within what it was given. Seeds: synthetic streams, and both byte streams of the real h2c
+// connection in ../testdata/h2c-client.pcap (Node.js to haproxy, three WebSocket streams).
 func FuzzDemux(f *testing.F) {
+	client, server := tcpStreams(f, "../testdata/h2c-client.pcap")
+	f.Add(client, uint16(1448))
+	f.Add(server, uint16(97))
 	f.Add(sampleClient(f), uint16(3))
 	f.Add(sampleClient(f)[len(Preface):], uint16(1000))
 	f.Add([]byte(Preface+"\x00\x00\x00\x04\x00\x00\x00\x00\x00"), uint16(1))
@@ -161,4 +169,48 @@ func FuzzDemux(f *testing.F) {
 			_ = e.Error()
 		}
 	})
+}
+
+// tcpStreams returns the client and server bytes of the one TCP connection of a clean capture
+// (no loss; retransmitted bytes are skipped).
+func tcpStreams(tb testing.TB, path string) (client, server []byte) {
+	r, err := pcapfile.Open(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer r.Close()
+	var cli tcpdecode.Segment
+	next := map[bool]uint32{}
+	out := map[bool][]byte{}
+	for {
+		p, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+		var seg tcpdecode.Segment
+		if tcpdecode.Decode(p.LinkType, p.Data, &seg) != nil {
+			continue
+		}
+		if seg.Flags.Has(tcpdecode.SYN) && !seg.Flags.Has(tcpdecode.ACK) {
+			cli = seg
+		}
+		fromClient := seg.Src == cli.Src && seg.Dst == cli.Dst
+		if seg.Flags.Has(tcpdecode.SYN) {
+			next[fromClient] = seg.Seq + 1
+			continue
+		}
+		skip := next[fromClient] - seg.Seq // bytes already had, when retransmitted
+		if len(seg.Payload) == 0 || int32(skip) < 0 || int(skip) >= len(seg.Payload) {
+			continue
+		}
+		out[fromClient] = append(out[fromClient], seg.Payload[skip:]...)
+		next[fromClient] = seg.Seq + uint32(len(seg.Payload))
+	}
+	if !bytes.HasPrefix(out[true], []byte(Preface)) || len(out[false]) == 0 {
+		tb.Fatalf("%s: no HTTP/2 connection (%d client bytes, %d server bytes)", path, len(out[true]), len(out[false]))
+	}
+	return out[true], out[false]
 }
