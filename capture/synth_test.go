@@ -13,17 +13,18 @@ import (
 	"github.com/google/gopacket/pcapgo"
 
 	"github.com/wspath/wspath/capture/handshake"
+	"github.com/wspath/wspath/capture/internal/packetbuild"
 )
 
 // synth writes synthetic Ethernet/IPv4/TCP captures for tests and benchmarks: the shapes the real
-// captures in testdata cannot give on demand (exact gaps, huge volumes, hostile frames).
+// captures in testdata cannot give on demand (exact gaps, huge volumes, hostile frames). It
+// writes connections and their timing; the bytes of each packet come from packetbuild.
 type synth struct {
 	tb   testing.TB
 	f    *os.File
 	bw   *bufio.Writer
 	w    *pcapgo.Writer
 	now  time.Time
-	buf  []byte
 	size int64
 	// snap cuts every packet to this many bytes when > 0.
 	snap int
@@ -56,30 +57,19 @@ func (s *synth) close() {
 // tick advances the clock.
 func (s *synth) tick(d time.Duration) { s.now = s.now.Add(d) }
 
+// TCP flags, by the names the capture tests use.
 const (
-	tcpFIN = 0x01
-	tcpSYN = 0x02
-	tcpRST = 0x04
-	tcpPSH = 0x08
-	tcpACK = 0x10
+	tcpFIN = packetbuild.FIN
+	tcpSYN = packetbuild.SYN
+	tcpRST = packetbuild.RST
+	tcpPSH = packetbuild.PSH
+	tcpACK = packetbuild.ACK
 )
 
 // packet writes one TCP segment.
 func (s *synth) packet(src, dst netip.AddrPort, seq, ack uint32, flags byte, payload []byte) {
-	b := s.buf[:0]
-	b = append(b, 0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 6, 0x08, 0x00) // Ethernet, IPv4
-	ipLen := 20 + 20 + len(payload)
-	b = append(b, 0x45, 0, byte(ipLen>>8), byte(ipLen), 0, 0, 0x40, 0, 64, 6, 0, 0)
-	a4, b4 := src.Addr().As4(), dst.Addr().As4()
-	b = append(b, a4[:]...)
-	b = append(b, b4[:]...)
-	b = binary.BigEndian.AppendUint16(b, src.Port())
-	b = binary.BigEndian.AppendUint16(b, dst.Port())
-	b = binary.BigEndian.AppendUint32(b, seq)
-	b = binary.BigEndian.AppendUint32(b, ack)
-	b = append(b, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0)
-	b = append(b, payload...)
-	s.buf = b
+	tcp := packetbuild.Cat(packetbuild.TCP(src.Port(), dst.Port(), seq, ack, flags, 0xffff), payload)
+	b := packetbuild.Ethernet(packetbuild.EtherIPv4, packetbuild.IPv4(packetbuild.ProtoTCP, src.Addr().As4(), dst.Addr().As4(), tcp))
 	if s.wrap != nil {
 		b = s.wrap(b)
 	}

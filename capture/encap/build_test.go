@@ -6,10 +6,12 @@ import (
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
+
+	"github.com/wspath/wspath/capture/internal/packetbuild"
 )
 
-// Synthetic tunnelled packets, written with gopacket's serialisation (headers gopacket lacks are
-// gopacket.Payload bytes built here). Inner TCP is always 10.1.0.1:40000 -> 10.2.0.2:80 (or the
+// Synthetic tunnelled packets: Ethernet, IP, UDP and the inner TCP from packetbuild, the tunnel
+// headers with gopacket's serialisation (headers gopacket lacks are bytes built here). Inner TCP is always 10.1.0.1:40000 -> 10.2.0.2:80 (or the
 // IPv6 pair) with a 5-byte payload.
 
 var (
@@ -35,47 +37,45 @@ func serializeOpts(t testing.TB, o gopacket.SerializeOptions, ls ...gopacket.Ser
 	return append([]byte(nil), buf.Bytes()...)
 }
 
-// innerTCP returns IP+TCP (IPv4 or IPv6) with payload "hello".
+// innerTCP returns IP+TCP (IPv4 or IPv6) with payload "hello", checksums filled in.
 func innerTCP(t testing.TB, v6 bool) []byte {
-	tcp := &layers.TCP{SrcPort: 40000, DstPort: 80, Seq: 1000, Ack: 2000, ACK: true, PSH: true, Window: 512}
+	tcp := packetbuild.Cat(packetbuild.TCP(40000, 80, 1000, 2000, packetbuild.ACK|packetbuild.PSH, 512), []byte("hello"))
 	if v6 {
-		ip := &layers.IPv6{Version: 6, NextHeader: layers.IPProtocolTCP, HopLimit: 64, SrcIP: innerSrc6, DstIP: innerDst6}
-		tcp.SetNetworkLayerForChecksum(ip)
-		return serializeOpts(t, checksums, ip, tcp, gopacket.Payload("hello"))
+		return packetbuild.Checksum(packetbuild.IPv6(packetbuild.ProtoTCP, addr16(innerSrc6), addr16(innerDst6), tcp))
 	}
-	ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: innerSrc4, DstIP: innerDst4, Id: 7}
-	tcp.SetNetworkLayerForChecksum(ip)
-	return serializeOpts(t, checksums, ip, tcp, gopacket.Payload("hello"))
+	ip := packetbuild.IPv4(packetbuild.ProtoTCP, addr4(innerSrc4), addr4(innerDst4), tcp)
+	return packetbuild.Checksum(packetbuild.SetIPv4ID(ip, 7))
 }
+
+func addr4(ip net.IP) [4]byte   { return [4]byte(ip.To4()) }
+func addr16(ip net.IP) [16]byte { return [16]byte(ip.To16()) }
 
 var checksums = gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
 
-// innerFrame returns Ethernet (with optional VLAN tag) + innerTCP.
+// innerFrame returns Ethernet (with optional VLAN tag) + innerTCP, padded as on the wire.
 func innerFrame(t testing.TB, v6 bool, vlan uint16) []byte {
-	et := layers.EthernetTypeIPv4
+	et := packetbuild.EtherIPv4
 	if v6 {
-		et = layers.EthernetTypeIPv6
+		et = packetbuild.EtherIPv6
 	}
 	if vlan != 0 {
-		return serialize(t, &layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: layers.EthernetTypeDot1Q},
-			&layers.Dot1Q{VLANIdentifier: vlan, Type: et}, gopacket.Payload(innerTCP(t, v6)))
+		return packetbuild.PadEthernet(packetbuild.Ethernet(et, innerTCP(t, v6), packetbuild.VLANTag{TPID: 0x8100, ID: vlan}))
 	}
-	return serialize(t, &layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: et}, gopacket.Payload(innerTCP(t, v6)))
+	return packetbuild.PadEthernet(packetbuild.Ethernet(et, innerTCP(t, v6)))
 }
 
-// outer4 wraps payload of IP protocol proto in Ethernet/IPv4 from a to b.
+// outer4 wraps payload of IP protocol proto in Ethernet/IPv4 from a to b (padded as on the wire).
 func outer4(t testing.TB, a, b net.IP, proto layers.IPProtocol, payload []byte) []byte {
-	return serialize(t, &layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: layers.EthernetTypeIPv4},
-		&layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: proto, SrcIP: a, DstIP: b, Id: 99}, gopacket.Payload(payload))
+	ip := packetbuild.SetIPv4ID(packetbuild.IPv4(byte(proto), addr4(a), addr4(b), payload), 99)
+	return packetbuild.PadEthernet(packetbuild.Ethernet(packetbuild.EtherIPv4, ip))
 }
 
 func outer6(t testing.TB, proto layers.IPProtocol, payload []byte) []byte {
-	return serialize(t, &layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: layers.EthernetTypeIPv6},
-		&layers.IPv6{Version: 6, NextHeader: proto, HopLimit: 64, SrcIP: outerA6, DstIP: outerB6}, gopacket.Payload(payload))
+	return packetbuild.PadEthernet(packetbuild.Ethernet(packetbuild.EtherIPv6, packetbuild.IPv6(byte(proto), addr16(outerA6), addr16(outerB6), payload)))
 }
 
 func udp(t testing.TB, dport uint16, payload []byte) []byte {
-	return serialize(t, &layers.UDP{SrcPort: 51234, DstPort: layers.UDPPort(dport)}, gopacket.Payload(payload))
+	return packetbuild.UDP(51234, dport, payload)
 }
 
 func vxlan(t testing.TB, port uint16, vni uint32, frame []byte) []byte {
@@ -109,12 +109,4 @@ func mplsStack(t testing.TB, labels []uint32, payload []byte) []byte {
 		ls = append(ls, &layers.MPLS{Label: l, TTL: 64, StackBottom: i == len(labels)-1})
 	}
 	return serialize(t, append(ls, gopacket.Payload(payload))...)
-}
-
-func cat(bs ...[]byte) []byte {
-	var out []byte
-	for _, b := range bs {
-		out = append(out, b...)
-	}
-	return out
 }

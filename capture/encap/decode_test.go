@@ -10,6 +10,7 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 
+	"github.com/wspath/wspath/capture/internal/packetbuild"
 	"github.com/wspath/wspath/capture/pcapfile"
 	"github.com/wspath/wspath/capture/tcpdecode"
 )
@@ -35,24 +36,24 @@ func tunnelCases(t testing.TB) []tunnelCase {
 	return []tunnelCase{
 		{"vxlan_4789", outer4(t, outerA4, outerB4, layers.IPProtocolUDP, vxlan(t, 4789, 42, f4)), false, "vxlan vni 42 192.0.2.1<->192.0.2.2"},
 		{"vxlan_8472_vlan_ipv6", outer4(t, outerB4, outerA4, layers.IPProtocolUDP, vxlan(t, 8472, 7, innerFrame(t, true, 100))), true, "vxlan vni 7 192.0.2.1<->192.0.2.2"},
-		{"vxlan_gpe_ipv4", outer4(t, outerA4, outerB4, layers.IPProtocolUDP, udp(t, 4790, cat([]byte{0x0c, 0, 0, 1, 0, 0, 9, 0}, v4))), false, "vxlan vni 9 192.0.2.1<->192.0.2.2"},
-		{"geneve_option", outer4(t, outerA4, outerB4, layers.IPProtocolUDP, udp(t, 6081, cat(geneveHdr(300, 0x6558), f4))), false, "geneve vni 300 192.0.2.1<->192.0.2.2"},
-		{"geneve_ipv6_outer_ipv6_payload", outer6(t, layers.IPProtocolUDP, udp(t, 6081, cat(geneveHdr(1, 0x86dd), v6))), true, "geneve vni 1 2001:db8::a<->2001:db8::b"},
+		{"vxlan_gpe_ipv4", outer4(t, outerA4, outerB4, layers.IPProtocolUDP, udp(t, 4790, packetbuild.Cat([]byte{0x0c, 0, 0, 1, 0, 0, 9, 0}, v4))), false, "vxlan vni 9 192.0.2.1<->192.0.2.2"},
+		{"geneve_option", outer4(t, outerA4, outerB4, layers.IPProtocolUDP, udp(t, 6081, packetbuild.Cat(geneveHdr(300, 0x6558), f4))), false, "geneve vni 300 192.0.2.1<->192.0.2.2"},
+		{"geneve_ipv6_outer_ipv6_payload", outer6(t, layers.IPProtocolUDP, udp(t, 6081, packetbuild.Cat(geneveHdr(1, 0x86dd), v6))), true, "geneve vni 1 2001:db8::a<->2001:db8::b"},
 		{"gre_ipv4", outer4(t, outerA4, outerB4, layers.IPProtocolGRE, gre(t, &layers.GRE{Protocol: layers.EthernetTypeIPv4}, v4)), false, "gre 192.0.2.1<->192.0.2.2"},
 		{"gre_key_seq_ipv6", outer4(t, outerA4, outerB4, layers.IPProtocolGRE, gre(t, &layers.GRE{KeyPresent: true, Key: 1234, SeqPresent: true, Seq: 1, Protocol: layers.EthernetTypeIPv6}, v6)), true, "gre key 1234 192.0.2.1<->192.0.2.2"},
 		{"gre_checksum_key_teb", outer4(t, outerA4, outerB4, layers.IPProtocolGRE, gre(t, &layers.GRE{ChecksumPresent: true, KeyPresent: true, Key: 5, Protocol: 0x6558}, innerFrame(t, false, 20))), false, "gre key 5 192.0.2.1<->192.0.2.2"},
 		{"ip6gre_ipv4", outer6(t, layers.IPProtocolGRE, gre(t, &layers.GRE{Protocol: layers.EthernetTypeIPv4}, v4)), false, "gre 2001:db8::a<->2001:db8::b"},
 		{"erspan_type1", outer4(t, outerA4, outerB4, layers.IPProtocolGRE, gre(t, &layers.GRE{Protocol: 0x88be}, f4)), false, "erspan 192.0.2.1<->192.0.2.2"},
 		{"erspan_type2", outer4(t, outerA4, outerB4, layers.IPProtocolGRE, serialize(t, greSeq, &layers.ERSPANII{Version: 1, SessionID: 5, VLANIdentifier: 10}, gopacket.Payload(f6))), true, "erspan session 5 192.0.2.1<->192.0.2.2"},
-		{"erspan_type3_subheader", outer4(t, outerA4, outerB4, layers.IPProtocolGRE, gre(t, &layers.GRE{SeqPresent: true, Protocol: 0x22eb}, cat(erspan3Hdr(true), f4))), false, "erspan session 77 192.0.2.1<->192.0.2.2"},
-		{"erspan_type3", outer4(t, outerA4, outerB4, layers.IPProtocolGRE, gre(t, &layers.GRE{SeqPresent: true, Protocol: 0x22eb}, cat(erspan3Hdr(false), f4))), false, "erspan session 77 192.0.2.1<->192.0.2.2"},
+		{"erspan_type3_subheader", outer4(t, outerA4, outerB4, layers.IPProtocolGRE, gre(t, &layers.GRE{SeqPresent: true, Protocol: 0x22eb}, packetbuild.Cat(erspan3Hdr(true), f4))), false, "erspan session 77 192.0.2.1<->192.0.2.2"},
+		{"erspan_type3", outer4(t, outerA4, outerB4, layers.IPProtocolGRE, gre(t, &layers.GRE{SeqPresent: true, Protocol: 0x22eb}, packetbuild.Cat(erspan3Hdr(false), f4))), false, "erspan session 77 192.0.2.1<->192.0.2.2"},
 		{"ipip", outer4(t, outerA4, outerB4, layers.IPProtocolIPv4, v4), false, "ip-in-ip 192.0.2.1<->192.0.2.2"},
 		{"6in4", outer4(t, outerA4, outerB4, layers.IPProtocolIPv6, v6), true, "ip-in-ip 192.0.2.1<->192.0.2.2"},
 		{"ip4in6", outer6(t, layers.IPProtocolIPv4, v4), false, "ip-in-ip 2001:db8::a<->2001:db8::b"},
 		{"ip6in6", outer6(t, layers.IPProtocolIPv6, v6), true, "ip-in-ip 2001:db8::a<->2001:db8::b"},
 		{"mpls_ipv4", serialize(t, &layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: layers.EthernetTypeMPLSUnicast}, gopacket.Payload(mplsStack(t, []uint32{16, 17, 18}, v4))), false, ""},
 		{"mpls_ipv6", serialize(t, &layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: layers.EthernetTypeMPLSUnicast}, gopacket.Payload(mplsStack(t, []uint32{100}, v6))), true, ""},
-		{"mpls_pw_control_word", serialize(t, &layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: layers.EthernetTypeMPLSUnicast}, gopacket.Payload(mplsStack(t, []uint32{16, 200}, cat([]byte{0, 0, 0, 1}, f4)))), false, ""},
+		{"mpls_pw_control_word", serialize(t, &layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: layers.EthernetTypeMPLSUnicast}, gopacket.Payload(mplsStack(t, []uint32{16, 200}, packetbuild.Cat([]byte{0, 0, 0, 1}, f4)))), false, ""},
 		{"pppoe_ipv4", serialize(t, &layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: layers.EthernetTypePPPoESession},
 			&layers.PPPoE{Version: 1, Type: 1, Code: layers.PPPoECodeSession, SessionId: 0x1234}, &layers.PPP{PPPType: layers.PPPTypeIPv4}, gopacket.Payload(v4)), false, ""},
 		{"nested_vxlan_in_gre", outer4(t, outerA4, outerB4, layers.IPProtocolGRE, gre(t, &layers.GRE{KeyPresent: true, Key: 3, Protocol: layers.EthernetTypeIPv4},

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wspath/wspath/capture/internal/packetbuild"
 	"github.com/wspath/wspath/capture/pcapfile"
 )
 
@@ -42,7 +43,7 @@ func writeBenchPcap(b *testing.B, size int64) string {
 		if n > 0 {
 			flags |= PSH
 		}
-		pkt := eth(0x0800, ipv4(6, v4a, v4b, cat(tcpHeader(40000, 443, seq, 1, flags, 512), payload[:n])))
+		pkt := packetbuild.Ethernet(0x0800, packetbuild.IPv4(6, v4a, v4b, packetbuild.Cat(packetbuild.TCP(40000, 443, seq, 1, byte(flags), 512), payload[:n])))
 		seq += uint32(n)
 		le.PutUint32(rec, uint32(1700000000+i/1000))
 		le.PutUint32(rec[4:], uint32(i%1000)*1000)
@@ -130,7 +131,7 @@ func benchReadDecode(b *testing.B, path string) {
 
 // BenchmarkDecode decodes one full-size Ethernet/IPv4/TCP packet.
 func BenchmarkDecode(b *testing.B) {
-	pkt := eth(0x0800, ipv4(6, v4a, v4b, cat(tcpHeader(40000, 443, 1, 1, ACK, 512), make([]byte, 1448))))
+	pkt := packetbuild.Ethernet(0x0800, packetbuild.IPv4(6, v4a, v4b, packetbuild.Cat(packetbuild.TCP(40000, 443, 1, 1, byte(ACK), 512), make([]byte, 1448))))
 	var seg Segment
 	b.SetBytes(int64(len(pkt)))
 	b.ReportAllocs()

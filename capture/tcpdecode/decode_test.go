@@ -16,6 +16,7 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 
+	"github.com/wspath/wspath/capture/internal/packetbuild"
 	"github.com/wspath/wspath/capture/pcapfile"
 )
 
@@ -47,13 +48,13 @@ func check(t *testing.T, seg *Segment, w want) {
 
 func TestDecode_Crafted(t *testing.T) {
 	data := []byte("hello, websocket")
-	tcp := cat(tcpHeader(40000, 80, 1000, 2000, PSH|ACK, 512), data)
-	p4 := ipv4(6, v4a, v4b, tcp)
-	p6 := ipv6(6, v6a, v6b, tcp)
+	tcp := packetbuild.Cat(packetbuild.TCP(40000, 80, 1000, 2000, byte(PSH|ACK), 512), data)
+	p4 := packetbuild.IPv4(6, v4a, v4b, tcp)
+	p6 := packetbuild.IPv6(6, v6a, v6b, tcp)
 	w4 := want{"10.0.0.1:40000", "192.168.1.2:80", 1000, 2000, PSH | ACK, 512, -1, string(data), len(data)}
 	w6 := w4
 	w6.src, w6.dst = "[2001:db8::1]:40000", "[fe80::2]:80"
-	syn := tcpHeader(1, 2, 7, 0, SYN, 65535,
+	syn := packetbuild.TCP(1, 2, 7, 0, byte(SYN), 65535,
 		2, 4, 0x05, 0xb4, // MSS 1460
 		4, 2, // SACK permitted
 		8, 10, 0, 0, 0, 1, 0, 0, 0, 0, // timestamps
@@ -67,56 +68,56 @@ func TestDecode_Crafted(t *testing.T) {
 		data []byte
 		want want
 	}{
-		{"ethernet_ipv4", pcapfile.LinkEthernet, eth(0x0800, p4), w4},
-		{"ethernet_ipv6", pcapfile.LinkEthernet, eth(0x86dd, p6), w6},
-		{"ethernet_padding_trimmed", pcapfile.LinkEthernet, eth(0x0800, cat(ipv4(6, v4a, v4b, tcpHeader(40000, 80, 1000, 2000, ACK, 512)), make([]byte, 6))),
+		{"ethernet_ipv4", pcapfile.LinkEthernet, packetbuild.Ethernet(0x0800, p4), w4},
+		{"ethernet_ipv6", pcapfile.LinkEthernet, packetbuild.Ethernet(0x86dd, p6), w6},
+		{"ethernet_padding_trimmed", pcapfile.LinkEthernet, packetbuild.Ethernet(0x0800, packetbuild.Cat(packetbuild.IPv4(6, v4a, v4b, packetbuild.TCP(40000, 80, 1000, 2000, byte(ACK), 512)), make([]byte, 6))),
 			want{"10.0.0.1:40000", "192.168.1.2:80", 1000, 2000, ACK, 512, -1, "", 0}},
-		{"ethernet_fcs_trimmed", pcapfile.LinkEthernet, cat(eth(0x0800, p4), []byte{1, 2, 3, 4}), w4},
-		{"vlan_8021q", pcapfile.LinkEthernet, eth(0x0800, p4, 0x8100), w4},
-		{"qinq_88a8", pcapfile.LinkEthernet, eth(0x86dd, p6, 0x88a8, 0x8100), w6},
-		{"qinq_9100", pcapfile.LinkEthernet, eth(0x0800, p4, 0x9100, 0x8100), w4},
-		{"linux_sll_ipv6", pcapfile.LinkLinuxSLL, sll(0x86dd, p6), w6},
-		{"linux_sll_vlan", pcapfile.LinkLinuxSLL, sll(0x8100, cat([]byte{0, 100, 0x08, 0}, p4)), w4},
-		{"linux_sll2_ipv4", pcapfile.LinkLinuxSLL2, sll2(0x0800, p4), w4},
+		{"ethernet_fcs_trimmed", pcapfile.LinkEthernet, packetbuild.Cat(packetbuild.Ethernet(0x0800, p4), []byte{1, 2, 3, 4}), w4},
+		{"vlan_8021q", pcapfile.LinkEthernet, packetbuild.Ethernet(0x0800, p4, packetbuild.VLANTag{TPID: 0x8100, ID: 100}), w4},
+		{"qinq_88a8", pcapfile.LinkEthernet, packetbuild.Ethernet(0x86dd, p6, packetbuild.VLANTag{TPID: 0x88a8, ID: 100}, packetbuild.VLANTag{TPID: 0x8100, ID: 100}), w6},
+		{"qinq_9100", pcapfile.LinkEthernet, packetbuild.Ethernet(0x0800, p4, packetbuild.VLANTag{TPID: 0x9100, ID: 100}, packetbuild.VLANTag{TPID: 0x8100, ID: 100}), w4},
+		{"linux_sll_ipv6", pcapfile.LinkLinuxSLL, packetbuild.SLL(0x86dd, p6), w6},
+		{"linux_sll_vlan", pcapfile.LinkLinuxSLL, packetbuild.SLL(0x8100, packetbuild.Cat([]byte{0, 100, 0x08, 0}, p4)), w4},
+		{"linux_sll2_ipv4", pcapfile.LinkLinuxSLL2, packetbuild.SLL2(0x0800, p4), w4},
 		{"raw_ipv4", pcapfile.LinkRaw, p4, w4},
 		{"raw_ipv6", pcapfile.LinkRaw, p6, w6},
 		{"raw_dlt12", pcapfile.LinkRawDLT12, p4, w4},
 		{"raw_dlt14", pcapfile.LinkRawDLT14, p6, w6},
 		{"linktype_ipv4", pcapfile.LinkIPv4, p4, w4},
 		{"linktype_ipv6", pcapfile.LinkIPv6, p6, w6},
-		{"null_le_inet", pcapfile.LinkNull, af(binary.LittleEndian, 2, p4), w4},
-		{"null_be_inet6_macos", pcapfile.LinkNull, af(binary.BigEndian, 30, p6), w6},
-		{"null_le_inet6_freebsd", pcapfile.LinkNull, af(binary.LittleEndian, 28, p6), w6},
-		{"loop_inet6_openbsd", pcapfile.LinkLoop, af(binary.BigEndian, 24, p6), w6},
-		{"ipv4_options", pcapfile.LinkRaw, ipv4(6, v4a, v4b, tcp, 1, 1, 1, 0), w4},
+		{"null_le_inet", pcapfile.LinkNull, packetbuild.Null(binary.LittleEndian, 2, p4), w4},
+		{"null_be_inet6_macos", pcapfile.LinkNull, packetbuild.Null(binary.BigEndian, 30, p6), w6},
+		{"null_le_inet6_freebsd", pcapfile.LinkNull, packetbuild.Null(binary.LittleEndian, 28, p6), w6},
+		{"loop_inet6_openbsd", pcapfile.LinkLoop, packetbuild.Null(binary.BigEndian, 24, p6), w6},
+		{"ipv4_options", pcapfile.LinkRaw, packetbuild.IPv4(6, v4a, v4b, tcp, 1, 1, 1, 0), w4},
 		{"ipv4_total_length_zero_tso", pcapfile.LinkRaw, func() []byte {
-			p := ipv4(6, v4a, v4b, tcp)
+			p := packetbuild.IPv4(6, v4a, v4b, tcp)
 			p[2], p[3] = 0, 0
 			return p
 		}(), w4},
 		{"ipv4_snap_cut", pcapfile.LinkEthernet, func() []byte {
-			p := eth(0x0800, ipv4(6, v4a, v4b, cat(tcpHeader(40000, 80, 1000, 2000, ACK, 512), make([]byte, 1400))))
+			p := packetbuild.Ethernet(0x0800, packetbuild.IPv4(6, v4a, v4b, packetbuild.Cat(packetbuild.TCP(40000, 80, 1000, 2000, byte(ACK), 512), make([]byte, 1400))))
 			return p[:96]
 		}(), want{"10.0.0.1:40000", "192.168.1.2:80", 1000, 2000, ACK, 512, -1, string(make([]byte, 96-54)), 1400}},
 		{"ipv4_dont_fragment", pcapfile.LinkRaw, func() []byte {
-			p := ipv4(6, v4a, v4b, tcp)
+			p := packetbuild.IPv4(6, v4a, v4b, tcp)
 			p[6] = 0x40 // DF: whole
 			return p
 		}(), w4},
-		{"ipv6_snap_cut", pcapfile.LinkRaw, ipv6(6, v6a, v6b, cat(tcp, make([]byte, 1000)))[:40+20+len(data)],
+		{"ipv6_snap_cut", pcapfile.LinkRaw, packetbuild.IPv6(6, v6a, v6b, packetbuild.Cat(tcp, make([]byte, 1000)))[:40+20+len(data)],
 			want{w6.src, w6.dst, 1000, 2000, PSH | ACK, 512, -1, string(data), len(data) + 1000}},
 		{"ipv6_payload_length_zero", pcapfile.LinkRaw, func() []byte {
-			p := ipv6(6, v6a, v6b, tcp)
+			p := packetbuild.IPv6(6, v6a, v6b, tcp)
 			p[4], p[5] = 0, 0
 			return p
 		}(), w6},
-		{"ipv6_extension_headers", pcapfile.LinkIPv6, ipv6(0, v6a, v6b, cat(ext6(43, 1), ext6(60, 2), ext6(44, 1), frag6(51, 0, false), []byte{6, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, tcp)), w6},
-		{"syn_window_scale", pcapfile.LinkRaw, ipv4(6, v4a, v4b, syn), wsyn},
-		{"syn_window_scale_capped", pcapfile.LinkRaw, ipv4(6, v4a, v4b, tcpHeader(1, 2, 7, 0, SYN, 65535, 3, 3, 20)), want{"10.0.0.1:1", "192.168.1.2:2", 7, 0, SYN, 65535, 14, "", 0}},
-		{"syn_without_window_scale", pcapfile.LinkRaw, ipv4(6, v4a, v4b, tcpHeader(1, 2, 7, 0, SYN, 65535, 2, 4, 0x05, 0xb4)), want{"10.0.0.1:1", "192.168.1.2:2", 7, 0, SYN, 65535, -1, "", 0}},
-		{"syn_bad_option_length", pcapfile.LinkRaw, ipv4(6, v4a, v4b, tcpHeader(1, 2, 7, 0, SYN, 65535, 2, 0, 3, 3, 5)), want{"10.0.0.1:1", "192.168.1.2:2", 7, 0, SYN, 65535, -1, "", 0}},
-		{"ack_ignores_window_scale", pcapfile.LinkRaw, ipv4(6, v4a, v4b, tcpHeader(1, 2, 7, 9, ACK, 100, 3, 3, 5)), want{"10.0.0.1:1", "192.168.1.2:2", 7, 9, ACK, 100, -1, "", 0}},
-		{"all_flags", pcapfile.LinkRaw, ipv4(6, v4a, v4b, tcpHeader(1, 2, 3, 4, 0xff, 5)), want{"10.0.0.1:1", "192.168.1.2:2", 3, 4, 0xff, 5, -1, "", 0}},
+		{"ipv6_extension_headers", pcapfile.LinkIPv6, packetbuild.IPv6(0, v6a, v6b, packetbuild.Cat(packetbuild.IPv6Ext(43, 1), packetbuild.IPv6Ext(60, 2), packetbuild.IPv6Ext(44, 1), packetbuild.IPv6Fragment(51, 0, false), []byte{6, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, tcp)), w6},
+		{"syn_window_scale", pcapfile.LinkRaw, packetbuild.IPv4(6, v4a, v4b, syn), wsyn},
+		{"syn_window_scale_capped", pcapfile.LinkRaw, packetbuild.IPv4(6, v4a, v4b, packetbuild.TCP(1, 2, 7, 0, byte(SYN), 65535, 3, 3, 20)), want{"10.0.0.1:1", "192.168.1.2:2", 7, 0, SYN, 65535, 14, "", 0}},
+		{"syn_without_window_scale", pcapfile.LinkRaw, packetbuild.IPv4(6, v4a, v4b, packetbuild.TCP(1, 2, 7, 0, byte(SYN), 65535, 2, 4, 0x05, 0xb4)), want{"10.0.0.1:1", "192.168.1.2:2", 7, 0, SYN, 65535, -1, "", 0}},
+		{"syn_bad_option_length", pcapfile.LinkRaw, packetbuild.IPv4(6, v4a, v4b, packetbuild.TCP(1, 2, 7, 0, byte(SYN), 65535, 2, 0, 3, 3, 5)), want{"10.0.0.1:1", "192.168.1.2:2", 7, 0, SYN, 65535, -1, "", 0}},
+		{"ack_ignores_window_scale", pcapfile.LinkRaw, packetbuild.IPv4(6, v4a, v4b, packetbuild.TCP(1, 2, 7, 9, byte(ACK), 100, 3, 3, 5)), want{"10.0.0.1:1", "192.168.1.2:2", 7, 9, ACK, 100, -1, "", 0}},
+		{"all_flags", pcapfile.LinkRaw, packetbuild.IPv4(6, v4a, v4b, packetbuild.TCP(1, 2, 3, 4, 0xff, 5)), want{"10.0.0.1:1", "192.168.1.2:2", 3, 4, 0xff, 5, -1, "", 0}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -130,9 +131,9 @@ func TestDecode_Crafted(t *testing.T) {
 }
 
 func TestDecode_Errors(t *testing.T) {
-	tcp := tcpHeader(40000, 80, 1000, 2000, ACK, 512)
-	p4 := ipv4(6, v4a, v4b, tcp)
-	p6 := ipv6(6, v6a, v6b, tcp)
+	tcp := packetbuild.TCP(40000, 80, 1000, 2000, byte(ACK), 512)
+	p4 := packetbuild.IPv4(6, v4a, v4b, tcp)
+	p6 := packetbuild.IPv6(6, v6a, v6b, tcp)
 	mod := func(b []byte, i int, v byte) []byte {
 		b = append([]byte{}, b...)
 		b[i] = v
@@ -150,31 +151,31 @@ func TestDecode_Errors(t *testing.T) {
 		{"short_sll2", pcapfile.LinkLinuxSLL2, make([]byte, 19), ErrTruncated},
 		{"short_null", pcapfile.LinkNull, []byte{2, 0}, ErrTruncated},
 		{"empty_raw", pcapfile.LinkRaw, nil, ErrTruncated},
-		{"vlan_cut", pcapfile.LinkEthernet, eth(0x8100, []byte{0, 1}), ErrTruncated},
-		{"arp", pcapfile.LinkEthernet, eth(0x0806, make([]byte, 28)), ErrNotTCP},
-		{"llc_length_field", pcapfile.LinkEthernet, eth(0x0040, make([]byte, 64)), ErrNotTCP},
-		{"null_af_unix", pcapfile.LinkNull, af(binary.LittleEndian, 1, p4), ErrNotTCP},
-		{"udp", pcapfile.LinkRaw, ipv4(17, v4a, v4b, make([]byte, 8)), ErrNotTCP},
-		{"icmpv6", pcapfile.LinkRaw, ipv6(58, v6a, v6b, make([]byte, 8)), ErrNotTCP},
-		{"ipv6_no_next_header", pcapfile.LinkRaw, ipv6(59, v6a, v6b, nil), ErrNotTCP},
+		{"vlan_cut", pcapfile.LinkEthernet, packetbuild.Ethernet(0x8100, []byte{0, 1}), ErrTruncated},
+		{"arp", pcapfile.LinkEthernet, packetbuild.Ethernet(0x0806, make([]byte, 28)), ErrNotTCP},
+		{"llc_length_field", pcapfile.LinkEthernet, packetbuild.Ethernet(0x0040, make([]byte, 64)), ErrNotTCP},
+		{"null_af_unix", pcapfile.LinkNull, packetbuild.Null(binary.LittleEndian, 1, p4), ErrNotTCP},
+		{"udp", pcapfile.LinkRaw, packetbuild.IPv4(17, v4a, v4b, make([]byte, 8)), ErrNotTCP},
+		{"icmpv6", pcapfile.LinkRaw, packetbuild.IPv6(58, v6a, v6b, make([]byte, 8)), ErrNotTCP},
+		{"ipv6_no_next_header", pcapfile.LinkRaw, packetbuild.IPv6(59, v6a, v6b, nil), ErrNotTCP},
 		{"ipv4_first_fragment", pcapfile.LinkRaw, mod(p4, 6, 0x20), ErrFragment}, // more fragments, offset 0: not whole
 		{"ipv4_later_fragment", pcapfile.LinkRaw, mod(p4, 7, 1), ErrFragment},
-		{"ipv6_first_fragment", pcapfile.LinkRaw, ipv6(44, v6a, v6b, cat(frag6(6, 0, true), tcp)), ErrFragment},
-		{"ipv6_later_fragment", pcapfile.LinkRaw, ipv6(44, v6a, v6b, cat(frag6(6, 185, false), tcp)), ErrFragment},
+		{"ipv6_first_fragment", pcapfile.LinkRaw, packetbuild.IPv6(44, v6a, v6b, packetbuild.Cat(packetbuild.IPv6Fragment(6, 0, true), tcp)), ErrFragment},
+		{"ipv6_later_fragment", pcapfile.LinkRaw, packetbuild.IPv6(44, v6a, v6b, packetbuild.Cat(packetbuild.IPv6Fragment(6, 185, false), tcp)), ErrFragment},
 		{"raw_version_5", pcapfile.LinkRaw, mod(p4, 0, 0x55), ErrMalformed},
 		{"ipv4_link_ipv6_packet", pcapfile.LinkIPv4, p6, ErrMalformed},
-		{"ethertype_ipv6_ipv4_packet", pcapfile.LinkEthernet, eth(0x86dd, cat(p4, make([]byte, 40))), ErrMalformed},
+		{"ethertype_ipv6_ipv4_packet", pcapfile.LinkEthernet, packetbuild.Ethernet(0x86dd, packetbuild.Cat(p4, make([]byte, 40))), ErrMalformed},
 		{"ipv4_ihl_4", pcapfile.LinkRaw, mod(p4, 0, 0x44), ErrMalformed},
 		{"ipv4_ihl_beyond_total", pcapfile.LinkRaw, mod(p4, 3, 21), ErrMalformed},
 		{"ipv4_short", pcapfile.LinkRaw, p4[:19], ErrTruncated},
-		{"ipv4_options_cut", pcapfile.LinkRaw, mod(ipv4(6, v4a, v4b, cat(tcp, make([]byte, 100))), 0, 0x4f)[:30], ErrTruncated},
+		{"ipv4_options_cut", pcapfile.LinkRaw, mod(packetbuild.IPv4(6, v4a, v4b, packetbuild.Cat(tcp, make([]byte, 100))), 0, 0x4f)[:30], ErrTruncated},
 		{"ipv4_total_below_tcp_min", pcapfile.LinkRaw, mod(p4, 3, 30), ErrMalformed},
 		{"ipv6_short", pcapfile.LinkRaw, p6[:39], ErrTruncated},
-		{"ipv6_ext_overruns_payload", pcapfile.LinkRaw, ipv6(0, v6a, v6b, cat(ext6(6, 1), tcp))[:40+4], ErrTruncated},
-		{"ipv6_ext_beyond_length", pcapfile.LinkRaw, ipv6(0, v6a, v6b, ext6(6, 2)[:8]), ErrMalformed},
-		{"ipv6_ext_loop", pcapfile.LinkRaw, ipv6(60, v6a, v6b, bytes.Repeat(ext6(60, 1), 20)), ErrMalformed},
-		{"tcp_cut_by_snaplen", pcapfile.LinkEthernet, eth(0x0800, p4)[:14+20+10], ErrTruncated},
-		{"tcp_options_cut_by_snaplen", pcapfile.LinkRaw, ipv4(6, v4a, v4b, cat(tcpHeader(1, 2, 3, 4, SYN, 5, 3, 3, 1, 0), make([]byte, 100)))[:20+22], ErrTruncated},
+		{"ipv6_ext_overruns_payload", pcapfile.LinkRaw, packetbuild.IPv6(0, v6a, v6b, packetbuild.Cat(packetbuild.IPv6Ext(6, 1), tcp))[:40+4], ErrTruncated},
+		{"ipv6_ext_beyond_length", pcapfile.LinkRaw, packetbuild.IPv6(0, v6a, v6b, packetbuild.IPv6Ext(6, 2)[:8]), ErrMalformed},
+		{"ipv6_ext_loop", pcapfile.LinkRaw, packetbuild.IPv6(60, v6a, v6b, bytes.Repeat(packetbuild.IPv6Ext(60, 1), 20)), ErrMalformed},
+		{"tcp_cut_by_snaplen", pcapfile.LinkEthernet, packetbuild.Ethernet(0x0800, p4)[:14+20+10], ErrTruncated},
+		{"tcp_options_cut_by_snaplen", pcapfile.LinkRaw, packetbuild.IPv4(6, v4a, v4b, packetbuild.Cat(packetbuild.TCP(1, 2, 3, 4, byte(SYN), 5, 3, 3, 1, 0), make([]byte, 100)))[:20+22], ErrTruncated},
 		{"tcp_data_offset_4", pcapfile.LinkRaw, mod(p4, 20+12, 0x40), ErrMalformed},
 		{"tcp_data_offset_beyond_ip", pcapfile.LinkRaw, mod(p4, 20+12, 0xf0), ErrMalformed},
 	}
@@ -227,9 +228,9 @@ func TestFlags_String(t *testing.T) {
 
 func TestDecode_NoAllocations(t *testing.T) {
 	pkts := [][]byte{
-		eth(0x0800, ipv4(6, v4a, v4b, tcpHeader(1, 2, 3, 4, SYN, 5, 3, 3, 7))),
-		eth(0x0806, make([]byte, 28)),
-		ipv6(0, v6a, v6b, cat(ext6(6, 1), tcpHeader(1, 2, 3, 4, ACK, 5))),
+		packetbuild.Ethernet(0x0800, packetbuild.IPv4(6, v4a, v4b, packetbuild.TCP(1, 2, 3, 4, byte(SYN), 5, 3, 3, 7))),
+		packetbuild.Ethernet(0x0806, make([]byte, 28)),
+		packetbuild.IPv6(0, v6a, v6b, packetbuild.Cat(packetbuild.IPv6Ext(6, 1), packetbuild.TCP(1, 2, 3, 4, byte(ACK), 5))),
 		make([]byte, 3),
 	}
 	var seg Segment

@@ -1,11 +1,13 @@
 package tcpdecode
 
 import (
+	"encoding/binary"
 	"errors"
 	"io"
 	"path/filepath"
 	"testing"
 
+	"github.com/wspath/wspath/capture/internal/packetbuild"
 	"github.com/wspath/wspath/capture/pcapfile"
 )
 
@@ -29,10 +31,10 @@ func FuzzDecode(f *testing.F) {
 		}
 		r.Close()
 	}
-	tcp := tcpHeader(1, 2, 3, 4, SYN, 5, 1, 3, 3, 7)
-	f.Add(uint16(pcapfile.LinkEthernet), eth(0x86dd, ipv6(0, v6a, v6b, cat(ext6(44, 1), frag6(6, 0, true), tcp)), 0x88a8, 0x8100))
-	f.Add(uint16(pcapfile.LinkNull), af(be, 30, ipv4(6, v4a, v4b, tcp, 1, 1, 1, 1)))
-	f.Add(uint16(pcapfile.LinkLinuxSLL2), sll2(0x0800, ipv4(6, v4a, v4b, tcp)))
+	tcp := packetbuild.TCP(1, 2, 3, 4, byte(SYN), 5, 1, 3, 3, 7)
+	f.Add(uint16(pcapfile.LinkEthernet), packetbuild.Ethernet(0x86dd, packetbuild.IPv6(0, v6a, v6b, packetbuild.Cat(packetbuild.IPv6Ext(44, 1), packetbuild.IPv6Fragment(6, 0, true), tcp)), packetbuild.VLANTag{TPID: 0x88a8, ID: 100}, packetbuild.VLANTag{TPID: 0x8100, ID: 100}))
+	f.Add(uint16(pcapfile.LinkNull), packetbuild.Null(binary.BigEndian, 30, packetbuild.IPv4(6, v4a, v4b, tcp, 1, 1, 1, 1)))
+	f.Add(uint16(pcapfile.LinkLinuxSLL2), packetbuild.SLL2(0x0800, packetbuild.IPv4(6, v4a, v4b, tcp)))
 	f.Fuzz(func(t *testing.T, lt uint16, data []byte) {
 		var seg Segment
 		err := Decode(pcapfile.LinkType(lt), data, &seg)
