@@ -94,32 +94,40 @@ func BenchmarkRead_SmallMessages(b *testing.B) {
 }
 
 // BenchmarkRead_BytesPerMessage reports the heap a read capture holds per message it keeps
-// (B/msg: the Message with its preview and the slices holding it), as compare keeps every hop's.
+// (B/msg): compact, the Entries that compare keeps of every hop; full, the Messages with their
+// previews (inspect --messages) and the Entries.
 func BenchmarkRead_BytesPerMessage(b *testing.B) {
 	const msgs = 200_000
 	path := filepath.Join(b.TempDir(), "small.pcap")
 	writeSmallCapture(b, path, msgs)
-	b.ReportAllocs()
-	var perMsg float64
-	for b.Loop() {
-		var before, after runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&before)
-		c, err := Read([]string{path}, Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		runtime.GC()
-		runtime.ReadMemStats(&after)
-		n := 0
-		for _, s := range c.Sessions {
-			n += len(s.Messages[ClientToServer]) + len(s.Messages[ServerToClient])
-		}
-		if n != msgs {
-			b.Fatalf("%d messages, want %d", n, msgs)
-		}
-		perMsg = float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / float64(n)
-		runtime.KeepAlive(c)
+	for _, bc := range []struct {
+		name string
+		opts Options
+	}{{"compact", Options{Compact: true}}, {"full", Options{}}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var perMsg float64
+			for b.Loop() {
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				c, err := Read([]string{path}, bc.opts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				n := 0
+				for _, s := range c.Sessions {
+					n += len(s.Entries[ClientToServer]) + len(s.Entries[ServerToClient])
+				}
+				if n != msgs {
+					b.Fatalf("%d messages, want %d", n, msgs)
+				}
+				perMsg = float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / float64(n)
+				runtime.KeepAlive(c)
+			}
+			b.ReportMetric(perMsg, "B/msg")
+		})
 	}
-	b.ReportMetric(perMsg, "B/msg")
 }

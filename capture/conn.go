@@ -506,7 +506,11 @@ func (c *conn) Close(st [2]tcpstream.Stats) {
 		dir := c.dirOf(td)
 		s.TCP[dir] = streamStats(&st[i])
 		if a := c.asm[td]; a != nil {
-			s.Messages[dir] = a.msgs.take(c.r, dir)
+			s.Messages[dir] = a.msgs.take(&c.r.freeBlocks)
+			for i := range s.Messages[dir] {
+				s.Messages[dir][i].Direction = dir
+			}
+			s.Entries[dir] = a.entries.take(&c.r.freeEntries)
 			s.Counts[dir] = a.counts
 			s.Close[dir] = a.close
 		}
@@ -521,7 +525,8 @@ func (c *conn) Close(st [2]tcpstream.Stats) {
 func (c *conn) releaseMessages() {
 	for _, a := range c.asm {
 		if a != nil {
-			a.msgs.release(c.r)
+			a.msgs.release(&c.r.freeBlocks)
+			a.entries.release(&c.r.freeEntries)
 		}
 	}
 }

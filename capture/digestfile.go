@@ -177,6 +177,7 @@ type msgState struct {
 	first  int64  // First of the previous message, in Unix nanoseconds
 	end    uint64 // End of the previous message
 	packet int64  // Packet.Number of the previous message
+	n      int    // messages of the direction read so far (the next one's Index)
 }
 
 func zigzag(v int64) uint64   { return uint64(v<<1) ^ uint64(v>>63) }
@@ -320,6 +321,9 @@ type digestReader struct {
 	section int
 	files   []string
 	body    []byte
+	// capt is the capture being read; fileIndex numbers its PacketFiles.
+	capt      *Capture
+	fileIndex map[string]int
 }
 
 func (dr *digestReader) fail(err error) error {
@@ -354,6 +358,7 @@ func (dr *digestReader) read() (*Capture, error) {
 	}
 	c := &Capture{Files: h.Files, Start: h.Start, End: h.End, Stats: h.Stats, Warnings: h.Warnings,
 		TCPConnections: h.TCPConnections, ServerPorts: h.ServerPorts}
+	dr.capt = c
 	return c, dr.sessions(c)
 }
 
@@ -376,7 +381,7 @@ func (dr *digestReader) sessions(c *Capture) error {
 			if err := json.Unmarshal(body, s); err != nil {
 				return dr.fail(fmt.Errorf("session: %v", err))
 			}
-			s.Messages = [2][]Message{}
+			s.Messages, s.Entries = [2][]Message{}, [2][]Entry{}
 			st = [2]msgState{}
 			c.Sessions = append(c.Sessions, s)
 		case secMessages:
@@ -487,18 +492,33 @@ func (dr *digestReader) messages(s *Session, body []byte, st *[2]msgState) error
 		cols[i].b = head.bytes(n)
 	}
 	d := Direction(dir)
-	ms := s.Messages[d]
-	if ms == nil {
-		// The session's counts say how many follow; bounded, as the file may lie.
-		ms = make([]Message, 0, min(s.Counts[d].Data+s.Counts[d].Control, 1<<14))
+	ms, es := s.Messages[d], s.Entries[d]
+	// The session's counts say how many follow; bounded, as the file may lie.
+	want := min(s.Counts[d].Data+s.Counts[d].Control, 1<<14)
+	keepMsgs := !dr.opts.Compact && dr.opts.evidence == nil
+	if ms == nil && keepMsgs {
+		ms = make([]Message, 0, want)
+	}
+	if es == nil && dr.opts.evidence == nil {
+		es = make([]Entry, 0, want)
 	}
 	for range count {
 		m, err := dr.message(&cols, &st[d])
 		if err != nil {
-			return fmt.Errorf("message %d of %s: %v", len(ms), d, err)
+			return fmt.Errorf("message %d of %s: %v", st[d].n, d, err)
 		}
-		m.Index, m.Direction = len(ms), d
-		ms = append(ms, m)
+		m.Index, m.Direction = st[d].n, d
+		st[d].n++
+		switch {
+		case dr.opts.evidence != nil:
+			if dr.opts.evidence[m.Packet] {
+				ms = append(ms, m)
+			}
+			continue
+		case keepMsgs:
+			ms = append(ms, m)
+		}
+		es = append(es, EntryOf(&m, dr.packetFile(m.Packet.File)))
 	}
 	for i := range cols {
 		if cols[i].err != nil {
@@ -508,8 +528,21 @@ func (dr *digestReader) messages(s *Session, body []byte, st *[2]msgState) error
 			return fmt.Errorf("message column %d has %d bytes left over", i, len(cols[i].b))
 		}
 	}
-	s.Messages[d] = ms
+	s.Messages[d], s.Entries[d] = ms, es
 	return nil
+}
+
+// packetFile returns the index of a packet reference's file in Capture.PacketFiles.
+func (dr *digestReader) packetFile(name string) int {
+	if i, ok := dr.fileIndex[name]; ok {
+		return i
+	}
+	if dr.fileIndex == nil {
+		dr.fileIndex = map[string]int{}
+	}
+	dr.fileIndex[name] = len(dr.capt.PacketFiles)
+	dr.capt.PacketFiles = append(dr.capt.PacketFiles, name)
+	return dr.fileIndex[name]
 }
 
 // message decodes one message from the columns.

@@ -314,6 +314,15 @@ func (s *h2stream) translate(sess *Session) {
 				m.End = mapOffset(spans, m.End-1) + 1
 			}
 		}
+		es := sess.Entries[i]
+		for j := range es {
+			e := &es[j]
+			off, end := mapOffset(spans, e.Offset()), e.End()
+			if end > 0 {
+				end = mapOffset(spans, end-1) + 1
+			}
+			e.setOffsets(off, end)
+		}
 	}
 }
 

@@ -24,10 +24,14 @@ type assembler struct {
 	inflater  *wsframe.Inflater // nil without permessage-deflate
 	hash      hash.Hash
 
-	msgs   messageList
-	counts Counts
-	n      int // messages pushed, kept or not
-	close  *Close
+	msgs    messageList
+	entries entryList
+	counts  Counts
+	// scratch holds the preview of the current message when no Message is kept (Compact,
+	// CountOnly): read for a probe marker, then reused.
+	scratch []byte
+	n       int // messages pushed, kept or not
+	close   *Close
 
 	cur     *Message  // data message in progress, if inMsg; allocated once and reused
 	inMsg   bool      // a data message is in progress
@@ -155,7 +159,7 @@ func (a *assembler) consume(m *Message, p []byte) {
 	m.Length += int64(len(p))
 	if room := int64(a.preview - len(m.Preview)); room > 0 && len(p) > 0 {
 		if m.Preview == nil {
-			m.Preview = a.c.r.previewBuf(a.preview)
+			m.Preview = a.previewBuf()
 		}
 		m.Preview = append(m.Preview, p[:min(room, int64(len(p)))]...)
 	}
@@ -267,8 +271,21 @@ func metaOf(m *Message) tcpstream.Meta {
 	return tcpstream.Meta{Time: m.First, File: m.Packet.File, Number: m.Packet.Number}
 }
 
-// push counts m and appends a copy of it as the direction's next message, unless only counts are
-// kept.
+// previewBuf returns an empty buffer for the current message's preview: its own bytes when
+// Messages are kept, else the reused scratch.
+func (a *assembler) previewBuf() []byte {
+	o := &a.c.r.opts
+	if !o.Compact && !o.CountOnly && o.evidence == nil {
+		return a.c.r.previewBuf(a.preview)
+	}
+	if a.scratch == nil {
+		a.scratch = make([]byte, 0, a.preview)
+	}
+	return a.scratch[:0]
+}
+
+// push counts m and appends a copy of it as the direction's next message and entry, as
+// Options say.
 func (a *assembler) push(m *Message) {
 	m.Index = a.n
 	a.n++
@@ -280,13 +297,26 @@ func (a *assembler) push(m *Message) {
 	if m.Flags.Has(Incomplete) {
 		a.counts.Incomplete++
 	}
-	if a.c.r.opts.CountOnly {
+	o := &a.c.r.opts
+	if o.CountOnly {
 		return
 	}
 	if m.Preview != nil && len(m.Preview) == 0 {
 		m.Preview = nil
 	}
-	a.msgs.push(a.c.r, m)
+	if o.evidence != nil {
+		if o.evidence[m.Packet] {
+			m := *m
+			m.Preview = append([]byte(nil), m.Preview...)
+			a.msgs.push(&a.c.r.freeBlocks, &m)
+		}
+		return
+	}
+	e := EntryOf(m, a.c.r.packetFile(m.Packet.File))
+	a.entries.push(&a.c.r.freeEntries, &e)
+	if !o.Compact {
+		a.msgs.push(&a.c.r.freeBlocks, m)
+	}
 }
 
 // Error records a protocol error found by the parser.

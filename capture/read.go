@@ -216,8 +216,12 @@ type reader struct {
 	// previews is the unused part of the block that message previews are carved from, so that a
 	// message costs no allocation of its own; see previewBuf.
 	previews []byte
-	// freeBlocks holds message blocks given back by finished connections, for reuse.
-	freeBlocks [][]Message
+	// freeBlocks and freeEntries hold message and entry blocks given back by finished
+	// connections, for reuse.
+	freeBlocks  [][]Message
+	freeEntries [][]Entry
+	// fileIndex numbers the files in Capture.PacketFiles, for Entry.
+	fileIndex map[string]int
 }
 
 // keyFile is a key log file as given and parsed.
@@ -525,6 +529,8 @@ func (r *reader) finish(infos []pcapfile.Info) *Capture {
 		s.ID = i + 1
 	}
 	c.Streams = r.streams
+	// c lives inside r: drop what only reading needed, which would live as long as c.
+	r.freeBlocks, r.freeEntries, r.previews = nil, nil, nil
 	return c
 }
 
@@ -742,6 +748,19 @@ func (r *reader) previewBuf(n int) []byte {
 	b := r.previews[:0:n]
 	r.previews = r.previews[n:]
 	return b
+}
+
+// packetFile returns the index of the capture file name in Capture.PacketFiles.
+func (r *reader) packetFile(name string) int {
+	if i, ok := r.fileIndex[name]; ok {
+		return i
+	}
+	if r.fileIndex == nil {
+		r.fileIndex = map[string]int{}
+	}
+	r.fileIndex[name] = len(r.capt.PacketFiles)
+	r.capt.PacketFiles = append(r.capt.PacketFiles, name)
+	return r.fileIndex[name]
 }
 
 // dropsOf sums the drop counters of a file's interfaces; nil when no statistics block counted

@@ -305,7 +305,11 @@ type Session struct {
 	// bytes were found in the stream (and runs of bytes found in no message), with TCP offsets.
 	Bridge *Stream
 
-	Messages [2][]Message   // per Direction, in stream order; empty with Options.CountOnly
+	Messages [2][]Message // per Direction, in stream order; empty with Options.CountOnly or Compact
+	// Entries holds per Direction the compact record of each message (Entries[d][i] is
+	// Messages[d][i]'s), what comparison keeps; empty with Options.CountOnly. Digest files
+	// rebuild them from their messages.
+	Entries  [2][]Entry     `json:"-"`
 	Counts   [2]Counts      // per Direction, whether or not Messages are kept
 	TCP      [2]StreamStats // per Direction: the sender of that direction's bytes
 	Close    [2]*Close      // close frame sent in each direction, nil if none
