@@ -392,7 +392,7 @@ func (c *conn) parseResponse(m tcpstream.Meta) {
 func (c *conn) startFrames(d tcpstream.Dir, deflate *handshake.Deflate, midStream bool) {
 	a := newAssembler(c, d, deflate, midStream)
 	c.asm[d] = a
-	opts := wsframe.Options{MidStream: midStream}
+	opts := wsframe.Options{MidStream: midStream, NoRSV1: !midStream && deflate == nil}
 	if !midStream {
 		opts.Mask = wsframe.MaskForbidden
 		if d == c.client {

@@ -19,8 +19,10 @@
 // When the stream does not start at a frame boundary (Options.MidStream: the handshake was not
 // captured) or a gap swallows part of a header, the parser resynchronises: it buffers a bounded
 // amount of the stream and accepts a position only when a chain of plausible headers, aligned
-// with segment boundaries, follows it (see resync.go for the scoring). The first frame after that
-// has Frame.Resync set.
+// with segment boundaries, follows it (see resync.go for the scoring). A short tail that can never
+// make such a chain (a close frame between a hole and the end of the stream) is accepted at the
+// segment start after the hole when its frames fill the bytes exactly and carry what their
+// opcode requires (settle). The first frame after that has Frame.Resync set.
 //
 // Messages are not assembled here: the Handler (capture's session builder) groups frames into
 // messages, and feeds the payload of compressed messages (RSV1 on the first frame) to an Inflater,

@@ -25,6 +25,9 @@ type Options struct {
 	// DefaultResyncBuffer. A frame longer than this cannot be the first one found after losing
 	// sync: it is skipped and the search goes on.
 	ResyncBuffer int
+	// NoRSV1 says the handshake agreed no extension that sets RSV1 (permessage-deflate): while
+	// resynchronising, a header with RSV1 is then no frame boundary.
+	NoRSV1 bool
 }
 
 // Frame describes a frame whose header has been parsed.
@@ -171,6 +174,7 @@ func (p *Parser) start(off uint64) {
 		p.state = stUnsync
 		p.lostAt = off
 		p.fragKnown = false
+		p.rs.fresh = true // the capture's first byte of the stream: a segment start
 	}
 }
 
@@ -242,7 +246,7 @@ func (p *Parser) startFrame(h Header, err error, m Meta) {
 	if err == ErrLengthMSB || err == ErrReservedOpcode {
 		// Not a frame this parser can follow: most likely the bytes are not where a frame starts.
 		p.h.Error(&FrameError{Offset: p.hdrOff, Meta: m, Err: err, LostSync: true})
-		p.loseSync(p.hdrOff)
+		p.loseSync(p.hdrOff, false)
 		return
 	}
 	if err != nil {
@@ -291,13 +295,15 @@ func (p *Parser) startFrame(h Header, err error, m Meta) {
 	p.state = stPayload
 }
 
-// loseSync switches to resynchronising; bytes from offset at on are searched.
-func (p *Parser) loseSync(at uint64) {
+// loseSync switches to resynchronising; bytes from offset at on are searched. afterGap says the
+// bytes buffered next start right after bytes the capture lacks.
+func (p *Parser) loseSync(at uint64, afterGap bool) {
 	p.state = stUnsync
 	p.hdrN = 0
 	p.lostAt = at
 	p.fragKnown = false
 	p.rs.reset()
+	p.rs.fresh = afterGap
 }
 
 // Gap tells the parser that n bytes at stream offset off were not captured. Inside a frame's
@@ -311,7 +317,7 @@ func (p *Parser) Gap(off, n uint64) {
 		p.start(off)
 		if p.state != stUnsync {
 			p.h.Error(&FrameError{Offset: off, Meta: p.last, Err: ErrLostSync, LostSync: true})
-			p.loseSync(off)
+			p.loseSync(off, true)
 		}
 	}
 	if off+n <= p.next {
@@ -324,6 +330,9 @@ func (p *Parser) Gap(off, n uint64) {
 	if off > p.next {
 		n += off - p.next
 		off = p.next
+	}
+	// The bytes buffered while unsynchronised can grow no further: decide on them now.
+	for p.state == stUnsync && p.resyncLast() {
 	}
 	if p.state == stPayload {
 		k := min(n, p.remaining)
@@ -347,11 +356,11 @@ func (p *Parser) Gap(off, n uint64) {
 			at = p.hdrOff
 		}
 		p.h.Error(&FrameError{Offset: off, Meta: p.last, Err: ErrLostSync, LostSync: true})
-		p.loseSync(at)
+		p.loseSync(at, true)
 	} else {
-		// Already unsynchronised: the buffered bytes are no longer contiguous with what follows.
-		p.skipped += uint64(len(p.rs.buf))
-		p.rs.reset()
+		// Still unsynchronised (resyncLast dropped what it could not place): what follows starts
+		// right after this gap.
+		p.rs.fresh = true
 	}
 	p.next = off + n
 }
@@ -374,7 +383,7 @@ func (p *Parser) End(m Meta) {
 	case stUnsync:
 		// A replay after acceptance may lose sync again: search what it buffered, as often as
 		// that happens (each time the stream position advances, so this ends).
-		for p.state == stUnsync && p.resyncEnd() {
+		for p.state == stUnsync && p.resyncLast() {
 		}
 		if p.state != stUnsync {
 			p.End(m)

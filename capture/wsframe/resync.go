@@ -1,6 +1,9 @@
 package wsframe
 
-import "sort"
+import (
+	"sort"
+	"unicode/utf8"
+)
 
 // Resynchronisation: when the parser does not know where frames start (the capture began
 // mid-connection, or a gap swallowed part of a header), it buffers the stream (bounded) and looks
@@ -48,6 +51,9 @@ type resync struct {
 	marks   []chunkMark
 	cands   []candidate
 	scanned uint64 // start positions below this were tried
+	// fresh: buf[0] is the first byte after bytes the capture lacks (a hole, or the capture's
+	// start), so a TCP segment, and most likely a frame, starts there.
+	fresh bool
 }
 
 func (r *resync) reset() {
@@ -87,6 +93,7 @@ func (p *Parser) resyncFeed(b []byte, off uint64, m Meta) {
 		r.base = r.marks[0].end
 		r.marks = r.marks[:copy(r.marks, r.marks[1:])]
 		p.skipped += d
+		r.fresh = false
 	}
 	if len(r.buf) > p.opts.ResyncBuffer {
 		// A single chunk larger than the bound: keep its tail only.
@@ -95,6 +102,7 @@ func (p *Parser) resyncFeed(b []byte, off uint64, m Meta) {
 		r.base += d
 		r.marks[0].off = r.base
 		p.skipped += d
+		r.fresh = false
 	}
 	if r.scanned < r.base {
 		r.scanned = r.base
@@ -108,17 +116,76 @@ func (p *Parser) resyncFeed(b []byte, off uint64, m Meta) {
 	r.cands = live
 }
 
-// resyncEnd makes a last search at the end of the stream. It reports whether a boundary was found.
-func (p *Parser) resyncEnd() bool {
+// resyncLast makes a last search in the buffered bytes, which can grow no further: the stream
+// ended, or bytes the capture lacks follow them. It reports whether a boundary was found; if
+// not, the buffer is dropped as skipped.
+func (p *Parser) resyncLast() bool {
 	if len(p.rs.buf) == 0 {
 		return false
 	}
-	if p.search(true) {
+	if p.search(true) || p.settle() {
 		return true
 	}
 	p.skipped += uint64(len(p.rs.buf))
 	p.rs.reset()
 	return false
+}
+
+// settle accepts, with less evidence than a chain scoring acceptScore, the one position where a
+// sender's frame most likely starts: the first byte after a hole, which begins a TCP segment. A
+// short tail between a hole and the end of the stream (a last message, a close frame) or the
+// next hole could never score acceptScore. It must still be solid:
+//
+//   - the bytes begin right after a hole (or the capture's start), in a direction whose masking
+//     is known;
+//   - a chain of plausible headers from there covers the buffered bytes exactly, so its last
+//     frame ends where the segment does;
+//   - every frame's payload is what its opcode requires: a close frame's code and reason valid,
+//     an unfragmented uncompressed text frame valid UTF-8.
+//
+// Random bytes pass the first header with a probability of roughly 1/60 (masking known), end
+// exactly on the segment end with roughly 1/100, and then the payload check, while a sender
+// that writes a frame per segment passes every time. tshark makes the same assumption, with
+// none of these checks, at every segment after a hole.
+func (p *Parser) settle() bool {
+	r := &p.rs
+	if !r.fresh || len(r.buf) == 0 || p.maskSeen == maskUnknown {
+		return false
+	}
+	c := candidate{start: r.base, next: r.base, masked: p.maskSeen}
+	for end := r.end(); c.next < end; {
+		h, err := ParseHeader(r.buf[c.next-r.base:])
+		if err == ErrShort || !p.plausible(&c, h, err) {
+			return false
+		}
+		fe := c.next + uint64(h.Size) + h.Length
+		if fe < c.next || fe > end || !payloadFits(h, r.buf[c.next-r.base+uint64(h.Size):fe-r.base]) {
+			return false
+		}
+		c.next = fe
+	}
+	p.replay(r.base)
+	return true
+}
+
+// payloadFits reports whether the (masked) payload b of a frame with header h is what the
+// opcode requires, where that can be told from the frame alone.
+func payloadFits(h Header, b []byte) bool {
+	check := h.Opcode == OpClose || (h.Opcode == OpText && h.Fin && !h.RSV1)
+	if !check {
+		return true
+	}
+	u := make([]byte, len(b))
+	if h.Masked {
+		maskBytes(u, b, h.Mask, 0)
+	} else {
+		copy(u, b)
+	}
+	if h.Opcode == OpClose {
+		_, _, err := ParseClose(u)
+		return err == nil
+	}
+	return utf8.Valid(u)
 }
 
 // search extends the candidates with the buffered bytes, and on acceptance replays the buffer
@@ -207,7 +274,7 @@ func (p *Parser) plausible(c *candidate, h Header, err error) bool {
 	if err != nil || h.RSV2 || h.RSV3 {
 		return false
 	}
-	if h.RSV1 && h.Opcode != OpText && h.Opcode != OpBinary {
+	if h.RSV1 && (p.opts.NoRSV1 || (h.Opcode != OpText && h.Opcode != OpBinary)) {
 		return false
 	}
 	m := maskOff
