@@ -9,13 +9,13 @@ import (
 
 // item is one data message reduced to what alignment compares.
 type item struct {
-	digest     capture.Digest
+	digest     capture.Digest64
 	length     int64
 	incomplete bool      // digest unknown: matched by position and size only
 	t          time.Time // time on the first hop's clock; zero when unknown
 	// wire is the digest of the payload as it travelled (still compressed), and wireLength its
 	// size: what hops that pass bytes through share even where one of them could not inflate.
-	wire       capture.Digest
+	wire       capture.Digest64
 	wireLength int64
 	wireOnly   bool // the payload could not be inflated: only wire identifies it
 	// Where the message lies in its own hop's TCP stream (src): raw, the stream offset, and off,
@@ -35,14 +35,14 @@ type item struct {
 // itemOf converts a message; off is the offset of its hop's clock against the first hop's. A
 // message that could not be inflated matches by position only, unless the hop is aligned on wire
 // digests (byWire).
-func itemOf(m *capture.Message, off time.Duration) item {
-	it := item{digest: m.Digest, length: m.Length, incomplete: m.Flags.Has(capture.Incomplete) || m.Digest.IsZero(),
-		wire: m.WireDigest, wireLength: m.WireLength, wireOnly: m.Flags.Has(capture.Undecodable)}
+func itemOf(m *capture.Entry, off time.Duration) item {
+	it := item{digest: m.Digest(), length: m.Length(), incomplete: m.Flags().Has(capture.Incomplete) || m.Digest().IsZero(),
+		wire: m.WireDigest(), wireLength: m.WireLength(), wireOnly: m.Flags().Has(capture.Undecodable)}
 	if it.wireOnly {
 		it.length = 0 // the inflated size is unknown: any size agrees
 	}
-	if !m.First.IsZero() {
-		it.t = m.First.Add(-off)
+	if !m.First().IsZero() {
+		it.t = m.First().Add(-off)
 	}
 	return it
 }
@@ -50,7 +50,7 @@ func itemOf(m *capture.Message, off time.Duration) item {
 // streamItems returns the data messages of one direction of s as items, in order, with offsets
 // and holes filled in (src names s's hop), times moved by off; at most limit when limit > 0.
 func streamItems(s *capture.Session, dir capture.Direction, src int, off time.Duration, limit int) []item {
-	n := countData(s.Messages[dir])
+	n := countData(s.Entries[dir])
 	if limit > 0 {
 		n = min(n, limit)
 	}
@@ -58,11 +58,11 @@ func streamItems(s *capture.Session, dir capture.Direction, src int, off time.Du
 	gaps := s.TCP[dir].Gaps
 	var ctl, prevEnd uint64
 	g := 0
-	for k := range s.Messages[dir] {
-		m := &s.Messages[dir][k]
-		if !m.Opcode.IsData() {
-			if m.End > m.Offset {
-				ctl += m.End - m.Offset
+	for k := range s.Entries[dir] {
+		m := &s.Entries[dir][k]
+		if !m.Opcode().IsData() {
+			if m.End() > m.Offset() {
+				ctl += m.End() - m.Offset()
 			}
 			continue
 		}
@@ -71,13 +71,13 @@ func streamItems(s *capture.Session, dir capture.Direction, src int, off time.Du
 		}
 		it := itemOf(m, off)
 		it.src, it.holeKnown = src, true
-		it.off, it.end, it.raw = sat(m.Offset, ctl), sat(m.End, ctl), m.Offset
+		it.off, it.end, it.raw = sat(m.Offset(), ctl), sat(m.End(), ctl), m.Offset()
 		// Holes between the previous data message's end and this one's start.
 		for g < len(gaps) && gaps[g].Offset+gaps[g].Length <= prevEnd {
 			g++
 		}
-		for x := g; x < len(gaps) && gaps[x].Offset < m.Offset; x++ {
-			lo, hi := max(gaps[x].Offset, prevEnd), min(gaps[x].Offset+gaps[x].Length, m.Offset)
+		for x := g; x < len(gaps) && gaps[x].Offset < m.Offset(); x++ {
+			lo, hi := max(gaps[x].Offset, prevEnd), min(gaps[x].Offset+gaps[x].Length, m.Offset())
 			if hi > lo {
 				if it.hole == 0 {
 					it.holeGap = gaps[x].Reason
@@ -85,7 +85,7 @@ func streamItems(s *capture.Session, dir capture.Direction, src int, off time.Du
 				it.hole += hi - lo
 			}
 		}
-		prevEnd = max(prevEnd, m.End)
+		prevEnd = max(prevEnd, m.End())
 		items = append(items, it)
 	}
 	return items
@@ -123,7 +123,7 @@ func anyWireOnly(s []item) bool {
 }
 
 // digestIndex maps a digest to the ascending positions where it occurs in a sequence.
-type digestIndex map[capture.Digest][]int
+type digestIndex map[capture.Digest64][]int
 
 func indexItems(s []item) digestIndex {
 	idx := make(digestIndex, len(s))
@@ -136,7 +136,7 @@ func indexItems(s []item) digestIndex {
 }
 
 // next returns the first position >= from holding d, or -1.
-func (idx digestIndex) next(d capture.Digest, from int) int {
+func (idx digestIndex) next(d capture.Digest64, from int) int {
 	pos := idx[d]
 	k := sort.SearchInts(pos, from)
 	if k == len(pos) {
@@ -413,7 +413,7 @@ func seedAnchor(a, b []item, ia, ib digestIndex) anchor {
 }
 
 // repeats reports whether digest d occurs more than once in the sequence from position from.
-func repeats(idx digestIndex, d capture.Digest, from int) bool {
+func repeats(idx digestIndex, d capture.Digest64, from int) bool {
 	pos := idx[d]
 	k := sort.SearchInts(pos, from)
 	return len(pos)-k > 1

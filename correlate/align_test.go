@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/wspath/wspath/capture"
 )
 
 // items makes a sequence from one-letter names, '?' being an incomplete message, at times
@@ -17,7 +19,7 @@ func items(names string, t0 time.Time, step time.Duration) []item {
 			it.incomplete = true
 			it.length = 1
 		} else {
-			it.digest = sha256.Sum256([]byte{byte(c)})
+			it.digest = capture.Digest(sha256.Sum256([]byte{byte(c)})).Prefix()
 		}
 		out = append(out, it)
 	}

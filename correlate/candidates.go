@@ -46,20 +46,20 @@ type candidateIndex struct {
 // where it is unique, it pins a pair across hops better than any time can.
 type signature struct {
 	dir    capture.Direction
-	digest capture.Digest
+	digest capture.Digest64
 }
 
 func signatureOf(s *capture.Session) (signature, bool) {
 	for _, dir := range capture.Directions {
-		for i := range s.Messages[dir] {
-			m := &s.Messages[dir][i]
-			if !m.Opcode.IsData() {
+		for i := range s.Entries[dir] {
+			m := &s.Entries[dir][i]
+			if !m.Opcode().IsData() {
 				continue
 			}
-			if m.Flags.Has(capture.Incomplete) || m.Digest.IsZero() {
+			if m.Flags().Has(capture.Incomplete) || m.Digest().IsZero() {
 				break
 			}
-			return signature{dir, m.Digest}, true
+			return signature{dir, m.Digest()}, true
 		}
 	}
 	return signature{}, false

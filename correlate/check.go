@@ -228,11 +228,11 @@ func roundTrip(conns []*conn, tracks [][2]*track, a, b int) (rt time.Duration, n
 		for _, tr := range tracks[i] {
 			for _, id := range tr.ids {
 				ma, mb := id.at[a], id.at[b]
-				if ma == nil || mb == nil || ma.First.IsZero() || mb.First.IsZero() || id.unsureAt(a) || id.unsureAt(b) {
+				if ma == nil || mb == nil || ma.First().IsZero() || mb.First().IsZero() || id.unsureAt(a) || id.unsureAt(b) {
 					continue // a guessed pairing (copies around a capture hole) is no evidence
 				}
 				if len(ds[tr.dir]) < maxClockSamples {
-					ds[tr.dir] = append(ds[tr.dir], mb.First.Sub(ma.First))
+					ds[tr.dir] = append(ds[tr.dir], mb.First().Sub(ma.First()))
 				}
 			}
 		}

@@ -23,6 +23,34 @@ type Hop struct {
 	// Dropped is how many packets the capturing program said it dropped at this hop (tcpdump's
 	// "packets dropped by kernel" at exit); 0 when not known. pcapng files carry their own count.
 	Dropped int64
+	// src is the position of the Hop given to Compare that this one was made from (splitSides).
+	src int
+}
+
+// withEntries returns the sessions with their Entries, and the packet files they name: a session
+// that holds Messages without Entries (made by hand, or by a bridge hop) is replaced by a copy
+// with Entries made from its Messages, so the caller's sessions are left as they are.
+func withEntries(ss []*capture.Session, c *capture.Capture) ([]*capture.Session, []string) {
+	if c == nil {
+		return ss, nil
+	}
+	files := slices.Clone(c.PacketFiles)
+	for i, s := range ss {
+		var cp *capture.Session
+		for _, d := range capture.Directions {
+			if len(s.Messages[d]) > 0 && len(s.Entries[d]) != len(s.Messages[d]) {
+				if cp == nil {
+					x := *s
+					cp = &x
+				}
+				cp.Entries[d] = capture.Entries(s.Messages[d], &files)
+			}
+		}
+		if cp != nil {
+			ss[i] = cp
+		}
+	}
+	return ss, files
 }
 
 // Options tune Compare. The zero value means the defaults.
@@ -67,11 +95,19 @@ type hopState struct {
 	excluded bool
 	warnings []string
 	err      error // reading the capture failed
+	// src is the position of the Hop this state was made from (splitSides makes two of one).
+	src int
+	// pfiles names the files of the sessions' entries (Entry.Packet); evidence holds the full
+	// Message of the messages a report names, read again after a Compact read (see Analysis);
+	// wants collects those the judges asked for and found neither there nor in the session.
+	pfiles   []string
+	evidence map[capture.Want]*capture.Message
+	wants    map[capture.Want]bool
 }
 
 // ident is one message followed across hops: the message at each hop, nil where not seen.
 type ident struct {
-	at []*capture.Message
+	at []*capture.Entry
 	// unsure marks the hops where this message's pairing was a guess: one of several identical
 	// messages around a capture hole that offsets and times could not tell apart. nil when none.
 	unsure []bool
@@ -108,7 +144,8 @@ func Compare(hops []Hop, opts Options) *Result {
 		if h.Dropped > 0 {
 			st.warnings = append(st.warnings, droppedWarning(h.Dropped))
 		}
-		st.sessions = sessionsByStart(h.Capture)
+		st.sessions, st.pfiles = withEntries(sessionsByStart(h.Capture), h.Capture)
+		st.src = h.src
 		hs[i] = st
 	}
 	if len(hs) < 2 {
@@ -267,10 +304,10 @@ func buildTrack(c *conn, hs []*hopState, dir capture.Direction, opts *Options) *
 			continue
 		}
 		items := streamItems(s, dir, h, hs[h].off, 0)
-		msgs := make([]*capture.Message, 0, len(items))
-		for k := range s.Messages[dir] {
-			if s.Messages[dir][k].Opcode.IsData() {
-				msgs = append(msgs, &s.Messages[dir][k])
+		msgs := make([]*capture.Entry, 0, len(items))
+		for k := range s.Entries[dir] {
+			if s.Entries[dir][k].Opcode().IsData() {
+				msgs = append(msgs, &s.Entries[dir][k])
 			}
 		}
 		if !hs[h].offKnown {
@@ -316,7 +353,7 @@ func buildTrack(c *conn, hs []*hopState, dir capture.Direction, opts *Options) *
 				i = k + 1
 				continue
 			}
-			id := &ident{at: make([]*capture.Message, n)}
+			id := &ident{at: make([]*capture.Entry, n)}
 			id.at[h] = m
 			if al.unsureB[j] {
 				id.markUnsure(h, n)
@@ -353,16 +390,16 @@ func refineOffsets(conns []*conn, tracks [][2]*track, hs []*hopState) {
 			for _, tr := range tt {
 				for _, id := range tr.ids {
 					b := id.at[h]
-					if b == nil || b.First.IsZero() {
+					if b == nil || b.First().IsZero() {
 						continue
 					}
 					for p := h - 1; p >= 0; p-- {
 						a := id.at[p]
-						if a == nil || a.First.IsZero() {
+						if a == nil || a.First().IsZero() {
 							continue
 						}
 						if hs[p].offKnown {
-							dd := b.First.Sub(a.First) + hs[p].off
+							dd := b.First().Sub(a.First()) + hs[p].off
 							if tr.dir == capture.ClientToServer {
 								addSample(&s.c2s, dd)
 							} else {
@@ -390,10 +427,10 @@ func measureLatency(tracks [][2]*track, hs []*hopState) {
 			for _, tr := range tt {
 				for _, id := range tr.ids {
 					a, b := id.at[h-1], id.at[h]
-					if a == nil || b == nil || a.First.IsZero() || b.First.IsZero() {
+					if a == nil || b == nil || a.First().IsZero() || b.First().IsZero() {
 						continue
 					}
-					d := b.First.Add(-hs[h].off).Sub(a.First.Add(-hs[h-1].off))
+					d := b.First().Add(-hs[h].off).Sub(a.First().Add(-hs[h-1].off))
 					if tr.dir == capture.ServerToClient {
 						d = -d
 					}

@@ -74,14 +74,14 @@ func (j *judger) seenWhole(k int, h int) bool {
 	var lo uint64
 	for p := k - 1; p >= 0; p-- {
 		if m := j.tr.ids[p].at[h]; m != nil {
-			lo = m.End
+			lo = m.End()
 			break
 		}
 	}
 	hi, found := uint64(0), false
 	for p := k + 1; p < len(j.tr.ids); p++ {
 		if m := j.tr.ids[p].at[h]; m != nil {
-			hi, found = m.Offset, true
+			hi, found = m.Offset(), true
 			break
 		}
 	}

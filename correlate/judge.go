@@ -13,12 +13,12 @@ import (
 type finding struct {
 	verdict  VerdictKind
 	low      bool
-	missHop  int              // first hop in travel order without it, -1 when delivered
-	lastHop  int              // hop that saw it just before missHop
-	msg      *capture.Message // the message at lastHop, nil for count-only findings
-	changed  *capture.Message // for modified: what missHop has in msg's place
-	count    int              // for count-only findings: how many are missing
-	why      string           // the reason, one sentence
+	missHop  int            // first hop in travel order without it, -1 when delivered
+	lastHop  int            // hop that saw it just before missHop
+	msg      *capture.Entry // the message at lastHop, nil for count-only findings
+	changed  *capture.Entry // for modified: what missHop has in msg's place
+	count    int            // for count-only findings: how many are missing
+	why      string         // the reason, one sentence
 	end      *EndNote
 	acked    *bool
 	laterHop int    // for a capture gap: a hop further along that has it, or -1
@@ -39,7 +39,7 @@ func judge(c *conn, tr *track, hs []*hopState, opts *Options) DirectionResult {
 		if s := c.sess[h]; s != nil {
 			hc := &HopCount{}
 			if readable(s) {
-				n := countData(s.Messages[tr.dir])
+				n := countData(s.Entries[tr.dir])
 				counts[h] = n
 				hc.Messages = &n
 				if dr.Messages == 0 {
@@ -154,17 +154,14 @@ func judge(c *conn, tr *track, hs []*hopState, opts *Options) DirectionResult {
 		dr.LastSeenHop = &hs[worst.lastHop].name
 	}
 	if m := worst.msg; m != nil {
-		idx, size, dg, t := j.num(worst.lastHop, m), m.Length, m.Digest.String(), m.First
+		idx, size, t := j.num(worst.lastHop, m), m.Length(), m.First()
 		dr.Index, dr.Size, dr.Time = &idx, &size, &t
-		if !m.Digest.IsZero() {
+		full := j.full(worst.lastHop, m)
+		if full != nil && !full.Digest.IsZero() {
+			dg := full.Digest.String()
 			dr.Digest = &dg
 		}
-		s := c.sess[worst.lastHop]
-		dr.Evidence.LastSeen = &MessageRef{
-			Hop: hs[worst.lastHop].name, Session: s.ID, Index: idx, File: m.Packet.File,
-			Packet: m.Packet.Number, LastPacket: m.LastPacket.Number, Frames: m.Frames, Time: m.First,
-			Filter: frameFilter(m.Packet.Number),
-		}
+		dr.Evidence.LastSeen = j.messageRef(worst.lastHop, m, full)
 		if worst.missHop >= 0 {
 			dr.Evidence.FirstMiss = j.missRef(worst)
 		}
@@ -192,10 +189,43 @@ func judge(c *conn, tr *track, hs []*hopState, opts *Options) DirectionResult {
 	return dr
 }
 
+// ref returns the packet that carried the first frame header of m, at hop h.
+func (j *judger) ref(h int, m *capture.Entry) capture.PacketRef { return m.Packet(j.hs[h].pfiles) }
+
+// full returns the whole Message of m, seen at hop h in this direction: from the session when it
+// holds Messages, else from the evidence read again for it. It returns nil when neither has it,
+// and notes it as wanted (see Analysis.Wanted).
+func (j *judger) full(h int, m *capture.Entry) *capture.Message {
+	s, st := j.c.sess[h], j.hs[h]
+	if ms := s.Messages[j.tr.dir]; m.Index() < len(ms) && ms[m.Index()].Index == m.Index() {
+		return &ms[m.Index()]
+	}
+	w := capture.Want{Session: s.ID, Direction: j.tr.dir, Index: m.Index(), Packet: j.ref(h, m)}
+	if x := st.evidence[w]; x != nil {
+		return x
+	}
+	if st.wants == nil {
+		st.wants = map[capture.Want]bool{}
+	}
+	st.wants[w] = true
+	return nil
+}
+
+// messageRef points at message m of hop h for the contract; full is its whole Message, when known.
+func (j *judger) messageRef(h int, m *capture.Entry, full *capture.Message) *MessageRef {
+	p := j.ref(h, m)
+	ref := &MessageRef{Hop: j.hs[h].name, Session: j.c.sess[h].ID, Index: j.num(h, m), File: p.File,
+		Packet: p.Number, Frames: m.Frames(), Time: m.First(), Filter: frameFilter(p.Number)}
+	if full != nil {
+		ref.LastPacket, ref.Frames = full.LastPacket.Number, full.Frames
+	}
+	return ref
+}
+
 // num returns the position of m among the data (text and binary) messages of its direction at
 // hop h: what a reader counting the application's messages expects, unlike Message.Index, which
 // counts control frames too.
-func (j *judger) num(h int, m *capture.Message) int {
+func (j *judger) num(h int, m *capture.Entry) int {
 	if j.holed(h) {
 		// h's capture lacks bytes of this direction, so counting there undercounts: count at a
 		// hop without holes that has the same message, if any.
@@ -217,9 +247,9 @@ func (j *judger) holed(h int) bool {
 }
 
 // identOf returns the track's ident whose message at hop h is m, or nil.
-func (j *judger) identOf(h int, m *capture.Message) *ident {
+func (j *judger) identOf(h int, m *capture.Entry) *ident {
 	if j.idOf == nil {
-		j.idOf = map[*capture.Message]*ident{}
+		j.idOf = map[*capture.Entry]*ident{}
 		for _, id := range j.tr.ids {
 			for _, x := range id.at {
 				if x != nil {
@@ -235,15 +265,15 @@ func (j *judger) identOf(h int, m *capture.Message) *ident {
 }
 
 // localNum is num counted at hop h itself.
-func (j *judger) localNum(h int, m *capture.Message) int {
+func (j *judger) localNum(h int, m *capture.Entry) int {
 	pos, ok := j.dataPos[h]
 	if !ok {
-		msgs := j.c.sess[h].Messages[j.tr.dir]
+		msgs := j.c.sess[h].Entries[j.tr.dir]
 		pos = make([]int, len(msgs))
 		n := 0
 		for i := range msgs {
 			pos[i] = n
-			if msgs[i].Opcode.IsData() {
+			if msgs[i].Opcode().IsData() {
 				n++
 			}
 		}
@@ -252,10 +282,10 @@ func (j *judger) localNum(h int, m *capture.Message) int {
 		}
 		j.dataPos[h] = pos
 	}
-	if m.Index >= 0 && m.Index < len(pos) {
-		return pos[m.Index]
+	if m.Index() >= 0 && m.Index() < len(pos) {
+		return pos[m.Index()]
 	}
-	return m.Index
+	return m.Index()
 }
 
 // middleClose finds a connection ended by a component in the middle of the path (a proxy timeout,
@@ -317,7 +347,7 @@ type judger struct {
 	dataPos      map[int][]int                    // per hop: Message.Index -> position among data messages
 	anchors      map[[2]int][]int                 // per (hop, last hop): see anchorsOf
 	windows      map[windowKey]map[int]windowPair // paired windows: see pairAt
-	idOf         map[*capture.Message]*ident      // see identOf
+	idOf         map[*capture.Entry]*ident        // see identOf
 }
 
 func sideOf(d capture.Direction) string {
@@ -372,7 +402,7 @@ func (j *judger) delayNote() string {
 				continue
 			}
 			if prev >= 0 && j.hs[h].offKnown && j.hs[prev].offKnown {
-				if d := m.First.Add(-j.hs[h].off).Sub(id.at[prev].First.Add(-j.hs[prev].off)); d > worst {
+				if d := m.First().Add(-j.hs[h].off).Sub(id.at[prev].First().Add(-j.hs[prev].off)); d > worst {
 					worst, from, to = d, prev, h
 				}
 			}
@@ -422,13 +452,13 @@ func (j *judger) message(k int, id *ident) finding {
 	// it, the message passed them and their capture missed it; never a loss there. Without such
 	// an explanation the component in between may have made the message itself: not judged. Nor
 	// for a message known only in part, which alignment may not have tied to its whole copy.
-	whole := !id.at[prev].Flags.Has(capture.Incomplete) && !id.at[prev].Digest.IsZero()
+	whole := !id.at[prev].Flags().Has(capture.Incomplete) && !id.at[prev].Digest().IsZero()
 	for p := 0; p < firstPos && whole && gap == nil; p++ {
 		h := tr.travel[p]
 		if !readable(j.c.sess[h]) {
 			continue
 		}
-		why := j.gapDetail(k, id, h, prev) + j.coverage(h, j.expected(id.at[prev].First, prev, h))
+		why := j.gapDetail(k, id, h, prev) + j.coverage(h, j.expected(id.at[prev].First(), prev, h))
 		if why == "" {
 			continue
 		}
@@ -462,7 +492,7 @@ func (j *judger) message(k int, id *ident) finding {
 			later := tr.travel[lastPos]
 			f = finding{verdict: CaptureGap, missHop: h, lastHop: prev, msg: id.at[prev], laterHop: later}
 			f.why = fmt.Sprintf("%s's capture lacks message %d but %s, further along, has it: the network delivered it and %s's capture missed it%s",
-				j.hs[h].name, j.num(prev, id.at[prev]), j.hs[later].name, j.hs[h].name, j.gapDetail(k, id, h, prev)+j.coverage(h, j.expected(id.at[prev].First, prev, h)))
+				j.hs[h].name, j.num(prev, id.at[prev]), j.hs[later].name, j.hs[h].name, j.gapDetail(k, id, h, prev)+j.coverage(h, j.expected(id.at[prev].First(), prev, h)))
 			if c, _ := j.changedAt(k, id, h, prev); c != nil {
 				f.why = j.changedCopy(id.at[prev], prev, c, h, later)
 			}
@@ -543,7 +573,7 @@ func (j *judger) beyond(k int, id *ident, lastPos int) finding {
 		h := tr.travel[p]
 		s := j.c.sess[h]
 		f = finding{missHop: h, lastHop: last, msg: m, laterHop: -1, low: low}
-		te := j.expected(m.First, last, h)
+		te := j.expected(m.First(), last, h)
 		switch {
 		case j.hs[h].excluded:
 			continue
@@ -630,8 +660,8 @@ func (j *judger) tlsShapes() *finding {
 			// frame, control frames included. TLS 1.3 adds encrypted handshake records, tickets
 			// and the closing alert under the same outer type.
 			units := 0
-			for _, m := range ns.Messages[j.tr.dir] {
-				units += max(m.Frames, 1)
+			for _, m := range ns.Entries[j.tr.dir] {
+				units += max(m.Frames(), 1)
 			}
 			if (j.tr.dir == capture.ClientToServer && ns.Request != nil) || (j.tr.dir == capture.ServerToClient && ns.Response != nil) {
 				units++
@@ -670,7 +700,7 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 	s, su := j.c.sess[h], j.c.sess[f.lastHop]
 	hn, un := j.hs[h].name, j.hs[f.lastHop].name
 	m := f.msg
-	desc := fmt.Sprintf("message %d (%d bytes, %s at %s)", j.num(f.lastHop, m), m.Length, j.stampAt(m.First, f.lastHop), un)
+	desc := fmt.Sprintf("message %d (%d bytes, %s at %s)", j.num(f.lastHop, m), m.Length(), j.stampAt(m.First(), f.lastHop), un)
 	// A message that arrived changed is not missing: h has it, so neither the connection ending
 	// nor h's capture explains an absence. Recognised first: a close right after the changed
 	// message would otherwise be given as why it "did not pass".
@@ -703,7 +733,7 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 	// message (a firewall's RST, a proxy's close), which the hop before h shows.
 	// Within the time the message takes to be forwarded (the longest latency measured into h),
 	// as a firewall's RST answering the message itself; a close later than that is no excuse.
-	if e := firstEndFrom(un, su, j.downstream(), m.First.Add(j.latencyBound(h)+j.clockSlack(f.lastHop, h))); e != nil {
+	if e := firstEndFrom(un, su, j.downstream(), m.First().Add(j.latencyBound(h)+j.clockSlack(f.lastHop, h))); e != nil {
 		f.verdict, f.end = Closed, e
 		f.why = fmt.Sprintf("%s passed %s but the %s side there ended the connection (%s) at %s, before the message could be forwarded to %s",
 			desc, un, e.Side, endWhat(e), j.stampAt(e.Time, f.lastHop), hn)
@@ -712,7 +742,7 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 	f.verdict = Lost
 	acker := su.TCP[j.downstream()]
 	if acker.Packets > 0 && su.TLS == nil { // a TLS session's message offsets are in plaintext, not TCP, bytes
-		acked := acker.HighestAck >= m.End
+		acked := acker.HighestAck >= m.End()
 		f.acked = &acked
 	}
 	// Packets the capture at h admits dropping may explain the absence, unless the receiver
@@ -750,11 +780,11 @@ func (j *judger) present(id *ident, h int) bool {
 	if m == nil {
 		return false
 	}
-	if !m.Flags.Has(capture.Incomplete) {
+	if !m.Flags().Has(capture.Incomplete) {
 		return true
 	}
 	for _, g := range j.c.sess[h].TCP[j.tr.dir].Gaps {
-		if g.Reason == capture.GapLost && g.Offset < m.End && g.Offset+g.Length > m.Offset {
+		if g.Reason == capture.GapLost && g.Offset < m.End() && g.Offset+g.Length > m.Offset() {
 			return false
 		}
 	}
@@ -840,13 +870,13 @@ func (j *judger) gapDetail(k int, id *ident, h, last int) string {
 	// incomplete there) lie inside the range.
 	for p := k - 1; p >= 0; p-- {
 		if m := j.tr.ids[p].at[h]; m != nil && j.tr.ids[p].at[last] != nil {
-			lo = m.End
+			lo = m.End()
 			break
 		}
 	}
 	for p := k + 1; p < len(j.tr.ids); p++ {
 		if m := j.tr.ids[p].at[h]; m != nil && j.tr.ids[p].at[last] != nil {
-			hi = m.Offset
+			hi = m.Offset()
 			break
 		}
 	}
@@ -876,9 +906,9 @@ func (j *judger) gapDetail(k int, id *ident, h, last int) string {
 		}
 		return ""
 	}
-	for i := range s.Messages[j.tr.dir] {
-		m := &s.Messages[j.tr.dir][i]
-		if m.Flags.Has(capture.Incomplete) && m.Offset >= lo && m.Offset < hi {
+	for i := range s.Entries[j.tr.dir] {
+		m := &s.Entries[j.tr.dir][i]
+		if m.Flags().Has(capture.Incomplete) && m.Offset() >= lo && m.Offset() < hi {
 			return fmt.Sprintf(": message %d there is incomplete in the capture", j.num(h, m))
 		}
 	}

@@ -580,7 +580,7 @@ func shareDigest(x, y []item) bool {
 // shapeCount is the number of data messages, or of TLS records when they could not be read.
 func shapeCount(s *capture.Session, dir capture.Direction) int {
 	if readable(s) {
-		return countData(s.Messages[dir])
+		return countData(s.Entries[dir])
 	}
 	return len(s.TLS.Records[dir])
 }
@@ -624,10 +624,10 @@ func forwardedFor(xff string, addr netip.Addr) bool {
 }
 
 // countData counts data messages.
-func countData(ms []capture.Message) int {
+func countData(ms []capture.Entry) int {
 	n := 0
 	for i := range ms {
-		if ms[i].Opcode.IsData() {
+		if ms[i].Opcode().IsData() {
 			n++
 		}
 	}

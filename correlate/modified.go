@@ -15,7 +15,7 @@ import (
 // at the same stream position (between the same neighbours matched at both last and h), with
 // the same opcode and arriving when the original would have (within the latency bounds). It
 // returns nil when there is none, and how sure the pairing is.
-func (j *judger) changedAt(k int, id *ident, h, last int) (*capture.Message, pairing) {
+func (j *judger) changedAt(k int, id *ident, h, last int) (*capture.Entry, pairing) {
 	return j.pairAt(k, id, h, last, -1, func(x *ident) bool { return j.onlyFrom(x, h) })
 }
 
@@ -35,7 +35,7 @@ const (
 // at h), when that is a message seen before id's first hop but not at last: id is then a changed
 // copy in the captures of the hops from its first to last only (damaged there, or changed and
 // changed back), and the message itself went on intact. It returns nil otherwise.
-func (j *judger) restoredAt(k int, id *ident, h, last int) *capture.Message {
+func (j *judger) restoredAt(k int, id *ident, h, last int) *capture.Entry {
 	first := -1
 	for _, u := range j.tr.travel {
 		if id.at[u] != nil {
@@ -59,7 +59,7 @@ func (j *judger) restoredAt(k int, id *ident, h, last int) *capture.Message {
 // except that with equal counts and a neighbour on either side, the order alone pairs a late
 // message (pairLate). kind names the candidate test for the window cache: each window is paired
 // once, so a long loss costs time in proportion to its length, not its square.
-func (j *judger) pairAt(k int, id *ident, h, last, kind int, candidate func(*ident) bool) (*capture.Message, pairing) {
+func (j *judger) pairAt(k int, id *ident, h, last, kind int, candidate func(*ident) bool) (*capture.Entry, pairing) {
 	if id.at[h] != nil || !complete(id.at[last]) {
 		return nil, pairNone // a partial copy at h, or a message without a digest: not comparable
 	}
@@ -144,8 +144,8 @@ func (j *judger) pairWindow(h, last, lo, hi int, candidate func(*ident) bool) ma
 	if !timed {
 		how = pairUntimed
 	}
-	fits := func(m, c *capture.Message) bool {
-		return complete(m) && complete(c) && c.Opcode == m.Opcode && (!timed || j.inTime(m, last, c, h))
+	fits := func(m, c *capture.Entry) bool {
+		return complete(m) && complete(c) && c.Opcode() == m.Opcode() && (!timed || j.inTime(m, last, c, h))
 	}
 	if len(missing) == len(cands) {
 		for i, p := range missing {
@@ -153,7 +153,7 @@ func (j *judger) pairWindow(h, last, lo, hi int, candidate func(*ident) bool) ma
 			switch {
 			case fits(m, c):
 				out[p] = windowPair{cands[i], how}
-			case complete(m) && complete(c) && c.Opcode == m.Opcode && lo >= 0 && hi < len(ids):
+			case complete(m) && complete(c) && c.Opcode() == m.Opcode() && lo >= 0 && hi < len(ids):
 				out[p] = windowPair{cands[i], pairLate}
 			}
 		}
@@ -211,8 +211,8 @@ func (j *judger) onlyFrom(id *ident, h int) bool {
 
 // inTime reports whether c, seen at hop h, arrived when m, seen at hop last, would have: within
 // changeWindow of the expected time, either side (clock offsets are estimates).
-func (j *judger) inTime(m *capture.Message, last int, c *capture.Message, h int) bool {
-	d := c.First.Sub(j.expected(m.First, last, h))
+func (j *judger) inTime(m *capture.Entry, last int, c *capture.Entry, h int) bool {
+	d := c.First().Sub(j.expected(m.First(), last, h))
 	return absDur(d) <= j.changeWindow(last, h)
 }
 
@@ -237,8 +237,8 @@ func (j *judger) changeWindow(last, h int) time.Duration {
 }
 
 // complete reports whether m's whole payload was read, so its digest and size are its own.
-func complete(m *capture.Message) bool {
-	return m != nil && !m.Digest.IsZero() && !m.Flags.Has(capture.Incomplete) && !m.Flags.Has(capture.Undecodable)
+func complete(m *capture.Entry) bool {
+	return m != nil && !m.Digest().IsZero() && !m.Flags().Has(capture.Incomplete) && !m.Flags().Has(capture.Undecodable)
 }
 
 // modified turns f, a message missing by digest at hop h, into a modified finding when h has
@@ -251,24 +251,24 @@ func (j *judger) modified(f finding, k int, id *ident, h int) (finding, bool) {
 	m := f.msg
 	f.verdict, f.changed, f.low = Modified, c, f.low || how != pairTimed
 	what := "same size"
-	switch d := c.Length - m.Length; {
+	switch d := c.Length() - m.Length(); {
 	case d < 0:
 		what = fmt.Sprintf("%d bytes shorter", -d)
 	case d > 0:
 		what = fmt.Sprintf("%d bytes longer", d)
 	}
-	if off := firstDifference(m, c); off != nil {
+	if off := firstDifference(j.full(f.lastHop, m), j.full(h, c)); off != nil {
 		what += fmt.Sprintf(", first difference at byte %d", *off)
 	}
 	f.why = fmt.Sprintf("message %d (%d bytes, %s at %s, %s packet %d, digest %s) reached %s changed: in its place %s has a %d-byte %s message that matches nothing upstream (%s at %s, %s packet %d, digest %s), %s; the component between %s and %s altered it",
-		j.num(f.lastHop, m), m.Length, j.hs[f.lastHop].name, j.stampAt(m.First, f.lastHop), filepath.Base(m.Packet.File), m.Packet.Number, m.Digest.Short(),
-		j.hs[h].name, j.hs[h].name, c.Length, c.Opcode, j.hs[h].name, j.stampAt(c.First, h), filepath.Base(c.Packet.File), c.Packet.Number, c.Digest.Short(),
+		j.num(f.lastHop, m), m.Length(), j.hs[f.lastHop].name, j.stampAt(m.First(), f.lastHop), filepath.Base(j.ref(f.lastHop, m).File), j.ref(f.lastHop, m).Number, m.Digest().Short(),
+		j.hs[h].name, j.hs[h].name, c.Length(), c.Opcode(), j.hs[h].name, j.stampAt(c.First(), h), filepath.Base(j.ref(h, c).File), j.ref(h, c).Number, c.Digest().Short(),
 		what, j.hs[f.lastHop].name, j.hs[h].name)
 	switch how {
 	case pairUntimed:
 		f.why += fmt.Sprintf(" (matched by position only: the clock offset of %s or %s is unknown)", j.hs[f.lastHop].name, j.hs[h].name)
 	case pairLate:
-		d, when := c.First.Sub(j.expected(m.First, f.lastHop, h)), "later"
+		d, when := c.First().Sub(j.expected(m.First(), f.lastHop, h)), "later"
 		if d < 0 {
 			d, when = -d, "earlier"
 		}
@@ -282,6 +282,9 @@ func (j *judger) modified(f finding, k int, id *ident, h int) (finding, bool) {
 // previews: the first differing preview byte, or, when the previews agree over the whole of the
 // shorter payload, its size. It returns nil when the previews end before any difference.
 func firstDifference(a, b *capture.Message) *int64 {
+	if a == nil || b == nil {
+		return nil // not read again: the previews are not known
+	}
 	n := min(len(a.Preview), len(b.Preview))
 	for i := range n {
 		if a.Preview[i] != b.Preview[i] {
@@ -299,24 +302,24 @@ func firstDifference(a, b *capture.Message) *int64 {
 // changeOf describes a modified finding's two messages for the contract.
 func (j *judger) changeOf(f *finding) *Change {
 	m, c := f.msg, f.changed
-	version := func(h int, x *capture.Message) MessageVersion {
-		return MessageVersion{
-			MessageRef: MessageRef{Hop: j.hs[h].name, Session: j.c.sess[h].ID, Index: j.num(h, x), File: x.Packet.File,
-				Packet: x.Packet.Number, LastPacket: x.LastPacket.Number, Frames: x.Frames, Time: x.First,
-				Filter: frameFilter(x.Packet.Number)},
-			Digest: x.Digest.String(), Size: x.Length,
+	fm, fc := j.full(f.lastHop, m), j.full(f.missHop, c)
+	version := func(h int, x *capture.Entry, full *capture.Message) MessageVersion {
+		v := MessageVersion{MessageRef: *j.messageRef(h, x, full), Size: x.Length()}
+		if full != nil {
+			v.Digest = full.Digest.String()
 		}
+		return v
 	}
-	return &Change{Original: version(f.lastHop, m), Changed: version(f.missHop, c), SizeDelta: c.Length - m.Length,
-		FirstDifference: firstDifference(m, c)}
+	return &Change{Original: version(f.lastHop, m, fm), Changed: version(f.missHop, c, fc), SizeDelta: c.Length() - m.Length(),
+		FirstDifference: firstDifference(fm, fc)}
 }
 
 // changedCopy explains a message that hop h's capture has changed while hops on both sides of it
 // (prev before, later after) have it as sent.
-func (j *judger) changedCopy(m *capture.Message, prev int, c *capture.Message, h, later int) string {
+func (j *judger) changedCopy(m *capture.Entry, prev int, c *capture.Entry, h, later int) string {
 	return fmt.Sprintf("%s's capture has message %d changed (%d bytes, %s packet %d, digest %s, instead of %d bytes, digest %s at %s), but %s, further along, has it as sent: the network delivered it intact; the capture at %s is damaged, or the message was changed there and changed back",
-		j.hs[h].name, j.num(prev, m), c.Length, filepath.Base(c.Packet.File), c.Packet.Number, c.Digest.Short(),
-		m.Length, m.Digest.Short(), j.hs[prev].name, j.hs[later].name, j.hs[h].name)
+		j.hs[h].name, j.num(prev, m), c.Length(), filepath.Base(j.ref(h, c).File), j.ref(h, c).Number, c.Digest().Short(),
+		m.Length(), m.Digest().Short(), j.hs[prev].name, j.hs[later].name, j.hs[h].name)
 }
 
 // changedList says which messages reached which hop changed, for a direction with more than one

@@ -74,8 +74,8 @@ func segmentKind(a, b *capture.Session, tt [2]*track, ha, hb int) SegmentKind {
 				continue
 			}
 			compared++
-			if x.Frames != y.Frames || x.WireLength != y.WireLength ||
-				x.Flags.Has(capture.Compressed) != y.Flags.Has(capture.Compressed) {
+			if x.Frames() != y.Frames() || x.WireLength() != y.WireLength() ||
+				x.Flags().Has(capture.Compressed) != y.Flags().Has(capture.Compressed) {
 				same = false
 			}
 		}

@@ -15,7 +15,8 @@ import (
 // never forwarded shows up between them instead of as a second, phantom connection.
 func splitSides(hops []Hop) []Hop {
 	var out []Hop
-	for _, h := range hops {
+	for i, h := range hops {
+		h.src = i
 		in, outSide, pairs := sides(h.Capture)
 		if pairs == 0 {
 			out = append(out, h)
@@ -29,7 +30,7 @@ func splitSides(hops []Hop) []Hop {
 			c := *h.Capture
 			c.Sessions = side.sessions
 			c.Warnings = append(append([]capture.Warning(nil), h.Capture.Warnings...), note)
-			out = append(out, Hop{Name: side.name, Files: h.Files, Capture: &c, ClockOffset: h.ClockOffset, Dropped: h.Dropped})
+			out = append(out, Hop{Name: side.name, Files: h.Files, Capture: &c, ClockOffset: h.ClockOffset, Dropped: h.Dropped, src: i})
 		}
 	}
 	return out

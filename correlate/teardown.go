@@ -52,7 +52,7 @@ func (j *judger) endedBefore(f finding, desc string, h int, te time.Time) (findi
 			desc, hn, e.Side, endWhat(e), j.stampAt(e.Time, h), e.File, e.Packet, hn, bound.Round(time.Microsecond), by)
 		return f, true
 	}
-	if e := firstEndFrom(un, su, j.downstream(), f.msg.First); e != nil {
+	if e := firstEndFrom(un, su, j.downstream(), f.msg.First()); e != nil {
 		f.verdict, f.end = Closed, e
 		f.why = fmt.Sprintf("%s reached %s after the %s side there had ended the connection (%s, %s packet %d, at %s): it could not be forwarded to %s%s",
 			desc, un, e.Side, endWhat(e), e.File, e.Packet, j.stampAt(e.Time, f.lastHop), hn, by)
@@ -173,7 +173,7 @@ func frameFilter(n int) string { return fmt.Sprintf("frame.number == %d", n) }
 // end of the connection), else the time from which it would be there.
 func (j *judger) missRef(f *finding) *MissRef {
 	h := f.missHop
-	te := j.expected(f.msg.First, f.lastHop, h)
+	te := j.expected(f.msg.First(), f.lastHop, h)
 	r := &MissRef{Hop: j.hs[h].name, Expected: te,
 		Filter: fmt.Sprintf("frame.time_epoch >= %d.%06d", te.Unix(), te.Nanosecond()/1000)}
 	if j.c.sess[h] == nil {
@@ -181,8 +181,9 @@ func (j *judger) missRef(f *finding) *MissRef {
 	}
 	for _, id := range j.tr.ids[f.k+1:] {
 		if m := id.at[h]; m != nil && m != f.changed {
-			r.File, r.Packet, r.What = m.Packet.File, m.Packet.Number, fmt.Sprintf("%s message %d", j.tr.dir, j.num(h, m))
-			r.Filter = frameFilter(m.Packet.Number)
+			p := j.ref(h, m)
+			r.File, r.Packet, r.What = p.File, p.Number, fmt.Sprintf("%s message %d", j.tr.dir, j.num(h, m))
+			r.Filter = frameFilter(p.Number)
 			return r
 		}
 	}
