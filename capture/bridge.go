@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/wspath/wspath/capture/packet"
 	"github.com/wspath/wspath/capture/tcpstream"
 )
 
@@ -75,7 +76,7 @@ func (r *reader) bridgeSide(info tcpstream.ConnInfo) (tcpstream.Dir, bool) {
 }
 
 // startRaw reads the connection as a bridged TCP stream.
-func (c *conn) startRaw(client tcpstream.Dir, m tcpstream.Meta) {
+func (c *conn) startRaw(client tcpstream.Dir, m packet.Meta) {
 	c.mode, c.client = modeRaw, client
 	start := c.info.Start.Time
 	if start.IsZero() {
@@ -85,7 +86,7 @@ func (c *conn) startRaw(client tcpstream.Dir, m tcpstream.Meta) {
 }
 
 // rawData keeps the next bytes of a bridged stream, within the bound on all streams.
-func (c *conn) rawData(d tcpstream.Dir, b []byte, off uint64, m tcpstream.Meta) {
+func (c *conn) rawData(d tcpstream.Dir, b []byte, off uint64, m packet.Meta) {
 	dir := c.dirOf(d)
 	s := c.raw
 	if s.Truncated[dir] {

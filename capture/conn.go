@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/wspath/wspath/capture/handshake"
+	"github.com/wspath/wspath/capture/packet"
 	"github.com/wspath/wspath/capture/tcpstream"
 	"github.com/wspath/wspath/capture/tlsdecrypt"
 	"github.com/wspath/wspath/capture/wsframe"
@@ -42,7 +43,7 @@ type conn struct {
 	// after the request, the client's early bytes wait there for the 101.
 	head     [2][]byte
 	headOff  [2]uint64 // stream offset of head[d][0]
-	headMeta [2]tcpstream.Meta
+	headMeta [2]packet.Meta
 	reqDone  bool
 	respDone bool
 	// An ordinary request (no Upgrade) on a kept-alive connection is being skipped: its method,
@@ -59,7 +60,7 @@ type conn struct {
 	parser [2]*wsframe.Parser
 	// plain counts decrypted bytes per direction: the stream offsets of a TLS session's messages.
 	plain [2]uint64
-	last  tcpstream.Meta
+	last  packet.Meta
 	// held counts per direction the bytes this connection holds beyond TCP reassembly (HTTP
 	// head, frame resync buffer), counted in reader.held against Options.MaxTotalBuffer.
 	held [2]int
@@ -83,7 +84,7 @@ func (r *reader) newConn(info tcpstream.ConnInfo) tcpstream.Stream {
 }
 
 // Data is called by the assembler with the next in-order bytes of direction d.
-func (c *conn) Data(d tcpstream.Dir, b []byte, off uint64, m tcpstream.Meta) {
+func (c *conn) Data(d tcpstream.Dir, b []byte, off uint64, m packet.Meta) {
 	c.last = m
 	if c.stopped {
 		return
@@ -114,7 +115,7 @@ func (c *conn) Data(d tcpstream.Dir, b []byte, off uint64, m tcpstream.Meta) {
 
 // account updates what the connection holds in direction d; past the bound on all connections
 // it stops reading this one.
-func (c *conn) account(d tcpstream.Dir, off uint64, m tcpstream.Meta) {
+func (c *conn) account(d tcpstream.Dir, off uint64, m packet.Meta) {
 	if c.stopped {
 		return
 	}
@@ -138,7 +139,7 @@ func (c *conn) account(d tcpstream.Dir, off uint64, m tcpstream.Meta) {
 
 // stop gives up reading a connection that passed the bound on bytes held by all connections.
 // The messages found so far are kept; the buffers are released.
-func (c *conn) stop(d tcpstream.Dir, off uint64, m tcpstream.Meta) {
+func (c *conn) stop(d tcpstream.Dir, off uint64, m packet.Meta) {
 	c.problem(d, ProblemLimit, off, m, fmt.Sprintf("no longer read: HTTP heads and frame resync buffers of all connections passed %d bytes", c.r.opts.MaxTotalBuffer))
 	c.r.stopped(m)
 	for i, p := range c.parser {
@@ -162,7 +163,7 @@ func (c *conn) release() {
 }
 
 // detect decides from the first payload what the connection carries.
-func (c *conn) detect(d tcpstream.Dir, b []byte, m tcpstream.Meta) {
+func (c *conn) detect(d tcpstream.Dir, b []byte, m packet.Meta) {
 	if client, ok := c.r.bridgeSide(c.info); ok && c.r.opts.Bridge {
 		c.startRaw(client, m)
 		return
@@ -225,7 +226,7 @@ func looksLikeHTTPRequest(b []byte) bool {
 }
 
 // session returns the connection's Session, creating it on first use.
-func (c *conn) session(m tcpstream.Meta) *Session {
+func (c *conn) session(m packet.Meta) *Session {
 	if c.sess == nil {
 		c.sess = &Session{Start: c.info.Start.Time, Tunnel: c.r.encap.Tunnel(c.info.Tunnel)}
 		if c.sess.Start.IsZero() {
@@ -236,7 +237,7 @@ func (c *conn) session(m tcpstream.Meta) *Session {
 }
 
 // plaintext handles the application bytes of direction d, decrypted or not, at stream offset off.
-func (c *conn) plaintext(d tcpstream.Dir, b []byte, off uint64, m tcpstream.Meta) {
+func (c *conn) plaintext(d tcpstream.Dir, b []byte, off uint64, m packet.Meta) {
 	switch c.mode {
 	case modeWebSocket, modeMidStream:
 		c.parser[d].Feed(b, off, m)
@@ -253,7 +254,7 @@ func (c *conn) plaintext(d tcpstream.Dir, b []byte, off uint64, m tcpstream.Meta
 
 // switchToH2 starts HTTP/2 on a connection whose (decrypted) client bytes begin with the preface:
 // TLS with ALPN h2. Server bytes that came first (its SETTINGS) are passed on before b.
-func (c *conn) switchToH2(b []byte, off uint64, m tcpstream.Meta) {
+func (c *conn) switchToH2(b []byte, off uint64, m packet.Meta) {
 	early, eoff, em := c.head[1-c.client], c.headOff[1-c.client], c.headMeta[1-c.client]
 	c.head = [2][]byte{}
 	c.startH2(c.client)
@@ -264,7 +265,7 @@ func (c *conn) switchToH2(b []byte, off uint64, m tcpstream.Meta) {
 }
 
 // handshakeBytes collects a direction's HTTP head, then hands what follows to the frame parsers.
-func (c *conn) handshakeBytes(d tcpstream.Dir, b []byte, off uint64, m tcpstream.Meta) {
+func (c *conn) handshakeBytes(d tcpstream.Dir, b []byte, off uint64, m packet.Meta) {
 	if k := min(c.skip[d], uint64(len(b))); k > 0 {
 		// The body of an ordinary request or response before the Upgrade.
 		b, off = b[k:], off+k
@@ -291,7 +292,7 @@ func (c *conn) handshakeBytes(d tcpstream.Dir, b []byte, off uint64, m tcpstream
 	}
 }
 
-func (c *conn) parseRequest(m tcpstream.Meta) {
+func (c *conn) parseRequest(m packet.Meta) {
 	d := c.client
 	h, err := handshake.ParseRequest(c.head[d])
 	if err == handshake.ErrIncomplete {
@@ -330,7 +331,7 @@ func (c *conn) parseRequest(m tcpstream.Meta) {
 	}
 }
 
-func (c *conn) parseResponse(m tcpstream.Meta) {
+func (c *conn) parseResponse(m packet.Meta) {
 	d := 1 - c.client
 	for {
 		h, err := handshake.ParseResponse(c.head[d])
@@ -413,7 +414,7 @@ func (c *conn) giveUp() {
 }
 
 // Gap is called when n bytes of direction d at off will never come.
-func (c *conn) Gap(d tcpstream.Dir, off, n uint64, reason tcpstream.GapReason, m tcpstream.Meta) {
+func (c *conn) Gap(d tcpstream.Dir, off, n uint64, reason tcpstream.GapReason, m packet.Meta) {
 	c.last = m
 	if c.stopped {
 		return
@@ -456,8 +457,8 @@ func (c *conn) Gap(d tcpstream.Dir, off, n uint64, reason tcpstream.GapReason, m
 }
 
 // Fin and Reset are recorded from the final stats in Close; they only mark the time here.
-func (c *conn) Fin(d tcpstream.Dir, m tcpstream.Meta)   { c.last = m }
-func (c *conn) Reset(d tcpstream.Dir, m tcpstream.Meta) { c.last = m }
+func (c *conn) Fin(d tcpstream.Dir, m packet.Meta)   { c.last = m }
+func (c *conn) Reset(d tcpstream.Dir, m packet.Meta) { c.last = m }
 
 // Close finishes the session when the TCP connection ends or the capture does.
 func (c *conn) Close(st [2]tcpstream.Stats) {
@@ -579,7 +580,7 @@ func (c *conn) dirOf(d tcpstream.Dir) Direction {
 	return ServerToClient
 }
 
-func (c *conn) problem(d tcpstream.Dir, k ProblemKind, off uint64, m tcpstream.Meta, msg string) {
+func (c *conn) problem(d tcpstream.Dir, k ProblemKind, off uint64, m packet.Meta, msg string) {
 	s := c.sess
 	if s == nil {
 		return

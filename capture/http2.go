@@ -8,6 +8,7 @@ import (
 
 	"github.com/wspath/wspath/capture/h2demux"
 	"github.com/wspath/wspath/capture/handshake"
+	"github.com/wspath/wspath/capture/packet"
 	"github.com/wspath/wspath/capture/tcpstream"
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
@@ -37,10 +38,10 @@ type h2stream struct {
 	pay     [2]uint64 // DATA payload bytes so far, per h2demux.Side: the session's stream offsets
 	spans   [2][]span // where in the connection's byte stream each run of payload lay
 	early   []byte    // client bytes sent before the response, fed once it allows WebSocket
-	earlyM  tcpstream.Meta
-	end     [2]*tcpstream.Meta // END_STREAM per side
-	rst     [2]*tcpstream.Meta // RST_STREAM per side (or a GOAWAY that excluded the stream)
-	open    bool               // a 2xx response arrived: the stream carries WebSocket frames
+	earlyM  packet.Meta
+	end     [2]*packet.Meta // END_STREAM per side
+	rst     [2]*packet.Meta // RST_STREAM per side (or a GOAWAY that excluded the stream)
+	open    bool            // a 2xx response arrived: the stream carries WebSocket frames
 	refused bool
 }
 
@@ -87,11 +88,11 @@ func (h *h2conn) tdir(s h2demux.Side) tcpstream.Dir {
 	return 1 - h.c.client
 }
 
-func (h *h2conn) feed(d tcpstream.Dir, b []byte, off uint64, m tcpstream.Meta) {
+func (h *h2conn) feed(d tcpstream.Dir, b []byte, off uint64, m packet.Meta) {
 	h.demux.Feed(h.side(d), b, off, m)
 }
 
-func (h *h2conn) gap(d tcpstream.Dir, off, n uint64, m tcpstream.Meta) {
+func (h *h2conn) gap(d tcpstream.Dir, off, n uint64, m packet.Meta) {
 	h.demux.Gap(h.side(d), off, n, m)
 }
 
@@ -118,7 +119,7 @@ func (h *h2conn) Headers(s h2demux.Side, hd *h2demux.Headers) {
 }
 
 // openStream starts the Session of a WebSocket stream from its extended CONNECT request.
-func (h *h2conn) openStream(hd *h2demux.Headers, m tcpstream.Meta) *h2stream {
+func (h *h2conn) openStream(hd *h2demux.Headers, m packet.Meta) *h2stream {
 	c := h.c
 	ws := &conn{r: c.r, info: c.info, mode: modeHTTP, client: c.client, reqDone: true}
 	s := ws.session(m)
@@ -142,7 +143,7 @@ func (h *h2conn) openStream(hd *h2demux.Headers, m tcpstream.Meta) *h2stream {
 }
 
 // response records the server's answer; a 2xx starts frame parsing (RFC 8441 section 5).
-func (h *h2conn) response(st *h2stream, hd *h2demux.Headers, m tcpstream.Meta) {
+func (h *h2conn) response(st *h2stream, hd *h2demux.Headers, m packet.Meta) {
 	status, _ := strconv.Atoi(hd.Get(":status"))
 	if status >= 100 && status < 200 {
 		return // informational; the final response follows
@@ -171,7 +172,7 @@ func (h *h2conn) response(st *h2stream, hd *h2demux.Headers, m tcpstream.Meta) {
 }
 
 // Data feeds a WebSocket stream's DATA payload to its frame parser.
-func (h *h2conn) Data(s h2demux.Side, id uint32, b []byte, off uint64, end bool, hm h2demux.Meta) {
+func (h *h2conn) Data(s h2demux.Side, id uint32, b []byte, off uint64, end bool, hm packet.Meta) {
 	st := h.streams[id]
 	if st == nil {
 		return
@@ -211,7 +212,7 @@ func (h *h2conn) Data(s h2demux.Side, id uint32, b []byte, off uint64, end bool,
 }
 
 // Reset records an RST_STREAM: the stream's end, as a TCP reset ends a connection.
-func (h *h2conn) Reset(s h2demux.Side, id uint32, code http2.ErrCode, hm h2demux.Meta) {
+func (h *h2conn) Reset(s h2demux.Side, id uint32, code http2.ErrCode, hm packet.Meta) {
 	st := h.streams[id]
 	if st == nil || st.rst[s] != nil {
 		return
@@ -224,7 +225,7 @@ func (h *h2conn) Reset(s h2demux.Side, id uint32, code http2.ErrCode, hm h2demux
 }
 
 // GoAway records a GOAWAY; streams above its last stream id end there as if reset.
-func (h *h2conn) GoAway(s h2demux.Side, last uint32, code http2.ErrCode, hm h2demux.Meta) {
+func (h *h2conn) GoAway(s h2demux.Side, last uint32, code http2.ErrCode, hm packet.Meta) {
 	if h.goAway[s] != nil {
 		return
 	}
@@ -274,7 +275,7 @@ func (h *h2conn) close(st [2]tcpstream.Stats, tlsInfo *TLSInfo) {
 			}
 			if g := h.goAway[side]; g != nil && s.id > h.goLast[side] && s.rst[side] == nil {
 				ws.sess.HTTP2.GoAway = g
-				mt := tcpstream.Meta{Time: g.Time, File: g.Packet.File, Number: g.Packet.Number}
+				mt := packet.Meta{Time: g.Time, File: g.Packet.File, Number: g.Packet.Number}
 				s.rst[side] = &mt
 			}
 			if s.rst[side] != nil {

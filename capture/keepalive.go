@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/wspath/wspath/capture/handshake"
+	"github.com/wspath/wspath/capture/packet"
 	"github.com/wspath/wspath/capture/tcpstream"
 )
 
@@ -34,7 +35,7 @@ func bodyLength(h *handshake.Head, method string) (n uint64, ok bool) {
 
 // plainRequest starts skipping an ordinary request (no Upgrade) and its body; its response is
 // skipped in turn by plainResponse. It reports false when the exchange cannot be followed.
-func (c *conn) plainRequest(h *handshake.Head, m tcpstream.Meta) bool {
+func (c *conn) plainRequest(h *handshake.Head, m packet.Meta) bool {
 	n, ok := bodyLength(h, "")
 	if !ok {
 		return false
@@ -54,7 +55,7 @@ func (c *conn) plainRequest(h *handshake.Head, m tcpstream.Meta) bool {
 
 // plainResponse skips the response to an ordinary request, then waits for the next request. It
 // reports false when the response's end cannot be told.
-func (c *conn) plainResponse(h *handshake.Head, m tcpstream.Meta) bool {
+func (c *conn) plainResponse(h *handshake.Head, m packet.Meta) bool {
 	n, ok := bodyLength(h, c.plainMethod)
 	if !ok {
 		return false

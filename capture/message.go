@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/wspath/wspath/capture/handshake"
+	"github.com/wspath/wspath/capture/packet"
 	"github.com/wspath/wspath/capture/tcpstream"
 	"github.com/wspath/wspath/capture/wsframe"
 )
@@ -196,7 +197,7 @@ func (a *assembler) PayloadGap(n uint64) {
 }
 
 // FrameEnd ends the current frame at the packet m.
-func (a *assembler) FrameEnd(m wsframe.Meta) {
+func (a *assembler) FrameEnd(m packet.Meta) {
 	if a.curCtl {
 		a.curCtl = false
 		a.ctl.Last, a.ctl.LastPacket = m.Time, m.Ref()
@@ -224,7 +225,7 @@ func (a *assembler) FrameEnd(m wsframe.Meta) {
 	}
 }
 
-func (a *assembler) closeFrame(m wsframe.Meta) {
+func (a *assembler) closeFrame(m packet.Meta) {
 	code, reason, err := wsframe.ParseClose(a.ctlBody)
 	if err != nil {
 		a.c.problem(a.d, ProblemProtocol, a.ctl.Offset, m, "close frame: "+err.Error())
@@ -267,8 +268,8 @@ func (a *assembler) finish() {
 	a.push(m)
 }
 
-func metaOf(m *Message) tcpstream.Meta {
-	return tcpstream.Meta{Time: m.First, File: m.Packet.File, Number: m.Packet.Number}
+func metaOf(m *Message) packet.Meta {
+	return packet.Meta{Time: m.First, File: m.Packet.File, Number: m.Packet.Number}
 }
 
 // previewBuf returns an empty buffer for the current message's preview: its own bytes when

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/wspath/wspath/capture/encap"
+	"github.com/wspath/wspath/capture/packet"
 	"github.com/wspath/wspath/capture/pcapfile"
 	"github.com/wspath/wspath/capture/tcpdecode"
 	"github.com/wspath/wspath/capture/tcpstream"
@@ -384,7 +385,7 @@ func (r *reader) packet(p *pcapfile.Packet, m *pcapfile.Merger) {
 		r.dataSegs++
 		r.dataBytes += uint64(r.seg.PayloadLength)
 	}
-	r.asm.Add(&r.seg, tcpstream.Meta{Time: p.Time, File: p.File, Number: p.Number})
+	r.asm.Add(&r.seg, packet.Meta{Time: p.Time, File: p.File, Number: p.Number})
 }
 
 // ackedHoles sums up the holes of the sessions read that the peers acknowledged (GapAcked): the
@@ -721,7 +722,7 @@ func (r *reader) floodWarnings() {
 }
 
 // stopped counts a connection stopped for the bound on held bytes, m its last packet.
-func (r *reader) stopped(m tcpstream.Meta) {
+func (r *reader) stopped(m packet.Meta) {
 	if r.stops.n == 0 {
 		r.stops.first = Warning{File: m.File, Packet: m.Number}
 	}

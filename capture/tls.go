@@ -1,7 +1,7 @@
 package capture
 
 import (
-	"github.com/wspath/wspath/capture/tlsdecrypt"
+	"github.com/wspath/wspath/capture/packet"
 )
 
 // maxTLSRecords bounds the record shapes kept per direction of an undecrypted session.
@@ -11,7 +11,7 @@ const maxTLSRecords = 1 << 20
 // the same HTTP and WebSocket parsing as plaintext; record shapes are kept for hops without keys.
 type tlsHandler struct{ c *conn }
 
-func (h tlsHandler) Plaintext(dir Direction, b []byte, m tlsdecrypt.Meta) {
+func (h tlsHandler) Plaintext(dir Direction, b []byte, m packet.Meta) {
 	c := h.c
 	d := c.client
 	if dir == ServerToClient {
@@ -24,7 +24,7 @@ func (h tlsHandler) Plaintext(dir Direction, b []byte, m tlsdecrypt.Meta) {
 	}
 }
 
-func (h tlsHandler) Record(dir Direction, length int, m tlsdecrypt.Meta) {
+func (h tlsHandler) Record(dir Direction, length int, m packet.Meta) {
 	s := h.c.sess
 	if s == nil || s.TLS == nil {
 		return

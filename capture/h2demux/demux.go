@@ -31,9 +31,6 @@ func (s Side) String() string {
 	return "client"
 }
 
-// Meta locates the packet that completed a frame.
-type Meta = packet.Meta
-
 // Bounds on what one direction buffers. A frame is parsed once all its bytes are present, so a
 // direction buffers at most one frame (the largest SETTINGS_MAX_FRAME_SIZE allows, 16 MiB), and a
 // header block split over CONTINUATION frames is bounded separately.
@@ -58,7 +55,7 @@ type Error struct {
 	Side   Side
 	Offset uint64 // stream offset of the frame (or byte) concerned
 	Stream uint32 // stream id, 0 for the connection
-	Meta   Meta
+	Meta   packet.Meta
 	Fatal  bool // the direction is no longer read
 	Err    error
 	Detail string
@@ -82,9 +79,9 @@ func (e *Error) Unwrap() error { return e.Err }
 type Headers struct {
 	Stream    uint32
 	Fields    []hpack.HeaderField
-	EndStream bool   // the sender will send nothing more on the stream
-	Offset    uint64 // stream offset of the HEADERS frame
-	Meta      Meta   // packet that completed the header block
+	EndStream bool        // the sender will send nothing more on the stream
+	Offset    uint64      // stream offset of the HEADERS frame
+	Meta      packet.Meta // packet that completed the header block
 }
 
 // Get returns the value of the first field named name (lower case, as HTTP/2 requires), or "".
@@ -104,11 +101,11 @@ type Handler interface {
 	Headers(s Side, h *Headers)
 	// Data is the payload of a DATA frame (padding removed). off is the stream offset of the
 	// payload's first byte in side s's byte stream.
-	Data(s Side, stream uint32, b []byte, off uint64, endStream bool, m Meta)
+	Data(s Side, stream uint32, b []byte, off uint64, endStream bool, m packet.Meta)
 	// Reset is an RST_STREAM sent by side s.
-	Reset(s Side, stream uint32, code http2.ErrCode, m Meta)
+	Reset(s Side, stream uint32, code http2.ErrCode, m packet.Meta)
 	// GoAway is a GOAWAY sent by side s: streams above lastStream were not processed.
-	GoAway(s Side, lastStream uint32, code http2.ErrCode, m Meta)
+	GoAway(s Side, lastStream uint32, code http2.ErrCode, m packet.Meta)
 	// Error reports a problem; when e.Fatal, side e.Side is no longer read.
 	Error(e *Error)
 }
@@ -165,7 +162,7 @@ func (d *Demux) Buffered() int {
 func (d *Demux) Dead(s Side) bool { return d.side[s].dead }
 
 // Feed hands the next in-order bytes of side s, at stream offset off, to the Demux.
-func (d *Demux) Feed(s Side, b []byte, off uint64, m Meta) {
+func (d *Demux) Feed(s Side, b []byte, off uint64, m packet.Meta) {
 	dir := d.side[s]
 	if dir.dead || len(b) == 0 {
 		return
@@ -187,7 +184,7 @@ func (d *Demux) Feed(s Side, b []byte, off uint64, m Meta) {
 }
 
 // skipPreface checks and removes the client preface from the start of the client's bytes.
-func (d *Demux) skipPreface(dir *direction, b []byte, off uint64, m Meta) ([]byte, uint64) {
+func (d *Demux) skipPreface(dir *direction, b []byte, off uint64, m packet.Meta) ([]byte, uint64) {
 	done := len(Preface) - dir.preface
 	n := min(dir.preface, len(b))
 	if !bytes.Equal(b[:n], []byte(Preface[done:done+n])) {
@@ -199,7 +196,7 @@ func (d *Demux) skipPreface(dir *direction, b []byte, off uint64, m Meta) ([]byt
 }
 
 // frames parses every complete frame in dir.buf.
-func (d *Demux) frames(dir *direction, m Meta) {
+func (d *Demux) frames(dir *direction, m packet.Meta) {
 	for !dir.dead && len(dir.buf) >= 9 {
 		length := int(dir.buf[0])<<16 | int(dir.buf[1])<<8 | int(dir.buf[2])
 		if len(dir.buf) < 9+length {
@@ -222,7 +219,7 @@ func (d *Demux) frames(dir *direction, m Meta) {
 }
 
 // frameError reports a frame the Framer refused: a stream error skips that frame only.
-func (d *Demux) frameError(dir *direction, err error, off uint64, m Meta) {
+func (d *Demux) frameError(dir *direction, err error, off uint64, m packet.Meta) {
 	var se http2.StreamError
 	if errors.As(err, &se) {
 		d.h.Error(&Error{Side: dir.s, Offset: off, Stream: se.StreamID, Meta: m, Err: ErrFraming, Detail: se.Error()})
@@ -236,7 +233,7 @@ func (d *Demux) frameError(dir *direction, err error, off uint64, m Meta) {
 }
 
 // frame dispatches one parsed frame at stream offset off.
-func (d *Demux) frame(dir *direction, f http2.Frame, off uint64, m Meta) {
+func (d *Demux) frame(dir *direction, f http2.Frame, off uint64, m packet.Meta) {
 	switch f := f.(type) {
 	case *http2.DataFrame:
 		payload := off + 9
@@ -277,7 +274,7 @@ func (d *Demux) frame(dir *direction, f http2.Frame, off uint64, m Meta) {
 	}
 }
 
-func (d *Demux) startBlock(dir *direction, stream uint32, frag []byte, end, promise bool, off uint64, m Meta) {
+func (d *Demux) startBlock(dir *direction, stream uint32, frag []byte, end, promise bool, off uint64, m packet.Meta) {
 	dir.block = append(dir.block[:0], frag...)
 	dir.blockHdr = Headers{Stream: stream, EndStream: end, Offset: off}
 	dir.inBlock, dir.isPromise = true, promise
@@ -285,7 +282,7 @@ func (d *Demux) startBlock(dir *direction, stream uint32, frag []byte, end, prom
 
 // endBlock decodes the collected header block. An HPACK error leaves the decoder's table in an
 // unknown state, so the direction is no longer read.
-func (d *Demux) endBlock(dir *direction, m Meta) {
+func (d *Demux) endBlock(dir *direction, m packet.Meta) {
 	dir.inBlock = false
 	dir.fields = dir.fields[:0]
 	_, err := dir.dec.Write(dir.block)
@@ -309,7 +306,7 @@ func (d *Demux) endBlock(dir *direction, m Meta) {
 
 // Gap tells the Demux that n bytes of side s are missing from the capture. Frame boundaries and
 // the HPACK table are lost with them, so the side is no longer read.
-func (d *Demux) Gap(s Side, off, n uint64, m Meta) {
+func (d *Demux) Gap(s Side, off, n uint64, m packet.Meta) {
 	dir := d.side[s]
 	if dir.dead {
 		return

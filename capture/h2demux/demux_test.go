@@ -10,6 +10,7 @@ import (
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
 
+	"github.com/wspath/wspath/capture/packet"
 	"github.com/wspath/wspath/capture/pcapfile"
 	"github.com/wspath/wspath/capture/tcpdecode"
 )
@@ -26,16 +27,16 @@ type recorder struct {
 func (r *recorder) Headers(s Side, h *Headers) {
 	r.lines = append(r.lines, fmt.Sprintf("%s headers %d end=%v %s %s", s, h.Stream, h.EndStream, h.Get(":method")+h.Get(":status"), h.Get(":path")))
 }
-func (r *recorder) Data(s Side, id uint32, b []byte, off uint64, end bool, m Meta) {
+func (r *recorder) Data(s Side, id uint32, b []byte, off uint64, end bool, m packet.Meta) {
 	r.lines = append(r.lines, fmt.Sprintf("%s data %d %q end=%v", s, id, b, end))
 	if r.in != nil && (off+uint64(len(b)) > uint64(len(r.in)) || !bytes.Equal(r.in[off:off+uint64(len(b))], b)) {
 		r.bad = append(r.bad, fmt.Sprintf("data %q at offset %d", b, off))
 	}
 }
-func (r *recorder) Reset(s Side, id uint32, code http2.ErrCode, m Meta) {
+func (r *recorder) Reset(s Side, id uint32, code http2.ErrCode, m packet.Meta) {
 	r.lines = append(r.lines, fmt.Sprintf("%s rst %d %v", s, id, code))
 }
-func (r *recorder) GoAway(s Side, last uint32, code http2.ErrCode, m Meta) {
+func (r *recorder) GoAway(s Side, last uint32, code http2.ErrCode, m packet.Meta) {
 	r.lines = append(r.lines, fmt.Sprintf("%s goaway %d %v", s, last, code))
 }
 func (r *recorder) Error(e *Error) { r.errs = append(r.errs, e) }
@@ -88,7 +89,7 @@ func TestDemux_Events(t *testing.T) {
 			r := &recorder{in: in}
 			d := New(r)
 			for off := 0; off < len(in); off += chunk {
-				d.Feed(Client, in[off:min(off+chunk, len(in))], uint64(off), Meta{})
+				d.Feed(Client, in[off:min(off+chunk, len(in))], uint64(off), packet.Meta{})
 			}
 			if len(r.errs) > 0 || len(r.bad) > 0 {
 				t.Fatalf("errors: %v %v", r.errs, r.bad)
@@ -118,7 +119,7 @@ func TestDemux_Errors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := &recorder{}
 			d := New(r)
-			d.Feed(Client, tc.in, 0, Meta{})
+			d.Feed(Client, tc.in, 0, packet.Meta{})
 			if len(r.errs) == 0 || !errors.Is(r.errs[0], tc.want) {
 				t.Fatalf("errors %v, want %v", r.errs, tc.want)
 			}
@@ -130,9 +131,9 @@ func TestDemux_Errors(t *testing.T) {
 	t.Run("gap", func(t *testing.T) {
 		r := &recorder{}
 		d := New(r)
-		d.Feed(Client, good[:40], 0, Meta{})
-		d.Gap(Client, 40, 10, Meta{})
-		d.Feed(Client, good[50:], 50, Meta{})
+		d.Feed(Client, good[:40], 0, packet.Meta{})
+		d.Gap(Client, 40, 10, packet.Meta{})
+		d.Feed(Client, good[50:], 50, packet.Meta{})
 		if len(r.errs) != 1 || !errors.Is(r.errs[0], ErrGap) || len(r.lines) != 0 {
 			t.Errorf("errors %v, events %v", r.errs, r.lines)
 		}
@@ -156,7 +157,7 @@ func FuzzDemux(f *testing.F) {
 		chunk := int(split%512) + 1
 		for _, s := range []Side{Client, Server} {
 			for off := 0; off < len(in); off += chunk {
-				d.Feed(s, in[off:min(off+chunk, len(in))], uint64(off), Meta{})
+				d.Feed(s, in[off:min(off+chunk, len(in))], uint64(off), packet.Meta{})
 			}
 		}
 		if d.Buffered() > 2*(maxFrameSize+9+maxHeaderBlock) {

@@ -3,6 +3,8 @@ package tcpstream
 import (
 	"slices"
 	"time"
+
+	"github.com/wspath/wspath/capture/packet"
 )
 
 // Assembler reassembles TCP connections. Make one with NewAssembler; it is not safe for concurrent
@@ -39,7 +41,7 @@ type conn struct {
 	id         uint64
 	stream     Stream // nil: ignored connection
 	h          [2]half
-	last       Meta // latest packet, for gaps declared at the end
+	last       packet.Meta // latest packet, for gaps declared at the end
 	prev, next *conn
 }
 
@@ -88,7 +90,7 @@ func (a *Assembler) Totals() Totals { return a.totals }
 
 // Add feeds one segment, in capture order. seg and its Payload stay owned by the caller; Add copies
 // what it keeps. A nil seg is ignored.
-func (a *Assembler) Add(seg *Segment, m Meta) {
+func (a *Assembler) Add(seg *Segment, m packet.Meta) {
 	if seg == nil {
 		return
 	}
@@ -232,7 +234,7 @@ func (a *Assembler) synStartsNew(c *conn, seg *Segment, srcLo bool) bool {
 }
 
 // open starts a connection for seg, or returns nil when seg should not open one.
-func (a *Assembler) open(key connKey, seg *Segment, srcLo bool, m Meta) *conn {
+func (a *Assembler) open(key connKey, seg *Segment, srcLo bool, m packet.Meta) *conn {
 	syn := seg.Flags&(SYN|RST) == SYN
 	if !syn && (seg.Flags&RST != 0 || len(seg.Payload) == 0 && seg.PayloadLength <= 0) {
 		return nil
@@ -308,7 +310,7 @@ func (a *Assembler) unlink(c *conn) {
 }
 
 // segment processes seg, sent in direction d of c.
-func (a *Assembler) segment(c *conn, d Dir, seg *Segment, m *Meta) {
+func (a *Assembler) segment(c *conn, d Dir, seg *Segment, m *packet.Meta) {
 	h, o := &c.h[d], &c.h[d^1]
 	h.packets++
 	if seg.Window == 0 && seg.Flags&(SYN|RST) == 0 {
@@ -338,7 +340,7 @@ func (a *Assembler) segment(c *conn, d Dir, seg *Segment, m *Meta) {
 	if c.stream == nil {
 		if seg.Flags&FIN != 0 && !h.finSeen {
 			h.finSeen, h.finDone = true, true
-			h.fin = new(Meta)
+			h.fin = new(packet.Meta)
 			*h.fin = *m
 		}
 		if c.h[0].finDone && c.h[1].finDone {
@@ -359,12 +361,12 @@ func (a *Assembler) segment(c *conn, d Dir, seg *Segment, m *Meta) {
 }
 
 // reset handles a RST sent in direction d.
-func (a *Assembler) reset(c *conn, d Dir, m *Meta) {
+func (a *Assembler) reset(c *conn, d Dir, m *packet.Meta) {
 	h := &c.h[d]
 	if h.rst != nil {
 		return // a repeated RST says nothing new
 	}
-	h.rst = new(Meta)
+	h.rst = new(packet.Meta)
 	*h.rst = *m
 	if c.stream != nil {
 		c.stream.Reset(d, *m)

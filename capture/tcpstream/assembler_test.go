@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wspath/wspath/capture/packet"
 )
 
 var (
@@ -21,14 +23,14 @@ type recorder struct {
 	stats *[][2]Stats
 }
 
-func (r *recorder) Data(d Dir, b []byte, off uint64, m Meta) {
+func (r *recorder) Data(d Dir, b []byte, off uint64, m packet.Meta) {
 	*r.log = append(*r.log, fmt.Sprintf("D%d @%d %s", d, off, b))
 }
-func (r *recorder) Gap(d Dir, off, n uint64, why GapReason, m Meta) {
+func (r *recorder) Gap(d Dir, off, n uint64, why GapReason, m packet.Meta) {
 	*r.log = append(*r.log, fmt.Sprintf("G%d @%d+%d %s #%d", d, off, n, why, m.Number))
 }
-func (r *recorder) Fin(d Dir, m Meta)   { *r.log = append(*r.log, fmt.Sprintf("F%d", d)) }
-func (r *recorder) Reset(d Dir, m Meta) { *r.log = append(*r.log, fmt.Sprintf("R%d", d)) }
+func (r *recorder) Fin(d Dir, m packet.Meta)   { *r.log = append(*r.log, fmt.Sprintf("F%d", d)) }
+func (r *recorder) Reset(d Dir, m packet.Meta) { *r.log = append(*r.log, fmt.Sprintf("R%d", d)) }
 func (r *recorder) Close(st [2]Stats) {
 	*r.log = append(*r.log, "C")
 	*r.stats = append(*r.stats, st)
@@ -82,7 +84,7 @@ func (h *harness) run(steps []step) {
 			seg.Window = 0
 		}
 		h.n++
-		h.a.Add(&seg, Meta{Time: t0.Add(time.Duration(s.ms) * time.Millisecond), File: "t.pcap", Number: h.n})
+		h.a.Add(&seg, packet.Meta{Time: t0.Add(time.Duration(s.ms) * time.Millisecond), File: "t.pcap", Number: h.n})
 	}
 }
 

@@ -5,16 +5,18 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/wspath/wspath/capture/packet"
 )
 
 // nopStream discards everything.
 type nopStream struct{}
 
-func (nopStream) Data(Dir, []byte, uint64, Meta)           {}
-func (nopStream) Gap(Dir, uint64, uint64, GapReason, Meta) {}
-func (nopStream) Fin(Dir, Meta)                            {}
-func (nopStream) Reset(Dir, Meta)                          {}
-func (nopStream) Close([2]Stats)                           {}
+func (nopStream) Data(Dir, []byte, uint64, packet.Meta)           {}
+func (nopStream) Gap(Dir, uint64, uint64, GapReason, packet.Meta) {}
+func (nopStream) Fin(Dir, packet.Meta)                            {}
+func (nopStream) Reset(Dir, packet.Meta)                          {}
+func (nopStream) Close([2]Stats)                                  {}
 
 // benchSegments builds conns connections of perConn data segments of size bytes each, interleaved,
 // client to server, after a handshake. Every reorder-th segment of a connection is swapped with the
@@ -60,7 +62,7 @@ func benchAssembler(b *testing.B, reorder int) {
 	for b.Loop() {
 		a := NewAssembler(Config{}, func(ConnInfo) Stream { return nopStream{} })
 		for i := range segs {
-			a.Add(&segs[i], Meta{Time: t0.Add(time.Duration(i) * time.Microsecond), File: "b", Number: i + 1})
+			a.Add(&segs[i], packet.Meta{Time: t0.Add(time.Duration(i) * time.Microsecond), File: "b", Number: i + 1})
 		}
 		a.Flush()
 	}
@@ -87,7 +89,7 @@ func BenchmarkAssemblerACKed(b *testing.B) {
 	for b.Loop() {
 		a := NewAssembler(Config{}, func(ConnInfo) Stream { return nopStream{} })
 		for i := range segs {
-			a.Add(&segs[i], Meta{Time: t0.Add(time.Duration(i) * time.Microsecond), File: "b", Number: i + 1})
+			a.Add(&segs[i], packet.Meta{Time: t0.Add(time.Duration(i) * time.Microsecond), File: "b", Number: i + 1})
 		}
 		a.Flush()
 	}
@@ -97,14 +99,14 @@ func TestAssembler_InOrderDoesNotAllocate(t *testing.T) {
 	segs, _ := benchSegments(1, 1, 1400, 0)
 	a := NewAssembler(Config{}, func(ConnInfo) Stream { return nopStream{} })
 	for i := range segs {
-		a.Add(&segs[i], Meta{Time: t0})
+		a.Add(&segs[i], packet.Meta{Time: t0})
 	}
 	seg := segs[len(segs)-1]
 	n := 0
 	allocs := testing.AllocsPerRun(1000, func() {
 		seg.Seq += 1400
 		n++
-		a.Add(&seg, Meta{Time: t0.Add(time.Duration(n) * time.Millisecond), File: "x", Number: n})
+		a.Add(&seg, packet.Meta{Time: t0.Add(time.Duration(n) * time.Millisecond), File: "x", Number: n})
 	})
 	if allocs != 0 {
 		t.Errorf("%v allocations per in-order segment", allocs)
@@ -128,7 +130,7 @@ func TestAssembler_SYNFloodStaysSmall(t *testing.T) {
 			dst := netip.MustParseAddrPort("10.1.0.1:443")
 			for i := range n {
 				src := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 3, byte(i >> 16), byte(i >> 8)}), uint16(i))
-				a.Add(&Segment{Src: src, Dst: dst, Seq: uint32(i), Flags: SYN, Window: 1000}, Meta{Time: t0})
+				a.Add(&Segment{Src: src, Dst: dst, Seq: uint32(i), Flags: SYN, Window: 1000}, packet.Meta{Time: t0})
 			}
 			runtime.GC()
 			runtime.ReadMemStats(&after)
@@ -153,7 +155,7 @@ func TestAssembler_MaxConnectionsEvictsLeastRecent(t *testing.T) {
 		{from: 0, flags: ACK, seq: 2, data: "a"}, // the first connection is now the most recent
 	})
 	third := Segment{Src: netip.MustParseAddrPort("10.9.9.9:1"), Dst: srv, Seq: 5, Flags: SYN}
-	h.a.Add(&third, Meta{Time: t0, Number: 4})
+	h.a.Add(&third, packet.Meta{Time: t0, Number: 4})
 	want := []string{"open 10.0.0.1:40000->10.0.0.2:80 syn #1", "open 10.0.0.1:40001->10.0.0.2:80 syn #2",
 		"D0 @0 a", "C", "open 10.9.9.9:1->10.0.0.2:80 syn #4"}
 	if got := h.log; len(got) != len(want) || got[3] != "C" || got[4] != want[4] {
@@ -172,7 +174,7 @@ func TestAssembler_FlushOrder(t *testing.T) {
 	var order []uint16
 	a := NewAssembler(Config{}, func(ci ConnInfo) Stream { return &closeOrder{port: ci.A.Port(), order: &order} })
 	for _, p := range []uint16{5, 3, 9, 1, 7} {
-		a.Add(&Segment{Src: netip.AddrPortFrom(cli.Addr(), p), Dst: srv, Flags: SYN}, Meta{Time: t0})
+		a.Add(&Segment{Src: netip.AddrPortFrom(cli.Addr(), p), Dst: srv, Flags: SYN}, packet.Meta{Time: t0})
 	}
 	a.Flush()
 	if want := []uint16{5, 3, 9, 1, 7}; !equalU16(order, want) {

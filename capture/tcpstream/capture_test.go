@@ -11,10 +11,12 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
+
+	"github.com/wspath/wspath/capture/packet"
 )
 
 // readCapture decodes the Ethernet/IPv4/TCP packets of a classic pcap file into segments.
-func readCapture(tb testing.TB, path string, emit func(*Segment, Meta)) {
+func readCapture(tb testing.TB, path string, emit func(*Segment, packet.Meta)) {
 	tb.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -51,7 +53,7 @@ func readCapture(tb testing.TB, path string, emit func(*Segment, Meta)) {
 				seg.Flags |= fl.f
 			}
 		}
-		emit(&seg, Meta{Time: ci.Timestamp, File: filepath.Base(path), Number: n})
+		emit(&seg, packet.Meta{Time: ci.Timestamp, File: filepath.Base(path), Number: n})
 	}
 }
 
@@ -66,16 +68,16 @@ type collector struct {
 	closed bool
 }
 
-func (c *collector) Data(d Dir, b []byte, off uint64, m Meta) {
+func (c *collector) Data(d Dir, b []byte, off uint64, m packet.Meta) {
 	c.data[d] = append(c.data[d], b...)
 }
-func (c *collector) Gap(d Dir, off, n uint64, r GapReason, m Meta) {
+func (c *collector) Gap(d Dir, off, n uint64, r GapReason, m packet.Meta) {
 	c.gaps[d] = append(c.gaps[d], fmt.Sprintf("%d+%d %s #%d", off, n, r, m.Number))
 	c.data[d] = append(c.data[d], make([]byte, n)...)
 }
-func (c *collector) Fin(d Dir, m Meta)   { c.fin[d] = true }
-func (c *collector) Reset(d Dir, m Meta) { c.reset = true }
-func (c *collector) Close(st [2]Stats)   { c.stats, c.closed = st, true }
+func (c *collector) Fin(d Dir, m packet.Meta)   { c.fin[d] = true }
+func (c *collector) Reset(d Dir, m packet.Meta) { c.reset = true }
+func (c *collector) Close(st [2]Stats)          { c.stats, c.closed = st, true }
 
 func TestAssembler_Captures(t *testing.T) {
 	tests := []struct {

@@ -17,7 +17,7 @@
 //	a := tcpstream.NewAssembler(tcpstream.Config{}, func(ci tcpstream.ConnInfo) tcpstream.Stream {
 //		return newMyStream(ci) // or nil to ignore the connection
 //	})
-//	for each decoded segment { a.Add(&seg, tcpstream.Meta{Time: t, File: name, Number: n}) }
+//	for each decoded segment { a.Add(&seg, packet.Meta{Time: t, File: name, Number: n}) }
 //	a.Flush() // end of capture: remaining holes become gaps, every connection is closed
 //
 // Reassembly rules: the first copy of a byte wins (retransmissions and overlaps are counted and
@@ -29,5 +29,5 @@
 // would only delay every stream for nothing).
 //
 // An Assembler is not safe for concurrent use, and Stream methods must not call back into it. Time is
-// capture time (Meta.Time), never the wall clock, so output is a pure function of the input.
+// capture time (packet.Meta.Time), never the wall clock, so output is a pure function of the input.
 package tcpstream

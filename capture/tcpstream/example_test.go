@@ -5,20 +5,21 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/wspath/wspath/capture/packet"
 	"github.com/wspath/wspath/capture/tcpstream"
 )
 
 // printer prints what the Assembler delivers.
 type printer struct{}
 
-func (printer) Data(d tcpstream.Dir, b []byte, off uint64, m tcpstream.Meta) {
+func (printer) Data(d tcpstream.Dir, b []byte, off uint64, m packet.Meta) {
 	fmt.Printf("%s data at %d: %q (packet %d)\n", d, off, b, m.Number)
 }
-func (printer) Gap(d tcpstream.Dir, off, n uint64, r tcpstream.GapReason, m tcpstream.Meta) {
+func (printer) Gap(d tcpstream.Dir, off, n uint64, r tcpstream.GapReason, m packet.Meta) {
 	fmt.Printf("%s gap at %d, %d bytes: %s\n", d, off, n, r)
 }
-func (printer) Fin(d tcpstream.Dir, m tcpstream.Meta)   { fmt.Printf("%s FIN\n", d) }
-func (printer) Reset(d tcpstream.Dir, m tcpstream.Meta) { fmt.Printf("%s RST\n", d) }
+func (printer) Fin(d tcpstream.Dir, m packet.Meta)   { fmt.Printf("%s FIN\n", d) }
+func (printer) Reset(d tcpstream.Dir, m packet.Meta) { fmt.Printf("%s RST\n", d) }
 func (printer) Close(st [2]tcpstream.Stats) {
 	fmt.Printf("closed: %d bytes A->B, %d gap(s)\n", st[tcpstream.FromA].Bytes, len(st[tcpstream.FromA].Gaps))
 }
@@ -38,7 +39,7 @@ func Example() {
 		{Src: client, Dst: server, Seq: 1011, Flags: tcpstream.ACK, Payload: []byte("!!"), PayloadLength: 40}, // cut
 	}
 	for i := range segs {
-		a.Add(&segs[i], tcpstream.Meta{Time: t, File: "hop.pcap", Number: i + 1})
+		a.Add(&segs[i], packet.Meta{Time: t, File: "hop.pcap", Number: i + 1})
 	}
 	a.Flush()
 	// Output:

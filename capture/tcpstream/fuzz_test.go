@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/wspath/wspath/capture/packet"
 )
 
 // checker is a Stream that verifies the delivery invariants: per direction, Data and Gap cover the
@@ -27,7 +29,7 @@ func (c *checker) fail(format string, args ...any) {
 	c.t.Fatalf("%s: "+format, append([]any{c.id}, args...)...)
 }
 
-func (c *checker) Data(d Dir, b []byte, off uint64, m Meta) {
+func (c *checker) Data(d Dir, b []byte, off uint64, m packet.Meta) {
 	if c.done || c.fin[d] || d > 1 {
 		c.fail("Data after end")
 	}
@@ -45,7 +47,7 @@ func (c *checker) Data(d Dir, b []byte, off uint64, m Meta) {
 	c.next[d] += uint64(len(b))
 }
 
-func (c *checker) Gap(d Dir, off, n uint64, r GapReason, m Meta) {
+func (c *checker) Gap(d Dir, off, n uint64, r GapReason, m packet.Meta) {
 	if c.done || c.fin[d] || d > 1 || r > GapBufferLimit {
 		c.fail("bad Gap")
 	}
@@ -55,14 +57,14 @@ func (c *checker) Gap(d Dir, off, n uint64, r GapReason, m Meta) {
 	c.next[d] += n
 }
 
-func (c *checker) Fin(d Dir, m Meta) {
+func (c *checker) Fin(d Dir, m packet.Meta) {
 	if c.done || c.fin[d] {
 		c.fail("second Fin")
 	}
 	c.fin[d] = true
 }
 
-func (c *checker) Reset(d Dir, m Meta) {
+func (c *checker) Reset(d Dir, m packet.Meta) {
 	if c.done {
 		c.fail("Reset after Close")
 	}
@@ -83,7 +85,7 @@ func (c *checker) Close(st [2]Stats) {
 
 // fuzzSegments decodes 8 bytes per segment into segments of up to 4 connections; payload bytes are
 // byte(seq) so that a checker can verify them.
-func fuzzSegments(data []byte, emit func(*Segment, Meta)) {
+func fuzzSegments(data []byte, emit func(*Segment, packet.Meta)) {
 	var cursor [4][2]uint32
 	for c := range cursor {
 		cursor[c] = [2]uint32{0xFFFFFF00 + uint32(c)*0x40, 1000 * uint32(c+1)}
@@ -127,7 +129,7 @@ func fuzzSegments(data []byte, emit func(*Segment, Meta)) {
 		if b[1]&0x20 != 0 { // advance the cursor, mostly in order
 			cursor[ci][d] = start + uint32(length)
 		}
-		emit(&seg, Meta{Time: now, File: "fuzz", Number: n})
+		emit(&seg, packet.Meta{Time: now, File: "fuzz", Number: n})
 	}
 }
 
@@ -146,7 +148,7 @@ func runFuzz(t *testing.T, cfg Config, data []byte) {
 		streams = append(streams, c)
 		return c
 	})
-	fuzzSegments(data, func(s *Segment, m Meta) {
+	fuzzSegments(data, func(s *Segment, m packet.Meta) {
 		a.Add(s, m)
 		if a.totals.Buffered < 0 || a.totals.Buffered > cfg.withDefaults().MaxTotalBuffer {
 			t.Fatalf("buffered %d", a.totals.Buffered)
@@ -222,7 +224,7 @@ func fuzzSeedFromCapture(tb testing.TB, path string) []byte {
 		last   time.Time
 	)
 	clamp := func(v, lo, hi int) int { return min(max(v, lo), hi) }
-	readCapture(tb, path, func(seg *Segment, m Meta) {
+	readCapture(tb, path, func(seg *Segment, m packet.Meta) {
 		if !client.IsValid() {
 			client = seg.Src
 		}

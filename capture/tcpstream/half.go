@@ -3,6 +3,8 @@ package tcpstream
 import (
 	"slices"
 	"time"
+
+	"github.com/wspath/wspath/capture/packet"
 )
 
 const chunkCap = 2048 // buffers up to this size are recycled
@@ -30,7 +32,7 @@ type half struct {
 	next     uint64 // offset of the next byte to deliver
 	finOff   uint64
 	pending  []chunk // out-of-order ranges, sorted, disjoint, all at or past next and before finOff
-	fin, rst *Meta
+	fin, rst *packet.Meta
 
 	packets, retrans, zeroWin int
 	copies                    int // segments captured twice (see captureCopyWindow)
@@ -53,7 +55,7 @@ const captureCopyWindow = 200 * time.Microsecond
 type chunk struct {
 	off, end uint64
 	data     []byte
-	meta     Meta
+	meta     packet.Meta
 }
 
 // offset converts a sequence number of a started half to a stream offset (may be negative).
@@ -87,7 +89,7 @@ func (c *conn) acked(d Dir) uint64 {
 }
 
 // data handles wire payload bytes at sequence number seq, of which payload were captured.
-func (a *Assembler) data(c *conn, d Dir, seq uint32, payload []byte, wire int, m *Meta) {
+func (a *Assembler) data(c *conn, d Dir, seq uint32, payload []byte, wire int, m *packet.Meta) {
 	h := &c.h[d]
 	if wire == h.lastWire && seq == h.lastSeq && m.Time.Sub(h.lastTime) < captureCopyWindow {
 		h.copies++ // the same segment again at once: a capture of both interfaces of a router
@@ -162,7 +164,7 @@ func (a *Assembler) data(c *conn, d Dir, seq uint32, payload []byte, wire int, m
 
 // insert buffers the parts of [s, end) not buffered yet; payload holds the captured bytes from
 // off. It reports whether anything was new.
-func (a *Assembler) insert(c *conn, d Dir, s, end, off int64, payload []byte, m *Meta) bool {
+func (a *Assembler) insert(c *conn, d Dir, s, end, off int64, payload []byte, m *packet.Meta) bool {
 	h := &c.h[d]
 	capEnd := off + int64(len(payload))
 	// first chunk ending past s
@@ -257,7 +259,7 @@ func (a *Assembler) drain(c *conn, d Dir) bool {
 
 // hole returns the end of the hole at the head of d's stream, and the packet after which it was
 // noticed, if there is one: up to the first buffered chunk, or up to a FIN seen past next.
-func (h *half) hole() (uint64, *Meta, bool) {
+func (h *half) hole() (uint64, *packet.Meta, bool) {
 	if len(h.pending) > 0 {
 		return h.pending[0].off, &h.pending[0].meta, true
 	}
@@ -301,7 +303,7 @@ func (a *Assembler) giveUp(c *conn, d Dir, forced bool, now time.Time) {
 
 // holeGap declares [next, to) missing: GapAcked as far as the peer acknowledged, then GapLost, or
 // GapBufferLimit when forced by a memory bound.
-func (a *Assembler) holeGap(c *conn, d Dir, to uint64, forced bool, m *Meta) {
+func (a *Assembler) holeGap(c *conn, d Dir, to uint64, forced bool, m *packet.Meta) {
 	if ack := c.acked(d); ack > c.h[d].next {
 		a.gap(c, d, min(ack, to), GapAcked, m)
 	}
@@ -313,7 +315,7 @@ func (a *Assembler) holeGap(c *conn, d Dir, to uint64, forced bool, m *Meta) {
 }
 
 // gap declares [next, to) of d missing and moves past it.
-func (a *Assembler) gap(c *conn, d Dir, to uint64, r GapReason, m *Meta) {
+func (a *Assembler) gap(c *conn, d Dir, to uint64, r GapReason, m *packet.Meta) {
 	h := &c.h[d]
 	if to <= h.next {
 		return
@@ -329,10 +331,10 @@ func (a *Assembler) gap(c *conn, d Dir, to uint64, r GapReason, m *Meta) {
 }
 
 // finSeen records the first FIN of d, at offset off; bytes buffered past it are dropped.
-func (a *Assembler) finSeen(c *conn, d Dir, off int64, m *Meta) {
+func (a *Assembler) finSeen(c *conn, d Dir, off int64, m *packet.Meta) {
 	h := &c.h[d]
 	h.finSeen = true
-	h.fin = new(Meta)
+	h.fin = new(packet.Meta)
 	*h.fin = *m
 	h.finOff = uint64(max(off, int64(h.next)))
 	for k := len(h.pending) - 1; k >= 0 && h.pending[k].end > h.finOff; k-- {
@@ -371,7 +373,7 @@ func (a *Assembler) settle(c *conn, d Dir, now time.Time) {
 
 // flushHalf gives up every hole of d, declares the bytes the peer ACKed beyond what was seen, and
 // delivers a pending FIN.
-func (a *Assembler) flushHalf(c *conn, d Dir, m *Meta) {
+func (a *Assembler) flushHalf(c *conn, d Dir, m *packet.Meta) {
 	h := &c.h[d]
 	if c.stream == nil {
 		return

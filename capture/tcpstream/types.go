@@ -26,9 +26,6 @@ const (
 	CWR = tcpdecode.CWR
 )
 
-// Meta identifies the packet that carried a segment.
-type Meta = packet.Meta
-
 // Dir is a direction of a connection, by the side that sent first (A) rather than by the client
 // as packet.Direction: which side is the client is decided later, from the handshakes seen.
 type Dir uint8
@@ -58,7 +55,7 @@ type ConnInfo struct {
 	// missed), so A is known to be the initiator. When false, A merely sent the first segment seen
 	// and the consumer may decide the roles itself.
 	SYN   bool
-	Start Meta // the first packet of the connection
+	Start packet.Meta // the first packet of the connection
 	// Tunnel is the Segment.Tunnel of the connection's segments: 0, or the tunnel it travels in.
 	Tunnel uint32
 }
@@ -101,16 +98,16 @@ type Stream interface {
 	// Data delivers the next in-order bytes of direction d, at stream offset off. It is called
 	// once per segment's new bytes, so segment boundaries are kept. b is owned by the Assembler
 	// (or the caller of Add) and valid only during the call: copy what must be kept.
-	Data(d Dir, b []byte, off uint64, m Meta)
+	Data(d Dir, b []byte, off uint64, m packet.Meta)
 	// Gap reports that the n bytes of d at offset off will never come. m is the packet after
 	// which the gap was noticed (the first segment past the hole, or the cut packet).
-	Gap(d Dir, off, n uint64, r GapReason, m Meta)
+	Gap(d Dir, off, n uint64, r GapReason, m packet.Meta)
 	// Fin reports the end of direction d's bytes (a FIN, once every byte before it is
 	// delivered or declared a gap). m is the FIN's packet.
-	Fin(d Dir, m Meta)
+	Fin(d Dir, m packet.Meta)
 	// Reset reports a RST sent in direction d. The connection stays open for Config.ResetLinger
 	// of capture time, so bytes still in flight are delivered, then Close follows.
-	Reset(d Dir, m Meta)
+	Reset(d Dir, m packet.Meta)
 	// Close ends the connection: FINs both ways, a RST, a new connection on the same 4-tuple,
 	// eviction by Config.MaxConnections, or Flush. No method is called after it.
 	Close(st [2]Stats)
@@ -121,7 +118,7 @@ type GapInfo struct {
 	Offset uint64 // stream offset of the first missing byte
 	Length uint64 // number of missing bytes
 	Reason GapReason
-	Meta   Meta // packet after which the gap was noticed
+	Meta   packet.Meta // packet after which the gap was noticed
 }
 
 // Stats describe one direction of a connection, by its sender. Close receives them indexed by Dir.
@@ -149,7 +146,7 @@ type Stats struct {
 	// Gaps lists the first Config.MaxGaps gaps in stream order; GapsDropped counts the rest.
 	Gaps        []GapInfo
 	GapsDropped int
-	FIN, RST    *Meta // first FIN and first RST sent in this direction, nil if none
+	FIN, RST    *packet.Meta // first FIN and first RST sent in this direction, nil if none
 }
 
 // Totals count what an Assembler did, for diagnostics.

@@ -39,8 +39,8 @@ func appConn(s *suite, secret []byte, h Handler) *Conn {
 
 type discard struct{ n int }
 
-func (d *discard) Plaintext(dir packet.Direction, b []byte, m Meta) { d.n += len(b) }
-func (d *discard) Record(dir packet.Direction, n int, m Meta)       {}
+func (d *discard) Plaintext(dir packet.Direction, b []byte, m packet.Meta) { d.n += len(b) }
+func (d *discard) Record(dir packet.Direction, n int, m packet.Meta)       {}
 
 func benchmarkDecrypt(b *testing.B, id uint16) {
 	s := suiteByID(id)
@@ -55,7 +55,7 @@ func benchmarkDecrypt(b *testing.B, id uint16) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		c.half[0].seq = 0
-		c.Feed(0, stream, Meta{})
+		c.Feed(0, stream, packet.Meta{})
 	}
 	b.StopTimer()
 	if h.n != b.N*records*size || c.Info().Reason != "" {

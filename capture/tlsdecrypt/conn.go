@@ -35,20 +35,17 @@ const (
 	ServerToClient = packet.ServerToClient
 )
 
-// Meta identifies the packet that carried bytes given to Feed.
-type Meta = packet.Meta
-
 // Handler receives what a Conn finds. Its methods are called synchronously from Feed, Gap and
 // Close, in stream order per direction.
 type Handler interface {
 	// Plaintext receives decrypted application data of direction dir, in order; m is the packet
 	// that completed the record. b is only valid during the call: copy what you keep.
-	Plaintext(dir packet.Direction, b []byte, m Meta)
+	Plaintext(dir packet.Direction, b []byte, m packet.Meta)
 	// Record receives the shape of every record of outer type application_data in direction
 	// dir, decrypted or not: its ciphertext length and the packet that completed it. Hops
 	// without keys can be compared by record count, size and timing. In TLS 1.3 these include
 	// the encrypted handshake records.
-	Record(dir packet.Direction, length int, m Meta)
+	Record(dir packet.Direction, length int, m packet.Meta)
 }
 
 // Info describes a TLS connection as far as the Conn has seen it. It never holds key material.
@@ -77,7 +74,7 @@ type Info struct {
 type record struct {
 	hdr     [5]byte
 	payload []byte
-	m       Meta
+	m       packet.Meta
 	lost    uint64 // bytes lost in the direction just before this record
 	resync  bool   // the record follows a gap or a loss of framing: its sequence number is unknown
 }
@@ -204,7 +201,7 @@ func dirName(d packet.Direction) string {
 
 // Feed gives the Conn the next reassembled bytes of direction dir, in any chunking; m is the
 // packet that carried them. Feed does not keep b.
-func (c *Conn) Feed(dir packet.Direction, b []byte, m Meta) {
+func (c *Conn) Feed(dir packet.Direction, b []byte, m packet.Meta) {
 	if dir != ClientToServer && dir != ServerToClient {
 		return
 	}
@@ -291,7 +288,7 @@ func validHeader(b []byte) bool {
 
 // records handles the complete records at the start of b and returns the bytes used. It stops
 // at an incomplete record, or sets desync at an invalid header.
-func (c *Conn) records(dir packet.Direction, b []byte, m Meta) int {
+func (c *Conn) records(dir packet.Direction, b []byte, m packet.Meta) int {
 	h := &c.half[dir]
 	n := 0
 	for len(b)-n >= 5 {
@@ -315,7 +312,7 @@ func (c *Conn) records(dir packet.Direction, b []byte, m Meta) int {
 
 // scan looks for the next record header after a loss of framing. It keeps at most two records'
 // worth of bytes and returns what is left of b.
-func (c *Conn) scan(dir packet.Direction, b []byte, m Meta) []byte {
+func (c *Conn) scan(dir packet.Direction, b []byte, m packet.Meta) []byte {
 	h := &c.half[dir]
 	const window = 2*(5+maxRecordLen) + 5
 	take := min(window-len(h.buf), len(b))
@@ -574,7 +571,7 @@ func grow(b []byte, n int) []byte {
 }
 
 // plaintext passes application data to the handler.
-func (c *Conn) plaintext(dir packet.Direction, b []byte, m Meta) {
+func (c *Conn) plaintext(dir packet.Direction, b []byte, m packet.Meta) {
 	c.counts[dir].plainRecords++
 	c.counts[dir].plainBytes += int64(len(b))
 	if len(b) > 0 && c.h != nil {

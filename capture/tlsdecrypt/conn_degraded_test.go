@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/wspath/wspath/capture/packet"
 )
 
 // joined returns the bytes of each direction of s.
@@ -168,10 +170,10 @@ func TestConn_GapResync(t *testing.T) {
 			cut0, cut1 := rb[k]+(rb[k+1]-rb[k])/2, rb[k+1]+(rb[k+2]-rb[k+1])/2
 			col := &collector{}
 			c := NewConn(kl, col)
-			c.Feed(0, all[0], Meta{})
-			c.Feed(1, all[1][:cut0], Meta{})
+			c.Feed(0, all[0], packet.Meta{})
+			c.Feed(1, all[1][:cut0], packet.Meta{})
 			c.Gap(1, uint64(cut1-cut0))
-			c.Feed(1, all[1][cut1:], Meta{})
+			c.Feed(1, all[1][cut1:], packet.Meta{})
 			c.Close()
 			info := c.Info()
 			if !info.Decrypted {
@@ -209,9 +211,9 @@ func TestConn_Garbage(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := NewConn(nil, &collector{})
-			c.Feed(0, tt.c, Meta{})
-			c.Feed(1, tt.s, Meta{})
-			c.Feed(2, tt.s, Meta{})
+			c.Feed(0, tt.c, packet.Meta{})
+			c.Feed(1, tt.s, packet.Meta{})
+			c.Feed(2, tt.s, packet.Meta{})
 			c.Gap(0, 10)
 			c.Gap(255, 10)
 			c.Close()

@@ -14,7 +14,7 @@
 //
 //	kl, errs := tlsdecrypt.ParseKeylog(keylogBytes) // errs: one per unusable line, no secrets
 //	c := tlsdecrypt.NewConn(kl, handler)
-//	c.Feed(tlsdecrypt.ClientToServer, clientBytes, tlsdecrypt.Meta{Time: t, File: "lb.pcap", Number: 3})
+//	c.Feed(tlsdecrypt.ClientToServer, clientBytes, packet.Meta{Time: t, File: "lb.pcap", Number: 3})
 //	c.Feed(tlsdecrypt.ServerToClient, serverBytes, meta)
 //	c.Gap(tlsdecrypt.ServerToClient, 1448)           // bytes missing from the capture
 //	c.Close()

@@ -25,8 +25,8 @@ func (r recorder) Write(b []byte) (int, error) {
 // plaintext is a tlsdecrypt.Handler that keeps the decrypted bytes of each direction.
 type plaintext struct{ dir [2]bytes.Buffer }
 
-func (p *plaintext) Plaintext(dir packet.Direction, b []byte, m tlsdecrypt.Meta) { p.dir[dir].Write(b) } // copy: b is reused
-func (p *plaintext) Record(dir packet.Direction, n int, m tlsdecrypt.Meta)       {}
+func (p *plaintext) Plaintext(dir packet.Direction, b []byte, m packet.Meta) { p.dir[dir].Write(b) } // copy: b is reused
+func (p *plaintext) Record(dir packet.Direction, n int, m packet.Meta)       {}
 
 // A TLS 1.3 connection made by Go's crypto/tls, which writes its secrets to a key log as
 // SSLKEYLOGFILE does, decrypted from the bytes on the wire.
@@ -55,8 +55,8 @@ func Example() {
 	fmt.Println("key log entries:", kl.Len(), "unusable lines:", len(errs)) // TLS 1.3: four secrets per connection
 	h := &plaintext{}
 	c := tlsdecrypt.NewConn(kl, h)
-	c.Feed(tlsdecrypt.ClientToServer, c2s.Bytes(), tlsdecrypt.Meta{File: "client.pcap", Number: 1})
-	c.Feed(tlsdecrypt.ServerToClient, s2c.Bytes(), tlsdecrypt.Meta{File: "client.pcap", Number: 2})
+	c.Feed(tlsdecrypt.ClientToServer, c2s.Bytes(), packet.Meta{File: "client.pcap", Number: 1})
+	c.Feed(tlsdecrypt.ServerToClient, s2c.Bytes(), packet.Meta{File: "client.pcap", Number: 2})
 	c.Close()
 	info := c.Info()
 	fmt.Println(info.Version, info.SNI, info.Decrypted)
@@ -64,7 +64,7 @@ func Example() {
 
 	// Without the key, only the records' shapes are known.
 	c = tlsdecrypt.NewConn(nil, &plaintext{})
-	c.Feed(tlsdecrypt.ClientToServer, c2s.Bytes(), tlsdecrypt.Meta{})
+	c.Feed(tlsdecrypt.ClientToServer, c2s.Bytes(), packet.Meta{})
 	c.Close()
 	fmt.Println(c.Info().Decrypted)
 	// Output:

@@ -29,7 +29,7 @@ func FuzzConn(f *testing.F) {
 		for step := 0; len(in[0])+len(in[1]) > 0; step++ {
 			d := packet.Direction(step % 2)
 			k := min(n, len(in[d]))
-			c.Feed(d, in[d][:k], Meta{Number: step})
+			c.Feed(d, in[d][:k], packet.Meta{Number: step})
 			in[d] = in[d][k:]
 			if gapEvery != 0 && step%int(gapEvery) == int(gapEvery)-1 {
 				c.Gap(d, uint64(step))

@@ -25,7 +25,7 @@ import (
 type chunk struct {
 	dir  packet.Direction
 	data []byte
-	m    Meta
+	m    packet.Meta
 }
 
 // stream is one TCP connection of a test capture, reassembled (loopback captures lose nothing).
@@ -123,7 +123,7 @@ func readCapture(t testing.TB, path string) ([]*stream, []byte) {
 		}
 		payload = payload[off:]
 		st.next[d] += uint32(len(payload))
-		st.s.chunks = append(st.s.chunks, chunk{d, bytes.Clone(payload), Meta{Time: ci.Timestamp, File: filepath.Base(path), Number: n}})
+		st.s.chunks = append(st.s.chunks, chunk{d, bytes.Clone(payload), packet.Meta{Time: ci.Timestamp, File: filepath.Base(path), Number: n}})
 	}
 	return out, dsb
 }
@@ -154,14 +154,14 @@ type collector struct {
 	plain   [2]bytes.Buffer
 	calls   [2]int // Plaintext calls
 	records [2][]int
-	metas   [2][]Meta
+	metas   [2][]packet.Meta
 }
 
-func (c *collector) Plaintext(dir packet.Direction, b []byte, m Meta) {
+func (c *collector) Plaintext(dir packet.Direction, b []byte, m packet.Meta) {
 	c.plain[dir].Write(b)
 	c.calls[dir]++
 }
-func (c *collector) Record(dir packet.Direction, n int, m Meta) {
+func (c *collector) Record(dir packet.Direction, n int, m packet.Meta) {
 	c.records[dir] = append(c.records[dir], n)
 	c.metas[dir] = append(c.metas[dir], m)
 }
@@ -241,8 +241,8 @@ func run(s *stream, kl *Keylog, mode feedMode) (*collector, Info) {
 		for _, ch := range s.chunks {
 			all[ch.dir] = append(all[ch.dir], ch.data...)
 		}
-		c.Feed(0, all[0], Meta{})
-		c.Feed(1, all[1], Meta{})
+		c.Feed(0, all[0], packet.Meta{})
+		c.Feed(1, all[1], packet.Meta{})
 	}
 	c.Close()
 	return col, c.Info()

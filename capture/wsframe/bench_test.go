@@ -4,16 +4,18 @@ import (
 	"bytes"
 	"io"
 	"testing"
+
+	"github.com/wspath/wspath/capture/packet"
 )
 
 // nopHandler discards everything.
 type nopHandler struct{ n int }
 
-func (h *nopHandler) FrameStart(Frame)  { h.n++ }
-func (h *nopHandler) Payload([]byte)    {}
-func (h *nopHandler) PayloadGap(uint64) {}
-func (h *nopHandler) FrameEnd(Meta)     {}
-func (h *nopHandler) Error(*FrameError) {}
+func (h *nopHandler) FrameStart(Frame)     { h.n++ }
+func (h *nopHandler) Payload([]byte)       {}
+func (h *nopHandler) PayloadGap(uint64)    {}
+func (h *nopHandler) FrameEnd(packet.Meta) {}
+func (h *nopHandler) Error(*FrameError)    {}
 
 func BenchmarkParser_Masked1KiB(b *testing.B) {
 	var stream []byte
@@ -28,7 +30,7 @@ func BenchmarkParser_Masked1KiB(b *testing.B) {
 	for b.Loop() {
 		for o := 0; o < len(stream); o += 1448 {
 			e := min(o+1448, len(stream))
-			p.Feed(stream[o:e], off, Meta{})
+			p.Feed(stream[o:e], off, packet.Meta{})
 			off += uint64(e - o)
 		}
 	}
@@ -44,9 +46,9 @@ func BenchmarkParser_ResyncRandom(b *testing.B) {
 	for b.Loop() {
 		p := NewParser(&nopHandler{}, Options{MidStream: true})
 		for o := 0; o < len(data); o += 1448 {
-			p.Feed(data[o:o+1448], uint64(o), Meta{})
+			p.Feed(data[o:o+1448], uint64(o), packet.Meta{})
 		}
-		p.End(Meta{})
+		p.End(packet.Meta{})
 	}
 }
 

@@ -5,14 +5,14 @@
 //
 //	reassembled streams -> [TLS] -> handshake -> wsframe -> capture.Session
 //
-// A Parser is fed the stream's bytes in order, one chunk per TCP segment, with the packet's Meta,
+// A Parser is fed the stream's bytes in order, one chunk per TCP segment, with its packet.Meta,
 // and reports to a Handler: FrameStart, the unmasked payload (Payload, or PayloadGap for bytes
 // the capture lacks), FrameEnd, and Error for protocol errors and lost synchronisation. It never
 // panics and keeps no payload: Payload slices are valid only during the call.
 //
 //	p := wsframe.NewParser(h, wsframe.Options{Mask: wsframe.MaskRequired})
 //	for _, seg := range segments {
-//		p.Feed(seg.Bytes, seg.Offset, wsframe.Meta{Time: seg.Time, File: f, Number: seg.N})
+//		p.Feed(seg.Bytes, seg.Offset, packet.Meta{Time: seg.Time, File: f, Number: seg.N})
 //	}
 //	p.End(lastMeta)
 //

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 
+	"github.com/wspath/wspath/capture/packet"
 	"github.com/wspath/wspath/capture/wsframe"
 )
 
@@ -17,9 +18,9 @@ func (p *printer) FrameStart(f wsframe.Frame) {
 		f.Offset, f.Opcode, f.Fin, f.RSV1, f.Masked, f.Length)
 	p.payload.Reset()
 }
-func (p *printer) Payload(b []byte)      { p.payload.Write(b) } // b is valid during the call only
-func (p *printer) PayloadGap(n uint64)   { fmt.Printf("%d payload bytes not captured\n", n) }
-func (p *printer) FrameEnd(wsframe.Meta) { fmt.Printf("  payload %q\n", p.payload.String()) }
+func (p *printer) Payload(b []byte)     { p.payload.Write(b) } // b is valid during the call only
+func (p *printer) PayloadGap(n uint64)  { fmt.Printf("%d payload bytes not captured\n", n) }
+func (p *printer) FrameEnd(packet.Meta) { fmt.Printf("  payload %q\n", p.payload.String()) }
 func (p *printer) Error(err *wsframe.FrameError) {
 	fmt.Println("error:", err)
 }
@@ -30,9 +31,9 @@ func Example() {
 	hello := []byte{0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58}
 	closeFrame := []byte{0x88, 0x82, 0x00, 0x00, 0x00, 0x00, 0x03, 0xe8}
 	p := wsframe.NewParser(&printer{}, wsframe.Options{Mask: wsframe.MaskRequired})
-	p.Feed(hello[:4], 0, wsframe.Meta{Number: 1})
-	p.Feed(append(hello[4:], closeFrame...), 4, wsframe.Meta{Number: 2})
-	p.End(wsframe.Meta{Number: 2})
+	p.Feed(hello[:4], 0, packet.Meta{Number: 1})
+	p.Feed(append(hello[4:], closeFrame...), 4, packet.Meta{Number: 2})
+	p.End(packet.Meta{Number: 2})
 
 	code, reason, err := wsframe.ParseClose([]byte{0x03, 0xe8})
 	fmt.Println("close:", code, reason == "", err)

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/wspath/wspath/capture/packet"
 )
 
 // realStreams returns the client and server streams (after the handshake) of the testdata
@@ -72,12 +74,12 @@ func FuzzParser(f *testing.F) {
 			if i%3 == 2 && seed&1 == 1 {
 				p.Gap(off, uint64(n))
 			} else {
-				p.Feed(b[:n], off, Meta{Number: i})
+				p.Feed(b[:n], off, packet.Meta{Number: i})
 			}
 			off += uint64(n)
 			b = b[n:]
 		}
-		p.End(Meta{})
+		p.End(packet.Meta{})
 		if r.badOrder {
 			t.Fatalf("handler calls out of order:\n%s", r)
 		}

@@ -54,13 +54,10 @@ var (
 	ErrTruncated = errors.New("wsframe: stream ended inside a frame header")
 )
 
-// Meta identifies the packet that carried a chunk of the stream.
-type Meta = packet.Meta
-
 // FrameError is a problem found at a stream offset. It unwraps to one of the sentinel errors.
 type FrameError struct {
-	Offset uint64 // stream offset of the frame header (or of the lost bytes) concerned
-	Meta   Meta   // packet where it was found
+	Offset uint64      // stream offset of the frame header (or of the lost bytes) concerned
+	Meta   packet.Meta // packet where it was found
 	Err    error
 	// LostSync is set when the parser no longer knows where frames start and resynchronises.
 	LostSync bool

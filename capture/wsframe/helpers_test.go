@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strings"
+
+	"github.com/wspath/wspath/capture/packet"
 )
 
 // frameSpec describes a frame for encodeFrame.
@@ -64,7 +66,7 @@ type recFrame struct {
 	Frame
 	payload []byte
 	gaps    uint64
-	end     Meta
+	end     packet.Meta
 }
 
 func (r *recorder) FrameStart(f Frame) {
@@ -94,7 +96,7 @@ func (r *recorder) PayloadGap(n uint64) {
 	r.events = append(r.events, fmt.Sprintf("gap %d", n))
 }
 
-func (r *recorder) FrameEnd(m Meta) {
+func (r *recorder) FrameEnd(m packet.Meta) {
 	if !r.inFrame {
 		r.badOrder = true
 		return

@@ -1,5 +1,7 @@
 package wsframe
 
+import "github.com/wspath/wspath/capture/packet"
+
 // MaskRule says whether frames of a direction must be masked.
 type MaskRule uint8
 
@@ -33,8 +35,8 @@ type Options struct {
 // Frame describes a frame whose header has been parsed.
 type Frame struct {
 	Header
-	Offset uint64 // stream offset of the header's first byte
-	Meta   Meta   // packet that carried the header's last byte
+	Offset uint64      // stream offset of the header's first byte
+	Meta   packet.Meta // packet that carried the header's last byte
 	// Resync is set on the first frame found after the parser was unsynchronised (mid-stream start
 	// or lost sync): earlier bytes were skipped, and a continuation frame here continues a message
 	// whose start was not seen.
@@ -59,7 +61,7 @@ type Handler interface {
 	PayloadGap(n uint64)
 	// FrameEnd is called when the frame's payload has been fully delivered or accounted for by
 	// PayloadGap. m is the packet that carried (or would have carried) its last byte.
-	FrameEnd(m Meta)
+	FrameEnd(m packet.Meta)
 	// Error reports a protocol error, or a capture problem (ErrLostSync, ErrTruncated; see
 	// FrameError.Protocol).
 	Error(err *FrameError)
@@ -93,8 +95,8 @@ type Parser struct {
 	opts Options
 
 	started bool
-	next    uint64 // stream offset of the next byte expected
-	last    Meta   // meta of the last chunk fed
+	next    uint64      // stream offset of the next byte expected
+	last    packet.Meta // meta of the last chunk fed
 	state   parserState
 
 	hdr    [MaxHeaderSize]byte
@@ -146,7 +148,7 @@ func (p *Parser) Buffered() int { return cap(p.rs.buf) }
 // Feed parses the next chunk of the stream: b holds the bytes at stream offset off, m is the
 // packet that carried them. The parser does not keep b after Feed returns. Bytes before the
 // expected offset (retransmitted overlap) are ignored; a jump forward is treated as a gap.
-func (p *Parser) Feed(b []byte, off uint64, m Meta) {
+func (p *Parser) Feed(b []byte, off uint64, m packet.Meta) {
 	if len(b) == 0 {
 		return
 	}
@@ -179,7 +181,7 @@ func (p *Parser) start(off uint64) {
 }
 
 // feed dispatches b (at off == p.next) according to the state.
-func (p *Parser) feed(b []byte, off uint64, m Meta) {
+func (p *Parser) feed(b []byte, off uint64, m packet.Meta) {
 	for len(b) > 0 {
 		switch p.state {
 		case stUnsync:
@@ -242,7 +244,7 @@ func (p *Parser) payload(b []byte) {
 }
 
 // startFrame handles a complete header.
-func (p *Parser) startFrame(h Header, err error, m Meta) {
+func (p *Parser) startFrame(h Header, err error, m packet.Meta) {
 	if err == ErrLengthMSB || err == ErrReservedOpcode {
 		// Not a frame this parser can follow: most likely the bytes are not where a frame starts.
 		p.h.Error(&FrameError{Offset: p.hdrOff, Meta: m, Err: err, LostSync: true})
@@ -368,7 +370,7 @@ func (p *Parser) Gap(off, n uint64) {
 // End tells the parser the stream ended (m: the last packet). A frame whose payload was not all
 // seen is finished with PayloadGap and FrameEnd; a partial header is reported as ErrTruncated.
 // While unsynchronised, a last search for frames is made in the buffered bytes.
-func (p *Parser) End(m Meta) {
+func (p *Parser) End(m packet.Meta) {
 	switch p.state {
 	case stPayload:
 		p.h.PayloadGap(p.remaining)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/wspath/wspath/capture/packet"
 )
 
 var testKey = [4]byte{0xa1, 0xb2, 0xc3, 0xd4}
@@ -58,9 +60,9 @@ func TestParser_EverySplit(t *testing.T) {
 	for cut := 0; cut <= len(head); cut++ {
 		r := &recorder{}
 		p := NewParser(r, Options{Mask: MaskRequired})
-		p.Feed(stream[:cut], 0, Meta{Number: 1})
-		p.Feed(stream[cut:], uint64(cut), Meta{Number: 2})
-		p.End(Meta{Number: 3})
+		p.Feed(stream[:cut], 0, packet.Meta{Number: 1})
+		p.Feed(stream[cut:], uint64(cut), packet.Meta{Number: 2})
+		p.End(packet.Meta{Number: 3})
 		checkFrames(t, r, specs)
 	}
 }
@@ -70,9 +72,9 @@ func TestParser_ByteAtATime(t *testing.T) {
 	r := &recorder{}
 	p := NewParser(r, Options{Mask: MaskRequired})
 	for i := range stream {
-		p.Feed(stream[i:i+1], uint64(i), Meta{Number: i + 1})
+		p.Feed(stream[i:i+1], uint64(i), packet.Meta{Number: i + 1})
 	}
-	p.End(Meta{})
+	p.End(packet.Meta{})
 	checkFrames(t, r, specs)
 	if r.frames[0].Meta.Number != 6 || r.frames[0].end.Number != 11 {
 		t.Errorf("first frame metas: start %d end %d, want 6 and 11", r.frames[0].Meta.Number, r.frames[0].end.Number)
@@ -93,10 +95,10 @@ func TestParser_RandomChunksAndOverlap(t *testing.T) {
 			if off > 0 && rng.IntN(4) == 0 {
 				back = min(off, rng.IntN(50)) // retransmitted overlap
 			}
-			p.Feed(stream[off-back:end], uint64(off-back), Meta{})
+			p.Feed(stream[off-back:end], uint64(off-back), packet.Meta{})
 			off = end
 		}
-		p.End(Meta{})
+		p.End(packet.Meta{})
 		checkFrames(t, r, specs)
 	}
 }
@@ -105,7 +107,7 @@ func TestParser_Offsets(t *testing.T) {
 	stream, specs := sampleStream()
 	r := &recorder{}
 	p := NewParser(r, Options{})
-	p.Feed(stream, 1000, Meta{})
+	p.Feed(stream, 1000, packet.Meta{})
 	want := uint64(1000)
 	for i, f := range r.frames {
 		if f.Offset != want {
@@ -151,8 +153,8 @@ func TestParser_ProtocolErrors(t *testing.T) {
 			b = append(b, tt.raw...)
 			r := &recorder{}
 			p := NewParser(r, tt.opts)
-			p.Feed(b, 0, Meta{})
-			p.End(Meta{})
+			p.Feed(b, 0, packet.Meta{})
+			p.End(packet.Meta{})
 			if tt.wantErr == nil {
 				if len(r.errs) != 0 {
 					t.Fatalf("errors: %v", r.errs)
@@ -179,10 +181,10 @@ func TestParser_GapInPayloadStaysInSync(t *testing.T) {
 	stream := append(append([]byte(nil), a...), b...)
 	r := &recorder{}
 	p := NewParser(r, Options{})
-	p.Feed(stream[:9], 0, Meta{Number: 1})   // header (6) + "012"
-	p.Gap(9, 5)                              // "34567" lost
-	p.Feed(stream[14:], 14, Meta{Number: 3}) // "89abcdef" + next frame
-	p.End(Meta{})
+	p.Feed(stream[:9], 0, packet.Meta{Number: 1})   // header (6) + "012"
+	p.Gap(9, 5)                                     // "34567" lost
+	p.Feed(stream[14:], 14, packet.Meta{Number: 3}) // "89abcdef" + next frame
+	p.End(packet.Meta{})
 	if len(r.errs) != 0 || len(r.frames) != 2 {
 		t.Fatalf("errs %v frames %d\n%s", r.errs, len(r.frames), r)
 	}
@@ -198,9 +200,9 @@ func TestParser_ImplicitGapByOffsetJump(t *testing.T) {
 	a := encodeFrame(frameSpec{fin: true, op: OpBinary, payload: bytes.Repeat([]byte{'x'}, 100)})
 	r := &recorder{}
 	p := NewParser(r, Options{})
-	p.Feed(a[:50], 0, Meta{})
-	p.Feed(a[60:], 60, Meta{})
-	p.End(Meta{})
+	p.Feed(a[:50], 0, packet.Meta{})
+	p.Feed(a[60:], 60, packet.Meta{})
+	p.End(packet.Meta{})
 	if len(r.frames) != 1 || r.frames[0].gaps != 10 || len(r.frames[0].payload) != 90 {
 		t.Fatalf("%s", r)
 	}
@@ -210,15 +212,15 @@ func TestParser_EndInsideFrame(t *testing.T) {
 	a := encodeFrame(frameSpec{fin: true, op: OpBinary, payload: bytes.Repeat([]byte{'x'}, 100)})
 	r := &recorder{}
 	p := NewParser(r, Options{})
-	p.Feed(a[:30], 0, Meta{})
-	p.End(Meta{Number: 9})
+	p.Feed(a[:30], 0, packet.Meta{})
+	p.End(packet.Meta{Number: 9})
 	if len(r.frames) != 1 || r.frames[0].gaps != 72 || r.frames[0].end.Number != 9 {
 		t.Fatalf("%s", r)
 	}
 	r = &recorder{}
 	p = NewParser(r, Options{})
-	p.Feed([]byte{0x82, 126, 0}, 0, Meta{})
-	p.End(Meta{})
+	p.Feed([]byte{0x82, 126, 0}, 0, packet.Meta{})
+	p.End(packet.Meta{})
 	if len(r.errs) != 1 || !errors.Is(r.errs[0], ErrTruncated) || r.errs[0].Protocol() {
 		t.Fatalf("%s", r)
 	}
@@ -269,9 +271,9 @@ func TestParser_GapInHeaderResyncs(t *testing.T) {
 				p.Gap(uint64(s[0]), uint64(s[1]-s[0]))
 				continue
 			}
-			p.Feed(stream[s[0]:s[1]], uint64(s[0]), Meta{Number: i + 1})
+			p.Feed(stream[s[0]:s[1]], uint64(s[0]), packet.Meta{Number: i + 1})
 		}
-		p.End(Meta{})
+		p.End(packet.Meta{})
 		if lost < 0 || len(r.errs) != 1 || !errors.Is(r.errs[0], ErrLostSync) {
 			t.Fatalf("masked=%v lost=%d errs %v", masked, lost, r.errs)
 		}
@@ -308,9 +310,9 @@ func TestParser_MidStream(t *testing.T) {
 		r := &recorder{}
 		p := NewParser(r, Options{MidStream: true})
 		for i, s := range segs[3:] {
-			p.Feed(stream[s[0]:s[1]], uint64(s[0]), Meta{Number: i + 1})
+			p.Feed(stream[s[0]:s[1]], uint64(s[0]), packet.Meta{Number: i + 1})
 		}
-		p.End(Meta{})
+		p.End(packet.Meta{})
 		if r.badOrder || len(r.errs) != 0 {
 			t.Fatalf("errs %v", r.errs)
 		}
@@ -351,10 +353,10 @@ func TestParser_RandomBytesFindNothing(t *testing.T) {
 			for j := range b {
 				b[j] = byte(rng.Uint32())
 			}
-			p.Feed(b, off, Meta{})
+			p.Feed(b, off, packet.Meta{})
 			off += uint64(n)
 		}
-		p.End(Meta{})
+		p.End(packet.Meta{})
 		total += len(r.frames)
 		if r.badOrder {
 			t.Fatal("bad order")
@@ -383,9 +385,9 @@ func TestParser_TLSRecordsFindNothing(t *testing.T) {
 		p := NewParser(r, Options{MidStream: true})
 		for o := 0; o < len(stream); o += 1448 {
 			e := min(o+1448, len(stream))
-			p.Feed(stream[o:e], uint64(o), Meta{})
+			p.Feed(stream[o:e], uint64(o), packet.Meta{})
 		}
-		p.End(Meta{})
+		p.End(packet.Meta{})
 		total += len(r.frames)
 	}
 	if total > 0 {
@@ -400,7 +402,7 @@ func TestParser_Buffered(t *testing.T) {
 	}
 	junk := bytes.Repeat([]byte{0xff, 0xfe, 0xfd}, 1000)
 	for off := 0; off < 30000; off += len(junk) {
-		p.Feed(junk, uint64(off), Meta{})
+		p.Feed(junk, uint64(off), packet.Meta{})
 		if b := p.Buffered(); b == 0 || b > 2*4096+len(junk) {
 			t.Fatalf("at %d: Buffered() = %d", off, b)
 		}

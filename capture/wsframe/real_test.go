@@ -13,13 +13,14 @@ import (
 	"time"
 
 	"github.com/wspath/wspath/capture/handshake"
+	"github.com/wspath/wspath/capture/packet"
 )
 
 // segment is one TCP segment's payload from a testdata/*.segments.gz file (made with tshark, see
 // testdata/README.md).
 type segment struct {
 	off  uint64 // stream offset in its direction
-	meta Meta
+	meta packet.Meta
 	data []byte
 }
 
@@ -59,7 +60,7 @@ func loadSegments(t testing.TB, name string) [2][]segment {
 		if fs[2] != client {
 			d = 1
 		}
-		m := Meta{Time: time.Unix(0, int64(sec*1e9)), File: name, Number: num}
+		m := packet.Meta{Time: time.Unix(0, int64(sec*1e9)), File: name, Number: num}
 		out[d] = append(out[d], segment{off: seq - 1, meta: m, data: data})
 	}
 	if err := sc.Err(); err != nil {
@@ -155,7 +156,7 @@ func (b *msgBuilder) PayloadGap(n uint64) {
 	}
 }
 
-func (b *msgBuilder) FrameEnd(m Meta) {
+func (b *msgBuilder) FrameEnd(m packet.Meta) {
 	if b.ctl != nil {
 		b.msgs = append(b.msgs, *b.ctl)
 		b.ctl = nil
@@ -213,7 +214,7 @@ func parseReal(t *testing.T, segs []segment, client bool, deflate *handshake.Def
 		}
 		p.Feed(s.data, s.off, s.meta)
 	}
-	p.End(Meta{})
+	p.End(packet.Meta{})
 	if h == nil {
 		t.Fatalf("no handshake head: %v", err)
 	}
@@ -325,7 +326,7 @@ func TestParser_RealMidStream(t *testing.T) {
 				for _, s := range segs[dir][k:] {
 					p.Feed(s.data, s.off, s.meta)
 				}
-				p.End(Meta{})
+				p.End(packet.Meta{})
 				for _, f := range b.frames {
 					if !real[f.Offset] {
 						t.Fatalf("%s dir %d from segment %d: false frame at %d", mode, dir, k, f.Offset)

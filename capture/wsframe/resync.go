@@ -3,6 +3,8 @@ package wsframe
 import (
 	"sort"
 	"unicode/utf8"
+
+	"github.com/wspath/wspath/capture/packet"
 )
 
 // Resynchronisation: when the parser does not know where frames start (the capture began
@@ -29,7 +31,7 @@ const (
 // chunkMark records where a buffered chunk lies in the stream and the packet that carried it.
 type chunkMark struct {
 	off, end uint64
-	m        Meta
+	m        packet.Meta
 }
 
 // candidate is a possible frame boundary being checked.
@@ -75,7 +77,7 @@ func (r *resync) boundary(off uint64) bool {
 }
 
 // resyncFeed buffers a chunk while unsynchronised and looks for a boundary.
-func (p *Parser) resyncFeed(b []byte, off uint64, m Meta) {
+func (p *Parser) resyncFeed(b []byte, off uint64, m packet.Meta) {
 	r := &p.rs
 	if len(r.buf) == 0 {
 		r.base = off
