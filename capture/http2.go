@@ -26,7 +26,7 @@ type h2conn struct {
 	c       *conn
 	demux   *h2demux.Demux
 	streams map[uint32]*h2stream
-	goAway  [2]*StreamEnd // per h2demux.Side: the first GOAWAY each side sent
+	goAway  [2]*StreamEnd // per direction: the first GOAWAY each side sent
 	goLast  [2]uint32
 	skipped int // WebSocket streams past maxH2Streams
 }
@@ -35,7 +35,7 @@ type h2conn struct {
 type h2stream struct {
 	id      uint32
 	ws      *conn     // reads the stream's DATA as a WebSocket connection; its sess is the Session
-	pay     [2]uint64 // DATA payload bytes so far, per h2demux.Side: the session's stream offsets
+	pay     [2]uint64 // DATA payload bytes so far, per direction: the session's stream offsets
 	spans   [2][]span // where in the connection's byte stream each run of payload lay
 	early   []byte    // client bytes sent before the response, fed once it allows WebSocket
 	earlyM  packet.Meta
@@ -74,15 +74,15 @@ func isH2Settings(b []byte) bool {
 		b[5]|b[6]|b[7]|b[8] == 0
 }
 
-func (h *h2conn) side(d tcpstream.Dir) h2demux.Side {
+func (h *h2conn) side(d tcpstream.Dir) packet.Direction {
 	if d == h.c.client {
-		return h2demux.Client
+		return packet.ClientToServer
 	}
-	return h2demux.Server
+	return packet.ServerToClient
 }
 
-func (h *h2conn) tdir(s h2demux.Side) tcpstream.Dir {
-	if s == h2demux.Client {
+func (h *h2conn) tdir(s packet.Direction) tcpstream.Dir {
+	if s == packet.ClientToServer {
 		return h.c.client
 	}
 	return 1 - h.c.client
@@ -97,11 +97,11 @@ func (h *h2conn) gap(d tcpstream.Dir, off, n uint64, m packet.Meta) {
 }
 
 // Headers opens a WebSocket stream on an extended CONNECT and completes it on the response.
-func (h *h2conn) Headers(s h2demux.Side, hd *h2demux.Headers) {
+func (h *h2conn) Headers(s packet.Direction, hd *h2demux.Headers) {
 	st := h.streams[hd.Stream]
 	m := hd.Meta
 	switch {
-	case s == h2demux.Client && st == nil:
+	case s == packet.ClientToServer && st == nil:
 		if hd.Get(":method") != "CONNECT" || !strings.EqualFold(hd.Get(":protocol"), "websocket") {
 			return // an ordinary request: not followed
 		}
@@ -110,7 +110,7 @@ func (h *h2conn) Headers(s h2demux.Side, hd *h2demux.Headers) {
 			return
 		}
 		h.streams[hd.Stream] = h.openStream(hd, m)
-	case s == h2demux.Server && st != nil && st.ws.sess.Response == nil:
+	case s == packet.ServerToClient && st != nil && st.ws.sess.Response == nil:
 		h.response(st, hd, m)
 	}
 	if st != nil && hd.EndStream {
@@ -172,7 +172,7 @@ func (h *h2conn) response(st *h2stream, hd *h2demux.Headers, m packet.Meta) {
 }
 
 // Data feeds a WebSocket stream's DATA payload to its frame parser.
-func (h *h2conn) Data(s h2demux.Side, id uint32, b []byte, off uint64, end bool, hm packet.Meta) {
+func (h *h2conn) Data(s packet.Direction, id uint32, b []byte, off uint64, end bool, hm packet.Meta) {
 	st := h.streams[id]
 	if st == nil {
 		return
@@ -193,7 +193,7 @@ func (h *h2conn) Data(s h2demux.Side, id uint32, b []byte, off uint64, end bool,
 	ws := st.ws
 	switch {
 	case st.refused || ws.stopped:
-	case !st.open && s == h2demux.Client:
+	case !st.open && s == packet.ClientToServer:
 		if len(st.early)+len(b) > maxHeadSize {
 			ws.problem(d, ProblemLimit, off, m, fmt.Sprintf("more than %d bytes sent before the response", maxHeadSize))
 			st.refused, st.early = true, nil
@@ -212,7 +212,7 @@ func (h *h2conn) Data(s h2demux.Side, id uint32, b []byte, off uint64, end bool,
 }
 
 // Reset records an RST_STREAM: the stream's end, as a TCP reset ends a connection.
-func (h *h2conn) Reset(s h2demux.Side, id uint32, code http2.ErrCode, hm packet.Meta) {
+func (h *h2conn) Reset(s packet.Direction, id uint32, code http2.ErrCode, hm packet.Meta) {
 	st := h.streams[id]
 	if st == nil || st.rst[s] != nil {
 		return
@@ -225,7 +225,7 @@ func (h *h2conn) Reset(s h2demux.Side, id uint32, code http2.ErrCode, hm packet.
 }
 
 // GoAway records a GOAWAY; streams above its last stream id end there as if reset.
-func (h *h2conn) GoAway(s h2demux.Side, last uint32, code http2.ErrCode, hm packet.Meta) {
+func (h *h2conn) GoAway(s packet.Direction, last uint32, code http2.ErrCode, hm packet.Meta) {
 	if h.goAway[s] != nil {
 		return
 	}
@@ -236,7 +236,7 @@ func (h *h2conn) GoAway(s h2demux.Side, last uint32, code http2.ErrCode, hm pack
 
 // Error records a problem on the streams it concerns (all of them for a connection error).
 func (h *h2conn) Error(e *h2demux.Error) {
-	d, m := h.tdir(e.Side), e.Meta
+	d, m := h.tdir(e.Direction), e.Meta
 	kind := ProblemProtocol
 	if e.Fatal {
 		kind = ProblemTruncated
@@ -269,7 +269,7 @@ func (h *h2conn) close(st [2]tcpstream.Stats, tlsInfo *TLSInfo) {
 		ws.last = h.c.last
 		ss := st
 		for side := range s.end {
-			d := h.tdir(h2demux.Side(side))
+			d := h.tdir(packet.Direction(side))
 			if s.end[side] != nil {
 				ss[d].FIN = s.end[side]
 			}
@@ -302,11 +302,7 @@ func (h *h2conn) close(st [2]tcpstream.Stats, tlsInfo *TLSInfo) {
 // positions in the connection's byte stream, where TCP acknowledgements and gaps are counted.
 func (s *h2stream) translate(sess *Session) {
 	for i := range sess.Messages {
-		side := h2demux.Client // the sender of Messages[ClientToServer]
-		if Direction(i) == ServerToClient {
-			side = h2demux.Server
-		}
-		spans := s.spans[side]
+		spans := s.spans[i] // spans and Messages are both indexed by direction
 		msgs := sess.Messages[i]
 		for j := range msgs {
 			m := &msgs[j]

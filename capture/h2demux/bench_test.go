@@ -13,11 +13,11 @@ import (
 // nopHandler discards every event.
 type nopHandler struct{}
 
-func (nopHandler) Headers(Side, *Headers)                               {}
-func (nopHandler) Data(Side, uint32, []byte, uint64, bool, packet.Meta) {}
-func (nopHandler) Reset(Side, uint32, http2.ErrCode, packet.Meta)       {}
-func (nopHandler) GoAway(Side, uint32, http2.ErrCode, packet.Meta)      {}
-func (nopHandler) Error(*Error)                                         {}
+func (nopHandler) Headers(packet.Direction, *Headers)                               {}
+func (nopHandler) Data(packet.Direction, uint32, []byte, uint64, bool, packet.Meta) {}
+func (nopHandler) Reset(packet.Direction, uint32, http2.ErrCode, packet.Meta)       {}
+func (nopHandler) GoAway(packet.Direction, uint32, http2.ErrCode, packet.Meta)      {}
+func (nopHandler) Error(*Error)                                                     {}
 
 // BenchmarkDemux measures the demultiplexing of a client stream of 100 WebSocket streams' DATA
 // frames (200-byte payloads, the size of chat messages), fed in 1448-byte packets.
@@ -43,7 +43,7 @@ func BenchmarkDemux(b *testing.B) {
 	for b.Loop() {
 		d := New(nopHandler{})
 		for off := 0; off < len(in); off += 1448 {
-			d.Feed(Client, in[off:min(off+1448, len(in))], uint64(off), packet.Meta{})
+			d.Feed(packet.ClientToServer, in[off:min(off+1448, len(in))], uint64(off), packet.Meta{})
 		}
 	}
 }

@@ -14,18 +14,10 @@ import (
 // connection with prior knowledge and every h2 connection after TLS ALPN.
 const Preface = http2.ClientPreface
 
-// Side is who sent a byte stream: the client (which sent the preface) or the server.
-type Side uint8
-
-// The two sides of a connection.
-const (
-	Client Side = iota
-	Server
-)
-
-// String returns "client" or "server".
-func (s Side) String() string {
-	if s == Server {
+// sender names who sent the bytes travelling in direction d: the client (which sent the
+// preface) or the server.
+func sender(d packet.Direction) string {
+	if d == packet.ServerToClient {
 		return "server"
 	}
 	return "client"
@@ -52,17 +44,17 @@ var (
 
 // Error is a problem that stopped the reading of one direction, or of one frame.
 type Error struct {
-	Side   Side
-	Offset uint64 // stream offset of the frame (or byte) concerned
-	Stream uint32 // stream id, 0 for the connection
-	Meta   packet.Meta
-	Fatal  bool // the direction is no longer read
-	Err    error
-	Detail string
+	Direction packet.Direction // of the bytes concerned: ClientToServer for the client's
+	Offset    uint64           // stream offset of the frame (or byte) concerned
+	Stream    uint32           // stream id, 0 for the connection
+	Meta      packet.Meta
+	Fatal     bool // the direction is no longer read
+	Err       error
+	Detail    string
 }
 
 func (e *Error) Error() string {
-	s := fmt.Sprintf("HTTP/2 %s at offset %d", e.Side, e.Offset)
+	s := fmt.Sprintf("HTTP/2 %s at offset %d", sender(e.Direction), e.Offset)
 	if e.Stream != 0 {
 		s += fmt.Sprintf(" stream %d", e.Stream)
 	}
@@ -94,19 +86,20 @@ func (h *Headers) Get(name string) string {
 	return ""
 }
 
-// Handler receives what a Demux finds, synchronously from Feed, Gap and End.
+// Handler receives what a Demux finds, synchronously from Feed, Gap and End. The side s that
+// sent something is named by the direction its bytes travel: ClientToServer for the client.
 type Handler interface {
 	// Headers is a complete header block sent by side s. PUSH_PROMISE blocks are decoded (they
 	// change the HPACK state) but not passed on.
-	Headers(s Side, h *Headers)
+	Headers(s packet.Direction, h *Headers)
 	// Data is the payload of a DATA frame (padding removed). off is the stream offset of the
 	// payload's first byte in side s's byte stream.
-	Data(s Side, stream uint32, b []byte, off uint64, endStream bool, m packet.Meta)
+	Data(s packet.Direction, stream uint32, b []byte, off uint64, endStream bool, m packet.Meta)
 	// Reset is an RST_STREAM sent by side s.
-	Reset(s Side, stream uint32, code http2.ErrCode, m packet.Meta)
+	Reset(s packet.Direction, stream uint32, code http2.ErrCode, m packet.Meta)
 	// GoAway is a GOAWAY sent by side s: streams above lastStream were not processed.
-	GoAway(s Side, lastStream uint32, code http2.ErrCode, m packet.Meta)
-	// Error reports a problem; when e.Fatal, side e.Side is no longer read.
+	GoAway(s packet.Direction, lastStream uint32, code http2.ErrCode, m packet.Meta)
+	// Error reports a problem; when e.Fatal, direction e.Direction is no longer read.
 	Error(e *Error)
 }
 
@@ -118,10 +111,10 @@ type Demux struct {
 
 // direction is the reading state of the bytes one side sends.
 type direction struct {
-	s       Side
-	buf     []byte // bytes not yet parsed
-	bufOff  uint64 // stream offset of buf[0]
-	preface int    // preface bytes still expected (client side)
+	s       packet.Direction // the side that sends these bytes: ClientToServer for the client
+	buf     []byte           // bytes not yet parsed
+	bufOff  uint64           // stream offset of buf[0]
+	preface int              // preface bytes still expected (client side)
 	rd      bytes.Reader
 	fr      *http2.Framer
 	dec     *hpack.Decoder
@@ -139,13 +132,13 @@ type direction struct {
 func New(h Handler) *Demux {
 	d := &Demux{h: h}
 	for i := range d.side {
-		dir := &direction{s: Side(i)}
+		dir := &direction{s: packet.Direction(i)}
 		dir.fr = http2.NewFramer(nil, &dir.rd)
 		dir.fr.SetMaxReadFrameSize(maxFrameSize)
 		dir.fr.SetReuseFrames() // each frame is done with before the next is read
 		dir.dec = hpack.NewDecoder(defaultHeaderTable, func(f hpack.HeaderField) { dir.fields = append(dir.fields, f) })
 		dir.dec.SetMaxStringLength(maxHeaderString)
-		if dir.s == Client {
+		if dir.s == packet.ClientToServer {
 			dir.preface = len(Preface)
 		}
 		d.side[i] = dir
@@ -159,10 +152,10 @@ func (d *Demux) Buffered() int {
 }
 
 // Dead reports whether side s is no longer read (after a fatal error).
-func (d *Demux) Dead(s Side) bool { return d.side[s].dead }
+func (d *Demux) Dead(s packet.Direction) bool { return d.side[s].dead }
 
 // Feed hands the next in-order bytes of side s, at stream offset off, to the Demux.
-func (d *Demux) Feed(s Side, b []byte, off uint64, m packet.Meta) {
+func (d *Demux) Feed(s packet.Direction, b []byte, off uint64, m packet.Meta) {
 	dir := d.side[s]
 	if dir.dead || len(b) == 0 {
 		return
@@ -222,7 +215,7 @@ func (d *Demux) frames(dir *direction, m packet.Meta) {
 func (d *Demux) frameError(dir *direction, err error, off uint64, m packet.Meta) {
 	var se http2.StreamError
 	if errors.As(err, &se) {
-		d.h.Error(&Error{Side: dir.s, Offset: off, Stream: se.StreamID, Meta: m, Err: ErrFraming, Detail: se.Error()})
+		d.h.Error(&Error{Direction: dir.s, Offset: off, Stream: se.StreamID, Meta: m, Err: ErrFraming, Detail: se.Error()})
 		return
 	}
 	if errors.Is(err, http2.ErrFrameTooLarge) {
@@ -269,7 +262,7 @@ func (d *Demux) frame(dir *direction, f http2.Frame, off uint64, m packet.Meta) 
 	case *http2.SettingsFrame:
 		if v, ok := f.Value(http2.SettingHeaderTableSize); ok && !f.IsAck() {
 			// The other side's encoder may now use a table this large: allow its size updates.
-			d.side[1-dir.s].dec.SetAllowedMaxDynamicTableSize(max(v, defaultHeaderTable))
+			d.side[dir.s.Other()].dec.SetAllowedMaxDynamicTableSize(max(v, defaultHeaderTable))
 		}
 	}
 }
@@ -306,7 +299,7 @@ func (d *Demux) endBlock(dir *direction, m packet.Meta) {
 
 // Gap tells the Demux that n bytes of side s are missing from the capture. Frame boundaries and
 // the HPACK table are lost with them, so the side is no longer read.
-func (d *Demux) Gap(s Side, off, n uint64, m packet.Meta) {
+func (d *Demux) Gap(s packet.Direction, off, n uint64, m packet.Meta) {
 	dir := d.side[s]
 	if dir.dead {
 		return
@@ -315,7 +308,7 @@ func (d *Demux) Gap(s Side, off, n uint64, m packet.Meta) {
 }
 
 func (d *Demux) fatal(dir *direction, e *Error) {
-	e.Side, e.Fatal = dir.s, true
+	e.Direction, e.Fatal = dir.s, true
 	dir.dead = true
 	dir.buf, dir.block = nil, nil
 	d.h.Error(e)

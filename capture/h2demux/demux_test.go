@@ -24,20 +24,20 @@ type recorder struct {
 	bad   []string
 }
 
-func (r *recorder) Headers(s Side, h *Headers) {
-	r.lines = append(r.lines, fmt.Sprintf("%s headers %d end=%v %s %s", s, h.Stream, h.EndStream, h.Get(":method")+h.Get(":status"), h.Get(":path")))
+func (r *recorder) Headers(s packet.Direction, h *Headers) {
+	r.lines = append(r.lines, fmt.Sprintf("%s headers %d end=%v %s %s", sender(s), h.Stream, h.EndStream, h.Get(":method")+h.Get(":status"), h.Get(":path")))
 }
-func (r *recorder) Data(s Side, id uint32, b []byte, off uint64, end bool, m packet.Meta) {
-	r.lines = append(r.lines, fmt.Sprintf("%s data %d %q end=%v", s, id, b, end))
+func (r *recorder) Data(s packet.Direction, id uint32, b []byte, off uint64, end bool, m packet.Meta) {
+	r.lines = append(r.lines, fmt.Sprintf("%s data %d %q end=%v", sender(s), id, b, end))
 	if r.in != nil && (off+uint64(len(b)) > uint64(len(r.in)) || !bytes.Equal(r.in[off:off+uint64(len(b))], b)) {
 		r.bad = append(r.bad, fmt.Sprintf("data %q at offset %d", b, off))
 	}
 }
-func (r *recorder) Reset(s Side, id uint32, code http2.ErrCode, m packet.Meta) {
-	r.lines = append(r.lines, fmt.Sprintf("%s rst %d %v", s, id, code))
+func (r *recorder) Reset(s packet.Direction, id uint32, code http2.ErrCode, m packet.Meta) {
+	r.lines = append(r.lines, fmt.Sprintf("%s rst %d %v", sender(s), id, code))
 }
-func (r *recorder) GoAway(s Side, last uint32, code http2.ErrCode, m packet.Meta) {
-	r.lines = append(r.lines, fmt.Sprintf("%s goaway %d %v", s, last, code))
+func (r *recorder) GoAway(s packet.Direction, last uint32, code http2.ErrCode, m packet.Meta) {
+	r.lines = append(r.lines, fmt.Sprintf("%s goaway %d %v", sender(s), last, code))
 }
 func (r *recorder) Error(e *Error) { r.errs = append(r.errs, e) }
 
@@ -89,7 +89,7 @@ func TestDemux_Events(t *testing.T) {
 			r := &recorder{in: in}
 			d := New(r)
 			for off := 0; off < len(in); off += chunk {
-				d.Feed(Client, in[off:min(off+chunk, len(in))], uint64(off), packet.Meta{})
+				d.Feed(packet.ClientToServer, in[off:min(off+chunk, len(in))], uint64(off), packet.Meta{})
 			}
 			if len(r.errs) > 0 || len(r.bad) > 0 {
 				t.Fatalf("errors: %v %v", r.errs, r.bad)
@@ -119,11 +119,11 @@ func TestDemux_Errors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := &recorder{}
 			d := New(r)
-			d.Feed(Client, tc.in, 0, packet.Meta{})
+			d.Feed(packet.ClientToServer, tc.in, 0, packet.Meta{})
 			if len(r.errs) == 0 || !errors.Is(r.errs[0], tc.want) {
 				t.Fatalf("errors %v, want %v", r.errs, tc.want)
 			}
-			if r.errs[0].Fatal && !d.Dead(Client) {
+			if r.errs[0].Fatal && !d.Dead(packet.ClientToServer) {
 				t.Error("fatal error but the side is still read")
 			}
 		})
@@ -131,9 +131,9 @@ func TestDemux_Errors(t *testing.T) {
 	t.Run("gap", func(t *testing.T) {
 		r := &recorder{}
 		d := New(r)
-		d.Feed(Client, good[:40], 0, packet.Meta{})
-		d.Gap(Client, 40, 10, packet.Meta{})
-		d.Feed(Client, good[50:], 50, packet.Meta{})
+		d.Feed(packet.ClientToServer, good[:40], 0, packet.Meta{})
+		d.Gap(packet.ClientToServer, 40, 10, packet.Meta{})
+		d.Feed(packet.ClientToServer, good[50:], 50, packet.Meta{})
 		if len(r.errs) != 1 || !errors.Is(r.errs[0], ErrGap) || len(r.lines) != 0 {
 			t.Errorf("errors %v, events %v", r.errs, r.lines)
 		}
@@ -155,7 +155,7 @@ func FuzzDemux(f *testing.F) {
 		r := &recorder{}
 		d := New(r)
 		chunk := int(split%512) + 1
-		for _, s := range []Side{Client, Server} {
+		for _, s := range []packet.Direction{packet.ClientToServer, packet.ServerToClient} {
 			for off := 0; off < len(in); off += chunk {
 				d.Feed(s, in[off:min(off+chunk, len(in))], uint64(off), packet.Meta{})
 			}

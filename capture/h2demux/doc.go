@@ -13,8 +13,8 @@
 // bytes over in packet-sized pieces and the Framer reads from an io.Reader.
 //
 //	d := h2demux.New(handler)       // handler implements Handler
-//	d.Feed(h2demux.Client, b, off, meta)
-//	d.Feed(h2demux.Server, b, off, meta)
+//	d.Feed(packet.ClientToServer, b, off, meta)
+//	d.Feed(packet.ServerToClient, b, off, meta)
 //
 // A Demux is not safe for concurrent use. Byte slices passed to a Handler are valid only during
 // the call.
