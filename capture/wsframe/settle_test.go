@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/wspath/wspath/capture/packet"
 )
 
 // TestParser_ShortTailAfterHole checks the frames found between a capture hole and the end of
@@ -70,7 +72,7 @@ func TestParser_ShortTailAfterHole(t *testing.T) {
 				segs, known = tt.after, 0
 			} else {
 				for _, f := range before {
-					p.Feed(f, off, Meta{})
+					p.Feed(f, off, packet.Meta{})
 					off += uint64(len(f))
 				}
 			}
@@ -80,10 +82,10 @@ func TestParser_ShortTailAfterHole(t *testing.T) {
 					off += 500
 					continue
 				}
-				p.Feed(seg, off, Meta{})
+				p.Feed(seg, off, packet.Meta{})
 				off += uint64(len(seg))
 			}
-			p.End(Meta{})
+			p.End(packet.Meta{})
 			if r.badOrder {
 				t.Fatal("handler calls out of order")
 			}
@@ -122,10 +124,10 @@ func TestParser_ShortTailAfterHoleRandom(t *testing.T) {
 			for j := range b {
 				b[j] = byte(rng.Uint32())
 			}
-			p.Feed(b, off, Meta{})
+			p.Feed(b, off, packet.Meta{})
 			off += uint64(len(b))
 		}
-		p.End(Meta{})
+		p.End(packet.Meta{})
 		if len(r.frames) > 0 {
 			falses++
 		}
