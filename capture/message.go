@@ -24,6 +24,9 @@ type assembler struct {
 	preview   int
 	inflater  *wsframe.Inflater // nil without permessage-deflate
 	hash      hash.Hash
+	// digests: payloads are hashed and previewed. Not with Options.CountOnly, whose messages are
+	// counted and dropped: their payload bytes are then only counted, not even unmasked.
+	digests bool
 
 	msgs    messageList
 	entries entryList
@@ -51,7 +54,10 @@ type assembler struct {
 
 func newAssembler(c *conn, d tcpstream.Dir, deflate *handshake.Deflate, midStream bool) *assembler {
 	a := &assembler{c: c, d: d, midStream: midStream, maxSize: c.r.opts.MaxMessageSize,
-		preview: c.r.opts.PreviewSize, hash: sha256.New(), wire: sha256.New()}
+		preview: c.r.opts.PreviewSize, hash: sha256.New(), wire: sha256.New(), digests: !c.r.opts.CountOnly}
+	if !a.digests {
+		a.preview = 0
+	}
 	if deflate == nil && midStream {
 		// Without the handshake, whether permessage-deflate was agreed is unknown: frames with
 		// RSV1 are taken as compressed, with the sender's earlier output unknown.
@@ -149,10 +155,18 @@ func (a *assembler) Payload(p []byte) {
 	m := a.cur
 	if m.Flags.Has(Compressed) {
 		a.inflater.Write(p)
-		a.wire.Write(p)
+		if a.digests {
+			a.wire.Write(p)
+		}
 		return
 	}
 	a.consume(m, p)
+}
+
+// LengthOnly tells the parser that the current frame's bytes are only counted (wsframe.LengthOnly):
+// a frame of an uncompressed data message when digests are not kept.
+func (a *assembler) LengthOnly() bool {
+	return !a.digests && !a.curCtl && a.inMsg && !a.cur.Flags.Has(Compressed)
 }
 
 // consume hashes payload bytes of m (after decompression) within the size bound, keeping a preview.
@@ -168,7 +182,9 @@ func (a *assembler) consume(m *Message, p []byte) {
 		p = p[:max(a.maxSize-a.hashed, 0)]
 		m.Flags |= Oversize
 	}
-	a.hash.Write(p)
+	if a.digests {
+		a.hash.Write(p)
+	}
 	a.hashed += int64(len(p))
 }
 
@@ -203,7 +219,7 @@ func (a *assembler) FrameEnd(m packet.Meta) {
 		a.ctl.Last, a.ctl.LastPacket = m.Time, m.Ref()
 		a.ctl.Length = int64(len(a.ctlBody))
 		a.ctl.End = a.frameEnd
-		if !a.ctl.Flags.Has(Incomplete) {
+		if !a.ctl.Flags.Has(Incomplete) && a.digests {
 			a.ctl.Digest = sha256.Sum256(a.ctlBody)
 			a.ctl.WireDigest = a.ctl.Digest
 			if a.preview > 0 {
@@ -248,10 +264,10 @@ func (a *assembler) finish() {
 		_, err := a.inflater.Finish(a) // Write streams the inflated bytes into m
 		switch {
 		case err == nil:
-			a.hash.Sum(m.Digest[:0])
+			a.sum(a.hash, &m.Digest)
 		case errors.Is(err, wsframe.ErrInflateTooLarge):
 			m.Flags |= Oversize
-			a.hash.Sum(m.Digest[:0]) // of exactly the first MaxMessageSize bytes
+			a.sum(a.hash, &m.Digest) // of exactly the first MaxMessageSize bytes
 			a.c.problem(a.d, ProblemLimit, m.Offset, metaOf(m), fmt.Sprintf("message %d: %v", a.n, err))
 		default:
 			// Content unknown; WireDigest still matches hops that passed the bytes unchanged.
@@ -259,13 +275,20 @@ func (a *assembler) finish() {
 			m.Length, m.Preview = m.WireLength, nil
 			a.c.problem(a.d, ProblemDeflate, m.Offset, metaOf(m), fmt.Sprintf("message %d: %v", a.n, err))
 		}
-		a.wire.Sum(m.WireDigest[:0])
+		a.sum(a.wire, &m.WireDigest)
 	default:
-		a.hash.Sum(m.Digest[:0])
+		a.sum(a.hash, &m.Digest)
 		m.WireDigest = m.Digest
 	}
 	a.inMsg = false
 	a.push(m)
+}
+
+// sum puts h's digest into dst, when digests are kept.
+func (a *assembler) sum(h hash.Hash, dst *Digest) {
+	if a.digests {
+		h.Sum(dst[:0])
+	}
 }
 
 func metaOf(m *Message) packet.Meta {

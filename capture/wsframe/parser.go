@@ -67,6 +67,13 @@ type Handler interface {
 	Error(err *FrameError)
 }
 
+// LengthOnly is an optional interface of a Handler. When LengthOnly returns true right after a
+// FrameStart, that frame's Payload calls get the bytes as they are on the wire, still masked: a
+// handler that only counts a frame's bytes saves unmasking them.
+type LengthOnly interface {
+	LengthOnly() bool
+}
+
 type parserState uint8
 
 const (
@@ -93,6 +100,9 @@ const scratchSize = 16 << 10
 type Parser struct {
 	h    Handler
 	opts Options
+	// lengthOnly is h's LengthOnly, if it has one; raw is its answer for the current frame.
+	lengthOnly LengthOnly
+	raw        bool
 
 	started bool
 	next    uint64      // stream offset of the next byte expected
@@ -125,6 +135,7 @@ func NewParser(h Handler, opts Options) *Parser {
 		opts.ResyncBuffer = DefaultResyncBuffer
 	}
 	p := &Parser{h: h, opts: opts, fragKnown: true}
+	p.lengthOnly, _ = h.(LengthOnly)
 	switch opts.Mask {
 	case MaskRequired:
 		p.maskSeen = maskOn
@@ -228,7 +239,7 @@ func (p *Parser) feed(b []byte, off uint64, m packet.Meta) {
 
 // payload unmasks and delivers p.
 func (p *Parser) payload(b []byte) {
-	if !p.cur.Masked {
+	if !p.cur.Masked || p.raw {
 		p.h.Payload(b)
 		return
 	}
@@ -289,6 +300,7 @@ func (p *Parser) startFrame(h Header, err error, m packet.Meta) {
 	p.phase = 0
 	p.remaining = h.Length
 	p.h.FrameStart(f)
+	p.raw = p.lengthOnly != nil && p.lengthOnly.LengthOnly()
 	if h.Length == 0 {
 		p.state = stHeader
 		p.h.FrameEnd(m)

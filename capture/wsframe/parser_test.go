@@ -408,3 +408,38 @@ func TestParser_Buffered(t *testing.T) {
 		}
 	}
 }
+
+// lengthRecorder is a recorder that wants only the length of text frames' payload.
+type lengthRecorder struct {
+	recorder
+}
+
+func (r *lengthRecorder) LengthOnly() bool {
+	return r.frames[len(r.frames)-1].Opcode == OpText
+}
+
+// TestParser_LengthOnly checks that a handler answering LengthOnly gets that frame's payload as
+// it was on the wire (masked), with the same length, and the other frames unmasked.
+func TestParser_LengthOnly(t *testing.T) {
+	key := [4]byte{1, 2, 3, 4}
+	text := []byte("hello, a masked text frame")
+	bin := []byte("and a binary one")
+	var stream []byte
+	stream = append(stream, encodeFrame(frameSpec{fin: true, op: OpText, mask: &key, payload: text})...)
+	stream = append(stream, encodeFrame(frameSpec{fin: true, op: OpBinary, mask: &key, payload: bin})...)
+	var r lengthRecorder
+	p := NewParser(&r, Options{Mask: MaskRequired})
+	for i := 0; i < len(stream); i += 5 { // in small chunks: the mask phase must not matter
+		p.Feed(stream[i:min(i+5, len(stream))], uint64(i), Meta{})
+	}
+	if len(r.frames) != 2 || r.badOrder {
+		t.Fatalf("got %d frames (bad order %v), want 2:\n%s", len(r.frames), r.badOrder, &r)
+	}
+	wire := encodeFrame(frameSpec{fin: true, op: OpText, mask: &key, payload: text})
+	if got, want := r.frames[0].payload, wire[len(wire)-len(text):]; !bytes.Equal(got, want) {
+		t.Errorf("length-only frame: payload %q, want the masked wire bytes %q", got, want)
+	}
+	if got := r.frames[1].payload; !bytes.Equal(got, bin) {
+		t.Errorf("other frame: payload %q, want it unmasked %q", got, bin)
+	}
+}
