@@ -430,7 +430,7 @@ func TestParser_LengthOnly(t *testing.T) {
 	var r lengthRecorder
 	p := NewParser(&r, Options{Mask: MaskRequired})
 	for i := 0; i < len(stream); i += 5 { // in small chunks: the mask phase must not matter
-		p.Feed(stream[i:min(i+5, len(stream))], uint64(i), Meta{})
+		p.Feed(stream[i:min(i+5, len(stream))], uint64(i), packet.Meta{})
 	}
 	if len(r.frames) != 2 || r.badOrder {
 		t.Fatalf("got %d frames (bad order %v), want 2:\n%s", len(r.frames), r.badOrder, &r)
