@@ -136,7 +136,36 @@ type track struct {
 // messages were delivered and where they disappeared. It is a pure function of its inputs: it
 // does not read files, print, or look at the clock, and its Result is deterministic. The
 // captures are only read; the Result refers to nothing in them.
+//
+// The evidence of the messages a verdict names (full digest, last packet, where a changed
+// message first differs) comes from the sessions' Messages. For captures read with
+// capture.Options.Compact, which keep none, use Analyze, ReadEvidence and Analysis.Result.
 func Compare(hops []Hop, opts Options) *Result {
+	return Analyze(hops, opts).Result(nil)
+}
+
+// Analysis is a comparison decided (connections matched, messages aligned, clocks estimated)
+// but not yet written up: its Result needs the full Message of the few messages the verdicts
+// name, which a Compact read does not keep. The stages are
+//
+//	a := Analyze(hops, opts)                            // the Entries of every hop
+//	ev, err := ReadEvidence(ctx, cfg, copts, a.Wanted()) // a second read of those few messages
+//	res := a.Result(ev)
+//
+// An Analysis is not safe for concurrent use.
+type Analysis struct {
+	hs      []*hopState
+	conns   []*conn
+	tracks  [][2]*track
+	order   []int // conns in report order
+	opts    Options
+	nhops   int     // hops given to Analyze
+	refused *Result // the comparison was refused: the Result whatever the evidence
+}
+
+// Analyze matches, aligns and judges the hops as Compare does, short of writing the Result.
+func Analyze(hops []Hop, opts Options) *Analysis {
+	a := &Analysis{opts: opts, nhops: len(hops)}
 	hops = splitSides(hops)
 	hs := make([]*hopState, len(hops))
 	for i, h := range hops {
@@ -148,8 +177,10 @@ func Compare(hops []Hop, opts Options) *Result {
 		st.src = h.src
 		hs[i] = st
 	}
+	a.hs = hs
 	if len(hs) < 2 {
-		return refused(hs, singleHop(hops))
+		a.refused = refused(hs, singleHop(hops))
+		return a
 	}
 	conns := connect(hops, hs, &opts)
 	if out := leaveOut(conns, hs); len(out) > 0 {
@@ -170,7 +201,8 @@ func Compare(hops []Hop, opts Options) *Result {
 	refineOffsets(conns, tracks, hs)
 	measureLatency(tracks, hs)
 	if why := checkOrder(conns, tracks, hs); why != "" {
-		return refused(hs, why)
+		a.refused = refused(hs, why)
+		return a
 	}
 	clockWarnings(hs)
 
@@ -179,6 +211,11 @@ func Compare(hops []Hop, opts Options) *Result {
 	for i, c := range conns {
 		order[i] = i
 		starts[i] = c.refStart(hs)
+		for h, s := range c.sess {
+			if s != nil {
+				hs[h].matched++
+			}
+		}
 	}
 	slices.SortStableFunc(order, func(x, y int) int {
 		if c := starts[x].Compare(starts[y]); c != 0 {
@@ -186,19 +223,52 @@ func Compare(hops []Hop, opts Options) *Result {
 		}
 		return cmp.Compare(firstKey(conns[x]), firstKey(conns[y]))
 	})
+	a.conns, a.tracks, a.order = conns, tracks, order
+	return a
+}
 
-	r := &Result{Schema: Schema, Incident: opts.Incident, Connections: []Connection{}}
-	for id, i := range order {
-		c := conns[i]
-		for h, s := range c.sess {
-			if s != nil {
-				hs[h].matched++
-			}
+// Wanted lists, per hop given to Analyze, the messages whose full Message the Result needs and
+// the sessions do not hold (none when they hold Messages): what ReadEvidence reads again. It
+// judges every connection to find them, without keeping the Result.
+func (a *Analysis) Wanted() [][]capture.Want {
+	out := make([][]capture.Want, a.nhops)
+	if a.refused != nil {
+		return out
+	}
+	a.Result(nil)
+	for _, st := range a.hs {
+		for w := range st.wants {
+			out[st.src] = append(out[st.src], w)
 		}
-		r.Connections = append(r.Connections, buildConnection(id+1, c, tracks[i], hs, &opts))
+	}
+	for _, ws := range out {
+		slices.SortFunc(ws, func(x, y capture.Want) int {
+			return cmp.Or(cmp.Compare(x.Session, y.Session), cmp.Compare(x.Direction, y.Direction), cmp.Compare(x.Index, y.Index))
+		})
+	}
+	return out
+}
+
+// Result writes up the comparison. evidence holds, per hop given to Analyze, the full Messages
+// that Wanted listed (ReadEvidence); nil when the sessions hold their Messages. A message named
+// without its full Message has no digest, last packet or first difference in the Result.
+func (a *Analysis) Result(evidence []map[capture.Want]*capture.Message) *Result {
+	if a.refused != nil {
+		return a.refused
+	}
+	hs, opts := a.hs, &a.opts
+	for _, st := range hs {
+		st.evidence = nil
+		if st.src < len(evidence) {
+			st.evidence = evidence[st.src]
+		}
+	}
+	r := &Result{Schema: Schema, Incident: opts.Incident, Connections: []Connection{}}
+	for id, i := range a.order {
+		r.Connections = append(r.Connections, buildConnection(id+1, a.conns[i], a.tracks[i], hs, opts))
 	}
 	r.Hops = hopResults(hs)
-	r.Segments = segments(conns, tracks, hs)
+	r.Segments = segments(a.conns, a.tracks, hs)
 	r.Summary = summarize(r)
 	for _, h := range hs {
 		if h.excluded {

@@ -30,11 +30,7 @@ func ReadHopsContext(ctx context.Context, cfg *hopsconfig.Config, opts capture.O
 	var wg sync.WaitGroup
 	for i, hc := range cfg.Hops {
 		hops[i] = Hop{Name: hc.Name, Files: hc.Files, ClockOffset: hc.ClockOffset, Dropped: hc.Dropped}
-		o := opts
-		if hc.Keylog != "" {
-			o.KeylogFiles = append(append([]string(nil), opts.KeylogFiles...), hc.Keylog)
-		}
-		o.Server, o.Port, o.Bridge = hc.Server, hc.Port, hc.Bridge != ""
+		o := hopOptions(cfg, i, opts)
 		if opts.Progress != nil {
 			name := hc.Name
 			o.Progress = func(p capture.Progress) { p.Name = name; opts.Progress(p) }
@@ -63,6 +59,52 @@ func ReadHopsContext(ctx context.Context, cfg *hopsconfig.Config, opts capture.O
 		}
 	}
 	return hops, errors.Join(errs...)
+}
+
+// hopOptions are the options hop i of cfg is read with: opts, with the hop's key log and narrowing.
+// The hop before a bridge is read in full whatever opts say: the bridge looks for its messages'
+// previews in the bridged stream.
+func hopOptions(cfg *hopsconfig.Config, i int, opts capture.Options) capture.Options {
+	hc := cfg.Hops[i]
+	o := opts
+	if hc.Keylog != "" {
+		o.KeylogFiles = append(append([]string(nil), opts.KeylogFiles...), hc.Keylog)
+	}
+	o.Server, o.Port, o.Bridge = hc.Server, hc.Port, hc.Bridge != ""
+	if i+1 < len(cfg.Hops) && cfg.Hops[i+1].Bridge != "" {
+		o.Compact = false
+	}
+	return o
+}
+
+// ReadEvidence is the second read of a comparison of Compact captures (see Analysis): for each
+// hop of cfg with messages wanted (Analysis.Wanted), capture.ReadEvidence reads its files again,
+// concurrently, with the options ReadHops used, and keeps only those messages. A hop that cannot
+// be read again makes the error name it; the others' evidence is returned all the same.
+func ReadEvidence(ctx context.Context, cfg *hopsconfig.Config, opts capture.Options, wants [][]capture.Want) ([]map[capture.Want]*capture.Message, error) {
+	out := make([]map[capture.Want]*capture.Message, len(cfg.Hops))
+	errs := make([]error, len(cfg.Hops))
+	var wg sync.WaitGroup
+	for i, hc := range cfg.Hops {
+		if i >= len(wants) || len(wants[i]) == 0 {
+			continue
+		}
+		o := hopOptions(cfg, i, opts)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ev, err := capture.ReadEvidence(ctx, hc.Files, o, wants[i])
+			out[i] = ev
+			if err != nil {
+				errs[i] = fmt.Errorf("hop %s: reading the evidence again: %w", hc.Name, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return out, errors.Join(errs...)
 }
 
 // ErrSameCapture is wrapped by the error of CheckFiles when two hops were given the same capture.

@@ -84,11 +84,21 @@ func compare(c *cli.Context) error {
 		opts.Progress = bar.update
 		defer bar.finish()
 	}
+	// Every hop's Entries only (64 bytes a message); the few messages the verdicts name are read
+	// again in full for the report's evidence.
+	opts.Compact = true
 	hops, readErr := correlate.ReadHopsContext(c.Context, cfg, opts)
 	if err := c.Context.Err(); err != nil {
 		return err
 	}
-	res := correlate.Compare(hops, correlate.Options{Incident: cfg.Incident})
+	an := correlate.Analyze(hops, correlate.Options{Incident: cfg.Incident})
+	hops = nil // the Analysis holds what it needs
+	ev, evErr := correlate.ReadEvidence(c.Context, cfg, opts, an.Wanted())
+	if err := c.Context.Err(); err != nil {
+		return err
+	}
+	readErr = errors.Join(readErr, evErr)
+	res := an.Result(ev)
 	if len(res.Refused) > 0 {
 		// No verdicts: they would be wrong. Say what to fix.
 		return errors.Join(readErr, fmt.Errorf("%s: %s", where, strings.Join(res.Refused, "; ")))
