@@ -641,61 +641,81 @@ func (c *Conn) handshake(dir packet.Direction, msg []byte) {
 		}
 		c.serverHello(sh, msg)
 	case h.ccs || h.inApp || h.ciph != nil || h.next != nil:
-		// Protected handshake messages.
-		switch typ {
-		case hsFinished:
-			if c.version == versionTLS13 && !h.inApp {
-				h.ciph, h.next, h.inApp, h.seq = h.next, nil, true, 0
-				if h.ciph == nil {
-					c.fail("no %s application traffic secret for client random %x", dirName(dir), c.ch.random)
-					h.dead = true
-				}
-			}
-		case hsKeyUpdate:
-			if c.version == versionTLS13 && h.inApp && h.secret != nil {
-				h.secret = expandLabel(c.suite.prf, h.secret, "traffic upd", nil, len(h.secret))
-				h.ciph, h.seq = newCipher13(c.suite, h.secret), 0
-				if h.ciph == nil {
-					h.dead = true
-				}
-			}
-		}
+		c.protectedHandshake(dir, typ)
 	case c.version == versionTLS12 && dir == ServerToClient:
-		if typ == hsNewSessionTicket {
-			r := &reader{b: body, ok: true}
-			r.bytes(4) // ticket_lifetime_hint
-			if t := r.vec16(); r.ok && len(t) > 0 {
-				c.ticket = bytes.Clone(t)
-				c.kl.remember12(nil, c.ticket, c.masterSecret)
+		c.serverHandshake12(typ, body, msg)
+	case c.version == versionTLS12 && dir == ClientToServer:
+		c.clientHandshake12(typ, body, msg)
+	}
+}
+
+// protectedHandshake handles a handshake message that came encrypted: in TLS 1.3, Finished
+// switches direction dir to its application keys and KeyUpdate derives the next ones.
+func (c *Conn) protectedHandshake(dir packet.Direction, typ byte) {
+	h := &c.half[dir]
+	switch typ {
+	case hsFinished:
+		if c.version == versionTLS13 && !h.inApp {
+			h.ciph, h.next, h.inApp, h.seq = h.next, nil, true, 0
+			if h.ciph == nil {
+				c.fail("no %s application traffic secret for client random %x", dirName(dir), c.ch.random)
+				h.dead = true
 			}
 		}
-		if c.shdSeen {
-			return
+	case hsKeyUpdate:
+		if c.version == versionTLS13 && h.inApp && h.secret != nil {
+			h.secret = expandLabel(c.suite.prf, h.secret, "traffic upd", nil, len(h.secret))
+			h.ciph, h.seq = newCipher13(c.suite, h.secret), 0
+			if h.ciph == nil {
+				h.dead = true
+			}
 		}
-		if len(c.srvMsgs)+len(msg) > maxTranscript {
-			c.brokenHash = true
-		} else {
-			c.srvMsgs = append(c.srvMsgs, msg...)
+	}
+}
+
+// serverHandshake12 handles a plaintext TLS 1.2 handshake message from the server: it keeps a
+// session ticket for resumption, and the server's messages up to ServerHelloDone for the
+// extended master secret's session hash.
+func (c *Conn) serverHandshake12(typ byte, body, msg []byte) {
+	if typ == hsNewSessionTicket {
+		r := &reader{b: body, ok: true}
+		r.bytes(4) // ticket_lifetime_hint
+		if t := r.vec16(); r.ok && len(t) > 0 {
+			c.ticket = bytes.Clone(t)
+			c.kl.remember12(nil, c.ticket, c.masterSecret)
 		}
-		if typ == hsServerHelloDone {
-			c.shdSeen = true
-		}
-	case c.version == versionTLS12 && dir == ClientToServer:
-		if c.ckeSeen {
-			return
-		}
-		if len(c.cliMsgs)+len(msg) > maxTranscript {
-			c.brokenHash = true
-		} else {
-			c.cliMsgs = append(c.cliMsgs, msg...)
-		}
-		if typ == hsClientKeyExchange {
-			c.ckeSeen = true
-			if c.suite != nil && c.suite.rsaKex {
-				r := &reader{b: body, ok: true}
-				if p := r.vec16(); len(p) >= 8 {
-					c.encPMS = bytes.Clone(p[:8])
-				}
+	}
+	if c.shdSeen {
+		return
+	}
+	if len(c.srvMsgs)+len(msg) > maxTranscript {
+		c.brokenHash = true
+	} else {
+		c.srvMsgs = append(c.srvMsgs, msg...)
+	}
+	if typ == hsServerHelloDone {
+		c.shdSeen = true
+	}
+}
+
+// clientHandshake12 handles a plaintext TLS 1.2 handshake message from the client: its messages
+// up to ClientKeyExchange go into the session hash, and with RSA key exchange the start of the
+// encrypted pre-master secret names the RSA key log line.
+func (c *Conn) clientHandshake12(typ byte, body, msg []byte) {
+	if c.ckeSeen {
+		return
+	}
+	if len(c.cliMsgs)+len(msg) > maxTranscript {
+		c.brokenHash = true
+	} else {
+		c.cliMsgs = append(c.cliMsgs, msg...)
+	}
+	if typ == hsClientKeyExchange {
+		c.ckeSeen = true
+		if c.suite != nil && c.suite.rsaKex {
+			r := &reader{b: body, ok: true}
+			if p := r.vec16(); len(p) >= 8 {
+				c.encPMS = bytes.Clone(p[:8])
 			}
 		}
 	}

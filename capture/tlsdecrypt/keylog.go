@@ -91,28 +91,39 @@ func (k *Keylog) addLine(l string) string {
 		// Early data is not decrypted; secrets after a KeyUpdate (OpenSSL) are derived instead.
 		return ""
 	case "RSA":
-		id, ok := decodeHex(f[1], 8, 8)
-		if !ok {
-			return "RSA: encrypted pre-master secret prefix is not 16 hex digits"
-		}
-		pms, ok := decodeHex(f[2], 48, 48)
-		if !ok {
-			return "RSA: pre-master secret is not 96 hex digits"
-		}
-		if k.rsa == nil {
-			k.rsa = make(map[[8]byte][]byte)
-		}
-		k.rsa[[8]byte(id)] = pms
-		k.n++
-		return ""
+		return k.addRSA(f)
 	case "CLIENT_RANDOM", "PMS_CLIENT_RANDOM", "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
 		"SERVER_HANDSHAKE_TRAFFIC_SECRET", "CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0":
-	default:
-		if isLabel(label) {
-			return fmt.Sprintf("unknown label %s", label)
-		}
-		return "unrecognised line"
+		return k.addByClientRandom(f)
 	}
+	if isLabel(label) {
+		return fmt.Sprintf("unknown label %s", label)
+	}
+	return "unrecognised line"
+}
+
+// addRSA stores an "RSA <encrypted pre-master prefix> <pre-master secret>" line.
+func (k *Keylog) addRSA(f []string) string {
+	id, ok := decodeHex(f[1], 8, 8)
+	if !ok {
+		return "RSA: encrypted pre-master secret prefix is not 16 hex digits"
+	}
+	pms, ok := decodeHex(f[2], 48, 48)
+	if !ok {
+		return "RSA: pre-master secret is not 96 hex digits"
+	}
+	if k.rsa == nil {
+		k.rsa = make(map[[8]byte][]byte)
+	}
+	k.rsa[[8]byte(id)] = pms
+	k.n++
+	return ""
+}
+
+// addByClientRandom stores a "LABEL <client random> <secret>" line: a TLS 1.2 master secret, a
+// pre-master secret, or one of the TLS 1.3 traffic secrets.
+func (k *Keylog) addByClientRandom(f []string) string {
+	label := f[0]
 	cr, ok := decodeHex(f[1], 32, 32)
 	if !ok {
 		return label + ": client random is not 64 hex digits"
