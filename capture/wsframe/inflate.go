@@ -159,22 +159,45 @@ func (f *Inflater) Finish(w io.Writer) (n int64, err error) {
 			f.loseContext()
 		}
 	}()
+	if err := f.unreadable(); err != nil {
+		return 0, err
+	}
+	d := f.pool()
+	if err := f.start(d); err != nil {
+		return 0, err
+	}
+	return f.inflate(d, w)
+}
+
+// unreadable says why the current message cannot be inflated at all: bytes missing, or more
+// compressed bytes than the budgets allow; nil when it can be tried.
+func (f *Inflater) unreadable() error {
 	switch {
 	case f.gap:
-		return 0, ErrIncompleteMessage
+		return ErrIncompleteMessage
 	case f.overAll:
-		return 0, fmt.Errorf("%w: compressed messages buffered by all connections passed %d bytes",
+		return fmt.Errorf("%w: compressed messages buffered by all connections passed %d bytes",
 			ErrInflateTooLarge, f.opts.Pool.max)
 	case f.over:
-		return 0, fmt.Errorf("%w: more than %d compressed bytes", ErrInflateTooLarge, f.opts.MaxCompressed)
+		return fmt.Errorf("%w: more than %d compressed bytes", ErrInflateTooLarge, f.opts.MaxCompressed)
 	}
-	d := f.opts.Pool
-	if d == nil {
-		if f.own == nil {
-			f.own = NewInflatePool(0)
-		}
-		d = f.own
+	return nil
+}
+
+// pool returns the shared InflatePool, or the Inflater's own when it was given none.
+func (f *Inflater) pool() *InflatePool {
+	if f.opts.Pool != nil {
+		return f.opts.Pool
 	}
+	if f.own == nil {
+		f.own = NewInflatePool(0)
+	}
+	return f.own
+}
+
+// start points d's flate reader at the current message and its deflate tail, with the window
+// of earlier messages as dictionary (context takeover).
+func (f *Inflater) start(d *InflatePool) error {
 	// The tail is read from its own reader: appending it to f.in could grow the buffer past
 	// what the budget counted.
 	d.src.Reset(f.in)
@@ -192,9 +215,12 @@ func (f *Inflater) Finish(w io.Writer) (n int64, err error) {
 	if d.fr == nil {
 		d.fr = flate.NewReader(&d.mr)
 	}
-	if err := d.fr.(flate.Resetter).Reset(&d.mr, dict); err != nil {
-		return 0, err
-	}
+	return d.fr.(flate.Resetter).Reset(&d.mr, dict)
+}
+
+// inflate reads the message from d's flate reader into w (at most MaxSize bytes), keeping the
+// window for the next message, and returns the number of bytes written.
+func (f *Inflater) inflate(d *InflatePool, w io.Writer) (n int64, err error) {
 	for {
 		k, rerr := d.fr.Read(d.scratch[:])
 		if k > 0 {
@@ -208,12 +234,7 @@ func (f *Inflater) Finish(w io.Writer) (n int64, err error) {
 					return n, werr
 				}
 				n += int64(len(out))
-				if !f.opts.NoContextTakeover {
-					f.hist.write(out, f.window)
-					if f.partial && len(f.hist.buf) >= f.window {
-						f.partial = false
-					}
-				}
+				f.remember(out)
 			}
 			if err != nil {
 				return n, err
@@ -231,6 +252,18 @@ func (f *Inflater) Finish(w io.Writer) (n int64, err error) {
 			}
 			return n, fmt.Errorf("%w: %w", ErrCorrupt, rerr)
 		}
+	}
+}
+
+// remember adds inflated bytes to the window later messages may refer to (context takeover);
+// once a whole window follows a lost context, the context is whole again.
+func (f *Inflater) remember(out []byte) {
+	if f.opts.NoContextTakeover {
+		return
+	}
+	f.hist.write(out, f.window)
+	if f.partial && len(f.hist.buf) >= f.window {
+		f.partial = false
 	}
 }
 
