@@ -181,15 +181,44 @@ func parseHead(b []byte, start int, request bool) (*Head, error) {
 		}
 		return ErrIncomplete
 	}
-	i := start
+	h, i, err := parseStart(w, start, request, incomplete)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		end, next, ok := lineEnd(w, i)
+		if !ok {
+			return nil, incomplete()
+		}
+		line := w[i:end]
+		switch {
+		case len(line) == 0:
+			h.Length = next
+			return h, nil
+		case line[0] == ' ' || line[0] == '\t':
+			err = h.unfold(line, i)
+		default:
+			err = h.addField(line, i)
+		}
+		if err != nil {
+			return nil, err
+		}
+		i = next
+	}
+}
+
+// parseStart parses the request or status line of the head starting at w[i:], and returns the
+// head so far and the position of the line after it. incomplete gives the error for a line
+// without its end.
+func parseStart(w []byte, i int, request bool, incomplete func() error) (*Head, int, error) {
 	// Skip empty lines before a request line (robustness, RFC 9112 section 2.2).
 	for request {
 		end, next, ok := lineEnd(w, i)
 		if !ok {
 			if err := checkStartPrefix(w[i:], i); err != nil {
-				return nil, err
+				return nil, 0, err
 			}
-			return nil, incomplete()
+			return nil, 0, incomplete()
 		}
 		if end > i {
 			break
@@ -199,9 +228,9 @@ func parseHead(b []byte, start int, request bool) (*Head, error) {
 	end, next, ok := lineEnd(w, i)
 	if !ok {
 		if err := checkStartPrefix(w[i:], i); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		return nil, incomplete()
+		return nil, 0, incomplete()
 	}
 	h := &Head{}
 	var err error
@@ -211,48 +240,42 @@ func parseHead(b []byte, start int, request bool) (*Head, error) {
 		err = parseStatusLine(h, w[i:end], i)
 	}
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	i = next
-	for {
-		end, next, ok := lineEnd(w, i)
-		if !ok {
-			return nil, incomplete()
-		}
-		line := w[i:end]
-		if len(line) == 0 {
-			h.Length = next
-			return h, nil
-		}
-		if line[0] == ' ' || line[0] == '\t' {
-			// obs-fold: continuation of the previous field's value.
-			if len(h.Fields) == 0 {
-				return nil, &SyntaxError{i, "continuation line before any field"}
-			}
-			if err := checkValue(line, i); err != nil {
-				return nil, err
-			}
-			f := &h.Fields[len(h.Fields)-1]
-			v := strings.TrimSpace(string(line))
-			if v != "" {
-				if f.Value != "" {
-					f.Value += " "
-				}
-				f.Value += v
-			}
-			i = next
-			continue
-		}
-		if len(h.Fields) >= MaxFields {
-			return nil, fmt.Errorf("%w: more than %d fields", ErrTooLarge, MaxFields)
-		}
-		f, err := parseField(line, i)
-		if err != nil {
-			return nil, err
-		}
-		h.Fields = append(h.Fields, f)
-		i = next
+	return h, next, nil
+}
+
+// unfold adds an obs-fold line (at position pos), the continuation of the previous field's
+// value, to that value.
+func (h *Head) unfold(line []byte, pos int) error {
+	if len(h.Fields) == 0 {
+		return &SyntaxError{pos, "continuation line before any field"}
 	}
+	if err := checkValue(line, pos); err != nil {
+		return err
+	}
+	f := &h.Fields[len(h.Fields)-1]
+	v := strings.TrimSpace(string(line))
+	if v != "" {
+		if f.Value != "" {
+			f.Value += " "
+		}
+		f.Value += v
+	}
+	return nil
+}
+
+// addField parses a field line (at position pos) and adds it to h, up to MaxFields fields.
+func (h *Head) addField(line []byte, pos int) error {
+	if len(h.Fields) >= MaxFields {
+		return fmt.Errorf("%w: more than %d fields", ErrTooLarge, MaxFields)
+	}
+	f, err := parseField(line, pos)
+	if err != nil {
+		return err
+	}
+	h.Fields = append(h.Fields, f)
+	return nil
 }
 
 // checkStartPrefix rejects early a start line that cannot be HTTP, so that a stream that is not
