@@ -297,7 +297,25 @@ func (r *reader) warn(w Warning) {
 	r.capt.Warnings = append(r.capt.Warnings, w)
 }
 
+// packet reads one packet: it is counted, its headers decoded, and its TCP segment reassembled.
 func (r *reader) packet(p *pcapfile.Packet, m *pcapfile.Merger) {
+	fc := r.account(p, m)
+	if !r.decode(p, fc) {
+		return
+	}
+	r.capt.Stats.TCP++
+	fc.st.TCP++
+	if r.seg.PayloadLength > 0 {
+		r.dataSegs++
+		r.dataBytes += uint64(r.seg.PayloadLength)
+	}
+	r.asm.Add(&r.seg, packet.Meta{Time: p.Time, File: p.File, Number: p.Number})
+}
+
+// account counts p in the capture's statistics (time span, packets cut by the snap length) and
+// its file's, picks up the key log lines of a new pcapng Decryption Secrets Block, and returns
+// p's file's counts.
+func (r *reader) account(p *pcapfile.Packet, m *pcapfile.Merger) *fileCount {
 	st := &r.capt.Stats
 	st.Packets++
 	if r.capt.Start.IsZero() || p.Time.Before(r.capt.Start) {
@@ -320,33 +338,60 @@ func (r *reader) packet(p *pcapfile.Packet, m *pcapfile.Merger) {
 		r.secrets = len(s)
 	}
 	fc := r.fileCount(p.File)
-	fs := &fc.st
-	fs.Packets++
+	fc.st.Packets++
+	return fc
+}
+
+// decode decodes p's headers into r.seg: the fast path, then tunnels and fragments off it. It
+// reports false when p holds no TCP segment to reassemble (held for reassembly, or unusable and
+// counted as such).
+func (r *reader) decode(p *pcapfile.Packet, fc *fileCount) bool {
 	err := tcpdecode.Decode(p.LinkType, p.Data, &r.seg)
 	if err != nil && (errors.Is(err, tcpdecode.ErrNotTCP) || errors.Is(err, tcpdecode.ErrFragment)) {
-		// Not plain TCP: tunnels and fragments, off the fast path.
-		frags := r.encap.FragmentsSeen()
-		err = r.encap.Decode(p.LinkType, p.Data, p.Time, &r.seg)
-		if r.encap.FragmentsSeen() > frags {
-			st.Fragments++
-			fs.Fragments++
+		var done bool
+		if done, err = r.decodeEncap(p, fc); done {
+			return false
 		}
-		switch {
-		case err == nil:
-			if r.encap.Encapsulated() {
-				st.Tunneled++
-				fs.Tunneled++
-			}
-		case errors.Is(err, encap.ErrHeld):
-			return
-		case errors.Is(err, tcpdecode.ErrTruncated):
-		default:
-			r.unused(fc, p, err)
-			return
-		}
+	}
+	if err != nil {
+		r.undecodable(p, fc, err)
+		return false
+	}
+	return true
+}
+
+// decodeEncap decodes a packet that is not plain TCP (tunnels and fragments, off the fast path)
+// into r.seg. done means p is dealt with: a fragment held until its datagram is whole, or
+// counted as unused; otherwise err is nil or a truncation left to undecodable.
+func (r *reader) decodeEncap(p *pcapfile.Packet, fc *fileCount) (done bool, err error) {
+	st, fs := &r.capt.Stats, &fc.st
+	frags := r.encap.FragmentsSeen()
+	err = r.encap.Decode(p.LinkType, p.Data, p.Time, &r.seg)
+	if r.encap.FragmentsSeen() > frags {
+		st.Fragments++
+		fs.Fragments++
 	}
 	switch {
 	case err == nil:
+		if r.encap.Encapsulated() {
+			st.Tunneled++
+			fs.Tunneled++
+		}
+	case errors.Is(err, encap.ErrHeld):
+		return true, nil
+	case errors.Is(err, tcpdecode.ErrTruncated):
+	default:
+		r.unused(fc, p, err)
+		return true, nil
+	}
+	return false, err
+}
+
+// undecodable counts a packet whose headers could not be decoded, by why: cut by the snap
+// length, shorter than they claim, an unknown link type, or malformed.
+func (r *reader) undecodable(p *pcapfile.Packet, fc *fileCount, err error) {
+	st, fs := &r.capt.Stats, &fc.st
+	switch {
 	case errors.Is(err, tcpdecode.ErrTruncated):
 		// Headers cut by the snap length: counted in Stats.Truncated, nothing to reassemble.
 		if p.CaptureLength >= p.Length {
@@ -360,7 +405,6 @@ func (r *reader) packet(p *pcapfile.Packet, m *pcapfile.Merger) {
 		}
 		r.cutHeaders.n++
 		fc.unused[unusedKey{why: encap.Reason{Kind: encap.KindTruncated, What: "headers cut by the snap length", Num: -1}}]++
-		return
 	case errors.Is(err, tcpdecode.ErrUnknownLinkType):
 		st.UnknownLink++
 		fs.UnknownLink++
@@ -371,21 +415,12 @@ func (r *reader) packet(p *pcapfile.Packet, m *pcapfile.Merger) {
 			r.unknownLink[p.LinkType] = u
 		}
 		u.n++
-		return
 	default:
 		st.Malformed++
 		fs.Malformed++
 		fc.unused[unusedKey{why: encap.Reason{Kind: encap.KindMalformed, What: "headers", Num: -1}}]++
 		r.warn(Warning{File: p.File, Packet: p.Number, Message: err.Error()})
-		return
 	}
-	st.TCP++
-	fs.TCP++
-	if r.seg.PayloadLength > 0 {
-		r.dataSegs++
-		r.dataBytes += uint64(r.seg.PayloadLength)
-	}
-	r.asm.Add(&r.seg, packet.Meta{Time: p.Time, File: p.File, Number: p.Number})
 }
 
 // ackedHoles sums up the holes of the sessions read that the peers acknowledged (GapAcked): the
