@@ -486,6 +486,28 @@ func flagNames(f capture.Flags) []string {
 
 // inspectSheet lays one capture's connections out as lines and tables on a line-oriented format.
 func inspectSheet(tw sheet, doc *inspectDoc) error {
+	inspectSummary(tw, doc)
+	if len(doc.Connections) == 0 {
+		if doc.tcpConns > 0 {
+			// What the capture holds instead: the wrong port or interface shows here.
+			tw.line(fmt.Sprintf("%d TCP connection(s), none of them WebSocket; server ports: %s", doc.tcpConns, doc.ports))
+		}
+		return tw.err()
+	}
+	t := tw.table("#", "client", "server", "path", "key", "subprotocol / extensions",
+		"c->s msgs", "s->c msgs", "ended")
+	for i := range doc.Connections {
+		t.row(connectionCells(&doc.Connections[i])...)
+	}
+	t.render()
+	connectionNotes(tw, doc)
+	messageTables(tw, doc)
+	return tw.err()
+}
+
+// inspectSummary writes the lines above the table: counts, Upgrade requests that did not become
+// WebSocket, packets not used, warnings.
+func inspectSummary(tw sheet, doc *inspectDoc) {
 	packets := 0
 	for _, f := range doc.Files {
 		packets += f.Packets
@@ -502,40 +524,37 @@ func inspectSheet(tw sheet, doc *inspectDoc) error {
 	for _, wn := range doc.Warnings {
 		tw.line("warning: " + wn)
 	}
-	if len(doc.Connections) == 0 {
-		if doc.tcpConns > 0 {
-			// What the capture holds instead: the wrong port or interface shows here.
-			tw.line(fmt.Sprintf("%d TCP connection(s), none of them WebSocket; server ports: %s", doc.tcpConns, doc.ports))
-		}
-		return tw.err()
+}
+
+// connectionCells is the row of connection c in the connections table.
+func connectionCells(c *sessionDoc) []string {
+	key := "-"
+	if c.Key != nil {
+		key = *c.Key
 	}
-	t := tw.table("#", "client", "server", "path", "key", "subprotocol / extensions",
-		"c->s msgs", "s->c msgs", "ended")
-	for _, c := range doc.Connections {
-		key := "-"
-		if c.Key != nil {
-			key = *c.Key
-		}
-		ok := c.Status == 101
-		if c.HTTP2 != nil {
-			key = "h2 stream " + strconv.FormatUint(uint64(c.HTTP2.StreamID), 10)
-			ok = c.Status >= 200 && c.Status <= 299
-		}
-		path := c.Path
-		switch {
-		case c.TLS != nil && !c.TLS.Decrypted:
-			path = "(TLS " + c.TLS.SNI + ", not decrypted)"
-		case c.MidStream:
-			path = "(mid-stream)"
-		case !ok && c.Status != 0:
-			path += " [refused " + strconv.Itoa(c.Status) + "]"
-		}
-		proto := strings.TrimSpace(strings.Join(nonEmpty(c.Subprotocol, c.Extensions), " / "))
-		t.row(strconv.Itoa(c.ID), c.Client, c.Server, path, key, proto,
-			countCell(c.Messages.ClientToServer, c.Incomplete.ClientToServer),
-			countCell(c.Messages.ServerToClient, c.Incomplete.ServerToClient), endingCell(c))
+	ok := c.Status == 101
+	if c.HTTP2 != nil {
+		key = "h2 stream " + strconv.FormatUint(uint64(c.HTTP2.StreamID), 10)
+		ok = c.Status >= 200 && c.Status <= 299
 	}
-	t.render()
+	path := c.Path
+	switch {
+	case c.TLS != nil && !c.TLS.Decrypted:
+		path = "(TLS " + c.TLS.SNI + ", not decrypted)"
+	case c.MidStream:
+		path = "(mid-stream)"
+	case !ok && c.Status != 0:
+		path += " [refused " + strconv.Itoa(c.Status) + "]"
+	}
+	proto := strings.TrimSpace(strings.Join(nonEmpty(c.Subprotocol, c.Extensions), " / "))
+	return []string{strconv.Itoa(c.ID), c.Client, c.Server, path, key, proto,
+		countCell(c.Messages.ClientToServer, c.Incomplete.ClientToServer),
+		countCell(c.Messages.ServerToClient, c.Incomplete.ServerToClient), endingCell(*c)}
+}
+
+// connectionNotes writes the lines under the table: the tunnel each connection was captured in,
+// then each connection's problems.
+func connectionNotes(tw sheet, doc *inspectDoc) {
 	for _, c := range doc.Connections {
 		if c.Tunnel != "" {
 			tw.line(fmt.Sprintf("connection %d: captured inside %s", c.ID, c.Tunnel))
@@ -550,6 +569,10 @@ func inspectSheet(tw sheet, doc *inspectDoc) error {
 			tw.line(fmt.Sprintf("connection %d: %s %s at offset %d%s: %s", c.ID, p.Direction, p.Kind, p.Offset, where, p.Message))
 		}
 	}
+}
+
+// messageTables writes one table of messages per connection that lists them (--messages).
+func messageTables(tw sheet, doc *inspectDoc) {
 	// Packet numbers restart in every file: with rotated files the cell names the file too, so
 	// that Wireshark (frame.number in that file) and compare's evidence point at the same packet.
 	packetCell := func(file string, n int) string { return strconv.Itoa(n) }
@@ -568,7 +591,6 @@ func inspectSheet(tw sheet, doc *inspectDoc) error {
 			if m.Digest != nil {
 				digest = (*m.Digest)[:12]
 			}
-			pv := clip(m.previewText, 48)
 			op := m.Opcode
 			if m.CloseCode != 0 {
 				op += " " + strconv.Itoa(int(m.CloseCode))
@@ -578,11 +600,10 @@ func inspectSheet(tw sheet, doc *inspectDoc) error {
 				num = strconv.Itoa(*m.Number)
 			}
 			mt.row(shortTime(m.First), arrow(m.Direction), num, op, strconv.FormatInt(m.Length, 10),
-				strconv.Itoa(m.Frames), packetCell(m.File, m.Packet), digest, strings.Join(m.Flags, ","), pv)
+				strconv.Itoa(m.Frames), packetCell(m.File, m.Packet), digest, strings.Join(m.Flags, ","), clip(m.previewText, 48))
 		}
 		mt.render()
 	}
-	return tw.err()
 }
 
 func countCell(n, incomplete int) string {
