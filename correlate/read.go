@@ -112,13 +112,10 @@ var ErrSameCapture = errors.New("the same capture is given for two hops")
 
 // CheckFiles refuses a configuration that gives the same capture to two hops, also through other
 // paths or as a copy: compared with itself, a capture proves every message delivered. Files of
-// equal size are compared by SHA-256 of their contents, so only likely copies are read.
+// equal size are compared by SHA-256 of their first and last 64 KiB, then, when those agree, of
+// their whole contents, so only likely copies are read in full.
 func CheckFiles(cfg *hopsconfig.Config) error {
-	type file struct {
-		hop, path string
-		size      int64
-	}
-	bySize := map[int64][]file{}
+	bySize := map[int64][]hopFile{}
 	var sizes []int64
 	for _, h := range cfg.Hops {
 		for _, p := range h.Files {
@@ -129,29 +126,91 @@ func CheckFiles(cfg *hopsconfig.Config) error {
 			if bySize[fi.Size()] == nil {
 				sizes = append(sizes, fi.Size())
 			}
-			bySize[fi.Size()] = append(bySize[fi.Size()], file{h.Name, p, fi.Size()})
+			bySize[fi.Size()] = append(bySize[fi.Size()], hopFile{h.Name, p, fi.Size()})
 		}
 	}
 	slices.Sort(sizes)
 	for _, sz := range sizes {
-		fs := bySize[sz]
-		if len(fs) < 2 {
-			continue
-		}
-		seen := map[[sha256.Size]byte]file{}
-		for _, f := range fs {
-			sum, err := fileSum(f.path)
-			if err != nil {
-				continue
+		// Captures of the same traffic at two hops often have the same size (a clock-shifted
+		// copy, a tap and a span port) but differ in their first packets' times.
+		for _, fs := range sameSum(bySize[sz], endsSum) {
+			for _, fs := range sameSum(fs, fileSum) {
+				if fs[0].hop != fs[1].hop {
+					sum, _ := fileSum(fs[0].path)
+					return fmt.Errorf("%w: hop %s's %s and hop %s's %s have the same contents (SHA-256 %x); each hop needs the capture taken at that hop",
+						ErrSameCapture, fs[0].hop, fs[0].path, fs[1].hop, fs[1].path, sum[:8])
+				}
 			}
-			if g, ok := seen[sum]; ok && g.hop != f.hop {
-				return fmt.Errorf("%w: hop %s's %s and hop %s's %s have the same contents (SHA-256 %x); each hop needs the capture taken at that hop",
-					ErrSameCapture, g.hop, g.path, f.hop, f.path, sum[:8])
-			}
-			seen[sum] = f
 		}
 	}
 	return nil
+}
+
+// hopFile is a capture file of a hop.
+type hopFile struct {
+	hop, path string
+	size      int64
+}
+
+// sameSum groups the files whose sum agrees, in their order, and returns the groups whose files
+// belong to more than one hop, with a file of another hop than the first second; files that
+// cannot be read are left out.
+func sameSum(fs []hopFile, sum func(string) ([sha256.Size]byte, error)) [][]hopFile {
+	if len(fs) < 2 {
+		return nil
+	}
+	var (
+		keys   [][sha256.Size]byte
+		groups = map[[sha256.Size]byte][]hopFile{}
+	)
+	for _, f := range fs {
+		k, err := sum(f.path)
+		if err != nil {
+			continue
+		}
+		if groups[k] == nil {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], f)
+	}
+	var out [][]hopFile
+	for _, k := range keys {
+		g := groups[k]
+		for i := 1; i < len(g); i++ {
+			if g[i].hop != g[0].hop {
+				g[1], g[i] = g[i], g[1]
+				out = append(out, g)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// endsSum is the SHA-256 of a file's first and last 64 KiB.
+func endsSum(path string) ([sha256.Size]byte, error) {
+	var sum [sha256.Size]byte
+	f, err := os.Open(path)
+	if err != nil {
+		return sum, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return sum, err
+	}
+	const end = 64 << 10
+	h := sha256.New()
+	if _, err := io.Copy(h, io.LimitReader(f, end)); err != nil {
+		return sum, err
+	}
+	if st.Size() > end {
+		if _, err := io.Copy(h, io.NewSectionReader(f, max(st.Size()-end, end), end)); err != nil {
+			return sum, err
+		}
+	}
+	copy(sum[:], h.Sum(nil))
+	return sum, nil
 }
 
 func fileSum(path string) ([sha256.Size]byte, error) {
