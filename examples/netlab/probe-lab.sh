@@ -18,42 +18,14 @@ wspath=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 out=$2
 here=$(cd "$(dirname "$0")" && pwd)
 P=${WSL_NS_PREFIX:-wsl-}
-NS=(pc pf pi ps)
+NSES=(pc pf pi ps)
 PY=/usr/bin/python3
 work=$(mktemp -d /tmp/wsl-probe.XXXXXX)
 chmod 755 "$work"
 
-teardown() {
-	set +e
-	for n in "${NS[@]}"; do
-		ip netns list | grep -qw "^$P$n" || continue
-		pids=$(ip netns pids "$P$n")
-		# shellcheck disable=SC2086
-		[ -n "$pids" ] && kill -TERM $pids 2>/dev/null
-	done
-	sleep 0.5
-	for n in "${NS[@]}"; do
-		ip netns list | grep -qw "^$P$n" || continue
-		pids=$(ip netns pids "$P$n")
-		# shellcheck disable=SC2086
-		[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
-		ip netns del "$P$n"
-	done
-}
-cleanup() { rc=$?; teardown; rm -rf "$work"; exit $rc; }
-teardown
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-ns() { local n=$1; shift; ip netns exec "$P$n" "$@"; }
-
-for n in "${NS[@]}"; do ip netns add "$P$n"; ns "$n" ip link set lo up; done
-link() { # nsA ifA addrA nsB ifB addrB
-	ip link add "$2" netns "$P$1" type veth peer name "$5" netns "$P$4"
-	ns "$1" ip addr add "$3/24" dev "$2"
-	ns "$4" ip addr add "$6/24" dev "$5"
-	ns "$1" ip link set "$2" gso_max_segs 1 up
-	ns "$4" ip link set "$5" gso_max_segs 1 up
-}
+# shellcheck source=netns.sh
+. "$here/netns.sh"
+lab_up
 link pc c0 10.232.1.1 pf f0 10.232.1.2
 link pf f1 10.232.2.1 pi i0 10.232.2.2
 link pi i1 10.232.3.1 ps s0 10.232.3.2
@@ -67,14 +39,6 @@ sed -e "s|@WORK@|$work|g" -e "s|@LISTEN@|10.232.2.2|g" -e "s|@UPSTREAM@|10.232.3
 	"$here/nginx-tls.conf" >"$work/nginx.conf"
 ns ps "$PY" "$here/wsl_echo.py" --host 10.232.3.2 --port 8765 --log "$work/echo.jsonl" 2>"$work/echo.err" &
 ns pi nginx -e "$work/nginx-error.log" -c "$work/nginx.conf" -p "$work" 2>"$work/nginx.err" &
-wait_port() { # ns addr port
-	for _ in $(seq 100); do
-		ns "$1" bash -c "exec 3<>/dev/tcp/$2/$3" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	echo "probe-lab.sh: $1 $2:$3 did not come up" >&2
-	return 1
-}
 wait_port ps 10.232.3.2 8765
 wait_port pi 10.232.2.2 443
 

@@ -204,51 +204,14 @@ sched+=(--compress "$compress")
 work=$(mktemp -d /tmp/wsl-work.XXXXXX)
 chmod 755 "$work"
 
-teardown() {
-	set +e
-	for h in "${HOPS[@]}"; do
-		ip netns list | grep -qw "^$P$h" || continue
-		pids=$(ip netns pids "$P$h")
-		# shellcheck disable=SC2086
-		[ -n "$pids" ] && kill -TERM $pids 2>/dev/null
-	done
-	sleep 0.5
-	for h in "${HOPS[@]}"; do
-		ip netns list | grep -qw "^$P$h" || continue
-		pids=$(ip netns pids "$P$h")
-		# shellcheck disable=SC2086
-		[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
-		ip netns del "$P$h"
-	done
-}
-cleanup() {
-	rc=$?
-	teardown
-	rm -rf "$work"
-	exit $rc
-}
-teardown # leftovers of a killed run
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-ns() { local n=$1; shift; ip netns exec "$P$n" "$@"; }
-
-for h in "${HOPS[@]}"; do
-	ip netns add "$P$h"
-	ns "$h" ip link set lo up
-done
+NSES=("${HOPS[@]}")
+# shellcheck source=netns.sh
+. "$here/netns.sh"
+lab_up
 # link  client c0 10.231.1.1 <-> 10.231.1.2 l0 lb
 # link  lb     l1 10.231.2.1 <-> 10.231.2.2 f0 fw
 # link  fw     f1 10.231.3.1 <-> 10.231.3.2 i0 ingress
 # link  ingress i1 10.231.4.1 <-> 10.231.4.2 s0 server
-link() { # nsA ifA addrA nsB ifB addrB
-	ip link add "$2" netns "$P$1" type veth peer name "$5" netns "$P$4"
-	ns "$1" ip addr add "$3/24" dev "$2"
-	ns "$4" ip addr add "$6/24" dev "$5"
-	# One MTU-sized segment per packet (no GSO super-packets), so large messages span segments.
-	ns "$1" ip link set "$2" gso_max_segs 1 up
-	ns "$4" ip link set "$5" gso_max_segs 1 up
-}
 link client c0 10.231.1.1 lb l0 10.231.1.2
 link lb l1 10.231.2.1 fw f0 10.231.2.2
 link fw f1 10.231.3.1 ingress i0 10.231.3.2
@@ -376,14 +339,6 @@ relay)
 esac
 ns lb haproxy -db -f "$work/haproxy.cfg" >"$work/haproxy.log" 2>&1 &
 
-wait_port() { # ns addr port
-	for _ in $(seq 100); do
-		ns "$1" bash -c "exec 3<>/dev/tcp/$2/$3" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	echo "run.sh: $1 $2:$3 did not come up" >&2
-	return 1
-}
 wait_port server 10.231.4.2 "$server_port"
 [ "$backend" != websockify ] || wait_port server 127.0.0.1 5901
 if [ "$backend" = tomcat ]; then # the port opens before the examples webapp is deployed
