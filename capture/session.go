@@ -175,6 +175,12 @@ type StreamStats struct {
 	HighestAck      uint64    // stream offset (of the other direction) acknowledged by this sender
 	FIN             *TCPEvent // first FIN sent in this direction, nil if none
 	RST             *TCPEvent // first RST sent in this direction, nil if none
+	// ISN is the sender's initial sequence number, known when SYN is set: captures of one TCP
+	// connection at two hops with nothing between them that ends TCP see the same ISNs.
+	ISN uint32
+	SYN bool
+	// End is the stream offset just past the last byte captured or known missing (a gap).
+	End uint64
 }
 
 // Counts are the numbers of messages of one direction of a session.

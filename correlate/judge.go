@@ -460,6 +460,9 @@ func (j *judger) message(k int, id *ident) finding {
 		}
 		why := j.gapDetail(k, id, h, prev) + j.coverage(h, j.expected(id.at[prev].First(), prev, h))
 		if why == "" {
+			why = j.tailDetail(h, prev, id.at[prev])
+		}
+		if why == "" {
 			continue
 		}
 		f = finding{verdict: CaptureGap, missHop: h, lastHop: prev, msg: id.at[prev], laterHop: prev}
@@ -754,6 +757,15 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 			return f
 		}
 	}
+	// One TCP connection at both hops: the acknowledgement came from the receiver beyond h, so
+	// the bytes passed h and its capture missed them (a capture that stopped reading this
+	// connection, which a loss between the hops would look like but for the acknowledgement).
+	if f.acked != nil && *f.acked && sameSequence(su, s) {
+		f.verdict = CaptureGap
+		f.why = fmt.Sprintf("%s was not read at %s, but %s and %s see one TCP connection (the same initial sequence numbers both ways: nothing between them ends TCP) and its receiver, beyond %s, acknowledged the message's bytes at %s: the message passed %s and the capture there missed it",
+			desc, hn, un, hn, hn, un, hn)
+		return f
+	}
 	why := fmt.Sprintf("%s never reached %s while the connection was up", desc, hn)
 	if id.at[h] != nil {
 		why = fmt.Sprintf("%s reached %s only in part (a TCP hole there was never filled nor acknowledged) while the connection was up", desc, hn)
@@ -913,6 +925,22 @@ func (j *judger) gapDetail(k int, id *ident, h, last int) string {
 		}
 	}
 	return ""
+}
+
+// tailDetail explains why hop h, before hop later on the message's way, lacks message m that
+// later has: h's capture of the same TCP connection (sameSequence) stops before m's bytes with no
+// FIN or RST, so the bytes later shows went through h unrecorded. It returns "" otherwise.
+func (j *judger) tailDetail(h, later int, m *capture.Entry) string {
+	s, sl := j.c.sess[h], j.c.sess[later]
+	if !sameSequence(s, sl) {
+		return ""
+	}
+	st := s.TCP[j.tr.dir]
+	if m.Offset() < st.End || st.FIN != nil || st.RST != nil || s.TCP[1-j.tr.dir].RST != nil {
+		return ""
+	}
+	return fmt.Sprintf(" (its capture of this TCP connection, the same one as at %s with the same initial sequence numbers both ways, stops at stream byte %d with no FIN or RST, and %s has the message at bytes %d to %d)",
+		j.hs[later].name, st.End, j.hs[later].name, m.Offset(), m.End())
 }
 
 // firstEnd returns the earliest close frame, FIN or RST of session s, from either side, no

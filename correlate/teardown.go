@@ -127,6 +127,24 @@ func sameTCP(a, b *capture.Session) bool {
 		a.Request.Headers["Via"] == b.Request.Headers["Via"]
 }
 
+// sameSequence reports whether a and b are one TCP connection seen at two hops with nothing
+// between them that ends TCP: both saw the SYNs, with the same initial sequence numbers both
+// ways (NAT may change addresses; a proxy's own connection has ISNs of its own). A stream offset
+// then names the same byte at both, and an acknowledgement seen at one came from the peer beyond
+// both. Plain TCP only: TLS and HTTP/2 message offsets are not TCP stream offsets.
+func sameSequence(a, b *capture.Session) bool {
+	if a == nil || b == nil || a.TLS != nil || b.TLS != nil || a.HTTP2 != nil || b.HTTP2 != nil || a.Bridge != nil || b.Bridge != nil {
+		return false
+	}
+	for _, d := range capture.Directions {
+		ta, tb := a.TCP[d], b.TCP[d]
+		if !ta.SYN || !tb.SYN || ta.ISN != tb.ISN {
+			return false
+		}
+	}
+	return true
+}
+
 // breakdown explains a missing total whose messages went missing at different hops: messages
 // stalled behind the first lost one show up short of the hop that lost it. items are the
 // findings of the worst verdict, in stream order; "" when they all went missing at one place.

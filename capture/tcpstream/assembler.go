@@ -398,6 +398,7 @@ func (a *Assembler) close(c *conn, now time.Time) {
 			Packets: h.packets, Bytes: h.bytes, Retransmissions: h.retrans, CaptureCopies: h.copies, Duplicate: h.dup,
 			BeforeStart: h.before, OutOfWindow: h.outOfWindow, ZeroWindows: h.zeroWin, HighestAck: c.acked(Dir(d ^ 1)),
 			Gaps: h.gaps, GapsDropped: h.gapsDropped, FIN: h.fin, RST: h.rst,
+			ISN: h.isn, SYN: h.synSeen, End: h.next,
 		}
 		for k := range h.pending {
 			a.release(c, &h.pending[k])

@@ -147,6 +147,13 @@ type Stats struct {
 	Gaps        []GapInfo
 	GapsDropped int
 	FIN, RST    *packet.Meta // first FIN and first RST sent in this direction, nil if none
+	// ISN is the sender's initial sequence number, known when SYN is set (its SYN, or the
+	// SYN-ACK answering it, was seen): two captures of one TCP connection with nothing between
+	// them that ends TCP see the same ISNs.
+	ISN uint32
+	SYN bool
+	// End is the stream offset just past the last byte captured or declared a gap.
+	End uint64
 }
 
 // Totals count what an Assembler did, for diagnostics.
