@@ -3,7 +3,12 @@ package correlate
 import (
 	"fmt"
 	"runtime"
+	"runtime/metrics"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/wspath/wspath/capture"
 )
 
 // benchCaptures is 1000 connections over 5 hops with 100 messages each (60 client to server, 40
@@ -65,7 +70,6 @@ func BenchmarkCompare_4Hops(b *testing.B) {
 	}
 	specs[7].dropC2S = map[int]int{500: 2}
 	caps := simulate(simOpts{hops: 4}, specs)
-	hops := hopsOf(caps)
 	var bytes, msgs int64
 	for _, c := range caps {
 		for _, s := range c.Sessions {
@@ -77,15 +81,20 @@ func BenchmarkCompare_4Hops(b *testing.B) {
 			}
 		}
 	}
+	hops := compactHops(hopsOf(caps))
 	b.ReportAllocs()
 	b.SetBytes(bytes)
 	b.ResetTimer()
 	var st runtime.MemStats
 	var alloc uint64
+	var peak float64
 	for b.Loop() {
+		runtime.GC()
 		runtime.ReadMemStats(&st)
-		before := st.TotalAlloc
+		before, live := st.TotalAlloc, st.HeapAlloc
+		stop := peakHeap()
 		r := Compare(hops, Options{})
+		peak = stop() - float64(live)/1e6
 		runtime.ReadMemStats(&st)
 		alloc = st.TotalAlloc - before
 		if r.Summary.Connections.Lost != 1 {
@@ -93,6 +102,7 @@ func BenchmarkCompare_4Hops(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(alloc)/float64(msgs), "alloc-B/msg")
+	b.ReportMetric(peak*1e6/float64(msgs), "peak-B/msg")
 }
 
 // BenchmarkCompare_LongLoss is one connection of 20000 messages whose last 10000 never reach the
@@ -114,4 +124,55 @@ func BenchmarkCompare_LongLoss(b *testing.B) {
 			b.Fatalf("verdict %s, %d missing; want lost, %d", d.Verdict, d.Missing, n/2)
 		}
 	}
+}
+
+// compactHops turns crafted captures into what a Compact read gives: Entries, no Messages.
+func compactHops(hops []Hop) []Hop {
+	for _, h := range hops {
+		c := h.Capture
+		for _, s := range c.Sessions {
+			for _, d := range capture.Directions {
+				s.Entries[d] = capture.Entries(s.Messages[d], &c.PacketFiles)
+				s.Messages[d] = nil
+			}
+		}
+	}
+	return hops
+}
+
+// peakHeap samples the heap's live objects every few milliseconds until stop is called, which
+// returns the largest value seen, in MB.
+func peakHeap() (stop func() float64) {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	done := make(chan struct{})
+	peak := make(chan uint64)
+	go func() {
+		var top uint64
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(sample)
+			top = max(top, sample[0].Value.Uint64())
+			select {
+			case <-done:
+				peak <- top
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() float64 {
+		close(done)
+		return float64(<-peak) / 1e6
+	}
+}
+
+// cpuTime is the CPU time the process has used (user and system, all threads: the garbage
+// collector's too), which a machine shared with other work disturbs less than wall time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
