@@ -29,44 +29,145 @@ const (
 // conn turns the reassembled streams of one TCP connection into a Session. It implements
 // tcpstream.Stream. Directions are tcpstream's (0: initiator) until the client is known; client says
 // which tcpstream direction the WebSocket client sends.
+//
+// A flood holds hundreds of thousands of connections that never prove to be WebSocket (an Upgrade
+// nobody answers), so what one costs while it waits is kept small: the HTTP head buffers live in a
+// handshakeState only while bytes are buffered, and the Session is made only when something must be
+// recorded in it (a response, a problem, frames) or at Close; until then the request waits in req.
 type conn struct {
-	r      *reader
-	info   tcpstream.ConnInfo
-	mode   mode
-	client tcpstream.Dir
-	sess   *Session
-	tls    *tlsdecrypt.Conn
-	h2     *h2conn // set in modeH2
-	raw    *Stream // set in modeRaw
-
-	// head buffers a direction's bytes until its HTTP head is complete (bounded by maxHeadSize);
-	// after the request, the client's early bytes wait there for the 101.
-	head     [2][]byte
-	headOff  [2]uint64 // stream offset of head[d][0]
-	headMeta [2]packet.Meta
+	r        *reader
+	info     tcpstream.ConnInfo
+	mode     mode
+	client   tcpstream.Dir
 	reqDone  bool
 	respDone bool
-	// An ordinary request (no Upgrade) on a kept-alive connection is being skipped: its method,
-	// and per direction the body bytes still to skip (keepalive.go).
-	plainMethod string
-	skip        [2]uint64
+	// stopped: the connection passed the total bound and is no longer read; what was found
+	// before is kept.
+	stopped bool
+	// req is the Upgrade request while there is no Session yet; session moves it there.
+	req  *Request
+	sess *Session
+	hs   *handshakeState // nil while no HTTP head bytes are buffered
+	tls  *tlsdecrypt.Conn
+	h2   *h2conn // set in modeH2
+	raw  *Stream // set in modeRaw
 
-	// pre holds a direction's first bytes while they are too few to tell what the connection carries.
-	pre    []byte
-	preDir tcpstream.Dir
-	preOff uint64
+	fr   *frameState // made by startFrames, or by the first decrypted bytes
+	last packet.Meta
+	// held counts per direction the bytes this connection holds beyond TCP reassembly (HTTP
+	// head, frame resync buffer), counted in reader.held against Options.MaxTotalBuffer.
+	held [2]int32
+}
 
+// frameState is what a connection needs once it carries frames (or TLS): made on first use, so
+// that a connection still waiting for its handshake does not pay for it.
+type frameState struct {
 	asm    [2]*assembler // per tcpstream direction
 	parser [2]*wsframe.Parser
 	// plain counts decrypted bytes per direction: the stream offsets of a TLS session's messages.
 	plain [2]uint64
-	last  packet.Meta
-	// held counts per direction the bytes this connection holds beyond TCP reassembly (HTTP
-	// head, frame resync buffer), counted in reader.held against Options.MaxTotalBuffer.
-	held [2]int
-	// stopped: the connection passed the total bound and is no longer read; what was found
-	// before is kept.
-	stopped bool
+}
+
+// frames returns the connection's frame state, making it on first use.
+func (c *conn) frames() *frameState {
+	if c.fr == nil {
+		c.fr = &frameState{}
+	}
+	return c.fr
+}
+
+// parser returns the frame parser of direction d, nil when frames are not read there.
+func (c *conn) parser(d tcpstream.Dir) *wsframe.Parser {
+	if c.fr == nil {
+		return nil
+	}
+	return c.fr.parser[d]
+}
+
+// asm returns the message assembler of direction d, nil when frames are not read there.
+func (c *conn) asm(d tcpstream.Dir) *assembler {
+	if c.fr == nil {
+		return nil
+	}
+	return c.fr.asm[d]
+}
+
+// handshakeState is what a connection keeps while reading HTTP heads: the bytes of a direction
+// until its head is complete (bounded by maxHeadSize); after the request, the client's early bytes
+// waiting for the 101. Connections give it back to the reader (reader.freeHandshake) as soon as
+// nothing is buffered, so that a waiting connection holds none.
+type handshakeState struct {
+	head     [2][]byte
+	headOff  [2]uint64 // stream offset of head[d][0]
+	headMeta [2]packet.Meta
+	// An ordinary request (no Upgrade) on a kept-alive connection is being skipped: its method,
+	// and per direction the body bytes still to skip (keepalive.go).
+	plainMethod string
+	skip        [2]uint64
+	// pre holds a direction's first bytes while they are too few to tell what the connection
+	// carries.
+	pre    []byte
+	preDir tcpstream.Dir
+	preOff uint64
+}
+
+// idle reports whether the state holds nothing that the next bytes need.
+func (h *handshakeState) idle() bool {
+	return len(h.head[0]) == 0 && len(h.head[1]) == 0 && h.skip == [2]uint64{} && h.plainMethod == "" && len(h.pre) == 0
+}
+
+// maxFreeHandshakes bounds the handshake states a reader keeps for reuse, and maxReusedHead the
+// capacity of a head buffer kept with one.
+const (
+	maxFreeHandshakes = 64
+	maxReusedHead     = 4 << 10
+)
+
+// handshake returns the connection's handshake state, taking one from the reader when it has none.
+func (c *conn) handshake() *handshakeState {
+	if c.hs == nil {
+		if k := len(c.r.freeHandshake); k > 0 {
+			c.hs = c.r.freeHandshake[k-1]
+			c.r.freeHandshake = c.r.freeHandshake[:k-1]
+		} else {
+			c.hs = &handshakeState{}
+		}
+	}
+	return c.hs
+}
+
+// headLen returns how many bytes of direction d wait for their HTTP head to complete.
+func (c *conn) headLen(d int) int {
+	if c.hs == nil {
+		return 0
+	}
+	return len(c.hs.head[d])
+}
+
+// dropHandshake gives the handshake state back to the reader, whatever it holds.
+func (c *conn) dropHandshake() {
+	h := c.hs
+	if h == nil {
+		return
+	}
+	c.hs = nil
+	for i, b := range h.head {
+		if cap(b) > maxReusedHead {
+			b = nil
+		}
+		h.head[i] = b[:0]
+	}
+	*h = handshakeState{head: h.head}
+	if len(c.r.freeHandshake) < maxFreeHandshakes {
+		c.r.freeHandshake = append(c.r.freeHandshake, h)
+	}
+}
+
+// releaseIdle gives the handshake state back when it holds nothing.
+func (c *conn) releaseIdle() {
+	if c.hs != nil && c.hs.idle() {
+		c.dropHandshake()
+	}
 }
 
 func (r *reader) newConn(info tcpstream.ConnInfo) tcpstream.Stream {
@@ -90,13 +191,14 @@ func (c *conn) Data(d tcpstream.Dir, b []byte, off uint64, m packet.Meta) {
 		return
 	}
 	if c.mode == modeUnknown {
-		if len(c.pre) > 0 && d == c.preDir {
-			b, off = append(c.pre, b...), c.preOff
-			c.pre = nil
+		if hs := c.hs; hs != nil && len(hs.pre) > 0 && d == hs.preDir {
+			b, off = append(hs.pre, b...), hs.preOff
+			hs.pre = nil
 		}
 		if len(b) < sniffLen && c.info.SYN && mayStartHandshake(b) {
 			// Too few bytes to tell HTTP or TLS yet (a client that writes "G", then "ET /").
-			c.pre, c.preDir, c.preOff = append(c.pre[:0], b...), d, off
+			hs := c.handshake()
+			hs.pre, hs.preDir, hs.preOff = append(hs.pre[:0], b...), d, off
 			return
 		}
 		c.detect(d, b, m)
@@ -110,6 +212,7 @@ func (c *conn) Data(d tcpstream.Dir, b []byte, off uint64, m packet.Meta) {
 	default:
 		c.plaintext(d, b, off, m)
 	}
+	c.releaseIdle()
 	c.account(d, off, m)
 }
 
@@ -121,12 +224,12 @@ func (c *conn) account(d tcpstream.Dir, off uint64, m packet.Meta) {
 	}
 	over := false
 	for i := range c.held {
-		n := len(c.head[i])
-		if p := c.parser[i]; p != nil {
+		n := c.headLen(i)
+		if p := c.parser(tcpstream.Dir(i)); p != nil {
 			n += p.Buffered()
 		}
-		c.r.held += n - c.held[i]
-		c.held[i] = n
+		c.r.held += n - int(c.held[i])
+		c.held[i] = int32(n) // at most maxHeadSize plus a parser's resync buffer
 		if c.h2 != nil && i == 0 {
 			n += c.h2.demux.Buffered()
 		}
@@ -142,14 +245,16 @@ func (c *conn) account(d tcpstream.Dir, off uint64, m packet.Meta) {
 func (c *conn) stop(d tcpstream.Dir, off uint64, m packet.Meta) {
 	c.problem(d, ProblemLimit, off, m, fmt.Sprintf("no longer read: HTTP heads and frame resync buffers of all connections passed %d bytes", c.r.opts.MaxTotalBuffer))
 	c.r.stopped(m)
-	for i, p := range c.parser {
-		if p != nil {
-			p.End(m)
-			c.asm[i].end()
-			c.parser[i] = nil
+	if f := c.fr; f != nil {
+		for i, p := range f.parser {
+			if p != nil {
+				p.End(m)
+				f.asm[i].end()
+				f.parser[i] = nil
+			}
 		}
 	}
-	c.head = [2][]byte{}
+	c.dropHandshake()
 	c.release()
 	c.stopped = true
 }
@@ -157,7 +262,7 @@ func (c *conn) stop(d tcpstream.Dir, off uint64, m packet.Meta) {
 // release returns the bytes the connection held to the total.
 func (c *conn) release() {
 	for i := range c.held {
-		c.r.held -= c.held[i]
+		c.r.held -= int(c.held[i])
 		c.held[i] = 0
 	}
 }
@@ -184,7 +289,7 @@ func (c *conn) detect(d tcpstream.Dir, b []byte, m packet.Meta) {
 		// Picked up mid-stream: frames may still be found. Orientation is decided by masking.
 		c.mode = modeMidStream
 		c.session(m).MidStream = true
-		for i := range c.parser {
+		for i := range 2 {
 			c.startFrames(tcpstream.Dir(i), nil, true)
 		}
 	default:
@@ -225,10 +330,12 @@ func looksLikeHTTPRequest(b []byte) bool {
 	return requestStart(func(p string) bool { return bytes.HasPrefix(b, []byte(p)) })
 }
 
-// session returns the connection's Session, creating it on first use.
+// session returns the connection's Session, creating it on first use with the request that
+// waited for it.
 func (c *conn) session(m packet.Meta) *Session {
 	if c.sess == nil {
-		c.sess = &Session{Start: c.info.Start.Time, Tunnel: c.r.encap.Tunnel(c.info.Tunnel)}
+		c.sess = &Session{Start: c.info.Start.Time, Tunnel: c.r.encap.Tunnel(c.info.Tunnel), Request: c.req}
+		c.req = nil
 		if c.sess.Start.IsZero() {
 			c.sess.Start = m.Time
 		}
@@ -240,11 +347,11 @@ func (c *conn) session(m packet.Meta) *Session {
 func (c *conn) plaintext(d tcpstream.Dir, b []byte, off uint64, m packet.Meta) {
 	switch c.mode {
 	case modeWebSocket, modeMidStream:
-		c.parser[d].Feed(b, off, m)
+		c.fr.parser[d].Feed(b, off, m)
 	case modeH2:
 		c.h2.feed(d, b, off, m)
 	case modeHTTP:
-		if d == c.client && !c.reqDone && len(c.head[d]) == 0 && isH2Preface(b) {
+		if d == c.client && !c.reqDone && c.headLen(int(d)) == 0 && isH2Preface(b) {
 			c.switchToH2(b, off, m)
 			return
 		}
@@ -255,8 +362,14 @@ func (c *conn) plaintext(d tcpstream.Dir, b []byte, off uint64, m packet.Meta) {
 // switchToH2 starts HTTP/2 on a connection whose (decrypted) client bytes begin with the preface:
 // TLS with ALPN h2. Server bytes that came first (its SETTINGS) are passed on before b.
 func (c *conn) switchToH2(b []byte, off uint64, m packet.Meta) {
-	early, eoff, em := c.head[1-c.client], c.headOff[1-c.client], c.headMeta[1-c.client]
-	c.head = [2][]byte{}
+	var early []byte
+	var eoff uint64
+	var em packet.Meta
+	if hs := c.hs; hs != nil {
+		// Copied: the buffer goes back to the reader with the state.
+		early, eoff, em = bytes.Clone(hs.head[1-c.client]), hs.headOff[1-c.client], hs.headMeta[1-c.client]
+	}
+	c.dropHandshake()
 	c.startH2(c.client)
 	if len(early) > 0 {
 		c.h2.feed(1-c.client, early, eoff, em)
@@ -266,23 +379,24 @@ func (c *conn) switchToH2(b []byte, off uint64, m packet.Meta) {
 
 // handshakeBytes collects a direction's HTTP head, then hands what follows to the frame parsers.
 func (c *conn) handshakeBytes(d tcpstream.Dir, b []byte, off uint64, m packet.Meta) {
-	if k := min(c.skip[d], uint64(len(b))); k > 0 {
+	hs := c.handshake()
+	if k := min(hs.skip[d], uint64(len(b))); k > 0 {
 		// The body of an ordinary request or response before the Upgrade.
 		b, off = b[k:], off+k
-		c.skip[d] -= k
+		hs.skip[d] -= k
 		if len(b) == 0 {
 			return
 		}
 	}
-	if len(c.head[d]) == 0 {
-		c.headOff[d], c.headMeta[d] = off, m
+	if len(hs.head[d]) == 0 {
+		hs.headOff[d], hs.headMeta[d] = off, m
 	}
-	if len(c.head[d])+len(b) > maxHeadSize {
-		c.problem(d, ProblemLimit, c.headOff[d], m, fmt.Sprintf("HTTP head or early data longer than %d bytes", maxHeadSize))
+	if len(hs.head[d])+len(b) > maxHeadSize {
+		c.problem(d, ProblemLimit, hs.headOff[d], m, fmt.Sprintf("HTTP head or early data longer than %d bytes", maxHeadSize))
 		c.giveUp()
 		return
 	}
-	c.head[d] = append(c.head[d], b...)
+	hs.head[d] = append(hs.head[d], b...)
 	if d == c.client && !c.reqDone {
 		c.parseRequest(m)
 		return
@@ -293,14 +407,14 @@ func (c *conn) handshakeBytes(d tcpstream.Dir, b []byte, off uint64, m packet.Me
 }
 
 func (c *conn) parseRequest(m packet.Meta) {
-	d := c.client
-	h, err := handshake.ParseRequest(c.head[d])
+	d, hs := c.client, c.hs
+	h, err := handshake.ParseRequest(hs.head[d])
 	if err == handshake.ErrIncomplete {
 		return
 	}
 	if err != nil {
 		if c.sess != nil {
-			c.problem(d, ProblemProtocol, c.headOff[d], m, "upgrade request: "+err.Error())
+			c.problem(d, ProblemProtocol, hs.headOff[d], m, "upgrade request: "+err.Error())
 		}
 		c.giveUp()
 		return
@@ -311,53 +425,97 @@ func (c *conn) parseRequest(m packet.Meta) {
 		}
 		return
 	}
-	s := c.session(m)
-	s.Request = &Request{
-		Method: h.Method, Path: h.Target, Host: h.Get("Host"), Key: h.Get("Sec-WebSocket-Key"),
-		Version: h.Get("Sec-WebSocket-Version"), Extensions: h.Get("Sec-WebSocket-Extensions"),
-		Origin: h.Get("Origin"), Headers: h.CorrelationFields(), Time: c.headMeta[d].Time, Packet: c.headMeta[d].Ref(),
-	}
-	for _, p := range strings.Split(h.Get("Sec-WebSocket-Protocol"), ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			s.Request.Protocols = append(s.Request.Protocols, handshake.RedactProtocol(p))
-		}
+	req := c.r.request(h, hs.headMeta[d])
+	if c.sess != nil {
+		c.sess.Request = req
+	} else {
+		c.req = req // the Session is made when the connection proves to be WebSocket, or at Close
 	}
 	c.reqDone = true
-	rest := c.head[d][h.Length:]
-	c.head[d] = append(c.head[d][:0], rest...)
-	c.headOff[d] += uint64(h.Length)
-	if len(c.head[1-d]) > 0 {
+	rest := hs.head[d][h.Length:]
+	hs.head[d] = append(hs.head[d][:0], rest...)
+	hs.headOff[d] += uint64(h.Length)
+	if len(hs.head[1-d]) > 0 {
 		c.parseResponse(m)
 	}
 }
 
+// request makes the Request of an Upgrade head h, its first packet m. Values that repeat across
+// connections (host, origin, version, header values) are shared (see intern), so that a flood of
+// like requests keeps little more than each one's path and key.
+func (r *reader) request(h *handshake.Head, m packet.Meta) *Request {
+	req := &Request{
+		Method: r.intern(h.Method), Path: h.Target, Host: r.intern(h.Get("Host")), Key: h.Get("Sec-WebSocket-Key"),
+		Version: r.intern(h.Get("Sec-WebSocket-Version")), Extensions: r.intern(h.Get("Sec-WebSocket-Extensions")),
+		Origin: r.intern(h.Get("Origin")), Time: m.Time, Packet: m.Ref(),
+	}
+	if fs := h.CorrelationFields(); fs != nil {
+		req.Headers = make(map[string]string, len(fs))
+		for k, v := range fs {
+			req.Headers[r.intern(k)] = r.intern(v)
+		}
+	}
+	for _, p := range strings.Split(h.Get("Sec-WebSocket-Protocol"), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			req.Protocols = append(req.Protocols, r.intern(handshake.RedactProtocol(p)))
+		}
+	}
+	return req
+}
+
+// Bounds on the strings intern shares: how many, and how long each.
+const (
+	maxInterned   = 1 << 14
+	maxInternSize = 256
+)
+
+// intern returns a shared copy of s, so that equal strings from many handshakes are kept once.
+// Past maxInterned distinct strings, or for long ones, s is returned as it is.
+func (r *reader) intern(s string) string {
+	if s == "" || len(s) > maxInternSize {
+		return s
+	}
+	if v, ok := r.strs[s]; ok {
+		return v
+	}
+	if len(r.strs) >= maxInterned {
+		return s
+	}
+	if r.strs == nil {
+		r.strs = map[string]string{}
+	}
+	s = strings.Clone(s) // not a piece of the head's larger strings, which are then freed
+	r.strs[s] = s
+	return s
+}
+
 func (c *conn) parseResponse(m packet.Meta) {
-	d := 1 - c.client
+	d, hs := 1-c.client, c.hs
 	for {
-		h, err := handshake.ParseResponse(c.head[d])
+		h, err := handshake.ParseResponse(hs.head[d])
 		if err == handshake.ErrIncomplete {
 			return
 		}
 		if err != nil {
-			c.problem(d, ProblemProtocol, c.headOff[d], m, "upgrade response: "+err.Error())
+			c.problem(d, ProblemProtocol, hs.headOff[d], m, "upgrade response: "+err.Error())
 			c.giveUp()
 			return
 		}
-		meta := c.headMeta[d]
-		rest := c.head[d][h.Length:]
-		c.head[d] = append(c.head[d][:0], rest...)
-		c.headOff[d] += uint64(h.Length)
-		c.headMeta[d] = m
+		meta := hs.headMeta[d]
+		rest := hs.head[d][h.Length:]
+		hs.head[d] = append(hs.head[d][:0], rest...)
+		hs.headOff[d] += uint64(h.Length)
+		hs.headMeta[d] = m
 		if h.Status == 100 {
 			continue // interim response; the final one follows
 		}
-		if c.plainMethod != "" {
+		if hs.plainMethod != "" {
 			if !c.plainResponse(h, m) {
 				c.giveUp()
 			}
 			return
 		}
-		s := c.sess
+		s := c.session(meta)
 		key := s.Request.Key
 		s.Response = &Response{
 			Status: h.Status, Reason: h.Reason, Accept: h.Get("Sec-WebSocket-Accept"),
@@ -369,20 +527,20 @@ func (c *conn) parseResponse(m packet.Meta) {
 		if h.Status != 101 {
 			// Refused: the session is kept to show the refusal; what follows is not WebSocket.
 			c.mode = modeIgnore
-			c.head = [2][]byte{}
+			c.dropHandshake()
 			return
 		}
 		if key != "" && !s.Response.AcceptValid {
-			c.problem(d, ProblemProtocol, c.headOff[d], meta, "Sec-WebSocket-Accept does not match the request's key")
+			c.problem(d, ProblemProtocol, hs.headOff[d], meta, "Sec-WebSocket-Accept does not match the request's key")
 		}
 		c.mode = modeWebSocket
 		deflate, _ := handshake.NegotiatedDeflate(s.Response.Extensions)
 		for _, dir := range []tcpstream.Dir{c.client, 1 - c.client} {
-			early := c.head[dir]
-			c.head[dir] = nil
+			early := hs.head[dir]
+			hs.head[dir] = hs.head[dir][:0] // the parser copies what it keeps
 			c.startFrames(dir, deflate, false)
 			if len(early) > 0 {
-				c.parser[dir].Feed(early, c.headOff[dir], c.headMeta[dir])
+				c.fr.parser[dir].Feed(early, hs.headOff[dir], hs.headMeta[dir])
 			}
 		}
 		return
@@ -392,7 +550,8 @@ func (c *conn) parseResponse(m packet.Meta) {
 // startFrames sets up frame parsing of direction d.
 func (c *conn) startFrames(d tcpstream.Dir, deflate *handshake.Deflate, midStream bool) {
 	a := newAssembler(c, d, deflate, midStream)
-	c.asm[d] = a
+	f := c.frames()
+	f.asm[d] = a
 	opts := wsframe.Options{MidStream: midStream, NoRSV1: !midStream && deflate == nil}
 	if !midStream {
 		opts.Mask = wsframe.MaskForbidden
@@ -400,14 +559,14 @@ func (c *conn) startFrames(d tcpstream.Dir, deflate *handshake.Deflate, midStrea
 			opts.Mask = wsframe.MaskRequired
 		}
 	}
-	c.parser[d] = wsframe.NewParser(a, opts)
+	f.parser[d] = wsframe.NewParser(a, opts)
 }
 
 // giveUp drops a connection that is not (or no longer readable as) WebSocket. A session that already
 // has a handshake stays, with the problem that stopped it.
 func (c *conn) giveUp() {
 	c.mode = modeIgnore
-	c.head = [2][]byte{}
+	c.dropHandshake()
 	if c.sess != nil && c.sess.Request == nil {
 		c.sess = nil
 	}
@@ -420,6 +579,7 @@ func (c *conn) Gap(d tcpstream.Dir, off, n uint64, reason tcpstream.GapReason, m
 		return
 	}
 	defer c.account(d, off, m)
+	defer c.releaseIdle()
 	switch {
 	case c.mode == modeIgnore || c.mode == modeUnknown:
 		// Nothing read yet: a gap before the first byte is like a capture that started late.
@@ -436,23 +596,29 @@ func (c *conn) Gap(d tcpstream.Dir, off, n uint64, reason tcpstream.GapReason, m
 			// bytes held since its request are frames already (it sends them as soon as it has
 			// the 101, which the capture missed): they are read first, then the hole.
 			c.mode = modeMidStream
-			c.sess.MidStream = true
-			early, eoff, em := c.head[c.client], c.headOff[c.client], c.headMeta[c.client]
-			c.head = [2][]byte{}
-			for i := range c.parser {
+			c.session(m).MidStream = true
+			var early []byte
+			var eoff uint64
+			var em packet.Meta
+			if hs := c.hs; hs != nil {
+				// Copied: the buffer goes back to the reader with the state.
+				early, eoff, em = bytes.Clone(hs.head[c.client]), hs.headOff[c.client], hs.headMeta[c.client]
+			}
+			c.dropHandshake()
+			for i := range 2 {
 				c.startFrames(tcpstream.Dir(i), nil, true)
 			}
 			if len(early) > 0 {
-				c.parser[c.client].Feed(early, eoff, em)
+				c.fr.parser[c.client].Feed(early, eoff, em)
 			}
 			if d == c.client {
-				c.parser[d].Gap(off, n)
+				c.fr.parser[d].Gap(off, n)
 			}
 			return
 		}
 		c.giveUp()
 	default:
-		c.parser[d].Gap(off, n)
+		c.fr.parser[d].Gap(off, n)
 	}
 }
 
@@ -470,10 +636,10 @@ func (c *conn) Close(st [2]tcpstream.Stats) {
 	if c.tls != nil && !c.stopped {
 		c.tls.Close() // may still pass on held records
 	}
-	for d, p := range c.parser {
-		if p != nil {
+	for d := range 2 {
+		if p := c.parser(tcpstream.Dir(d)); p != nil {
 			p.End(c.last)
-			c.asm[d].end()
+			c.fr.asm[d].end()
 		}
 	}
 	if c.h2 != nil {
@@ -487,6 +653,9 @@ func (c *conn) Close(st [2]tcpstream.Stats) {
 		return
 	}
 	defer c.releaseMessages()
+	if c.req != nil {
+		c.session(c.last)
+	}
 	s := c.sess
 	if s == nil {
 		return
@@ -506,7 +675,7 @@ func (c *conn) Close(st [2]tcpstream.Stats) {
 		td := tcpstream.Dir(i)
 		dir := c.dirOf(td)
 		s.TCP[dir] = streamStats(&st[i])
-		if a := c.asm[td]; a != nil {
+		if a := c.asm(td); a != nil {
 			s.Messages[dir] = a.msgs.take(&c.r.freeBlocks)
 			for i := range s.Messages[dir] {
 				s.Messages[dir][i].Direction = dir
@@ -524,8 +693,8 @@ func (c *conn) Close(st [2]tcpstream.Stats) {
 
 // releaseMessages gives back the message blocks of a connection whose session is not kept.
 func (c *conn) releaseMessages() {
-	for _, a := range c.asm {
-		if a != nil {
+	for d := range 2 {
+		if a := c.asm(tcpstream.Dir(d)); a != nil {
 			a.msgs.release(&c.r.freeBlocks)
 			a.entries.release(&c.r.freeEntries)
 		}
@@ -538,8 +707,8 @@ func (c *conn) releaseMessages() {
 func (c *conn) orientMidStream() bool {
 	masked := [2]int{}
 	frames := [2]int{}
-	for d, a := range c.asm {
-		if a != nil {
+	for d := range 2 {
+		if a := c.asm(tcpstream.Dir(d)); a != nil {
 			masked[d], frames[d] = a.masked, a.frames
 		}
 	}
@@ -581,10 +750,10 @@ func (c *conn) dirOf(d tcpstream.Dir) Direction {
 }
 
 func (c *conn) problem(d tcpstream.Dir, k ProblemKind, off uint64, m packet.Meta, msg string) {
-	s := c.sess
-	if s == nil {
+	if c.sess == nil && c.req == nil {
 		return
 	}
+	s := c.session(m)
 	if len(s.Problems) >= maxProblems {
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -102,5 +103,35 @@ func TestRead_UpgradeFloodBounded(t *testing.T) {
 	}
 	if len(c.Sessions) != n || len(c.Summarised) != 0 {
 		t.Errorf("default bounds: %d sessions, %d summarised; want %d, 0", len(c.Sessions), len(c.Summarised), n)
+	}
+}
+
+// TestRead_UpgradeFloodWaitingCost checks what a connection costs while it waits for an answer to
+// its Upgrade (TCP reassembly, the connection's state and its request, before any Session is
+// made): at most 1 KB, measured when the last packet has been read and every connection is still
+// open.
+func TestRead_UpgradeFloodWaitingCost(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "flood.pcap")
+	const n = 20000
+	writeUpgradeFlood(t, path, n)
+	var before, at runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	c, err := Read([]string{path}, Options{CountOnly: true, Progress: func(p Progress) {
+		if p.Done {
+			runtime.GC()
+			runtime.ReadMemStats(&at)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Sessions) != n {
+		t.Fatalf("%d sessions, want %d", len(c.Sessions), n)
+	}
+	per := float64(int64(at.HeapAlloc)-int64(before.HeapAlloc)) / n
+	t.Logf("%.0f bytes per waiting connection", per)
+	if per > 1024 {
+		t.Errorf("%.0f bytes per waiting connection, want at most 1024", per)
 	}
 }

@@ -40,14 +40,14 @@ func (c *conn) plainRequest(h *handshake.Head, m packet.Meta) bool {
 	if !ok {
 		return false
 	}
-	d := c.client
-	c.plainMethod = h.Method
+	d, hs := c.client, c.hs
+	hs.plainMethod = h.Method
 	c.reqDone = true
-	c.head[d] = append(c.head[d][:0], c.head[d][h.Length:]...)
-	c.headOff[d] += uint64(h.Length)
-	c.skip[d] = n
+	hs.head[d] = append(hs.head[d][:0], hs.head[d][h.Length:]...)
+	hs.headOff[d] += uint64(h.Length)
+	hs.skip[d] = n
 	c.skipHead(d)
-	if len(c.head[1-d]) > 0 {
+	if len(hs.head[1-d]) > 0 {
 		c.parseResponse(m)
 	}
 	return true
@@ -56,15 +56,16 @@ func (c *conn) plainRequest(h *handshake.Head, m packet.Meta) bool {
 // plainResponse skips the response to an ordinary request, then waits for the next request. It
 // reports false when the response's end cannot be told.
 func (c *conn) plainResponse(h *handshake.Head, m packet.Meta) bool {
-	n, ok := bodyLength(h, c.plainMethod)
+	hs := c.hs
+	n, ok := bodyLength(h, hs.plainMethod)
 	if !ok {
 		return false
 	}
 	d := 1 - c.client
-	c.skip[d] = n
+	hs.skip[d] = n
 	c.skipHead(d)
-	c.plainMethod, c.reqDone, c.respDone = "", false, false
-	if len(c.head[c.client]) > 0 {
+	hs.plainMethod, c.reqDone, c.respDone = "", false, false
+	if len(hs.head[c.client]) > 0 {
 		c.parseRequest(m)
 	}
 	return true
@@ -72,8 +73,9 @@ func (c *conn) plainResponse(h *handshake.Head, m packet.Meta) bool {
 
 // skipHead drops body bytes still to be skipped from the start of direction d's buffered bytes.
 func (c *conn) skipHead(d tcpstream.Dir) {
-	k := min(c.skip[d], uint64(len(c.head[d])))
-	c.head[d] = append(c.head[d][:0], c.head[d][k:]...)
-	c.headOff[d] += k
-	c.skip[d] -= k
+	hs := c.hs
+	k := min(hs.skip[d], uint64(len(hs.head[d])))
+	hs.head[d] = append(hs.head[d][:0], hs.head[d][k:]...)
+	hs.headOff[d] += k
+	hs.skip[d] -= k
 }

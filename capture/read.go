@@ -223,6 +223,10 @@ type reader struct {
 	freeEntries [][]Entry
 	// fileIndex numbers the files in Capture.PacketFiles, for Entry.
 	fileIndex map[string]int
+	// freeHandshake holds handshake states given back by connections, for reuse.
+	freeHandshake []*handshakeState
+	// strs holds the strings shared by the sessions' requests (see intern).
+	strs map[string]string
 }
 
 // keyFile is a key log file as given and parsed.
@@ -566,7 +570,7 @@ func (r *reader) finish(infos []pcapfile.Info) *Capture {
 	}
 	c.Streams = r.streams
 	// c lives inside r: drop what only reading needed, which would live as long as c.
-	r.freeBlocks, r.freeEntries, r.previews = nil, nil, nil
+	r.freeBlocks, r.freeEntries, r.previews, r.freeHandshake, r.strs = nil, nil, nil, nil, nil
 	return c
 }
 

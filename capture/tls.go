@@ -17,8 +17,9 @@ func (h tlsHandler) Plaintext(dir Direction, b []byte, m packet.Meta) {
 	if dir == ServerToClient {
 		d = 1 - d
 	}
-	off := c.plain[d]
-	c.plain[d] += uint64(len(b))
+	f := c.frames()
+	off := f.plain[d]
+	f.plain[d] += uint64(len(b))
 	if c.mode != modeIgnore {
 		c.plaintext(d, b, off, m)
 	}

@@ -158,10 +158,12 @@ func (a *Assembler) Flush() {
 		return 1
 	})
 	a.flushing = true
-	for _, c := range cs {
+	for i, c := range cs {
+		cs[i] = nil // a closed connection is garbage at once: a flood's are not all kept till the end
 		a.finish(c, c.last.Time)
 	}
 	a.flushing = false
+	a.conns = make(map[connKey]*conn) // the old map keeps its size when emptied
 	clear(a.tombs)
 	a.tombQ = fifo[tombEntry]{}
 	a.holeQ = fifo[holeEntry]{}
@@ -340,8 +342,9 @@ func (a *Assembler) segment(c *conn, d Dir, seg *Segment, m *packet.Meta) {
 	if c.stream == nil {
 		if seg.Flags&FIN != 0 && !h.finSeen {
 			h.finSeen, h.finDone = true, true
-			h.fin = new(packet.Meta)
-			*h.fin = *m
+			x := h.extra()
+			x.fin = new(packet.Meta)
+			*x.fin = *m
 		}
 		if c.h[0].finDone && c.h[1].finDone {
 			a.close(c, m.Time)
@@ -362,7 +365,7 @@ func (a *Assembler) segment(c *conn, d Dir, seg *Segment, m *packet.Meta) {
 
 // reset handles a RST sent in direction d.
 func (a *Assembler) reset(c *conn, d Dir, m *packet.Meta) {
-	h := &c.h[d]
+	h := c.h[d].extra()
 	if h.rst != nil {
 		return // a repeated RST says nothing new
 	}
@@ -395,15 +398,18 @@ func (a *Assembler) close(c *conn, now time.Time) {
 	for d := range c.h {
 		h := &c.h[d]
 		st[d] = Stats{
-			Packets: h.packets, Bytes: h.bytes, Retransmissions: h.retrans, CaptureCopies: h.copies, Duplicate: h.dup,
-			BeforeStart: h.before, OutOfWindow: h.outOfWindow, ZeroWindows: h.zeroWin, HighestAck: c.acked(Dir(d ^ 1)),
-			Gaps: h.gaps, GapsDropped: h.gapsDropped, FIN: h.fin, RST: h.rst,
+			Packets: int(h.packets), Bytes: h.bytes, Retransmissions: int(h.retrans), CaptureCopies: int(h.copies),
+			ZeroWindows: int(h.zeroWin), HighestAck: c.acked(Dir(d ^ 1)),
 			ISN: h.isn, SYN: h.synSeen, End: h.next,
 		}
-		for k := range h.pending {
-			a.release(c, &h.pending[k])
+		if x := h.x; x != nil {
+			st[d].Duplicate, st[d].BeforeStart, st[d].OutOfWindow = x.dup, x.before, x.outOfWindow
+			st[d].Gaps, st[d].GapsDropped, st[d].FIN, st[d].RST = x.gaps, x.gapsDropped, x.fin, x.rst
+			for k := range x.pending {
+				a.release(c, &x.pending[k])
+			}
+			x.pending = nil
 		}
-		h.pending = nil
 	}
 	if c.stream != nil {
 		c.stream.Close(st)

@@ -17,32 +17,73 @@ const maxSegment = 1 << 24
 // next expected byte, or an ACK further past it, cannot belong to the stream and is ignored.
 const maxWindow = 1 << 30
 
-// half is the state of one direction.
+// half is the state of one direction. What most connections never need (out-of-order chunks,
+// gaps, FIN and RST, odd counters) is in a halfExtra made on first use, so that a connection of a
+// flood that only sent a request costs about 300 bytes here.
 type half struct {
-	started  bool // the offset base is known
-	synSeen  bool
-	finSeen  bool
-	finDone  bool // Fin delivered
-	ackSet   bool
-	armed    bool // a holeEntry with holeGen is queued
-	isn      uint32
-	nextSeq  uint32 // sequence number of offset next
-	ack      uint32 // highest ACK number sent by this side, raw
-	holeGen  uint32
+	started bool // the offset base is known
+	synSeen bool
+	finSeen bool
+	finDone bool // Fin delivered
+	ackSet  bool
+	armed   bool // a holeEntry with holeGen is queued
+	isn     uint32
+	nextSeq uint32 // sequence number of offset next
+	ack     uint32 // highest ACK number sent by this side, raw
+	holeGen uint32
+	lastSeq uint32
+	// lastWire and lastTime (Unix nanoseconds) are the latest data segment's, for
+	// captureCopyWindow; wire lengths are at most maxSegment.
+	lastWire int32
+	lastTime int64
 	next     uint64 // offset of the next byte to deliver
 	finOff   uint64
-	pending  []chunk // out-of-order ranges, sorted, disjoint, all at or past next and before finOff
-	fin, rst *packet.Meta
+	bytes    uint64
+	// Counts wrap past 2^32 segments in one direction, which no capture reaches.
+	packets, retrans, zeroWin uint32
+	copies                    uint32 // segments captured twice (see captureCopyWindow)
+	x                         *halfExtra
+}
 
-	packets, retrans, zeroWin int
-	copies                    int // segments captured twice (see captureCopyWindow)
-	lastSeq                   uint32
-	lastWire                  int
-	lastTime                  time.Time
-	outOfWindow               int
-	bytes, dup, before        uint64
-	gaps                      []GapInfo
-	gapsDropped               int
+// halfExtra is the part of a half made only when needed (see half.extra).
+type halfExtra struct {
+	pending     []chunk // out-of-order ranges, sorted, disjoint, all at or past next and before finOff
+	fin, rst    *packet.Meta
+	outOfWindow int
+	dup, before uint64
+	gaps        []GapInfo
+	gapsDropped int
+}
+
+// extra returns h's halfExtra, making it on first use.
+func (h *half) extra() *halfExtra {
+	if h.x == nil {
+		h.x = &halfExtra{}
+	}
+	return h.x
+}
+
+// pending returns the out-of-order chunks of h; it makes nothing.
+func (h *half) pending() []chunk {
+	if h.x == nil {
+		return nil
+	}
+	return h.x.pending
+}
+
+// fin returns the packet of the first FIN of h, nil if none.
+func (h *half) fin() *packet.Meta {
+	if h.x == nil {
+		return nil
+	}
+	return h.x.fin
+}
+
+// addDup counts n bytes received again, making the halfExtra only when n is not 0.
+func (h *half) addDup(n uint64) {
+	if n > 0 {
+		h.extra().dup += n
+	}
 }
 
 // captureCopyWindow: a segment seen again, same sequence number and length, within this time is a
@@ -91,17 +132,18 @@ func (c *conn) acked(d Dir) uint64 {
 // data handles wire payload bytes at sequence number seq, of which payload were captured.
 func (a *Assembler) data(c *conn, d Dir, seq uint32, payload []byte, wire int, m *packet.Meta) {
 	h := &c.h[d]
-	if wire == h.lastWire && seq == h.lastSeq && m.Time.Sub(h.lastTime) < captureCopyWindow {
+	now := m.Time.UnixNano()
+	if int32(wire) == h.lastWire && seq == h.lastSeq && now-h.lastTime < int64(captureCopyWindow) {
 		h.copies++ // the same segment again at once: a capture of both interfaces of a router
 		return
 	}
-	h.lastSeq, h.lastWire, h.lastTime = seq, wire, m.Time
+	h.lastSeq, h.lastWire, h.lastTime = seq, int32(wire), now
 	off := h.offset(seq)
 	end := off + int64(wire)
 	capEnd := off + int64(len(payload))
 	if off < 0 {
 		cut := min(-off, int64(wire))
-		h.before += uint64(cut)
+		h.extra().before += uint64(cut)
 		if end <= 0 {
 			return
 		}
@@ -109,26 +151,26 @@ func (a *Assembler) data(c *conn, d Dir, seq uint32, payload []byte, wire int, m
 	if h.finSeen && end > int64(h.finOff) { // bytes past the FIN do not exist
 		if off >= int64(h.finOff) {
 			h.retrans++
-			h.dup += uint64(wire)
+			h.addDup(uint64(wire))
 			return
 		}
-		h.dup += uint64(end - int64(h.finOff))
+		h.addDup(uint64(end - int64(h.finOff)))
 		end = int64(h.finOff)
 		capEnd = min(capEnd, end)
 	}
 	next := int64(h.next)
 	if off > next+maxWindow {
-		h.outOfWindow++
+		h.extra().outOfWindow++
 		return
 	}
 	if end <= next {
 		h.retrans++
-		h.dup += uint64(end - max(off, 0))
+		h.addDup(uint64(end - max(off, 0)))
 		return
 	}
 	s := max(off, next)
-	h.dup += uint64(s - max(off, 0))
-	if len(h.pending) == 0 && s == next {
+	h.addDup(uint64(s - max(off, 0)))
+	if len(h.pending()) == 0 && s == next {
 		if capEnd > s {
 			b := payload[s-off : capEnd-off]
 			c.stream.Data(d, b, h.next, *m)
@@ -147,7 +189,7 @@ func (a *Assembler) data(c *conn, d Dir, seq uint32, payload []byte, wire int, m
 	a.arm(c, d, progress, m.Time)
 	for int(c.buffered) > a.cfg.MaxConnBuffer && !c.closed {
 		x := d
-		if len(c.h[d^1].pending) > 0 && (len(h.pending) == 0 || c.h[d^1].pending[0].meta.Time.Before(h.pending[0].meta.Time)) {
+		if o, p := c.h[d^1].pending(), h.pending(); len(o) > 0 && (len(p) == 0 || o[0].meta.Time.Before(p[0].meta.Time)) {
 			x = d ^ 1
 		}
 		a.giveUp(c, x, true, m.Time)
@@ -165,7 +207,7 @@ func (a *Assembler) data(c *conn, d Dir, seq uint32, payload []byte, wire int, m
 // insert buffers the parts of [s, end) not buffered yet; payload holds the captured bytes from
 // off. It reports whether anything was new.
 func (a *Assembler) insert(c *conn, d Dir, s, end, off int64, payload []byte, m *packet.Meta) bool {
-	h := &c.h[d]
+	h := c.h[d].extra()
 	capEnd := off + int64(len(payload))
 	// first chunk ending past s
 	lo, hi := 0, len(h.pending)
@@ -236,8 +278,8 @@ func (a *Assembler) release(c *conn, ch *chunk) {
 func (a *Assembler) drain(c *conn, d Dir) bool {
 	h := &c.h[d]
 	n := 0
-	for n < len(h.pending) && h.pending[n].off == h.next {
-		ch := &h.pending[n]
+	for n < len(h.pending()) && h.x.pending[n].off == h.next {
+		ch := &h.x.pending[n]
 		if len(ch.data) > 0 {
 			c.stream.Data(d, ch.data, h.next, ch.meta)
 			h.bytes += uint64(len(ch.data))
@@ -250,9 +292,10 @@ func (a *Assembler) drain(c *conn, d Dir) bool {
 		n++
 	}
 	if n > 0 {
-		k := copy(h.pending, h.pending[n:])
-		clear(h.pending[k:])
-		h.pending = h.pending[:k]
+		x := h.x
+		k := copy(x.pending, x.pending[n:])
+		clear(x.pending[k:])
+		x.pending = x.pending[:k]
 	}
 	return n > 0
 }
@@ -260,11 +303,11 @@ func (a *Assembler) drain(c *conn, d Dir) bool {
 // hole returns the end of the hole at the head of d's stream, and the packet after which it was
 // noticed, if there is one: up to the first buffered chunk, or up to a FIN seen past next.
 func (h *half) hole() (uint64, *packet.Meta, bool) {
-	if len(h.pending) > 0 {
-		return h.pending[0].off, &h.pending[0].meta, true
+	if p := h.pending(); len(p) > 0 {
+		return p[0].off, &p[0].meta, true
 	}
 	if h.finSeen && !h.finDone && h.next < h.finOff {
-		return h.finOff, h.fin, true
+		return h.finOff, h.fin(), true
 	}
 	return 0, nil, false
 }
@@ -321,10 +364,10 @@ func (a *Assembler) gap(c *conn, d Dir, to uint64, r GapReason, m *packet.Meta) 
 		return
 	}
 	g := GapInfo{Offset: h.next, Length: to - h.next, Reason: r, Meta: *m}
-	if len(h.gaps) < a.cfg.MaxGaps {
-		h.gaps = append(h.gaps, g)
+	if x := h.extra(); len(x.gaps) < a.cfg.MaxGaps {
+		x.gaps = append(x.gaps, g)
 	} else {
-		h.gapsDropped++
+		x.gapsDropped++
 	}
 	h.advance(to)
 	c.stream.Gap(d, g.Offset, g.Length, r, g.Meta)
@@ -333,19 +376,20 @@ func (a *Assembler) gap(c *conn, d Dir, to uint64, r GapReason, m *packet.Meta) 
 // finSeen records the first FIN of d, at offset off; bytes buffered past it are dropped.
 func (a *Assembler) finSeen(c *conn, d Dir, off int64, m *packet.Meta) {
 	h := &c.h[d]
+	x := h.extra()
 	h.finSeen = true
-	h.fin = new(packet.Meta)
-	*h.fin = *m
+	x.fin = new(packet.Meta)
+	*x.fin = *m
 	h.finOff = uint64(max(off, int64(h.next)))
-	for k := len(h.pending) - 1; k >= 0 && h.pending[k].end > h.finOff; k-- {
-		ch := &h.pending[k]
+	for k := len(x.pending) - 1; k >= 0 && x.pending[k].end > h.finOff; k-- {
+		ch := &x.pending[k]
 		if ch.off >= h.finOff {
-			h.dup += ch.end - ch.off
+			x.dup += ch.end - ch.off
 			a.release(c, ch)
-			h.pending = h.pending[:k]
+			x.pending = x.pending[:k]
 			continue
 		}
-		h.dup += ch.end - h.finOff
+		x.dup += ch.end - h.finOff
 		if uint64(len(ch.data)) > h.finOff-ch.off {
 			c.buffered -= int32(len(ch.data) - int(h.finOff-ch.off))
 			a.totals.Buffered -= len(ch.data) - int(h.finOff-ch.off)
@@ -365,7 +409,7 @@ func (a *Assembler) settle(c *conn, d Dir, now time.Time) {
 	}
 	h.finDone = true
 	a.arm(c, d, false, now)
-	c.stream.Fin(d, *h.fin)
+	c.stream.Fin(d, *h.fin())
 	if c.h[d^1].finDone {
 		a.close(c, now)
 	}
@@ -378,16 +422,16 @@ func (a *Assembler) flushHalf(c *conn, d Dir, m *packet.Meta) {
 	if c.stream == nil {
 		return
 	}
-	for len(h.pending) > 0 {
-		mm := h.pending[0].meta
-		a.holeGap(c, d, h.pending[0].off, false, &mm)
+	for len(h.pending()) > 0 {
+		mm := h.x.pending[0].meta
+		a.holeGap(c, d, h.x.pending[0].off, false, &mm)
 		a.drain(c, d)
 	}
 	end := max(h.next, c.acked(d))
 	gm := m
 	if h.finSeen {
 		end = max(end, h.finOff)
-		gm = h.fin
+		gm = h.fin()
 	}
 	a.holeGap(c, d, end, false, gm)
 	if h.armed {
@@ -396,6 +440,6 @@ func (a *Assembler) flushHalf(c *conn, d Dir, m *packet.Meta) {
 	}
 	if h.finSeen && !h.finDone {
 		h.finDone = true
-		c.stream.Fin(d, *h.fin)
+		c.stream.Fin(d, *h.fin())
 	}
 }
