@@ -40,6 +40,21 @@ DROP_POINT = ("fw namespace, f0 again: a second tcpdump on the same interface at
               "drops packets under load; Ethernet, microseconds")
 DIRS = {"c2s": "client_to_server", "s2c": "server_to_client"}
 
+def fw_drop_c2s(conn=2, idx=6, note=""):
+    """The fw drops client->server message idx of conn (an iptables FORWARD -m string rule on its
+    tripwire): ingress, captured after the fw, is the first hop to lack it. note adds to the cause."""
+    return {(conn, "c2s"): dict(verdict="lost", hop="ingress", first_missing=idx,
+                                cause=f"fw FORWARD DROP of packets matching wsl-trip-c2s-c{conn}-m{idx}{note}")}
+
+
+def fw_drop_s2c(conn=2, idx=6):
+    """The fw drops server->client message idx of conn: the fw capture, on its lb side, is the first
+    hop (in the server-to-client direction of flow) to lack it."""
+    return {(conn, "s2c"): dict(verdict="lost", hop="fw", first_missing=idx,
+                                cause=f"fw FORWARD DROP of packets matching wsl-trip-s2c-c{conn}-m{idx}; fw is "
+                                      "captured on its lb side, so the fw capture is the first to lack them")}
+
+
 # Scenario table: (conn, dir) -> expectation; every other connection and direction is delivered.
 # hop: first hop, in the direction of flow, whose capture lacks messages seen before it (for a
 # close with nothing in flight: the hop that closed). closed_by: the hop that closed/reset.
@@ -48,22 +63,18 @@ SCENARIOS = {
     "c2s-drop": {
         "description": "fw drops (iptables FORWARD -m string DROP) every packet carrying client->server "
                        "message 6 of conn 2, retransmissions included; that direction stalls from there on",
-        "expect": {(2, "c2s"): dict(verdict="lost", hop="ingress", first_missing=6,
-                                    cause="fw FORWARD DROP of packets matching wsl-trip-c2s-c2-m6")},
+        "expect": fw_drop_c2s(),
     },
     "vxlan-c2s-drop": {
         "description": "as c2s-drop, with the fw<->ingress link carried over a Linux VXLAN device (VNI 42, "
                        "UDP 4789) and the ingress hop captured on the underlay veth, where full-size "
                        "segments travel as fragmented outer IPv4; fw drops client->server message 6 of conn 2",
-        "expect": {(2, "c2s"): dict(verdict="lost", hop="ingress", first_missing=6,
-                                    cause="fw FORWARD DROP of packets matching wsl-trip-c2s-c2-m6")},
+        "expect": fw_drop_c2s(),
     },
     "s2c-drop": {
         "description": "fw drops every packet carrying server->client message 6 of conn 2 (sent uncompressed "
                        "inside a permessage-deflate session); that direction stalls from there on",
-        "expect": {(2, "s2c"): dict(verdict="lost", hop="fw", first_missing=6,
-                                    cause="fw FORWARD DROP of packets matching wsl-trip-s2c-c2-m6; fw is "
-                                          "captured on its lb side, so the fw capture is the first to lack them")},
+        "expect": fw_drop_s2c(),
     },
     "proxy-timeout": {
         "description": "nginx proxy_read_timeout 3s; conn 2 goes idle for 5 s after message 4 in both "
@@ -89,8 +100,7 @@ SCENARIOS = {
     "concurrent": {
         "description": "30 concurrent connections sending mostly identical messages ({\"type\":\"typing\"}, "
                        "{\"type\":\"heartbeat\"}); fw drops client->server message 2 of conn 17",
-        "expect": {(17, "c2s"): dict(verdict="lost", hop="ingress", first_missing=2,
-                                     cause="fw FORWARD DROP of packets matching wsl-trip-c2s-c17-m2")},
+        "expect": fw_drop_c2s(17, 2),
     },
     "capture-gap": {
         "description": "healthy traffic, but the ingress capture used snap length 80 (tcpdump -s 80): "
@@ -134,27 +144,21 @@ SCENARIOS = {
                        "(client and lb hops carry TLS, decryptable with the client's key log keys.txt; fw, "
                        "ingress and server are plaintext); fw drops every packet carrying client->server "
                        "message 6 of conn 2",
-        "expect": {(2, "c2s"): dict(verdict="lost", hop="ingress", first_missing=6,
-                                    cause="fw FORWARD DROP of packets matching wsl-trip-c2s-c2-m6 "
-                                          "(plaintext after haproxy terminated TLS)")},
+        "expect": fw_drop_c2s(note=" (plaintext after haproxy terminated TLS)"),
     },
     "tls-nokeys": {
         "description": "wss:// with TLS 1.3 terminated by haproxy and permessage-deflate, but hops.yaml "
                        "gives no key log for the client hop (the lb hop has keys.txt); fw drops every packet "
                        "carrying client->server message 6 of conn 2",
-        "expect": {(2, "c2s"): dict(verdict="lost", hop="ingress", first_missing=6,
-                                    cause="fw FORWARD DROP of packets matching wsl-trip-c2s-c2-m6; the lb "
-                                          "(decrypted) and fw captures have the message, ingress lacks it, "
-                                          "so the loss is known without the client hop's keys")},
+        "expect": fw_drop_c2s(note="; the lb (decrypted) and fw captures have the message, ingress lacks it, "
+                                   "so the loss is known without the client hop's keys"),
     },
     "tls-nokeys-both": {
         "description": "wss:// with TLS 1.3 terminated by haproxy and permessage-deflate, and hops.yaml gives "
                        "no key log at all (client and lb hops are opaque TLS); fw drops every packet carrying "
                        "client->server message 6 of conn 2",
-        "expect": {(2, "c2s"): dict(verdict="lost", hop="ingress", first_missing=6,
-                                    cause="fw FORWARD DROP of packets matching wsl-trip-c2s-c2-m6; the fw "
-                                          "capture (plaintext) has the message, ingress lacks it, so the loss "
-                                          "is known without any keys")},
+        "expect": fw_drop_c2s(note="; the fw capture (plaintext) has the message, ingress lacks it, so the "
+                                   "loss is known without any keys"),
     },
     "h2-c2s-drop": {
         "description": "WebSocket over HTTP/2 (RFC 8441): the client (Node.js http2, examples/netlab/wsl_h2_client.js) "
@@ -162,8 +166,7 @@ SCENARIOS = {
                        "extended CONNECT stream on it, next to an ordinary GET; haproxy speaks HTTP/1.1 "
                        "(Upgrade, a Sec-WebSocket-Key of its own per stream) to nginx. fw drops every packet "
                        "carrying client->server message 6 of conn 2",
-        "expect": {(2, "c2s"): dict(verdict="lost", hop="ingress", first_missing=6,
-                                    cause="fw FORWARD DROP of packets matching wsl-trip-c2s-c2-m6")},
+        "expect": fw_drop_c2s(),
     },
     "bridge-c2s-drop": {
         "description": "WebSocket to plain TCP: websockify on the server bridges every connection to a TCP echo "
@@ -180,18 +183,14 @@ SCENARIOS = {
                        "examples/netlab/wsl_h2_client.js) and haproxy, decryptable with keys.txt; every WebSocket "
                        "an extended CONNECT stream of the one connection, haproxy speaks HTTP/1.1 to nginx. fw "
                        "drops every packet carrying server->client message 6 of conn 2",
-        "expect": {(2, "s2c"): dict(verdict="lost", hop="fw", first_missing=6,
-                                    cause="fw FORWARD DROP of packets matching wsl-trip-s2c-c2-m6; fw is "
-                                          "captured on its lb side, so the fw capture is the first to lack them")},
+        "expect": fw_drop_s2c(),
     },
     "tls12-s2c-drop": {
         "description": "s2c-drop over wss:// with TLS 1.2 (haproxy ssl-max-ver TLSv1.2, cipher "
                        "ECDHE-RSA-AES128-GCM-SHA256) and permessage-deflate; client and lb hops carry TLS, "
                        "decryptable with keys.txt; fw drops every packet carrying server->client message 6 "
                        "of conn 2",
-        "expect": {(2, "s2c"): dict(verdict="lost", hop="fw", first_missing=6,
-                                    cause="fw FORWARD DROP of packets matching wsl-trip-s2c-c2-m6; fw is "
-                                          "captured on its lb side, so the fw capture is the first to lack them")},
+        "expect": fw_drop_s2c(),
     },
     "tomcat-healthy": {
         "description": "Apache Tomcat 10 as the server (Debian's tomcat10-examples WebSocket echo endpoints "
@@ -204,31 +203,25 @@ SCENARIOS = {
         "description": "Tomcat 10 echo endpoints as the server, no compression; fw drops every packet carrying "
                        "client->server message 6 of conn 2, retransmissions included; that direction stalls "
                        "from there on, so Tomcat echoes only messages 0-5 of conn 2 (all of which arrive)",
-        "expect": {(2, "c2s"): dict(verdict="lost", hop="ingress", first_missing=6,
-                                    cause="fw FORWARD DROP of packets matching wsl-trip-c2s-c2-m6")},
+        "expect": fw_drop_c2s(),
     },
     "node-s2c-drop": {
         "description": "Node.js with the ws package as the server (wsl_server.js; permessage-deflate with ws's "
                        "defaults: messages under 1024 bytes go uncompressed), fw drops every packet carrying "
                        "server->client message 6 of conn 2; that direction stalls from there on",
-        "expect": {(2, "s2c"): dict(verdict="lost", hop="fw", first_missing=6,
-                                    cause="fw FORWARD DROP of packets matching wsl-trip-s2c-c2-m6; fw is "
-                                          "captured on its lb side, so the fw capture is the first to lack them")},
+        "expect": fw_drop_s2c(),
     },
     "caddy-c2s-drop": {
         "description": "Caddy 2 as the ingress proxy instead of nginx (reverse_proxy, which passes the WebSocket "
                        "Upgrade on), no compression; fw drops every packet carrying client->server message 6 of "
                        "conn 2, retransmissions included; that direction stalls from there on",
-        "expect": {(2, "c2s"): dict(verdict="lost", hop="ingress", first_missing=6,
-                                    cause="fw FORWARD DROP of packets matching wsl-trip-c2s-c2-m6")},
+        "expect": fw_drop_c2s(),
     },
     "apache-s2c-drop": {
         "description": "Apache httpd 2.4 as the ingress proxy instead of nginx (mod_proxy_http with "
                        "upgrade=websocket), permessage-deflate; fw drops every packet carrying server->client "
                        "message 6 of conn 2 (sent uncompressed); that direction stalls from there on",
-        "expect": {(2, "s2c"): dict(verdict="lost", hop="fw", first_missing=6,
-                                    cause="fw FORWARD DROP of packets matching wsl-trip-s2c-c2-m6; fw is "
-                                          "captured on its lb side, so the fw capture is the first to lack them")},
+        "expect": fw_drop_s2c(),
     },
     "socketio-healthy": {
         "description": "a socket.io 4 application (Node.js socket.io server, socket.io-client with the WebSocket "
@@ -302,8 +295,7 @@ SCENARIOS = {
                        "carrying client->server message 30 of conn 5, while the fwdrop capture (-B 32) drops "
                        "packets elsewhere",
         "expect": "auto:capture_gap:fwdrop",
-        "loss": {(5, "c2s"): dict(verdict="lost", hop="ingress", first_missing=30,
-                                  cause="fw FORWARD DROP of packets matching wsl-trip-c2s-c5-m30")},
+        "loss": fw_drop_c2s(5, 30),
     },
 }
 
