@@ -55,6 +55,16 @@ def fw_drop_s2c(conn=2, idx=6):
                                       "captured on its lb side, so the fw capture is the first to lack them")}
 
 
+def lb_timeout():
+    """haproxy's timeout tunnel (3s) ends conn 2 while it idles, and the client, not reading, then
+    sends message 5: it reaches the lb, which answers with RST, and goes no further."""
+    return {(2, "c2s"): dict(verdict="closed", hop="fw", closed_by="lb", first_missing=5,
+                             cause="haproxy timeout tunnel (3s) closed the idle connection before the "
+                                   "client sent message 5"),
+            (2, "s2c"): dict(verdict="closed", hop="lb", closed_by="lb",
+                             cause="haproxy timeout tunnel (3s) closed the idle connection")}
+
+
 # Scenario table: (conn, dir) -> expectation; every other connection and direction is delivered.
 # hop: first hop, in the direction of flow, whose capture lacks messages seen before it (for a
 # close with nothing in flight: the hop that closed). closed_by: the hop that closed/reset.
@@ -91,11 +101,7 @@ SCENARIOS = {
                        "which does not read while idle (--deaf-idle), sends message 5 into the closed connection: "
                        "it reaches haproxy (lb hop), whose TCP answers with RST, and goes no further; the server "
                        "learns of the close through nginx and sends nothing more",
-        "expect": {(2, "c2s"): dict(verdict="closed", hop="fw", closed_by="lb", first_missing=5,
-                                    cause="haproxy timeout tunnel (3s) closed the idle connection before the "
-                                          "client sent message 5"),
-                   (2, "s2c"): dict(verdict="closed", hop="lb", closed_by="lb",
-                                    cause="haproxy timeout tunnel (3s) closed the idle connection")},
+        "expect": lb_timeout(),
     },
     "concurrent": {
         "description": "30 concurrent connections sending mostly identical messages ({\"type\":\"typing\"}, "
@@ -133,11 +139,7 @@ SCENARIOS = {
                        "and lb hops carry TLS, decryptable with keys.txt); haproxy timeout tunnel 3s ends conn 2 "
                        "while it idles (TLS close_notify and FIN to the client, FIN to nginx); the client, not "
                        "reading while idle, sends message 5 into the closed connection; haproxy answers with RST",
-        "expect": {(2, "c2s"): dict(verdict="closed", hop="fw", closed_by="lb", first_missing=5,
-                                    cause="haproxy timeout tunnel (3s) closed the idle connection before the "
-                                          "client sent message 5"),
-                   (2, "s2c"): dict(verdict="closed", hop="lb", closed_by="lb",
-                                    cause="haproxy timeout tunnel (3s) closed the idle connection")},
+        "expect": lb_timeout(),
     },
     "tls-c2s-drop": {
         "description": "c2s-drop over wss://: the client speaks TLS 1.3 to haproxy, which terminates it "
