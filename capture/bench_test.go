@@ -2,7 +2,6 @@ package capture
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -35,22 +34,7 @@ func writeBenchCapture(b *testing.B, path string, size int64) {
 func BenchmarkRead(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "bench.pcap")
 	writeBenchCapture(b, path, 100<<20)
-	fi, err := os.Stat(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(fi.Size())
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		c, err := Read([]string{path}, Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(c.Sessions) != 64 {
-			b.Fatalf("%d sessions", len(c.Sessions))
-		}
-	}
+	benchRead(b, path, Options{}, wantSessions(b, 64))
 }
 
 // writeSmallCapture writes msgs messages of 20 to 400 bytes on 40 connections, each in its own
@@ -79,18 +63,7 @@ func writeSmallCapture(b *testing.B, path string, msgs int) {
 func BenchmarkRead_SmallMessages(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "small.pcap")
 	writeSmallCapture(b, path, 200_000)
-	fi, err := os.Stat(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(fi.Size())
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		if _, err := Read([]string{path}, Options{}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchRead(b, path, Options{}, wantSessions(b, 40))
 }
 
 // BenchmarkRead_BytesPerMessage reports the heap a read capture holds per message it keeps

@@ -58,11 +58,7 @@ func TestWriteUpgradeFlood(t *testing.T) {
 func BenchmarkRead_UpgradeFlood100k(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "flood.pcap")
 	writeUpgradeFlood(b, path, 100000)
-	benchRead(b, path, Options{}, func(c *Capture) {
-		if len(c.Sessions) != 100000 {
-			b.Fatalf("%d sessions, want 100000", len(c.Sessions))
-		}
-	})
+	benchRead(b, path, Options{}, wantSessions(b, 100000))
 }
 
 // TestRead_UpgradeFloodBounded checks the bounds a reconnect storm meets: connections tracked at

@@ -197,11 +197,7 @@ func TestRead_DeflateBomb(t *testing.T) {
 func BenchmarkRead_HalfOpen100k(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "halfopen.pcap")
 	writeHalfOpenCapture(b, path, 100000)
-	benchRead(b, path, Options{}, func(c *Capture) {
-		if len(c.Sessions) != 0 {
-			b.Fatalf("%d sessions", len(c.Sessions))
-		}
-	})
+	benchRead(b, path, Options{}, wantSessions(b, 0))
 }
 
 func BenchmarkRead_FragmentedMessage1GiB(b *testing.B) {
@@ -251,6 +247,16 @@ func benchRead(b *testing.B, path string, opts Options, check func(*Capture)) {
 	}
 	b.ReportMetric(peak, "peak-heap-MB")
 	b.ReportMetric(float64(fi.Size())/(1<<20), "file-MB")
+}
+
+// wantSessions is a check for benchRead: the capture read has n sessions.
+func wantSessions(tb testing.TB, n int) func(*Capture) {
+	return func(c *Capture) {
+		tb.Helper()
+		if len(c.Sessions) != n {
+			tb.Fatalf("%d sessions, want %d", len(c.Sessions), n)
+		}
+	}
 }
 
 // soleSession is onlySession for benchmarks too.
