@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -59,6 +61,11 @@ func compareCommand() *cli.Command {
 	}
 }
 
+// compareGCPercent is the garbage collector's target while compare runs: the heap may grow 25%
+// past what is live, not 100% (Go's default). On 4 hops of 960k messages it cut the peak RSS
+// from 684 MB to 472 MB for 10% more CPU time.
+const compareGCPercent = 25
+
 func compare(c *cli.Context) error {
 	format, err := report.ParseFormat(c.String("format"))
 	if err != nil {
@@ -87,6 +94,11 @@ func compare(c *cli.Context) error {
 	// Every hop's Entries only (64 bytes a message); the few messages the verdicts name are read
 	// again in full for the report's evidence.
 	opts.Compact = true
+	// Entries hold no pointers, so a garbage collection costs little however many there are:
+	// collecting more often keeps the peak memory near what is live (GOGC, when set, decides).
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(compareGCPercent))
+	}
 	hops, readErr := correlate.ReadHopsContext(c.Context, cfg, opts)
 	if err := c.Context.Err(); err != nil {
 		return err
