@@ -26,14 +26,36 @@ func summarize(r *Result) Summary {
 		}
 		return s
 	}
-	type place struct{ last, miss, seg string }
-	type tally struct {
-		n       int
-		dirs    [2]bool
-		started time.Time
+	best, bt := tallyPlaces(r, &s).busiest()
+	s.setPlace(best, bt)
+	s.Reason = summaryReason(&s)
+	if s.Started != nil {
+		s.Reason += ", first at " + s.Started.UTC().Format(time.RFC3339Nano)
 	}
-	tallies := map[place]*tally{}
-	var places []place
+	return s
+}
+
+// verdictPlace is where the directions given the summary's verdict went wrong: the hop that last saw
+// the first missing message, the first hop without it, and the segment named for it.
+type verdictPlace struct{ last, miss, seg string }
+
+// placeTally counts the directions given the summary's verdict at one place.
+type placeTally struct {
+	n       int
+	dirs    [2]bool // client_to_server, server_to_client among them
+	started time.Time
+}
+
+// placeTallies are the places in order of first appearance, with their tallies.
+type placeTallies struct {
+	order []verdictPlace
+	by    map[verdictPlace]*placeTally
+}
+
+// tallyPlaces counts, per place, the directions given s.Verdict, and adds their missing
+// messages, affected connections and earliest time to s.
+func tallyPlaces(r *Result, s *Summary) placeTallies {
+	pt := placeTallies{by: map[verdictPlace]*placeTally{}}
 	for i := range r.Connections {
 		c := &r.Connections[i]
 		affected := false
@@ -47,22 +69,7 @@ func summarize(r *Result) Summary {
 				t := *d.Time
 				s.Started = &t
 			}
-			p := place{}
-			if d.LastSeenHop != nil {
-				p.last = *d.LastSeenHop
-			}
-			if d.FirstMissingHop != nil {
-				p.miss = *d.FirstMissingHop
-			}
-			if d.Segment != nil {
-				p.seg = *d.Segment
-			}
-			t := tallies[p]
-			if t == nil {
-				t = &tally{}
-				tallies[p] = t
-				places = append(places, p)
-			}
+			t := pt.at(placeOf(d))
 			t.n++
 			t.dirs[di] = true
 			if d.Time != nil && (t.started.IsZero() || d.Time.Before(t.started)) {
@@ -73,15 +80,52 @@ func summarize(r *Result) Summary {
 			s.AffectedConnections++
 		}
 	}
-	var best place
-	var bt *tally
-	for _, p := range places {
-		t := tallies[p]
+	return pt
+}
+
+// placeOf is the place of direction d.
+func placeOf(d *DirectionResult) verdictPlace {
+	p := verdictPlace{}
+	if d.LastSeenHop != nil {
+		p.last = *d.LastSeenHop
+	}
+	if d.FirstMissingHop != nil {
+		p.miss = *d.FirstMissingHop
+	}
+	if d.Segment != nil {
+		p.seg = *d.Segment
+	}
+	return p
+}
+
+// at returns the tally of p, new if p was not seen yet.
+func (pt *placeTallies) at(p verdictPlace) *placeTally {
+	t := pt.by[p]
+	if t == nil {
+		t = &placeTally{}
+		pt.by[p] = t
+		pt.order = append(pt.order, p)
+	}
+	return t
+}
+
+// busiest returns the place with the most directions; ties go to the earliest start, then to
+// the hop names in order, so the choice does not depend on map order.
+func (pt placeTallies) busiest() (verdictPlace, *placeTally) {
+	var best verdictPlace
+	var bt *placeTally
+	for _, p := range pt.order {
+		t := pt.by[p]
 		if bt == nil || t.n > bt.n || (t.n == bt.n && earlier(t.started, bt.started)) ||
 			(t.n == bt.n && t.started.Equal(bt.started) && p.miss+"\x00"+p.last < best.miss+"\x00"+best.last) {
 			best, bt = p, t
 		}
 	}
+	return best, bt
+}
+
+// setPlace sets the summary's first missing hop, segment and direction from the busiest place.
+func (s *Summary) setPlace(best verdictPlace, bt *placeTally) {
 	if best.miss != "" {
 		m := best.miss
 		s.FirstMissingHop = &m
@@ -102,6 +146,12 @@ func summarize(r *Result) Summary {
 		dir = "server_to_client"
 	}
 	s.Direction = &dir
+}
+
+// summaryReason is the sentence saying what happened to how many messages, where, and in which
+// direction, for the summary's verdict (not Delivered).
+func summaryReason(s *Summary) string {
+	dir := *s.Direction
 	where := ""
 	if s.Verdict == CaptureGap && s.FirstMissingHop != nil {
 		where = " at " + *s.FirstMissingHop // a capture's problem, not a link's
@@ -110,31 +160,27 @@ func summarize(r *Result) Summary {
 	} else if s.FirstMissingHop != nil {
 		where = " at " + *s.FirstMissingHop
 	}
+	msgs, conns := count(s.MissingMessages, "message"), count(s.AffectedConnections, "connection")
 	switch s.Verdict {
 	case Lost:
 		if s.MissingMessages == 0 {
 			// Lost with no message: the WebSocket handshake itself did not get through.
-			s.Reason = fmt.Sprintf("the WebSocket handshake of %s did not get through%s (%s)", count(s.AffectedConnections, "connection"), where, dir)
-			break
+			return fmt.Sprintf("the WebSocket handshake of %s did not get through%s (%s)", conns, where, dir)
 		}
-		s.Reason = fmt.Sprintf("%s of %s %s lost%s (%s)", count(s.MissingMessages, "message"), count(s.AffectedConnections, "connection"), were(s.MissingMessages), where, dir)
+		return fmt.Sprintf("%s of %s %s lost%s (%s)", msgs, conns, were(s.MissingMessages), where, dir)
 	case Closed:
 		if s.MissingMessages == 0 {
-			s.Reason = fmt.Sprintf("%s ended by a component in the middle of the path%s, with no message in flight (%s)", count(s.AffectedConnections, "connection was", "connections were"), where, dir)
-			break
+			return fmt.Sprintf("%s ended by a component in the middle of the path%s, with no message in flight (%s)", count(s.AffectedConnections, "connection was", "connections were"), where, dir)
 		}
-		s.Reason = fmt.Sprintf("%s of %s %s not delivered because the connection ended%s (%s)", count(s.MissingMessages, "message"), count(s.AffectedConnections, "connection"), were(s.MissingMessages), where, dir)
+		return fmt.Sprintf("%s of %s %s not delivered because the connection ended%s (%s)", msgs, conns, were(s.MissingMessages), where, dir)
 	case Modified:
-		s.Reason = fmt.Sprintf("%s of %s %s changed in transit%s (%s)", count(s.MissingMessages, "message"), count(s.AffectedConnections, "connection"), were(s.MissingMessages), where, dir)
+		return fmt.Sprintf("%s of %s %s changed in transit%s (%s)", msgs, conns, were(s.MissingMessages), where, dir)
 	case Undecided:
-		s.Reason = fmt.Sprintf("%s may have lost messages%s (%s), but the captures cannot tell", count(s.AffectedConnections, "connection"), where, dir)
+		return fmt.Sprintf("%s may have lost messages%s (%s), but the captures cannot tell", conns, where, dir)
 	case CaptureGap:
-		s.Reason = fmt.Sprintf("no message was proven lost; captures lack %s of %s%s (%s)", count(s.MissingMessages, "message"), count(s.AffectedConnections, "connection"), where, dir)
+		return fmt.Sprintf("no message was proven lost; captures lack %s of %s%s (%s)", msgs, conns, where, dir)
 	}
-	if s.Started != nil {
-		s.Reason += ", first at " + s.Started.UTC().Format(time.RFC3339Nano)
-	}
-	return s
+	return ""
 }
 
 // earlier reports whether a is before b, a zero time counting as latest.
