@@ -20,12 +20,11 @@ func Inspect(w io.Writer, f Format, c *capture.Capture, o Options) error {
 	if f == JSON {
 		return inspectJSON(w, c, o)
 	}
-	doc := newInspectDoc(c, o)
 	s, ok := sheetFor(w, f)
 	if !ok {
 		return fmt.Errorf("report: inspect cannot be rendered as %s", f)
 	}
-	return inspectSheet(s, doc)
+	return inspectSheet(s, inspectHead(c), c.Sessions, o)
 }
 
 // inspectDoc is the JSON contract of `wspath inspect --format json` (documented in README).
@@ -485,35 +484,39 @@ func flagNames(f capture.Flags) []string {
 }
 
 // inspectSheet lays one capture's connections out as lines and tables on a line-oriented format.
-func inspectSheet(tw sheet, doc *inspectDoc) error {
-	inspectSummary(tw, doc)
-	if len(doc.Connections) == 0 {
+// doc is the capture without its connections (inspectHead): each connection's sessionDoc is made
+// when its row or lines are written, never all at once, so that a flood of 100,000 connections is
+// written in the memory of one (the table itself is streamed, see streamtable.go).
+func inspectSheet(tw sheet, doc *inspectDoc, sessions []*capture.Session, o Options) error {
+	inspectSummary(tw, doc, len(sessions))
+	if len(sessions) == 0 {
 		if doc.tcpConns > 0 {
 			// What the capture holds instead: the wrong port or interface shows here.
 			tw.line(fmt.Sprintf("%d TCP connection(s), none of them WebSocket; server ports: %s", doc.tcpConns, doc.ports))
 		}
 		return tw.err()
 	}
-	t := tw.table("#", "client", "server", "path", "key", "subprotocol / extensions",
-		"c->s msgs", "s->c msgs", "ended")
-	for i := range doc.Connections {
-		t.row(connectionCells(&doc.Connections[i])...)
+	tw.table([]string{"#", "client", "server", "path", "key", "subprotocol / extensions", "c->s msgs", "s->c msgs", "ended"},
+		len(sessions), func(i int) []string {
+			d := newSessionDoc(sessions[i], Options{})
+			return connectionCells(&d)
+		})
+	connectionNotes(tw, sessions)
+	if o.Messages {
+		messageTables(tw, doc, sessions, o)
 	}
-	t.render()
-	connectionNotes(tw, doc)
-	messageTables(tw, doc)
 	return tw.err()
 }
 
 // inspectSummary writes the lines above the table: counts, Upgrade requests that did not become
 // WebSocket, packets not used, warnings.
-func inspectSummary(tw sheet, doc *inspectDoc) {
+func inspectSummary(tw sheet, doc *inspectDoc, conns int) {
 	packets := 0
 	for _, f := range doc.Files {
 		packets += f.Packets
 	}
 	tw.line(fmt.Sprintf("%d WebSocket connection(s) in %d packet(s) from %d file(s)",
-		len(doc.Connections), packets, len(doc.Files)))
+		conns, packets, len(doc.Files)))
 	if u := doc.Upgrades; u.Refused+u.Unanswered > 0 {
 		tw.line(fmt.Sprintf("%d Upgrade request(s): %d switched to WebSocket (101), %d refused (another status), %d never answered",
 			u.Requests, u.Switched, u.Refused, u.Unanswered))
@@ -554,13 +557,17 @@ func connectionCells(c *sessionDoc) []string {
 
 // connectionNotes writes the lines under the table: the tunnel each connection was captured in,
 // then each connection's problems.
-func connectionNotes(tw sheet, doc *inspectDoc) {
-	for _, c := range doc.Connections {
-		if c.Tunnel != "" {
-			tw.line(fmt.Sprintf("connection %d: captured inside %s", c.ID, c.Tunnel))
+func connectionNotes(tw sheet, sessions []*capture.Session) {
+	for _, s := range sessions {
+		if s.Tunnel != "" {
+			tw.line(fmt.Sprintf("connection %d: captured inside %s", s.ID, s.Tunnel))
 		}
 	}
-	for _, c := range doc.Connections {
+	for _, s := range sessions {
+		if len(s.Problems) == 0 {
+			continue
+		}
+		c := newSessionDoc(s, Options{})
 		for _, p := range c.Problems {
 			where := ""
 			if p.Packet > 0 {
@@ -572,21 +579,22 @@ func connectionNotes(tw sheet, doc *inspectDoc) {
 }
 
 // messageTables writes one table of messages per connection that lists them (--messages).
-func messageTables(tw sheet, doc *inspectDoc) {
+func messageTables(tw sheet, doc *inspectDoc, sessions []*capture.Session, o Options) {
 	// Packet numbers restart in every file: with rotated files the cell names the file too, so
 	// that Wireshark (frame.number in that file) and compare's evidence point at the same packet.
 	packetCell := func(file string, n int) string { return strconv.Itoa(n) }
 	if len(doc.Files) > 1 {
 		packetCell = func(file string, n int) string { return filepath.Base(file) + " #" + strconv.Itoa(n) }
 	}
-	for _, c := range doc.Connections {
-		if len(c.MessageList) == 0 {
+	for _, s := range sessions {
+		if len(s.Messages[capture.ClientToServer])+len(s.Messages[capture.ServerToClient]) == 0 {
 			continue
 		}
+		c := newSessionDoc(s, o)
 		tw.line("")
 		tw.line(fmt.Sprintf("connection %d: %s -> %s %s", c.ID, c.Client, c.Server, c.Path))
-		mt := tw.table("time", "dir", "#", "opcode", "bytes", "frames", "packet", "digest", "flags", "preview")
-		for _, m := range c.MessageList {
+		tw.table([]string{"time", "dir", "#", "opcode", "bytes", "frames", "packet", "digest", "flags", "preview"}, len(c.MessageList), func(i int) []string {
+			m := &c.MessageList[i]
 			digest := "-"
 			if m.Digest != nil {
 				digest = (*m.Digest)[:12]
@@ -599,10 +607,9 @@ func messageTables(tw sheet, doc *inspectDoc) {
 			if m.Number != nil {
 				num = strconv.Itoa(*m.Number)
 			}
-			mt.row(shortTime(m.First), arrow(m.Direction), num, op, strconv.FormatInt(m.Length, 10),
-				strconv.Itoa(m.Frames), packetCell(m.File, m.Packet), digest, strings.Join(m.Flags, ","), clip(m.previewText, 48))
-		}
-		mt.render()
+			return []string{shortTime(m.First), arrow(m.Direction), num, op, strconv.FormatInt(m.Length, 10),
+				strconv.Itoa(m.Frames), packetCell(m.File, m.Packet), digest, strings.Join(m.Flags, ","), clip(m.previewText, 48)}
+		})
 	}
 }
 

@@ -20,27 +20,22 @@ func (j *jiraSheet) line(s string) {
 	j.put(jiraText(s), "\n")
 }
 
-func (j *jiraSheet) table(header ...string) sheetTable {
-	return &jiraTable{o: &j.out, header: header}
+func (j *jiraSheet) table(header []string, n int, row rowFunc) {
+	writeJiraRows(&j.out, header, n, row)
 }
-
-type jiraTable struct {
-	o      *out
-	header []string
-	rows   [][]string
-}
-
-func (t *jiraTable) row(cells ...string) { t.rows = append(t.rows, cells) }
-
-func (t *jiraTable) render() { writeJiraTable(t.o, t.header, t.rows) }
 
 func writeJiraTable(o *out, header []string, rows [][]string) {
+	writeJiraRows(o, header, len(rows), func(i int) []string { return rows[i] })
+}
+
+// writeJiraRows writes a table row by row: wiki markup needs no column widths.
+func writeJiraRows(o *out, header []string, n int, row rowFunc) {
 	for _, h := range header {
 		o.put("||", jiraCell(h))
 	}
 	o.put("||\n")
-	for _, r := range rows {
-		for _, c := range r {
+	for i := range n {
+		for _, c := range row(i) {
 			o.put("|", jiraCell(c))
 		}
 		o.put("|\n")

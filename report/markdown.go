@@ -35,37 +35,20 @@ func (m *markdownSheet) line(s string) {
 	_, m.we = fmt.Fprintln(m.w, s)
 }
 
-func (m *markdownSheet) table(header ...string) sheetTable {
-	tb := &markdownTable{s: m, t: newMarkdownTable(m.w)}
-	tb.t.Header(anyCells(header, markdownText)...)
-	return tb
+func (m *markdownSheet) table(header []string, n int, row rowFunc) {
+	if m.we != nil {
+		return
+	}
+	m.we = writeMarkdownTable(m.w, mapCells(header, markdownText), n, func(i int) []string {
+		return mapCells(row(i), markdownText) // a Markdown cell stays on one line
+	})
+	if m.we == nil {
+		_, m.we = fmt.Fprintln(m.w) // the blank line that ends the table
+	}
 }
 
 func newMarkdownTable(w io.Writer) *tablewriter.Table {
 	return tablewriter.NewTable(w, tableOptions(tablewriter.WithRenderer(renderer.NewMarkdown()))...)
-}
-
-type markdownTable struct {
-	s *markdownSheet
-	t *tablewriter.Table
-}
-
-// row appends a row; a Markdown cell stays on one line.
-func (tb *markdownTable) row(cells ...string) {
-	if tb.s.we != nil {
-		return
-	}
-	tb.s.we = tb.t.Append(anyCells(cells, markdownText)...)
-}
-
-// render writes the table and the blank line that ends it.
-func (tb *markdownTable) render() {
-	if tb.s.we != nil {
-		return
-	}
-	if tb.s.we = tb.t.Render(); tb.s.we == nil {
-		_, tb.s.we = fmt.Fprintln(tb.s.w)
-	}
 }
 
 // markdownTicket writes the compare report in Markdown.

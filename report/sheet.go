@@ -14,16 +14,11 @@ import (
 type sheet interface {
 	// line writes one line of prose; it may quote wire text, so it is escaped like a cell.
 	line(s string)
-	// table starts a table with the given header, shown as written.
-	table(header ...string) sheetTable
+	// table writes a table of n rows under header (shown as written); row(i) gives row i's cells
+	// unescaped. It may call row more than once for a row: tables are streamed (streamtable.go).
+	table(header []string, n int, row rowFunc)
 	// err returns the first write error.
 	err() error
-}
-
-// sheetTable is one table of a sheet: rows are appended, then the table is rendered once.
-type sheetTable interface {
-	row(cells ...string)
-	render()
 }
 
 // sheetFor returns the sheet that writes format f to w; ok is false for formats that are not

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-
-	"github.com/olekukonko/tablewriter"
 )
 
 // terminalSheet writes lines and box-drawn tables for a terminal. Every string is passed through
@@ -24,30 +22,14 @@ func (t *terminalSheet) line(s string) {
 	_, t.we = fmt.Fprintln(t.w, EscapeControl(s))
 }
 
-func (t *terminalSheet) table(header ...string) sheetTable {
-	tb := &terminalTable{s: t, t: tablewriter.NewTable(t.w, tableOptions()...)}
-	tb.t.Header(anyCells(header, EscapeControl)...)
-	return tb
-}
-
-type terminalTable struct {
-	s *terminalSheet
-	t *tablewriter.Table
-}
-
-// row appends a row; long cells (reasons) wrap at wrapWidth.
-func (tb *terminalTable) row(cells ...string) {
-	if tb.s.we != nil {
+func (t *terminalSheet) table(header []string, n int, row rowFunc) {
+	if t.we != nil {
 		return
 	}
-	tb.s.we = tb.t.Append(anyCells(cells, func(c string) string { return wrap(EscapeControl(c), wrapWidth) })...)
-}
-
-func (tb *terminalTable) render() {
-	if tb.s.we != nil {
-		return
-	}
-	tb.s.we = tb.t.Render()
+	t.we = writeBoxTable(t.w, mapCells(header, EscapeControl), n, func(i int) []string {
+		// long cells (reasons) wrap at wrapWidth
+		return mapCells(row(i), func(c string) string { return wrap(EscapeControl(c), wrapWidth) })
+	})
 }
 
 // wrapWidth is the widest a table cell grows in a terminal before its words wrap.

@@ -1,0 +1,137 @@
+package report
+
+import (
+	"bufio"
+	"io"
+	"strings"
+
+	"github.com/olekukonko/tablewriter/pkg/twwidth"
+)
+
+// A table of a capture's connections can have 100,000 rows. tablewriter holds every cell of a
+// table (and its own copies, split into lines) until Render, which made the table format of a
+// flood several times bigger in memory than the capture it reports. The line-oriented formats
+// stream such tables instead: rows are made by a function of the row number, called once to
+// measure the columns and once to write each row, so a table costs one row at a time. The layout
+// is tablewriter's with the options of tableOptions, byte for byte (TestStreamTable_AsTablewriter
+// checks it on random cells), so reports read the same as before.
+
+// rowFunc returns the cells of row i.
+type rowFunc func(i int) []string
+
+// mapCells returns cells escaped with cell.
+func mapCells(cells []string, cell func(string) string) []string {
+	out := make([]string, len(cells))
+	for i, c := range cells {
+		out[i] = cell(c)
+	}
+	return out
+}
+
+// columnWidths returns the display width of each column: its widest line, header included.
+func columnWidths(header []string, n int, row rowFunc) []int {
+	widths := make([]int, len(header))
+	measure := func(cells []string) {
+		for j, c := range cells {
+			if j >= len(widths) {
+				break
+			}
+			for line := range strings.SplitSeq(c, "\n") {
+				widths[j] = max(widths[j], twwidth.Width(line))
+			}
+		}
+	}
+	measure(header)
+	for i := range n {
+		measure(row(i))
+	}
+	return widths
+}
+
+// padCell writes " s " padded with spaces to the column's width.
+func padCell(b *bufio.Writer, s string, width int) {
+	b.WriteByte(' ')
+	b.WriteString(s)
+	b.WriteString(strings.Repeat(" ", max(width-twwidth.Width(s), 0)+1))
+}
+
+// writeBoxTable writes a box-drawn table, as tablewriter's default renderer draws it: cells padded
+// by a space, multi-line cells spread over several lines, no rules between rows.
+func writeBoxTable(w io.Writer, header []string, n int, row rowFunc) error {
+	widths := columnWidths(header, n, row)
+	b := bufio.NewWriter(w)
+	rule := func(left, mid, right string) {
+		b.WriteString(left)
+		for j, wd := range widths {
+			if j > 0 {
+				b.WriteString(mid)
+			}
+			b.WriteString(strings.Repeat("─", wd+2))
+		}
+		b.WriteString(right)
+		b.WriteByte('\n')
+	}
+	cells := func(cs []string) {
+		lines := make([][]string, len(widths))
+		height := 1
+		for j := range widths {
+			if j < len(cs) {
+				lines[j] = strings.Split(cs[j], "\n")
+				height = max(height, len(lines[j]))
+			}
+		}
+		for k := range height {
+			b.WriteString("│")
+			for j, wd := range widths {
+				s := ""
+				if k < len(lines[j]) {
+					s = lines[j][k]
+				}
+				padCell(b, s, wd)
+				b.WriteString("│")
+			}
+			b.WriteByte('\n')
+		}
+	}
+	rule("┌", "┬", "┐")
+	cells(header)
+	rule("├", "┼", "┤")
+	for i := range n {
+		cells(row(i))
+	}
+	rule("└", "┴", "┘")
+	return b.Flush()
+}
+
+// writeMarkdownTable writes a pipe table, as tablewriter's Markdown renderer does: cells padded to
+// the column's width, every column left-aligned. Markdown cells are one line (markdownText
+// escapes line breaks). A column is at least one character wide.
+func writeMarkdownTable(w io.Writer, header []string, n int, row rowFunc) error {
+	widths := columnWidths(header, n, row)
+	for j := range widths {
+		widths[j] = max(widths[j], 1)
+	}
+	b := bufio.NewWriter(w)
+	cells := func(cs []string) {
+		b.WriteString("|")
+		for j, wd := range widths {
+			s := ""
+			if j < len(cs) {
+				s = cs[j]
+			}
+			padCell(b, s, wd)
+			b.WriteString("|")
+		}
+		b.WriteByte('\n')
+	}
+	cells(header)
+	b.WriteString("|")
+	for _, wd := range widths {
+		b.WriteString(":" + strings.Repeat("-", wd+1) + "|")
+	}
+	b.WriteByte('\n')
+	for i := range n {
+		cells(row(i))
+	}
+	return b.Flush()
+}

@@ -1,0 +1,92 @@
+package report
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+)
+
+// randomCell makes a cell of the kinds reports hold: addresses, numbers, paths, words to wrap,
+// wide and combining characters, escapes, empty cells.
+func randomCell(r *rand.Rand) string {
+	pieces := []string{"", "10.0.0.1:443", "0", "12 (3 incomplete)", "/chat?room=ü", "日本語", "e\u0301", "\\x1b[31m",
+		"open 1000", "a very long reason that will have to be wrapped at some point in a terminal cell", "-", "ok",
+		"(TLS example.com, not decrypted)", "🙂", "tab\\t", "x", "  lead", "trail  ", "\\|", "a_b", " ", "\u200b", "中文字符很宽", strings.Repeat("w", 70), "ﾊﾝｶｸ", "\u00a0"}
+	n := r.IntN(4)
+	var parts []string
+	for range n {
+		parts = append(parts, pieces[r.IntN(len(pieces))])
+	}
+	return strings.Join(parts, " ")
+}
+
+func TestStreamTable_AsTablewriter(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for iter := range 500 {
+		cols := 1 + r.IntN(6)
+		rows := r.IntN(8) + 1
+		header := make([]string, cols)
+		for j := range header {
+			header[j] = randomCell(r)
+			if header[j] == "" {
+				header[j] = "h"
+			}
+		}
+		table := make([][]string, rows)
+		for i := range table {
+			table[i] = make([]string, cols)
+			for j := range table[i] {
+				table[i][j] = randomCell(r)
+			}
+		}
+		for _, f := range []Format{Table, Markdown} {
+			var want, got bytes.Buffer
+			cell := func(s string) string { return wrap(EscapeControl(s), wrapWidth) }
+			tw := tablewriter.NewTable(&want, tableOptions()...)
+			if f == Markdown {
+				cell = markdownText
+				tw = tablewriter.NewTable(&want, tableOptions(tablewriter.WithRenderer(renderer.NewMarkdown()))...)
+			}
+			h := anyCells(header, func(s string) string {
+				if f == Markdown {
+					return markdownText(s)
+				}
+				return EscapeControl(s)
+			})
+			tw.Header(h...)
+			for _, row := range table {
+				if err := tw.Append(anyCells(row, cell)...); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := tw.Render(); err != nil {
+				t.Fatal(err)
+			}
+			hs := make([]string, len(h))
+			for j := range h {
+				hs[j] = h[j].(string)
+			}
+			rowAt := func(i int) []string {
+				out := make([]string, cols)
+				for j, c := range table[i] {
+					out[j] = cell(c)
+				}
+				return out
+			}
+			write := writeBoxTable
+			if f == Markdown {
+				write = writeMarkdownTable
+			}
+			if err := write(&got, hs, rows, rowAt); err != nil {
+				t.Fatal(err)
+			}
+			if got.String() != want.String() {
+				t.Fatalf("case %d, %s: header %q rows %q\ngot:\n%s\nwant (tablewriter):\n%s", iter, f, header, table, got.String(), want.String())
+			}
+		}
+	}
+}
