@@ -12,7 +12,7 @@ import (
 // fuzzSeeds returns the real captures of the capture packages' testdata, and the key logs that
 // decrypt the TLS ones.
 func fuzzSeeds(tb testing.TB) (captures, keylogs []string) {
-	for _, pat := range []string{"*/testdata/*.pcap", "*/testdata/*.pcapng", "*/testdata/*.gz", "testdata/*.pcap"} {
+	for _, pat := range []string{"*/testdata/*.pcap", "*/testdata/*/*.pcap", "*/testdata/*.pcapng", "*/testdata/*.gz", "testdata/*.pcap"} {
 		m, _ := filepath.Glob(pat)
 		captures = append(captures, m...)
 	}

@@ -11,8 +11,10 @@ import (
 )
 
 // FuzzDecode feeds arbitrary packets, seeded with every synthetic tunnel and fragment and with the
-// real tunnelled packets of testdata/ovs and examples/vxlan-c2s-drop: Decode must never panic, return only its documented errors, give a payload inside what it was given
-// (or its reassembly buffer), and keep memory bounded across packets.
+// real tunnelled packets of testdata/ovs, testdata/tun and the lab cases captured on a tunnel's
+// underlay (examples/vxlan-c2s-drop, ipip-c2s-drop, ...): Decode must never panic, return only
+// its documented errors, give a payload inside what it was given (or its reassembly buffer), and
+// keep memory bounded across packets.
 func FuzzDecode(f *testing.F) {
 	for _, tc := range tunnelCases(f) {
 		f.Add(uint16(pcapfile.LinkEthernet), tc.data)
@@ -23,7 +25,11 @@ func FuzzDecode(f *testing.F) {
 	for _, fr := range fragments6(bigTCP(f, true, 100), 40) {
 		f.Add(uint16(pcapfile.LinkRaw), fr)
 	}
-	for _, p := range []string{"testdata/ovs/collector.pcap", "../../examples/vxlan-c2s-drop/ingress.pcap"} {
+	real := []string{"testdata/ovs/collector.pcap", "testdata/tun/underlay.pcap"}
+	for _, c := range []string{"vxlan-c2s-drop", "ipip-c2s-drop", "gre-s2c-drop", "ip4ip6-c2s-drop", "mpls-s2c-drop", "mplspw-c2s-drop", "pppoe-s2c-drop"} {
+		real = append(real, "../../examples/"+c+"/ingress.pcap")
+	}
+	for _, p := range real {
 		for _, pkt := range realSeeds(f, p) {
 			f.Add(uint16(pkt.LinkType), pkt.Data)
 		}

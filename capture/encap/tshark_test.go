@@ -115,8 +115,9 @@ func wspathView(t *testing.T, path string) map[int]view {
 
 // tsharkView runs tshark (IP reassembly on, its default) and returns the TCP segments by frame
 // number, with the innermost address of the family wspath's inner header has. tshark is told what
-// it cannot know by itself: that UDP 8472 is VXLAN (Linux's port) and that MPLS label 200 of the
-// synthetic file is an Ethernet pseudowire with control word (wspath reads both by default).
+// it cannot know by itself: that UDP 8472 is VXLAN (Linux's port) and that MPLS label 200 (of the
+// synthetic file and of the mplspw-c2s-drop lab case) is an Ethernet pseudowire with control word
+// (wspath reads both by default).
 func tsharkView(t *testing.T, path string, want map[int]view) map[int]view {
 	cmd := exec.Command("tshark", "-r", path, "-o", "ip.defragment:TRUE", "-o", "ipv6.defragment:TRUE",
 		"-d", "udp.port==8472,vxlan", "-d", "mpls.label==200,pwethcw",
@@ -151,15 +152,21 @@ func tsharkView(t *testing.T, path string, want map[int]view) map[int]view {
 }
 
 // TestDecode_MatchesTshark checks wspath's decoding of tunnelled and fragmented packets against
-// tshark's view of the same files: the synthetic one, the real VXLAN underlay capture of the
-// vxlan-c2s-drop lab case (with real outer IPv4 fragments), and Open vSwitch's real GRE, Geneve,
-// VXLAN and ERSPAN II/III mirror copies (testdata/ovs).
+// tshark's view of the same files: the synthetic one, Open vSwitch's real GRE, Geneve, VXLAN and
+// ERSPAN II/III mirror copies (testdata/ovs), the lab tunnel endpoint's real 6in4, 6in6, GRE, MPLS
+// and PPPoE captures carrying IPv6 (testdata/tun), and the underlay captures of the lab cases: the
+// kernel's VXLAN (vxlan-c2s-drop, with real outer IPv4 fragments) and wsl_tunnel.py's IP-in-IP,
+// GRE, 4in6, MPLS, Ethernet pseudowire over MPLS and PPPoE.
 func TestDecode_MatchesTshark(t *testing.T) {
 	if _, err := exec.LookPath("tshark"); err != nil {
 		t.Skip("tshark not installed")
 	}
-	for _, path := range []string{syntheticPcap, filepath.Join("..", "..", "examples", "vxlan-c2s-drop", "ingress.pcap"),
-		filepath.Join("testdata", "ovs", "collector.pcap")} {
+	paths := []string{syntheticPcap, filepath.Join("testdata", "ovs", "collector.pcap"), filepath.Join("testdata", "tun", "underlay.pcap")}
+	// The lab cases whose ingress hop is captured on a tunnel's underlay.
+	for _, c := range []string{"vxlan-c2s-drop", "ipip-c2s-drop", "gre-s2c-drop", "ip4ip6-c2s-drop", "mpls-s2c-drop", "mplspw-c2s-drop", "pppoe-s2c-drop"} {
+		paths = append(paths, filepath.Join("..", "..", "examples", c, "ingress.pcap"))
+	}
+	for _, path := range paths {
 		t.Run(filepath.Base(filepath.Dir(path))+"/"+filepath.Base(path), func(t *testing.T) {
 			ours := wspathView(t, path)
 			theirs := tsharkView(t, path, ours)

@@ -4,7 +4,7 @@
 # Needs root and the packages from install.sh. See README.md for the topology.
 set -euo pipefail
 
-usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout|ingress-timeout|capture-drops|capture-drops-loss|h2-c2s-drop|h2-tls-s2c-drop|bridge-c2s-drop} <outdir>" >&2; exit 2; }
+usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout|ingress-timeout|capture-drops|capture-drops-loss|h2-c2s-drop|h2-tls-s2c-drop|bridge-c2s-drop|ipip-c2s-drop|ip4ip6-c2s-drop|mplspw-c2s-drop|gre-s2c-drop|mpls-s2c-drop|pppoe-s2c-drop} <outdir>" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 scenario=$1
 out=$2
@@ -46,6 +46,9 @@ client=python  # the client: python (wsl_client.py, HTTP/1.1) or h2 (wsl_h2_clie
 vxlan=         # 1: the fw<->ingress link is a VXLAN overlay (VNI 42) over an underlay veth whose MTU
                # equals the overlay's, so full-size segments leave as fragmented outer IPv4; the
                # ingress hop is captured on the underlay
+tunnel=        # the fw<->ingress link carried by wsl_tunnel.py, a tunnel endpoint in user space (this
+               # kernel has no ipip/sit/ip6_tunnel/gre/mpls/pppoe driver): ipip, gre, ip4ip6, mpls,
+               # mplspw or pppoe; the ingress hop is captured on the underlay
 WS_VERSION=8.23.0 # npm package ws for the node back end, installed into the work directory
 SIO_VERSION=4.8.4 # npm packages socket.io and socket.io-client for the socketio back end and client
 SIO_PING_MS=500   # engine.io ping interval of the socketio back end: several "2"/"3" pairs per connection
@@ -189,6 +192,17 @@ bridge-c2s-drop)
 	# chatter: no fragmented or large messages, so each echo comes back as one message
 	sched=(--count 12 --interval 0.05 --mix chatter --echo --binary --tripwire 2:c2s:6)
 	server_rules=(-A OUTPUT -o lo -p tcp --dport 5901 -m string --algo bm --string wsl-trip-c2s-c2-m6 -j DROP) ;;
+ipip-c2s-drop | ip4ip6-c2s-drop | mplspw-c2s-drop)
+	# c2s-drop with the fw<->ingress link carried over a user-space tunnel
+	tunnel=${scenario%%-*}
+	compress=off
+	sched+=(--tripwire 2:c2s:6)
+	fw_rules=(-A FORWARD -i f0 -p tcp -m string --algo bm --string wsl-trip-c2s-c2-m6 -j DROP) ;;
+gre-s2c-drop | mpls-s2c-drop | pppoe-s2c-drop)
+	# s2c-drop with the fw<->ingress link carried over a user-space tunnel (fw's side of it is tn0)
+	tunnel=${scenario%%-*}
+	sched+=(--tripwire 2:s2c:6)
+	fw_rules=(-A FORWARD -i tn0 -p tcp -m string --algo bm --string wsl-trip-s2c-c2-m6 -j DROP) ;;
 h2-tls-s2c-drop)
 	client=h2
 	tls=1.3
@@ -234,6 +248,59 @@ if [ -n "$vxlan" ]; then
 	ns ingress ip link set vx0 mtu 1500 gso_max_segs 1 up
 	ns fw ip link set f1 mtu 1500
 	ns ingress ip link set i0 mtu 1500
+fi
+if [ -n "$tunnel" ]; then
+	# The veth f1<->i0 becomes the underlay; tn0 (a TUN device; TAP for the Ethernet pseudowire),
+	# served by wsl_tunnel.py in each namespace, takes the fw and ingress addresses. Its MTU is the
+	# underlay's less the encapsulation, as a kernel tunnel's would be.
+	declare -A tun_mtu=([ipip]=1480 [gre]=1468 [ip4ip6]=1460 [mpls]=1492 [mplspw]=1474 [pppoe]=1492)
+	fw_mac=$(ns fw cat /sys/class/net/f1/address)
+	ingress_mac=$(ns ingress cat /sys/class/net/i0/address)
+	tun_fw=(--mode "$tunnel" --tun tn0)
+	tun_ingress=(--mode "$tunnel" --tun tn0)
+	for h in fw ingress; do
+		ns "$h" ip addr flush dev "$([ $h = fw ] && echo f1 || echo i0)"
+		ns "$h" ip tuntap add tn0 mode "$([ "$tunnel" = mplspw ] && echo tap || echo tun)"
+		ns "$h" sysctl -qw net.ipv6.conf.tn0.disable_ipv6=1
+	done
+	case "$tunnel" in
+	ipip | gre)
+		ns fw ip addr add 10.231.30.1/24 dev f1
+		ns ingress ip addr add 10.231.30.2/24 dev i0
+		tun_fw+=(--local 10.231.30.1 --remote 10.231.30.2 --key 1001)
+		tun_ingress+=(--local 10.231.30.2 --remote 10.231.30.1 --key 1001) ;;
+	ip4ip6)
+		ns fw ip -6 addr add fd31:30::1/64 dev f1 nodad
+		ns ingress ip -6 addr add fd31:30::2/64 dev i0 nodad
+		tun_fw+=(--local fd31:30::1 --remote fd31:30::2)
+		tun_ingress+=(--local fd31:30::2 --remote fd31:30::1) ;;
+	mpls | mplspw)
+		# Unidirectional LSPs: fw pushes a transport label and the bottom label; towards fw the
+		# transport label is already popped (penultimate-hop popping), only the bottom label is left.
+		bottom=24
+		[ "$tunnel" = mplspw ] && bottom=200
+		tun_fw+=(--dev f1 --peer-mac "$ingress_mac" --push "16002,$bottom")
+		tun_ingress+=(--dev i0 --peer-mac "$fw_mac" --push "$bottom") ;;
+	pppoe)
+		tun_fw+=(--dev f1 --role client --ppp-addr 10.231.3.1)
+		tun_ingress+=(--dev i0 --role ac --ppp-addr 10.231.3.2) ;;
+	esac
+	if [ "$tunnel" != ip4ip6 ]; then
+		ns fw sysctl -qw net.ipv6.conf.f1.disable_ipv6=1
+		ns ingress sysctl -qw net.ipv6.conf.i0.disable_ipv6=1
+	fi
+	ns fw ip addr add 10.231.3.1/24 dev tn0
+	ns ingress ip addr add 10.231.3.2/24 dev tn0
+	ns fw ip link set tn0 mtu "${tun_mtu[$tunnel]}" up
+	ns ingress ip link set tn0 mtu "${tun_mtu[$tunnel]}" up
+	ns ingress "$PY" "$here/wsl_tunnel.py" "${tun_ingress[@]}" >"$work/tunnel-ingress.out" 2>&1 &
+	ns fw "$PY" "$here/wsl_tunnel.py" "${tun_fw[@]}" >"$work/tunnel-fw.out" 2>&1 &
+	for _ in $(seq 200); do
+		grep -qs ready "$work/tunnel-fw.out" && grep -qs ready "$work/tunnel-ingress.out" && break
+		sleep 0.05
+	done
+	grep -qs ready "$work/tunnel-fw.out" && grep -qs ready "$work/tunnel-ingress.out" ||
+		{ echo "run.sh: the $tunnel tunnel did not come up" >&2; cat "$work"/tunnel-*.out >&2; exit 1; }
 fi
 ns lb ip route add 10.231.3.0/24 via 10.231.2.2
 ns ingress ip route add 10.231.2.0/24 via 10.231.3.1
@@ -355,6 +422,9 @@ rm -f "$out"/*.pcap "$out"/hops*.yaml "$out/truth.json" "$out/README.md" "$out/k
 declare -A tcpd
 declare -A filter # per hop, when not "tcp"
 [ -z "$vxlan" ] || filter[ingress]="tcp or udp port 4789 or (ip[6:2] & 0x1fff != 0)" # VXLAN and its later fragments
+declare -A tunnel_filter=([ipip]="ip proto 4" [gre]="ip proto 47" [ip4ip6]="ip6 proto 4" [mpls]=mpls [mplspw]=mpls
+	[pppoe]="pppoed or pppoes")
+[ -z "$tunnel" ] || filter[ingress]=${tunnel_filter[$tunnel]}
 capture() { # hop tcpdump-args...
 	local h=$1
 	shift

@@ -301,6 +301,31 @@ SCENARIOS = {
     },
 }
 
+# The user-space tunnel scenarios (run.sh tunnel=, wsl_tunnel.py): what carries the fw<->ingress link.
+TUNNELS = {
+    "ipip": "IPv4-in-IPv4 (RFC 2003, IPv4 protocol 4) over the underlay 10.231.30.0/24",
+    "gre": "GRE (RFC 2784/2890, key 1001 and sequence numbers, protocol type 0x0800) over the underlay "
+           "10.231.30.0/24",
+    "ip4ip6": "IPv4-in-IPv6 (RFC 2473, next header 4) over the IPv6 underlay fd31:30::/64",
+    "mpls": "MPLS on Ethernet (RFC 3032) carrying IPv4, fw pushing labels 16002 and 24, ingress 24 alone (the "
+            "transport label popped before the last hop)",
+    "mplspw": "an Ethernet pseudowire over MPLS (RFC 4448) with control word (RFC 4385, sequenced), fw pushing "
+              "labels 16002 and 200, ingress 200 alone (tn0 is a TAP device, so ARP travels inside too)",
+    "pppoe": "PPPoE (RFC 2516), fw the host and ingress the access concentrator, with discovery, LCP and IPCP "
+             "before the captures start (the capture holds session packets, PPP protocol 0x0021)",
+}
+TUNNEL_FILTER = {"ipip": "ip proto 4", "gre": "ip proto 47", "ip4ip6": "ip6 proto 4", "mpls": "mpls",
+                 "mplspw": "mpls", "pppoe": "pppoed or pppoes"}
+for _name, _base in (("ipip-c2s-drop", "c2s-drop"), ("ip4ip6-c2s-drop", "c2s-drop"),
+                     ("mplspw-c2s-drop", "c2s-drop"), ("gre-s2c-drop", "s2c-drop"),
+                     ("mpls-s2c-drop", "s2c-drop"), ("pppoe-s2c-drop", "s2c-drop")):
+    SCENARIOS[_name] = {
+        "description": ("as %s, with the fw<->ingress link carried by wsl_tunnel.py (a tunnel endpoint in user space, "
+                        "in fw and ingress) and the ingress hop captured on the underlay; %s. The tunnel: %s"
+                        % (_base, SCENARIOS[_base]["description"].split("; ")[0], TUNNELS[_name.split("-")[0]])),
+        "expect": SCENARIOS[_base]["expect"],
+    }
+
 # What the server's side of truth.json rests on when the server writes no log (Tomcat's echo
 # endpoints).
 SERVER_FROM_CAPTURE_NOTE = ("The server writes no log: its side (messages received and sent, "
@@ -331,6 +356,13 @@ NOKEYS_NOTE = ("Hops without a key log in hops.yaml ({hops}) carry TLS that wspa
 
 def capture_points(ingress, scenario=""):
     """CAPTURE_POINTS with the ingress proxy named as it was (nginx unless --ingress says otherwise)."""
+    tunnel = scenario.split("-")[0]
+    if tunnel in TUNNELS:
+        cp = dict(CAPTURE_POINTS)
+        cp["ingress"] = ("ingress namespace, i0 = the tunnel's underlay facing the fw (the haproxy<->nginx "
+                         "connection inside %s, after the firewall); tcpdump -i i0 '%s'; Ethernet, microseconds"
+                         % (TUNNELS[tunnel], TUNNEL_FILTER[tunnel]))
+        return cp
     if scenario.startswith("vxlan-"):
         cp = dict(CAPTURE_POINTS)
         cp["ingress"] = ("ingress namespace, i0 = the VXLAN underlay facing the fw (10.231.30.0/24; the "
@@ -517,11 +549,14 @@ def hop_lines(out, hop, args):
         if len(files) > 1:
             path = os.path.join(td, "merged.pcap")
             subprocess.run(["mergecap", "-F", "pcap", "-w", path] + files, check=True)
-        return subprocess.run(["tshark", "-n", "-r", path, "-d", "tcp.port==8080,http", "-d", "tcp.port==8765,http",
-                               *args], check=True, capture_output=True, text=True).stdout.splitlines()
+        return subprocess.run(["tshark", "-n", "-r", path, *TSHARK_DECODE, *args], check=True, capture_output=True,
+                              text=True).stdout.splitlines()
 
 
 SERVER_PORTS = {"80", "8080", "8443", "8765"}
+# What tshark cannot know: the lab's HTTP ports, and that MPLS label 200 (mplspw-* scenarios) is an
+# Ethernet pseudowire with control word (tshark would guess from the payload's first bytes).
+TSHARK_DECODE = ["-d", "tcp.port==8080,http", "-d", "tcp.port==8765,http", "-d", "mpls.label==200,pwethcw"]
 
 
 def tcp_trouble(out):
@@ -593,8 +628,8 @@ def tshark_counts(out, tls_port=None, keylog=None):
             if len(files) > 1:
                 path = os.path.join(td, "merged.pcap")
                 subprocess.run(["mergecap", "-F", "pcap", "-w", path] + files, check=True)
-            cmd = ["tshark", "-n", "-r", path, "-d", "tcp.port==8080,http", "-d", "tcp.port==8765,http",
-                   *tls_opts, "-Y", "websocket || http.sec_websocket_key", "-T", "fields",
+            cmd = ["tshark", "-n", "-r", path, *TSHARK_DECODE, *tls_opts,
+                   "-Y", "websocket || http.sec_websocket_key", "-T", "fields",
                    "-E", "occurrence=a", "-E", "aggregator=,", "-E", "separator=/t",
                    "-e", "tcp.stream", "-e", "http.sec_websocket_key", "-e", "tcp.analysis.retransmission",
                    "-e", "websocket.opcode", "-e", "websocket.fin", "-e", "websocket.mask"]
