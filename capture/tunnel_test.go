@@ -64,16 +64,18 @@ func TestRead_TunnelsKeepEqualTuplesApart(t *testing.T) {
 	}
 }
 
-// TestRead_MostlyUnusableWarns: a file that is mostly an encapsulation wspath does not decode
-// (PPTP's enhanced GRE) says so per file, by reason, and warns.
+// TestRead_MostlyUnusableWarns: a file that is mostly traffic wspath cannot read (PPTP whose PPP
+// frames are MPPE-compressed or encrypted, protocol 0x00fd) says so per file, by reason, and warns.
 func TestRead_MostlyUnusableWarns(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "pptp.pcap")
 	s := newSynth(t, path)
 	s.wrap = func(f []byte) []byte {
 		b := []byte{0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 6, 0x08, 0x00}
-		n := 20 + 16 + len(f) - 14
+		ppp := 4 + len(f) - 14
+		n := 20 + 12 + ppp
 		b = append(b, 0x45, 0, byte(n>>8), byte(n), 0, 0, 0, 0, 64, 47, 0, 0, 192, 0, 2, 1, 192, 0, 2, 2)
-		b = append(b, 0x30, 0x81, 0x88, 0x0b, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1) // GRE v1, PPP
+		b = append(b, 0x30, 0x01, 0x88, 0x0b, byte(ppp>>8), byte(ppp), 0, 1, 0, 0, 0, 1) // GRE v1, PPP
+		b = append(b, 0xff, 0x03, 0x00, 0xfd)                                            // PPP, MPPE
 		return append(b, f[14:]...)
 	}
 	c := s.conn("10.0.0.1:40000", "10.0.0.2:80", true)
@@ -86,15 +88,15 @@ func TestRead_MostlyUnusableWarns(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := cp.Files[0]
-	if len(f.Unused) != 1 || f.Unused[0].Kind != "unknown_tunnel" || f.Unused[0].Reason != "gre version 1" {
+	if len(f.Unused) != 1 || f.Unused[0].Kind != "not_tcp" || f.Unused[0].Reason != "ppp protocol 0x00fd inside 1 encapsulation(s)" {
 		t.Errorf("unused %+v", f.Unused)
 	}
-	if f.Stats.UnknownTunnel != 11 || f.Stats.TCP != 2 || cp.Stats.UnknownTunnel != 11 {
+	if f.Stats.NonTCP != 11 || f.Stats.TCP != 2 || cp.Stats.NonTCP != 11 {
 		t.Errorf("file stats %+v, capture %+v", f.Stats, cp.Stats)
 	}
 	warned := false
 	for _, w := range cp.Warnings {
-		warned = warned || strings.Contains(w.String(), "11 of its 13 packets (84%) could not be used: 11 unknown tunnel (gre version 1)")
+		warned = warned || strings.Contains(w.String(), "11 of its 13 packets (84%) could not be used: 11 not tcp (ppp protocol 0x00fd inside 1 encapsulation(s))")
 	}
 	if !warned {
 		t.Errorf("no warning about the unusable file: %v", cp.Warnings)
@@ -149,5 +151,73 @@ func TestRead_OVSMirrorTunnels(t *testing.T) {
 	}
 	if strings.Join(tunnels, "|") != strings.Join(wantTunnels, "|") {
 		t.Errorf("tunnels %q, want %q", tunnels, wantTunnels)
+	}
+}
+
+// TestRead_UserspaceTunnels reads real captures of WebSocket traffic that the lab's tunnel
+// endpoint (examples/netlab/wsl_tunnel.py) carried in 6in4, 6in6, GRE, MPLS and PPPoE (IPv6
+// inside) and PPTP's enhanced GRE (IPv4 inside) (capture/encap/testdata/tun, see make.sh there):
+// each connection of the underlay capture is the
+// server's connection of the same key, message for message and digest for digest, named by its
+// tunnel where the tunnel has an identity (MPLS labels and PPPoE sessions deliberately have none),
+// and PPPoE's discovery and PPP control packets and PPTP's bare acknowledgments are said to be
+// unused, not dropped silently.
+func TestRead_UserspaceTunnels(t *testing.T) {
+	dir := filepath.Join("encap", "testdata", "tun")
+	srv, err := Read([]string{filepath.Join(dir, "server.pcap")}, Options{})
+	if err != nil || len(srv.Sessions) != 6 {
+		t.Fatalf("server capture: %v, %d sessions", err, len(srv.Sessions))
+	}
+	under, err := Read([]string{filepath.Join(dir, "underlay.pcap")}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantTunnel := map[string]string{
+		"/sit": "ip-in-ip 10.9.5.1<->10.9.5.2", "/ip6ip6": "ip-in-ip fd09:5::1<->fd09:5::2",
+		"/gre": "gre key 7 10.9.5.1<->10.9.5.2", "/mpls": "", "/pppoe": "", "/pptp": "pptp 10.9.5.1<->10.9.5.2",
+	}
+	byKey := map[string]*Session{}
+	for _, s := range srv.Sessions {
+		byKey[s.Key()] = s
+	}
+	seen := map[string]bool{}
+	for _, s := range under.Sessions {
+		want := byKey[s.Key()]
+		if want == nil || s.Client != want.Client {
+			t.Errorf("%s: session %v %s is not one of the server's", s.Path(), s.Client, s.Key())
+			continue
+		}
+		seen[s.Path()] = true
+		if tun, ok := wantTunnel[s.Path()]; !ok || s.Tunnel != tun {
+			t.Errorf("%s: tunnel %q, want %q", s.Path(), s.Tunnel, tun)
+		}
+		for _, d := range Directions {
+			got, exp := s.Messages[d], want.Messages[d]
+			if len(got) != len(exp) || len(got) < 10 {
+				t.Errorf("%s %s: %d messages, server %d", s.Path(), d, len(got), len(exp))
+				continue
+			}
+			for i := range got {
+				if got[i].Digest != exp[i].Digest {
+					t.Errorf("%s %s message %d: digest differs from the server's", s.Path(), d, i)
+				}
+			}
+		}
+	}
+	if len(seen) != len(wantTunnel) {
+		t.Errorf("connections found in the underlay capture: %v, want %d", seen, len(wantTunnel))
+	}
+	unused := map[string]int{}
+	for _, u := range under.Unused {
+		unused[u.Reason] += u.Packets
+	}
+	for _, r := range []string{"ethertype 0x8863 (PPPoEDiscovery)", "ppp protocol 0xc021 inside 1 encapsulation(s)",
+		"ppp protocol 0x8057 inside 1 encapsulation(s)"} {
+		if unused[r] != 4 {
+			t.Errorf("unused %q: %d packets, want 4 (%v)", r, unused[r], under.Unused)
+		}
+	}
+	if unused["pptp acknowledgment inside 1 encapsulation(s)"] == 0 {
+		t.Errorf("no PPTP acknowledgment alone among the unused packets: %v", under.Unused)
 	}
 }

@@ -110,3 +110,24 @@ func mplsStack(t testing.TB, labels []uint32, payload []byte) []byte {
 	}
 	return serialize(t, append(ls, gopacket.Payload(payload))...)
 }
+
+// pptpHdr returns PPTP's enhanced GRE header (RFC 2637 4.1): version 1, protocol PPP, key present
+// holding the payload length and the call ID, then a sequence and an acknowledgment number when
+// asked for.
+func pptpHdr(payloadLen int, callID uint16, seq, ack bool) []byte {
+	b := []byte{0x20, 0x01, 0x88, 0x0b, byte(payloadLen >> 8), byte(payloadLen), byte(callID >> 8), byte(callID)}
+	if seq {
+		b[0] |= 0x10
+		b = append(b, 0, 0, 0, 7)
+	}
+	if ack {
+		b[1] |= 0x80
+		b = append(b, 0, 0, 0, 6)
+	}
+	return b
+}
+
+// pptp returns a PPTP GRE packet carrying the PPP frame ppp.
+func pptp(callID uint16, seq, ack bool, ppp []byte) []byte {
+	return packetbuild.Cat(pptpHdr(len(ppp), callID, seq, ack), ppp)
+}

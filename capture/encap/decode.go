@@ -50,9 +50,10 @@ const (
 	TunnelGRE
 	TunnelERSPAN
 	TunnelIPinIP // IPv4 or IPv6 in IPv4 or IPv6
+	TunnelPPTP   // PPTP's enhanced GRE (version 1) carrying PPP
 )
 
-// String returns "vxlan", "geneve", "gre", "erspan" or "ip-in-ip".
+// String returns "vxlan", "geneve", "gre", "erspan", "ip-in-ip" or "pptp".
 func (k TunnelKind) String() string {
 	switch k {
 	case TunnelVXLAN:
@@ -65,6 +66,8 @@ func (k TunnelKind) String() string {
 		return "erspan"
 	case TunnelIPinIP:
 		return "ip-in-ip"
+	case TunnelPPTP:
+		return "pptp"
 	}
 	return "tunnel"
 }

@@ -56,6 +56,8 @@ func tunnelCases(t testing.TB) []tunnelCase {
 		{"mpls_pw_control_word", serialize(t, &layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: layers.EthernetTypeMPLSUnicast}, gopacket.Payload(mplsStack(t, []uint32{16, 200}, packetbuild.Cat([]byte{0, 0, 0, 1}, f4)))), false, ""},
 		{"pppoe_ipv4", serialize(t, &layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: layers.EthernetTypePPPoESession},
 			&layers.PPPoE{Version: 1, Type: 1, Code: layers.PPPoECodeSession, SessionId: 0x1234}, &layers.PPP{PPPType: layers.PPPTypeIPv4}, gopacket.Payload(v4)), false, ""},
+		{"pptp_ppp_ipv4", outer4(t, outerA4, outerB4, layers.IPProtocolGRE, pptp(0x4001, true, true, packetbuild.Cat([]byte{0xff, 0x03, 0x00, 0x21}, v4))), false, "pptp 192.0.2.1<->192.0.2.2"},
+		{"pptp_compressed_ppp_ipv6", outer4(t, outerB4, outerA4, layers.IPProtocolGRE, pptp(0x8002, true, false, packetbuild.Cat([]byte{0x57}, v6))), true, "pptp 192.0.2.1<->192.0.2.2"},
 		{"nested_vxlan_in_gre", outer4(t, outerA4, outerB4, layers.IPProtocolGRE, gre(t, &layers.GRE{KeyPresent: true, Key: 3, Protocol: layers.EthernetTypeIPv4},
 			ip4(t, net.IP{172, 16, 0, 1}, net.IP{172, 16, 0, 2}, layers.IPProtocolUDP, vxlan(t, 4789, 42, innerFrame(t, false, 30))))), false,
 			"gre key 3 192.0.2.1<->192.0.2.2 / vxlan vni 42 172.16.0.1<->172.16.0.2"},
@@ -128,6 +130,10 @@ func TestDecode_NotUsed(t *testing.T) {
 		why  string
 	}{
 		{"gre_pptp_ppp", outer4(t, outerA4, outerB4, layers.IPProtocolGRE, gre(t, &layers.GRE{Protocol: 0x880b}, v4)), ErrUnknownTunnel, KindUnknownTunnel, "gre protocol 0x880b (PPP) inside 1 encapsulation(s)"},
+		{"pptp_ack_only", outer4(t, outerA4, outerB4, layers.IPProtocolGRE, pptpHdr(0, 1, false, true)), tcpdecode.ErrNotTCP, KindNotTCP, "pptp acknowledgment inside 1 encapsulation(s)"},
+		{"pptp_mppe", outer4(t, outerA4, outerB4, layers.IPProtocolGRE, pptp(1, true, false, []byte{0xff, 0x03, 0x00, 0xfd, 0x90, 0x01, 0x02})), tcpdecode.ErrNotTCP, KindNotTCP, "ppp protocol 0x00fd inside 1 encapsulation(s)"},
+		{"pptp_payload_cut", outer4(t, outerA4, outerB4, layers.IPProtocolGRE, pptpHdr(40, 1, true, false)), tcpdecode.ErrTruncated, KindTruncated, "pptp payload inside 1 encapsulation(s)"},
+		{"gre_version_2", outer4(t, outerA4, outerB4, layers.IPProtocolGRE, []byte{0, 2, 8, 0}), ErrUnknownTunnel, KindUnknownTunnel, "gre version 2"},
 		{"dns", outer4(t, outerA4, outerB4, layers.IPProtocolUDP, udp(t, 53, []byte("query"))), tcpdecode.ErrNotTCP, KindNotTCP, "udp port 53"},
 		{"udp_in_vxlan", outer4(t, outerA4, outerB4, layers.IPProtocolUDP, vxlan(t, 4789, 4, serialize(t, &layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: layers.EthernetTypeIPv4},
 			gopacket.Payload(ip4(t, innerSrc4, innerDst4, layers.IPProtocolUDP, udp(t, 53, []byte("q"))))))), tcpdecode.ErrNotTCP, KindNotTCP, "udp port 53 inside 1 encapsulation(s)"},

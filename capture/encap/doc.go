@@ -8,13 +8,14 @@
 //
 // Encapsulations: VXLAN (UDP 4789 and Linux's 8472), VXLAN-GPE (4790), Geneve (6081, with
 // options), GRE (checksum, key, sequence; IPv4, IPv6, MPLS and transparent Ethernet payloads),
-// ERSPAN types I, II and III, IPv4-in-IPv4, IPv6-in-IPv4 (6in4), IPv4/IPv6-in-IPv6, MPLS label
-// stacks (IPv4, IPv6, and pseudowire Ethernet with or without control word), PPPoE sessions and
-// VLAN tags at any level, nested up to MaxDepth deep. IPv4 and IPv6 fragments are reassembled
+// PPTP's enhanced GRE (version 1) carrying PPP, ERSPAN types I, II and III, IPv4-in-IPv4,
+// IPv6-in-IPv4 (6in4), IPv4/IPv6-in-IPv6, MPLS label stacks (IPv4, IPv6, and pseudowire Ethernet
+// with or without control word), PPPoE sessions and VLAN tags at any level, nested up to MaxDepth
+// deep. IPv4 and IPv6 fragments are reassembled
 // at any level, within bounded memory.
 //
 // Each tunnel a segment came through (kind, outer addresses as an unordered pair, VNI, GRE key or
-// ERSPAN session) gets a number, stored in Segment.Tunnel, so that equal inner addresses in two
+// ERSPAN session; not PPTP's call ID, which each direction sets to the other side's) gets a number, stored in Segment.Tunnel, so that equal inner addresses in two
 // overlays are two connections; Tunnel names it. MPLS labels, VLAN tags and PPPoE sessions are
 // not part of it: they change hop by hop or differ between the two directions of a connection.
 //

@@ -29,8 +29,12 @@ func (d *Decoder) greLayer(src, dst netip.Addr, b []byte) error {
 	if len(b) < n {
 		return d.fail(KindTruncated, "gre header", -1)
 	}
-	if v := b[1] & 7; v != 0 {
-		return d.fail(KindUnknownTunnel, "gre version", int(v)) // version 1: PPTP
+	switch v := b[1] & 7; v {
+	case 0:
+	case 1:
+		return d.pptp(src, dst, b[:n], b[n:])
+	default:
+		return d.fail(KindUnknownTunnel, "gre version", int(v))
 	}
 	g := &d.gre
 	if err := g.DecodeFromBytes(b, gopacket.NilDecodeFeedback); err != nil {
@@ -220,7 +224,7 @@ func (d *Decoder) mpls(b []byte) error {
 	return d.ethernet(b)
 }
 
-// pppoe decodes a PPPoE session packet (RFC 2516) and its PPP protocol field. gopacket v1.1.19
+// pppoe decodes a PPPoE session packet (RFC 2516) and the PPP frame in it. gopacket v1.1.19
 // has PPPoE and PPP only as Decoders that allocate a packet each.
 func (d *Decoder) pppoe(b []byte) error {
 	if err := d.enter(0, netip.Addr{}, netip.Addr{}, 0, false); err != nil {
@@ -238,15 +242,49 @@ func (d *Decoder) pppoe(b []byte) error {
 	if len(b) < 7 {
 		return d.fail(KindMalformed, "pppoe length", len(b)-6)
 	}
+	return d.ppp(b[6:], "pppoe length")
+}
+
+// pptp decodes PPTP's enhanced GRE (RFC 2637 4.1: version 1, key present holding the payload
+// length and the peer's call ID, optional sequence and acknowledgment numbers) and the PPP frame
+// it carries. Its identity is the outer address pair alone: the call ID differs per direction
+// (each side names the other's).
+func (d *Decoder) pptp(src, dst netip.Addr, h, b []byte) error {
+	if h[0]&0x20 == 0 || h[0]&0x80 != 0 || h[2] != 0x88 || h[3] != 0x0b {
+		return d.fail(KindMalformed, "gre version 1 header", int(h[0])<<8|int(h[1]))
+	}
+	if err := d.enter(TunnelPPTP, src, dst, 0, false); err != nil {
+		return err
+	}
+	n := int(h[4])<<8 | int(h[5])
+	switch {
+	case n == 0:
+		return d.fail(KindNotTCP, "pptp acknowledgment", -1) // no payload: an acknowledgment alone
+	case n > len(b):
+		return d.fail(KindTruncated, "pptp payload", -1)
+	}
+	b = b[:n]
+	if len(b) >= 2 && b[0] == 0xff && b[1] == 0x03 { // address and control, unless compressed away
+		b = b[2:]
+	}
+	return d.ppp(b, "pptp ppp frame")
+}
+
+// ppp decodes a PPP frame's protocol field (one byte when compressed: RFC 1661 6.5) and the IPv4
+// or IPv6 datagram it names; anything else (LCP, NCPs, MPPE-compressed or encrypted frames,
+// protocol 0x00fd) is not traffic wspath can read.
+func (d *Decoder) ppp(b []byte, what string) error {
 	var proto uint16
 	var p []byte
 	switch {
-	case b[6]&1 != 0: // protocol field compression: one byte
-		proto, p = uint16(b[6]), b[7:]
-	case len(b) < 8:
-		return d.fail(KindMalformed, "pppoe length", len(b)-6)
+	case len(b) == 0:
+		return d.fail(KindMalformed, what, 0)
+	case b[0]&1 != 0: // protocol field compression: one byte
+		proto, p = uint16(b[0]), b[1:]
+	case len(b) < 2:
+		return d.fail(KindMalformed, what, len(b))
 	default:
-		proto, p = uint16(b[6])<<8|uint16(b[7]), b[8:]
+		proto, p = uint16(b[0])<<8|uint16(b[1]), b[2:]
 	}
 	switch proto {
 	case 0x0021:

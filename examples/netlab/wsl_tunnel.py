@@ -10,6 +10,11 @@ the RFC says, and back:
   sit      IPv6 in IPv4 (6in4, RFC 4213): IPv4 protocol 41
   gre      GRE (RFC 2784/2890) over IPv4, protocol 47: key (--key) and sequence number present,
            protocol type 0x0800 or 0x86DD by the inner packet's version
+  pptp     PPTP's enhanced GRE (RFC 2637 4.1, version 1, protocol 0x880B) over IPv4: the key field
+           holds the payload length and the peer's call ID (--peer-call-id), sequence numbers on
+           every data packet, acknowledgments piggybacked or, after 20 ms without data to send,
+           alone; the payload is a PPP frame (address/control ff03, protocol 0x0021/0x0057; no
+           control connection on TCP 1723, no LCP, no MPPE)
   ip4ip6   IPv4 in IPv6 (RFC 2473): next header 4, outer header by the kernel
   ip6ip6   IPv6 in IPv6 (RFC 2473): next header 41
   mpls     MPLS (RFC 3032) on Ethernet, ethertype 0x8847: the label stack --push (bottom label last,
@@ -41,6 +46,7 @@ import time
 TUNSETIFF = 0x400454CA
 IFF_TUN, IFF_TAP, IFF_NO_PI = 0x0001, 0x0002, 0x1000
 IP_PROTO = {"ipip": (socket.AF_INET, 4), "sit": (socket.AF_INET, 41), "gre": (socket.AF_INET, 47),
+            "pptp": (socket.AF_INET, 47),
             "ip4ip6": (socket.AF_INET6, 4), "ip6ip6": (socket.AF_INET6, 41)}
 CARRIES = {"ipip": 4, "ip4ip6": 4, "sit": 6, "ip6ip6": 6}  # the one IP version a mode carries
 ETH_MPLS, ETH_PPPOE_DISC, ETH_PPPOE_SESS = 0x8847, 0x8863, 0x8864
@@ -68,8 +74,11 @@ class IPTunnel:
     def __init__(self, args):
         self.family, proto = IP_PROTO[args.mode]
         self.gre = args.mode == "gre"
+        self.pptp = args.mode == "pptp"
         self.key = args.key
         self.seq = 0
+        self.call_id, self.peer_call_id = args.call_id, args.peer_call_id
+        self.ack_due = None  # PPTP: the peer's last sequence number, while not yet acknowledged
         self.remote = args.remote
         self.sock = socket.socket(self.family, socket.SOCK_RAW, proto)
         self.sock.bind((args.local, 0))
@@ -80,7 +89,27 @@ class IPTunnel:
             proto = 0x0800 if pkt[0] >> 4 == 4 else 0x86DD
             self.seq = (self.seq + 1) & 0xFFFFFFFF
             pkt = struct.pack("!HHII", 0x3000, proto, self.key, self.seq) + pkt
+        elif self.pptp:
+            pkt = self.pptp_header(b"\xff\x03" + struct.pack("!H", 0x0021 if pkt[0] >> 4 == 4 else 0x0057) + pkt)
         self.sock.sendto(pkt, (self.remote, 0))
+
+    def pptp_header(self, ppp):
+        """Enhanced GRE: K (and S when there is a payload), A when an acknowledgment is due."""
+        flags, tail = 0x2001, b""
+        if ppp:
+            self.seq = (self.seq + 1) & 0xFFFFFFFF
+            flags |= 0x1000
+            tail += struct.pack("!I", self.seq)
+        if self.ack_due is not None:
+            flags |= 0x0080
+            tail += struct.pack("!I", self.ack_due)
+            self.ack_due = None
+        return struct.pack("!HHHH", flags, 0x880B, len(ppp), self.peer_call_id) + tail + ppp
+
+    def idle(self):
+        """PPTP: acknowledge alone what no data packet carried an acknowledgment for."""
+        if self.pptp and self.ack_due is not None:
+            self.sock.sendto(self.pptp_header(b""), (self.remote, 0))
 
     def recv(self):
         data, addr = self.sock.recvfrom(65535)
@@ -88,6 +117,8 @@ class IPTunnel:
             return None
         if self.family == socket.AF_INET:  # IPv4 raw sockets deliver the IP header too
             data = data[(data[0] & 0x0F) * 4:]
+        if self.pptp:
+            return self.pptp_recv(data)
         if self.gre:
             flags, proto = struct.unpack("!HH", data[:4])
             if flags & 0xC007 or proto not in (0x0800, 0x86DD):
@@ -97,6 +128,23 @@ class IPTunnel:
                 return None
             data = data[n:]
         return data
+
+    def pptp_recv(self, data):
+        flags, proto, length, call_id = struct.unpack("!HHHH", data[:8])
+        if flags & 0x0007 != 1 or proto != 0x880B or call_id != self.call_id:
+            return None  # GRE version 0 (the gre mode's), or another call
+        n = 8
+        if flags & 0x1000:
+            self.ack_due = struct.unpack("!I", data[n:n + 4])[0]
+            n += 4
+        if flags & 0x0080:
+            n += 4
+        ppp = data[n:n + length]
+        if ppp[:2] == b"\xff\x03":
+            ppp = ppp[2:]
+        if len(ppp) < 2 or struct.unpack("!H", ppp[:2])[0] not in (0x0021, 0x0057):
+            return None
+        return ppp[2:]
 
     def fileno(self):
         return self.sock.fileno()
@@ -241,6 +289,9 @@ class EthTunnel:
         elif code == 9 and proto == PPP_LCP:  # Echo-Request
             self.ppp_send(proto, struct.pack("!BBH", 10, ident, length) + p[4:length])
 
+    def idle(self):
+        pass
+
     def fileno(self):
         return self.sock.fileno()
 
@@ -259,6 +310,8 @@ def main():
     p.add_argument("--local", help="IP modes: this endpoint's underlay address")
     p.add_argument("--remote", help="IP modes: the peer endpoint's underlay address")
     p.add_argument("--key", type=int, default=0, help="gre: the key")
+    p.add_argument("--call-id", type=int, default=0, help="pptp: this end's call ID")
+    p.add_argument("--peer-call-id", type=int, default=0, help="pptp: the peer's call ID")
     p.add_argument("--dev", help="Ethernet modes: the underlay device")
     p.add_argument("--peer-mac", help="mpls, mplspw: the peer's MAC on the underlay")
     p.add_argument("--push", help="mpls, mplspw: labels pushed, outermost first")
@@ -271,7 +324,9 @@ def main():
     t = IPTunnel(args) if args.mode in IP_PROTO else EthTunnel(args)
     print("ready", flush=True)
     while True:
-        r, _, _ = select.select([tun, t], [], [])
+        r, _, _ = select.select([tun, t], [], [], 0.02)
+        if not r:
+            t.idle()
         if tun in r:
             pkt = os.read(tun, 65535)
             if CARRIES.get(args.mode, pkt[0] >> 4) == pkt[0] >> 4:

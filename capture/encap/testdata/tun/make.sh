@@ -1,12 +1,15 @@
 #!/bin/bash
 # make.sh OUTDIR: real captures of WebSocket traffic carried by the lab's user-space tunnel endpoint
 # (examples/netlab/wsl_tunnel.py) in the encapsulations this machine's kernel has no driver for,
-# each carrying IPv6: 6in4 (sit), 6in6, GRE (key 7, sequence numbers) with IPv6 inside, MPLS with
-# an IPv6 payload, and PPPoE (discovery, LCP, IPV6CP, then PPP protocol 0x0057).
+# 6in4 (sit), 6in6, GRE (key 7, sequence numbers) with IPv6 inside, MPLS with an IPv6 payload,
+# PPPoE (discovery, LCP, IPV6CP, then PPP protocol 0x0057), all carrying IPv6, and PPTP's enhanced
+# GRE (version 1, call IDs 0x1111/0x2222, sequence and acknowledgment numbers) carrying PPP with
+# IPv4.
 #
 # Namespaces ($P = ${WSL_NS_PREFIX:-tun-}): ${P}a (client side) and ${P}b (server side), joined by
 # the underlay veth ua (10.9.5.1, fd09:5::1) <-> ub (10.9.5.2, fd09:5::2). Each encapsulation has its
-# own TUN device t<mode> and overlay prefix fd0a:N::/64 (a ::1, b ::2), and a wsl_tunnel.py
+# own TUN device t<mode> and overlay prefix fd0a:N::/64 (a ::1, b ::2; PPTP: 10.10.6.0/24, a .1, b
+# .2), and a wsl_tunnel.py
 # process at each end. ws.py (python3-websockets) serves an echo on b; the client opens one
 # connection per overlay in turn and sends ten messages of 44 to 1400 bytes. tcpdump on ub writes
 # underlay.pcap (all but ARP and the underlay's own ICMPv6); tcpdump -i any on b writes server.pcap,
@@ -48,14 +51,16 @@ a ip link set ua up
 b ip link set ub up
 amac=$(a cat /sys/class/net/ua/address)
 bmac=$(b cat /sys/class/net/ub/address)
-modes=(sit ip6ip6 gre mpls pppoe)
-declare -A mtu=([sit]=1480 [ip6ip6]=1460 [gre]=1468 [mpls]=1492 [pppoe]=1492)
+modes=(sit ip6ip6 gre mpls pppoe pptp)
+declare -A mtu=([sit]=1480 [ip6ip6]=1460 [gre]=1468 [mpls]=1492 [pppoe]=1492 [pptp]=1460)
 declare -A A=([sit]="--local 10.9.5.1 --remote 10.9.5.2" [ip6ip6]="--local fd09:5::1 --remote fd09:5::2"
 	[gre]="--local 10.9.5.1 --remote 10.9.5.2 --key 7" [mpls]="--dev ua --peer-mac $bmac --push 16003,30"
-	[pppoe]="--dev ua --role client --ppp-ifid 020000fffe000001")
+	[pppoe]="--dev ua --role client --ppp-ifid 020000fffe000001"
+	[pptp]="--local 10.9.5.1 --remote 10.9.5.2 --call-id 4369 --peer-call-id 8738")
 declare -A B=([sit]="--local 10.9.5.2 --remote 10.9.5.1" [ip6ip6]="--local fd09:5::2 --remote fd09:5::1"
 	[gre]="--local 10.9.5.2 --remote 10.9.5.1 --key 7" [mpls]="--dev ub --peer-mac $amac --push 30"
-	[pppoe]="--dev ub --role ac --ppp-ifid 020000fffe000002")
+	[pppoe]="--dev ub --role ac --ppp-ifid 020000fffe000002"
+	[pptp]="--local 10.9.5.2 --remote 10.9.5.1 --call-id 8738 --peer-call-id 4369")
 urls=()
 i=0
 for m in "${modes[@]}"; do
@@ -63,10 +68,14 @@ for m in "${modes[@]}"; do
 	for n in a b; do
 		ip netns exec "$P$n" ip tuntap add "t$m" mode tun
 		ip netns exec "$P$n" sysctl -qw "net.ipv6.conf.t$m.addr_gen_mode=1" # no link-local address: quiet overlays
-		ip netns exec "$P$n" ip -6 addr add "fd0a:$i::$([ $n = a ] && echo 1 || echo 2)/64" dev "t$m" nodad
+		if [ "$m" = pptp ]; then
+			ip netns exec "$P$n" ip addr add "10.10.$i.$([ $n = a ] && echo 1 || echo 2)/24" dev "t$m"
+		else
+			ip netns exec "$P$n" ip -6 addr add "fd0a:$i::$([ $n = a ] && echo 1 || echo 2)/64" dev "t$m" nodad
+		fi
 		ip netns exec "$P$n" ip link set "t$m" mtu "${mtu[$m]}" up
 	done
-	urls+=("ws://[fd0a:$i::2]:8765/$m")
+	if [ "$m" = pptp ]; then urls+=("ws://10.10.$i.2:8765/$m"); else urls+=("ws://[fd0a:$i::2]:8765/$m"); fi
 done
 ip netns exec "${P}b" tcpdump -Z root -n -i ub -w "$out/underlay.pcap" not arp and not icmp6 2>"$D/td-u.err" &
 tu=$! # tcpdump itself (not through a function), so that SIGINT reaches it
