@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/wspath/wspath/capture/handshake"
@@ -681,6 +682,7 @@ func (c *conn) Close(st [2]tcpstream.Stats) {
 				s.Messages[dir][i].Direction = dir
 			}
 			s.Entries[dir] = a.entries.take(&c.r.freeEntries)
+			s.wide[dir], a.wide = slices.Clip(a.wide), nil
 			s.Counts[dir] = a.counts
 			s.Close[dir] = a.close
 		}

@@ -518,7 +518,11 @@ func (dr *digestReader) messages(s *Session, body []byte, st *[2]msgState) error
 		case keepMsgs:
 			ms = append(ms, m)
 		}
-		es = append(es, EntryOf(&m, dr.packetFile(m.Packet.File)))
+		e, w, wide := entryOf(&m, dr.packetFile(m.Packet.File))
+		es = append(es, e)
+		if wide {
+			s.wide[d] = append(s.wide[d], w)
+		}
 	}
 	for i := range cols {
 		if cols[i].err != nil {

@@ -3,6 +3,7 @@ package capture
 import (
 	"encoding/hex"
 	"math"
+	"sort"
 	"time"
 
 	"github.com/wspath/wspath/probe/marker"
@@ -23,44 +24,53 @@ func (d Digest64) Short() string { return hex.EncodeToString(d[:6]) }
 func (d Digest) Prefix() Digest64 { return Digest64(d[:8]) }
 
 // Entry is the compact record of one Message that comparison keeps for every message of every
-// hop: 64 bytes, no pointers. Sizes and the stream span saturate at 4 GiB - 1 (far past
+// hop: 48 bytes, no pointers. Sizes and the stream span saturate at 4 GiB - 1 (far past
 // Options.MaxMessageSize), frame counts at 65535. What a report shows about a few named messages
 // only (the full digest, the last packet, the preview, a close reason) is not here: it is read
-// again for those messages (ReadEvidence) or taken from Session.Messages.
+// again for those messages (ReadEvidence) or taken from Session.Messages. The wire digest and
+// size of a message whose payload travelled compressed, and a probe's number, are kept beside
+// the entries, for those messages only (Session.Wire, Session.Probe).
 type Entry struct {
 	first  int64 // Message.First as Unix nanoseconds; 0 when unknown
 	offset uint64
 	digest Digest64
-	wire   Digest64
 	length uint32
-	wireN  uint32
 	span   uint32 // End - Offset
 	index  uint32
 	packet uint32 // Message.Packet.Number
-	probe  uint32 // wspath probe number + 1, from the payload's first bytes; 0 when not a probe
 	file   uint16 // index of Message.Packet.File in Capture.PacketFiles
 	frames uint16
 	flags  Flags
 	opcode Opcode
 }
 
-// EntryOf returns the Entry of m, whose packet file is PacketFiles[file]. The preview, when m
-// still has it, is read for a probe marker.
-func EntryOf(m *Message, file int) Entry {
-	e := Entry{offset: m.Offset, digest: m.Digest.Prefix(), wire: m.WireDigest.Prefix(),
-		length: sat32(m.Length), wireN: sat32(m.WireLength), span: sat32(int64(m.End - m.Offset)),
-		index: uint32(m.Index), packet: uint32(m.Packet.Number), file: uint16(file),
-		frames: uint16(min(m.Frames, math.MaxUint16)), flags: m.Flags, opcode: m.Opcode}
+// wideEntry is what an Entry leaves out, kept for the messages that need it (sparse, in index
+// order): the wire digest and size of a message whose payload differs on the wire (compressed,
+// or not captured in full), and the number of a wspath probe.
+type wideEntry struct {
+	index uint32
+	probe uint32 // probe number + 1; 0 when not a probe
+	wireN uint32
+	wire  Digest64
+}
+
+// entryOf returns the Entry of m, whose packet file is PacketFiles[file], and, when m needs one,
+// its wideEntry. The preview, when m still has it, is read for a probe marker.
+func entryOf(m *Message, file int) (Entry, wideEntry, bool) {
+	e := Entry{offset: m.Offset, digest: m.Digest.Prefix(), length: sat32(m.Length),
+		span: sat32(int64(m.End - m.Offset)), index: uint32(m.Index), packet: uint32(m.Packet.Number),
+		file: uint16(file), frames: uint16(min(m.Frames, math.MaxUint16)), flags: m.Flags, opcode: m.Opcode}
 	if m.End < m.Offset {
 		e.span = 0
 	}
 	if !m.First.IsZero() {
 		e.first = m.First.UnixNano()
 	}
+	w := wideEntry{index: e.index, wireN: sat32(m.WireLength), wire: m.WireDigest.Prefix()}
 	if n, _, ok := marker.Parse(m.Preview); ok && n >= 0 && n < math.MaxUint32 {
-		e.probe = uint32(n) + 1
+		w.probe = uint32(n) + 1
 	}
-	return e
+	return e, w, w.probe != 0 || w.wire != e.digest || w.wireN != e.length
 }
 
 func sat32(n int64) uint32 {
@@ -88,14 +98,8 @@ func (e *Entry) Flags() Flags { return e.flags }
 // Length is Message.Length.
 func (e *Entry) Length() int64 { return int64(e.length) }
 
-// WireLength is Message.WireLength.
-func (e *Entry) WireLength() int64 { return int64(e.wireN) }
-
 // Digest is the prefix of Message.Digest.
 func (e *Entry) Digest() Digest64 { return e.digest }
-
-// WireDigest is the prefix of Message.WireDigest.
-func (e *Entry) WireDigest() Digest64 { return e.wire }
 
 // Offset is Message.Offset.
 func (e *Entry) Offset() uint64 { return e.offset }
@@ -115,9 +119,6 @@ func (e *Entry) Packet(files []string) PacketRef {
 	return ref
 }
 
-// Probe returns the wspath probe number (probe/marker) the payload starts with, if it does.
-func (e *Entry) Probe() (int, bool) { return int(e.probe) - 1, e.probe > 0 }
-
 // setOffsets replaces the stream offsets (HTTP/2: payload positions become connection positions).
 func (e *Entry) setOffsets(off, end uint64) {
 	e.offset, e.span = off, 0
@@ -126,17 +127,58 @@ func (e *Entry) setOffsets(off, end uint64) {
 	}
 }
 
-// Entries returns the Entry of every message of ms, with the packet files named in files
-// (appended to when new), for sessions that hold Messages but no Entries (made by hand).
-func Entries(ms []Message, files *[]string) []Entry {
-	if ms == nil {
-		return nil
+// wideOf returns the wideEntry of entry e of direction d, and whether there is one.
+func (s *Session) wideOf(d Direction, e *Entry) (wideEntry, bool) {
+	ws := s.wide[d]
+	k := sort.Search(len(ws), func(i int) bool { return ws[i].index >= e.index })
+	if k < len(ws) && ws[k].index == e.index {
+		return ws[k], true
 	}
-	out := make([]Entry, len(ms))
-	for i := range ms {
-		out[i] = EntryOf(&ms[i], fileIndex(files, ms[i].Packet.File))
+	return wideEntry{}, false
+}
+
+// Wire returns Message.WireDigest's prefix and Message.WireLength for entry e of direction d.
+func (s *Session) Wire(d Direction, e *Entry) (Digest64, int64) {
+	if w, ok := s.wideOf(d, e); ok {
+		return w.wire, int64(w.wireN)
 	}
-	return out
+	return e.digest, int64(e.length)
+}
+
+// Probe returns the wspath probe number (probe/marker) that the payload of entry e of direction
+// d starts with, if it does.
+func (s *Session) Probe(d Direction, e *Entry) (int, bool) {
+	w, _ := s.wideOf(d, e)
+	return int(w.probe) - 1, w.probe > 0
+}
+
+// WithEntries returns s itself when it holds Entries for all its Messages, else a copy of s
+// with Entries made from its Messages (made by hand, or by correlate for a bridge), their packet
+// files named in files (appended to when new).
+func WithEntries(s *Session, files *[]string) *Session {
+	var cp *Session
+	for _, d := range Directions {
+		if len(s.Messages[d]) == 0 || len(s.Entries[d]) == len(s.Messages[d]) {
+			continue
+		}
+		if cp == nil {
+			x := *s
+			cp = &x
+		}
+		cp.Entries[d], cp.wide[d] = make([]Entry, len(s.Messages[d])), nil
+		for i := range s.Messages[d] {
+			m := &s.Messages[d][i]
+			e, w, wide := entryOf(m, fileIndex(files, m.Packet.File))
+			cp.Entries[d][i] = e
+			if wide {
+				cp.wide[d] = append(cp.wide[d], w)
+			}
+		}
+	}
+	if cp == nil {
+		return s
+	}
+	return cp
 }
 
 // fileIndex returns the position of name in *files, appending it when absent.

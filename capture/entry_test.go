@@ -7,12 +7,14 @@ import (
 	"reflect"
 	"testing"
 	"unsafe"
+
+	"github.com/wspath/wspath/probe/marker"
 )
 
-// TestEntry_Size keeps the record comparison holds per message at 64 bytes, without pointers.
+// TestEntry_Size keeps the record comparison holds per message at 48 bytes, without pointers.
 func TestEntry_Size(t *testing.T) {
-	if n := unsafe.Sizeof(Entry{}); n > 64 {
-		t.Errorf("Entry is %d bytes, want at most 64", n)
+	if n := unsafe.Sizeof(Entry{}); n > 48 {
+		t.Errorf("Entry is %d bytes, want at most 48", n)
 	}
 }
 
@@ -84,6 +86,13 @@ func TestRead_Compact(t *testing.T) {
 							e.Digest() != m.Digest.Prefix() || !e.First().Equal(m.First) || e.Packet(compact.PacketFiles) != m.Packet {
 							t.Errorf("session %d %s entry %d does not match its message", s.ID, dir, k)
 						}
+						wd, wn := s.Wire(dir, e)
+						if wd != m.WireDigest.Prefix() || wn != m.WireLength {
+							t.Errorf("session %d %s entry %d: wire %x %d, message %x %d", s.ID, dir, k, wd, wn, m.WireDigest.Prefix(), m.WireLength)
+						}
+						if fd, fn := f.Wire(dir, &f.Entries[dir][k]); fd != wd || fn != wn {
+							t.Errorf("session %d %s entry %d: wire differs between full and compact reads", s.ID, dir, k)
+						}
 						if k%3 == 0 {
 							wants = append(wants, Want{Session: s.ID, Direction: dir, Index: e.Index(), Packet: e.Packet(compact.PacketFiles)})
 						}
@@ -113,4 +122,39 @@ func mustGlob(t *testing.T, pattern string) []string {
 		t.Fatalf("no files match %s", pattern)
 	}
 	return files
+}
+
+// TestWithEntries_WideFields makes Entries of hand-built messages: a probe's number and a
+// compressed message's wire digest and size are kept beside the entries, for those only.
+func TestWithEntries_WideFields(t *testing.T) {
+	probe := marker.Payload(17, "ab12", 64, false)
+	s := &Session{ID: 1}
+	s.Messages[ClientToServer] = []Message{
+		{Index: 0, Opcode: OpText, Length: 5, WireLength: 5, Digest: Digest{1}, WireDigest: Digest{1}, Preview: []byte("hello")},
+		{Index: 1, Opcode: OpText, Length: 64, WireLength: 64, Digest: Digest{2}, WireDigest: Digest{2}, Preview: probe},
+		{Index: 2, Opcode: OpBinary, Length: 900, WireLength: 40, Digest: Digest{3}, WireDigest: Digest{4}, Flags: Compressed},
+	}
+	var files []string
+	c := WithEntries(s, &files)
+	if c == s || len(s.Entries[ClientToServer]) != 0 {
+		t.Fatal("WithEntries changed the session given instead of a copy")
+	}
+	if WithEntries(c, &files) != c {
+		t.Error("WithEntries copied a session that has its Entries")
+	}
+	es := c.Entries[ClientToServer]
+	for i, want := range []int{-1, 17, -1} {
+		n, ok := c.Probe(ClientToServer, &es[i])
+		if ok != (want >= 0) || ok && n != want {
+			t.Errorf("message %d: probe %d %v, want %d", i, n, ok, want)
+		}
+	}
+	for i, m := range s.Messages[ClientToServer] {
+		if d, n := c.Wire(ClientToServer, &es[i]); d != m.WireDigest.Prefix() || n != m.WireLength {
+			t.Errorf("message %d: wire %x %d, want %x %d", i, d, n, m.WireDigest.Prefix(), m.WireLength)
+		}
+	}
+	if n := len(c.wide[ClientToServer]); n != 2 {
+		t.Errorf("%d wide entries, want 2 (the probe and the compressed message)", n)
+	}
 }

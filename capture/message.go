@@ -30,6 +30,7 @@ type assembler struct {
 
 	msgs    messageList
 	entries entryList
+	wide    []wideEntry // of the entries that need one
 	counts  Counts
 	// scratch holds the preview of the current message when no Message is kept (Compact,
 	// CountOnly): read for a probe marker, then reused.
@@ -336,8 +337,11 @@ func (a *assembler) push(m *Message) {
 		}
 		return
 	}
-	e := EntryOf(m, a.c.r.packetFile(m.Packet.File))
+	e, w, wide := entryOf(m, a.c.r.packetFile(m.Packet.File))
 	a.entries.push(&a.c.r.freeEntries, &e)
+	if wide {
+		a.wide = append(a.wide, w)
+	}
 	if !o.Compact {
 		a.msgs.push(&a.c.r.freeBlocks, m)
 	}

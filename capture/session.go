@@ -315,7 +315,9 @@ type Session struct {
 	// Entries holds per Direction the compact record of each message (Entries[d][i] is
 	// Messages[d][i]'s), what comparison keeps; empty with Options.CountOnly. Digest files
 	// rebuild them from their messages.
-	Entries  [2][]Entry     `json:"-"`
+	Entries [2][]Entry `json:"-"`
+	// wide holds per Direction what Entries leave out, for the messages that need it (see Wire).
+	wide     [2][]wideEntry
 	Counts   [2]Counts      // per Direction, whether or not Messages are kept
 	TCP      [2]StreamStats // per Direction: the sender of that direction's bytes
 	Close    [2]*Close      // close frame sent in each direction, nil if none

@@ -32,12 +32,13 @@ type item struct {
 	holeKnown bool              // off, end and hole were filled in
 }
 
-// itemOf converts a message; off is the offset of its hop's clock against the first hop's. A
+// itemOf converts message m of direction dir of s; off is the offset of its hop's clock against the first hop's. A
 // message that could not be inflated matches by position only, unless the hop is aligned on wire
 // digests (byWire).
-func itemOf(m *capture.Entry, off time.Duration) item {
+func itemOf(s *capture.Session, dir capture.Direction, m *capture.Entry, off time.Duration) item {
 	it := item{digest: m.Digest(), length: m.Length(), incomplete: m.Flags().Has(capture.Incomplete) || m.Digest().IsZero(),
-		wire: m.WireDigest(), wireLength: m.WireLength(), wireOnly: m.Flags().Has(capture.Undecodable)}
+		wireOnly: m.Flags().Has(capture.Undecodable)}
+	it.wire, it.wireLength = s.Wire(dir, m)
 	if it.wireOnly {
 		it.length = 0 // the inflated size is unknown: any size agrees
 	}
@@ -69,7 +70,7 @@ func streamItems(s *capture.Session, dir capture.Direction, src int, off time.Du
 		if limit > 0 && len(items) >= limit {
 			break
 		}
-		it := itemOf(m, off)
+		it := itemOf(s, dir, m, off)
 		it.src, it.holeKnown = src, true
 		it.off, it.end, it.raw = sat(m.Offset(), ctl), sat(m.End(), ctl), m.Offset()
 		// Holes between the previous data message's end and this one's start.

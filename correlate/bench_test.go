@@ -130,11 +130,10 @@ func BenchmarkCompare_LongLoss(b *testing.B) {
 func compactHops(hops []Hop) []Hop {
 	for _, h := range hops {
 		c := h.Capture
-		for _, s := range c.Sessions {
-			for _, d := range capture.Directions {
-				s.Entries[d] = capture.Entries(s.Messages[d], &c.PacketFiles)
-				s.Messages[d] = nil
-			}
+		for i, s := range c.Sessions {
+			s = capture.WithEntries(s, &c.PacketFiles)
+			s.Messages = [2][]capture.Message{}
+			c.Sessions[i] = s
 		}
 	}
 	return hops

@@ -36,19 +36,7 @@ func withEntries(ss []*capture.Session, c *capture.Capture) ([]*capture.Session,
 	}
 	files := slices.Clone(c.PacketFiles)
 	for i, s := range ss {
-		var cp *capture.Session
-		for _, d := range capture.Directions {
-			if len(s.Messages[d]) > 0 && len(s.Entries[d]) != len(s.Messages[d]) {
-				if cp == nil {
-					x := *s
-					cp = &x
-				}
-				cp.Entries[d] = capture.Entries(s.Messages[d], &files)
-			}
-		}
-		if cp != nil {
-			ss[i] = cp
-		}
+		ss[i] = capture.WithEntries(s, &files)
 	}
 	return ss, files
 }

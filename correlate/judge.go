@@ -128,7 +128,7 @@ func judge(c *conn, tr *track, hs []*hopState, opts *Options) DirectionResult {
 	}
 	dr.Verdict, dr.LowConfidence, dr.Reason = worst.verdict, worst.low, worst.why
 	if worst == msgWorst {
-		dr.Probes = probeNumbers(items)
+		dr.Probes = j.probeNumbers(items)
 	}
 	switch {
 	case worst.verdict == Modified:

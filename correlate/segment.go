@@ -74,7 +74,9 @@ func segmentKind(a, b *capture.Session, tt [2]*track, ha, hb int) SegmentKind {
 				continue
 			}
 			compared++
-			if x.Frames() != y.Frames() || x.WireLength() != y.WireLength() ||
+			_, xn := a.Wire(tr.dir, x)
+			_, yn := b.Wire(tr.dir, y)
+			if x.Frames() != y.Frames() || xn != yn ||
 				x.Flags().Has(capture.Compressed) != y.Flags().Has(capture.Compressed) {
 				same = false
 			}
