@@ -186,6 +186,12 @@ func judge(c *conn, tr *track, hs []*hopState, opts *Options) DirectionResult {
 	if worst.verdict != Modified && len(changes) > 0 {
 		dr.Evidence.Notes = append(dr.Evidence.Notes, j.changedList(changes)+": "+changes[0].why)
 	}
+	if dr.Verdict == Lost || dr.Verdict == Closed {
+		// Messages held up behind the loss at a hop without keys are only TLS records there.
+		if u, note := j.opaqueTail(); u != nil {
+			dr.Uncounted, dr.Reason = u, dr.Reason+note
+		}
+	}
 	return dr
 }
 

@@ -400,6 +400,10 @@ const (
 	// shapeWeight scales, per direction, how alike the counts of messages (or TLS records when
 	// they cannot be read) are: weak, since busy connections carry similar counts.
 	shapeWeight = 0.5
+	// tileWeight is added per direction where the TLS records of a side without keys carry, one
+	// by one and byte for byte less the cipher's overhead, the frames the other side read
+	// (recordTiling): another connection would have to match every frame size in order.
+	tileWeight = 1.5
 	// sniHostWeight is added when the TLS server name equals the Host of the other side and
 	// taken off when it differs: one site serves many connections, but a different one rules
 	// the pair out.
@@ -494,6 +498,11 @@ func shapeScore(p pairScore, a, b *capture.Session, dist int) (pairScore, bool) 
 		x, y := shapeCount(a, dir), shapeCount(b, dir)
 		if x > 0 || y > 0 {
 			p.sim += shapeWeight * float64(min(x, y)) / float64(max(x, y))
+		}
+		if _, _, _, ok := recordTiling(a, b, dir); ok {
+			p.sim += tileWeight
+		} else if _, _, _, ok := recordTiling(b, a, dir); ok {
+			p.sim += tileWeight
 		}
 	}
 	return p, dist <= 1 || p.sim > 0

@@ -118,6 +118,10 @@ type DirectionResult struct {
 	Segment *string `json:"segment,omitempty"`
 	// Missing counts the messages given this verdict.
 	Missing int `json:"missing"`
+	// Uncounted, when messages are missing, is what may be missing besides but cannot be
+	// counted (TLS records at a hop without keys that never reached the next hop); absent when
+	// there is none.
+	Uncounted *Uncounted `json:"uncounted,omitempty"`
 	// Probes lists the numbers of the messages given this verdict that are `wspath probe`
 	// messages (their payload starts with its marker), in travel order; absent when none is.
 	Probes []int `json:"probes,omitempty"`

@@ -98,7 +98,11 @@ type gotDirection struct {
 	Missing         int     `json:"missing"`
 	Index           *int    `json:"index"`
 	Digest          *string `json:"digest"`
-	Evidence        struct {
+	// Uncounted: TLS records at a hop without keys that may hold more missing messages.
+	Uncounted *struct {
+		Records int `json:"tls_records"`
+	} `json:"uncounted"`
+	Evidence struct {
 		Ending *truthEnd   `json:"ending"`
 		Change *changeJSON `json:"change"`
 	} `json:"evidence"`
@@ -240,7 +244,11 @@ func checkDirection(t *testing.T, tag string, wd truthDirection, gd gotDirection
 		count, first = len(wd.Changed), &wd.Changed[0].Index
 		checkChange(t, tag, wd, gd.Evidence.Change)
 	}
-	if gd.Missing != count {
+	// Messages held up at a hop without keys are counted only as TLS records there: the truth
+	// may be any count those records can hold, one message per record at most as the lab's
+	// applications write them.
+	uncounted := gd.Uncounted != nil && gd.Missing < count && count-gd.Missing <= gd.Uncounted.Records
+	if gd.Missing != count && !uncounted {
 		if knownMissing != "" {
 			t.Run("missing", func(t *testing.T) {
 				t.Skipf("known wrong, %s: %s: %d messages missing, want %d", knownMissing, tag, gd.Missing, count)
@@ -467,7 +475,7 @@ func TestCompare_LateStartCapture(t *testing.T) {
 // TestRegressionCases holds the lab runs kept under testdata for what they broke (see each
 // README) to all of their truth, as TestExamples does the bundled examples.
 func TestRegressionCases(t *testing.T) {
-	for _, dir := range []string{"app-drop-late-close"} {
+	for _, dir := range []string{"app-drop-late-close", "tls-nokeys-both-stall"} {
 		t.Run(dir, func(t *testing.T) { checkScenario(t, filepath.Join("testdata", dir)) })
 	}
 }
