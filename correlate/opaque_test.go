@@ -48,9 +48,11 @@ func TestRecordTiling(t *testing.T) {
 			var off uint64 = 301
 			for i, n := range frames {
 				m := capture.Message{Index: i, Opcode: capture.OpText, Offset: off, End: off + uint64(n), Frames: 1}
-				sr.Entries[capture.ClientToServer] = append(sr.Entries[capture.ClientToServer], capture.EntryOf(&m, 0))
+				sr.Messages[capture.ClientToServer] = append(sr.Messages[capture.ClientToServer], m)
 				off += uint64(n)
 			}
+			var files []string
+			sr = capture.WithEntries(sr, &files)
 			so := &capture.Session{TLS: &capture.TLSInfo{Version: tt.version}}
 			so.TLS.Records[capture.ClientToServer] = tt.recs
 			start, _, n, ok := recordTiling(so, sr, capture.ClientToServer)
