@@ -180,138 +180,170 @@ func align(a, b []item, window time.Duration) (mb []int, matched int) {
 // copies are not told apart by time either, the pairs made there are marked unsure. The cost is
 // O((len(a)+len(b)) log n).
 func alignHoles(a, b []item, window time.Duration) alignment {
-	al := alignment{mb: make([]int, len(b)), unsureA: make([]bool, len(a)), unsureB: make([]bool, len(b))}
-	for j := range al.mb {
-		al.mb[j] = -1
+	w := &holeWalk{a: a, b: b, window: window,
+		al: alignment{mb: make([]int, len(b)), unsureA: make([]bool, len(a)), unsureB: make([]bool, len(b))}}
+	for j := range w.al.mb {
+		w.al.mb[j] = -1
 	}
-	ia, ib := indexItems(a), indexItems(b)
-	anc := seedAnchor(a, b, ia, ib)
+	w.ia, w.ib = indexItems(a), indexItems(b)
+	w.anc = seedAnchor(a, b, w.ia, w.ib)
+	w.holeA = len(a) > 0 && a[0].hole > 0
+	w.holeB = len(b) > 0 && b[0].hole > 0
+	for w.i < len(a) && w.j < len(b) {
+		x, y := a[w.i], b[w.j]
+		complete := !x.incomplete && !y.incomplete
+		switch {
+		case complete && (w.holeA || w.holeB) && w.acrossHole(x, y):
+		case complete && x.digest == y.digest:
+			w.sameDigest(x, y)
+		case !complete && sizesAgree(x, y) && neighboursAgree(a, b, w.i, w.j):
+			w.pair()
+		default:
+			w.skipToCopy(x, y)
+		}
+	}
+	if w.fuzzy {
+		for i := w.i; i < len(a); i++ {
+			w.al.unsureA[i] = true
+		}
+		for j := w.j; j < len(b); j++ {
+			w.al.unsureB[j] = true
+		}
+	}
+	return w.al
+}
+
+// holeWalk is alignHoles' walk through a and b: a[i] and b[j] are the next items to pair.
+type holeWalk struct {
+	a, b   []item
+	ia, ib digestIndex
+	window time.Duration
+	anc    anchor
+	al     alignment
+	i, j   int
 	// holeA/holeB: a hole was passed in a/b since the last sure match; fuzzy: the pairing is a
 	// guess until the next sure match.
-	holeA, holeB, fuzzy := false, false, false
-	i, j := 0, 0
-	stepA := func() {
-		if fuzzy {
-			al.unsureA[i] = true
+	holeA, holeB, fuzzy bool
+}
+
+// stepA leaves a[i] behind (paired or not), noting a hole in a that the next item follows.
+func (w *holeWalk) stepA() {
+	if w.fuzzy {
+		w.al.unsureA[w.i] = true
+	}
+	w.i++
+	if w.i < len(w.a) && w.a[w.i].hole > 0 {
+		w.holeA = true
+	}
+}
+
+// stepB is stepA for b.
+func (w *holeWalk) stepB() {
+	if w.fuzzy {
+		w.al.unsureB[w.j] = true
+	}
+	w.j++
+	if w.j < len(w.b) && w.b[w.j].hole > 0 {
+		w.holeB = true
+	}
+}
+
+// pair pairs a[i] with b[j].
+func (w *holeWalk) pair() {
+	w.al.mb[w.j] = w.i
+	w.al.matched++
+	w.stepA()
+	w.stepB()
+}
+
+// acrossHole places x and y by their stream offsets after a hole, when the last sure match
+// makes them comparable: it skips the items that lie in the other side's hole and reports
+// whether it did. Otherwise the pairing becomes fuzzy where repeated payloads make order alone
+// a guess.
+func (w *holeWalk) acrossHole(x, y item) bool {
+	a, b, anc := w.a, w.b, w.anc
+	if anc.usable(x) {
+		if k := byOffset(a, w.ia, w.i, y, anc.src, int64(y.off)-anc.delta, int64(y.raw)-anc.raw); k > w.i {
+			for w.i < k {
+				w.stepA() // a[i:k] lie in b's hole (or did not reach b)
+			}
+			return true
 		}
-		i++
-		if i < len(a) && a[i].hole > 0 {
-			holeA = true
+		if k := byOffset(b, w.ib, w.j, x, y.src, int64(x.off)+anc.delta, int64(x.raw)+anc.raw); k > w.j {
+			for w.j < k {
+				w.stepB() // b[j:k] lie in a's hole (or are extra)
+			}
+			return true
 		}
 	}
-	stepB := func() {
-		if fuzzy {
-			al.unsureB[j] = true
+	if !w.fuzzy && (repeats(w.ia, y.digest, w.i) || repeats(w.ib, x.digest, w.j)) {
+		w.fuzzy = true
+	}
+	return false
+}
+
+// sameDigest pairs x and y, which carry the same payload, unless a later copy is closer in time
+// (window); a sure pairing ends the fuzzy stretch and becomes the anchor.
+func (w *holeWalk) sameDigest(x, y item) {
+	if w.window > 0 {
+		if k := closerLater(w.a, w.ia, w.i, y.t, w.window); k > w.i {
+			for w.i < k {
+				w.stepA() // a[i:k] did not reach b
+			}
+			return
 		}
-		j++
-		if j < len(b) && b[j].hole > 0 {
-			holeB = true
+		if k := closerLater(w.b, w.ib, w.j, x.t, w.window); k > w.j {
+			for w.j < k {
+				w.stepB() // b[j:k] are extra
+			}
+			return
 		}
 	}
-	if len(a) > 0 && a[0].hole > 0 {
-		holeA = true
+	sure := !w.fuzzy || w.anc.confirms(x, y) || (len(w.ia[x.digest]) == 1 && len(w.ib[x.digest]) == 1)
+	if sure {
+		w.fuzzy, w.holeA, w.holeB = false, false, false
+		w.anc.set(x, y)
 	}
-	if len(b) > 0 && b[0].hole > 0 {
-		holeB = true
+	w.pair()
+}
+
+// skipToCopy moves past x or y, which do not pair: to the next copy of y in a or of x in b,
+// whichever is nearer (the side with a hole lacks the items in between), or past both when
+// neither has a later copy.
+func (w *holeWalk) skipToCopy(x, y item) {
+	ka, kb := -1, -1
+	if !y.incomplete {
+		ka = w.ia.next(y.digest, w.i)
 	}
-	for i < len(a) && j < len(b) {
-		x, y := a[i], b[j]
-		if (holeA || holeB) && !x.incomplete && !y.incomplete {
-			// Across a hole: place by offsets when they can be compared.
-			if anc.usable(x) {
-				if k := byOffset(a, ia, i, y, anc.src, int64(y.off)-anc.delta, int64(y.raw)-anc.raw); k > i {
-					for i < k {
-						stepA() // a[i:k] lie in b's hole (or did not reach b)
-					}
-					continue
-				}
-				if k := byOffset(b, ib, j, x, y.src, int64(x.off)+anc.delta, int64(x.raw)+anc.raw); k > j {
-					for j < k {
-						stepB() // b[j:k] lie in a's hole (or are extra)
-					}
-					continue
-				}
-			}
-			if !fuzzy && (repeats(ia, y.digest, i) || repeats(ib, x.digest, j)) {
-				fuzzy = true
-			}
+	if !x.incomplete {
+		kb = w.ib.next(x.digest, w.j)
+	}
+	switch {
+	case ka < 0 && kb < 0:
+		w.stepA()
+		w.stepB()
+	case ka < 0:
+		w.stepB()
+	case kb < 0:
+		w.stepA()
+	case w.holeB && !w.holeA:
+		// b's capture lacks bytes: a's messages up to y's copy lie in the hole.
+		for w.i < ka {
+			w.stepA()
 		}
-		if !x.incomplete && !y.incomplete && x.digest == y.digest {
-			if window > 0 {
-				if k := closerLater(a, ia, i, y.t, window); k > i {
-					for i < k {
-						stepA() // a[i:k] did not reach b
-					}
-					continue
-				}
-				if k := closerLater(b, ib, j, x.t, window); k > j {
-					for j < k {
-						stepB() // b[j:k] are extra
-					}
-					continue
-				}
-			}
-			sure := !fuzzy || anc.confirms(x, y) || (len(ia[x.digest]) == 1 && len(ib[x.digest]) == 1)
-			if sure {
-				fuzzy, holeA, holeB = false, false, false
-				anc.set(x, y)
-			}
-			al.mb[j] = i
-			al.matched++
-			stepA()
-			stepB()
-			continue
+	case w.holeA && !w.holeB:
+		for w.j < kb {
+			w.stepB()
 		}
-		if (x.incomplete || y.incomplete) && sizesAgree(x, y) && neighboursAgree(a, b, i, j) {
-			al.mb[j] = i
-			al.matched++
-			stepA()
-			stepB()
-			continue
+	case ka-w.i <= kb-w.j:
+		for w.i < ka {
+			w.stepA()
 		}
-		ka, kb := -1, -1
-		if !y.incomplete {
-			ka = ia.next(y.digest, i)
-		}
-		if !x.incomplete {
-			kb = ib.next(x.digest, j)
-		}
-		switch {
-		case ka < 0 && kb < 0:
-			stepA()
-			stepB()
-		case ka < 0:
-			stepB()
-		case kb < 0:
-			stepA()
-		case holeB && !holeA:
-			// b's capture lacks bytes: a's messages up to y's copy lie in the hole.
-			for i < ka {
-				stepA()
-			}
-		case holeA && !holeB:
-			for j < kb {
-				stepB()
-			}
-		case ka-i <= kb-j:
-			for i < ka {
-				stepA()
-			}
-		default:
-			for j < kb {
-				stepB()
-			}
+	default:
+		for w.j < kb {
+			w.stepB()
 		}
 	}
-	if fuzzy {
-		for ; i < len(a); i++ {
-			al.unsureA[i] = true
-		}
-		for ; j < len(b); j++ {
-			al.unsureB[j] = true
-		}
-	}
-	return al
 }
 
 // anchor is the offset difference of the last sure match: b's offset minus a's, data (delta) and
