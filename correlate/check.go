@@ -227,7 +227,7 @@ func roundTrip(conns []*conn, tracks [][2]*track, a, b int) (rt time.Duration, n
 		}
 		for _, tr := range tracks[i] {
 			for _, id := range tr.ids {
-				ma, mb := id.at[a], id.at[b]
+				ma, mb := id.at(a), id.at(b)
 				if ma == nil || mb == nil || ma.First().IsZero() || mb.First().IsZero() || id.unsureAt(a) || id.unsureAt(b) {
 					continue // a guessed pairing (copies around a capture hole) is no evidence
 				}

@@ -93,31 +93,81 @@ type hopState struct {
 	wants    map[capture.Want]bool
 }
 
-// ident is one message followed across hops: the message at each hop, nil where not seen.
+// ident is one message followed across hops: the message at each hop (at), nil where not seen.
+// Which entry that is lives in its track's slab, an entry index a hop, so that a message costs a
+// few bytes a hop and no pointer for the garbage collector to follow per hop.
 type ident struct {
-	at []*capture.Entry
-	// unsure marks the hops where this message's pairing was a guess: one of several identical
-	// messages around a capture hole that offsets and times could not tell apart. nil when none.
-	unsure []bool
+	tr   *track
+	slot int32 // its hops' entry indices are tr.slab[slot*n : (slot+1)*n], -1 where not seen
 }
 
-// markUnsure records that id's pairing at hop h (of n) was a guess.
-func (id *ident) markUnsure(h, n int) {
-	if id.unsure == nil {
-		id.unsure = make([]bool, n)
+// at returns the message at hop h, or nil.
+func (id *ident) at(h int) *capture.Entry {
+	tr := id.tr
+	i := tr.slab[int(id.slot)*len(tr.sess)+h]
+	if i < 0 {
+		return nil
 	}
-	id.unsure[h] = true
+	return &tr.sess[h].Entries[tr.dir][i]
+}
+
+// set records that the message at hop h is the entry of index i there.
+func (id *ident) set(h int, i int32) { id.tr.slab[int(id.slot)*len(id.tr.sess)+h] = i }
+
+// markUnsure records that id's pairing at hop h was a guess: one of several identical messages
+// around a capture hole that offsets and times could not tell apart.
+func (id *ident) markUnsure(h int) {
+	tr := id.tr
+	if tr.unsure == nil {
+		tr.unsure = map[int32][]bool{}
+	}
+	u := tr.unsure[id.slot]
+	if u == nil {
+		u = make([]bool, len(tr.sess))
+		tr.unsure[id.slot] = u
+	}
+	u[h] = true
 }
 
 // unsureAt reports whether id's pairing at hop h was a guess.
-func (id *ident) unsureAt(h int) bool { return id.unsure != nil && id.unsure[h] }
+func (id *ident) unsureAt(h int) bool {
+	u := id.tr.unsure[id.slot]
+	return u != nil && u[h]
+}
 
 // track is one direction of one connection, aligned across hops.
 type track struct {
 	dir    capture.Direction
 	travel []int    // hop indices in the direction of travel
 	ids    []*ident // in stream order
+	// sess are the connection's sessions, per hop; slab holds the idents' entry indices (see
+	// ident); unsure the hops of each ident (by slot) whose pairing was a guess, for the few.
+	sess   []*capture.Session
+	slab   []int32
+	unsure map[int32][]bool
+	// free is the unused part of the block idents are carved from; left bounds the idents yet
+	// to make, so a short track takes a block of its size.
+	free []ident
+	left int
 }
+
+// newIdent returns a new ident of the track, seen at no hop yet.
+func (tr *track) newIdent() *ident {
+	if len(tr.free) == 0 {
+		tr.free = make([]ident, max(min(identBlock, tr.left), 1))
+	}
+	tr.left--
+	id := &tr.free[0]
+	tr.free = tr.free[1:]
+	*id = ident{tr: tr, slot: int32(len(tr.slab) / len(tr.sess))}
+	for range tr.sess {
+		tr.slab = append(tr.slab, -1)
+	}
+	return id
+}
+
+// identBlock is how many idents are allocated at once.
+const identBlock = 256
 
 // Compare follows WebSocket connections across the hops of a path (in path order, client side
 // first), aligns their messages hop by hop and decides, per connection and direction, whether
@@ -324,7 +374,7 @@ func firstKey(c *conn) string {
 func (tr *track) passedAt(k, h int) bool {
 	after := false
 	for _, g := range tr.travel {
-		if after && tr.ids[k].at[g] != nil {
+		if after && tr.ids[k].at(g) != nil {
 			return true
 		}
 		after = after || g == h
@@ -350,7 +400,12 @@ func travelOrder(n int, dir capture.Direction) []int {
 // one hop and present further along is still recognised.
 func buildTrack(c *conn, hs []*hopState, dir capture.Direction, opts *Options) *track {
 	n := len(hs)
-	tr := &track{dir: dir, travel: travelOrder(n, dir)}
+	tr := &track{dir: dir, travel: travelOrder(n, dir), sess: c.sess}
+	for _, s := range c.sess {
+		if readable(s) {
+			tr.left += countData(s.Entries[dir])
+		}
+	}
 	type ref struct {
 		it item
 		id *ident
@@ -362,10 +417,10 @@ func buildTrack(c *conn, hs []*hopState, dir capture.Direction, opts *Options) *
 			continue
 		}
 		items := streamItems(s, dir, h, hs[h].off, 0)
-		msgs := make([]*capture.Entry, 0, len(items))
+		msgs := make([]int32, 0, len(items)) // the entry index of each data message
 		for k := range s.Entries[dir] {
 			if s.Entries[dir][k].Opcode().IsData() {
-				msgs = append(msgs, &s.Entries[dir][k])
+				msgs = append(msgs, int32(k))
 			}
 		}
 		if !hs[h].offKnown {
@@ -389,7 +444,7 @@ func buildTrack(c *conn, hs []*hopState, dir capture.Direction, opts *Options) *
 		mb := al.mb
 		for k, u := range al.unsureA {
 			if u {
-				R[k].id.markUnsure(h, n)
+				R[k].id.markUnsure(h)
 			}
 		}
 		merged := make([]ref, 0, len(R)+len(items))
@@ -398,9 +453,9 @@ func buildTrack(c *conn, hs []*hopState, dir capture.Direction, opts *Options) *
 			if k := mb[j]; k >= 0 {
 				merged = append(merged, R[i:k]...)
 				r := R[k]
-				r.id.at[h] = m
+				r.id.set(h, m)
 				if al.unsureB[j] {
-					r.id.markUnsure(h, n)
+					r.id.markUnsure(h)
 				}
 				if !items[j].incomplete {
 					r.it = items[j]
@@ -411,10 +466,10 @@ func buildTrack(c *conn, hs []*hopState, dir capture.Direction, opts *Options) *
 				i = k + 1
 				continue
 			}
-			id := &ident{at: make([]*capture.Entry, n)}
-			id.at[h] = m
+			id := tr.newIdent()
+			id.set(h, m)
 			if al.unsureB[j] {
-				id.markUnsure(h, n)
+				id.markUnsure(h)
 			}
 			merged = append(merged, ref{it: items[j], id: id})
 		}
@@ -432,6 +487,10 @@ func buildTrack(c *conn, hs []*hopState, dir capture.Direction, opts *Options) *
 	for k := range R {
 		tr.ids[k] = R[k].id
 	}
+	if cap(tr.slab) > len(tr.slab)+len(tr.slab)/4 {
+		tr.slab = slices.Clone(tr.slab) // appending left up to half of it unused
+	}
+	tr.free = nil
 	return tr
 }
 
@@ -447,12 +506,12 @@ func refineOffsets(conns []*conn, tracks [][2]*track, hs []*hopState) {
 		for _, tt := range tracks {
 			for _, tr := range tt {
 				for _, id := range tr.ids {
-					b := id.at[h]
+					b := id.at(h)
 					if b == nil || b.First().IsZero() {
 						continue
 					}
 					for p := h - 1; p >= 0; p-- {
-						a := id.at[p]
+						a := id.at(p)
 						if a == nil || a.First().IsZero() {
 							continue
 						}
@@ -484,7 +543,7 @@ func measureLatency(tracks [][2]*track, hs []*hopState) {
 		for _, tt := range tracks {
 			for _, tr := range tt {
 				for _, id := range tr.ids {
-					a, b := id.at[h-1], id.at[h]
+					a, b := id.at(h-1), id.at(h)
 					if a == nil || b == nil || a.First().IsZero() || b.First().IsZero() {
 						continue
 					}

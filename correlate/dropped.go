@@ -73,14 +73,14 @@ func (j *judger) seenWhole(k int, h int) bool {
 	st := &s.TCP[j.tr.dir]
 	var lo uint64
 	for p := k - 1; p >= 0; p-- {
-		if m := j.tr.ids[p].at[h]; m != nil {
+		if m := j.tr.ids[p].at(h); m != nil {
 			lo = m.End()
 			break
 		}
 	}
 	hi, found := uint64(0), false
 	for p := k + 1; p < len(j.tr.ids); p++ {
-		if m := j.tr.ids[p].at[h]; m != nil {
+		if m := j.tr.ids[p].at(h); m != nil {
 			hi, found = m.Offset(), true
 			break
 		}

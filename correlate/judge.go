@@ -55,16 +55,16 @@ func judge(c *conn, tr *track, hs []*hopState, opts *Options) DirectionResult {
 	}
 	for _, id := range tr.ids {
 		seenAt := 0
-		for _, m := range id.at {
-			if m != nil {
+		for h := range hs {
+			if id.at(h) != nil {
 				seenAt++
 			}
 		}
 		if seenAt < 2 {
 			continue
 		}
-		for h, m := range id.at {
-			if m != nil {
+		for h := range hs {
+			if id.at(h) != nil {
 				if hc := dr.PerHop.Get(hs[h].name); hc != nil {
 					hc.Matched++
 				}
@@ -237,8 +237,8 @@ func (j *judger) num(h int, m *capture.Entry) int {
 		// hop without holes that has the same message, if any.
 		if id := j.identOf(h, m); id != nil {
 			for _, g := range j.tr.travel {
-				if g != h && id.at[g] != nil && !j.holed(g) {
-					return j.localNum(g, id.at[g])
+				if g != h && id.at(g) != nil && !j.holed(g) {
+					return j.localNum(g, id.at(g))
 				}
 			}
 		}
@@ -257,14 +257,14 @@ func (j *judger) identOf(h int, m *capture.Entry) *ident {
 	if j.idOf == nil {
 		j.idOf = map[*capture.Entry]*ident{}
 		for _, id := range j.tr.ids {
-			for _, x := range id.at {
-				if x != nil {
+			for h := range j.c.sess {
+				if x := id.at(h); x != nil {
 					j.idOf[x] = id
 				}
 			}
 		}
 	}
-	if id := j.idOf[m]; id != nil && id.at[h] == m {
+	if id := j.idOf[m]; id != nil && id.at(h) == m {
 		return id
 	}
 	return nil
@@ -403,12 +403,12 @@ func (j *judger) delayNote() string {
 	for _, id := range j.tr.ids {
 		prev := -1
 		for _, h := range j.tr.travel {
-			m := id.at[h]
+			m := id.at(h)
 			if m == nil {
 				continue
 			}
 			if prev >= 0 && j.hs[h].offKnown && j.hs[prev].offKnown {
-				if d := m.First().Add(-j.hs[h].off).Sub(id.at[prev].First().Add(-j.hs[prev].off)); d > worst {
+				if d := m.First().Add(-j.hs[h].off).Sub(id.at(prev).First().Add(-j.hs[prev].off)); d > worst {
 					worst, from, to = d, prev, h
 				}
 			}
@@ -458,22 +458,22 @@ func (j *judger) message(k int, id *ident) finding {
 	// it, the message passed them and their capture missed it; never a loss there. Without such
 	// an explanation the component in between may have made the message itself: not judged. Nor
 	// for a message known only in part, which alignment may not have tied to its whole copy.
-	whole := !id.at[prev].Flags().Has(capture.Incomplete) && !id.at[prev].Digest().IsZero()
+	whole := !id.at(prev).Flags().Has(capture.Incomplete) && !id.at(prev).Digest().IsZero()
 	for p := 0; p < firstPos && whole && gap == nil; p++ {
 		h := tr.travel[p]
 		if !readable(j.c.sess[h]) {
 			continue
 		}
-		why := j.gapDetail(k, id, h, prev) + j.coverage(h, j.expected(id.at[prev].First(), prev, h))
+		why := j.gapDetail(k, id, h, prev) + j.coverage(h, j.expected(id.at(prev).First(), prev, h))
 		if why == "" {
-			why = j.tailDetail(h, prev, id.at[prev])
+			why = j.tailDetail(h, prev, id.at(prev))
 		}
 		if why == "" {
 			continue
 		}
-		f = finding{verdict: CaptureGap, missHop: h, lastHop: prev, msg: id.at[prev], laterHop: prev}
+		f = finding{verdict: CaptureGap, missHop: h, lastHop: prev, msg: id.at(prev), laterHop: prev}
 		f.why = fmt.Sprintf("%s's capture lacks message %d that %s, further along, has: the message passed %s and its capture missed it%s",
-			j.hs[h].name, j.num(prev, id.at[prev]), j.hs[prev].name, j.hs[h].name, why)
+			j.hs[h].name, j.num(prev, id.at(prev)), j.hs[prev].name, j.hs[h].name, why)
 		gap = gapOnce(gap, f)
 	}
 	for p := firstPos + 1; p < lastPos; p++ {
@@ -491,19 +491,19 @@ func (j *judger) message(k int, id *ident) finding {
 			// The connection was not found at h although hops on both sides carried the message:
 			// h's capture, not the network, lacks it.
 			later := tr.travel[lastPos]
-			f = finding{verdict: CaptureGap, missHop: h, lastHop: prev, msg: id.at[prev], laterHop: later}
+			f = finding{verdict: CaptureGap, missHop: h, lastHop: prev, msg: id.at(prev), laterHop: later}
 			f.why = fmt.Sprintf("the connection was not found in %s's capture but %s, further along, has message %d: the network delivered it and %s's capture missed it%s",
-				j.hs[h].name, j.hs[later].name, j.num(prev, id.at[prev]), j.hs[h].name, j.captureTrouble(h))
+				j.hs[h].name, j.hs[later].name, j.num(prev, id.at(prev)), j.hs[h].name, j.captureTrouble(h))
 			gap = gapOnce(gap, f)
 			continue
 		}
 		if readable(j.c.sess[h]) {
 			later := tr.travel[lastPos]
-			f = finding{verdict: CaptureGap, missHop: h, lastHop: prev, msg: id.at[prev], laterHop: later}
+			f = finding{verdict: CaptureGap, missHop: h, lastHop: prev, msg: id.at(prev), laterHop: later}
 			f.why = fmt.Sprintf("%s's capture lacks message %d but %s, further along, has it: the network delivered it and %s's capture missed it%s",
-				j.hs[h].name, j.num(prev, id.at[prev]), j.hs[later].name, j.hs[h].name, j.gapDetail(k, id, h, prev)+j.coverage(h, j.expected(id.at[prev].First(), prev, h)))
+				j.hs[h].name, j.num(prev, id.at(prev)), j.hs[later].name, j.hs[h].name, j.gapDetail(k, id, h, prev)+j.coverage(h, j.expected(id.at(prev).First(), prev, h)))
 			if c, _ := j.changedAt(k, id, h, prev); c != nil {
-				f.why = j.changedCopy(id.at[prev], prev, c, h, later)
+				f.why = j.changedCopy(id.at(prev), prev, c, h, later)
 			}
 			gap = gapOnce(gap, f)
 		}
@@ -575,7 +575,7 @@ func (j *judger) beyond(k int, id *ident, lastPos int) finding {
 	tr := j.tr
 	var f finding
 	last := tr.travel[lastPos]
-	m := id.at[last]
+	m := id.at(last)
 	low := false
 	var gap *finding // the first hop whose capture missed it; later hops may still show a loss
 	for p := lastPos + 1; p < len(tr.travel); p++ {
@@ -773,7 +773,7 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 		return f
 	}
 	why := fmt.Sprintf("%s never reached %s while the connection was up", desc, hn)
-	if id.at[h] != nil {
+	if id.at(h) != nil {
 		why = fmt.Sprintf("%s reached %s only in part (a TCP hole there was never filled nor acknowledged) while the connection was up", desc, hn)
 	}
 	switch {
@@ -794,7 +794,7 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 // because the receiver never got some of its bytes (a TCP hole that was never acknowledged) did
 // not arrive: it counts as absent, so the loss is placed where it happened.
 func (j *judger) present(id *ident, h int) bool {
-	m := id.at[h]
+	m := id.at(h)
 	if m == nil {
 		return false
 	}
@@ -887,13 +887,13 @@ func (j *judger) gapDetail(k int, id *ident, h, last int) string {
 	// The neighbours are the nearest messages both hops have: messages only h has (extra, or
 	// incomplete there) lie inside the range.
 	for p := k - 1; p >= 0; p-- {
-		if m := j.tr.ids[p].at[h]; m != nil && j.tr.ids[p].at[last] != nil {
+		if m := j.tr.ids[p].at(h); m != nil && j.tr.ids[p].at(last) != nil {
 			lo = m.End()
 			break
 		}
 	}
 	for p := k + 1; p < len(j.tr.ids); p++ {
-		if m := j.tr.ids[p].at[h]; m != nil && j.tr.ids[p].at[last] != nil {
+		if m := j.tr.ids[p].at(h); m != nil && j.tr.ids[p].at(last) != nil {
 			hi = m.Offset()
 			break
 		}

@@ -38,7 +38,7 @@ const (
 func (j *judger) restoredAt(k int, id *ident, h, last int) *capture.Entry {
 	first := -1
 	for _, u := range j.tr.travel {
-		if id.at[u] != nil {
+		if id.at(u) != nil {
 			first = u
 			break
 		}
@@ -60,7 +60,7 @@ func (j *judger) restoredAt(k int, id *ident, h, last int) *capture.Entry {
 // message (pairLate). kind names the candidate test for the window cache: each window is paired
 // once, so a long loss costs time in proportion to its length, not its square.
 func (j *judger) pairAt(k int, id *ident, h, last, kind int, candidate func(*ident) bool) (*capture.Entry, pairing) {
-	if id.at[h] != nil || !complete(id.at[last]) {
+	if id.at(h) != nil || !complete(id.at(last)) {
 		return nil, pairNone // a partial copy at h, or a message without a digest: not comparable
 	}
 	anchors := j.anchorsOf(h, last)
@@ -82,7 +82,7 @@ func (j *judger) pairAt(k int, id *ident, h, last, kind int, candidate func(*ide
 		j.windows[key] = w
 	}
 	if p, ok := w[k]; ok {
-		return j.tr.ids[p.cand].at[h], p.how
+		return j.tr.ids[p.cand].at(h), p.how
 	}
 	return nil, pairNone
 }
@@ -106,7 +106,7 @@ func (j *judger) anchorsOf(h, last int) []int {
 	}
 	var a []int
 	for p, x := range j.tr.ids {
-		if x.at[last] != nil && j.present(x, h) {
+		if x.at(last) != nil && j.present(x, h) {
 			a = append(a, p)
 		}
 	}
@@ -129,9 +129,9 @@ func (j *judger) pairWindow(h, last, lo, hi int, candidate func(*ident) bool) ma
 	var missing, cands []int
 	for p := lo + 1; p < hi; p++ {
 		switch {
-		case ids[p].at[last] != nil && ids[p].at[h] == nil:
+		case ids[p].at(last) != nil && ids[p].at(h) == nil:
 			missing = append(missing, p)
-		case ids[p].at[h] != nil && ids[p].at[last] == nil && candidate(ids[p]):
+		case ids[p].at(h) != nil && ids[p].at(last) == nil && candidate(ids[p]):
 			cands = append(cands, p)
 		}
 	}
@@ -149,7 +149,7 @@ func (j *judger) pairWindow(h, last, lo, hi int, candidate func(*ident) bool) ma
 	}
 	if len(missing) == len(cands) {
 		for i, p := range missing {
-			m, c := ids[p].at[last], ids[cands[i]].at[h]
+			m, c := ids[p].at(last), ids[cands[i]].at(h)
 			switch {
 			case fits(m, c):
 				out[p] = windowPair{cands[i], how}
@@ -168,7 +168,7 @@ func (j *judger) pairWindow(h, last, lo, hi int, candidate func(*ident) bool) ma
 	fitCount := make(map[int]int, len(cands))   // candidate -> missing messages it fits
 	for _, p := range missing {
 		for _, o := range cands {
-			if fits(ids[p].at[last], ids[o].at[h]) {
+			if fits(ids[p].at(last), ids[o].at(h)) {
 				fitsOf[p] = append(fitsOf[p], o)
 				fitCount[o]++
 			}
@@ -188,7 +188,7 @@ func (j *judger) seenBefore(id *ident, h int) bool {
 		if u == h {
 			return false
 		}
-		if id.at[u] != nil {
+		if id.at(u) != nil {
 			return true
 		}
 	}
@@ -202,7 +202,7 @@ func (j *judger) onlyFrom(id *ident, h int) bool {
 		if u == h {
 			return true
 		}
-		if id.at[u] != nil {
+		if id.at(u) != nil {
 			return false
 		}
 	}

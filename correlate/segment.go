@@ -69,7 +69,7 @@ func segmentKind(a, b *capture.Session, tt [2]*track, ha, hb int) SegmentKind {
 	compared, same := 0, true
 	for _, tr := range tt {
 		for _, id := range tr.ids {
-			x, y := id.at[ha], id.at[hb]
+			x, y := id.at(ha), id.at(hb)
 			if x == nil || y == nil {
 				continue
 			}

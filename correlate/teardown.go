@@ -198,7 +198,7 @@ func (j *judger) missRef(f *finding) *MissRef {
 		return r
 	}
 	for _, id := range j.tr.ids[f.k+1:] {
-		if m := id.at[h]; m != nil && m != f.changed {
+		if m := id.at(h); m != nil && m != f.changed {
 			p := j.ref(h, m)
 			r.File, r.Packet, r.What = p.File, p.Number, fmt.Sprintf("%s message %d", j.tr.dir, j.num(h, m))
 			r.Filter = frameFilter(p.Number)
