@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"io"
 )
@@ -14,6 +15,10 @@ type jsonObject struct {
 	w     *bufio.Writer
 	count int
 	err   error
+	// buf and enc are reused for every value: json.MarshalIndent would make two new buffers for
+	// each of a flood's 100,000 connections.
+	buf bytes.Buffer
+	enc *json.Encoder
 }
 
 func newJSONObject(w io.Writer) *jsonObject {
@@ -43,17 +48,20 @@ func (o *jsonObject) marshal(v any, depth int) {
 	if o.err != nil {
 		return
 	}
-	prefix := ""
-	for range depth {
-		prefix += "  "
+	if o.enc == nil {
+		o.enc = json.NewEncoder(&o.buf)
 	}
-	b, err := json.MarshalIndent(v, prefix, "  ")
-	if err != nil {
-		o.err = err
+	// The Encoder writes what MarshalIndent returns, and a newline.
+	o.enc.SetIndent(indents[:2*depth], "  ")
+	o.buf.Reset()
+	if o.err = o.enc.Encode(v); o.err != nil {
 		return
 	}
-	_, o.err = o.w.Write(b)
+	_, o.err = o.w.Write(bytes.TrimSuffix(o.buf.Bytes(), []byte("\n")))
 }
+
+// indents holds the prefixes of marshal, two spaces per level.
+const indents = "                "
 
 // field writes one field whole.
 func (o *jsonObject) field(name string, v any) {
