@@ -381,6 +381,11 @@ func (dr *digestReader) sessions(c *Capture) error {
 			if err := json.Unmarshal(body, s); err != nil {
 				return dr.fail(fmt.Errorf("session: %v", err))
 			}
+			for _, n := range s.Counts {
+				if n.Data < 0 || n.Control < 0 || n.Incomplete < 0 {
+					return dr.fail(errors.New("session: negative message count"))
+				}
+			}
 			s.Messages, s.Entries = [2][]Message{}, [2][]Entry{}
 			st = [2]msgState{}
 			c.Sessions = append(c.Sessions, s)
@@ -457,11 +462,13 @@ func (c *column) uvarint() uint64 {
 
 func (c *column) bytes(n uint64) []byte {
 	if uint64(len(c.b)) < n {
+		// Nothing is allocated for what the file claims (a close reason may claim 2^50 bytes):
+		// the error ends the section.
 		if c.err == nil {
 			c.err = errors.New("message column ends early")
 		}
 		c.b = nil
-		return make([]byte, n)
+		return nil
 	}
 	b := c.b[:n]
 	c.b = c.b[n:]
@@ -476,25 +483,27 @@ func (dr *digestReader) messages(s *Session, body []byte, st *[2]msgState) error
 	if head.err != nil || dir > 1 || count > digestBatch {
 		return fmt.Errorf("bad message section header (direction %d, %d messages)", dir, count)
 	}
-	var cols [msgColumns]column
-	rest := uint64(0)
-	for range cols {
-		rest += head.uvarint()
+	var (
+		cols  [msgColumns]column
+		lens  [msgColumns]uint64
+		total uint64
+	)
+	for i := range lens {
+		lens[i] = head.uvarint()
+		// Each term capped just past the body, so that lengths near 2^64 cannot wrap the sum
+		// around to the section's size.
+		total += min(lens[i], uint64(len(body))+1)
 	}
-	if head.err != nil || rest != uint64(len(head.b)) {
+	if head.err != nil || total != uint64(len(head.b)) {
 		return errors.New("message columns do not add up to the section")
 	}
-	head2 := column{b: body}
-	head2.uvarint()
-	head2.uvarint()
 	for i := range cols {
-		n := head2.uvarint()
-		cols[i].b = head.bytes(n)
+		cols[i].b = head.bytes(lens[i])
 	}
 	d := Direction(dir)
 	ms, es := s.Messages[d], s.Entries[d]
 	// The session's counts say how many follow; bounded, as the file may lie.
-	want := min(s.Counts[d].Data+s.Counts[d].Control, 1<<14)
+	want := min(min(s.Counts[d].Data, 1<<14)+min(s.Counts[d].Control, 1<<14), 1<<14)
 	keepMsgs := !dr.opts.Compact && dr.opts.evidence == nil
 	if ms == nil && keepMsgs {
 		ms = make([]Message, 0, want)

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -252,4 +253,120 @@ func FuzzReadDigests(f *testing.F) {
 			t.Fatal("no capture and no error")
 		}
 	})
+}
+
+// digestInner assembles the inside of a digest file (before gzip): the magic, version 1 and
+// the sections given as kind, body, kind, body, ...
+func digestInner(sections ...any) []byte {
+	b := append([]byte(digestMagic), 1)
+	for i := 0; i < len(sections); i += 2 {
+		body := []byte(fmt.Sprint(sections[i+1]))
+		if raw, ok := sections[i+1].([]byte); ok {
+			body = raw
+		}
+		b = append(b, byte(sections[i].(rune)))
+		b = binary.AppendUvarint(b, uint64(len(body)))
+		b = append(b, body...)
+	}
+	return b
+}
+
+// messageSection builds a message section: direction, count, the column lengths as given (they
+// may lie), then the columns' bytes.
+func messageSection(dir, count uint64, lens [msgColumns]uint64, cols ...[]byte) []byte {
+	b := binary.AppendUvarint(nil, dir)
+	b = binary.AppendUvarint(b, count)
+	for _, n := range lens {
+		b = binary.AppendUvarint(b, n)
+	}
+	for _, c := range cols {
+		b = append(b, c...)
+	}
+	return b
+}
+
+// uvarints appends each value as a uvarint.
+func uvarints(vs ...uint64) []byte {
+	var b []byte
+	for _, v := range vs {
+		b = binary.AppendUvarint(b, v)
+	}
+	return b
+}
+
+// hostileDigest is the inside of a digest file whose numbers lie so as to make the reader
+// allocate what they say, with what reading it must give.
+type hostileDigest struct {
+	name     string
+	inner    []byte
+	sessions int    // sessions read before the damage
+	want     string // in the one warning; "" for none
+}
+
+// hostileDigests returns the digest files of TestReadDigests_Hostile (each a seed of
+// FuzzReadDigests too, under testdata/fuzz/FuzzReadDigests).
+func hostileDigests() []hostileDigest {
+	const header, session = `{}`, `{"Client":"10.0.0.1:1","Server":"10.0.0.2:80"}`
+	closeMsg := uint64(kindClose | kindFirstZero | kindLastZero | uint64(OpClose))
+	// One close message whose reason claims 2^50 bytes of a column that holds none.
+	cols := [][]byte{uvarints(closeMsg), uvarints(0, 0), nil, nil, uvarints(0), uvarints(0, 0), uvarints(0, 0, 0, 0), uvarints(1000, 1<<50)}
+	var lens [msgColumns]uint64
+	for i, c := range cols {
+		lens[i] = uint64(len(c))
+	}
+	return []hostileDigest{
+		{"negative message count in a session", digestInner(secHeader, header, secSession,
+			`{"Counts":[{"Data":-5},{}]}`, secMessages, messageSection(0, 0, [msgColumns]uint64{})),
+			0, "section 2: session: negative message count"},
+		{"message counts whose sum overflows", digestInner(secHeader, header, secSession,
+			`{"Counts":[{"Data":9223372036854775807,"Control":9223372036854775807},{}]}`, secMessages, messageSection(0, 0, [msgColumns]uint64{}),
+			secEnd, uvarints(1)),
+			1, ""},
+		{"column lengths that wrap around to the section's size", digestInner(secHeader, header, secSession, session,
+			secMessages, messageSection(0, 1, [msgColumns]uint64{1<<64 - 1, 1})),
+			1, "section 3: message columns do not add up to the section"},
+		{"close reason longer than its column", digestInner(secHeader, header, secFile, "x.pcap", secSession, session,
+			secMessages, messageSection(0, 1, lens, cols...)),
+			1, "section 4: message column ends early"},
+	}
+}
+
+// TestReadDigests_Hostile reads digest files whose numbers lie so as to make the reader allocate
+// what they say (a negative or overflowing message count in a session, column lengths near 2^64
+// that wrap around to the section's size, a close reason claiming 2^50 bytes): each panicked in
+// makeslice before the fix, or asked for as much memory as the file claimed. Now the sessions
+// before the damage are read and one warning names the file, the section and what is wrong.
+func TestReadDigests_Hostile(t *testing.T) {
+	for _, tt := range hostileDigests() {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "hostile.wsd")
+			var b bytes.Buffer
+			zw := gzip.NewWriter(&b)
+			zw.Write(tt.inner)
+			zw.Close()
+			if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			c, err := ReadDigests(p, Options{})
+			if err != nil {
+				t.Fatalf("err = %v, want the sessions before the damage and a warning", err)
+			}
+			if len(c.Sessions) != tt.sessions {
+				t.Errorf("%d sessions, want %d", len(c.Sessions), tt.sessions)
+			}
+			var ws []string
+			for _, w := range c.Warnings {
+				ws = append(ws, w.String())
+			}
+			if tt.want == "" {
+				if len(ws) != 0 {
+					t.Errorf("warnings %q, want none", ws)
+				}
+				return
+			}
+			if len(ws) != 1 || !strings.Contains(ws[0], "hostile.wsd") || !strings.Contains(ws[0], tt.want) {
+				t.Errorf("warnings %q, want one naming the file and %q", ws, tt.want)
+			}
+		})
+	}
 }
