@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"time"
+
+	"github.com/wspath/wspath/capture/encap"
 )
 
 // Options tune Read. The zero value means the defaults.
@@ -37,6 +39,9 @@ type Options struct {
 	// counted per server port and outcome in Capture.Summarised instead. 0 means
 	// DefaultMaxQuietSessions.
 	MaxQuietSessions int
+	// TunnelPorts names UDP ports that carry VXLAN or Geneve besides their standard ones (a
+	// VXLAN on 9999): packets to them are decoded as that tunnel. Unnamed ports are never guessed.
+	TunnelPorts encap.Ports
 	// Bridge reads the connections to Server or Port (one must be set) as the TCP side of a
 	// WebSocket-to-TCP bridge: plain byte streams, kept in Capture.Streams with their payload.
 	Bridge bool

@@ -255,7 +255,7 @@ type linkCount struct {
 }
 
 func newReader(opts Options) *reader {
-	r := &reader{opts: opts, encap: encap.NewDecoder(encap.Config{}),
+	r := &reader{opts: opts, encap: encap.NewDecoder(encap.Config{Ports: opts.TunnelPorts}),
 		unknownLink: map[pcapfile.LinkType]*linkCount{}, files: map[string]*fileCount{},
 		inflate: wsframe.NewInflatePool(opts.MaxTotalBuffer)}
 	r.keys, _ = tlsdecrypt.ParseKeylog(nil)

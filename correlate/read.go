@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/wspath/wspath/capture"
+	"github.com/wspath/wspath/capture/encap"
 	"github.com/wspath/wspath/hopsconfig"
 )
 
@@ -71,6 +72,7 @@ func hopOptions(cfg *hopsconfig.Config, i int, opts capture.Options) capture.Opt
 		o.KeylogFiles = append(append([]string(nil), opts.KeylogFiles...), hc.Keylog)
 	}
 	o.Server, o.Port, o.Bridge = hc.Server, hc.Port, hc.Bridge != ""
+	o.TunnelPorts = encap.Ports{VXLAN: hc.VXLANPorts, Geneve: hc.GenevePorts}
 	if i+1 < len(cfg.Hops) && cfg.Hops[i+1].Bridge != "" {
 		o.Compact = false
 	}

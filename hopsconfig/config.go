@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -90,6 +91,9 @@ type Hop struct {
 	// (websockify, say): its connections to Port or Server are byte streams, aligned with the
 	// messages of the hop before (bridge.go). "" for a WebSocket hop.
 	Bridge string
+	// VXLANPorts and GenevePorts are UDP ports on which this hop's capture carries VXLAN or
+	// Geneve besides their standard ones (4789 and 8472; 6081): a VXLAN on 9999, say.
+	VXLANPorts, GenevePorts []uint16
 	// Dropped is the count of packets the capturing program said it dropped ("dropped: 1234",
 	// from tcpdump's "1234 packets dropped by kernel"); 0 when not given.
 	Dropped int64
@@ -385,6 +389,10 @@ func (p *configParser) hopField(h *Hop, nodes *hopNodes, key string, k, v *yaml.
 		if h.Bridge, err = p.bridge(v, f); err == nil {
 			nodes.bridge = v
 		}
+	case "vxlan_port":
+		h.VXLANPorts, err = p.ports(v, f)
+	case "geneve_port":
+		h.GenevePorts, err = p.ports(v, f)
 	case "dropped":
 		h.Dropped, err = p.dropped(v, f)
 	default:
@@ -419,6 +427,11 @@ func (p *configParser) finishHop(h *Hop, nodes *hopNodes, n *yaml.Node, field st
 		}
 		if h.Server, err = p.server(nodes.server, field+".server", nodes.serverText); err != nil {
 			return err
+		}
+	}
+	for _, port := range h.VXLANPorts {
+		if slices.Contains(h.GenevePorts, port) {
+			return p.errf(n, field+".geneve_port", "port %d is named for VXLAN and Geneve: a port carries one of them", port)
 		}
 	}
 	if nodes.bridge != nil && h.Port == 0 && h.Server.Port() == 0 {
@@ -530,6 +543,27 @@ func (p *configParser) addresses(n *yaml.Node, field string) ([]netip.Addr, erro
 			return nil, p.errf(it, f, "bad address %q: want an IPv4 or IPv6 address", s)
 		}
 		out = append(out, a)
+	}
+	return out, nil
+}
+
+// ports reads UDP ports that carry a tunnel (vxlan_port, geneve_port): one port or a list.
+func (p *configParser) ports(n *yaml.Node, field string) ([]uint16, error) {
+	items := []*yaml.Node{n}
+	if n.Kind == yaml.SequenceNode {
+		items = n.Content
+	}
+	var out []uint16
+	for i, it := range items {
+		f := field
+		if n.Kind == yaml.SequenceNode {
+			f = fmt.Sprintf("%s[%d]", field, i)
+		}
+		port, err := p.port(it, f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, port)
 	}
 	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -96,6 +97,8 @@ func TestLoadConfig_Errors(t *testing.T) {
 		{"bad_server", "hops:\n  - name: lb\n    pcap: lb.pcap\n    server: example.com:80\n", `hops.yaml:4: hops[0].server: bad address "example.com:80": want ip:port, [ipv6]:port or an ip`, false},
 		{"bad_port", "hops:\n  - name: lb\n    pcap: lb.pcap\n    port: 70000\n", `hops.yaml:4: hops[0].port: bad port "70000": want a number from 1 to 65535`, false},
 		{"server_and_port", "hops:\n  - name: lb\n    pcap: lb.pcap\n    server: 10.0.0.1:80\n    port: 80\n", "hops.yaml:5: hops[0].port: give server or port, not both", false},
+		{"bad_vxlan_port", "hops:\n  - name: lb\n    pcap: lb.pcap\n    vxlan_port: [4789, x]\n", `hops.yaml:4: hops[0].vxlan_port[1]: bad port "x": want a number from 1 to 65535`, false},
+		{"port_both_tunnels", "hops:\n  - name: lb\n    pcap: lb.pcap\n    vxlan_port: 9000\n    geneve_port: [7000, 9000]\n", "hops.yaml:2: hops[0].geneve_port: port 9000 is named for VXLAN and Geneve: a port carries one of them", false},
 		{"bridge_first", "hops:\n  - name: lb\n    pcap: lb.pcap\n    port: 80\n    bridge: tcp\n", "hops.yaml:2: hops[0].bridge: the first hop cannot be a bridge: its streams are aligned with the messages of the hop before", false},
 		{"bridge_no_port", "hops:\n  - name: lb\n    pcap: lb.pcap\n  - name: vnc\n    pcap: lb.pcap\n    bridge: tcp\n", "hops.yaml:6: hops[1].bridge: a bridge hop needs port (or server with a port): the TCP server behind the bridge", false},
 		{"bridge_kind", "hops:\n  - name: lb\n    pcap: lb.pcap\n  - name: vnc\n    pcap: lb.pcap\n    port: 5900\n    bridge: udp\n", "hops.yaml:7: hops[1].bridge: bad bridge \"udp\": want tcp (the hop's capture holds the TCP side of a WebSocket-to-TCP bridge)", false},
@@ -216,5 +219,17 @@ func TestLoadConfig_Dropped(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "hops.yaml:4: hops[0].dropped: bad packet count") {
 			t.Errorf("dropped: %s: err = %v, want a bad packet count at line 4", bad, err)
 		}
+	}
+}
+
+func TestLoadConfig_TunnelPorts(t *testing.T) {
+	dir := configDir(t)
+	cfg, err := Load(writeConfig(t, dir, "hops:\n  - name: lb\n    pcap: lb.pcap\n    vxlan_port: 9999\n    geneve_port: [7000, 7001]\n  - name: fw\n    pcap: fw-1.pcap\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := cfg.Hops[0]
+	if !slices.Equal(h.VXLANPorts, []uint16{9999}) || !slices.Equal(h.GenevePorts, []uint16{7000, 7001}) || cfg.Hops[1].VXLANPorts != nil {
+		t.Errorf("ports %v %v, next hop %v", h.VXLANPorts, h.GenevePorts, cfg.Hops[1].VXLANPorts)
 	}
 }

@@ -3,6 +3,7 @@ package encap
 import (
 	"errors"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -89,6 +90,17 @@ type Config struct {
 	// FragmentTimeout is how long, in capture time, an incomplete datagram waits for its other
 	// fragments (Linux's ipfrag_time). 0 means 30s.
 	FragmentTimeout time.Duration
+	// Ports are the UDP ports that carry a tunnel besides its standard ones.
+	Ports Ports
+}
+
+// Ports names UDP destination ports on which a capture carries VXLAN or Geneve besides their
+// standard ones (4789 and Linux's 8472; 6081): a VXLAN on 9999, say. A tunnel is never guessed
+// from a port nobody named; such packets are counted as unused, with a hint when their payload
+// looks like a tunnel header.
+type Ports struct {
+	VXLAN  []uint16
+	Geneve []uint16
 }
 
 // Decoder decodes tunnelled and fragmented packets into TCP segments. Make one with NewDecoder;
@@ -106,6 +118,7 @@ type Decoder struct {
 	why     Reason
 	seg     *tcpdecode.Segment
 	now     time.Time
+	ports   Ports
 
 	eth    layers.Ethernet
 	dot1q  layers.Dot1Q
@@ -124,7 +137,7 @@ func NewDecoder(cfg Config) *Decoder {
 	if cfg.FragmentTimeout <= 0 {
 		cfg.FragmentTimeout = 30 * time.Second
 	}
-	return &Decoder{ids: map[string]uint32{}, frag: newDefragmenter(cfg)}
+	return &Decoder{ids: map[string]uint32{}, frag: newDefragmenter(cfg), ports: cfg.Ports}
 }
 
 // Decode decodes a packet of link type lt captured at t into seg. It returns nil when seg holds
@@ -413,25 +426,59 @@ func (d *Decoder) ipPayload(proto uint8, src, dst netip.Addr, b, ip []byte) erro
 	return d.fail(KindNotTCP, "ip protocol", int(proto))
 }
 
-// udpLayer decodes UDP, and the tunnels on their ports.
+// udpLayer decodes UDP, and the tunnels on their ports (the standard ones and those named in
+// Config.Ports).
 func (d *Decoder) udpLayer(src, dst netip.Addr, b []byte) error {
 	if err := d.udp.DecodeFromBytes(b, gopacket.NilDecodeFeedback); err != nil {
 		return d.fail(KindTruncated, "udp header", -1)
 	}
 	p := d.udp.Payload
-	switch d.udp.DstPort {
-	case portVXLAN, portVXLANLinux:
+	port := uint16(d.udp.DstPort)
+	switch {
+	case port == portVXLAN || port == portVXLANLinux || slices.Contains(d.ports.VXLAN, port):
 		if err := d.vxlan.DecodeFromBytes(p, gopacket.NilDecodeFeedback); err != nil {
 			return d.fail(KindTruncated, "vxlan header", -1)
+		}
+		if p[0]&0x08 == 0 { // RFC 7348: the I flag is set for a valid VNI (Linux drops the rest)
+			return d.fail(KindMalformed, "vxlan header without its I flag", -1)
 		}
 		if err := d.enter(TunnelVXLAN, src, dst, d.vxlan.VNI, true); err != nil {
 			return err
 		}
 		return d.ethernet(d.vxlan.Payload)
-	case portVXLANGPE:
+	case port == portVXLANGPE:
 		return d.vxlanGPE(src, dst, p)
-	case portGeneve:
+	case port == portGeneve || slices.Contains(d.ports.Geneve, port):
 		return d.geneve(src, dst, p)
 	}
+	switch tunnelLike(p) {
+	case TunnelVXLAN:
+		return d.fail(KindNotTCP, whatVXLANLike, int(port))
+	case TunnelGeneve:
+		return d.fail(KindNotTCP, whatGeneveLike, int(port))
+	}
 	return d.fail(KindNotTCP, "udp port", int(min(d.udp.SrcPort, d.udp.DstPort)))
+}
+
+// tunnelLike says whether a UDP payload on a port nobody named looks like a VXLAN or Geneve
+// header followed by an Ethernet frame carrying IPv4, IPv6 or ARP, for a hint in the unused reason:
+// reserved bits zero, the flags and version these tunnels send, and a plausible inner ethertype.
+func tunnelLike(p []byte) TunnelKind {
+	ipEther := func(b []byte) bool {
+		if len(b) < 14+20 {
+			return false
+		}
+		et := uint16(b[12])<<8 | uint16(b[13])
+		return et == tcpdecode.EtherIPv4 && b[14]>>4 == 4 || et == tcpdecode.EtherIPv6 && b[14]>>4 == 6 ||
+			et == 0x0806 && b[14] == 0 && b[15] == 1 // ARP on Ethernet
+	}
+	switch {
+	case len(p) >= 8 && p[0] == 0x08 && p[1]|p[2]|p[3]|p[7] == 0 && ipEther(p[8:]):
+		return TunnelVXLAN
+	case len(p) >= 8 && p[0]>>6 == 0 && p[2] == 0x65 && p[3] == 0x58 && p[7] == 0:
+		if n := 8 + int(p[0]&0x3f)*4; ipEther(p[min(n, len(p)):]) {
+			return TunnelGeneve
+		}
+	}
+	return 0
 }

@@ -159,3 +159,43 @@ func TestDecode_NotUsed(t *testing.T) {
 		})
 	}
 }
+
+// TestDecode_Ports: VXLAN and Geneve on ports other than theirs are decoded only when named
+// (Config.Ports); unnamed, they are unused packets whose reason says what they look like.
+func TestDecode_Ports(t *testing.T) {
+	f4 := innerFrame(t, false, 0)
+	vx := outer4(t, outerA4, outerB4, layers.IPProtocolUDP, vxlan(t, 9999, 42, f4))
+	gnv := outer4(t, outerA4, outerB4, layers.IPProtocolUDP, udp(t, 7000, packetbuild.Cat(geneveHdr(300, 0x6558), f4)))
+	other := outer4(t, outerA4, outerB4, layers.IPProtocolUDP, udp(t, 9999, []byte("\x00\x01 not a tunnel header")))
+	named := Config{Ports: Ports{VXLAN: []uint16{9999}, Geneve: []uint16{7000}}}
+	for _, tc := range []struct {
+		name   string
+		cfg    Config
+		data   []byte
+		tunnel string // decoded: its tunnel; else ""
+		why    string
+	}{
+		{"vxlan_named", named, vx, "vxlan vni 42 192.0.2.1<->192.0.2.2", ""},
+		{"geneve_named", named, gnv, "geneve vni 300 192.0.2.1<->192.0.2.2", ""},
+		{"vxlan_unnamed", Config{}, vx, "", "udp port 9999 (looks like VXLAN: name the port with vxlan_port to decode it)"},
+		{"geneve_unnamed", Config{}, gnv, "", "udp port 7000 (looks like Geneve: name the port with geneve_port to decode it)"},
+		{"geneve_port_named_for_vxlan", Config{Ports: Ports{VXLAN: []uint16{7000}}}, gnv, "", "vxlan header without its I flag"},
+		{"other_payload", named, other, "", "vxlan header without its I flag"},
+		{"other_payload_unnamed", Config{}, other, "", "udp port 9999"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := NewDecoder(tc.cfg)
+			var seg tcpdecode.Segment
+			err := d.Decode(pcapfile.LinkEthernet, tc.data, t0, &seg)
+			if tc.tunnel != "" {
+				if err != nil || d.Tunnel(seg.Tunnel) != tc.tunnel || string(seg.Payload) != "hello" {
+					t.Fatalf("err %v (%s), tunnel %q, payload %q; want %q", err, d.Reason(), d.Tunnel(seg.Tunnel), seg.Payload, tc.tunnel)
+				}
+				return
+			}
+			if err == nil || d.Reason().String() != tc.why {
+				t.Errorf("err %v, reason %q, want %q", err, d.Reason(), tc.why)
+			}
+		})
+	}
+}

@@ -49,6 +49,13 @@ func (k Kind) String() string {
 	return "none"
 }
 
+// Reason.What of a UDP packet on a port no tunnel was named for, whose payload looks like a
+// tunnel's header: Num is its destination port.
+const (
+	whatVXLANLike  = "vxlan-like udp port"
+	whatGeneveLike = "geneve-like udp port"
+)
+
 // Reason says why the last packet Decode was given was of no use. It is a comparable value, so
 // callers can count packets per Reason in a map without allocating.
 type Reason struct {
@@ -69,6 +76,12 @@ func (r Reason) String() string {
 		if n := layers.EthernetType(r.Num).String(); r.What != "ppp protocol" && !isUnknownName(n) {
 			s += " (" + n + ")"
 		}
+	case r.What == whatVXLANLike || r.What == whatGeneveLike:
+		kind, field := "VXLAN", "vxlan_port"
+		if r.What == whatGeneveLike {
+			kind, field = "Geneve", "geneve_port"
+		}
+		s = fmt.Sprintf("udp port %d (looks like %s: name the port with %s to decode it)", r.Num, kind, field)
 	case r.What == "ip protocol":
 		s += fmt.Sprintf(" %d", r.Num)
 		if n := layers.IPProtocol(r.Num).String(); !isUnknownName(n) {

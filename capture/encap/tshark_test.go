@@ -91,7 +91,7 @@ func wspathView(t *testing.T, path string) map[int]view {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	slow := NewDecoder(Config{})
+	slow := NewDecoder(Config{Ports: Ports{VXLAN: []uint16{9999}}}) // testdata/tun's kernel VXLAN port
 	out := map[int]view{}
 	for {
 		p, err := r.Next()
@@ -115,12 +115,13 @@ func wspathView(t *testing.T, path string) map[int]view {
 
 // tsharkView runs tshark (IP reassembly on, its default) and returns the TCP segments by frame
 // number, with the innermost address of the family wspath's inner header has. tshark is told what
-// it cannot know by itself: that UDP 8472 is VXLAN (Linux's port) and that MPLS label 200 (of the
+// it cannot know by itself: that UDP 8472 is VXLAN (Linux's port), and so is 9999 (testdata/tun's
+// VXLAN on a port of its own, which wspathView names to wspath too), and that MPLS label 200 (of the
 // synthetic file and of the mplspw-c2s-drop lab case) is an Ethernet pseudowire with control word
 // (wspath reads both by default).
 func tsharkView(t *testing.T, path string, want map[int]view) map[int]view {
 	cmd := exec.Command("tshark", "-r", path, "-o", "ip.defragment:TRUE", "-o", "ipv6.defragment:TRUE",
-		"-d", "udp.port==8472,vxlan", "-d", "mpls.label==200,pwethcw",
+		"-d", "udp.port==8472,vxlan", "-d", "udp.port==9999,vxlan", "-d", "mpls.label==200,pwethcw",
 		"-Y", "tcp && !icmp && !icmpv6", // a packet quoted in an ICMP error is not traffic
 		"-T", "fields", "-E", "separator=;", "-e", "frame.number", "-e", "ip.src", "-e", "ip.dst",
 		"-e", "ipv6.src", "-e", "ipv6.dst", "-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "tcp.len")

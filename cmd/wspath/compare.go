@@ -32,6 +32,8 @@ const hopsFormat = `hops.yaml lists the hops in path order, client side first:
       port: 8443                       # optional: only connections to this server port
       server: 10.0.0.7:8443            #   or only to this server (ip:port or ip); not both
       clock_offset: -1.5s              # optional: this hop's clock minus the first hop's, if known
+      vxlan_port: 9999                 # optional: UDP port(s) carrying VXLAN besides 4789/8472
+                                       #   (geneve_port: Geneve besides 6081); never guessed
     - name: server
       pcap: server.pcap
 

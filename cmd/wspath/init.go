@@ -31,6 +31,7 @@ hops:
     # keylog: lb-keys.log           # TLS key log (SSLKEYLOGFILE / NSS format) when wss:// is decrypted here
     # port: 443                     # only connections to this server port (or server: ip:port, not both)
     # clock_offset: 0s              # this hop's clock minus the first hop's, when known (else estimated)
+    # vxlan_port: 9999              # a mirror or overlay sending VXLAN to a UDP port not 4789/8472 (geneve_port: not 6081)
 
   - name: server
     pcap: server.pcap*

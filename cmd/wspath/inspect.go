@@ -23,6 +23,8 @@ func inspectCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "keylog", Usage: "TLS key log `FILE` (SSLKEYLOGFILE format) to decrypt wss:// traffic"},
 			&cli.StringFlag{Name: "server", Usage: "keep only connections to this server `ADDR:PORT`"},
 			&cli.UintFlag{Name: "port", Usage: "keep only connections to this server `PORT`"},
+			&cli.UintSliceFlag{Name: "vxlan-port", Usage: "UDP `PORT` carrying VXLAN besides 4789 and 8472 (repeatable)"},
+			&cli.UintSliceFlag{Name: "geneve-port", Usage: "UDP `PORT` carrying Geneve besides 6081 (repeatable)"},
 			&cli.BoolFlag{Name: "digests", Usage: "write a digest file (-o FILE) for compare instead of a report: no payload bytes"},
 		),
 		Action: inspect,
@@ -66,6 +68,12 @@ func inspect(c *cli.Context) error {
 		}
 		opts.Port = uint16(p)
 	}
+	if opts.TunnelPorts.VXLAN, err = udpPorts(c, "vxlan-port"); err != nil {
+		return err
+	}
+	if opts.TunnelPorts.Geneve, err = udpPorts(c, "geneve-port"); err != nil {
+		return err
+	}
 	capt, err := capture.ReadContext(c.Context, c.Args().Slice(), opts)
 	if cerr := c.Context.Err(); cerr != nil {
 		return cerr
@@ -84,4 +92,16 @@ func inspect(c *cli.Context) error {
 		return err
 	}
 	return werr
+}
+
+// udpPorts reads a repeatable port flag.
+func udpPorts(c *cli.Context, name string) ([]uint16, error) {
+	var out []uint16
+	for _, p := range c.UintSlice(name) {
+		if p == 0 || p > 65535 {
+			return nil, fmt.Errorf("--%s %d: want a port from 1 to 65535", name, p)
+		}
+		out = append(out, uint16(p))
+	}
+	return out, nil
 }

@@ -4,7 +4,8 @@
 # 6in4 (sit), 6in6, GRE (key 7, sequence numbers) with IPv6 inside, MPLS with an IPv6 payload,
 # PPPoE (discovery, LCP, IPV6CP, then PPP protocol 0x0057), all carrying IPv6, and PPTP's enhanced
 # GRE (version 1, call IDs 0x1111/0x2222, sequence and acknowledgment numbers) carrying PPP with
-# IPv4.
+# IPv4; and, from the kernel's own VXLAN driver, a VXLAN (VNI 99) on the non-standard UDP port
+# 9999 carrying IPv4 (10.10.7.0/24), which wspath decodes only when told the port.
 #
 # Namespaces ($P = ${WSL_NS_PREFIX:-tun-}): ${P}a (client side) and ${P}b (server side), joined by
 # the underlay veth ua (10.9.5.1, fd09:5::1) <-> ub (10.9.5.2, fd09:5::2). Each encapsulation has its
@@ -62,6 +63,13 @@ declare -A B=([sit]="--local 10.9.5.2 --remote 10.9.5.1" [ip6ip6]="--local fd09:
 	[pppoe]="--dev ub --role ac --ppp-ifid 020000fffe000002"
 	[pptp]="--local 10.9.5.2 --remote 10.9.5.1 --call-id 8738 --peer-call-id 4369")
 urls=()
+for n in a b; do # the kernel's VXLAN on UDP 9999 (device vxp)
+	me=$([ $n = a ] && echo 1 || echo 2)
+	peer=$([ $n = a ] && echo 2 || echo 1)
+	ip netns exec "$P$n" ip link add vxp type vxlan id 99 local "10.9.5.$me" remote "10.9.5.$peer" dstport 9999 dev "u$n"
+	ip netns exec "$P$n" ip addr add "10.10.7.$me/24" dev vxp
+	ip netns exec "$P$n" ip link set vxp mtu 1450 up
+done
 i=0
 for m in "${modes[@]}"; do
 	i=$((i + 1))
@@ -77,6 +85,7 @@ for m in "${modes[@]}"; do
 	done
 	if [ "$m" = pptp ]; then urls+=("ws://10.10.$i.2:8765/$m"); else urls+=("ws://[fd0a:$i::2]:8765/$m"); fi
 done
+urls+=("ws://10.10.7.2:8765/vxlan9999")
 ip netns exec "${P}b" tcpdump -Z root -n -i ub -w "$out/underlay.pcap" not arp and not icmp6 2>"$D/td-u.err" &
 tu=$! # tcpdump itself (not through a function), so that SIGINT reaches it
 ip netns exec "${P}b" tcpdump -Z root -n -i any -w "$out/server.pcap" tcp port 8765 2>"$D/td-s.err" &
@@ -102,5 +111,5 @@ a /usr/bin/python3 "$here/ws.py" client "${urls[@]}" >"$D/client.out"
 sleep 2 # tcpdump hands over its last packets once the kernel's ring block is retired
 kill -INT $tu $ts
 wait $tu $ts || true
-[ "$(grep -c True "$D/client.out")" = $((10 * ${#modes[@]})) ] || { echo "make.sh: the client did not get every echo" >&2; exit 1; }
+[ "$(grep -c True "$D/client.out")" = $((10 * ${#urls[@]})) ] || { echo "make.sh: the client did not get every echo" >&2; exit 1; }
 echo "make.sh: $out/underlay.pcap $out/server.pcap"
