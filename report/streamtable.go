@@ -97,6 +97,9 @@ func writeBoxTable(w io.Writer, header []string, n int, row rowFunc) error {
 	cells(header)
 	rule("├", "┼", "┤")
 	for i := range n {
+		if _, err := b.Write(nil); err != nil {
+			return err // a failed or interrupted write (Ctrl-C) stops the table at once
+		}
 		cells(row(i))
 	}
 	rule("└", "┴", "┘")
@@ -131,6 +134,9 @@ func writeMarkdownTable(w io.Writer, header []string, n int, row rowFunc) error 
 	}
 	b.WriteByte('\n')
 	for i := range n {
+		if _, err := b.Write(nil); err != nil {
+			return err
+		}
 		cells(row(i))
 	}
 	return b.Flush()

@@ -2,7 +2,10 @@ package report
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -87,6 +90,35 @@ func TestStreamTable_AsTablewriter(t *testing.T) {
 			if got.String() != want.String() {
 				t.Fatalf("case %d, %s: header %q rows %q\ngot:\n%s\nwant (tablewriter):\n%s", iter, f, header, table, got.String(), want.String())
 			}
+		}
+	}
+}
+
+// failAfter fails every write once n bytes were written.
+type failAfter struct{ n int }
+
+func (f *failAfter) Write(p []byte) (int, error) {
+	if f.n -= len(p); f.n < 0 {
+		return 0, errors.New("broken pipe")
+	}
+	return len(p), nil
+}
+
+// TestStreamTable_StopsOnWriteError checks that a table whose writes fail (a closed pipe, Ctrl-C
+// through ctxWriter) stops making rows soon after, instead of formatting all the others.
+func TestStreamTable_StopsOnWriteError(t *testing.T) {
+	const n = 100_000
+	for _, write := range []func(io.Writer, []string, int, rowFunc) error{writeBoxTable, writeMarkdownTable} {
+		calls := 0
+		err := write(&failAfter{n: 10 << 10}, []string{"#", "path"}, n, func(i int) []string {
+			calls++
+			return []string{strconv.Itoa(i), "/chat"}
+		})
+		if err == nil {
+			t.Fatal("no error")
+		}
+		if written := calls - n; written > 2000 { // the first pass measures every row
+			t.Errorf("%d rows made after the first pass, want the few before the failure", written)
 		}
 	}
 }
