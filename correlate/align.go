@@ -11,13 +11,15 @@ import (
 type item struct {
 	digest     capture.Digest64
 	length     int64
-	incomplete bool      // digest unknown: matched by position and size only
-	t          time.Time // time on the first hop's clock; zero when unknown
+	incomplete bool // digest unknown: matched by position and size only
+	wireOnly   bool // the payload could not be inflated: only wire identifies it
+	// t is the time on the first hop's clock, in Unix nanoseconds; 0 when unknown. Not a
+	// time.Time, whose location pointer would have the garbage collector scan every item.
+	t int64
 	// wire is the digest of the payload as it travelled (still compressed), and wireLength its
 	// size: what hops that pass bytes through share even where one of them could not inflate.
 	wire       capture.Digest64
 	wireLength int64
-	wireOnly   bool // the payload could not be inflated: only wire identifies it
 	// Where the message lies in its own hop's TCP stream (src): raw, the stream offset, and off,
 	// the data bytes before it (the stream offset minus the control frames captured before it),
 	// which pings and pongs, each TCP connection's own, do not shift, but a hole that swallowed
@@ -43,7 +45,7 @@ func itemOf(s *capture.Session, dir capture.Direction, m *capture.Entry, off tim
 		it.length = 0 // the inflated size is unknown: any size agrees
 	}
 	if !m.First().IsZero() {
-		it.t = m.First().Add(-off)
+		it.t = m.First().Add(-off).UnixNano()
 	}
 	return it
 }
@@ -461,11 +463,11 @@ func absInt(x int64) int64 {
 
 // closerLater looks, in s after position i, for a message with the same digest as s[i] that is
 // closer in time to t, when s[i] is more than window away from t. It returns its position or -1.
-func closerLater(s []item, idx digestIndex, i int, t time.Time, window time.Duration) int {
-	if t.IsZero() || s[i].t.IsZero() {
+func closerLater(s []item, idx digestIndex, i int, t int64, window time.Duration) int {
+	if t == 0 || s[i].t == 0 {
 		return -1
 	}
-	best := absDur(s[i].t.Sub(t))
+	best := absDur(time.Duration(s[i].t - t))
 	if best <= window {
 		return -1
 	}
@@ -476,7 +478,7 @@ func closerLater(s []item, idx digestIndex, i int, t time.Time, window time.Dura
 		if k < 0 {
 			break
 		}
-		d := absDur(s[k].t.Sub(t))
+		d := absDur(time.Duration(s[k].t - t))
 		if d >= best {
 			break
 		}

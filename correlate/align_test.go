@@ -14,7 +14,7 @@ import (
 func items(names string, t0 time.Time, step time.Duration) []item {
 	var out []item
 	for i, c := range names {
-		it := item{length: 4, t: t0.Add(time.Duration(i) * step)}
+		it := item{length: 4, t: t0.Add(time.Duration(i) * step).UnixNano()}
 		if c == '?' {
 			it.incomplete = true
 			it.length = 1
@@ -44,12 +44,15 @@ func TestAlign_Cases(t *testing.T) {
 		{name: "duplicates_not_collapsed", a: "tatbt", b: "tatbt", want: []int{0, 1, 2, 3, 4}, matched: 5},
 		{
 			name: "duplicate_picked_by_time", a: "tt", b: "t", window: time.Second,
-			bAt:  func(b []item) { b[0].t = base().Add(10*time.Second + time.Millisecond) },
+			bAt:  func(b []item) { b[0].t = base().Add(10*time.Second + time.Millisecond).UnixNano() },
 			want: []int{1}, matched: 1,
 		},
 		{
 			name: "extra_duplicate_downstream_by_time", a: "t", b: "tt", window: time.Second,
-			bAt:  func(b []item) { b[0].t = base().Add(-10 * time.Second); b[1].t = base().Add(time.Millisecond) },
+			bAt: func(b []item) {
+				b[0].t = base().Add(-10 * time.Second).UnixNano()
+				b[1].t = base().Add(time.Millisecond).UnixNano()
+			},
 			want: []int{-1, 0}, matched: 1,
 		},
 		{name: "incomplete_by_position", a: "ab?d", b: "abcd", want: []int{0, 1, 2, 3}, matched: 4},

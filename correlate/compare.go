@@ -425,7 +425,7 @@ func buildTrack(c *conn, hs []*hopState, dir capture.Direction, opts *Options) *
 		}
 		if !hs[h].offKnown {
 			for k := range items {
-				items[k].t = time.Time{} // no time preference on an unknown clock
+				items[k].t = 0 // no time preference on an unknown clock
 			}
 		}
 		if len(msgs) == 0 {

@@ -27,7 +27,7 @@ func streamOf(names string, src int, missing map[int]bool, reason capture.GapRea
 			off += frame
 			continue
 		}
-		it := item{digest: capture.Digest(sha256.Sum256([]byte{byte(c)})).Prefix(), length: int64(n), t: base().Add(time.Duration(i) * 10 * time.Millisecond),
+		it := item{digest: capture.Digest(sha256.Sum256([]byte{byte(c)})).Prefix(), length: int64(n), t: base().Add(time.Duration(i) * 10 * time.Millisecond).UnixNano(),
 			src: src, off: off, end: off + frame, raw: off, hole: hole, holeKnown: true}
 		if hole > 0 {
 			it.holeGap = reason

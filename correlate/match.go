@@ -481,8 +481,8 @@ func commonMessages(a, b *capture.Session, items itemCache) (sim float64, total 
 		sim += float64(matched)
 		total += max(len(x), len(y))
 		for j, i := range mb {
-			if i >= 0 && !x[i].t.IsZero() && !y[j].t.IsZero() && len(ds) < maxSimMessages {
-				ds = append(ds, y[j].t.Sub(x[i].t))
+			if i >= 0 && x[i].t != 0 && y[j].t != 0 && len(ds) < maxSimMessages {
+				ds = append(ds, time.Duration(y[j].t-x[i].t))
 			}
 		}
 	}
