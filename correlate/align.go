@@ -61,8 +61,16 @@ func streamItems(s *capture.Session, dir capture.Direction, src int, off time.Du
 	gaps := s.TCP[dir].Gaps
 	var ctl, prevEnd uint64
 	g := 0
+	// unread counts the stream bytes between the entries since the previous data message that
+	// no entry holds: holes the gap list may not name (it keeps the first 64 per direction), or
+	// bytes skipped until frames were found again after one.
+	var unread, lastEnd uint64
 	for k := range s.Entries[dir] {
 		m := &s.Entries[dir][k]
+		if k > 0 && m.Offset() > lastEnd {
+			unread += m.Offset() - lastEnd
+		}
+		lastEnd = max(lastEnd, m.End())
 		if !m.Opcode().IsData() {
 			if m.End() > m.Offset() {
 				ctl += m.End() - m.Offset()
@@ -88,6 +96,10 @@ func streamItems(s *capture.Session, dir capture.Direction, src int, off time.Du
 				it.hole += hi - lo
 			}
 		}
+		if unread > it.hole {
+			it.hole = unread
+		}
+		unread = 0
 		prevEnd = max(prevEnd, m.End())
 		items = append(items, it)
 	}

@@ -226,10 +226,22 @@ func roundTrip(conns []*conn, tracks [][2]*track, a, b int) (rt time.Duration, n
 			ds[capture.ServerToClient] = append(ds[capture.ServerToClient], sb.Response.Time.Sub(sa.Response.Time))
 		}
 		for _, tr := range tracks[i] {
+			// Only payloads seen once in the direction: identical messages (heartbeats) are paired
+			// by order, and one missing among them shifts the pairs, which would read as the hops
+			// listed the wrong way round.
+			seen := map[capture.Digest64]int{}
+			for _, id := range tr.ids {
+				if m := id.at(a); m != nil && !m.Digest().IsZero() {
+					seen[m.Digest()]++
+				}
+			}
 			for _, id := range tr.ids {
 				ma, mb := id.at(a), id.at(b)
 				if ma == nil || mb == nil || ma.First().IsZero() || mb.First().IsZero() || id.unsureAt(a) || id.unsureAt(b) {
 					continue // a guessed pairing (copies around a capture hole) is no evidence
+				}
+				if seen[ma.Digest()] != 1 {
+					continue
 				}
 				if len(ds[tr.dir]) < maxClockSamples {
 					ds[tr.dir] = append(ds[tr.dir], mb.First().Sub(ma.First()))

@@ -475,11 +475,20 @@ func buildTrack(c *conn, hs []*hopState, dir capture.Direction, opts *Options) *
 		}
 		merged = append(merged, R[i:]...)
 		// A hole in one hop's stream is no hole in the reference where another hop's messages
-		// fill it: only an item following one of its own hop keeps it.
+		// fill it: an item keeps the part of its hole that the items of other hops merged in
+		// before it (since its own hop's previous item) do not fill. Where no hop had the
+		// messages the reference still lacks them, and copies of a repeated message must not be
+		// paired by order across that.
 		for k := range merged {
-			if merged[k].it.hole > 0 && k > 0 && merged[k-1].it.src != merged[k].it.src {
-				merged[k].it.hole = 0
+			it := &merged[k].it
+			if it.hole == 0 {
+				continue
 			}
+			var filled uint64
+			for p := k - 1; p >= 0 && merged[p].it.src != it.src; p-- {
+				filled += merged[p].it.end - merged[p].it.off
+			}
+			it.hole -= min(filled, it.hole)
 		}
 		R = merged
 	}

@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"fmt"
 	"slices"
@@ -149,7 +150,9 @@ func holeAt(caps []*capture.Capture, h int, dir capture.Direction, from, to int,
 	s := caps[h].Sessions[0]
 	ms := s.Messages[dir]
 	g := capture.Gap{Offset: ms[from].Offset, Length: ms[to-1].End - ms[from].Offset, Time: ms[from].First, Reason: r}
+	// Gaps are in stream order, as the capture stage gives them, whatever order holes are made in.
 	s.TCP[dir].Gaps = append(s.TCP[dir].Gaps, g)
+	slices.SortFunc(s.TCP[dir].Gaps, func(x, y capture.Gap) int { return cmp.Compare(x.Offset, y.Offset) })
 	s.Messages[dir] = slices.Delete(slices.Clone(ms), from, to)
 	for i := range s.Messages[dir] {
 		s.Messages[dir][i].Index = i
@@ -209,15 +212,26 @@ func TestCompare_HolesInBothOrders(t *testing.T) {
 			payloads = append(payloads, "beat")
 		}
 	}
-	for _, first := range []int{0, 1} {
-		t.Run(fmt.Sprintf("holed_hop%d", first), func(t *testing.T) {
+	for _, tc := range []struct {
+		first    int
+		unlisted bool // the gap list names only the first hole (the capture stage keeps 64)
+	}{{0, false}, {1, false}} {
+		t.Run(fmt.Sprintf("holed_hop%d_unlisted_%v", tc.first, tc.unlisted), func(t *testing.T) {
+			first := tc.first
 			caps := simulate(simOpts{hops: 2, latency: time.Nanosecond}, []connSpec{{key: keyN(1), c2s: payloads, s2c: payloads}})
 			for _, dir := range capture.Directions {
 				holeAt(caps, first, dir, 40, 45, capture.GapAcked)
 				holeAt(caps, first, dir, 20, 26, capture.GapAcked)
 				holeAt(caps, first, dir, 5, 7, capture.GapAcked)
+				if tc.unlisted {
+					s := caps[first].Sessions[0]
+					s.TCP[dir].Gaps = s.TCP[dir].Gaps[:1]
+				}
 			}
 			r := Compare(hopsOf(caps), Options{})
+			if len(r.Refused) > 0 || len(r.Connections) != 1 {
+				t.Fatalf("refused %q, %d connections: want one connection compared", r.Refused, len(r.Connections))
+			}
 			for _, c := range r.Connections {
 				for _, d := range []DirectionResult{c.Directions.ClientToServer, c.Directions.ServerToClient} {
 					if d.Verdict != CaptureGap || d.Missing != 13 || d.Index == nil || *d.Index != 5 {
