@@ -60,6 +60,9 @@ type Options struct {
 	// evidence, when not nil, keeps Messages only for those whose first frame header came in one
 	// of these packets, and no Entries (ReadEvidence).
 	evidence map[PacketRef]bool
+	// flushEvery, with ReduceContext, is how many messages of a direction are held before they
+	// are written; 0 means digestFlush (tests write after a few, to interleave connections).
+	flushEvery int
 }
 
 // Bounds on what a flood can make Read keep.

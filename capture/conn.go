@@ -42,6 +42,9 @@ type conn struct {
 	client   tcpstream.Dir
 	reqDone  bool
 	respDone bool
+	// inH2: the connection is an HTTP/2 stream's, whose message offsets are translated when it
+	// ends.
+	inH2 bool
 	// stopped: the connection passed the total bound and is no longer read; what was found
 	// before is kept.
 	stopped bool
@@ -67,6 +70,9 @@ type frameState struct {
 	parser [2]*wsframe.Parser
 	// plain counts decrypted bytes per direction: the stream offsets of a TLS session's messages.
 	plain [2]uint64
+	// out, with ReduceContext, is the connection's slot in the digest file once messages of it
+	// were written.
+	out *slotState
 }
 
 // frames returns the connection's frame state, making it on first use.
@@ -630,6 +636,9 @@ func (c *conn) Reset(d tcpstream.Dir, m packet.Meta) { c.last = m }
 // Close finishes the session when the TCP connection ends or the capture does.
 func (c *conn) Close(st [2]tcpstream.Stats) {
 	c.release()
+	if c.fr != nil && c.fr.out != nil {
+		defer c.closeDigests()
+	}
 	if c.mode == modeRaw {
 		c.closeRaw(st)
 		return
@@ -691,6 +700,37 @@ func (c *conn) Close(st [2]tcpstream.Stats) {
 	if c.r.keep(s) {
 		c.r.sessions = append(c.r.sessions, s)
 	}
+}
+
+// flushDigests writes the messages a holds to the digest file being written (ReduceContext).
+func (c *conn) flushDigests(a *assembler) {
+	dw := c.r.out
+	if c.fr.out == nil {
+		c.fr.out = dw.newSlot()
+	}
+	for _, b := range a.msgs.blocks {
+		for i := range b {
+			dw.addMessage(&b[i], &c.fr.out.st[a.d])
+			if dw.n == digestBatch {
+				dw.endMessages(c.fr.out.slot, a.d)
+			}
+		}
+	}
+	if dw.n > 0 {
+		dw.endMessages(c.fr.out.slot, a.d)
+	}
+	a.msgs.release(&c.r.freeBlocks)
+}
+
+// closeDigests hands the digest file slot of a connection that ended to its session, when kept,
+// or says that its messages belong to no session.
+func (c *conn) closeDigests() {
+	if n := len(c.r.sessions); n > 0 && c.sess != nil && c.r.sessions[n-1] == c.sess {
+		c.fr.out.client = c.client
+		c.r.outSlots[c.sess] = c.fr.out
+		return
+	}
+	c.r.out.dropped(c.fr.out)
 }
 
 // releaseMessages gives back the message blocks of a connection whose session is not kept.

@@ -11,11 +11,18 @@ import (
 	"io"
 	"os"
 	"time"
+
+	"github.com/wspath/wspath/capture/tcpstream"
 )
 
 // DigestVersion is the version of the digest file format WriteDigests writes; ReadDigests reads
-// it and every older version.
-const DigestVersion = 1
+// it and every older version. Version 2 is written while the capture is read (ReduceContext):
+// sessions as they end, messages of open connections in batches, the capture header last.
+const DigestVersion = 2
+
+// digestComment is the comment of a digest file's gzip header (version 2 on), which is not
+// compressed: a file cut inside its first compressed block is still known as a digest file.
+const digestComment = "wspath digests"
 
 // digestMagic starts every digest file, after gunzip.
 const digestMagic = "wspath digests\n"
@@ -33,7 +40,14 @@ const (
 	secSession  = 'S' // JSON: a session without its messages
 	secMessages = 'M' // a batch of messages of the last session, in columns
 	secEnd      = 'E' // uvarint: the number of sessions; its absence means the file was cut short
+	// Version 2: messages and sessions name their connection by a slot number, since the
+	// messages of connections open at once come interleaved, before their session.
+	secDropped = 'X' // uvarint slot: the messages of that slot belong to no session kept
 )
+
+// digestFlush is how many messages of one direction of an open connection ReduceContext holds
+// before writing them: what bounds its memory per connection.
+const digestFlush = 256
 
 // ErrNewerDigests is returned for a digest file written by a newer wspath.
 var ErrNewerDigests = errors.New("digest file from a newer wspath")
@@ -68,35 +82,103 @@ type digestHeader struct {
 // WriteDigests writes c as a digest file to w: everything Compare needs from one hop's capture
 // (connections with their handshake fields, TCP evidence, per message its direction, times,
 // sizes, SHA-256 digests, frames and packet references), and no payload byte: message previews
-// are left out. The format is in the README ("Digest files").
+// are left out. The format is in the README ("Digest files"). ReduceContext writes the same
+// while reading the capture, without holding its messages.
 func WriteDigests(w io.Writer, c *Capture) error {
-	zw := gzip.NewWriter(w)
-	dw := &digestWriter{w: bufio.NewWriterSize(zw, 1<<16), files: map[string]uint64{}}
-	dw.w.WriteString(digestMagic)
-	dw.uvarint(dw.w, DigestVersion)
-	dw.json(secHeader, digestHeader{Files: c.Files, Start: c.Start, End: c.End, Stats: c.Stats,
-		Warnings: c.Warnings, TCPConnections: c.TCPConnections, ServerPorts: c.ServerPorts})
+	dw := newDigestWriter(w)
 	for _, s := range c.Sessions {
-		dw.session(s)
+		dw.session(s, nil)
 	}
-	var end []byte
-	end = binary.AppendUvarint(end, uint64(len(c.Sessions)))
-	dw.section(secEnd, end)
-	if dw.err == nil {
-		dw.err = dw.w.Flush()
-	}
-	if dw.err != nil {
-		return dw.err
-	}
-	return zw.Close()
+	return dw.close(c)
 }
 
 type digestWriter struct {
+	z     *gzipChunks
 	w     *bufio.Writer
 	err   error
 	files map[string]uint64
 	cols  [msgColumns]bytes.Buffer
+	n     int // messages in cols
 	body  []byte
+	slots uint64 // slot numbers given so far
+	count int    // sessions written
+}
+
+// slotState is what the writer knows of a connection whose messages it began to write before
+// its session ended: its slot, and per tcpstream side (0: the side that opened the TCP
+// connection) the state its messages are written relative to.
+type slotState struct {
+	slot   uint64
+	client tcpstream.Dir // the side that is the WebSocket client, as known at the session's end
+	st     [2]msgState
+}
+
+func newDigestWriter(w io.Writer) *digestWriter {
+	z := newGzipChunks(w, digestComment, gzipChunkSize)
+	dw := &digestWriter{z: z, w: bufio.NewWriterSize(z, 1<<16), files: map[string]uint64{}}
+	dw.w.WriteString(digestMagic)
+	dw.uvarint(dw.w, DigestVersion)
+	return dw
+}
+
+// newSlot returns the state of a connection new to the file.
+func (dw *digestWriter) newSlot() *slotState {
+	dw.slots++
+	return &slotState{slot: dw.slots}
+}
+
+// session writes s, whose messages not yet written are in s.Messages, and ends its slot; ss is
+// its slot when messages of it were written before (nil: none were).
+func (dw *digestWriter) session(s *Session, ss *slotState) {
+	if ss == nil {
+		ss = dw.newSlot()
+		ss.client = tcpstream.Dir(ClientToServer) // sides are directions
+	}
+	for _, dir := range Directions {
+		side := ss.client
+		if dir == ServerToClient {
+			side = 1 - side
+		}
+		ms := s.Messages[dir]
+		for len(ms) > 0 {
+			n := min(len(ms), digestBatch)
+			for i := range ms[:n] {
+				dw.addMessage(&ms[i], &ss.st[side])
+			}
+			dw.endMessages(ss.slot, side)
+			ms = ms[n:]
+		}
+	}
+	head := *s
+	head.Messages, head.Entries = [2][]Message{}, [2][]Entry{}
+	b, err := json.Marshal(&head)
+	if err != nil && dw.err == nil {
+		dw.err = err
+	}
+	body := binary.AppendUvarint(dw.body[:0], ss.slot)
+	body = binary.AppendUvarint(body, uint64(ss.client))
+	dw.body = append(body, b...)
+	dw.section(secSession, dw.body)
+	dw.count++
+}
+
+// dropped says that the messages written for ss belong to no session kept.
+func (dw *digestWriter) dropped(ss *slotState) {
+	dw.section(secDropped, binary.AppendUvarint(dw.body[:0], ss.slot))
+}
+
+// close writes the capture header and the end, and flushes.
+func (dw *digestWriter) close(c *Capture) error {
+	dw.json(secHeader, digestHeader{Files: c.Files, Start: c.Start, End: c.End, Stats: c.Stats,
+		Warnings: c.Warnings, TCPConnections: c.TCPConnections, ServerPorts: c.ServerPorts})
+	dw.section(secEnd, binary.AppendUvarint(nil, uint64(dw.count)))
+	if dw.err == nil {
+		dw.err = dw.w.Flush()
+	}
+	if err := dw.z.Close(); dw.err == nil {
+		dw.err = err
+	}
+	return dw.err
 }
 
 func (dw *digestWriter) uvarint(w io.Writer, v uint64) {
@@ -130,21 +212,6 @@ func (dw *digestWriter) fileIndex(name string) uint64 {
 		dw.section(secFile, []byte(name))
 	}
 	return i
-}
-
-func (dw *digestWriter) session(s *Session) {
-	head := *s
-	head.Messages = [2][]Message{}
-	dw.json(secSession, &head)
-	for _, dir := range Directions {
-		ms := s.Messages[dir]
-		var st msgState
-		for len(ms) > 0 {
-			n := min(len(ms), digestBatch)
-			dw.messages(dir, ms[:n], &st)
-			ms = ms[n:]
-		}
-	}
 }
 
 // Columns of a message section: each field of a batch's messages is written together, so that
@@ -183,77 +250,80 @@ type msgState struct {
 func zigzag(v int64) uint64   { return uint64(v<<1) ^ uint64(v>>63) }
 func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
 
-func (dw *digestWriter) messages(dir Direction, ms []Message, st *msgState) {
-	for i := range dw.cols {
-		dw.cols[i].Reset()
-	}
+// addMessage adds m to the message section being built; st is its direction's state.
+func (dw *digestWriter) addMessage(m *Message, st *msgState) {
 	c := &dw.cols
-	for i := range ms {
-		m := &ms[i]
-		kind := uint64(m.Opcode&0xf) | uint64(m.Flags&kindKnownFlags)<<4
-		if !m.Digest.IsZero() {
-			kind |= kindDigest
-		}
-		switch {
-		case m.WireDigest == m.Digest:
-		case m.WireDigest.IsZero():
-			kind |= kindWireZero
-		default:
-			kind |= kindWire
-		}
-		if m.First.IsZero() {
-			kind |= kindFirstZero
-		}
-		if m.Last.IsZero() {
-			kind |= kindLastZero
-		}
-		if m.CloseCode != 0 || m.CloseReason != "" {
-			kind |= kindClose
-		}
-		dw.uvarint(&c[colKind], kind)
-		dw.uvarint(&c[colLength], uint64(m.Length))
-		dw.uvarint(&c[colLength], zigzag(m.WireLength-m.Length))
-		if kind&kindDigest != 0 {
-			c[colDigest].Write(m.Digest[:])
-		}
-		if kind&kindWire != 0 {
-			c[colDigest].Write(m.WireDigest[:])
-		}
-		if kind&kindFirstZero == 0 {
-			t := m.First.UnixNano()
-			dw.uvarint(&c[colTime], zigzag(t-st.first))
-			st.first = t
-		}
-		if kind&kindLastZero == 0 {
-			dw.uvarint(&c[colTime], zigzag(m.Last.UnixNano()-st.first))
-		}
-		dw.uvarint(&c[colFrames], uint64(m.Frames))
-		dw.uvarint(&c[colOffset], zigzag(int64(m.Offset-st.end)))
-		dw.uvarint(&c[colOffset], zigzag(int64(m.End-m.Offset)))
-		st.end = m.End
-		// The first packet relative to the previous message's, the last to the first.
-		for _, p := range [2]PacketRef{m.Packet, m.LastPacket} {
-			f := dw.fileIndex(p.File)
-			dw.uvarint(&c[colPacket], f)
-			dw.uvarint(&c[colPacket], zigzag(int64(p.Number)-st.packet))
-			st.packet = int64(m.Packet.Number)
-		}
-		if kind&kindClose != 0 {
-			dw.uvarint(&c[colClose], uint64(m.CloseCode))
-			dw.uvarint(&c[colClose], uint64(len(m.CloseReason)))
-			c[colClose].WriteString(m.CloseReason)
-		}
+	dw.n++
+	kind := uint64(m.Opcode&0xf) | uint64(m.Flags&kindKnownFlags)<<4
+	if !m.Digest.IsZero() {
+		kind |= kindDigest
 	}
-	b := dw.body[:0]
-	b = binary.AppendUvarint(b, uint64(dir))
-	b = binary.AppendUvarint(b, uint64(len(ms)))
+	switch {
+	case m.WireDigest == m.Digest:
+	case m.WireDigest.IsZero():
+		kind |= kindWireZero
+	default:
+		kind |= kindWire
+	}
+	if m.First.IsZero() {
+		kind |= kindFirstZero
+	}
+	if m.Last.IsZero() {
+		kind |= kindLastZero
+	}
+	if m.CloseCode != 0 || m.CloseReason != "" {
+		kind |= kindClose
+	}
+	dw.uvarint(&c[colKind], kind)
+	dw.uvarint(&c[colLength], uint64(m.Length))
+	dw.uvarint(&c[colLength], zigzag(m.WireLength-m.Length))
+	if kind&kindDigest != 0 {
+		c[colDigest].Write(m.Digest[:])
+	}
+	if kind&kindWire != 0 {
+		c[colDigest].Write(m.WireDigest[:])
+	}
+	if kind&kindFirstZero == 0 {
+		t := m.First.UnixNano()
+		dw.uvarint(&c[colTime], zigzag(t-st.first))
+		st.first = t
+	}
+	if kind&kindLastZero == 0 {
+		dw.uvarint(&c[colTime], zigzag(m.Last.UnixNano()-st.first))
+	}
+	dw.uvarint(&c[colFrames], uint64(m.Frames))
+	dw.uvarint(&c[colOffset], zigzag(int64(m.Offset-st.end)))
+	dw.uvarint(&c[colOffset], zigzag(int64(m.End-m.Offset)))
+	st.end = m.End
+	// The first packet relative to the previous message's, the last to the first.
+	for _, p := range [2]PacketRef{m.Packet, m.LastPacket} {
+		f := dw.fileIndex(p.File)
+		dw.uvarint(&c[colPacket], f)
+		dw.uvarint(&c[colPacket], zigzag(int64(p.Number)-st.packet))
+		st.packet = int64(m.Packet.Number)
+	}
+	if kind&kindClose != 0 {
+		dw.uvarint(&c[colClose], uint64(m.CloseCode))
+		dw.uvarint(&c[colClose], uint64(len(m.CloseReason)))
+		c[colClose].WriteString(m.CloseReason)
+	}
+}
+
+// endMessages writes the messages added as a section of slot's side (a tcpstream side: which
+// direction it is, the session says).
+func (dw *digestWriter) endMessages(slot uint64, side tcpstream.Dir) {
+	c := &dw.cols
+	b := binary.AppendUvarint(dw.body[:0], slot)
+	b = binary.AppendUvarint(b, uint64(side))
+	b = binary.AppendUvarint(b, uint64(dw.n))
 	for i := range c {
 		b = binary.AppendUvarint(b, uint64(c[i].Len()))
 	}
 	for i := range c {
 		b = append(b, c[i].Bytes()...)
+		c[i].Reset()
 	}
-	dw.body = b
+	dw.body, dw.n = b, 0
 	dw.section(secMessages, b)
 }
 
@@ -271,6 +341,9 @@ func IsDigestFile(path string) (bool, error) {
 	zr, err := gzip.NewReader(br)
 	if err != nil {
 		return false, nil
+	}
+	if zr.Comment == digestComment {
+		return true, nil
 	}
 	b := make([]byte, len(digestMagic))
 	if _, err := io.ReadFull(zr, b); err != nil {
@@ -294,7 +367,8 @@ func ReadDigests(path string, opts Options) (*Capture, error) {
 	if err != nil {
 		return nil, &DigestError{File: path, Err: fmt.Errorf("not a digest file (%v)", err)}
 	}
-	dr := &digestReader{r: bufio.NewReaderSize(zr, 1<<16), path: path, opts: opts.withDefaults()}
+	dr := &digestReader{r: bufio.NewReaderSize(zr, 1<<16), path: path, opts: opts.withDefaults(),
+		named: zr.Comment == digestComment}
 	c, err := dr.read()
 	if c == nil {
 		return nil, err
@@ -302,6 +376,7 @@ func ReadDigests(path string, opts Options) (*Capture, error) {
 	if err != nil {
 		c.Warnings = append(c.Warnings, Warning{File: path, Message: err.Error() + "; the sessions before it are read"})
 	}
+	sortSessions(c.Sessions) // version 2 has them in the order they ended
 	sessions := c.Sessions[:0]
 	r := &reader{opts: dr.opts}
 	for _, s := range c.Sessions {
@@ -324,6 +399,8 @@ type digestReader struct {
 	// capt is the capture being read; fileIndex numbers its PacketFiles.
 	capt      *Capture
 	fileIndex map[string]int
+	// named: the gzip header says this is a digest file (version 2 on).
+	named bool
 }
 
 func (dr *digestReader) fail(err error) error {
@@ -334,6 +411,9 @@ func (dr *digestReader) fail(err error) error {
 func (dr *digestReader) read() (*Capture, error) {
 	magic := make([]byte, len(digestMagic))
 	if _, err := io.ReadFull(dr.r, magic); err != nil || string(magic) != digestMagic {
+		if dr.named && err != nil {
+			return nil, dr.fail(cutShort(err))
+		}
 		return nil, dr.fail(errors.New("not a digest file (no wspath digests header)"))
 	}
 	v, err := binary.ReadUvarint(dr.r)
@@ -344,6 +424,14 @@ func (dr *digestReader) read() (*Capture, error) {
 		return nil, dr.fail(fmt.Errorf("%w: version %d, this wspath reads up to version %d; use a newer wspath", ErrNewerDigests, v, DigestVersion))
 	case v == 0:
 		return nil, dr.fail(errors.New("version 0 does not exist"))
+	case v >= 2:
+		c := &Capture{}
+		dr.capt = c
+		err := dr.slotted(c)
+		if dr.section == 1 && err != nil {
+			return nil, err // not one section could be read
+		}
+		return c, err
 	}
 	kind, body, err := dr.next()
 	if err != nil {
@@ -404,6 +492,112 @@ func (dr *digestReader) sessions(c *Capture) error {
 			return nil
 		default:
 			return dr.fail(fmt.Errorf("unknown section kind %q", kind))
+		}
+	}
+}
+
+// slotted reads the sections of a version 2 file into c, up to the end section: messages come
+// before their session, named by slot, and the capture header comes last.
+func (dr *digestReader) slotted(c *Capture) error {
+	open := map[uint64]*openSlot{}
+	header := false
+	for {
+		kind, body, err := dr.next()
+		if err != nil {
+			if !header {
+				c.Warnings = append(c.Warnings, Warning{File: dr.path, Message: "the capture header (file list, packet counts, warnings of the capture) is at the end of a digest file, and is missing"})
+			}
+			return err
+		}
+		b := column{b: body}
+		switch kind {
+		case secFile:
+			dr.files = append(dr.files, string(body))
+		case secMessages:
+			slot := b.uvarint()
+			if b.err != nil {
+				return dr.fail(errors.New("message section without its slot"))
+			}
+			o := open[slot]
+			if o == nil {
+				o = new(openSlot)
+				open[slot] = o
+			}
+			if err := dr.messages(&o.s, b.b, &o.st); err != nil {
+				return dr.fail(err)
+			}
+		case secSession:
+			slot, client := b.uvarint(), b.uvarint()
+			if b.err != nil || client > 1 {
+				return dr.fail(errors.New("bad session section head"))
+			}
+			s := new(Session)
+			if err := json.Unmarshal(b.b, s); err != nil {
+				return dr.fail(fmt.Errorf("session: %v", err))
+			}
+			s.Messages, s.Entries = [2][]Message{}, [2][]Entry{}
+			if o := open[slot]; o != nil {
+				o.into(s, tcpstream.Dir(client))
+				delete(open, slot)
+			}
+			c.Sessions = append(c.Sessions, s)
+		case secDropped:
+			delete(open, b.uvarint())
+		case secHeader:
+			var h digestHeader
+			if err := json.Unmarshal(body, &h); err != nil {
+				return dr.fail(fmt.Errorf("capture header: %v", err))
+			}
+			c.Files, c.Start, c.End, c.Stats, c.Warnings = h.Files, h.Start, h.End, h.Stats, h.Warnings
+			c.TCPConnections, c.ServerPorts = h.TCPConnections, h.ServerPorts
+			header = true
+		case secEnd:
+			n, k := binary.Uvarint(body)
+			switch {
+			case k <= 0 || n != uint64(len(c.Sessions)):
+				return dr.fail(fmt.Errorf("end section says %d sessions, %d read", n, len(c.Sessions)))
+			case !header:
+				return dr.fail(errors.New("no capture header before the end section"))
+			case len(open) > 0:
+				return dr.fail(fmt.Errorf("messages of %d connection(s) without their session", len(open)))
+			}
+			return dr.atEnd()
+		default:
+			return dr.fail(fmt.Errorf("unknown section kind %q", kind))
+		}
+	}
+}
+
+// atEnd checks that nothing follows the end section, and so lets gzip check its checksums and
+// lengths: a damaged or cut compressed stream is told, even when its sections were all read.
+func (dr *digestReader) atEnd() error {
+	n, err := io.Copy(io.Discard, dr.r)
+	switch {
+	case err != nil:
+		return dr.fail(fmt.Errorf("after the end section: %w", cutShort(err)))
+	case n > 0:
+		return dr.fail(fmt.Errorf("%d bytes after the end section", n))
+	}
+	return nil
+}
+
+// openSlot holds the messages of a connection read before its session: in s, by tcpstream
+// side until the session says which side is the client.
+type openSlot struct {
+	s  Session
+	st [2]msgState
+}
+
+// into moves the messages into s, whose client sent those of side client.
+func (o *openSlot) into(s *Session, client tcpstream.Dir) {
+	for side := range tcpstream.Dir(2) {
+		dir := ClientToServer
+		if side != client {
+			dir = ServerToClient
+		}
+		s.Messages[dir], s.Entries[dir], s.wide[dir] = o.s.Messages[side], o.s.Entries[side], o.s.wide[side]
+		for i := range s.Messages[dir] {
+			s.Messages[dir][i].Direction = dir
 		}
 	}
 }

@@ -3,6 +3,7 @@ package capture
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -56,36 +57,42 @@ func TestDigests_RoundTrip(t *testing.T) {
 				opts.KeylogFiles = []string{tc.keylog}
 			}
 			c, d, _ := readBoth(t, files, opts)
-			if len(c.Sessions) != len(d.Sessions) {
-				t.Fatalf("%d sessions, %d from digests", len(c.Sessions), len(d.Sessions))
-			}
-			for i := range c.Sessions {
-				a, b := c.Sessions[i], d.Sessions[i]
-				for _, dir := range Directions {
-					if len(a.Messages[dir]) != len(b.Messages[dir]) {
-						t.Fatalf("session %d %s: %d messages, %d from digests", a.ID, dir, len(a.Messages[dir]), len(b.Messages[dir]))
-					}
-					for k := range a.Messages[dir] {
-						x, y := a.Messages[dir][k], b.Messages[dir][k]
-						if !x.First.Equal(y.First) || !x.Last.Equal(y.Last) {
-							t.Errorf("session %d %s message %d: times %v %v, from digests %v %v", a.ID, dir, k, x.First, x.Last, y.First, y.Last)
-						}
-						x.First, x.Last = y.First, y.Last // equal instants; the location may differ
-						if !reflect.DeepEqual(x, y) {
-							t.Errorf("session %d %s message %d:\n%+v\nfrom digests\n%+v", a.ID, dir, k, x, y)
-						}
-					}
-				}
-				ha, hb := *a, *b
-				ha.Messages, hb.Messages = [2][]Message{}, [2][]Message{}
-				if x, y := mustJSON(t, ha), mustJSON(t, hb); x != y {
-					t.Errorf("session %d without messages:\n%s\nfrom digests\n%s", a.ID, x, y)
-				}
-			}
-			if c.Stats != d.Stats || len(c.Warnings) != len(d.Warnings) || len(c.Files) != len(d.Files) {
-				t.Errorf("stats, warnings or files differ: %+v %+v", c.Stats, d.Stats)
-			}
+			sameCapture(t, c, d)
 		})
+	}
+}
+
+// sameCapture checks that d, read from a digest file, holds what c does.
+func sameCapture(t *testing.T, c, d *Capture) {
+	t.Helper()
+	if len(c.Sessions) != len(d.Sessions) {
+		t.Fatalf("%d sessions, %d from digests", len(c.Sessions), len(d.Sessions))
+	}
+	for i := range c.Sessions {
+		a, b := c.Sessions[i], d.Sessions[i]
+		for _, dir := range Directions {
+			if len(a.Messages[dir]) != len(b.Messages[dir]) {
+				t.Fatalf("session %d %s: %d messages, %d from digests", a.ID, dir, len(a.Messages[dir]), len(b.Messages[dir]))
+			}
+			for k := range a.Messages[dir] {
+				x, y := a.Messages[dir][k], b.Messages[dir][k]
+				if !x.First.Equal(y.First) || !x.Last.Equal(y.Last) {
+					t.Errorf("session %d %s message %d: times %v %v, from digests %v %v", a.ID, dir, k, x.First, x.Last, y.First, y.Last)
+				}
+				x.First, x.Last = y.First, y.Last // equal instants; the location may differ
+				if !reflect.DeepEqual(x, y) {
+					t.Errorf("session %d %s message %d:\n%+v\nfrom digests\n%+v", a.ID, dir, k, x, y)
+				}
+			}
+		}
+		ha, hb := *a, *b
+		ha.Messages, hb.Messages = [2][]Message{}, [2][]Message{}
+		if x, y := mustJSON(t, ha), mustJSON(t, hb); x != y {
+			t.Errorf("session %d without messages:\n%s\nfrom digests\n%s", a.ID, x, y)
+		}
+	}
+	if c.Stats != d.Stats || len(c.Warnings) != len(d.Warnings) || len(c.Files) != len(d.Files) {
+		t.Errorf("stats, warnings or files differ: %+v %+v", c.Stats, d.Stats)
 	}
 }
 
@@ -155,6 +162,24 @@ func TestDigests_Errors(t *testing.T) {
 			}
 			if len(d.Sessions) > len(c.Sessions) {
 				t.Errorf("cut at %d: %d sessions", cut, len(d.Sessions))
+			}
+		}
+	})
+	t.Run("cut-compressed", func(t *testing.T) {
+		// Cut inside the compressed data, even before the magic inflates: still a digest file
+		// (its gzip header says so), cut short, never taken for a capture.
+		for _, cut := range []int{30, len(good) / 3, len(good) - 9} {
+			p := filepath.Join(dir, "cutz.wsd")
+			if err := os.WriteFile(p, good[:cut], 0o644); err != nil {
+				t.Fatal(err)
+			}
+			d, err := Read([]string{p}, Options{})
+			var de *DigestError
+			switch {
+			case err != nil && (!errors.As(err, &de) || !strings.Contains(err.Error(), "cutz.wsd") || !strings.Contains(err.Error(), "truncated")):
+				t.Errorf("cut at %d of %d: err = %v, want a DigestError saying the digest file is truncated", cut, len(good), err)
+			case err == nil && (len(d.Warnings) == 0 || !strings.Contains(d.Warnings[len(d.Warnings)-1].String(), "truncated")):
+				t.Errorf("cut at %d of %d: warnings %q", cut, len(good), d.Warnings)
 			}
 		}
 	})
@@ -368,5 +393,114 @@ func TestReadDigests_Hostile(t *testing.T) {
 				t.Errorf("warnings %q, want one naming the file and %q", ws, tt.want)
 			}
 		})
+	}
+}
+
+// TestReduce_RoundTrip checks that the digest file ReduceContext writes while reading gives back,
+// field for field, what Read gives: with messages written every few per direction, so that the
+// sections of connections open at once interleave and come before their sessions. The cases
+// hold concurrent connections, permessage-deflate, TLS, mid-stream pick-ups, HTTP/2 streams.
+func TestReduce_RoundTrip(t *testing.T) {
+	for _, tc := range []struct{ name, files, keylog string }{
+		{"concurrent", "../examples/concurrent/fw*.pcap", ""},
+		{"capture-drops", "../examples/capture-drops/fw.pcap", ""},
+		{"deflate", "../examples/capture-drops-deflate/ingress*.pcap", ""},
+		{"tls-keys", "../examples/tls-c2s-drop/lb*.pcap", "../examples/tls-c2s-drop/keys.txt"},
+		{"tls-nokeys", "../examples/tls-nokeys-both/lb*.pcap", ""},
+		{"capture-gap", "../examples/capture-gap/ingress*.pcap", ""},
+		{"h2c", "testdata/h2c-client.pcap", ""},
+		{"h2-tls", "../examples/h2-tls-s2c-drop/lb*.pcap", "../examples/h2-tls-s2c-drop/keys.txt"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			files, _ := filepath.Glob(tc.files)
+			if len(files) == 0 {
+				t.Fatalf("no files %s", tc.files)
+			}
+			opts := Options{PreviewSize: -1}
+			if tc.keylog != "" {
+				opts.KeylogFiles = []string{tc.keylog}
+			}
+			c, err := Read(files, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, every := range []int{1, 3, digestFlush} {
+				opts.flushEvery = every
+				var buf bytes.Buffer
+				if _, err := ReduceContext(context.Background(), files, opts, &buf); err != nil {
+					t.Fatal(err)
+				}
+				path := filepath.Join(t.TempDir(), "hop.wsd")
+				if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				d, err := Read([]string{path}, Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				sameCapture(t, c, d)
+				opts.Compact = true
+				cc, err := Read(files, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				dc, err := Read([]string{path}, Options{Compact: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				sameEntries(t, cc, dc)
+				opts.Compact = false
+			}
+		})
+	}
+}
+
+// TestDigests_Version1 checks that a digest file of the first version, written before files
+// were written while reading, still reads as the capture it was made from.
+func TestDigests_Version1(t *testing.T) {
+	c, err := Read([]string{"../examples/concurrent/fw.pcap"}, Options{PreviewSize: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Read([]string{"testdata/concurrent-fw.v1.wsd"}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Sessions) == 0 {
+		t.Fatal("no sessions")
+	}
+	// Fields added to sessions since are zero in it.
+	for _, s := range c.Sessions {
+		for i := range s.TCP {
+			s.TCP[i].ISN, s.TCP[i].SYN, s.TCP[i].End = 0, false, 0
+		}
+	}
+	sameCapture(t, c, d)
+}
+
+// sameEntries checks that the compact records of d, read from a digest file, are c's.
+func sameEntries(t *testing.T, c, d *Capture) {
+	t.Helper()
+	if len(c.Sessions) != len(d.Sessions) {
+		t.Fatalf("compact: %d sessions, %d from digests", len(c.Sessions), len(d.Sessions))
+	}
+	for i := range c.Sessions {
+		a, b := c.Sessions[i], d.Sessions[i]
+		for _, dir := range Directions {
+			if len(a.Entries[dir]) != len(b.Entries[dir]) || !reflect.DeepEqual(a.wide[dir], b.wide[dir]) {
+				t.Fatalf("compact: session %d %s: %d entries (%d wide), %d (%d) from digests", a.ID, dir,
+					len(a.Entries[dir]), len(a.wide[dir]), len(b.Entries[dir]), len(b.wide[dir]))
+			}
+			for k := range a.Entries[dir] {
+				x, y := a.Entries[dir][k], b.Entries[dir][k]
+				if x.Packet(c.PacketFiles) != y.Packet(d.PacketFiles) {
+					t.Errorf("compact: session %d %s entry %d: packet %v, %v from digests", a.ID, dir, k, x.Packet(c.PacketFiles), y.Packet(d.PacketFiles))
+				}
+				x.file, y.file = 0, 0
+				if x != y {
+					t.Errorf("compact: session %d %s entry %d:\n%+v\nfrom digests\n%+v", a.ID, dir, k, x, y)
+				}
+			}
+		}
 	}
 }

@@ -121,7 +121,7 @@ func (h *h2conn) Headers(s packet.Direction, hd *h2demux.Headers) {
 // openStream starts the Session of a WebSocket stream from its extended CONNECT request.
 func (h *h2conn) openStream(hd *h2demux.Headers, m packet.Meta) *h2stream {
 	c := h.c
-	ws := &conn{r: c.r, info: c.info, mode: modeHTTP, client: c.client, reqDone: true}
+	ws := &conn{r: c.r, info: c.info, mode: modeHTTP, client: c.client, reqDone: true, inH2: true}
 	s := ws.session(m)
 	s.Start = m.Time
 	s.HTTP2 = &HTTP2Stream{StreamID: hd.Stream}

@@ -337,6 +337,14 @@ func (a *assembler) push(m *Message) {
 		}
 		return
 	}
+	if a.c.r.out != nil {
+		// ReduceContext: the digest file needs the full Message, and no Entry.
+		a.msgs.push(&a.c.r.freeBlocks, m)
+		if a.msgs.n >= a.c.r.opts.flushEvery && !a.c.inH2 {
+			a.c.flushDigests(a)
+		}
+		return
+	}
 	e, w, wide := entryOf(m, a.c.r.packetFile(m.Packet.File))
 	a.entries.push(&a.c.r.freeEntries, &e)
 	if wide {

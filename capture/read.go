@@ -35,6 +35,9 @@ func (o Options) withDefaults() Options {
 	if o.PreviewSize == 0 {
 		o.PreviewSize = DefaultPreviewSize
 	}
+	if o.flushEvery <= 0 {
+		o.flushEvery = digestFlush
+	}
 	if o.PreviewSize < 0 {
 		o.PreviewSize = 0
 	}
@@ -97,6 +100,38 @@ func totalSize(paths []string) int64 {
 // ReadContext is Read, stopping early when ctx is done (Ctrl-C on a long read): it then returns
 // nil and ctx's error.
 func ReadContext(ctx context.Context, paths []string, opts Options) (*Capture, error) {
+	return readContext(ctx, paths, opts, nil)
+}
+
+// ReduceContext reads the capture files of one hop as ReadContext does and writes them to w as a
+// digest file (see WriteDigests) while reading: each session when its connection ends, and the
+// messages of a connection still open in batches of a thousand per direction, so that memory
+// follows the connections open at once, not the messages. No payload byte is written
+// (Options.PreviewSize is taken as negative). The Capture returned has its sessions' counts, not
+// their messages. A failed write ends the read: the Capture is then nil. A digest file given
+// alone is read and written again.
+func ReduceContext(ctx context.Context, paths []string, opts Options, w io.Writer) (*Capture, error) {
+	opts.PreviewSize, opts.CountOnly, opts.Compact = -1, false, false
+	if len(paths) == 1 {
+		if ok, _ := IsDigestFile(paths[0]); ok {
+			c, err := ReadContext(ctx, paths, opts)
+			if c == nil {
+				return nil, err
+			}
+			if werr := WriteDigests(w, c); werr != nil {
+				return nil, werr
+			}
+			return c, err
+		}
+	}
+	if w == nil {
+		return nil, errors.New("no digest file to write to")
+	}
+	return readContext(ctx, paths, opts, w)
+}
+
+// readContext is ReadContext, and ReduceContext when out is not nil.
+func readContext(ctx context.Context, paths []string, opts Options, out io.Writer) (*Capture, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("no capture files")
 	}
@@ -130,6 +165,9 @@ func ReadContext(ctx context.Context, paths []string, opts Options) (*Capture, e
 	m := pcapfile.NewMerger(readers)
 	defer m.Close()
 	r := newReader(opts.withDefaults())
+	if out != nil {
+		r.out, r.outSlots = newDigestWriter(out), map[*Session]*slotState{}
+	}
 	var keyErrs []error
 	for _, k := range opts.KeylogFiles {
 		b, err := os.ReadFile(k)
@@ -168,8 +206,31 @@ func ReadContext(ctx context.Context, paths []string, opts Options) (*Capture, e
 		prog.Packets++
 		prog.Bytes += int64(p.CaptureLength) + packetRecordOverhead
 		r.packet(p, m)
+		if r.out != nil {
+			r.writeSessions()
+			if r.out.err != nil {
+				return nil, r.out.err
+			}
+		}
 	}
-	return r.finish(m.Infos()), errors.Join(openErr, errors.Join(keyErrs...))
+	c := r.finish(m.Infos())
+	if r.out != nil {
+		if err := r.out.close(c); err != nil {
+			return nil, err
+		}
+	}
+	return c, errors.Join(openErr, errors.Join(keyErrs...))
+}
+
+// writeSessions writes the sessions ended since the last call to the digest file, and drops
+// their messages.
+func (r *reader) writeSessions() {
+	for _, s := range r.sessions[r.written:] {
+		r.out.session(s, r.outSlots[s])
+		delete(r.outSlots, s)
+		s.Messages = [2][]Message{}
+	}
+	r.written = len(r.sessions)
 }
 
 // reader is the state of one Read: the decoder, the TCP assembler and what was found so far.
@@ -217,6 +278,11 @@ type reader struct {
 	// previews is the unused part of the block that message previews are carved from, so that a
 	// message costs no allocation of its own; see previewBuf.
 	previews []byte
+	// out, with ReduceContext, is the digest file being written; outSlots the state of sessions
+	// ended whose messages were partly written already; written how many of sessions are.
+	out      *digestWriter
+	outSlots map[*Session]*slotState
+	written  int
 	// freeBlocks and freeEntries hold message and entry blocks given back by finished
 	// connections, for reuse.
 	freeBlocks  [][]Message
@@ -500,6 +566,9 @@ func (r *reader) unused(fc *fileCount, p *pcapfile.Packet, err error) {
 
 func (r *reader) finish(infos []pcapfile.Info) *Capture {
 	r.asm.Flush()
+	if r.out != nil {
+		r.writeSessions() // in the order they ended, before they are sorted
+	}
 	c := &r.capt
 	for _, in := range infos {
 		fi := FileInfo{Name: in.Name, Format: in.Format, Gzip: in.Gzip, Packets: in.Packets,
@@ -553,13 +622,7 @@ func (r *reader) finish(infos []pcapfile.Info) *Capture {
 	if r.dropped > 0 {
 		c.Warnings = append(c.Warnings, Warning{Message: strconv.Itoa(r.dropped) + " more warnings not shown"})
 	}
-	sort.SliceStable(r.sessions, func(i, j int) bool {
-		a, b := r.sessions[i], r.sessions[j]
-		if !a.Start.Equal(b.Start) {
-			return a.Start.Before(b.Start)
-		}
-		return a.Client.String() < b.Client.String()
-	})
+	sortSessions(r.sessions)
 	for i, s := range r.sessions {
 		s.ID = i + 1
 	}
@@ -572,6 +635,18 @@ func (r *reader) finish(infos []pcapfile.Info) *Capture {
 	// c lives inside r: drop what only reading needed, which would live as long as c.
 	r.freeBlocks, r.freeEntries, r.previews, r.freeHandshake, r.strs = nil, nil, nil, nil, nil
 	return c
+}
+
+// sortSessions puts sessions, listed in the order they ended, in the order of a Capture: by
+// start, then client address.
+func sortSessions(ss []*Session) {
+	sort.SliceStable(ss, func(i, j int) bool {
+		a, b := ss[i], ss[j]
+		if !a.Start.Equal(b.Start) {
+			return a.Start.Before(b.Start)
+		}
+		return a.Client.String() < b.Client.String()
+	})
 }
 
 // keylogWarnings warns about key logs that decrypt nothing: every TLS session of the capture stayed

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -30,6 +32,46 @@ func TestCompare_Deterministic(t *testing.T) {
 			}
 			if outs[0] == "" {
 				t.Errorf("%s -f %s: empty report", hops, format)
+			}
+		}
+	}
+}
+
+// TestInspect_Deterministic checks that inspect gives byte-identical output whatever the number
+// of cores: the message listing, and the digest file, whose gzip members are compressed on
+// several cores at once.
+func TestInspect_Deterministic(t *testing.T) {
+	cases, err := filepath.Glob(filepath.Join("..", "..", "examples", "*", "*.pcap"))
+	if err != nil || len(cases) == 0 {
+		t.Fatalf("no example captures (%v)", err)
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	dir := t.TempDir()
+	for i, pcap := range cases {
+		if i%4 != 0 { // a quarter of them: every case's kind of traffic, in a fraction of the time
+			continue
+		}
+		var listings, digests []string
+		for _, procs := range []int{1, 2, 4} {
+			runtime.GOMAXPROCS(procs)
+			_, out, _ := runWspath(t, "inspect", "-m", "-f", "json", pcap)
+			listings = append(listings, out)
+			wsd := filepath.Join(dir, fmt.Sprintf("%d-%d.wsd", i, procs))
+			if code, _, stderr := runWspath(t, "inspect", "--digests", "-o", wsd, pcap); code != 0 {
+				t.Fatalf("inspect --digests %s: exit %d: %s", pcap, code, stderr)
+			}
+			b, err := os.ReadFile(wsd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			digests = append(digests, string(b))
+		}
+		for k := 1; k < 3; k++ {
+			if listings[k] != listings[0] {
+				t.Errorf("%s: inspect -m differs between GOMAXPROCS 1 and %d", pcap, []int{1, 2, 4}[k])
+			}
+			if digests[k] != digests[0] {
+				t.Errorf("%s: the digest file differs between GOMAXPROCS 1 and %d", pcap, []int{1, 2, 4}[k])
 			}
 		}
 	}

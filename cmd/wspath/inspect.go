@@ -74,6 +74,9 @@ func inspect(c *cli.Context) error {
 	if opts.TunnelPorts.Geneve, err = udpPorts(c, "geneve-port"); err != nil {
 		return err
 	}
+	if digests {
+		return reduce(c, opts)
+	}
 	capt, err := capture.ReadContext(c.Context, c.Args().Slice(), opts)
 	if cerr := c.Context.Err(); cerr != nil {
 		return cerr
@@ -82,11 +85,7 @@ func inspect(c *cli.Context) error {
 		return err
 	}
 	ro := report.Options{Messages: c.Bool("messages"), NoPayload: c.Bool("no-payload")}
-	write := func(w io.Writer) error { return report.Inspect(w, format, capt, ro) }
-	if digests {
-		write = func(w io.Writer) error { return capture.WriteDigests(w, capt) }
-	}
-	werr := emit(c, write)
+	werr := emit(c, func(w io.Writer) error { return report.Inspect(w, format, capt, ro) })
 	if err != nil {
 		// What could be read was reported; the error still makes the run fail.
 		return err
@@ -104,4 +103,25 @@ func udpPorts(c *cli.Context, name string) ([]uint16, error) {
 		out = append(out, uint16(p))
 	}
 	return out, nil
+}
+
+// reduce writes the digest file of inspect --digests while the captures are read.
+func reduce(c *cli.Context, opts capture.Options) error {
+	var readErr error
+	werr := emit(c, func(w io.Writer) error {
+		capt, err := capture.ReduceContext(c.Context, c.Args().Slice(), opts, w)
+		if capt == nil {
+			return err // nothing could be read, or the write failed: no file
+		}
+		readErr = err
+		return nil
+	})
+	if cerr := c.Context.Err(); cerr != nil {
+		return cerr
+	}
+	if werr != nil {
+		return werr
+	}
+	// What could be read was written; a file that could not be read still makes the run fail.
+	return readErr
 }
