@@ -41,9 +41,10 @@ type inspectDoc struct {
 	ports    string
 }
 
-// upgradesDoc counts the WebSocket handshakes seen: answered with 101, refused (another status:
-// a gateway's 502, a server's 403) and never answered (a backend that is down or stuck, often in
-// a reconnect storm). Connections picked up mid-stream have no handshake to count.
+// upgradesDoc counts the WebSocket handshakes seen: answered with 101 (or, for an RFC 8441
+// extended CONNECT on HTTP/2, a 2xx), refused (another status: a gateway's 502, a server's 403)
+// and never answered (a backend that is down or stuck, often in a reconnect storm). Connections
+// picked up mid-stream have no handshake to count.
 type upgradesDoc struct {
 	Requests   int `json:"requests"`
 	Switched   int `json:"switched"`
@@ -68,7 +69,7 @@ func newUpgradesDoc(c *capture.Capture) upgradesDoc {
 			continue
 		case s.Response == nil:
 			u.Unanswered++
-		case s.Response.Status == 101:
+		case s.Response.Status == 101, s.HTTP2 != nil && s.Response.Status >= 200 && s.Response.Status <= 299:
 			u.Switched++
 		default:
 			u.Refused++
