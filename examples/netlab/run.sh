@@ -4,7 +4,7 @@
 # Needs root and the packages from install.sh. See README.md for the topology.
 set -euo pipefail
 
-usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout|ingress-timeout|capture-drops|capture-drops-loss|h2-c2s-drop|h2-tls-s2c-drop|bridge-c2s-drop|ipip-c2s-drop|ip4ip6-c2s-drop|mplspw-c2s-drop|gre-s2c-drop|mpls-s2c-drop|pppoe-s2c-drop} <outdir>" >&2; exit 2; }
+usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout|ingress-timeout|capture-drops|capture-drops-loss|h2-c2s-drop|h2-tls-s2c-drop|bridge-c2s-drop|ipip-c2s-drop|ip4ip6-c2s-drop|mplspw-c2s-drop|gre-s2c-drop|mpls-s2c-drop|pppoe-s2c-drop|h2-deflate-s2c-drop} <outdir>" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 scenario=$1
 out=$2
@@ -183,7 +183,7 @@ capture-drops-loss)
 	drop_capture=(-B 32 -U) ;;
 h2-c2s-drop)
 	client=h2
-	compress=off # wsl_h2_client.js speaks no permessage-deflate
+	compress=off # as c2s-drop (h2-deflate-s2c-drop has wsl_h2_client.js speak permessage-deflate)
 	sched+=(--tripwire 2:c2s:6)
 	fw_rules=(-A FORWARD -i f0 -p tcp -m string --algo bm --string wsl-trip-c2s-c2-m6 -j DROP) ;;
 bridge-c2s-drop)
@@ -203,6 +203,10 @@ gre-s2c-drop | mpls-s2c-drop | pppoe-s2c-drop)
 	tunnel=${scenario%%-*}
 	sched+=(--tripwire 2:s2c:6)
 	fw_rules=(-A FORWARD -i tn0 -p tcp -m string --algo bm --string wsl-trip-s2c-c2-m6 -j DROP) ;;
+h2-deflate-s2c-drop)
+	client=h2 # compress stays on: the client offers permessage-deflate without context takeover
+	sched+=(--tripwire 2:s2c:6)
+	fw_rules=(-A FORWARD -i f1 -p tcp -m string --algo bm --string wsl-trip-s2c-c2-m6 -j DROP) ;;
 h2-tls-s2c-drop)
 	client=h2
 	tls=1.3
@@ -474,7 +478,7 @@ if [ "$client" = h2 ]; then
 	[ -z "$tls" ] || h2_tls=(--cafile "$work/lb.crt" --keylog "$work/keys.txt" --server-name chat.netlab.test)
 	ns client node "$here/wsl_h2_client.js" --host 10.231.1.2 --port "$lb_port" --scenario "$scenario" \
 		--conns "$conns" --stagger "$stagger" --deadline "$deadline" --schedule "$work/schedule.json" \
-		--log "$work/client.jsonl" "${h2_tls[@]}" 2>"$work/client.err"
+		--log "$work/client.jsonl" --deflate "$compress" "${h2_tls[@]}" 2>"$work/client.err"
 elif [ "$backend" = socketio ]; then
 	ns client env NODE_PATH="$work/node/node_modules" node "$here/wsl_sio_client.js" --host 10.231.1.2 \
 		--port "$lb_port" --scenario "$scenario" --conns "$conns" --stagger "$stagger" --deadline "$deadline" \

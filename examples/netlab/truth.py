@@ -180,6 +180,14 @@ SCENARIOS = {
                                     cause="server-namespace OUTPUT DROP on lo of packets to the echo server matching "
                                           "wsl-trip-c2s-c2-m6 (the bridge's TCP side)")},
     },
+    "h2-deflate-s2c-drop": {
+        "description": "WebSocket over HTTP/2 (RFC 8441, h2c) as in h2-c2s-drop, with permessage-deflate negotiated "
+                       "in the extended CONNECT (client_no_context_takeover, server_no_context_takeover: the client, "
+                       "wsl_h2_client.js, and the python server compress each message on its own; haproxy passes "
+                       "the header on to the HTTP/1.1 Upgrade). fw drops every packet carrying server->client "
+                       "message 6 of conn 2 (sent uncompressed inside the deflate session)",
+        "expect": fw_drop_s2c(),
+    },
     "h2-tls-s2c-drop": {
         "description": "WebSocket over HTTP/2 with TLS 1.3 (ALPN h2) between the client (Node.js http2, "
                        "examples/netlab/wsl_h2_client.js) and haproxy, decryptable with keys.txt; every WebSocket "

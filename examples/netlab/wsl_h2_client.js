@@ -6,17 +6,24 @@
 // wsl_schedule.py writes, so the payloads are wsl_msgs' byte for byte, a ping after every 4th
 // message), checks the server's messages, then closes with 1000 and ends its stream.
 // Node's http2 module does the HTTP/2; the RFC 6455 framing on the stream is written here
-// (masked client frames, no extensions: Node has no WebSocket client that runs over a stream).
+// (masked client frames: Node has no WebSocket client that runs over a stream). With --deflate on
+// it offers permessage-deflate (RFC 7692) with client_no_context_takeover and
+// server_no_context_takeover, and when the response accepts it, compresses every whole message
+// but the tripwire (which the firewall must match as text) and the fragmented ones, each on its
+// own (zlib raw deflate, sync flush, the 00 00 ff ff tail removed, RSV1 set), and inflates the
+// server's RSV1 messages the same way.
 // Log: JSON lines in wsl_peer.Log's format, with the stream id in "open".
 //
 // node wsl_h2_client.js --host H --port P --scenario S --conns N --stagger S --deadline S
 //   --schedule sched.json --log client.jsonl [--cafile lb.crt --keylog keys.txt --server-name N]
+//   [--deflate on]
 'use strict';
 
 const crypto = require('crypto');
 const fs = require('fs');
 const http2 = require('http2');
 const tls = require('tls');
+const zlib = require('zlib');
 
 function parseArgs(argv) {
   const a = {};
@@ -46,19 +53,20 @@ const raw = (m) => (m.binary ? Buffer.from(m.data, 'base64') : Buffer.from(m.dat
 
 // frame encodes one masked client frame (RFC 6455 section 5.2). zeroKey masks with 00000000, as
 // wsl_patch.py does for tripwire messages, so that the firewall's string match sees the text.
-function frame(opcode, payload, fin, zeroKey) {
+function frame(opcode, payload, fin, zeroKey, rsv1) {
   const n = payload.length;
+  const b0 = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode;
   let head;
   if (n < 126) {
-    head = Buffer.from([(fin ? 0x80 : 0) | opcode, 0x80 | n]);
+    head = Buffer.from([b0, 0x80 | n]);
   } else if (n < 65536) {
     head = Buffer.alloc(4);
-    head[0] = (fin ? 0x80 : 0) | opcode;
+    head[0] = b0;
     head[1] = 0x80 | 126;
     head.writeUInt16BE(n, 2);
   } else {
     head = Buffer.alloc(10);
-    head[0] = (fin ? 0x80 : 0) | opcode;
+    head[0] = b0;
     head[1] = 0x80 | 127;
     head.writeBigUInt64BE(BigInt(n), 2);
   }
@@ -68,8 +76,19 @@ function frame(opcode, payload, fin, zeroKey) {
   return Buffer.concat([head, key, body]);
 }
 
+// DEFLATE_TAIL is what a sync flush ends with and RFC 7692 takes off each compressed message.
+const DEFLATE_TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+
+// compress deflates one message on its own (no context takeover), as RFC 7692 section 7.2.1 says.
+function compress(payload) {
+  const out = zlib.deflateRawSync(payload, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+  if (!out.subarray(out.length - 4).equals(DEFLATE_TAIL)) throw new Error('deflate output without its sync tail');
+  return out.subarray(0, out.length - 4);
+}
+
 // Reader parses the server's (unmasked) frames from the stream's DATA and calls on(opcode,
-// payload) per message or control frame, continuation frames joined.
+// payload) per message or control frame, continuation frames joined, inflating messages whose
+// first frame has RSV1 set (permessage-deflate, server_no_context_takeover).
 class Reader {
   constructor(on) {
     this.buf = Buffer.alloc(0);
@@ -83,6 +102,7 @@ class Reader {
       if (this.buf.length < 2) return;
       const fin = (this.buf[0] & 0x80) !== 0;
       const op = this.buf[0] & 0x0f;
+      this.buf0 = this.buf[0];
       if (this.buf[1] & 0x80) throw new Error('masked frame from the server');
       let n = this.buf[1] & 0x7f;
       let at = 2;
@@ -104,11 +124,14 @@ class Reader {
       }
       if (op !== 0) {
         this.op = op;
+        this.rsv1 = (this.buf0 & 0x40) !== 0;
         this.parts = [];
       }
       this.parts.push(Buffer.from(payload));
       if (fin) {
-        this.on(this.op, Buffer.concat(this.parts));
+        let msg = Buffer.concat(this.parts);
+        if (this.rsv1) msg = zlib.inflateRawSync(Buffer.concat([msg, DEFLATE_TAIL]), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+        this.on(this.op, msg);
         this.parts = null;
       }
     }
@@ -129,6 +152,8 @@ async function sendSchedule(ws, conn) {
         for (let i = 0; i < m.fragments.length; i++) {
           await write(ws.stream, frame(i === 0 ? 1 : 0, Buffer.from(m.fragments[i], 'utf8'), i === m.fragments.length - 1));
         }
+      } else if (ws.deflate && m.tripwire === null) {
+        await write(ws.stream, frame(m.binary ? 2 : 1, compress(raw(m)), true, false, true));
       } else {
         await write(ws.stream, frame(m.binary ? 2 : 1, raw(m), true, m.tripwire !== null));
       }
@@ -153,10 +178,14 @@ async function one(session, conn) {
   const stream = session.request({
     ':method': 'CONNECT', ':protocol': 'websocket', ':scheme': args.cafile ? 'https' : 'http',
     ':path': path, ':authority': authority, 'sec-websocket-version': '13',
-    'user-agent': 'wspath-netlab', 'x-wsl-conn': String(conn),
+    'user-agent': 'wspath-netlab', 'x-wsl-conn': String(conn), ...offer,
   });
+  let extensions = '';
   const status = await new Promise((resolve) => {
-    stream.on('response', (h) => resolve(h[':status']));
+    stream.on('response', (h) => {
+      extensions = h['sec-websocket-extensions'] || '';
+      resolve(h[':status']);
+    });
     stream.on('error', (e) => resolve('error: ' + e.message));
   });
   if (status !== 200) {
@@ -164,7 +193,14 @@ async function one(session, conn) {
     return;
   }
   const want = sched.conns[String(conn)].s2c;
-  const ws = { stream, closeSent: false };
+  // Only what was offered is accepted: no context takeover either way.
+  const deflate = /^permessage-deflate\b/.test(extensions);
+  if (deflate && !(/client_no_context_takeover/.test(extensions) && /server_no_context_takeover/.test(extensions))) {
+    log('connect_failed', { conn, error: 'extensions not as offered: ' + extensions });
+    stream.close(http2.constants.NGHTTP2_CANCEL);
+    return;
+  }
+  const ws = { stream, closeSent: false, deflate };
   let n = 0;
   let closeCode = null;
   let closeReason = null;
@@ -200,7 +236,7 @@ async function one(session, conn) {
   stream.on('error', () => {});
   const s = session.socket;
   log('open', { conn, key: null, path, stream: stream.id, local: `${s.localAddress}:${s.localPort}`,
-    remote: `${s.remoteAddress}:${s.remotePort}`, extensions: '' });
+    remote: `${s.remoteAddress}:${s.remotePort}`, extensions });
   await sendSchedule(ws, conn);
   const timer = sleep(Number(args.deadline) * 1000).then(() => 'deadline');
   if ((await Promise.race([done.then(() => 'done'), timer])) === 'deadline') log('deadline', { conn });
@@ -217,6 +253,8 @@ async function one(session, conn) {
 }
 
 const authority = `${args['server-name'] || args.host}:${args.port}`;
+const offer = args.deflate === 'on'
+  ? { 'sec-websocket-extensions': 'permessage-deflate; client_no_context_takeover; server_no_context_takeover' } : {};
 
 async function main() {
   const opts = {};
