@@ -406,91 +406,23 @@ func buildTrack(c *conn, hs []*hopState, dir capture.Direction, opts *Options) *
 			tr.left += countData(s.Entries[dir])
 		}
 	}
-	type ref struct {
-		it item
-		id *ident
-	}
-	var R []ref
+	var R []trackRef
 	for _, h := range tr.travel {
 		s := c.sess[h]
 		if !readable(s) {
 			continue
 		}
-		items := streamItems(s, dir, h, hs[h].off, 0)
-		msgs := make([]int32, 0, len(items)) // the entry index of each data message
-		for k := range s.Entries[dir] {
-			if s.Entries[dir][k].Opcode().IsData() {
-				msgs = append(msgs, int32(k))
-			}
-		}
-		if !hs[h].offKnown {
-			for k := range items {
-				items[k].t = 0 // no time preference on an unknown clock
-			}
-		}
+		items, msgs := hopMessages(s, dir, h, hs[h])
 		if len(msgs) == 0 {
 			continue
 		}
-		ritems := make([]item, len(R))
-		for k := range R {
-			ritems[k] = R[k].it
-		}
-		var al alignment
-		if anyWireOnly(items) || anyWireOnly(ritems) {
-			al = alignHoles(byWire(ritems), byWire(items), 2*opts.tolerance())
-		} else {
-			al = alignHoles(ritems, items, 2*opts.tolerance())
-		}
-		mb := al.mb
+		al := alignToReference(R, items, opts)
 		for k, u := range al.unsureA {
 			if u {
 				R[k].id.markUnsure(h)
 			}
 		}
-		merged := make([]ref, 0, len(R)+len(items))
-		i := 0
-		for j, m := range msgs {
-			if k := mb[j]; k >= 0 {
-				merged = append(merged, R[i:k]...)
-				r := R[k]
-				r.id.set(h, m)
-				if al.unsureB[j] {
-					r.id.markUnsure(h)
-				}
-				if !items[j].incomplete {
-					r.it = items[j]
-				} else {
-					r.it.t = items[j].t
-				}
-				merged = append(merged, r)
-				i = k + 1
-				continue
-			}
-			id := tr.newIdent()
-			id.set(h, m)
-			if al.unsureB[j] {
-				id.markUnsure(h)
-			}
-			merged = append(merged, ref{it: items[j], id: id})
-		}
-		merged = append(merged, R[i:]...)
-		// A hole in one hop's stream is no hole in the reference where another hop's messages
-		// fill it: an item keeps the part of its hole that the items of other hops merged in
-		// before it (since its own hop's previous item) do not fill. Where no hop had the
-		// messages the reference still lacks them, and copies of a repeated message must not be
-		// paired by order across that.
-		for k := range merged {
-			it := &merged[k].it
-			if it.hole == 0 {
-				continue
-			}
-			var filled uint64
-			for p := k - 1; p >= 0 && merged[p].it.src != it.src; p-- {
-				filled += merged[p].it.end - merged[p].it.off
-			}
-			it.hole -= min(filled, it.hole)
-		}
-		R = merged
+		R = tr.mergeHop(R, items, msgs, al, h)
 	}
 	tr.ids = make([]*ident, len(R))
 	for k := range R {
@@ -501,6 +433,95 @@ func buildTrack(c *conn, hs []*hopState, dir capture.Direction, opts *Options) *
 	}
 	tr.free = nil
 	return tr
+}
+
+// trackRef is one message of the reference buildTrack grows: the item it aligns by (from the
+// latest hop that had it whole) and its identity across hops.
+type trackRef struct {
+	it item
+	id *ident
+}
+
+// hopMessages returns the items of session s in direction dir at hop h, as aligned, and the
+// entry index of each data message they stand for; without a known clock offset the items
+// carry no time.
+func hopMessages(s *capture.Session, dir capture.Direction, h int, hs *hopState) ([]item, []int32) {
+	items := streamItems(s, dir, h, hs.off, 0)
+	msgs := make([]int32, 0, len(items)) // the entry index of each data message
+	for k := range s.Entries[dir] {
+		if s.Entries[dir][k].Opcode().IsData() {
+			msgs = append(msgs, int32(k))
+		}
+	}
+	if !hs.offKnown {
+		for k := range items {
+			items[k].t = 0 // no time preference on an unknown clock
+		}
+	}
+	return items, msgs
+}
+
+// alignToReference aligns a hop's items with the reference, by wire digests when either side
+// has messages known only by them.
+func alignToReference(R []trackRef, items []item, opts *Options) alignment {
+	ritems := make([]item, len(R))
+	for k := range R {
+		ritems[k] = R[k].it
+	}
+	if anyWireOnly(items) || anyWireOnly(ritems) {
+		return alignHoles(byWire(ritems), byWire(items), 2*opts.tolerance())
+	}
+	return alignHoles(ritems, items, 2*opts.tolerance())
+}
+
+// mergeHop merges hop h's messages (entry indices msgs, items items) into the reference R by
+// alignment al: a matched message joins its reference entry (whose item it replaces when
+// whole), an unmatched one becomes a new entry in its place. It returns the new reference.
+func (tr *track) mergeHop(R []trackRef, items []item, msgs []int32, al alignment, h int) []trackRef {
+	merged := make([]trackRef, 0, len(R)+len(items))
+	i := 0
+	for j, m := range msgs {
+		if k := al.mb[j]; k >= 0 {
+			merged = append(merged, R[i:k]...)
+			r := R[k]
+			r.id.set(h, m)
+			if al.unsureB[j] {
+				r.id.markUnsure(h)
+			}
+			if !items[j].incomplete {
+				r.it = items[j]
+			} else {
+				r.it.t = items[j].t
+			}
+			merged = append(merged, r)
+			i = k + 1
+			continue
+		}
+		id := tr.newIdent()
+		id.set(h, m)
+		if al.unsureB[j] {
+			id.markUnsure(h)
+		}
+		merged = append(merged, trackRef{it: items[j], id: id})
+	}
+	merged = append(merged, R[i:]...)
+	// A hole in one hop's stream is no hole in the reference where another hop's messages
+	// fill it: an item keeps the part of its hole that the items of other hops merged in
+	// before it (since its own hop's previous item) do not fill. Where no hop had the
+	// messages the reference still lacks them, and copies of a repeated message must not be
+	// paired by order across that.
+	for k := range merged {
+		it := &merged[k].it
+		if it.hole == 0 {
+			continue
+		}
+		var filled uint64
+		for p := k - 1; p >= 0 && merged[p].it.src != it.src; p-- {
+			filled += merged[p].it.end - merged[p].it.off
+		}
+		it.hole -= min(filled, it.hole)
+	}
+	return merged
 }
 
 // refineOffsets estimates the clock offset of every hop not given one from the messages seen
