@@ -29,13 +29,29 @@ func singleHop(hops []Hop) string {
 // belongs to the path the other hops show (a capture from another time or run). Judging with such
 // a hop would blame the network for what is the capture's fault.
 func leaveOut(conns []*conn, hs []*hopState) map[int]string {
+	out := map[int]string{}
+	withoutWebSocket(hs, out)
+	for h, st := range hs {
+		if len(st.sessions) == 0 {
+			continue
+		}
+		if why, ok := foreignHop(conns, hs, h); ok {
+			out[h] = fmt.Sprintf("%s (its capture spans %s to %s, the other hops' %s): a capture from another time or run? The other hops are judged among themselves, without this one",
+				why, stampDate(st.cap.Start), stampDate(st.cap.End), othersSpan(hs, h))
+		}
+	}
+	return out
+}
+
+// withoutWebSocket adds to out the hops whose readable capture holds no WebSocket connection
+// while two other hops or more have some.
+func withoutWebSocket(hs []*hopState, out map[int]string) {
 	withSessions := 0
 	for _, h := range hs {
 		if len(h.sessions) > 0 {
 			withSessions++
 		}
 	}
-	out := map[int]string{}
 	for h, st := range hs {
 		if st.cap == nil || len(st.sessions) > 0 || withSessions < 2 {
 			continue
@@ -46,70 +62,85 @@ func leaveOut(conns []*conn, hs []*hopState) map[int]string {
 		out[h] = fmt.Sprintf("no WebSocket connection in this capture while %d other hops have some: %s; the wrong interface, a capture filter that missed the port, or traffic wspath cannot decode? The other hops are judged among themselves, without this one",
 			withSessions, holds(st.cap))
 	}
-	// Hops other than h that share connections: without them there is no path to compare against.
-	shared := func(h int) int {
-		n := 0
-		for _, c := range conns {
-			k := 0
-			for g, s := range c.sess {
-				if s != nil && g != h {
-					k++
-				}
-			}
-			if k >= 2 {
-				n++
-			}
-		}
-		return n
-	}
-	for h, st := range hs {
-		if len(st.sessions) == 0 {
+}
+
+// hopFit counts how hop h's sessions fit the connections the other hops show.
+type hopFit struct {
+	matched int // sessions in a connection that other hops saw too
+	foreign int // of those, sessions with a key other than the one the hops on both sides share
+	byKey   int // of those, sessions with the key of another hop's session
+	keyed   int // of those, sessions with a key at all
+}
+
+// fitOf counts how hop h's sessions fit the others' connections.
+func fitOf(conns []*conn, h int) hopFit {
+	var f hopFit
+	for _, c := range conns {
+		if c.sess[h] == nil {
 			continue
 		}
-		matched, foreign, byKey, keyed := 0, 0, 0, 0
-		for _, c := range conns {
-			if c.sess[h] == nil {
-				continue
-			}
-			others, sameKey := 0, false
-			for g, s := range c.sess {
-				if s != nil && g != h {
-					others++
-					sameKey = sameKey || (s.Key() != "" && s.Key() == c.sess[h].Key())
-				}
-			}
-			if others == 0 {
-				continue
-			}
-			matched++
-			if c.sess[h].Key() != "" {
-				keyed++
-			}
-			if sameKey {
-				byKey++
-			}
-			if sandwiched(c, h) {
-				foreign++
+		others, sameKey := 0, false
+		for g, s := range c.sess {
+			if s != nil && g != h {
+				others++
+				sameKey = sameKey || (s.Key() != "" && s.Key() == c.sess[h].Key())
 			}
 		}
-		// Matched by time and messages only, with keys none of the others have and a clock seconds
-		// off that nobody stated: as likely another run carrying the same messages as a
-		// terminating proxy on a host with a wrong clock.
-		farClock := st.offSource == "estimated" && (st.off >= time.Second || st.off <= -time.Second)
-		if (matched == 0 || foreign*2 > matched || (farClock && byKey == 0 && keyed > 0)) && shared(h) > 0 {
-			why := fmt.Sprintf("none of its %d WebSocket connection(s) belongs to a connection seen at the other hops", len(st.sessions))
-			switch {
-			case foreign > 0:
-				why = fmt.Sprintf("%d of its %d WebSocket connection(s) fit the others' by time and messages only, but carry a Sec-WebSocket-Key other than the one the hops on both sides of it agree on", foreign, len(st.sessions))
-			case matched > 0:
-				why = fmt.Sprintf("its %d WebSocket connection(s) fit the others' by time and messages only (no Sec-WebSocket-Key in common), with a clock %s off %s's, and hops.yaml gives no clock_offset (set it if the hosts' clocks differ)",
-					len(st.sessions), st.off.Round(time.Millisecond), hs[0].name)
-			}
-			out[h] = fmt.Sprintf("%s (its capture spans %s to %s, the other hops' %s): a capture from another time or run? The other hops are judged among themselves, without this one",
-				why, stampDate(st.cap.Start), stampDate(st.cap.End), othersSpan(hs, h))
+		if others == 0 {
+			continue
+		}
+		f.matched++
+		if c.sess[h].Key() != "" {
+			f.keyed++
+		}
+		if sameKey {
+			f.byKey++
+		}
+		if sandwiched(c, h) {
+			f.foreign++
 		}
 	}
-	return out
+	return f
+}
+
+// sharedElsewhere counts the connections that two hops or more other than h share: without
+// them there is no path to compare h against.
+func sharedElsewhere(conns []*conn, h int) int {
+	n := 0
+	for _, c := range conns {
+		k := 0
+		for g, s := range c.sess {
+			if s != nil && g != h {
+				k++
+			}
+		}
+		if k >= 2 {
+			n++
+		}
+	}
+	return n
+}
+
+// foreignHop says why none (or too few) of hop h's connections belong to the path the other
+// hops show, and whether they do not.
+func foreignHop(conns []*conn, hs []*hopState, h int) (string, bool) {
+	st := hs[h]
+	f := fitOf(conns, h)
+	// Matched by time and messages only, with keys none of the others have and a clock seconds
+	// off that nobody stated: as likely another run carrying the same messages as a
+	// terminating proxy on a host with a wrong clock.
+	farClock := st.offSource == "estimated" && (st.off >= time.Second || st.off <= -time.Second)
+	if !(f.matched == 0 || f.foreign*2 > f.matched || (farClock && f.byKey == 0 && f.keyed > 0)) || sharedElsewhere(conns, h) == 0 {
+		return "", false
+	}
+	switch {
+	case f.foreign > 0:
+		return fmt.Sprintf("%d of its %d WebSocket connection(s) fit the others' by time and messages only, but carry a Sec-WebSocket-Key other than the one the hops on both sides of it agree on", f.foreign, len(st.sessions)), true
+	case f.matched > 0:
+		return fmt.Sprintf("its %d WebSocket connection(s) fit the others' by time and messages only (no Sec-WebSocket-Key in common), with a clock %s off %s's, and hops.yaml gives no clock_offset (set it if the hosts' clocks differ)",
+			len(st.sessions), st.off.Round(time.Millisecond), hs[0].name), true
+	}
+	return fmt.Sprintf("none of its %d WebSocket connection(s) belongs to a connection seen at the other hops", len(st.sessions)), true
 }
 
 // sandwiched reports whether the session of c at hop h has a key other than one that hops on both
