@@ -33,6 +33,22 @@ func judge(c *conn, tr *track, hs []*hopState, opts *Options) DirectionResult {
 	for p, h := range tr.travel {
 		pos[h] = p
 	}
+	counts := perHopCounts(&dr, c, tr, hs)
+	j := judger{c: c, tr: tr, hs: hs, opts: opts, pos: pos, counts: counts}
+	w := j.worstFindings(&dr)
+	if w.worst == nil {
+		j.delivered(&dr)
+		return dr
+	}
+	j.describe(&dr, w)
+	j.addEvidence(&dr, w)
+	return dr
+}
+
+// perHopCounts fills dr.PerHop (in path order) and dr.Messages: each hop's data messages (or
+// TLS records, without keys), and how many of them were matched at another hop. It returns the
+// data message counts by hop.
+func perHopCounts(dr *DirectionResult, c *conn, tr *track, hs []*hopState) []int {
 	counts := make([]int, len(hs))
 	for _, h := range tr.travel {
 		v := HopValue[HopCount]{Hop: hs[h].name}
@@ -75,103 +91,128 @@ func judge(c *conn, tr *track, hs []*hopState, opts *Options) DirectionResult {
 	if tr.dir == capture.ServerToClient {
 		slices.Reverse(dr.PerHop)
 	}
+	return counts
+}
 
-	j := judger{c: c, tr: tr, hs: hs, opts: opts, pos: pos, counts: counts}
-	var worst *finding
-	var items []finding   // the findings of the worst verdict, for the breakdown
-	var changes []finding // modified findings, told of even when a worse verdict hides them
-	for k, id := range tr.ids {
+// judged is what judge found in one direction: the finding with the worst verdict, and the
+// findings of messages behind it.
+type judged struct {
+	worst    *finding  // the worst finding, of a message or of the connection (TLS shapes, a close in the middle, the upgrade)
+	msgWorst *finding  // the worst finding of a message
+	items    []finding // the findings of msgWorst's verdict, for the breakdown
+	changes  []finding // modified findings, told of even when a worse verdict hides them
+}
+
+// worstFindings judges every message of the track, then the connection as a whole, and counts
+// in dr.Missing the messages given the worst verdict.
+func (j *judger) worstFindings(dr *DirectionResult) judged {
+	var w judged
+	for k, id := range j.tr.ids {
 		f := j.message(k, id)
 		if f.verdict == Delivered {
 			continue
 		}
 		f.k = k
 		if f.verdict == Modified {
-			changes = append(changes, f)
+			w.changes = append(w.changes, f)
 		}
-		if worst == nil || f.verdict > worst.verdict {
-			worst = &f
+		if w.worst == nil || f.verdict > w.worst.verdict {
+			w.worst = &f
 			dr.Missing = 0
-			items = items[:0]
+			w.items = w.items[:0]
 		}
-		if f.verdict == worst.verdict {
+		if f.verdict == w.worst.verdict {
 			dr.Missing++
-			items = append(items, f)
+			w.items = append(w.items, f)
 		}
 	}
-	msgWorst := worst
-	if f := j.tlsShapes(); f != nil && (worst == nil || f.verdict > worst.verdict) {
-		worst, dr.Missing = f, f.count
+	w.msgWorst = w.worst
+	if f := j.tlsShapes(); f != nil && (w.worst == nil || f.verdict > w.worst.verdict) {
+		w.worst, dr.Missing = f, f.count
 	}
-	if f := j.middleClose(); f != nil && (worst == nil || f.verdict > worst.verdict) {
-		worst, dr.Missing = f, 0
+	if f := j.middleClose(); f != nil && (w.worst == nil || f.verdict > w.worst.verdict) {
+		w.worst, dr.Missing = f, 0
 	}
-	if f := j.upgrade(); f != nil && (worst == nil || f.verdict > worst.verdict) {
-		worst, dr.Missing = f, 0
+	if f := j.upgrade(); f != nil && (w.worst == nil || f.verdict > w.worst.verdict) {
+		w.worst, dr.Missing = f, 0
 	}
-	if worst == nil {
-		dr.Reason = j.deliveredReason()
-		if last := j.lastSeen(); last >= 0 {
-			dr.LastSeenHop = &hs[last].name
-		}
-		dr.LowConfidence = j.passedOpaque
-		if j.passedOpaque {
-			var opaque []string
-			for _, h := range j.tr.travel {
-				if s := j.c.sess[h]; s != nil && !readable(s) {
-					opaque = append(opaque, hs[h].name)
-				}
+	return w
+}
+
+// delivered fills dr for a direction whose every message arrived.
+func (j *judger) delivered(dr *DirectionResult) {
+	dr.Reason = j.deliveredReason()
+	if last := j.lastSeen(); last >= 0 {
+		dr.LastSeenHop = &j.hs[last].name
+	}
+	dr.LowConfidence = j.passedOpaque
+	if j.passedOpaque {
+		var opaque []string
+		for _, h := range j.tr.travel {
+			if s := j.c.sess[h]; s != nil && !readable(s) {
+				opaque = append(opaque, j.hs[h].name)
 			}
-			dr.Reason += fmt.Sprintf("; %s carried TLS without keys and matched by record counts only", strings.Join(opaque, " and "))
 		}
-		return dr
+		dr.Reason += fmt.Sprintf("; %s carried TLS without keys and matched by record counts only", strings.Join(opaque, " and "))
 	}
-	dr.Verdict, dr.LowConfidence, dr.Reason = worst.verdict, worst.low, worst.why
-	if worst == msgWorst {
-		dr.Probes = j.probeNumbers(items)
+}
+
+// describe fills dr's verdict, reason, segment, hops and first missing message from the worst
+// finding.
+func (j *judger) describe(dr *DirectionResult, w judged) {
+	hs, f := j.hs, w.worst
+	dr.Verdict, dr.LowConfidence, dr.Reason = f.verdict, f.low, f.why
+	if f == w.msgWorst {
+		dr.Probes = j.probeNumbers(w.items)
 	}
 	switch {
-	case worst.verdict == Modified:
-		if len(items) > 1 {
-			dr.Reason = j.changedList(items) + ". First: " + dr.Reason
+	case f.verdict == Modified:
+		if len(w.items) > 1 {
+			dr.Reason = j.changedList(w.items) + ". First: " + dr.Reason
 		}
-	case worst == msgWorst:
-		if b := j.breakdown(items); b != "" {
+	case f == w.msgWorst:
+		if b := j.breakdown(w.items); b != "" {
 			dr.Reason = b + ". " + strings.ToUpper(dr.Reason[:1]) + dr.Reason[1:]
 		}
 	}
 	switch {
-	case worst.seg != "":
-		dr.Segment = &worst.seg
-	case worst.lastHop >= 0 && worst.missHop >= 0:
-		seg := fmt.Sprintf("between %s and %s", hs[worst.lastHop].name, hs[worst.missHop].name)
+	case f.seg != "":
+		dr.Segment = &f.seg
+	case f.lastHop >= 0 && f.missHop >= 0:
+		seg := fmt.Sprintf("between %s and %s", hs[f.lastHop].name, hs[f.missHop].name)
 		dr.Segment = &seg
 	}
-	if worst.missHop >= 0 {
-		dr.FirstMissingHop = &hs[worst.missHop].name
+	if f.missHop >= 0 {
+		dr.FirstMissingHop = &hs[f.missHop].name
 	}
-	if worst.lastHop >= 0 {
-		dr.LastSeenHop = &hs[worst.lastHop].name
+	if f.lastHop >= 0 {
+		dr.LastSeenHop = &hs[f.lastHop].name
 	}
-	if m := worst.msg; m != nil {
-		idx, size, t := j.num(worst.lastHop, m), m.Length(), m.First()
+	if m := f.msg; m != nil {
+		idx, size, t := j.num(f.lastHop, m), m.Length(), m.First()
 		dr.Index, dr.Size, dr.Time = &idx, &size, &t
-		full := j.full(worst.lastHop, m)
+		full := j.full(f.lastHop, m)
 		if full != nil && !full.Digest.IsZero() {
 			dg := full.Digest.String()
 			dr.Digest = &dg
 		}
-		dr.Evidence.LastSeen = j.messageRef(worst.lastHop, m, full)
-		if worst.missHop >= 0 {
-			dr.Evidence.FirstMiss = j.missRef(worst)
+		dr.Evidence.LastSeen = j.messageRef(f.lastHop, m, full)
+		if f.missHop >= 0 {
+			dr.Evidence.FirstMiss = j.missRef(f)
 		}
 	}
-	if worst.changed != nil {
-		dr.Evidence.Change = j.changeOf(worst)
+}
+
+// addEvidence fills the rest of dr's evidence from the worst finding: the change, the peer's
+// acknowledgement, how the connection ended, the TCP state at the hops on both sides, notes.
+func (j *judger) addEvidence(dr *DirectionResult, w judged) {
+	hs, c, f := j.hs, j.c, w.worst
+	if f.changed != nil {
+		dr.Evidence.Change = j.changeOf(f)
 	}
-	dr.Evidence.DownstreamAcked = worst.acked
-	dr.Evidence.Ending = worst.end
-	for _, h := range []int{worst.lastHop, worst.missHop} {
+	dr.Evidence.DownstreamAcked = f.acked
+	dr.Evidence.Ending = f.end
+	for _, h := range []int{f.lastHop, f.missHop} {
 		if h < 0 || c.sess[h] == nil {
 			continue
 		}
@@ -179,12 +220,12 @@ func judge(c *conn, tr *track, hs []*hopState, opts *Options) DirectionResult {
 			dr.Evidence.TCP = append(dr.Evidence.TCP, tcpNote(hs[h].name, c.sess[h], d))
 		}
 	}
-	if worst.laterHop >= 0 {
-		dr.Evidence.Notes = append(dr.Evidence.Notes, fmt.Sprintf("%s, further along, has the message", hs[worst.laterHop].name))
+	if f.laterHop >= 0 {
+		dr.Evidence.Notes = append(dr.Evidence.Notes, fmt.Sprintf("%s, further along, has the message", hs[f.laterHop].name))
 	}
-	dr.Evidence.Notes = append(dr.Evidence.Notes, j.hopWarnings(worst)...)
-	if worst.verdict != Modified && len(changes) > 0 {
-		dr.Evidence.Notes = append(dr.Evidence.Notes, j.changedList(changes)+": "+changes[0].why)
+	dr.Evidence.Notes = append(dr.Evidence.Notes, j.hopWarnings(f)...)
+	if f.verdict != Modified && len(w.changes) > 0 {
+		dr.Evidence.Notes = append(dr.Evidence.Notes, j.changedList(w.changes)+": "+w.changes[0].why)
 	}
 	if dr.Verdict == Lost || dr.Verdict == Closed {
 		// Messages held up behind the loss at a hop without keys are only TLS records there.
@@ -192,7 +233,6 @@ func judge(c *conn, tr *track, hs []*hopState, opts *Options) DirectionResult {
 			dr.Uncounted, dr.Reason = u, dr.Reason+note
 		}
 	}
-	return dr
 }
 
 // ref returns the packet that carried the first frame header of m, at hop h.
