@@ -788,6 +788,16 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 			desc, un, e.Side, endWhat(e), j.stampAt(e.Time, f.lastHop), hn)
 		return f
 	}
+	return j.notForwarded(f, k, id, h, te, desc)
+}
+
+// notForwarded judges a message that hop h lacks while the connection was up there: lost, unless
+// the capture at h admits dropping packets or the receiver beyond h acknowledged its bytes on
+// the very TCP connection h sees, which make it a capture gap. desc describes the message.
+func (j *judger) notForwarded(f finding, k int, id *ident, h int, te time.Time, desc string) finding {
+	s, su := j.c.sess[h], j.c.sess[f.lastHop]
+	hn, un := j.hs[h].name, j.hs[f.lastHop].name
+	m := f.msg
 	f.verdict = Lost
 	acker := su.TCP[j.downstream()]
 	if acker.Packets > 0 && su.TLS == nil { // a TLS session's message offsets are in plaintext, not TCP, bytes
@@ -812,6 +822,16 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 			desc, hn, un, hn, hn, un, hn)
 		return f
 	}
+	f.why = j.lostWhy(f, id, h, desc)
+	return f
+}
+
+// lostWhy says why message f (described by desc) is lost before hop h: never or partly there,
+// whether the next component acknowledged it, retransmissions and zero windows.
+func (j *judger) lostWhy(f finding, id *ident, h int, desc string) string {
+	su := j.c.sess[f.lastHop]
+	hn, un := j.hs[h].name, j.hs[f.lastHop].name
+	acker := su.TCP[j.downstream()]
 	why := fmt.Sprintf("%s never reached %s while the connection was up", desc, hn)
 	if id.at(h) != nil {
 		why = fmt.Sprintf("%s reached %s only in part (a TCP hole there was never filled nor acknowledged) while the connection was up", desc, hn)
@@ -826,8 +846,7 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 	if st.Retransmissions > 0 || acker.ZeroWindows > 0 {
 		why += fmt.Sprintf(" (%d retransmissions, %d zero windows at %s)", st.Retransmissions, acker.ZeroWindows, un)
 	}
-	f.why = why
-	return f
+	return why
 }
 
 // present reports whether message id was seen at hop h. A message there that is incomplete
