@@ -122,3 +122,34 @@ func TestStreamTable_StopsOnWriteError(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamTable_PaintedAsTablewriter checks cells painted with ANSI colours (compare's verdicts
+// on a colour terminal) against tablewriter: the escapes take no width.
+func TestStreamTable_PaintedAsTablewriter(t *testing.T) {
+	header := []string{"conn", "verdict", "why"}
+	rows := [][]string{
+		{"1", "\x1b[1;31mlost\x1b[0m", "the firewall\ndropped it"},
+		{"22", "\x1b[32mdelivered\x1b[0m", ""},
+		{"3", "\x1b[33mcapture_gap\x1b[0m", "日本"},
+	}
+	var want, got bytes.Buffer
+	tw := tablewriter.NewTable(&want, tableOptions()...)
+	tw.Header(anyCells(header, EscapeControl)...)
+	for _, r := range rows {
+		if err := tw.Append(anyCells(r, func(s string) string { return s })...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Render(); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeBoxTable(&got, header, len(rows), func(i int) []string { return rows[i] }); err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != want.String() {
+		t.Errorf("got:\n%s\nwant (tablewriter):\n%s", got.String(), want.String())
+	}
+	if w, lines := boxTableWidth(columnWidths(header, len(rows), func(i int) []string { return rows[i] })), strings.Split(got.String(), "\n"); w != len([]rune(lines[0])) {
+		t.Errorf("boxTableWidth %d, the rule is %d wide", w, len([]rune(lines[0])))
+	}
+}

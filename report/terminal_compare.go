@@ -1,12 +1,10 @@
 package report
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"strings"
 
-	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
 
 	"github.com/wspath/wspath/correlate"
@@ -38,9 +36,7 @@ func compareTerminal(w io.Writer, v *compareView, o Options) error {
 	case len(r.Connections) == 0:
 		tw.line("no WebSocket connection found at any hop")
 	case len(v.shown) > 0:
-		if t, ok := fitTable(o.Width, v.connHeader(), v.connTableRows(p)); ok {
-			tw.raw(strings.TrimRight(t, "\n"))
-		} else {
+		if !fitTable(tw, o.Width, v.connHeader(), v.connTableRows(p)) {
 			for _, c := range v.shown {
 				v.connBlock(tw, c, p, o.Width)
 			}
@@ -58,9 +54,7 @@ func compareTerminal(w io.Writer, v *compareView, o Options) error {
 	for _, h := range hopRows(r) {
 		hrows = append(hrows, h.cells())
 	}
-	if t, ok := fitTable(o.Width, hopHeader, hrows); ok {
-		tw.raw(strings.TrimRight(t, "\n"))
-	} else {
+	if !fitTable(tw, o.Width, hopHeader, hrows) {
 		tw.line("")
 		for _, h := range hopRows(r) {
 			hopBlock(tw, h, o.Width)
@@ -86,42 +80,46 @@ func (v *compareView) connTableRows(p *painter) [][]string {
 	return rows
 }
 
-// fitTable renders a table whose long cells wrap at 64 columns, narrowing that down to 24 until
-// the table fits width. Cells are escaped here except those already painted (their escapes are
-// ours). ok is false when no wrap width makes it fit.
-func fitTable(width int, header []string, rows [][]string) (string, bool) {
+// fitTable writes a table whose long cells wrap at 64 columns, narrowing that down to 24 until
+// the table fits width, and reports whether one did (nothing is written otherwise). Cells are
+// escaped here except those already painted (their escapes are ours). The widths are measured
+// before anything is written, and the table is streamed (streamtable.go): a compare of 100,000
+// connections never holds a laid-out table.
+func fitTable(tw *terminalSheet, width int, header []string, rows [][]string) bool {
+	hdr := mapCells(header, EscapeControl)
 	for _, wrapAt := range []int{wrapWidth, 48, 40, 32, 24} {
-		var b bytes.Buffer
-		t := tablewriter.NewTable(&b, tableOptions()...)
-		t.Header(anyCells(header, EscapeControl)...)
-		for _, row := range rows {
-			cells := make([]any, len(row))
-			for i, c := range row {
+		row := func(i int) []string {
+			cells := make([]string, len(rows[i]))
+			for j, c := range rows[i] {
 				if !strings.Contains(c, "\x1b[") {
 					c = wrap(EscapeControl(c), wrapAt)
 				}
-				cells[i] = c
+				cells[j] = c
 			}
-			if err := t.Append(cells...); err != nil {
-				return "", false
-			}
+			return cells
 		}
-		if err := t.Render(); err != nil {
-			return "", false
+		if width > 0 && boxTableWidth(columnWidths(hdr, len(rows), row)) > width {
+			continue
 		}
-		if width <= 0 || maxLineWidth(b.String()) <= width {
-			return b.String(), true
+		if tw.we == nil {
+			tw.we = writeBoxTable(tw.w, hdr, len(rows), row)
 		}
+		return true
 	}
-	return "", false
+	return false
 }
 
-func maxLineWidth(s string) int {
-	most := 0
-	for _, l := range strings.Split(s, "\n") {
-		most = max(most, twwidth.Width(l))
+// boxTableWidth returns the display width of the widest line writeBoxTable writes for columns
+// of these widths: a rule or a row (box-drawing characters can be wide in East Asian terminals).
+func boxTableWidth(widths []int) int {
+	bar, dash := twwidth.Width("│"), twwidth.Width("─")
+	rule := twwidth.Width("┌") + twwidth.Width("┐") + max(len(widths)-1, 0)*twwidth.Width("┬")
+	line := bar * (len(widths) + 1)
+	for _, w := range widths {
+		rule += (w + 2) * dash
+		line += w + 2
 	}
-	return most
+	return max(rule, line)
 }
 
 // connBlock writes one connection as lines for a narrow terminal.
