@@ -3,8 +3,10 @@ package correlate
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/wspath/wspath/capture"
@@ -114,6 +116,8 @@ type streamAlignment struct {
 // there is missing at this hop, as long as a later message's bytes are (tried at the same
 // position, then searched for by its preview); bytes that no message explains become a message
 // of their own. Messages whose payload is not known (incomplete, undecodable) cannot be found.
+// When up negotiated websockify's base64 subprotocol, each text message carried the base64 of
+// the bytes the stream holds (see codec.carried).
 func alignStream(st *capture.Stream, up *capture.Session, d capture.Direction) streamAlignment {
 	data := st.Data[d]
 	var ups []*capture.Message
@@ -122,10 +126,11 @@ func alignStream(st *capture.Stream, up *capture.Session, d capture.Direction) s
 			ups = append(ups, m)
 		}
 	}
+	c := codec{base64: base64Session(up)}
 	var out streamAlignment
 	pos := 0
 	for i := 0; i < len(ups) && pos < len(data); {
-		j, at := nextFound(data, pos, ups[i:])
+		j, at, n := c.nextFound(data, pos, ups[i:])
 		if j < 0 {
 			break
 		}
@@ -133,9 +138,9 @@ func alignStream(st *capture.Stream, up *capture.Session, d capture.Direction) s
 			out.msgs = append(out.msgs, streamMessage(st, d, pos, at, nil))
 		}
 		m := ups[i+j]
-		out.msgs = append(out.msgs, streamMessage(st, d, at, at+int(m.Length), m))
+		out.msgs = append(out.msgs, streamMessage(st, d, at, at+n, m))
 		out.found++
-		pos = at + int(m.Length)
+		pos = at + n
 		i += j + 1
 	}
 	if pos < len(data) {
@@ -147,43 +152,92 @@ func alignStream(st *capture.Stream, up *capture.Session, d capture.Direction) s
 	return out
 }
 
+// base64Session reports whether up negotiated websockify's "base64" subprotocol (websockify
+// before 0.9, websockify-js, older noVNC clients): every message is the base64 text of the bytes
+// of one read on the TCP side, in both directions.
+func base64Session(up *capture.Session) bool {
+	return up.Response != nil && strings.EqualFold(strings.TrimSpace(up.Response.Protocol), "base64")
+}
+
+// codec says how a bridged message's payload appears in the stream: as is, or base64-decoded.
+type codec struct {
+	base64 bool
+}
+
 // nextFound finds the first of ms (within bridgeLookahead) whose payload is in data at pos, or
 // failing that the earliest position after pos where one of them is (found by its preview, then
-// checked by digest). It returns the message's index in ms and its position, or -1.
-func nextFound(data []byte, pos int, ms []*capture.Message) (int, int) {
+// checked by digest). It returns the message's index in ms, its position and the stream bytes it
+// spans, or -1.
+func (c codec) nextFound(data []byte, pos int, ms []*capture.Message) (int, int, int) {
 	ms = ms[:min(len(ms), bridgeLookahead)]
 	for j, m := range ms {
-		if payloadAt(data, pos, m) {
-			return j, pos
+		if n, ok := c.carried(data, pos, m); ok {
+			return j, pos, n
 		}
 	}
-	bestJ, bestAt := -1, len(data)
+	bestJ, bestAt, bestN := -1, len(data), 0
 	for j, m := range ms {
-		if len(m.Preview) == 0 {
+		p := c.preview(m)
+		if len(p) == 0 {
 			continue
 		}
 		for from := pos + 1; from < bestAt; {
-			k := bytes.Index(data[from:bestAt], m.Preview)
+			k := bytes.Index(data[from:bestAt], p)
 			if k < 0 {
 				break
 			}
-			if payloadAt(data, from+k, m) {
-				bestJ, bestAt = j, from+k
+			if n, ok := c.carried(data, from+k, m); ok {
+				bestJ, bestAt, bestN = j, from+k, n
 				break
 			}
 			from += k + 1
 		}
 	}
-	return bestJ, bestAt
+	return bestJ, bestAt, bestN
 }
 
-// payloadAt reports whether m's payload is the bytes of data at pos.
-func payloadAt(data []byte, pos int, m *capture.Message) bool {
-	if m.Flags.Has(capture.Incomplete) || m.Flags.Has(capture.Undecodable) || m.Flags.Has(capture.Oversize) ||
-		m.Digest.IsZero() || int64(len(data)-pos) < m.Length {
-		return false
+// preview is the start of m's payload as the stream carries it: its preview, or for base64 the
+// bytes its preview's whole base64 quanta decode to (nil when they are not base64).
+func (c codec) preview(m *capture.Message) []byte {
+	if !c.base64 {
+		return m.Preview
 	}
-	return sha256.Sum256(data[pos:pos+int(m.Length)]) == [sha256.Size]byte(m.Digest)
+	p := m.Preview[:len(m.Preview)/4*4]
+	b, err := base64.StdEncoding.DecodeString(string(p))
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// carried reports whether m's payload is the bytes of data at pos, and how many bytes it spans
+// there. For base64, a text message of L characters (websockify encodes each read on its own,
+// standard alphabet, padded) decodes to L/4*3 bytes less its padding: only the digest of the text
+// is known, so each of the three lengths is tried by encoding the stream's bytes.
+func (c codec) carried(data []byte, pos int, m *capture.Message) (int, bool) {
+	if m.Flags.Has(capture.Incomplete) || m.Flags.Has(capture.Undecodable) || m.Flags.Has(capture.Oversize) ||
+		m.Digest.IsZero() {
+		return 0, false
+	}
+	if !c.base64 {
+		ok := int64(len(data)-pos) >= m.Length && sha256.Sum256(data[pos:pos+int(m.Length)]) == [sha256.Size]byte(m.Digest)
+		return int(m.Length), ok
+	}
+	if m.Opcode != capture.OpText || m.Length == 0 || m.Length%4 != 0 || m.Length/4*3-2 > int64(len(data)-pos) {
+		return 0, false
+	}
+	whole := int(m.Length / 4 * 3)
+	buf := make([]byte, m.Length)
+	for n := whole; n > whole-3 && n > 0; n-- {
+		if n > len(data)-pos {
+			continue
+		}
+		base64.StdEncoding.Encode(buf, data[pos:pos+n])
+		if sha256.Sum256(buf) == [sha256.Size]byte(m.Digest) {
+			return n, true
+		}
+	}
+	return 0, false
 }
 
 // streamMessage is the message at this hop for stream bytes [from, to) of direction d: the
@@ -195,7 +249,9 @@ func streamMessage(st *capture.Stream, d capture.Direction, from, to int, m *cap
 		Offset: first.Offset + uint64(from-first.Pos), End: last.Offset + uint64(to-last.Pos),
 		Packet: first.Packet, LastPacket: last.Packet}
 	if m != nil {
-		out.Opcode, out.Digest, out.Preview = m.Opcode, m.Digest, m.Preview
+		// The upstream message, carried: its size as a message (base64 text is longer than the
+		// bytes it carried, which WireLength counts).
+		out.Opcode, out.Digest, out.Preview, out.Length = m.Opcode, m.Digest, m.Preview, m.Length
 	} else {
 		out.Digest = sha256.Sum256(st.Data[d][from:to])
 		out.Preview = st.Data[d][from:min(to, from+64)]

@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"net/netip"
 	"testing"
@@ -94,4 +95,93 @@ func TestCompare_Bridge(t *testing.T) {
 	if len(r.Segments) != 1 || r.Segments[0].Kind != Bridged {
 		t.Errorf("segments %+v", r.Segments)
 	}
+}
+
+// TestCodec_Base64: a base64 text message is found where the stream holds the bytes it encodes,
+// whatever its padding, spanning those bytes; never where they differ, nor for a binary message
+// or a length no base64 text has; and its preview is searched for decoded.
+func TestCodec_Base64(t *testing.T) {
+	b64 := codec{base64: true}
+	text := func(s string) *capture.Message {
+		return &capture.Message{Opcode: capture.OpText, Length: int64(len(s)), Digest: sha256.Sum256([]byte(s)), Preview: []byte(s)}
+	}
+	data := []byte("..hello world, in bytes")
+	for _, tc := range []struct {
+		name string
+		m    *capture.Message
+		pos  int
+		n    int // bytes spanned, 0: not found
+	}{
+		{"no_padding", text(base64.StdEncoding.EncodeToString(data[2:14])), 2, 12},
+		{"one_pad", text(base64.StdEncoding.EncodeToString(data[2:13])), 2, 11},
+		{"two_pads", text(base64.StdEncoding.EncodeToString(data[2:12])), 2, 10},
+		{"other_bytes", text(base64.StdEncoding.EncodeToString([]byte("hellO world"))), 2, 0},
+		{"not_at_pos", text(base64.StdEncoding.EncodeToString(data[2:14])), 3, 0},
+		{"not_base64_length", text("aGVsbG8"), 2, 0},
+		{"binary_opcode", &capture.Message{Opcode: capture.OpBinary, Length: 16, Digest: sha256.Sum256([]byte(base64.StdEncoding.EncodeToString(data[2:14])))}, 2, 0},
+		{"past_the_end", text(base64.StdEncoding.EncodeToString(append([]byte("in bytes"), "and more"...))), 15, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n, ok := b64.carried(data, tc.pos, tc.m)
+			if ok != (tc.n > 0) || ok && n != tc.n {
+				t.Errorf("carried: %d %v, want %d", n, ok, tc.n)
+			}
+		})
+	}
+	m := text(base64.StdEncoding.EncodeToString(data[8:21]))
+	if j, at, n := b64.nextFound(data, 0, []*capture.Message{m}); j != 0 || at != 8 || n != 13 {
+		t.Errorf("nextFound by decoded preview: %d at %d spanning %d, want 0 at 8 spanning 13", j, at, n)
+	}
+}
+
+// FuzzAlignStream aligns a stream of arbitrary bytes, cut into packets, with messages cut from
+// arbitrary payload bytes (sent as is or as websockify's base64 text), some of them dropped from
+// the stream: the alignment must not panic, must cover the stream exactly once, and never find
+// more messages than there are.
+func FuzzAlignStream(f *testing.F) {
+	f.Add([]byte("hello world, the bytes of a few messages"), []byte{5, 3, 9}, uint8(1), false)
+	f.Add([]byte("hello world, the bytes of a few messages"), []byte{5, 3, 9}, uint8(2), true)
+	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0}, []byte{1, 1, 1}, uint8(0), true)
+	t0 := time.Date(2026, 11, 28, 5, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, payload, cuts []byte, drop uint8, b64 bool) {
+		if len(payload) > 4096 || len(cuts) > 64 {
+			return
+		}
+		var texts, stream []string
+		rest := payload
+		for i, c := range cuts {
+			n := min(int(c)%32+1, len(rest))
+			chunk := string(rest[:n])
+			rest = rest[n:]
+			if b64 {
+				texts = append(texts, base64.StdEncoding.EncodeToString([]byte(chunk)))
+			} else {
+				texts = append(texts, chunk)
+			}
+			if drop == 0 || i%(int(drop)+1) != 0 {
+				stream = append(stream, chunk)
+			}
+		}
+		stream = append(stream, string(rest))
+		up := &capture.Session{}
+		up.Messages[capture.ClientToServer] = bridgeMsgs(capture.ClientToServer, t0, texts...)
+		if b64 {
+			up.Response = &capture.Response{Status: 101, Protocol: "base64"}
+			for i := range up.Messages[capture.ClientToServer] {
+				up.Messages[capture.ClientToServer][i].Opcode = capture.OpText
+			}
+		}
+		st := bridgeStream(t0, stream, nil)
+		a := alignStream(st, up, capture.ClientToServer)
+		covered := 0
+		for _, m := range a.msgs {
+			if m.WireLength < 0 || m.WireLength == 0 && m.Length != 0 || m.Offset > m.End {
+				t.Fatalf("message %+v: bad span", m) // an empty upstream message alone spans no bytes
+			}
+			covered += int(m.WireLength)
+		}
+		if covered != len(st.Data[capture.ClientToServer]) || a.found > len(texts) {
+			t.Fatalf("%d bytes covered of %d, %d of %d messages found", covered, len(st.Data[capture.ClientToServer]), a.found, len(texts))
+		}
+	})
 }
