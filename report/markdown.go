@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/renderer"
 )
 
 // Markdown output is plain enough for GitHub, GitLab and Jira's Markdown alike: wire text is
@@ -47,10 +44,6 @@ func (m *markdownSheet) table(header []string, n int, row rowFunc) {
 	}
 }
 
-func newMarkdownTable(w io.Writer) *tablewriter.Table {
-	return tablewriter.NewTable(w, tableOptions(tablewriter.WithRenderer(renderer.NewMarkdown()))...)
-}
-
 // markdownTicket writes the compare report in Markdown.
 type markdownTicket struct{ out }
 
@@ -66,14 +59,9 @@ func (m *markdownTicket) table(header []string, rows [][]string) {
 	if m.we != nil {
 		return
 	}
-	t := newMarkdownTable(m.w)
-	t.Header(anyCells(header, markdownText)...)
-	for _, r := range rows {
-		if m.we = t.Append(anyCells(r, markdownText)...); m.we != nil {
-			return
-		}
-	}
-	m.we = t.Render()
+	m.we = writeMarkdownTable(m.w, mapCells(header, markdownText), len(rows), func(i int) []string {
+		return mapCells(rows[i], markdownText)
+	})
 	m.put("\n")
 }
 

@@ -2,9 +2,6 @@ package report
 
 import (
 	"io"
-
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/tw"
 )
 
 // sheet is what a line-oriented format writes: lines of prose and tables. Each format (terminal,
@@ -33,26 +30,4 @@ func sheetFor(w io.Writer, f Format) (s sheet, ok bool) {
 		return &jiraSheet{out: out{w: w}}, true
 	}
 	return nil, false
-}
-
-// tableOptions are the tablewriter options every tablewriter-backed format shares. Headers are shown
-// as written: tablewriter upper-cases them by default, which would turn hop names like "lb" into
-// "LB"; cells are wrapped (or not) by the format itself.
-func tableOptions(extra ...tablewriter.Option) []tablewriter.Option {
-	return append([]tablewriter.Option{
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
-		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
-		tablewriter.WithHeaderAlignment(tw.AlignLeft),
-		tablewriter.WithTrimSpace(tw.Off),
-	}, extra...)
-}
-
-// anyCells converts cells for tablewriter, escaping each with cell.
-func anyCells(cells []string, cell func(string) string) []any {
-	vs := make([]any, len(cells))
-	for i, c := range cells {
-		vs[i] = cell(c)
-	}
-	return vs
 }

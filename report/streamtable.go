@@ -13,7 +13,7 @@ import (
 // flood several times bigger in memory than the capture it reports. The line-oriented formats
 // stream such tables instead: rows are made by a function of the row number, called once to
 // measure the columns and once to write each row, so a table costs one row at a time. The layout
-// is tablewriter's with the options of tableOptions, byte for byte (TestStreamTable_AsTablewriter
+// is tablewriter's (headers as written, no automatic wrapping or trimming), byte for byte (TestStreamTable_AsTablewriter
 // checks it on random cells), so reports read the same as before.
 
 // rowFunc returns the cells of row i.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
 )
 
 // randomCell makes a cell of the kinds reports hold: addresses, numbers, paths, words to wrap,
@@ -152,4 +153,27 @@ func TestStreamTable_PaintedAsTablewriter(t *testing.T) {
 	if w, lines := boxTableWidth(columnWidths(header, len(rows), func(i int) []string { return rows[i] })), strings.Split(got.String(), "\n"); w != len([]rune(lines[0])) {
 		t.Errorf("boxTableWidth %d, the rule is %d wide", w, len([]rune(lines[0])))
 	}
+}
+
+// tableOptions are the tablewriter options the report formats used before streaming their tables,
+// the reference the streamed tables are checked against. Headers are shown
+// as written: tablewriter upper-cases them by default, which would turn hop names like "lb" into
+// "LB"; cells are wrapped (or not) by the format itself.
+func tableOptions(extra ...tablewriter.Option) []tablewriter.Option {
+	return append([]tablewriter.Option{
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithTrimSpace(tw.Off),
+	}, extra...)
+}
+
+// anyCells converts cells for tablewriter, escaping each with cell.
+func anyCells(cells []string, cell func(string) string) []any {
+	vs := make([]any, len(cells))
+	for i, c := range cells {
+		vs[i] = cell(c)
+	}
+	return vs
 }
