@@ -135,29 +135,10 @@ func readContext(ctx context.Context, paths []string, opts Options, out io.Write
 	if len(paths) == 0 {
 		return nil, errors.New("no capture files")
 	}
-	for _, p := range paths {
-		if ok, _ := IsDigestFile(p); ok {
-			if len(paths) > 1 {
-				return nil, fmt.Errorf("%s: a digest file stands for a whole hop: give it alone, not with other files (%d given)", p, len(paths))
-			}
-			if opts.Bridge {
-				return nil, fmt.Errorf("%s: a bridge hop needs its capture: a digest file keeps no payload bytes to find the messages in", p)
-			}
-			return ReadDigests(p, opts)
-		}
+	if c, ok, err := readDigestHop(paths, opts); ok {
+		return c, err
 	}
-	var (
-		readers []*pcapfile.Reader
-		errs    []error
-	)
-	for _, p := range paths {
-		f, err := pcapfile.Open(p)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		readers = append(readers, f)
-	}
+	readers, errs := openCaptures(paths)
 	openErr := errors.Join(errs...)
 	if len(readers) == 0 {
 		return nil, openErr
@@ -181,11 +162,63 @@ func readContext(ctx context.Context, paths []string, opts Options, out io.Write
 	for _, e := range errs {
 		r.warn(Warning{Message: "not read: " + e.Error()})
 	}
-	prog := Progress{Total: totalSize(paths)}
+	if err := r.readPackets(ctx, m, totalSize(paths)); err != nil {
+		return nil, err
+	}
+	c := r.finish(m.Infos())
+	if r.out != nil {
+		if err := r.out.close(c); err != nil {
+			return nil, err
+		}
+	}
+	return c, errors.Join(openErr, errors.Join(keyErrs...))
+}
+
+// readDigestHop reads paths when they name a digest file, which stands for a whole hop and must
+// come alone; ok is false when none of them is one.
+func readDigestHop(paths []string, opts Options) (c *Capture, ok bool, err error) {
+	for _, p := range paths {
+		if isDigest, _ := IsDigestFile(p); isDigest {
+			if len(paths) > 1 {
+				return nil, true, fmt.Errorf("%s: a digest file stands for a whole hop: give it alone, not with other files (%d given)", p, len(paths))
+			}
+			if opts.Bridge {
+				return nil, true, fmt.Errorf("%s: a bridge hop needs its capture: a digest file keeps no payload bytes to find the messages in", p)
+			}
+			c, err := ReadDigests(p, opts)
+			return c, true, err
+		}
+	}
+	return nil, false, nil
+}
+
+// openCaptures opens the capture files it can, and returns the errors of those it cannot.
+func openCaptures(paths []string) ([]*pcapfile.Reader, []error) {
+	var (
+		readers []*pcapfile.Reader
+		errs    []error
+	)
+	for _, p := range paths {
+		f, err := pcapfile.Open(p)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		readers = append(readers, f)
+	}
+	return readers, errs
+}
+
+// readPackets reads every packet of m, time-ordered, reporting progress (of total bytes of
+// capture) and looking for cancellation every cancelCheckPackets packets, and writing the
+// sessions ended so far to the digest file when there is one.
+func (r *reader) readPackets(ctx context.Context, m *pcapfile.Merger, total int64) error {
+	opts := r.opts
+	prog := Progress{Total: total}
 	for n := 1; ; n++ {
 		if n%cancelCheckPackets == 0 {
 			if ctx.Err() != nil {
-				return nil, ctx.Err()
+				return ctx.Err()
 			}
 			if opts.Progress != nil {
 				opts.Progress(prog)
@@ -197,7 +230,7 @@ func readContext(ctx context.Context, paths []string, opts Options, out io.Write
 			if opts.Progress != nil {
 				opts.Progress(prog)
 			}
-			break
+			return nil
 		}
 		if err != nil {
 			r.warn(Warning{Message: err.Error()})
@@ -209,17 +242,10 @@ func readContext(ctx context.Context, paths []string, opts Options, out io.Write
 		if r.out != nil {
 			r.writeSessions()
 			if r.out.err != nil {
-				return nil, r.out.err
+				return r.out.err
 			}
 		}
 	}
-	c := r.finish(m.Infos())
-	if r.out != nil {
-		if err := r.out.close(c); err != nil {
-			return nil, err
-		}
-	}
-	return c, errors.Join(openErr, errors.Join(keyErrs...))
 }
 
 // writeSessions writes the sessions ended since the last call to the digest file, and drops
