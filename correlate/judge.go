@@ -766,6 +766,15 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 	if cf, ok := j.endedBefore(f, desc, h, te); ok {
 		return cf
 	}
+	// Stuck behind a hole at the last hop that saw it: the receiver there never acknowledged
+	// past a hole before the message, so TCP never handed it on, whatever h's capture covers.
+	if why := j.heldBehind(f.lastHop, m); why != "" {
+		f.verdict = Lost
+		acked := false
+		f.acked = &acked
+		f.why = fmt.Sprintf("%s never got past %s: %s", desc, un, why)
+		return f
+	}
 	// Capture gaps first: the hop's capture, not the network, may be what lacks the message.
 	if cp := j.hs[h].cap; cp != nil && !cp.End.IsZero() && !j.covered(h, s, te) {
 		f.verdict = CaptureGap
@@ -987,6 +996,28 @@ func (j *judger) gapDetail(k int, id *ident, h, last int) string {
 		m := &s.Entries[j.tr.dir][i]
 		if m.Flags().Has(capture.Incomplete) && m.Offset() >= lo && m.Offset() < hi {
 			return fmt.Sprintf(": message %d there is incomplete in the capture", j.num(h, m))
+		}
+	}
+	return ""
+}
+
+// heldBehind explains why message m, seen at hop h, cannot have gone further: h's stream has a
+// hole before m that was never filled nor acknowledged (reason lost), and the receiver's
+// acknowledgements seen at h never passed that hole, so its TCP never delivered m (head-of-line
+// blocking behind a lost segment). It returns "" otherwise.
+func (j *judger) heldBehind(h int, m *capture.Entry) string {
+	s := j.c.sess[h]
+	if s == nil || s.TLS != nil || s.HTTP2 != nil {
+		return ""
+	}
+	acker := s.TCP[j.downstream()]
+	if acker.Packets == 0 {
+		return ""
+	}
+	for _, g := range s.TCP[j.tr.dir].Gaps {
+		if g.Reason == capture.GapLost && g.Offset+g.Length <= m.Offset() && acker.HighestAck <= g.Offset {
+			return fmt.Sprintf("the receiver beyond %s never acknowledged past stream byte %d, where a %d-byte hole (never filled nor acknowledged, reason lost) comes before the message's bytes %d to %d, so its TCP never delivered the message",
+				j.hs[h].name, acker.HighestAck, g.Length, m.Offset(), m.End())
 		}
 	}
 	return ""

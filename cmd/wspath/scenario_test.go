@@ -475,7 +475,7 @@ func TestCompare_LateStartCapture(t *testing.T) {
 // TestRegressionCases holds the lab runs kept under testdata for what they broke (see each
 // README) to all of their truth, as TestExamples does the bundled examples.
 func TestRegressionCases(t *testing.T) {
-	for _, dir := range []string{"app-drop-late-close", "tls-nokeys-both-stall"} {
+	for _, dir := range []string{"app-drop-late-close", "tls-nokeys-both-stall", "tls-nokeys-both-holb"} {
 		t.Run(dir, func(t *testing.T) { checkScenario(t, filepath.Join("testdata", dir)) })
 	}
 }
