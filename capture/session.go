@@ -181,6 +181,8 @@ type StreamStats struct {
 	SYN bool
 	// End is the stream offset just past the last byte captured or known missing (a gap).
 	End uint64
+	// GapsDropped counts the gaps left out of Gaps, which keeps the first 64 in stream order.
+	GapsDropped int
 }
 
 // Counts are the numbers of messages of one direction of a session.

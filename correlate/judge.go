@@ -786,6 +786,11 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 		f.why = fmt.Sprintf("%s was not read at %s%s", desc, hn, g)
 		return f
 	}
+	if u := j.unlistedHole(k, h, f.lastHop); u != "" {
+		f.verdict, f.low = Undecided, true
+		f.why = fmt.Sprintf("%s was not read at %s, %s", desc, hn, u)
+		return f
+	}
 	// A connection ended at h after the message would have got there (endedBefore above) is no
 	// reason for its absence. The component before h may still have ended it in answer to the
 	// message (a firewall's RST, a proxy's close), which the hop before h shows.
@@ -999,6 +1004,46 @@ func (j *judger) gapDetail(k int, id *ident, h, last int) string {
 		}
 	}
 	return ""
+}
+
+// unlistedHole explains why hop h may lack the message at track position k when its gap list
+// is cut short (the capture stage keeps the first 64 gaps per direction): bytes between the
+// nearest messages both h and hop last have that no message at h holds, a hole whose reason
+// (dropped by the capture, or never delivered) is not known. It returns "" otherwise.
+func (j *judger) unlistedHole(k, h, last int) string {
+	s := j.c.sess[h]
+	st := s.TCP[j.tr.dir]
+	if st.GapsDropped == 0 {
+		return ""
+	}
+	lo, hi := uint64(0), st.End
+	for p := k - 1; p >= 0; p-- {
+		if m := j.tr.ids[p].at(h); m != nil && j.tr.ids[p].at(last) != nil {
+			lo = m.End()
+			break
+		}
+	}
+	for p := k + 1; p < len(j.tr.ids); p++ {
+		if m := j.tr.ids[p].at(h); m != nil && j.tr.ids[p].at(last) != nil {
+			hi = m.Offset()
+			break
+		}
+	}
+	if hi <= lo {
+		return ""
+	}
+	held := uint64(0)
+	for i := range s.Entries[j.tr.dir] {
+		e := &s.Entries[j.tr.dir][i]
+		if e.Offset() >= lo && e.End() <= hi {
+			held += e.End() - e.Offset()
+		}
+	}
+	if held >= hi-lo {
+		return ""
+	}
+	return fmt.Sprintf("where its capture lacks %d bytes (stream bytes %d to %d hold %d in messages) beyond the %d gaps it lists (%d more not listed): whether the capture dropped them or they never arrived is not known",
+		hi-lo-held, lo, hi, held, len(st.Gaps), st.GapsDropped)
 }
 
 // heldBehind explains why message m, seen at hop h, cannot have gone further: h's stream has a
