@@ -36,7 +36,7 @@ func compareTerminal(w io.Writer, v *compareView, o Options) error {
 	case len(r.Connections) == 0:
 		tw.line("no WebSocket connection found at any hop")
 	case len(v.shown) > 0:
-		if !fitTable(tw, o.Width, v.connHeader(), v.connTableRows(p)) {
+		if n, row := v.connTableRows(p); !fitTable(tw, o.Width, v.connHeader(), n, row) {
 			for _, c := range v.shown {
 				v.connBlock(tw, c, p, o.Width)
 			}
@@ -54,7 +54,7 @@ func compareTerminal(w io.Writer, v *compareView, o Options) error {
 	for _, h := range hopRows(r) {
 		hrows = append(hrows, h.cells())
 	}
-	if !fitTable(tw, o.Width, hopHeader, hrows) {
+	if !fitTable(tw, o.Width, hopHeader, len(hrows), func(i int) []string { return hrows[i] }) {
 		tw.line("")
 		for _, h := range hopRows(r) {
 			hopBlock(tw, h, o.Width)
@@ -68,16 +68,23 @@ func compareTerminal(w io.Writer, v *compareView, o Options) error {
 	return tw.err()
 }
 
-// connTableRows are the rows of the connections table, verdicts painted.
-func (v *compareView) connTableRows(p *painter) [][]string {
-	var rows [][]string
-	for _, c := range v.shown {
-		for i, row := range v.connRows(c) {
-			row[4] = p.verdict(EscapeControl(row[4]), directions(c)[i].res.Verdict)
-			rows = append(rows, row)
+// connTableRows returns the number of rows of the connections table and the function that makes
+// each (verdicts painted) when the streamed table asks for it: a compare of a flood never holds
+// the cells of every connection at once, only which connection and direction each row is.
+func (v *compareView) connTableRows(p *painter) (int, rowFunc) {
+	type ref struct{ conn, dir int32 }
+	var refs []ref
+	for i, c := range v.shown {
+		for d := range directions(c) {
+			refs = append(refs, ref{int32(i), int32(d)})
 		}
 	}
-	return rows
+	return len(refs), func(i int) []string {
+		c, d := v.shown[refs[i].conn], refs[i].dir
+		row := v.connRows(c)[d]
+		row[4] = p.verdict(EscapeControl(row[4]), directions(c)[d].res.Verdict)
+		return row
+	}
 }
 
 // fitTable writes a table whose long cells wrap at 64 columns, narrowing that down to 24 until
@@ -85,12 +92,13 @@ func (v *compareView) connTableRows(p *painter) [][]string {
 // escaped here except those already painted (their escapes are ours). The widths are measured
 // before anything is written, and the table is streamed (streamtable.go): a compare of 100,000
 // connections never holds a laid-out table.
-func fitTable(tw *terminalSheet, width int, header []string, rows [][]string) bool {
+func fitTable(tw *terminalSheet, width int, header []string, n int, rows rowFunc) bool {
 	hdr := mapCells(header, EscapeControl)
 	for _, wrapAt := range []int{wrapWidth, 48, 40, 32, 24} {
 		row := func(i int) []string {
-			cells := make([]string, len(rows[i]))
-			for j, c := range rows[i] {
+			r := rows(i)
+			cells := make([]string, len(r))
+			for j, c := range r {
 				if !strings.Contains(c, "\x1b[") {
 					c = wrap(EscapeControl(c), wrapAt)
 				}
@@ -98,11 +106,11 @@ func fitTable(tw *terminalSheet, width int, header []string, rows [][]string) bo
 			}
 			return cells
 		}
-		if width > 0 && boxTableWidth(columnWidths(hdr, len(rows), row)) > width {
+		if width > 0 && boxTableWidth(columnWidths(hdr, n, row)) > width {
 			continue
 		}
 		if tw.we == nil {
-			tw.we = writeBoxTable(tw.w, hdr, len(rows), row)
+			tw.we = writeBoxTable(tw.w, hdr, n, row)
 		}
 		return true
 	}
