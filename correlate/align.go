@@ -240,25 +240,19 @@ type holeWalk struct {
 	holeA, holeB, fuzzy bool
 }
 
-// stepA leaves a[i] behind (paired or not), noting a hole in a that the next item follows.
-func (w *holeWalk) stepA() {
-	if w.fuzzy {
-		w.al.unsureA[w.i] = true
-	}
-	w.i++
-	if w.i < len(w.a) && w.a[w.i].hole > 0 {
-		w.holeA = true
-	}
-}
+// stepA leaves a[i] behind (paired or not); stepB leaves b[j].
+func (w *holeWalk) stepA() { w.step(&w.i, w.a, w.al.unsureA, &w.holeA) }
+func (w *holeWalk) stepB() { w.step(&w.j, w.b, w.al.unsureB, &w.holeB) }
 
-// stepB is stepA for b.
-func (w *holeWalk) stepB() {
+// step moves position k of sequence s past its item, marking that item unsure in a fuzzy
+// stretch, and notes a hole in s when the next item follows one.
+func (w *holeWalk) step(k *int, s []item, unsure []bool, hole *bool) {
 	if w.fuzzy {
-		w.al.unsureB[w.j] = true
+		unsure[*k] = true
 	}
-	w.j++
-	if w.j < len(w.b) && w.b[w.j].hole > 0 {
-		w.holeB = true
+	*k++
+	if *k < len(s) && s[*k].hole > 0 {
+		*hole = true
 	}
 }
 

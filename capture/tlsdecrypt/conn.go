@@ -688,11 +688,7 @@ func (c *Conn) serverHandshake12(typ byte, body, msg []byte) {
 	if c.shdSeen {
 		return
 	}
-	if len(c.srvMsgs)+len(msg) > maxTranscript {
-		c.brokenHash = true
-	} else {
-		c.srvMsgs = append(c.srvMsgs, msg...)
-	}
+	c.keepTranscript(&c.srvMsgs, msg)
 	if typ == hsServerHelloDone {
 		c.shdSeen = true
 	}
@@ -705,11 +701,7 @@ func (c *Conn) clientHandshake12(typ byte, body, msg []byte) {
 	if c.ckeSeen {
 		return
 	}
-	if len(c.cliMsgs)+len(msg) > maxTranscript {
-		c.brokenHash = true
-	} else {
-		c.cliMsgs = append(c.cliMsgs, msg...)
-	}
+	c.keepTranscript(&c.cliMsgs, msg)
 	if typ == hsClientKeyExchange {
 		c.ckeSeen = true
 		if c.suite != nil && c.suite.rsaKex {
@@ -719,6 +711,16 @@ func (c *Conn) clientHandshake12(typ byte, body, msg []byte) {
 			}
 		}
 	}
+}
+
+// keepTranscript appends handshake message msg to transcript t, up to maxTranscript bytes;
+// past that the session hash cannot be computed.
+func (c *Conn) keepTranscript(t *[]byte, msg []byte) {
+	if len(*t)+len(msg) > maxTranscript {
+		c.brokenHash = true
+		return
+	}
+	*t = append(*t, msg...)
 }
 
 // serverHello records the negotiated parameters and, for TLS 1.3, installs handshake keys.
