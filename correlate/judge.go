@@ -761,6 +761,15 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 		// capture gap there, with the message it stands for.
 		return finding{verdict: Delivered, missHop: -1, lastHop: -1, laterHop: -1}
 	}
+	// One TCP connection at both hops, and the receiver beyond h acknowledged the message's
+	// bytes: it passed h (a capture that stopped reading this connection, which a loss or a
+	// close between the hops would look like but for the acknowledgement).
+	if acker := su.TCP[j.downstream()]; acker.Packets > 0 && acker.HighestAck >= m.End() && sameSequence(su, s) {
+		f.verdict = CaptureGap
+		f.why = fmt.Sprintf("%s was not read at %s, but %s and %s see one TCP connection (the same initial sequence numbers both ways: nothing between them ends TCP) and its receiver, beyond %s, acknowledged the message's bytes at %s: the message passed %s and the capture there missed it",
+			desc, hn, un, hn, hn, un, hn)
+		return f
+	}
 	// A connection already gone when the message would have got there explains its absence,
 	// whatever h's capture covers afterwards.
 	if cf, ok := j.endedBefore(f, desc, h, te); ok {
@@ -806,11 +815,11 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 }
 
 // notForwarded judges a message that hop h lacks while the connection was up there: lost, unless
-// the capture at h admits dropping packets or the receiver beyond h acknowledged its bytes on
-// the very TCP connection h sees, which make it a capture gap. desc describes the message.
+// the capture at h admits dropping packets, which makes it a capture gap. desc describes the
+// message.
 func (j *judger) notForwarded(f finding, k int, id *ident, h int, te time.Time, desc string) finding {
-	s, su := j.c.sess[h], j.c.sess[f.lastHop]
-	hn, un := j.hs[h].name, j.hs[f.lastHop].name
+	su := j.c.sess[f.lastHop]
+	hn := j.hs[h].name
 	m := f.msg
 	f.verdict = Lost
 	acker := su.TCP[j.downstream()]
@@ -826,15 +835,6 @@ func (j *judger) notForwarded(f finding, k int, id *ident, h int, te time.Time, 
 			f.why = fmt.Sprintf("%s was not read at %s: %s", desc, hn, why)
 			return f
 		}
-	}
-	// One TCP connection at both hops: the acknowledgement came from the receiver beyond h, so
-	// the bytes passed h and its capture missed them (a capture that stopped reading this
-	// connection, which a loss between the hops would look like but for the acknowledgement).
-	if f.acked != nil && *f.acked && sameSequence(su, s) {
-		f.verdict = CaptureGap
-		f.why = fmt.Sprintf("%s was not read at %s, but %s and %s see one TCP connection (the same initial sequence numbers both ways: nothing between them ends TCP) and its receiver, beyond %s, acknowledged the message's bytes at %s: the message passed %s and the capture there missed it",
-			desc, hn, un, hn, hn, un, hn)
-		return f
 	}
 	f.why = j.lostWhy(f, id, h, desc)
 	return f

@@ -126,6 +126,17 @@ func (j *judger) upgradeResponse() *finding {
 			f.why = fmt.Sprintf("%s's capture does not cover %s, when %s would have passed", j.hs[h].name, stamp(te), what)
 			return f
 		}
+		if sf := j.c.sess[first.hop]; sameSequence(s, sf) {
+			// One TCP connection: the client's acknowledgement of the bytes after the answer,
+			// seen at first.hop, came from beyond h, so the answer passed h.
+			es := sf.Entries[capture.ServerToClient]
+			if len(es) > 0 && sf.TCP[capture.ClientToServer].HighestAck >= es[0].Offset() {
+				f.verdict = CaptureGap
+				f.why = fmt.Sprintf("%s is not in %s's capture, but %s and %s see one TCP connection (the same initial sequence numbers both ways) and the client acknowledged the bytes after it at %s: it passed %s and the capture missed it",
+					what, j.hs[h].name, j.hs[first.hop].name, j.hs[h].name, j.hs[first.hop].name, j.hs[h].name)
+				return f
+			}
+		}
 		f.verdict = Lost
 		f.why = fmt.Sprintf("%s never reached %s, which saw the request", what, j.hs[h].name)
 		return f
