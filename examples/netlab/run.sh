@@ -4,7 +4,7 @@
 # Needs root and the packages from install.sh. See README.md for the topology.
 set -euo pipefail
 
-usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout|ingress-timeout|capture-drops|capture-drops-loss|h2-c2s-drop|h2-tls-s2c-drop|bridge-c2s-drop|ipip-c2s-drop|ip4ip6-c2s-drop|mplspw-c2s-drop|gre-s2c-drop|mpls-s2c-drop|pppoe-s2c-drop|h2-deflate-s2c-drop} <outdir>" >&2; exit 2; }
+usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout|ingress-timeout|capture-drops|capture-drops-loss|h2-c2s-drop|h2-tls-s2c-drop|vxlan-c2s-drop|erspan-c2s-drop|geneve-s2c-drop|bridge-c2s-drop|ipip-c2s-drop|ip4ip6-c2s-drop|mplspw-c2s-drop|gre-s2c-drop|mpls-s2c-drop|pppoe-s2c-drop|h2-deflate-s2c-drop} <outdir>" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 scenario=$1
 out=$2
@@ -46,6 +46,10 @@ client=python  # the client: python (wsl_client.py, HTTP/1.1) or h2 (wsl_h2_clie
 vxlan=         # 1: the fw<->ingress link is a VXLAN overlay (VNI 42) over an underlay veth whose MTU
                # equals the overlay's, so full-size segments leave as fragmented outer IPv4; the
                # ingress hop is captured on the underlay
+mirror=        # erspan or geneve: the fw<->ingress link crosses an Open vSwitch bridge (userspace netdev
+               # datapath, namespace tap) that mirrors it into an ERSPAN type II (session 1) or Geneve
+               # (VNI 5001) tunnel port toward the collector namespace col, as a switch's ERSPAN
+               # session or a cloud traffic mirror does; the ingress hop is the collector's capture
 tunnel=        # the fw<->ingress link carried by wsl_tunnel.py, a tunnel endpoint in user space (this
                # kernel has no ipip/sit/ip6_tunnel/gre/mpls/pppoe driver): ipip, gre, ip4ip6, mpls,
                # mplspw or pppoe; the ingress hop is captured on the underlay
@@ -66,6 +70,15 @@ vxlan-c2s-drop) # c2s-drop with the fw<->ingress link carried over VXLAN
 	vxlan=1
 	sched+=(--tripwire 2:c2s:6)
 	fw_rules=(-A FORWARD -i f0 -p tcp -m string --algo bm --string wsl-trip-c2s-c2-m6 -j DROP) ;;
+erspan-c2s-drop) # c2s-drop with the ingress hop a port-mirror copy delivered over ERSPAN
+	compress=off
+	mirror=erspan
+	sched+=(--tripwire 2:c2s:6)
+	fw_rules=(-A FORWARD -i f0 -p tcp -m string --algo bm --string wsl-trip-c2s-c2-m6 -j DROP) ;;
+geneve-s2c-drop) # s2c-drop with the ingress hop a port-mirror copy delivered over Geneve
+	mirror=geneve
+	sched+=(--tripwire 2:s2c:6)
+	fw_rules=(-A FORWARD -i f1 -p tcp -m string --algo bm --string wsl-trip-s2c-c2-m6 -j DROP) ;;
 s2c-drop)
 	sched+=(--tripwire 2:s2c:6)
 	fw_rules=(-A FORWARD -i f1 -p tcp -m string --algo bm --string wsl-trip-s2c-c2-m6 -j DROP) ;;
@@ -223,16 +236,71 @@ work=$(mktemp -d /tmp/wsl-work.XXXXXX)
 chmod 755 "$work"
 
 NSES=("${HOPS[@]}")
+[ -z "$mirror" ] || NSES+=(tap col)
 # shellcheck source=netns.sh
 . "$here/netns.sh"
 lab_up
+# mirror_link joins fw and ingress through an Open vSwitch bridge in the tap namespace (its userspace
+# netdev datapath: this kernel has no GRE, Geneve or ERSPAN driver and no openvswitch module in use)
+# and mirrors every packet crossing it into one tunnel port toward the collector col (10.231.40.2),
+# as a switch's ERSPAN session or a cloud traffic mirror delivers a copy of a port's traffic.
+# The collector's link has MTU 9000, as mirror destinations do: a full-size frame plus the
+# encapsulation is more than 1500 bytes.
+mirror_link() {
+	ip link add f1 netns "${P}fw" type veth peer name tf netns "${P}tap"
+	ip link add i0 netns "${P}ingress" type veth peer name ti netns "${P}tap"
+	ip link add tc netns "${P}tap" type veth peer name m0 netns "${P}col"
+	ns fw ip addr add 10.231.3.1/24 dev f1
+	ns ingress ip addr add 10.231.3.2/24 dev i0
+	ns col ip addr add 10.231.40.2/24 dev m0
+	ns fw ip link set f1 gso_max_segs 1 up
+	ns ingress ip link set i0 gso_max_segs 1 up
+	ns col ip link set m0 mtu 9000 up
+	ns tap ip link set tf gso_max_segs 1 up
+	ns tap ip link set ti gso_max_segs 1 up
+	ns tap ip link set tc mtu 9000 up
+	# The userspace datapath forwards what AF_PACKET gives it: checksums must be complete.
+	ns fw ethtool -K f1 tx off >/dev/null
+	ns ingress ethtool -K i0 tx off >/dev/null
+	local D=$work/ovs
+	mkdir -p "$D"
+	export OVS_RUNDIR=$D OVS_DBDIR=$D OVS_LOGDIR=$D OVS_SYSCONFDIR=$D
+	ovsdb-tool create "$D/conf.db" /usr/share/openvswitch/vswitch.ovsschema
+	ns tap ovsdb-server "$D/conf.db" --remote="punix:$D/db.sock" --pidfile="$D/ovsdb-server.pid" --detach -vconsole:off \
+		--log-file="$D/ovsdb-server.log"
+	local V=(ovs-vsctl --db="unix:$D/db.sock")
+	ns tap "${V[@]}" --no-wait init
+	ns tap ovs-vswitchd "unix:$D/db.sock" --pidfile="$D/ovs-vswitchd.pid" --detach -vconsole:off --log-file="$D/ovs-vswitchd.log"
+	local A=(ovs-appctl -t "$D/ovs-vswitchd.$(cat "$D/ovs-vswitchd.pid").ctl")
+	ns tap "${V[@]}" add-br br0 -- set bridge br0 datapath_type=netdev -- add-port br0 tf -- add-port br0 ti
+	ns tap "${V[@]}" add-br br-phy -- set bridge br-phy datapath_type=netdev -- add-port br-phy tc
+	ns tap ip addr add 10.231.40.1/24 dev br-phy
+	ns tap ip link set br-phy up
+	ns tap ip link set br0 up
+	ns tap "${A[@]}" ovs/route/add 10.231.40.0/24 br-phy >/dev/null
+	ns tap "${A[@]}" tnl/arp/set br-phy 10.231.40.2 "$(ns col cat /sys/class/net/m0/address)" >/dev/null
+	case "$mirror" in
+	erspan) ns tap "${V[@]}" add-port br0 mir0 -- set interface mir0 type=erspan options:remote_ip=10.231.40.2 \
+		options:key=1 options:erspan_ver=1 options:erspan_idx=3 ;;
+	geneve) ns tap "${V[@]}" add-port br0 mir0 -- set interface mir0 type=geneve options:remote_ip=10.231.40.2 \
+		options:key=5001 ;;
+	esac
+	ns tap "${V[@]}" -- --id=@p get port mir0 -- --id=@m create mirror name=m0 select-all=true output-port=@p \
+		-- add bridge br0 mirrors @m >/dev/null
+	sleep 1
+	ns tap "${A[@]}" dpctl/del-flows >/dev/null # flows cached before the mirror existed
+}
 # link  client c0 10.231.1.1 <-> 10.231.1.2 l0 lb
 # link  lb     l1 10.231.2.1 <-> 10.231.2.2 f0 fw
 # link  fw     f1 10.231.3.1 <-> 10.231.3.2 i0 ingress
 # link  ingress i1 10.231.4.1 <-> 10.231.4.2 s0 server
 link client c0 10.231.1.1 lb l0 10.231.1.2
 link lb l1 10.231.2.1 fw f0 10.231.2.2
-link fw f1 10.231.3.1 ingress i0 10.231.3.2
+if [ -z "$mirror" ]; then
+	link fw f1 10.231.3.1 ingress i0 10.231.3.2
+else
+	mirror_link
+fi
 link ingress i1 10.231.4.1 server s0 10.231.4.2
 if [ -n "$vxlan" ]; then
 	# The veth becomes the underlay (10.231.30.0/24); the overlay device vx0 takes the fw and
@@ -426,6 +494,8 @@ rm -f "$out"/*.pcap "$out"/hops*.yaml "$out/truth.json" "$out/README.md" "$out/k
 declare -A tcpd
 declare -A filter # per hop, when not "tcp"
 [ -z "$vxlan" ] || filter[ingress]="tcp or udp port 4789 or (ip[6:2] & 0x1fff != 0)" # VXLAN and its later fragments
+declare -A mirror_filter=([erspan]="ip proto 47" [geneve]="udp port 6081")
+[ -z "$mirror" ] || filter[ingress]=${mirror_filter[$mirror]}
 declare -A tunnel_filter=([ipip]="ip proto 4" [gre]="ip proto 47" [ip4ip6]="ip6 proto 4" [mpls]=mpls [mplspw]=mpls
 	[pppoe]="pppoed or pppoes")
 [ -z "$tunnel" ] || filter[ingress]=${tunnel_filter[$tunnel]}
@@ -439,7 +509,12 @@ capture() { # hop tcpdump-args...
 capture client -i c0 -w "$out/client.pcap"
 capture lb -i l0 -G 2 -w "$work/lb-%s.pcap"
 capture fw -i f0 --time-stamp-precision=nano -w "$out/fw.pcap"
-capture ingress -i i0 "${ingress_snap[@]}" -w "$out/ingress.pcap"
+if [ -z "$mirror" ]; then
+	capture ingress -i i0 "${ingress_snap[@]}" -w "$out/ingress.pcap"
+else # the collector's interface: the mirror's tunnel packets are the ingress hop's view
+	ip netns exec "${P}col" tcpdump -Z root -n -i m0 -w "$out/ingress.pcap" "${filter[ingress]}" 2>"$work/tcpdump-ingress.err" &
+	tcpd[ingress]=$!
+fi
 capture server -i any -w "$out/server.pcap"
 caps=("${HOPS[@]}")
 if [ "$backend" = websockify ]; then # the bridge's TCP side, on the server's loopback

@@ -334,6 +334,22 @@ for _name, _base in (("ipip-c2s-drop", "c2s-drop"), ("ip4ip6-c2s-drop", "c2s-dro
         "expect": SCENARIOS[_base]["expect"],
     }
 
+# The port-mirror scenarios (run.sh mirror=): an Open vSwitch bridge (userspace netdev datapath) on the
+# fw<->ingress link mirrors it into a tunnel port toward a collector, whose capture is the ingress hop.
+MIRRORS = {
+    "erspan": "ERSPAN type II (GRE protocol 0x88be, sequence numbers; session 1, index 3)",
+    "geneve": "Geneve (UDP 6081, VNI 5001)",
+}
+MIRROR_FILTER = {"erspan": "ip proto 47", "geneve": "udp port 6081"}
+for _name, _base in (("erspan-c2s-drop", "c2s-drop"), ("geneve-s2c-drop", "s2c-drop")):
+    SCENARIOS[_name] = {
+        "description": ("as %s, with the ingress hop's capture a port-mirror copy: an Open vSwitch bridge (userspace "
+                        "netdev datapath) on the fw<->ingress link mirrors every packet crossing it into %s toward "
+                        "a collector namespace, as a switch's ERSPAN session or a cloud traffic mirror does; %s"
+                        % (_base, MIRRORS[_name.split("-")[0]], SCENARIOS[_base]["description"].split("; ")[0])),
+        "expect": SCENARIOS[_base]["expect"],
+    }
+
 # What the server's side of truth.json rests on when the server writes no log (Tomcat's echo
 # endpoints).
 SERVER_FROM_CAPTURE_NOTE = ("The server writes no log: its side (messages received and sent, "
@@ -370,6 +386,13 @@ def capture_points(ingress, scenario=""):
         cp["ingress"] = ("ingress namespace, i0 = the tunnel's underlay facing the fw (the haproxy<->nginx "
                          "connection inside %s, after the firewall); tcpdump -i i0 '%s'; Ethernet, microseconds"
                          % (TUNNELS[tunnel], TUNNEL_FILTER[tunnel]))
+        return cp
+    if tunnel in MIRRORS:
+        cp = dict(CAPTURE_POINTS)
+        cp["ingress"] = ("col namespace, m0 = the mirror collector (10.231.40.2, MTU 9000): the fw<->ingress link "
+                         "(haproxy<->nginx connection, after the firewall) crosses an Open vSwitch bridge that mirrors "
+                         "every packet of it, both directions, into %s from 10.231.40.1; tcpdump -i m0 '%s'; "
+                         "Ethernet, microseconds" % (MIRRORS[tunnel], MIRROR_FILTER[tunnel]))
         return cp
     if scenario.startswith("vxlan-"):
         cp = dict(CAPTURE_POINTS)
@@ -899,6 +922,7 @@ def write_readme(out, truth):
     ingress = [] if truth.get("ingress") else ["nginx"]  # Caddy's or Apache's package is added below
     pk = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${Version}\\n", *ingress, "haproxy",
                          "python3-websockets", "tcpdump", "tshark", "iptables", "iproute2"]
+                        + (["openvswitch-switch"] if truth["scenario"].split("-")[0] in MIRRORS else [])
                         + (["tomcat10", "tomcat10-examples"] if "Tomcat" in truth.get("server", {}).get("software", "")
                            else [])
                         + [p for p, n in (("caddy", "Caddy"), ("apache2", "Apache"))
