@@ -177,10 +177,9 @@ func TestCompare_CaptureDropsReal(t *testing.T) {
 			if res.Connections[0].Path != "/chat/1" || d.Verdict != tc.verdict || d.FirstMissingHop == nil || *d.FirstMissingHop != "client" {
 				t.Errorf("dropped %d: conn 1 s2c = %+v, want %s at client", tc.dropped, d, tc.verdict)
 			}
-			if tc.dropped > 0 && !strings.Contains(d.Reason, "admits 40 dropped packets") {
-				t.Errorf("reason %q does not say the capture admits its drops", d.Reason)
-			}
-			if tc.dropped == 0 && !strings.Contains(d.Reason, "see one TCP connection") {
+			// Either way the strongest evidence is given: the client's own acknowledgements, on
+			// the one TCP connection lb and client both see (the drop count also holds).
+			if !strings.Contains(d.Reason, "see one TCP connection") {
 				t.Errorf("reason %q does not give the acknowledgement through one TCP connection", d.Reason)
 			}
 		}
