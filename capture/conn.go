@@ -691,7 +691,8 @@ func (c *conn) Close(st [2]tcpstream.Stats) {
 				s.Messages[dir][i].Direction = dir
 			}
 			s.Entries[dir] = a.entries.take(&c.r.freeEntries)
-			s.wide[dir], a.wide = slices.Clip(a.wide), nil
+			s.setWide(dir, slices.Clip(a.wide))
+			a.wide = nil
 			s.Counts[dir] = a.counts
 			s.Close[dir] = a.close
 		}

@@ -595,7 +595,8 @@ func (o *openSlot) into(s *Session, client tcpstream.Dir) {
 		if side != client {
 			dir = ServerToClient
 		}
-		s.Messages[dir], s.Entries[dir], s.wide[dir] = o.s.Messages[side], o.s.Entries[side], o.s.wide[side]
+		s.Messages[dir], s.Entries[dir] = o.s.Messages[side], o.s.Entries[side]
+		s.setWide(dir, o.s.wideList(Direction(side)))
 		for i := range s.Messages[dir] {
 			s.Messages[dir][i].Direction = dir
 		}
@@ -724,7 +725,7 @@ func (dr *digestReader) messages(s *Session, body []byte, st *[2]msgState) error
 		e, w, wide := entryOf(&m, dr.packetFile(m.Packet.File))
 		es = append(es, e)
 		if wide {
-			s.wide[d] = append(s.wide[d], w)
+			s.setWide(d, append(s.wideList(d), w))
 		}
 	}
 	for i := range cols {

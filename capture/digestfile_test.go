@@ -487,9 +487,9 @@ func sameEntries(t *testing.T, c, d *Capture) {
 	for i := range c.Sessions {
 		a, b := c.Sessions[i], d.Sessions[i]
 		for _, dir := range Directions {
-			if len(a.Entries[dir]) != len(b.Entries[dir]) || !reflect.DeepEqual(a.wide[dir], b.wide[dir]) {
+			if len(a.Entries[dir]) != len(b.Entries[dir]) || !reflect.DeepEqual(a.wideList(dir), b.wideList(dir)) {
 				t.Fatalf("compact: session %d %s: %d entries (%d wide), %d (%d) from digests", a.ID, dir,
-					len(a.Entries[dir]), len(a.wide[dir]), len(b.Entries[dir]), len(b.wide[dir]))
+					len(a.Entries[dir]), len(a.wideList(dir)), len(b.Entries[dir]), len(b.wideList(dir)))
 			}
 			for k := range a.Entries[dir] {
 				x, y := a.Entries[dir][k], b.Entries[dir][k]

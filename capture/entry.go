@@ -127,9 +127,28 @@ func (e *Entry) setOffsets(off, end uint64) {
 	}
 }
 
+// wideList returns the wide entries of direction d, nil when there are none.
+func (s *Session) wideList(d Direction) []wideEntry {
+	if s.wide == nil {
+		return nil
+	}
+	return s.wide[d]
+}
+
+// setWide sets the wide entries of direction d, making s.wide only when there are some.
+func (s *Session) setWide(d Direction, ws []wideEntry) {
+	if s.wide == nil {
+		if len(ws) == 0 {
+			return
+		}
+		s.wide = new([2][]wideEntry)
+	}
+	s.wide[d] = ws
+}
+
 // wideOf returns the wideEntry of entry e of direction d, and whether there is one.
 func (s *Session) wideOf(d Direction, e *Entry) (wideEntry, bool) {
-	ws := s.wide[d]
+	ws := s.wideList(d)
 	k := sort.Search(len(ws), func(i int) bool { return ws[i].index >= e.index })
 	if k < len(ws) && ws[k].index == e.index {
 		return ws[k], true
@@ -163,17 +182,23 @@ func WithEntries(s *Session, files *[]string) *Session {
 		}
 		if cp == nil {
 			x := *s
+			if x.wide != nil { // the copy's own pair: s keeps its wide entries
+				w := *x.wide
+				x.wide = &w
+			}
 			cp = &x
 		}
-		cp.Entries[d], cp.wide[d] = make([]Entry, len(s.Messages[d])), nil
+		cp.Entries[d] = make([]Entry, len(s.Messages[d]))
+		var ws []wideEntry
 		for i := range s.Messages[d] {
 			m := &s.Messages[d][i]
 			e, w, wide := entryOf(m, fileIndex(files, m.Packet.File))
 			cp.Entries[d][i] = e
 			if wide {
-				cp.wide[d] = append(cp.wide[d], w)
+				ws = append(ws, w)
 			}
 		}
+		cp.setWide(d, ws)
 	}
 	if cp == nil {
 		return s

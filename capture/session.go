@@ -318,8 +318,10 @@ type Session struct {
 	// Messages[d][i]'s), what comparison keeps; empty with Options.CountOnly. Digest files
 	// rebuild them from their messages.
 	Entries [2][]Entry `json:"-"`
-	// wide holds per Direction what Entries leave out, for the messages that need it (see Wire).
-	wide     [2][]wideEntry
+	// wide holds per Direction what Entries leave out, for the messages that need it (see Wire);
+	// nil when no message needs it, as for every session that never carried a message: inline,
+	// its 48 bytes took Session past the 640-byte allocation size class. Use wideList/setWide.
+	wide     *[2][]wideEntry
 	Counts   [2]Counts      // per Direction, whether or not Messages are kept
 	TCP      [2]StreamStats // per Direction: the sender of that direction's bytes
 	Close    [2]*Close      // close frame sent in each direction, nil if none
