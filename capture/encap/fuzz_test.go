@@ -26,7 +26,7 @@ func FuzzDecode(f *testing.F) {
 		f.Add(uint16(pcapfile.LinkRaw), fr)
 	}
 	real := []string{"testdata/ovs/collector.pcap", "testdata/tun/underlay.pcap"}
-	for _, c := range []string{"vxlan-c2s-drop", "ipip-c2s-drop", "gre-s2c-drop", "ip4ip6-c2s-drop", "mpls-s2c-drop", "mplspw-c2s-drop", "pppoe-s2c-drop", "erspan-c2s-drop", "geneve-s2c-drop"} {
+	for _, c := range []string{"vxlan-c2s-drop", "ipip-c2s-drop", "gre-s2c-drop", "ip4ip6-c2s-drop", "mpls-s2c-drop", "mplspw-c2s-drop", "pppoe-s2c-drop", "erspan-c2s-drop", "geneve-s2c-drop", "erspan3-s2c-drop", "gretap-c2s-drop"} {
 		real = append(real, "../../examples/"+c+"/ingress.pcap")
 	}
 	for _, p := range real {

@@ -158,14 +158,15 @@ func tsharkView(t *testing.T, path string, want map[int]view) map[int]view {
 // and PPPoE captures carrying IPv6 (testdata/tun), and the underlay captures of the lab cases: the
 // kernel's VXLAN (vxlan-c2s-drop, with real outer IPv4 fragments) and wsl_tunnel.py's IP-in-IP,
 // GRE, 4in6, MPLS, Ethernet pseudowire over MPLS and PPPoE, and Open vSwitch's mirror of a lab link
-// delivered over ERSPAN II and Geneve (erspan-c2s-drop, geneve-s2c-drop).
+// delivered over ERSPAN II, Geneve, ERSPAN III and GRE with Ethernet inside (erspan-c2s-drop,
+// geneve-s2c-drop, erspan3-s2c-drop, gretap-c2s-drop).
 func TestDecode_MatchesTshark(t *testing.T) {
 	if _, err := exec.LookPath("tshark"); err != nil {
 		t.Skip("tshark not installed")
 	}
 	paths := []string{syntheticPcap, filepath.Join("testdata", "ovs", "collector.pcap"), filepath.Join("testdata", "tun", "underlay.pcap")}
 	// The lab cases whose ingress hop is captured on a tunnel's underlay.
-	for _, c := range []string{"vxlan-c2s-drop", "ipip-c2s-drop", "gre-s2c-drop", "ip4ip6-c2s-drop", "mpls-s2c-drop", "mplspw-c2s-drop", "pppoe-s2c-drop", "erspan-c2s-drop", "geneve-s2c-drop"} {
+	for _, c := range []string{"vxlan-c2s-drop", "ipip-c2s-drop", "gre-s2c-drop", "ip4ip6-c2s-drop", "mpls-s2c-drop", "mplspw-c2s-drop", "pppoe-s2c-drop", "erspan-c2s-drop", "geneve-s2c-drop", "erspan3-s2c-drop", "gretap-c2s-drop"} {
 		paths = append(paths, filepath.Join("..", "..", "examples", c, "ingress.pcap"))
 	}
 	for _, path := range paths {

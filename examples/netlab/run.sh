@@ -4,7 +4,7 @@
 # Needs root and the packages from install.sh. See README.md for the topology.
 set -euo pipefail
 
-usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout|ingress-timeout|capture-drops|capture-drops-loss|h2-c2s-drop|h2-tls-s2c-drop|vxlan-c2s-drop|erspan-c2s-drop|geneve-s2c-drop|bridge-c2s-drop|ipip-c2s-drop|ip4ip6-c2s-drop|mplspw-c2s-drop|gre-s2c-drop|mpls-s2c-drop|pppoe-s2c-drop|h2-deflate-s2c-drop} <outdir>" >&2; exit 2; }
+usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout|ingress-timeout|capture-drops|capture-drops-loss|h2-c2s-drop|h2-tls-s2c-drop|vxlan-c2s-drop|erspan-c2s-drop|geneve-s2c-drop|erspan3-s2c-drop|gretap-c2s-drop|bridge-c2s-drop|ipip-c2s-drop|ip4ip6-c2s-drop|mplspw-c2s-drop|gre-s2c-drop|mpls-s2c-drop|pppoe-s2c-drop|h2-deflate-s2c-drop} <outdir>" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 scenario=$1
 out=$2
@@ -46,8 +46,9 @@ client=python  # the client: python (wsl_client.py, HTTP/1.1) or h2 (wsl_h2_clie
 vxlan=         # 1: the fw<->ingress link is a VXLAN overlay (VNI 42) over an underlay veth whose MTU
                # equals the overlay's, so full-size segments leave as fragmented outer IPv4; the
                # ingress hop is captured on the underlay
-mirror=        # erspan or geneve: the fw<->ingress link crosses an Open vSwitch bridge (userspace netdev
-               # datapath, namespace tap) that mirrors it into an ERSPAN type II (session 1) or Geneve
+mirror=        # erspan, erspan3, gretap or geneve: the fw<->ingress link crosses an Open vSwitch bridge
+               # (userspace netdev datapath, namespace tap) that mirrors it into an ERSPAN type II
+               # (session 1), ERSPAN type III (session 2), GRE (key 1234, Ethernet inside) or Geneve
                # (VNI 5001) tunnel port toward the collector namespace col, as a switch's ERSPAN
                # session or a cloud traffic mirror does; the ingress hop is the collector's capture
 tunnel=        # the fw<->ingress link carried by wsl_tunnel.py, a tunnel endpoint in user space (this
@@ -75,8 +76,13 @@ erspan-c2s-drop) # c2s-drop with the ingress hop a port-mirror copy delivered ov
 	mirror=erspan
 	sched+=(--tripwire 2:c2s:6)
 	fw_rules=(-A FORWARD -i f0 -p tcp -m string --algo bm --string wsl-trip-c2s-c2-m6 -j DROP) ;;
-geneve-s2c-drop) # s2c-drop with the ingress hop a port-mirror copy delivered over Geneve
-	mirror=geneve
+gretap-c2s-drop) # c2s-drop with the ingress hop a port-mirror copy delivered over GRE (key, Ethernet inside)
+	compress=off
+	mirror=gretap
+	sched+=(--tripwire 2:c2s:6)
+	fw_rules=(-A FORWARD -i f0 -p tcp -m string --algo bm --string wsl-trip-c2s-c2-m6 -j DROP) ;;
+geneve-s2c-drop | erspan3-s2c-drop) # s2c-drop with the ingress hop a port-mirror copy over Geneve / ERSPAN III
+	mirror=${scenario%%-*}
 	sched+=(--tripwire 2:s2c:6)
 	fw_rules=(-A FORWARD -i f1 -p tcp -m string --algo bm --string wsl-trip-s2c-c2-m6 -j DROP) ;;
 s2c-drop)
@@ -284,6 +290,10 @@ mirror_link() {
 		options:key=1 options:erspan_ver=1 options:erspan_idx=3 ;;
 	geneve) ns tap "${V[@]}" add-port br0 mir0 -- set interface mir0 type=geneve options:remote_ip=10.231.40.2 \
 		options:key=5001 ;;
+	erspan3) ns tap "${V[@]}" add-port br0 mir0 -- set interface mir0 type=erspan options:remote_ip=10.231.40.2 \
+		options:key=2 options:erspan_ver=2 options:erspan_dir=1 options:erspan_hwid=4 ;;
+	gretap) ns tap "${V[@]}" add-port br0 mir0 -- set interface mir0 type=gre options:remote_ip=10.231.40.2 \
+		options:key=1234 ;;
 	esac
 	ns tap "${V[@]}" -- --id=@p get port mir0 -- --id=@m create mirror name=m0 select-all=true output-port=@p \
 		-- add bridge br0 mirrors @m >/dev/null
@@ -494,7 +504,7 @@ rm -f "$out"/*.pcap "$out"/hops*.yaml "$out/truth.json" "$out/README.md" "$out/k
 declare -A tcpd
 declare -A filter # per hop, when not "tcp"
 [ -z "$vxlan" ] || filter[ingress]="tcp or udp port 4789 or (ip[6:2] & 0x1fff != 0)" # VXLAN and its later fragments
-declare -A mirror_filter=([erspan]="ip proto 47" [geneve]="udp port 6081")
+declare -A mirror_filter=([erspan]="ip proto 47" [erspan3]="ip proto 47" [gretap]="ip proto 47" [geneve]="udp port 6081")
 [ -z "$mirror" ] || filter[ingress]=${mirror_filter[$mirror]}
 declare -A tunnel_filter=([ipip]="ip proto 4" [gre]="ip proto 47" [ip4ip6]="ip6 proto 4" [mpls]=mpls [mplspw]=mpls
 	[pppoe]="pppoed or pppoes")

@@ -339,9 +339,12 @@ for _name, _base in (("ipip-c2s-drop", "c2s-drop"), ("ip4ip6-c2s-drop", "c2s-dro
 MIRRORS = {
     "erspan": "ERSPAN type II (GRE protocol 0x88be, sequence numbers; session 1, index 3)",
     "geneve": "Geneve (UDP 6081, VNI 5001)",
+    "erspan3": "ERSPAN type III (GRE protocol 0x22eb, sequence numbers; session 2, direction egress, hardware id 4)",
+    "gretap": "GRE with key 1234 carrying Ethernet (protocol 0x6558, transparent Ethernet bridging)",
 }
-MIRROR_FILTER = {"erspan": "ip proto 47", "geneve": "udp port 6081"}
-for _name, _base in (("erspan-c2s-drop", "c2s-drop"), ("geneve-s2c-drop", "s2c-drop")):
+MIRROR_FILTER = {"erspan": "ip proto 47", "erspan3": "ip proto 47", "gretap": "ip proto 47", "geneve": "udp port 6081"}
+for _name, _base in (("erspan-c2s-drop", "c2s-drop"), ("geneve-s2c-drop", "s2c-drop"),
+                     ("erspan3-s2c-drop", "s2c-drop"), ("gretap-c2s-drop", "c2s-drop")):
     SCENARIOS[_name] = {
         "description": ("as %s, with the ingress hop's capture a port-mirror copy: an Open vSwitch bridge (userspace "
                         "netdev datapath) on the fw<->ingress link mirrors every packet crossing it into %s toward "
