@@ -92,7 +92,7 @@ func BenchmarkRead_BytesPerMessage(b *testing.B) {
 				runtime.ReadMemStats(&after)
 				n := 0
 				for _, s := range c.Sessions {
-					n += len(s.Entries[ClientToServer]) + len(s.Entries[ServerToClient])
+					n += len(s.Entries(ClientToServer)) + len(s.Entries(ServerToClient))
 				}
 				if n != msgs {
 					b.Fatalf("%d messages, want %d", n, msgs)

@@ -690,7 +690,7 @@ func (c *conn) Close(st [2]tcpstream.Stats) {
 			for i := range s.Messages[dir] {
 				s.Messages[dir][i].Direction = dir
 			}
-			s.Entries[dir] = a.entries.take(&c.r.freeEntries)
+			s.setEntries(dir, a.entries.take(&c.r.freeEntries))
 			s.setWide(dir, slices.Clip(a.wide))
 			a.wide = nil
 			s.Counts[dir] = a.counts

@@ -150,7 +150,7 @@ func (dw *digestWriter) session(s *Session, ss *slotState) {
 		}
 	}
 	head := *s
-	head.Messages, head.Entries = [2][]Message{}, [2][]Entry{}
+	head.Messages, head.recs = [2][]Message{}, nil
 	b, err := json.Marshal(&head)
 	if err != nil && dw.err == nil {
 		dw.err = err
@@ -474,7 +474,7 @@ func (dr *digestReader) sessions(c *Capture) error {
 					return dr.fail(errors.New("session: negative message count"))
 				}
 			}
-			s.Messages, s.Entries = [2][]Message{}, [2][]Entry{}
+			s.Messages, s.recs = [2][]Message{}, nil
 			st = [2]msgState{}
 			c.Sessions = append(c.Sessions, s)
 		case secMessages:
@@ -535,7 +535,7 @@ func (dr *digestReader) slotted(c *Capture) error {
 			if err := json.Unmarshal(b.b, s); err != nil {
 				return dr.fail(fmt.Errorf("session: %v", err))
 			}
-			s.Messages, s.Entries = [2][]Message{}, [2][]Entry{}
+			s.Messages, s.recs = [2][]Message{}, nil
 			if o := open[slot]; o != nil {
 				o.into(s, tcpstream.Dir(client))
 				delete(open, slot)
@@ -595,7 +595,8 @@ func (o *openSlot) into(s *Session, client tcpstream.Dir) {
 		if side != client {
 			dir = ServerToClient
 		}
-		s.Messages[dir], s.Entries[dir] = o.s.Messages[side], o.s.Entries[side]
+		s.Messages[dir] = o.s.Messages[side]
+		s.setEntries(dir, o.s.Entries(Direction(side)))
 		s.setWide(dir, o.s.wideList(Direction(side)))
 		for i := range s.Messages[dir] {
 			s.Messages[dir][i].Direction = dir
@@ -696,7 +697,7 @@ func (dr *digestReader) messages(s *Session, body []byte, st *[2]msgState) error
 		cols[i].b = head.bytes(lens[i])
 	}
 	d := Direction(dir)
-	ms, es := s.Messages[d], s.Entries[d]
+	ms, es := s.Messages[d], s.Entries(d)
 	// The session's counts say how many follow; bounded, as the file may lie.
 	want := min(min(s.Counts[d].Data, 1<<14)+min(s.Counts[d].Control, 1<<14), 1<<14)
 	keepMsgs := !dr.opts.Compact && dr.opts.evidence == nil
@@ -736,7 +737,8 @@ func (dr *digestReader) messages(s *Session, body []byte, st *[2]msgState) error
 			return fmt.Errorf("message column %d has %d bytes left over", i, len(cols[i].b))
 		}
 	}
-	s.Messages[d], s.Entries[d] = ms, es
+	s.Messages[d] = ms
+	s.setEntries(d, es)
 	return nil
 }
 

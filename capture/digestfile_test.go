@@ -487,12 +487,12 @@ func sameEntries(t *testing.T, c, d *Capture) {
 	for i := range c.Sessions {
 		a, b := c.Sessions[i], d.Sessions[i]
 		for _, dir := range Directions {
-			if len(a.Entries[dir]) != len(b.Entries[dir]) || !reflect.DeepEqual(a.wideList(dir), b.wideList(dir)) {
+			if len(a.Entries(dir)) != len(b.Entries(dir)) || !reflect.DeepEqual(a.wideList(dir), b.wideList(dir)) {
 				t.Fatalf("compact: session %d %s: %d entries (%d wide), %d (%d) from digests", a.ID, dir,
-					len(a.Entries[dir]), len(a.wideList(dir)), len(b.Entries[dir]), len(b.wideList(dir)))
+					len(a.Entries(dir)), len(a.wideList(dir)), len(b.Entries(dir)), len(b.wideList(dir)))
 			}
-			for k := range a.Entries[dir] {
-				x, y := a.Entries[dir][k], b.Entries[dir][k]
+			for k := range a.Entries(dir) {
+				x, y := a.Entries(dir)[k], b.Entries(dir)[k]
 				if x.Packet(c.PacketFiles) != y.Packet(d.PacketFiles) {
 					t.Errorf("compact: session %d %s entry %d: packet %v, %v from digests", a.ID, dir, k, x.Packet(c.PacketFiles), y.Packet(d.PacketFiles))
 				}

@@ -127,23 +127,51 @@ func (e *Entry) setOffsets(off, end uint64) {
 	}
 }
 
-// wideList returns the wide entries of direction d, nil when there are none.
-func (s *Session) wideList(d Direction) []wideEntry {
-	if s.wide == nil {
-		return nil
-	}
-	return s.wide[d]
+// msgRecords are what comparison keeps of a session's messages, per Direction.
+type msgRecords struct {
+	entries [2][]Entry
+	// wide holds what entries leave out, for the messages that need it (see Wire).
+	wide [2][]wideEntry
 }
 
-// setWide sets the wide entries of direction d, making s.wide only when there are some.
+// Entries returns the compact record of each message of direction d (Entries(d)[i] is
+// Messages[d][i]'s), what comparison keeps; empty with Options.CountOnly. Digest files rebuild
+// them from their messages.
+func (s *Session) Entries(d Direction) []Entry {
+	if s.recs == nil {
+		return nil
+	}
+	return s.recs.entries[d]
+}
+
+// setEntries sets the entries of direction d, making s.recs only when there are some.
+func (s *Session) setEntries(d Direction, es []Entry) {
+	if s.recs == nil {
+		if len(es) == 0 {
+			return
+		}
+		s.recs = new(msgRecords)
+	}
+	s.recs.entries[d] = es
+}
+
+// wideList returns the wide entries of direction d, nil when there are none.
+func (s *Session) wideList(d Direction) []wideEntry {
+	if s.recs == nil {
+		return nil
+	}
+	return s.recs.wide[d]
+}
+
+// setWide sets the wide entries of direction d, making s.recs only when there are some.
 func (s *Session) setWide(d Direction, ws []wideEntry) {
-	if s.wide == nil {
+	if s.recs == nil {
 		if len(ws) == 0 {
 			return
 		}
-		s.wide = new([2][]wideEntry)
+		s.recs = new(msgRecords)
 	}
-	s.wide[d] = ws
+	s.recs.wide[d] = ws
 }
 
 // wideOf returns the wideEntry of entry e of direction d, and whether there is one.
@@ -177,27 +205,28 @@ func (s *Session) Probe(d Direction, e *Entry) (int, bool) {
 func WithEntries(s *Session, files *[]string) *Session {
 	var cp *Session
 	for _, d := range Directions {
-		if len(s.Messages[d]) == 0 || len(s.Entries[d]) == len(s.Messages[d]) {
+		if len(s.Messages[d]) == 0 || len(s.Entries(d)) == len(s.Messages[d]) {
 			continue
 		}
 		if cp == nil {
 			x := *s
-			if x.wide != nil { // the copy's own pair: s keeps its wide entries
-				w := *x.wide
-				x.wide = &w
+			if x.recs != nil { // the copy's own records: s keeps its own
+				r := *x.recs
+				x.recs = &r
 			}
 			cp = &x
 		}
-		cp.Entries[d] = make([]Entry, len(s.Messages[d]))
+		es := make([]Entry, len(s.Messages[d]))
 		var ws []wideEntry
 		for i := range s.Messages[d] {
 			m := &s.Messages[d][i]
 			e, w, wide := entryOf(m, fileIndex(files, m.Packet.File))
-			cp.Entries[d][i] = e
+			es[i] = e
 			if wide {
 				ws = append(ws, w)
 			}
 		}
+		cp.setEntries(d, es)
 		cp.setWide(d, ws)
 	}
 	if cp == nil {

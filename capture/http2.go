@@ -311,7 +311,7 @@ func (s *h2stream) translate(sess *Session) {
 				m.End = mapOffset(spans, m.End-1) + 1
 			}
 		}
-		es := sess.Entries[i]
+		es := sess.Entries(Direction(i))
 		for j := range es {
 			e := &es[j]
 			off, end := mapOffset(spans, e.Offset()), e.End()

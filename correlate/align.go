@@ -53,7 +53,7 @@ func itemOf(s *capture.Session, dir capture.Direction, m *capture.Entry, off tim
 // streamItems returns the data messages of one direction of s as items, in order, with offsets
 // and holes filled in (src names s's hop), times moved by off; at most limit when limit > 0.
 func streamItems(s *capture.Session, dir capture.Direction, src int, off time.Duration, limit int) []item {
-	n := countData(s.Entries[dir])
+	n := countData(s.Entries(dir))
 	if limit > 0 {
 		n = min(n, limit)
 	}
@@ -65,8 +65,8 @@ func streamItems(s *capture.Session, dir capture.Direction, src int, off time.Du
 	// no entry holds: holes the gap list may not name (it keeps the first 64 per direction), or
 	// bytes skipped until frames were found again after one.
 	var unread, lastEnd uint64
-	for k := range s.Entries[dir] {
-		m := &s.Entries[dir][k]
+	for k := range s.Entries(dir) {
+		m := &s.Entries(dir)[k]
 		if k > 0 && m.Offset() > lastEnd {
 			unread += m.Offset() - lastEnd
 		}

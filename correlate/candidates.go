@@ -51,8 +51,8 @@ type signature struct {
 
 func signatureOf(s *capture.Session) (signature, bool) {
 	for _, dir := range capture.Directions {
-		for i := range s.Entries[dir] {
-			m := &s.Entries[dir][i]
+		for i := range s.Entries(dir) {
+			m := &s.Entries(dir)[i]
 			if !m.Opcode().IsData() {
 				continue
 			}

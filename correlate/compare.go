@@ -108,7 +108,7 @@ func (id *ident) at(h int) *capture.Entry {
 	if i < 0 {
 		return nil
 	}
-	return &tr.sess[h].Entries[tr.dir][i]
+	return &tr.sess[h].Entries(tr.dir)[i]
 }
 
 // set records that the message at hop h is the entry of index i there.
@@ -403,7 +403,7 @@ func buildTrack(c *conn, hs []*hopState, dir capture.Direction, opts *Options) *
 	tr := &track{dir: dir, travel: travelOrder(n, dir), sess: c.sess}
 	for _, s := range c.sess {
 		if readable(s) {
-			tr.left += countData(s.Entries[dir])
+			tr.left += countData(s.Entries(dir))
 		}
 	}
 	var R []trackRef
@@ -448,8 +448,8 @@ type trackRef struct {
 func hopMessages(s *capture.Session, dir capture.Direction, h int, hs *hopState) ([]item, []int32) {
 	items := streamItems(s, dir, h, hs.off, 0)
 	msgs := make([]int32, 0, len(items)) // the entry index of each data message
-	for k := range s.Entries[dir] {
-		if s.Entries[dir][k].Opcode().IsData() {
+	for k := range s.Entries(dir) {
+		if s.Entries(dir)[k].Opcode().IsData() {
 			msgs = append(msgs, int32(k))
 		}
 	}

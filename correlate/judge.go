@@ -55,7 +55,7 @@ func perHopCounts(dr *DirectionResult, c *conn, tr *track, hs []*hopState) []int
 		if s := c.sess[h]; s != nil {
 			hc := &HopCount{}
 			if readable(s) {
-				n := countData(s.Entries[tr.dir])
+				n := countData(s.Entries(tr.dir))
 				counts[h] = n
 				hc.Messages = &n
 				if dr.Messages == 0 {
@@ -314,7 +314,7 @@ func (j *judger) identOf(h int, m *capture.Entry) *ident {
 func (j *judger) localNum(h int, m *capture.Entry) int {
 	pos, ok := j.dataPos[h]
 	if !ok {
-		msgs := j.c.sess[h].Entries[j.tr.dir]
+		msgs := j.c.sess[h].Entries(j.tr.dir)
 		pos = make([]int, len(msgs))
 		n := 0
 		for i := range msgs {
@@ -709,7 +709,7 @@ func (j *judger) tlsShapes() *finding {
 			// frame, control frames included. TLS 1.3 adds encrypted handshake records, tickets
 			// and the closing alert under the same outer type.
 			units := 0
-			for _, m := range ns.Entries[j.tr.dir] {
+			for _, m := range ns.Entries(j.tr.dir) {
 				units += max(m.Frames(), 1)
 			}
 			if (j.tr.dir == capture.ClientToServer && ns.Request != nil) || (j.tr.dir == capture.ServerToClient && ns.Response != nil) {
@@ -997,8 +997,8 @@ func (j *judger) gapDetail(k int, id *ident, h, last int) string {
 		}
 		return ""
 	}
-	for i := range s.Entries[j.tr.dir] {
-		m := &s.Entries[j.tr.dir][i]
+	for i := range s.Entries(j.tr.dir) {
+		m := &s.Entries(j.tr.dir)[i]
 		if m.Flags().Has(capture.Incomplete) && m.Offset() >= lo && m.Offset() < hi {
 			return fmt.Sprintf(": message %d there is incomplete in the capture", j.num(h, m))
 		}
@@ -1033,8 +1033,8 @@ func (j *judger) unlistedHole(k, h, last int) string {
 		return ""
 	}
 	held := uint64(0)
-	for i := range s.Entries[j.tr.dir] {
-		e := &s.Entries[j.tr.dir][i]
+	for i := range s.Entries(j.tr.dir) {
+		e := &s.Entries(j.tr.dir)[i]
 		if e.Offset() >= lo && e.End() <= hi {
 			held += e.End() - e.Offset()
 		}

@@ -589,7 +589,7 @@ func shareDigest(x, y []item) bool {
 // shapeCount is the number of data messages, or of TLS records when they could not be read.
 func shapeCount(s *capture.Session, dir capture.Direction) int {
 	if readable(s) {
-		return countData(s.Entries[dir])
+		return countData(s.Entries(dir))
 	}
 	return len(s.TLS.Records[dir])
 }

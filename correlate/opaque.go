@@ -99,7 +99,7 @@ func recordTiling(so, sr *capture.Session, dir capture.Direction) (start, over, 
 	if so == nil || sr == nil || so.TLS == nil || readable(so) || !readable(sr) || sr.HTTP2 != nil || so.HTTP2 != nil {
 		return 0, 0, 0, false
 	}
-	es := sr.Entries[dir]
+	es := sr.Entries(dir)
 	if len(es) < 3 || len(sr.TCP[dir].Gaps) > 0 {
 		return 0, 0, 0, false
 	}

@@ -129,7 +129,7 @@ func (j *judger) upgradeResponse() *finding {
 		if sf := j.c.sess[first.hop]; sameSequence(s, sf) {
 			// One TCP connection: the client's acknowledgement of the bytes after the answer,
 			// seen at first.hop, came from beyond h, so the answer passed h.
-			es := sf.Entries[capture.ServerToClient]
+			es := sf.Entries(capture.ServerToClient)
 			if len(es) > 0 && sf.TCP[capture.ClientToServer].HighestAck >= es[0].Offset() {
 				f.verdict = CaptureGap
 				f.why = fmt.Sprintf("%s is not in %s's capture, but %s and %s see one TCP connection (the same initial sequence numbers both ways) and the client acknowledged the bytes after it at %s: it passed %s and the capture missed it",
