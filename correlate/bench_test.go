@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/wspath/wspath/capture"
+	"github.com/wspath/wspath/schema"
 )
 
 // benchCaptures is 1000 connections over 5 hops with 100 messages each (60 client to server, 40
@@ -120,7 +121,7 @@ func BenchmarkCompare_LongLoss(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		r := Compare(hops, Options{})
-		if d := r.Connections[0].Directions.ClientToServer; d.Verdict != Lost || d.Missing != n/2 {
+		if d := r.Connections[0].Directions.ClientToServer; d.Verdict != schema.Lost || d.Missing != n/2 {
 			b.Fatalf("verdict %s, %d missing; want lost, %d", d.Verdict, d.Missing, n/2)
 		}
 	}

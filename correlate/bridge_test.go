@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/wspath/wspath/capture"
+	"github.com/wspath/wspath/schema"
 )
 
 // bridgeMsgs makes upstream data messages with the given payloads, 10 ms apart from t0.
@@ -82,17 +83,17 @@ func TestCompare_Bridge(t *testing.T) {
 	}
 	c := r.Connections[0]
 	for _, tc := range []struct {
-		res   *DirectionResult
+		res   *schema.DirectionResult
 		hop   string
 		index int
 	}{{&c.Directions.ClientToServer, "tcp", 2}, {&c.Directions.ServerToClient, "ws", 1}} {
-		if tc.res.Verdict != Lost || tc.res.FirstMissingHop == nil || *tc.res.FirstMissingHop != tc.hop ||
+		if tc.res.Verdict != schema.Lost || tc.res.FirstMissingHop == nil || *tc.res.FirstMissingHop != tc.hop ||
 			tc.res.Index == nil || *tc.res.Index != tc.index || tc.res.Missing != 1 {
 			t.Errorf("got %v at %v index %v missing %d, want lost at %s index %d (%s)", tc.res.Verdict,
 				str(tc.res.FirstMissingHop), tc.res.Index, tc.res.Missing, tc.hop, tc.index, tc.res.Reason)
 		}
 	}
-	if len(r.Segments) != 1 || r.Segments[0].Kind != Bridged {
+	if len(r.Segments) != 1 || r.Segments[0].Kind != schema.Bridged {
 		t.Errorf("segments %+v", r.Segments)
 	}
 }

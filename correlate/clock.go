@@ -3,6 +3,8 @@ package correlate
 import (
 	"slices"
 	"time"
+
+	"github.com/wspath/wspath/schema"
 )
 
 // maxClockSamples bounds the samples kept per hop and direction for clock and latency estimates;
@@ -54,14 +56,14 @@ func estimateOffset(s samples) (off time.Duration, ok bool) {
 }
 
 // latencyOf summarises one-way delays (already clock corrected); nil without samples.
-func latencyOf(ds []time.Duration) *Latency {
+func latencyOf(ds []time.Duration) *schema.Latency {
 	if len(ds) == 0 {
 		return nil
 	}
-	l := &Latency{Median: Duration(median(ds)), Samples: len(ds), Max: Duration(ds[0])}
+	l := &schema.Latency{Median: schema.Duration(median(ds)), Samples: len(ds), Max: schema.Duration(ds[0])}
 	for _, d := range ds[1:] {
-		if Duration(d) > l.Max {
-			l.Max = Duration(d)
+		if schema.Duration(d) > l.Max {
+			l.Max = schema.Duration(d)
 		}
 	}
 	return l

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wspath/wspath/capture"
+	"github.com/wspath/wspath/schema"
 )
 
 // Hop is one capture point of the path, as given to Compare.
@@ -178,7 +179,7 @@ const identBlock = 256
 // The evidence of the messages a verdict names (full digest, last packet, where a changed
 // message first differs) comes from the sessions' Messages. For captures read with
 // capture.Options.Compact, which keep none, use Analyze, ReadEvidence and Analysis.Result.
-func Compare(hops []Hop, opts Options) *Result {
+func Compare(hops []Hop, opts Options) *schema.Result {
 	return Analyze(hops, opts).Result(nil)
 }
 
@@ -197,8 +198,8 @@ type Analysis struct {
 	tracks  [][2]*track
 	order   []int // conns in report order
 	opts    Options
-	nhops   int     // hops given to Analyze
-	refused *Result // the comparison was refused: the Result whatever the evidence
+	nhops   int            // hops given to Analyze
+	refused *schema.Result // the comparison was refused: the Result whatever the evidence
 }
 
 // Analyze matches, aligns and judges the hops as Compare does, short of writing the Result.
@@ -290,7 +291,7 @@ func (a *Analysis) Wanted() [][]capture.Want {
 // Result writes up the comparison. evidence holds, per hop given to Analyze, the full Messages
 // that Wanted listed (ReadEvidence); nil when the sessions hold their Messages. A message named
 // without its full Message has no digest, last packet or first difference in the Result.
-func (a *Analysis) Result(evidence []map[capture.Want]*capture.Message) *Result {
+func (a *Analysis) Result(evidence []map[capture.Want]*capture.Message) *schema.Result {
 	if a.refused != nil {
 		return a.refused
 	}
@@ -301,7 +302,7 @@ func (a *Analysis) Result(evidence []map[capture.Want]*capture.Message) *Result 
 			st.evidence = evidence[st.src]
 		}
 	}
-	r := &Result{Schema: Schema, Incident: opts.Incident, Connections: []Connection{}}
+	r := &schema.Result{Schema: schema.Schema, Incident: opts.Incident, Connections: []schema.Connection{}}
 	for id, i := range a.order {
 		r.Connections = append(r.Connections, buildConnection(id+1, a.conns[i], a.tracks[i], hs, opts))
 	}
@@ -352,10 +353,10 @@ func connect(hops []Hop, hs []*hopState, opts *Options) []*conn {
 }
 
 // refused is the Result of a comparison refused for its input: the hops as read and why.
-func refused(hs []*hopState, why string) *Result {
-	r := &Result{Schema: Schema, Connections: []Connection{}, Segments: []HopPair{}, Refused: []string{why}}
+func refused(hs []*hopState, why string) *schema.Result {
+	r := &schema.Result{Schema: schema.Schema, Connections: []schema.Connection{}, Segments: []schema.HopPair{}, Refused: []string{why}}
 	r.Hops = hopResults(hs)
-	r.Summary = Summary{Verdict: Undecided, Reason: "comparison refused: " + why}
+	r.Summary = schema.Summary{Verdict: schema.Undecided, Reason: "comparison refused: " + why}
 	return r
 }
 
@@ -588,16 +589,16 @@ func measureLatency(tracks [][2]*track, hs []*hopState) {
 	}
 }
 
-func hopResults(hs []*hopState) []HopResult {
-	out := make([]HopResult, len(hs))
+func hopResults(hs []*hopState) []schema.HopResult {
+	out := make([]schema.HopResult, len(hs))
 	for i, h := range hs {
-		hr := HopResult{
+		hr := schema.HopResult{
 			Name: h.name, Files: append([]string{}, h.files...), Connections: len(h.sessions),
 			Matched: h.matched, ClockOffsetSource: h.offSource, Warnings: append([]string{}, h.warnings...),
-			Unused: []FileUnused{},
+			Unused: []schema.FileUnused{},
 		}
 		if h.offKnown {
-			d := Duration(h.off)
+			d := schema.Duration(h.off)
 			hr.ClockOffset = &d
 		}
 		if i > 0 {
@@ -629,12 +630,12 @@ func hopResults(hs []*hopState) []HopResult {
 	return out
 }
 
-func buildConnection(id int, c *conn, tt [2]*track, hs []*hopState, opts *Options) Connection {
-	cn := Connection{ID: id}
+func buildConnection(id int, c *conn, tt [2]*track, hs []*hopState, opts *Options) schema.Connection {
+	cn := schema.Connection{ID: id}
 	for h, s := range c.sess {
-		v := HopValue[ConnectionHop]{Hop: hs[h].name}
+		v := schema.HopValue[schema.ConnectionHop]{Hop: hs[h].name}
 		if s != nil {
-			ch := &ConnectionHop{
+			ch := &schema.ConnectionHop{
 				Client: addrString(s.Client), Server: addrString(s.Server), Session: s.ID,
 				Start: s.Start, End: s.End, Ending: s.Ending.String(), MatchedBy: c.by[h],
 			}
@@ -674,12 +675,12 @@ func addrString(a interface {
 }
 
 // filesUnused lists, per file of a capture, the packets that could not be used and why.
-func filesUnused(c *capture.Capture) []FileUnused {
-	out := []FileUnused{}
+func filesUnused(c *capture.Capture) []schema.FileUnused {
+	out := []schema.FileUnused{}
 	for _, f := range c.Files {
-		fu := FileUnused{File: f.Name, Packets: f.Stats.Packets, Unused: capture.UnusedPackets(f.Unused), Reasons: []UnusedReason{}}
+		fu := schema.FileUnused{File: f.Name, Packets: f.Stats.Packets, Unused: capture.UnusedPackets(f.Unused), Reasons: []schema.UnusedReason{}}
 		for _, u := range f.Unused {
-			fu.Reasons = append(fu.Reasons, UnusedReason(u))
+			fu.Reasons = append(fu.Reasons, schema.UnusedReason(u))
 		}
 		out = append(out, fu)
 	}

@@ -6,11 +6,12 @@ import (
 	"time"
 
 	"github.com/wspath/wspath/capture"
+	"github.com/wspath/wspath/schema"
 )
 
 // dirWant is what a test expects of one direction.
 type dirWant struct {
-	verdict   VerdictKind
+	verdict   schema.VerdictKind
 	firstMiss string // "" for null
 	missing   int
 	index     int // -1: don't check
@@ -18,7 +19,7 @@ type dirWant struct {
 	low       bool
 }
 
-func checkDir(t *testing.T, name string, got DirectionResult, want dirWant) {
+func checkDir(t *testing.T, name string, got schema.DirectionResult, want dirWant) {
 	t.Helper()
 	if got.Verdict != want.verdict {
 		t.Errorf("%s: verdict = %s, want %s (reason: %s)", name, got.Verdict, want.verdict, got.Reason)
@@ -44,7 +45,7 @@ func checkDir(t *testing.T, name string, got DirectionResult, want dirWant) {
 	}
 }
 
-var delivered = dirWant{verdict: Delivered, index: -1}
+var delivered = dirWant{verdict: schema.Delivered, index: -1}
 
 func TestCompare_Verdicts(t *testing.T) {
 	tests := []struct {
@@ -64,7 +65,7 @@ func TestCompare_Verdicts(t *testing.T) {
 			name: "lost_acked",
 			conn: connSpec{key: keyN(1), c2s: seq("a", 5), s2c: seq("b", 5), dropC2S: map[int]int{3: 2, 4: 2}},
 			hops: 4,
-			c2s:  dirWant{verdict: Lost, firstMiss: "hop2", missing: 2, index: 3, reason: "received it and did not forward it"},
+			c2s:  dirWant{verdict: schema.Lost, firstMiss: "hop2", missing: 2, index: 3, reason: "received it and did not forward it"},
 			s2c:  delivered, exit: 1,
 		},
 		{
@@ -72,7 +73,7 @@ func TestCompare_Verdicts(t *testing.T) {
 			conn: connSpec{key: keyN(1), c2s: seq("a", 5), s2c: seq("b", 5), dropS2C: map[int]int{0: 1}},
 			hops: 3,
 			c2s:  delivered,
-			s2c:  dirWant{verdict: Lost, firstMiss: "hop1", missing: 1, index: 0},
+			s2c:  dirWant{verdict: schema.Lost, firstMiss: "hop1", missing: 1, index: 0},
 			exit: 1,
 		},
 		{
@@ -84,7 +85,7 @@ func TestCompare_Verdicts(t *testing.T) {
 				s.TCP[capture.ServerToClient].HighestAck = s.Messages[capture.ClientToServer][3].End
 				s.TCP[capture.ClientToServer].Retransmissions = 4
 			},
-			c2s: dirWant{verdict: Lost, firstMiss: "hop1", missing: 1, index: 4, reason: "never acknowledged at hop0"},
+			c2s: dirWant{verdict: schema.Lost, firstMiss: "hop1", missing: 1, index: 4, reason: "never acknowledged at hop0"},
 			s2c: delivered, exit: 1,
 		},
 		{
@@ -98,7 +99,7 @@ func TestCompare_Verdicts(t *testing.T) {
 					s.Ending = capture.Reset
 				}
 			},
-			c2s: dirWant{verdict: Closed, firstMiss: "hop2", missing: 2, index: 4, reason: "ended by the client side (TCP RST)"},
+			c2s: dirWant{verdict: schema.Closed, firstMiss: "hop2", missing: 2, index: 4, reason: "ended by the client side (TCP RST)"},
 			s2c: delivered, exit: 1,
 		},
 		{
@@ -114,7 +115,7 @@ func TestCompare_Verdicts(t *testing.T) {
 					s.Ending = capture.Reset
 				}
 			},
-			c2s: dirWant{verdict: Lost, firstMiss: "hop2", missing: 1, index: 4, reason: "never reached hop2 while the connection was up"},
+			c2s: dirWant{verdict: schema.Lost, firstMiss: "hop2", missing: 1, index: 4, reason: "never reached hop2 while the connection was up"},
 			s2c: delivered, exit: 1,
 		},
 		{
@@ -125,7 +126,7 @@ func TestCompare_Verdicts(t *testing.T) {
 				s := caps[0].Sessions[0]
 				s.Close[capture.ServerToClient] = &capture.Close{Code: 1001, Reason: "going away", Time: ms(500), Packet: capture.PacketRef{File: "hop0.pcap", Number: 90}}
 			},
-			c2s: dirWant{verdict: Closed, firstMiss: "hop1", missing: 1, index: 5, reason: "close frame 1001"},
+			c2s: dirWant{verdict: schema.Closed, firstMiss: "hop1", missing: 1, index: 5, reason: "close frame 1001"},
 			s2c: delivered, exit: 1,
 		},
 		{
@@ -136,7 +137,7 @@ func TestCompare_Verdicts(t *testing.T) {
 				s := caps[1].Sessions[0]
 				s.Messages[capture.ClientToServer] = append(s.Messages[capture.ClientToServer][:2], s.Messages[capture.ClientToServer][3:]...)
 			},
-			c2s: dirWant{verdict: CaptureGap, firstMiss: "hop1", missing: 1, index: 2, reason: "hop3, further along, has it"},
+			c2s: dirWant{verdict: schema.CaptureGap, firstMiss: "hop1", missing: 1, index: 2, reason: "hop3, further along, has it"},
 			s2c: delivered, exit: 3,
 		},
 		{
@@ -146,7 +147,7 @@ func TestCompare_Verdicts(t *testing.T) {
 			tweak: func(caps []*capture.Capture) {
 				caps[2].End = ms(10 + 350)
 			},
-			c2s: dirWant{verdict: CaptureGap, firstMiss: "hop2", missing: 1, index: 4, reason: "does not cover"},
+			c2s: dirWant{verdict: schema.CaptureGap, firstMiss: "hop2", missing: 1, index: 4, reason: "does not cover"},
 			s2c: delivered, exit: 3,
 		},
 		{
@@ -162,7 +163,7 @@ func TestCompare_Verdicts(t *testing.T) {
 					s.Messages[capture.ClientToServer][i].End += 9
 				}
 			},
-			c2s: dirWant{verdict: CaptureGap, firstMiss: "hop1", missing: 1, index: 2, reason: "acknowledged"},
+			c2s: dirWant{verdict: schema.CaptureGap, firstMiss: "hop1", missing: 1, index: 2, reason: "acknowledged"},
 			s2c: delivered, exit: 3,
 		},
 		{
@@ -178,7 +179,7 @@ func TestCompare_Verdicts(t *testing.T) {
 				m.Digest = capture.Digest{}
 				m.Length = 50 // longer than the upstream message: cannot be it by size
 			},
-			c2s: dirWant{verdict: CaptureGap, firstMiss: "hop1", missing: 1, index: 2, reason: "incomplete"},
+			c2s: dirWant{verdict: schema.CaptureGap, firstMiss: "hop1", missing: 1, index: 2, reason: "incomplete"},
 			s2c: delivered, exit: 3,
 		},
 		{
@@ -202,7 +203,7 @@ func TestCompare_Verdicts(t *testing.T) {
 			},
 			// hop2 holds no WebSocket at all: left out, the others judged among themselves, and
 			// "delivered" does not reach the end of the path: exit 3.
-			c2s:  dirWant{verdict: Delivered, index: -1, reason: "reached hop1"},
+			c2s:  dirWant{verdict: schema.Delivered, index: -1, reason: "reached hop1"},
 			s2c:  delivered,
 			exit: 3,
 		},
@@ -217,7 +218,7 @@ func TestCompare_Verdicts(t *testing.T) {
 				caps[2].Sessions = []*capture.Session{&s} // another connection only
 			},
 			// hop2's one connection is none of the others': a capture of another run, left out.
-			c2s:  dirWant{verdict: Delivered, index: -1, reason: "reached hop1"},
+			c2s:  dirWant{verdict: schema.Delivered, index: -1, reason: "reached hop1"},
 			s2c:  delivered,
 			exit: 3,
 		},
@@ -238,7 +239,7 @@ func TestCompare_Verdicts(t *testing.T) {
 				opaque(caps[2].Sessions[0], 5, 3)
 			},
 			// The server's messages too were seen only as records at hop2: delivered, by counts.
-			c2s: dirWant{verdict: Delivered, index: -1, low: true}, s2c: dirWant{verdict: Delivered, index: -1, low: true}, exit: 0,
+			c2s: dirWant{verdict: schema.Delivered, index: -1, low: true}, s2c: dirWant{verdict: schema.Delivered, index: -1, low: true}, exit: 0,
 		},
 		{
 			name: "tls_without_keys_fewer_records",
@@ -247,7 +248,7 @@ func TestCompare_Verdicts(t *testing.T) {
 			tweak: func(caps []*capture.Capture) {
 				opaque(caps[1].Sessions[0], 3, 0)
 			},
-			c2s: dirWant{verdict: Undecided, firstMiss: "hop1", missing: 2, index: 4, low: true, reason: "only 3 TLS records at hop1"},
+			c2s: dirWant{verdict: schema.Undecided, firstMiss: "hop1", missing: 2, index: 4, low: true, reason: "only 3 TLS records at hop1"},
 			s2c: delivered, exit: 3,
 		},
 		{
@@ -258,7 +259,7 @@ func TestCompare_Verdicts(t *testing.T) {
 				opaque(caps[0].Sessions[0], 41, 0)
 				caps[1].Sessions[0].Messages[capture.ClientToServer] = caps[1].Sessions[0].Messages[capture.ClientToServer][:10]
 			},
-			c2s: dirWant{verdict: Undecided, firstMiss: "hop1", missing: 27, index: -1, low: true, reason: "sent 41 TLS records at hop0 (no keys), 11 messages and frames reached hop1"},
+			c2s: dirWant{verdict: schema.Undecided, firstMiss: "hop1", missing: 27, index: -1, low: true, reason: "sent 41 TLS records at hop0 (no keys), 11 messages and frames reached hop1"},
 			s2c: delivered, exit: 3,
 		},
 	}

@@ -3,7 +3,7 @@
 //
 // It is the stage after capture in wspath's pipeline:
 //
-//	hops.yaml -> hopsconfig.Load -> ReadHops (capture.Read per hop) -> Compare -> Result -> report
+//	hops.yaml -> hopsconfig.Load -> ReadHops (capture.Read per hop) -> Compare -> schema.Result -> report
 //
 // hopsconfig.Load reads hops.yaml: the hops in path order (client side first), each with its
 // capture files, optional TLS key log, server narrowing and known clock offset. Compare takes one
@@ -31,7 +31,7 @@
 //	hops, err := correlate.ReadHops(cfg, capture.Options{})   // capture.Read per hop, concurrently
 //	if err != nil { ... }
 //	res := correlate.Compare(hops, correlate.Options{Incident: cfg.Incident})
-//	json.NewEncoder(os.Stdout).Encode(res)    // the wspath.compare/v1 contract
+//	json.NewEncoder(os.Stdout).Encode(res)    // the wspath.compare/v1 contract (package schema)
 //	os.Exit(res.ExitCode())
 //
 // A hop whose capture holds both sides of its proxy (tcpdump -i any on the proxy host) is compared

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/wspath/wspath/capture"
+	"github.com/wspath/wspath/schema"
 )
 
 // TestCompare_CaptureDrops checks that a capture admitting dropped packets (pcapng interface
@@ -25,22 +26,22 @@ func TestCompare_CaptureDrops(t *testing.T) {
 		warn  string // a warning hop2 must carry
 	}{
 		{name: "no drops counted", drop: tail,
-			want: dirWant{verdict: Lost, firstMiss: "hop2", missing: 2, index: 3}},
+			want: dirWant{verdict: schema.Lost, firstMiss: "hop2", missing: 2, index: 3}},
 		{name: "pcapng counters", drop: tail, tweak: whole(&capture.Drops{Dropped: 120, Received: 900}),
-			want: dirWant{verdict: CaptureGap, firstMiss: "hop2", missing: 2, index: 3, reason: "admits 120 dropped packets (hop2.pcap's pcapng interface statistics)"}},
+			want: dirWant{verdict: schema.CaptureGap, firstMiss: "hop2", missing: 2, index: 3, reason: "admits 120 dropped packets (hop2.pcap's pcapng interface statistics)"}},
 		{name: "hops.yaml count", drop: tail, tweak: func(_ []*capture.Capture, hops []Hop) { hops[2].Dropped = 50 },
-			want: dirWant{verdict: CaptureGap, firstMiss: "hop2", missing: 2, index: 3, reason: "admits 50 dropped packets (hops.yaml dropped)"},
+			want: dirWant{verdict: schema.CaptureGap, firstMiss: "hop2", missing: 2, index: 3, reason: "admits 50 dropped packets (hops.yaml dropped)"},
 			warn: "hops.yaml says this capture dropped 50 packets"},
 		{name: "stream whole to its FIN", drop: tail, tweak: func(caps []*capture.Capture, hops []Hop) {
 			whole(&capture.Drops{Dropped: 120})(caps, hops)
 			s := caps[2].Sessions[0]
 			s.TCP[capture.ClientToServer].FIN = &capture.TCPEvent{Time: ms(900)}
-		}, want: dirWant{verdict: Lost, firstMiss: "hop2", missing: 2, index: 3}},
+		}, want: dirWant{verdict: schema.Lost, firstMiss: "hop2", missing: 2, index: 3}},
 		{name: "stream whole around the message", drop: middle, tweak: whole(&capture.Drops{Dropped: 120}),
-			want: dirWant{verdict: Lost, firstMiss: "hop2", missing: 1, index: 2}},
+			want: dirWant{verdict: schema.Lost, firstMiss: "hop2", missing: 1, index: 2}},
 		{name: "drops counted before the message", drop: tail,
 			tweak: whole(&capture.Drops{Dropped: 120, Start: ms(0), End: ms(100)}),
-			want:  dirWant{verdict: Lost, firstMiss: "hop2", missing: 2, index: 3}},
+			want:  dirWant{verdict: schema.Lost, firstMiss: "hop2", missing: 2, index: 3}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -77,5 +78,5 @@ func TestCompare_CaptureDropsUnacked(t *testing.T) {
 	caps[2].Files[0].Drops = &capture.Drops{Dropped: 120}
 	r := Compare(hopsOf(caps), Options{})
 	checkDir(t, "c2s", r.Connections[0].Directions.ClientToServer,
-		dirWant{verdict: Lost, firstMiss: "hop2", missing: 2, index: 3, reason: "never acknowledged at hop1"})
+		dirWant{verdict: schema.Lost, firstMiss: "hop2", missing: 2, index: 3, reason: "never acknowledged at hop1"})
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wspath/wspath/capture"
+	"github.com/wspath/wspath/schema"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -75,7 +76,7 @@ func TestCompare_Golden(t *testing.T) {
 		t.Errorf("Result JSON differs from %s (run with -update after checking):\n%s", path, got)
 	}
 	// The contract round-trips.
-	var back Result
+	var back schema.Result
 	if err := json.Unmarshal(got, &back); err != nil {
 		t.Fatal(err)
 	}

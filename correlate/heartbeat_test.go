@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/wspath/wspath/capture"
+	"github.com/wspath/wspath/schema"
 )
 
 // TestCompare_HeartbeatLost: one of a run of identical heartbeats is really lost between two
@@ -21,7 +22,7 @@ func TestCompare_HeartbeatLost(t *testing.T) {
 			t.Fatalf("copy %d lost: refused %q, %d connections", lost, r.Refused, len(r.Connections))
 		}
 		d := r.Connections[0].Directions
-		if v := d.ClientToServer; v.Verdict != Lost || v.Missing != 1 || v.FirstMissingHop == nil || *v.FirstMissingHop != "hop1" {
+		if v := d.ClientToServer; v.Verdict != schema.Lost || v.Missing != 1 || v.FirstMissingHop == nil || *v.FirstMissingHop != "hop1" {
 			t.Errorf("copy %d lost: client_to_server %s, %d missing at %v (%s)", lost, v.Verdict, v.Missing, v.FirstMissingHop, v.Reason)
 		}
 		checkDir(t, "server_to_client", d.ServerToClient, delivered)
@@ -46,7 +47,7 @@ func TestCompare_HeartbeatHoles(t *testing.T) {
 	}
 	d := r.Connections[0].Directions
 	checkDir(t, "client_to_server", d.ClientToServer, delivered)
-	if v := d.ServerToClient; v.Verdict != CaptureGap {
+	if v := d.ServerToClient; v.Verdict != schema.CaptureGap {
 		t.Errorf("server_to_client %s (%s), want capture_gap", v.Verdict, v.Reason)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wspath/wspath/capture"
+	"github.com/wspath/wspath/schema"
 )
 
 // streamOf lays out the messages named by names ('t', 'h': repeated payloads, other letters
@@ -167,12 +168,12 @@ func TestCompare_CaptureHoles(t *testing.T) {
 	tests := []struct {
 		reason  capture.GapReason
 		word    string
-		verdict VerdictKind
+		verdict schema.VerdictKind
 	}{
-		{capture.GapAcked, "reason acked", CaptureGap},
-		{capture.GapSnaplen, "reason snaplen", CaptureGap},
-		{capture.GapBufferLimit, "reason buffer_limit", CaptureGap},
-		{capture.GapLost, "never reached hop1", Lost},
+		{capture.GapAcked, "reason acked", schema.CaptureGap},
+		{capture.GapSnaplen, "reason snaplen", schema.CaptureGap},
+		{capture.GapBufferLimit, "reason buffer_limit", schema.CaptureGap},
+		{capture.GapLost, "never reached hop1", schema.Lost},
 	}
 	for _, tt := range tests {
 		t.Run(tt.reason.String(), func(t *testing.T) {
@@ -193,7 +194,7 @@ func TestCompare_CaptureHoles(t *testing.T) {
 			if tt.reason == capture.GapLost {
 				word = "reason lost"
 			}
-			checkDir(t, "server_to_client", d.ServerToClient, dirWant{verdict: CaptureGap, firstMiss: "hop1", missing: 3, index: 4, reason: word})
+			checkDir(t, "server_to_client", d.ServerToClient, dirWant{verdict: schema.CaptureGap, firstMiss: "hop1", missing: 3, index: 4, reason: word})
 		})
 	}
 }
@@ -235,16 +236,16 @@ func TestCompare_HolesInBothOrders(t *testing.T) {
 				t.Fatalf("refused %q, %d connections: want one connection compared", r.Refused, len(r.Connections))
 			}
 			for _, c := range r.Connections {
-				for _, d := range []DirectionResult{c.Directions.ClientToServer, c.Directions.ServerToClient} {
+				for _, d := range []schema.DirectionResult{c.Directions.ClientToServer, c.Directions.ServerToClient} {
 					if tc.unlisted {
 						// Holes the gap list does not name: their reason is unknown, so the
 						// messages in them are undecided (or capture_gap), never lost.
-						if d.Verdict != Undecided && d.Verdict != CaptureGap {
+						if d.Verdict != schema.Undecided && d.Verdict != schema.CaptureGap {
 							t.Errorf("%s, %d missing: want undecided or capture_gap (%s)", d.Verdict, d.Missing, d.Reason)
 						}
 						continue
 					}
-					if d.Verdict != CaptureGap || d.Missing != 13 || d.Index == nil || *d.Index != 5 {
+					if d.Verdict != schema.CaptureGap || d.Missing != 13 || d.Index == nil || *d.Index != 5 {
 						t.Errorf("%s, %d missing from %v: want capture_gap, 13 missing from 5 (%s)", d.Verdict, d.Missing, d.Index, d.Reason)
 					}
 				}
@@ -273,7 +274,7 @@ func TestCompare_UnsurePairingIsUndecided(t *testing.T) {
 		t.Fatalf("%d connections, want 1", len(r.Connections))
 	}
 	d := r.Connections[0].Directions.ClientToServer
-	if d.Verdict != Undecided || !strings.Contains(d.Reason, "identical messages around a hole in hop1's capture") {
+	if d.Verdict != schema.Undecided || !strings.Contains(d.Reason, "identical messages around a hole in hop1's capture") {
 		t.Errorf("%s: want undecided for a guessed copy (%s)", d.Verdict, d.Reason)
 	}
 }

@@ -1,6 +1,9 @@
 package correlate
 
-import "github.com/wspath/wspath/capture"
+import (
+	"github.com/wspath/wspath/capture"
+	"github.com/wspath/wspath/schema"
+)
 
 // h2Pair decides a pair of sessions of which one is a WebSocket over an HTTP/2 stream (RFC 8441),
 // where a connection-level identity does not name one WebSocket: the streams of one HTTP/2
@@ -21,6 +24,6 @@ func h2Pair(a, b *capture.Session, p pairScore) (q pairScore, ok, decided bool) 
 	if a.HTTP2 == nil || b.HTTP2 == nil || a.HTTP2.StreamID != b.HTTP2.StreamID {
 		return p, false, true // another stream of the same connection
 	}
-	p.sim, p.how = sameSessionWeight, MatchedByH2Stream
+	p.sim, p.how = sameSessionWeight, schema.MatchedByH2Stream
 	return p, true, true
 }

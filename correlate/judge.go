@@ -7,11 +7,12 @@ import (
 	"time"
 
 	"github.com/wspath/wspath/capture"
+	"github.com/wspath/wspath/schema"
 )
 
 // finding is the fate of one message (or, for TLS shapes, of a count of them) in one direction.
 type finding struct {
-	verdict  VerdictKind
+	verdict  schema.VerdictKind
 	low      bool
 	missHop  int            // first hop in travel order without it, -1 when delivered
 	lastHop  int            // hop that saw it just before missHop
@@ -19,7 +20,7 @@ type finding struct {
 	changed  *capture.Entry // for modified: what missHop has in msg's place
 	count    int            // for count-only findings: how many are missing
 	why      string         // the reason, one sentence
-	end      *EndNote
+	end      *schema.EndNote
 	acked    *bool
 	laterHop int    // for a capture gap: a hop further along that has it, or -1
 	seg      string // where the trouble is, when not between lastHop and missHop ("between fw and ingress")
@@ -27,8 +28,8 @@ type finding struct {
 }
 
 // judge decides the verdict of one direction of a connection.
-func judge(c *conn, tr *track, hs []*hopState, opts *Options) DirectionResult {
-	dr := DirectionResult{Verdict: Delivered, Evidence: Evidence{TCP: []TCPNote{}, Notes: []string{}}}
+func judge(c *conn, tr *track, hs []*hopState, opts *Options) schema.DirectionResult {
+	dr := schema.DirectionResult{Verdict: schema.Delivered, Evidence: schema.Evidence{TCP: []schema.TCPNote{}, Notes: []string{}}}
 	pos := make([]int, len(hs))
 	for p, h := range tr.travel {
 		pos[h] = p
@@ -48,12 +49,12 @@ func judge(c *conn, tr *track, hs []*hopState, opts *Options) DirectionResult {
 // perHopCounts fills dr.PerHop (in path order) and dr.Messages: each hop's data messages (or
 // TLS records, without keys), and how many of them were matched at another hop. It returns the
 // data message counts by hop.
-func perHopCounts(dr *DirectionResult, c *conn, tr *track, hs []*hopState) []int {
+func perHopCounts(dr *schema.DirectionResult, c *conn, tr *track, hs []*hopState) []int {
 	counts := make([]int, len(hs))
 	for _, h := range tr.travel {
-		v := HopValue[HopCount]{Hop: hs[h].name}
+		v := schema.HopValue[schema.HopCount]{Hop: hs[h].name}
 		if s := c.sess[h]; s != nil {
-			hc := &HopCount{}
+			hc := &schema.HopCount{}
 			if readable(s) {
 				n := countData(s.Entries(tr.dir))
 				counts[h] = n
@@ -105,15 +106,15 @@ type judged struct {
 
 // worstFindings judges every message of the track, then the connection as a whole, and counts
 // in dr.Missing the messages given the worst verdict.
-func (j *judger) worstFindings(dr *DirectionResult) judged {
+func (j *judger) worstFindings(dr *schema.DirectionResult) judged {
 	var w judged
 	for k, id := range j.tr.ids {
 		f := j.message(k, id)
-		if f.verdict == Delivered {
+		if f.verdict == schema.Delivered {
 			continue
 		}
 		f.k = k
-		if f.verdict == Modified {
+		if f.verdict == schema.Modified {
 			w.changes = append(w.changes, f)
 		}
 		if w.worst == nil || f.verdict > w.worst.verdict {
@@ -140,7 +141,7 @@ func (j *judger) worstFindings(dr *DirectionResult) judged {
 }
 
 // delivered fills dr for a direction whose every message arrived.
-func (j *judger) delivered(dr *DirectionResult) {
+func (j *judger) delivered(dr *schema.DirectionResult) {
 	dr.Reason = j.deliveredReason()
 	if last := j.lastSeen(); last >= 0 {
 		dr.LastSeenHop = &j.hs[last].name
@@ -159,14 +160,14 @@ func (j *judger) delivered(dr *DirectionResult) {
 
 // describe fills dr's verdict, reason, segment, hops and first missing message from the worst
 // finding.
-func (j *judger) describe(dr *DirectionResult, w judged) {
+func (j *judger) describe(dr *schema.DirectionResult, w judged) {
 	hs, f := j.hs, w.worst
 	dr.Verdict, dr.LowConfidence, dr.Reason = f.verdict, f.low, f.why
 	if f == w.msgWorst {
 		dr.Probes = j.probeNumbers(w.items)
 	}
 	switch {
-	case f.verdict == Modified:
+	case f.verdict == schema.Modified:
 		if len(w.items) > 1 {
 			dr.Reason = j.changedList(w.items) + ". First: " + dr.Reason
 		}
@@ -205,7 +206,7 @@ func (j *judger) describe(dr *DirectionResult, w judged) {
 
 // addEvidence fills the rest of dr's evidence from the worst finding: the change, the peer's
 // acknowledgement, how the connection ended, the TCP state at the hops on both sides, notes.
-func (j *judger) addEvidence(dr *DirectionResult, w judged) {
+func (j *judger) addEvidence(dr *schema.DirectionResult, w judged) {
 	hs, c, f := j.hs, j.c, w.worst
 	if f.changed != nil {
 		dr.Evidence.Change = j.changeOf(f)
@@ -224,10 +225,10 @@ func (j *judger) addEvidence(dr *DirectionResult, w judged) {
 		dr.Evidence.Notes = append(dr.Evidence.Notes, fmt.Sprintf("%s, further along, has the message", hs[f.laterHop].name))
 	}
 	dr.Evidence.Notes = append(dr.Evidence.Notes, j.hopWarnings(f)...)
-	if f.verdict != Modified && len(w.changes) > 0 {
+	if f.verdict != schema.Modified && len(w.changes) > 0 {
 		dr.Evidence.Notes = append(dr.Evidence.Notes, j.changedList(w.changes)+": "+w.changes[0].why)
 	}
-	if dr.Verdict == Lost || dr.Verdict == Closed {
+	if dr.Verdict == schema.Lost || dr.Verdict == schema.Closed {
 		// Messages held up behind the loss at a hop without keys are only TLS records there.
 		if u, note := j.opaqueTail(); u != nil {
 			dr.Uncounted, dr.Reason = u, dr.Reason+note
@@ -258,9 +259,9 @@ func (j *judger) full(h int, m *capture.Entry) *capture.Message {
 }
 
 // messageRef points at message m of hop h for the contract; full is its whole Message, when known.
-func (j *judger) messageRef(h int, m *capture.Entry, full *capture.Message) *MessageRef {
+func (j *judger) messageRef(h int, m *capture.Entry, full *capture.Message) *schema.MessageRef {
 	p := j.ref(h, m)
-	ref := &MessageRef{Hop: j.hs[h].name, Session: j.c.sess[h].ID, Index: j.num(h, m), File: p.File,
+	ref := &schema.MessageRef{Hop: j.hs[h].name, Session: j.c.sess[h].ID, Index: j.num(h, m), File: p.File,
 		Packet: p.Number, Frames: m.Frames(), Time: m.First(), Filter: frameFilter(p.Number)}
 	if full != nil {
 		ref.LastPacket, ref.Frames = full.LastPacket.Number, full.Frames
@@ -341,7 +342,7 @@ func (j *judger) localNum(h int, m *capture.Entry) int {
 func (j *judger) middleClose() *finding {
 	type seen struct {
 		hop int
-		e   *EndNote
+		e   *schema.EndNote
 	}
 	var ends []seen // hops with an end event, in path order
 	for h, s := range j.c.sess {
@@ -364,7 +365,7 @@ func (j *judger) middleClose() *finding {
 		if a.e.Side != "server" || b.e.Side != "client" {
 			continue
 		}
-		f := &finding{verdict: Closed, missHop: a.hop, lastHop: -1, laterHop: -1, end: a.e,
+		f := &finding{verdict: schema.Closed, missHop: a.hop, lastHop: -1, laterHop: -1, end: a.e,
 			seg: fmt.Sprintf("between %s and %s", j.hs[a.hop].name, j.hs[b.hop].name)}
 		by := j.endedBy(a.hop, b.hop)
 		if by == "" {
@@ -488,7 +489,7 @@ func (j *judger) message(k int, id *ident) finding {
 			lastPos = p
 		}
 	}
-	f := finding{verdict: Delivered, missHop: -1, lastHop: -1, laterHop: -1}
+	f := finding{verdict: schema.Delivered, missHop: -1, lastHop: -1, laterHop: -1}
 	if firstPos < 0 {
 		return f
 	}
@@ -511,7 +512,7 @@ func (j *judger) message(k int, id *ident) finding {
 		if why == "" {
 			continue
 		}
-		f = finding{verdict: CaptureGap, missHop: h, lastHop: prev, msg: id.at(prev), laterHop: prev}
+		f = finding{verdict: schema.CaptureGap, missHop: h, lastHop: prev, msg: id.at(prev), laterHop: prev}
 		f.why = fmt.Sprintf("%s's capture lacks message %d that %s, further along, has: the message passed %s and its capture missed it%s",
 			j.hs[h].name, j.num(prev, id.at(prev)), j.hs[prev].name, j.hs[h].name, why)
 		gap = gapOnce(gap, f)
@@ -531,7 +532,7 @@ func (j *judger) message(k int, id *ident) finding {
 			// The connection was not found at h although hops on both sides carried the message:
 			// h's capture, not the network, lacks it.
 			later := tr.travel[lastPos]
-			f = finding{verdict: CaptureGap, missHop: h, lastHop: prev, msg: id.at(prev), laterHop: later}
+			f = finding{verdict: schema.CaptureGap, missHop: h, lastHop: prev, msg: id.at(prev), laterHop: later}
 			f.why = fmt.Sprintf("the connection was not found in %s's capture but %s, further along, has message %d: the network delivered it and %s's capture missed it%s",
 				j.hs[h].name, j.hs[later].name, j.num(prev, id.at(prev)), j.hs[h].name, j.captureTrouble(h))
 			gap = gapOnce(gap, f)
@@ -539,7 +540,7 @@ func (j *judger) message(k int, id *ident) finding {
 		}
 		if readable(j.c.sess[h]) {
 			later := tr.travel[lastPos]
-			f = finding{verdict: CaptureGap, missHop: h, lastHop: prev, msg: id.at(prev), laterHop: later}
+			f = finding{verdict: schema.CaptureGap, missHop: h, lastHop: prev, msg: id.at(prev), laterHop: later}
 			f.why = fmt.Sprintf("%s's capture lacks message %d but %s, further along, has it: the network delivered it and %s's capture missed it%s",
 				j.hs[h].name, j.num(prev, id.at(prev)), j.hs[later].name, j.hs[h].name, j.gapDetail(k, id, h, prev)+j.coverage(h, j.expected(id.at(prev).First(), prev, h)))
 			if c, _ := j.changedAt(k, id, h, prev); c != nil {
@@ -560,7 +561,7 @@ func (j *judger) message(k int, id *ident) finding {
 // unsure turns a loss or close of a message whose pairing was a guess (one of several identical
 // messages around a capture hole) into undecided: which copy went missing is not known.
 func (j *judger) unsure(id *ident, f finding) finding {
-	if (f.verdict != Lost && f.verdict != Closed) || !j.guessed(id, f) {
+	if (f.verdict != schema.Lost && f.verdict != schema.Closed) || !j.guessed(id, f) {
 		return f
 	}
 	hole := f.missHop
@@ -569,7 +570,7 @@ func (j *judger) unsure(id *ident, f finding) finding {
 	}
 	f.why = fmt.Sprintf("message %d is one of several identical messages around a hole in %s's capture (%s), and neither stream offsets nor times tell which of them %s has: whether it reached %s is not known; %s",
 		j.num(f.lastHop, f.msg), j.hs[hole].name, j.holeSummary(hole), j.hs[f.missHop].name, j.hs[f.missHop].name, f.why)
-	f.verdict, f.low, f.end, f.acked = Undecided, true, nil, nil
+	f.verdict, f.low, f.end, f.acked = schema.Undecided, true, nil, nil
 	return f
 }
 
@@ -630,7 +631,7 @@ func (j *judger) beyond(k int, id *ident, lastPos int) finding {
 			return j.unseen(f, h, te)
 		case !readable(s):
 			if ok, why := j.opaqueCarried(h, last); !ok {
-				f.verdict, f.low, f.why = Undecided, true, why
+				f.verdict, f.low, f.why = schema.Undecided, true, why
 				return f
 			}
 			low = true
@@ -638,7 +639,7 @@ func (j *judger) beyond(k int, id *ident, lastPos int) finding {
 			continue
 		}
 		g := j.missing(f, k, id, h, te)
-		if g.verdict == CaptureGap && p+1 < len(tr.travel) {
+		if g.verdict == schema.CaptureGap && p+1 < len(tr.travel) {
 			// h's capture has a hole where the message would be: whether it went further is
 			// for the next hops to say.
 			gap = gapOnce(gap, g)
@@ -652,7 +653,7 @@ func (j *judger) beyond(k int, id *ident, lastPos int) finding {
 	if gap != nil {
 		return *gap
 	}
-	return finding{verdict: Delivered, missHop: -1, lastHop: -1, laterHop: -1}
+	return finding{verdict: schema.Delivered, missHop: -1, lastHop: -1, laterHop: -1}
 }
 
 // unseen judges a message that reached a hop where the connection was not found at all.
@@ -661,14 +662,14 @@ func (j *judger) unseen(f finding, h int, te time.Time) finding {
 	cp := j.hs[h].cap
 	switch {
 	case cp == nil || cp.End.IsZero():
-		f.verdict = Undecided
+		f.verdict = schema.Undecided
 		f.why = fmt.Sprintf("nothing was read at %s, so whether message %d reached it is unknown", hn, j.num(f.lastHop, f.msg))
 	case !j.covered(h, nil, te):
-		f.verdict = CaptureGap
+		f.verdict = schema.CaptureGap
 		f.why = fmt.Sprintf("%s's capture (%s to %s) does not cover %s, when message %d would have passed",
 			hn, stamp(cp.Start), stamp(cp.End), stamp(te), j.num(f.lastHop, f.msg))
 	default:
-		f.verdict = Undecided
+		f.verdict = schema.Undecided
 		f.why = fmt.Sprintf("the connection was not found at %s although its capture covers the time; it may not have been forwarded, or it was changed beyond recognition (no key, no common messages)", hn)
 	}
 	return f
@@ -720,7 +721,7 @@ func (j *judger) tlsShapes() *finding {
 				j.passedOpaque = recs > 0 // consistent, but only by counts
 				return nil
 			}
-			f := &finding{verdict: Undecided, low: true, missHop: n, lastHop: h, laterHop: -1, count: recs - units - extra}
+			f := &finding{verdict: schema.Undecided, low: true, missHop: n, lastHop: h, laterHop: -1, count: recs - units - extra}
 			f.why = fmt.Sprintf("the %s sent %d TLS records at %s (no keys), %d messages and frames reached %s: some may be missing, but records and messages need not match one to one",
 				sideOf(j.tr.dir), recs, j.hs[h].name, units, j.hs[n].name)
 			return f
@@ -759,13 +760,13 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 	if j.restoredAt(k, id, h, f.lastHop) != nil {
 		// A changed copy seen at one hop only, the message itself going on intact: judged, as a
 		// capture gap there, with the message it stands for.
-		return finding{verdict: Delivered, missHop: -1, lastHop: -1, laterHop: -1}
+		return finding{verdict: schema.Delivered, missHop: -1, lastHop: -1, laterHop: -1}
 	}
 	// One TCP connection at both hops, and the receiver beyond h acknowledged the message's
 	// bytes: it passed h (a capture that stopped reading this connection, which a loss or a
 	// close between the hops would look like but for the acknowledgement).
 	if acker := su.TCP[j.downstream()]; acker.Packets > 0 && acker.HighestAck >= m.End() && sameSequence(su, s) {
-		f.verdict = CaptureGap
+		f.verdict = schema.CaptureGap
 		f.why = fmt.Sprintf("%s was not read at %s, but %s and %s see one TCP connection (the same initial sequence numbers both ways: nothing between them ends TCP) and its receiver, beyond %s, acknowledged the message's bytes at %s: the message passed %s and the capture there missed it",
 			desc, hn, un, hn, hn, un, hn)
 		return f
@@ -778,7 +779,7 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 	// Stuck behind a hole at the last hop that saw it: the receiver there never acknowledged
 	// past a hole before the message, so TCP never handed it on, whatever h's capture covers.
 	if why := j.heldBehind(f.lastHop, m); why != "" {
-		f.verdict = Lost
+		f.verdict = schema.Lost
 		acked := false
 		f.acked = &acked
 		f.why = fmt.Sprintf("%s never got past %s: %s", desc, un, why)
@@ -786,17 +787,17 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 	}
 	// Capture gaps first: the hop's capture, not the network, may be what lacks the message.
 	if cp := j.hs[h].cap; cp != nil && !cp.End.IsZero() && !j.covered(h, s, te) {
-		f.verdict = CaptureGap
+		f.verdict = schema.CaptureGap
 		f.why = fmt.Sprintf("%s's capture (%s to %s) does not cover %s, when %s would have passed", hn, stamp(cp.Start), stamp(cp.End), stamp(te), desc)
 		return f
 	}
 	if g := j.gapDetail(k, id, h, f.lastHop); g != "" {
-		f.verdict = CaptureGap
+		f.verdict = schema.CaptureGap
 		f.why = fmt.Sprintf("%s was not read at %s%s", desc, hn, g)
 		return f
 	}
 	if u := j.unlistedHole(k, h, f.lastHop); u != "" {
-		f.verdict, f.low = Undecided, true
+		f.verdict, f.low = schema.Undecided, true
 		f.why = fmt.Sprintf("%s was not read at %s, %s", desc, hn, u)
 		return f
 	}
@@ -806,7 +807,7 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 	// Within the time the message takes to be forwarded (the longest latency measured into h),
 	// as a firewall's RST answering the message itself; a close later than that is no excuse.
 	if e := firstEndFrom(un, su, j.downstream(), m.First().Add(j.latencyBound(h)+j.clockSlack(f.lastHop, h))); e != nil {
-		f.verdict, f.end = Closed, e
+		f.verdict, f.end = schema.Closed, e
 		f.why = fmt.Sprintf("%s passed %s but the %s side there ended the connection (%s) at %s, before the message could be forwarded to %s",
 			desc, un, e.Side, endWhat(e), j.stampAt(e.Time, f.lastHop), hn)
 		return f
@@ -821,7 +822,7 @@ func (j *judger) notForwarded(f finding, k int, id *ident, h int, te time.Time, 
 	su := j.c.sess[f.lastHop]
 	hn := j.hs[h].name
 	m := f.msg
-	f.verdict = Lost
+	f.verdict = schema.Lost
 	acker := su.TCP[j.downstream()]
 	if acker.Packets > 0 && su.TLS == nil { // a TLS session's message offsets are in plaintext, not TCP, bytes
 		acked := acker.HighestAck >= m.End()
@@ -831,7 +832,7 @@ func (j *judger) notForwarded(f finding, k int, id *ident, h int, te time.Time, 
 	// upstream never acknowledged the bytes: then they did not get through, whatever h recorded.
 	if f.acked == nil || *f.acked {
 		if why := j.droppedHere(k, h, te); why != "" {
-			f.verdict = CaptureGap
+			f.verdict = schema.CaptureGap
 			f.why = fmt.Sprintf("%s was not read at %s: %s", desc, hn, why)
 			return f
 		}
@@ -1086,8 +1087,8 @@ func (j *judger) tailDetail(h, later int, m *capture.Entry) string {
 
 // firstEnd returns the earliest close frame, FIN or RST of session s, from either side, no
 // later than before; nil if none.
-func firstEnd(hop string, s *capture.Session, before time.Time) *EndNote {
-	var best *EndNote
+func firstEnd(hop string, s *capture.Session, before time.Time) *schema.EndNote {
+	var best *schema.EndNote
 	for _, d := range capture.Directions {
 		if e := firstEndFrom(hop, s, d, before); e != nil && (best == nil || e.Time.Before(best.Time)) {
 			best = e
@@ -1098,9 +1099,9 @@ func firstEnd(hop string, s *capture.Session, before time.Time) *EndNote {
 
 // firstEndFrom returns the earliest close frame, FIN or RST sent in direction d of session s no
 // later than before; nil if none.
-func firstEndFrom(hop string, s *capture.Session, d capture.Direction, before time.Time) *EndNote {
-	var best *EndNote
-	consider := func(e *EndNote) {
+func firstEndFrom(hop string, s *capture.Session, d capture.Direction, before time.Time) *schema.EndNote {
+	var best *schema.EndNote
+	consider := func(e *schema.EndNote) {
 		if e.Time.After(before) {
 			return
 		}
@@ -1109,7 +1110,7 @@ func firstEndFrom(hop string, s *capture.Session, d capture.Direction, before ti
 		}
 	}
 	if c := s.Close[d]; c != nil {
-		e := &EndNote{Hop: hop, Side: sideOf(d), Kind: "close", Reason: c.Reason, Time: c.Time, File: c.Packet.File, Packet: c.Packet.Number}
+		e := &schema.EndNote{Hop: hop, Side: sideOf(d), Kind: "close", Reason: c.Reason, Time: c.Time, File: c.Packet.File, Packet: c.Packet.Number}
 		if c.Code != 0 {
 			code := c.Code
 			e.Code = &code
@@ -1117,15 +1118,15 @@ func firstEndFrom(hop string, s *capture.Session, d capture.Direction, before ti
 		consider(e)
 	}
 	if ev := s.TCP[d].RST; ev != nil {
-		consider(&EndNote{Hop: hop, Side: sideOf(d), Kind: "rst", Time: ev.Time, File: ev.Packet.File, Packet: ev.Packet.Number})
+		consider(&schema.EndNote{Hop: hop, Side: sideOf(d), Kind: "rst", Time: ev.Time, File: ev.Packet.File, Packet: ev.Packet.Number})
 	}
 	if ev := s.TCP[d].FIN; ev != nil {
-		consider(&EndNote{Hop: hop, Side: sideOf(d), Kind: "fin", Time: ev.Time, File: ev.Packet.File, Packet: ev.Packet.Number})
+		consider(&schema.EndNote{Hop: hop, Side: sideOf(d), Kind: "fin", Time: ev.Time, File: ev.Packet.File, Packet: ev.Packet.Number})
 	}
 	return best
 }
 
-func endWhat(e *EndNote) string {
+func endWhat(e *schema.EndNote) string {
 	switch e.Kind {
 	case "close":
 		if e.Code != nil {
@@ -1138,9 +1139,9 @@ func endWhat(e *EndNote) string {
 	return "TCP FIN"
 }
 
-func tcpNote(hop string, s *capture.Session, d capture.Direction) TCPNote {
+func tcpNote(hop string, s *capture.Session, d capture.Direction) schema.TCPNote {
 	st := s.TCP[d]
-	return TCPNote{
+	return schema.TCPNote{
 		Hop: hop, Side: sideOf(d), Packets: st.Packets, Retransmissions: st.Retransmissions,
 		ZeroWindows: st.ZeroWindows, Gaps: len(st.Gaps), RST: st.RST != nil, FIN: st.FIN != nil,
 	}

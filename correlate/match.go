@@ -11,52 +11,13 @@ import (
 	"time"
 
 	"github.com/wspath/wspath/capture"
+	"github.com/wspath/wspath/schema"
 )
-
-// MatchedBy says how a hop's session was tied to the sessions of its connection at other hops.
-type MatchedBy uint8
-
-// Ways of matching, the first session of a connection being matched by nothing.
-const (
-	// MatchedFirst: the first session of its connection, tied to nothing before it.
-	MatchedFirst MatchedBy = iota
-	// MatchedByKey: the same Sec-WebSocket-Key as at another hop.
-	MatchedByKey
-	// MatchedByTLS: the same TLS ClientHello random as at another hop (the same TLS session).
-	MatchedByTLS
-	// MatchedByH2Stream: the same HTTP/2 stream of the same TCP or TLS connection.
-	MatchedByH2Stream
-	// MatchedByTimeDigests: the nearest in time (clocks corrected) carrying the same messages.
-	MatchedByTimeDigests
-	// MatchedByTimeTLS: the nearest in time with the same shape of TLS records (no keys to read
-	// the messages).
-	MatchedByTimeTLS
-)
-
-// numMatchedBy is the number of ways of matching.
-const numMatchedBy = 6
-
-// String returns the JSON name: "" (first), "key", "tls", "h2 stream", "time+digests" or
-// "time+tls".
-func (m MatchedBy) String() string {
-	if m < numMatchedBy {
-		return [numMatchedBy]string{"", "key", "tls", "h2 stream", "time+digests", "time+tls"}[m]
-	}
-	return fmt.Sprintf("matched%d", uint8(m))
-}
-
-// MarshalText implements encoding.TextMarshaler with String's names.
-func (m MatchedBy) MarshalText() ([]byte, error) { return enumText(m, numMatchedBy, "way of matching") }
-
-// UnmarshalText implements encoding.TextUnmarshaler.
-func (m *MatchedBy) UnmarshalText(b []byte) error {
-	return enumParse(m, b, numMatchedBy, "way of matching")
-}
 
 // conn is a connection being assembled: at most one session per hop.
 type conn struct {
 	sess []*capture.Session // per hop, nil where unseen
-	by   []MatchedBy        // per hop: how the session was matched
+	by   []schema.MatchedBy // per hop: how the session was matched
 }
 
 // refStart is the connection's earliest start on the first hop's clock.
@@ -116,7 +77,7 @@ func matchByKey(hops [][]*capture.Session) []*conn {
 		for _, s := range ss {
 			k := s.Key()
 			if k == "" {
-				c := &conn{sess: make([]*capture.Session, n), by: make([]MatchedBy, n)}
+				c := &conn{sess: make([]*capture.Session, n), by: make([]schema.MatchedBy, n)}
 				c.sess[h] = s
 				out = append(out, c)
 				continue
@@ -138,13 +99,13 @@ func matchByKey(hops [][]*capture.Session) []*conn {
 			rows = max(rows, len(p))
 		}
 		for r := 0; r < rows; r++ {
-			c := &conn{sess: make([]*capture.Session, n), by: make([]MatchedBy, n)}
+			c := &conn{sess: make([]*capture.Session, n), by: make([]schema.MatchedBy, n)}
 			firstSet := false
 			for h, p := range g.per {
 				if r < len(p) {
 					c.sess[h] = p[r]
 					if firstSet {
-						c.by[h] = MatchedByKey
+						c.by[h] = schema.MatchedByKey
 					}
 					firstSet = true
 				}
@@ -161,7 +122,7 @@ func handshakeSamples(conns []*conn, hs []*hopState, h int) samples {
 	var s samples
 	for _, c := range conns {
 		b := c.sess[h]
-		if b == nil || b.Request == nil || c.by[h] != MatchedByKey {
+		if b == nil || b.Request == nil || c.by[h] != schema.MatchedByKey {
 			continue
 		}
 		for p := h - 1; p >= 0; p-- {
@@ -188,7 +149,7 @@ type pairScore struct {
 	sim   float64       // similarity of content and headers; higher is better
 	delta time.Duration // b's time minus a's, raw clocks
 	dev   time.Duration // |delta - expected offset difference|, filled in later
-	how   MatchedBy
+	how   schema.MatchedBy
 }
 
 // maxCandidates bounds the sessions at the other hop scored against one session without a key:
@@ -340,12 +301,12 @@ func joinPairs(pairs []pairScore, hb int, skew time.Duration) (merged map[*conn]
 
 // join moves b's sessions into c: b's session at hb is matched by how, and its others keep how
 // they were matched (how, for b's first session).
-func (c *conn) join(b *conn, hb int, how MatchedBy) {
+func (c *conn) join(b *conn, hb int, how schema.MatchedBy) {
 	for h, s := range b.sess {
 		if s != nil {
 			c.sess[h] = s
 			c.by[h] = b.by[h]
-			if c.by[h] == MatchedFirst {
+			if c.by[h] == schema.MatchedFirst {
 				c.by[h] = how
 			}
 		}
@@ -425,7 +386,7 @@ func scorePair(a, b *capture.Session, dist int, items itemCache) (pairScore, boo
 		return q, ok
 	}
 	if sameTLSSession(a, b) {
-		p.sim, p.how = sameSessionWeight, MatchedByTLS
+		p.sim, p.how = sameSessionWeight, schema.MatchedByTLS
 		return p, true
 	}
 	if a.Request != nil && b.Request != nil {
@@ -448,7 +409,7 @@ func sameTLSSession(a, b *capture.Session) bool {
 // digestScore adds to p's score the share of messages a and b (both readable) have in common,
 // and times the pair by its messages when a handshake is missing.
 func digestScore(p pairScore, a, b *capture.Session, dist int, items itemCache) (pairScore, bool) {
-	p.how = MatchedByTimeDigests
+	p.how = schema.MatchedByTimeDigests
 	sim, total, ds := commonMessages(a, b, items)
 	if total > 0 {
 		p.sim += digestsWeight * sim / float64(total)
@@ -492,7 +453,7 @@ func commonMessages(a, b *capture.Session, items itemCache) (sim float64, total 
 // shapeScore adds to p's score what can be compared when a or b is TLS without keys: the server
 // name against the Host, and the number of records (or messages) each way.
 func shapeScore(p pairScore, a, b *capture.Session, dist int) (pairScore, bool) {
-	p.how = MatchedByTimeTLS
+	p.how = schema.MatchedByTimeTLS
 	p.sim += sniHostScore(a, b)
 	for _, dir := range capture.Directions {
 		x, y := shapeCount(a, dir), shapeCount(b, dir)

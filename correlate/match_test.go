@@ -7,14 +7,15 @@ import (
 	"time"
 
 	"github.com/wspath/wspath/capture"
+	"github.com/wspath/wspath/schema"
 )
 
 // checkChains verifies that every connection joins sessions of one simulated connection (the
 // simulator gives connection i the client port 40000+i at every hop) and returns, per simulated
 // connection, its Connection.
-func checkChains(t *testing.T, r *Result) map[uint16]*Connection {
+func checkChains(t *testing.T, r *schema.Result) map[uint16]*schema.Connection {
 	t.Helper()
-	out := map[uint16]*Connection{}
+	out := map[uint16]*schema.Connection{}
 	for i := range r.Connections {
 		c := &r.Connections[i]
 		var port uint16
@@ -37,7 +38,7 @@ func checkChains(t *testing.T, r *Result) map[uint16]*Connection {
 	return out
 }
 
-func seenAt(c *Connection) string {
+func seenAt(c *schema.Connection) string {
 	s := ""
 	for _, hv := range c.Hops {
 		if hv.Value != nil {
@@ -58,7 +59,7 @@ func TestCompare_Matching(t *testing.T) {
 		skew  []time.Duration
 		spec  func(i int) connSpec
 		tweak func(caps []*capture.Capture)
-		check func(t *testing.T, r *Result, byPort map[uint16]*Connection)
+		check func(t *testing.T, r *schema.Result, byPort map[uint16]*schema.Connection)
 	}{
 		{
 			name: "missing_key_at_one_hop",
@@ -72,15 +73,15 @@ func TestCompare_Matching(t *testing.T) {
 						return keyN(i)
 					}}
 			},
-			check: func(t *testing.T, r *Result, byPort map[uint16]*Connection) {
+			check: func(t *testing.T, r *schema.Result, byPort map[uint16]*schema.Connection) {
 				if len(r.Connections) != 20 {
 					t.Fatalf("got %d connections, want 20", len(r.Connections))
 				}
 				for _, c := range r.Connections {
-					if seenAt(&c) != "xxxx" || c.Verdict != Delivered {
+					if seenAt(&c) != "xxxx" || c.Verdict != schema.Delivered {
 						t.Errorf("connection %d: seen %s, verdict %s", c.ID, seenAt(&c), c.Verdict)
 					}
-					if c.Hops[1].Value.MatchedBy != MatchedByTimeDigests {
+					if c.Hops[1].Value.MatchedBy != schema.MatchedByTimeDigests {
 						t.Errorf("connection %d: hop1 matched by %q", c.ID, c.Hops[1].Value.MatchedBy)
 					}
 				}
@@ -103,7 +104,7 @@ func TestCompare_Matching(t *testing.T) {
 				}
 				return cs
 			},
-			check: func(t *testing.T, r *Result, byPort map[uint16]*Connection) {
+			check: func(t *testing.T, r *schema.Result, byPort map[uint16]*schema.Connection) {
 				if len(r.Connections) != 40 {
 					t.Fatalf("got %d connections, want 40", len(r.Connections))
 				}
@@ -112,9 +113,9 @@ func TestCompare_Matching(t *testing.T) {
 					if c == nil || seenAt(c) != "xxxx" {
 						t.Fatalf("simulated connection %d not followed across all hops", i)
 					}
-					want := Delivered
+					want := schema.Delivered
 					if i%7 == 3 {
-						want = Lost
+						want = schema.Lost
 					}
 					if c.Directions.ClientToServer.Verdict != want {
 						t.Errorf("connection %d: c2s %s, want %s: %s", i, c.Directions.ClientToServer.Verdict, want, c.Directions.ClientToServer.Reason)
@@ -129,13 +130,13 @@ func TestCompare_Matching(t *testing.T) {
 				if l := r.Hops[2].Latency; l == nil || absDur(time.Duration(l.Median)-time.Millisecond) > 2*time.Millisecond {
 					t.Errorf("hop2 latency = %+v, want about 1ms", l)
 				}
-				if k := r.Segments[1].Kind; k != Terminated {
+				if k := r.Segments[1].Kind; k != schema.Terminated {
 					t.Errorf("segment hop1-hop2 = %s, want terminated", k)
 				}
-				if k := r.Segments[0].Kind; k != Passthrough {
+				if k := r.Segments[0].Kind; k != schema.Passthrough {
 					t.Errorf("segment hop0-hop1 = %s, want passthrough", k)
 				}
-				if r.Summary.Verdict != Lost || r.Summary.AffectedConnections != 6 || *r.Summary.Segment != "between hop2 and hop3" {
+				if r.Summary.Verdict != schema.Lost || r.Summary.AffectedConnections != 6 || *r.Summary.Segment != "between hop2 and hop3" {
 					t.Errorf("summary = %+v", r.Summary)
 				}
 			},
@@ -154,7 +155,7 @@ func TestCompare_Matching(t *testing.T) {
 				caps[2].Sessions = caps[2].Sessions[:2]
 				caps[1].Sessions = caps[1].Sessions[:1]
 			},
-			check: func(t *testing.T, r *Result, byPort map[uint16]*Connection) {
+			check: func(t *testing.T, r *schema.Result, byPort map[uint16]*schema.Connection) {
 				want := map[uint16]string{40000: "xxxx", 40001: "x.x.", 40002: "...x"}
 				for p, w := range want {
 					c := byPort[p]
@@ -163,7 +164,7 @@ func TestCompare_Matching(t *testing.T) {
 					}
 				}
 				c := byPort[40001]
-				if c.Directions.ClientToServer.Verdict != Undecided || *c.Directions.ClientToServer.FirstMissingHop != "hop3" {
+				if c.Directions.ClientToServer.Verdict != schema.Undecided || *c.Directions.ClientToServer.FirstMissingHop != "hop3" {
 					t.Errorf("partial connection: %+v", c.Directions.ClientToServer)
 				}
 			},
@@ -174,11 +175,11 @@ func TestCompare_Matching(t *testing.T) {
 			spec: func(i int) connSpec {
 				return connSpec{key: keyN(i), startMs: i * 10, c2s: same("x", 4), frames: func(h int) int { return 1 + h/2 }}
 			},
-			check: func(t *testing.T, r *Result, byPort map[uint16]*Connection) {
-				if r.Segments[0].Kind != Passthrough || r.Segments[1].Kind != Reframed {
+			check: func(t *testing.T, r *schema.Result, byPort map[uint16]*schema.Connection) {
+				if r.Segments[0].Kind != schema.Passthrough || r.Segments[1].Kind != schema.Reframed {
 					t.Errorf("segments = %+v", r.Segments)
 				}
-				if r.Summary.Verdict != Delivered {
+				if r.Summary.Verdict != schema.Delivered {
 					t.Errorf("summary = %+v", r.Summary)
 				}
 			},
@@ -196,12 +197,12 @@ func TestCompare_Matching(t *testing.T) {
 						return ""
 					}}
 			},
-			check: func(t *testing.T, r *Result, byPort map[uint16]*Connection) {
+			check: func(t *testing.T, r *schema.Result, byPort map[uint16]*schema.Connection) {
 				if len(r.Connections) != 10 {
 					t.Fatalf("got %d connections, want 10", len(r.Connections))
 				}
 				for _, c := range r.Connections {
-					if seenAt(&c) != "xxx" || c.Verdict != Delivered {
+					if seenAt(&c) != "xxx" || c.Verdict != schema.Delivered {
 						t.Errorf("connection %d: seen %s verdict %s", c.ID, seenAt(&c), c.Verdict)
 					}
 				}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wspath/wspath/capture"
+	"github.com/wspath/wspath/schema"
 )
 
 // changedAt looks for what message id (track position k, last seen intact at hop last) became at
@@ -249,7 +250,7 @@ func (j *judger) modified(f finding, k int, id *ident, h int) (finding, bool) {
 		return f, false
 	}
 	m := f.msg
-	f.verdict, f.changed, f.low = Modified, c, f.low || how != pairTimed
+	f.verdict, f.changed, f.low = schema.Modified, c, f.low || how != pairTimed
 	what := "same size"
 	switch d := c.Length() - m.Length(); {
 	case d < 0:
@@ -300,17 +301,17 @@ func firstDifference(a, b *capture.Message) *int64 {
 }
 
 // changeOf describes a modified finding's two messages for the contract.
-func (j *judger) changeOf(f *finding) *Change {
+func (j *judger) changeOf(f *finding) *schema.Change {
 	m, c := f.msg, f.changed
 	fm, fc := j.full(f.lastHop, m), j.full(f.missHop, c)
-	version := func(h int, x *capture.Entry, full *capture.Message) MessageVersion {
-		v := MessageVersion{MessageRef: *j.messageRef(h, x, full), Size: x.Length()}
+	version := func(h int, x *capture.Entry, full *capture.Message) schema.MessageVersion {
+		v := schema.MessageVersion{MessageRef: *j.messageRef(h, x, full), Size: x.Length()}
 		if full != nil {
 			v.Digest = full.Digest.String()
 		}
 		return v
 	}
-	return &Change{Original: version(f.lastHop, m, fm), Changed: version(f.missHop, c, fc), SizeDelta: c.Length() - m.Length(),
+	return &schema.Change{Original: version(f.lastHop, m, fm), Changed: version(f.missHop, c, fc), SizeDelta: c.Length() - m.Length(),
 		FirstDifference: firstDifference(fm, fc)}
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wspath/wspath/capture"
+	"github.com/wspath/wspath/schema"
 )
 
 // withPreviews gives every data message of the captures a preview of its payload (the first 64
@@ -64,22 +65,22 @@ func TestCompare_Modified(t *testing.T) {
 		exit  int
 	}{
 		{name: "byte_flip", dir: capture.ClientToServer, idx: 2, from: 2, to: "third messagE",
-			want:  dirWant{verdict: Modified, firstMiss: "hop2", missing: 1, index: 2, reason: "message 2 (13 bytes, hop1 at"},
+			want:  dirWant{verdict: schema.Modified, firstMiss: "hop2", missing: 1, index: 2, reason: "message 2 (13 bytes, hop1 at"},
 			delta: 0, first: 12, exit: 1},
 		{name: "truncation", dir: capture.ServerToClient, idx: 3, from: 1, to: "fou",
-			want:  dirWant{verdict: Modified, firstMiss: "hop1", missing: 1, index: 3, reason: "1 bytes shorter, first difference at byte 3"},
+			want:  dirWant{verdict: schema.Modified, firstMiss: "hop1", missing: 1, index: 3, reason: "1 bytes shorter, first difference at byte 3"},
 			delta: -1, first: 3, exit: 1},
 		{name: "extension", dir: capture.ClientToServer, idx: 0, from: 1, to: "hello, world",
-			want:  dirWant{verdict: Modified, firstMiss: "hop1", missing: 1, index: 0, reason: "7 bytes longer, first difference at byte 5"},
+			want:  dirWant{verdict: schema.Modified, firstMiss: "hop1", missing: 1, index: 0, reason: "7 bytes longer, first difference at byte 5"},
 			delta: 7, first: 5, exit: 1},
 		{name: "re_encoding_latin1", dir: capture.ClientToServer, idx: 1, from: 3, to: "caf\xe9 au lait",
-			want:  dirWant{verdict: Modified, firstMiss: "hop3", missing: 1, index: 1, reason: "the component between hop2 and hop3 altered it"},
+			want:  dirWant{verdict: schema.Modified, firstMiss: "hop3", missing: 1, index: 1, reason: "the component between hop2 and hop3 altered it"},
 			delta: -1, first: 3, exit: 1},
 		{name: "last_message", dir: capture.ClientToServer, idx: 4, from: 2, to: "FIFTH",
-			want:  dirWant{verdict: Modified, firstMiss: "hop2", missing: 1, index: 4},
+			want:  dirWant{verdict: schema.Modified, firstMiss: "hop2", missing: 1, index: 4},
 			delta: 0, first: 0, exit: 1},
 		{name: "difference_past_the_preview", dir: capture.ClientToServer, idx: 3, from: 2, to: strings.Repeat("x", 100) + "-TAIL",
-			want:  dirWant{verdict: Modified, firstMiss: "hop2", missing: 1, index: 3},
+			want:  dirWant{verdict: schema.Modified, firstMiss: "hop2", missing: 1, index: 3},
 			delta: 0, first: -1, exit: 1},
 		{name: "no_previews", dir: capture.ServerToClient, idx: 0, from: 2, to: "ONE",
 			tweak: func(caps []*capture.Capture) {
@@ -91,7 +92,7 @@ func TestCompare_Modified(t *testing.T) {
 					}
 				}
 			},
-			want:  dirWant{verdict: Modified, firstMiss: "hop2", missing: 1, index: 0},
+			want:  dirWant{verdict: schema.Modified, firstMiss: "hop2", missing: 1, index: 0},
 			delta: 0, first: -1, exit: 1},
 		{
 			// The issue's case: the connection closes shortly after the changed message passed;
@@ -104,7 +105,7 @@ func TestCompare_Modified(t *testing.T) {
 					s.Ending = capture.ClosedClean
 				}
 			},
-			want:  dirWant{verdict: Modified, firstMiss: "hop1", missing: 1, index: 4},
+			want:  dirWant{verdict: schema.Modified, firstMiss: "hop1", missing: 1, index: 4},
 			delta: 0, first: 0, exit: 1},
 		{
 			// The close crosses the changed message: at hop1 it comes before the message could
@@ -117,7 +118,7 @@ func TestCompare_Modified(t *testing.T) {
 					s.Ending = capture.ClosedClean
 				}
 			},
-			want:  dirWant{verdict: Modified, firstMiss: "hop1", missing: 1, index: 4},
+			want:  dirWant{verdict: schema.Modified, firstMiss: "hop1", missing: 1, index: 4},
 			delta: 0, first: 0, exit: 1},
 		{
 			name: "other_opcode_is_not_the_same_message", dir: capture.ClientToServer, idx: 2, from: 2, to: "third messagE",
@@ -126,7 +127,7 @@ func TestCompare_Modified(t *testing.T) {
 					caps[h].Sessions[0].Messages[capture.ClientToServer][2].Opcode = capture.OpBinary
 				}
 			},
-			want: dirWant{verdict: Lost, firstMiss: "hop2", missing: 1, index: 2}, exit: 1},
+			want: dirWant{verdict: schema.Lost, firstMiss: "hop2", missing: 1, index: 2}, exit: 1},
 		{
 			// A slow rewriting proxy: later than the latency allows, but between the same
 			// neighbours at both hops: the same message, at low confidence, saying so.
@@ -138,7 +139,7 @@ func TestCompare_Modified(t *testing.T) {
 					m.Last = m.First
 				}
 			},
-			want:  dirWant{verdict: Modified, firstMiss: "hop2", missing: 1, index: 2, low: true, reason: "it arrived 81ms later than the latency measured would have it, more than the 50ms allowed"},
+			want:  dirWant{verdict: schema.Modified, firstMiss: "hop2", missing: 1, index: 2, low: true, reason: "it arrived 81ms later than the latency measured would have it, more than the 50ms allowed"},
 			delta: 0, first: 12, exit: 1},
 		{
 			name: "too_late_is_not_the_same_message", dir: capture.ClientToServer, idx: 4, from: 2, to: "FIFTH",
@@ -149,7 +150,7 @@ func TestCompare_Modified(t *testing.T) {
 					m.Last = m.First
 				}
 			},
-			want: dirWant{verdict: Lost, firstMiss: "hop2", missing: 1, index: 4}, exit: 1},
+			want: dirWant{verdict: schema.Lost, firstMiss: "hop2", missing: 1, index: 4}, exit: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -171,13 +172,13 @@ func TestCompare_Modified(t *testing.T) {
 				t.Errorf("ExitCode() = %d, want %d", code, tt.exit)
 			}
 			ch := got.Evidence.Change
-			if tt.want.verdict != Modified {
+			if tt.want.verdict != schema.Modified {
 				if ch != nil {
 					t.Errorf("change = %+v, want null", ch)
 				}
 				return
 			}
-			if r.Summary.Verdict != Modified || r.Summary.Connections.Modified != 1 || !strings.Contains(r.Summary.Reason, "1 message of 1 connection was changed in transit between") {
+			if r.Summary.Verdict != schema.Modified || r.Summary.Connections.Modified != 1 || !strings.Contains(r.Summary.Reason, "1 message of 1 connection was changed in transit between") {
 				t.Errorf("summary = %+v", r.Summary)
 			}
 			if ch == nil {
@@ -217,7 +218,7 @@ func TestCompare_ModifiedAmongLosses(t *testing.T) {
 	}
 	r := Compare(hopsOf(caps), Options{})
 	d := r.Connections[0].Directions.ClientToServer
-	checkDir(t, "c2s", d, dirWant{verdict: Lost, firstMiss: "hop2", missing: 1, index: 2})
+	checkDir(t, "c2s", d, dirWant{verdict: schema.Lost, firstMiss: "hop2", missing: 1, index: 2})
 	if r.Summary.Connections.Lost != 1 {
 		t.Errorf("summary counts %+v", r.Summary.Connections)
 	}
@@ -230,7 +231,7 @@ func TestCompare_ModifiedTwoInARow(t *testing.T) {
 	rewrite(caps, capture.ClientToServer, 3, 1, "A-3")
 	r := Compare(hopsOf(caps), Options{})
 	d := r.Connections[0].Directions.ClientToServer
-	checkDir(t, "c2s", d, dirWant{verdict: Modified, firstMiss: "hop1", missing: 2, index: 2})
+	checkDir(t, "c2s", d, dirWant{verdict: schema.Modified, firstMiss: "hop1", missing: 2, index: 2})
 	if ch := d.Evidence.Change; ch == nil || ch.Changed.Digest != capture.Digest(sha256.Sum256([]byte("A-2"))).String() {
 		t.Errorf("change = %+v, want the first changed message", ch)
 	}
@@ -257,18 +258,18 @@ func TestCompare_DeflateEitherSideIsNotModified(t *testing.T) {
 
 // TestVerdictKind_Modified: the new kind keeps its place in the order and its JSON name.
 func TestVerdictKind_Modified(t *testing.T) {
-	if !(Undecided < Modified && Modified < Closed) {
-		t.Errorf("modified ranks wrong: undecided %d, modified %d, closed %d", Undecided, Modified, Closed)
+	if !(schema.Undecided < schema.Modified && schema.Modified < schema.Closed) {
+		t.Errorf("modified ranks wrong: undecided %d, modified %d, closed %d", schema.Undecided, schema.Modified, schema.Closed)
 	}
-	b, err := json.Marshal(Modified)
+	b, err := json.Marshal(schema.Modified)
 	if err != nil || string(b) != `"modified"` {
 		t.Fatalf("marshal = %s, %v", b, err)
 	}
-	var v VerdictKind
-	if err := json.Unmarshal(b, &v); err != nil || v != Modified {
+	var v schema.VerdictKind
+	if err := json.Unmarshal(b, &v); err != nil || v != schema.Modified {
 		t.Errorf("unmarshal = %v, %v", v, err)
 	}
-	r := &Result{Summary: Summary{Verdict: Modified}}
+	r := &schema.Result{Summary: schema.Summary{Verdict: schema.Modified}}
 	if r.ExitCode() != 1 {
 		t.Errorf("ExitCode() = %d, want 1", r.ExitCode())
 	}
@@ -304,7 +305,7 @@ func TestCompare_ChangedInOneCaptureOnly(t *testing.T) {
 			if tt.dir == capture.ServerToClient {
 				got, other = other, got
 			}
-			checkDir(t, tt.dir.String(), got, dirWant{verdict: CaptureGap, firstMiss: tt.gapAt, missing: 1, index: 2,
+			checkDir(t, tt.dir.String(), got, dirWant{verdict: schema.CaptureGap, firstMiss: tt.gapAt, missing: 1, index: 2,
 				reason: "capture has message 2 changed (5 bytes"})
 			checkDir(t, "other direction", other, delivered)
 			if r.ExitCode() != 3 {
@@ -322,13 +323,13 @@ func TestCompare_ModifiedListed(t *testing.T) {
 	rewrite(caps, capture.ClientToServer, 5, 1, "A-5")
 	r := Compare(hopsOf(caps), Options{})
 	checkDir(t, "c2s", r.Connections[0].Directions.ClientToServer,
-		dirWant{verdict: Modified, firstMiss: "hop1", missing: 2, index: 2, reason: "2 changed: #2, #5 at hop1. First: message 2 ("})
+		dirWant{verdict: schema.Modified, firstMiss: "hop1", missing: 2, index: 2, reason: "2 changed: #2, #5 at hop1. First: message 2 ("})
 
 	caps = simulate(simOpts{hops: 3}, []connSpec{{key: keyN(1), c2s: seq("a", 8), dropC2S: map[int]int{6: 2}}})
 	rewrite(caps, capture.ClientToServer, 2, 1, "A-2")
 	r = Compare(hopsOf(caps), Options{})
 	d := r.Connections[0].Directions.ClientToServer
-	checkDir(t, "c2s", d, dirWant{verdict: Lost, firstMiss: "hop2", missing: 1, index: 6})
+	checkDir(t, "c2s", d, dirWant{verdict: schema.Lost, firstMiss: "hop2", missing: 1, index: 6})
 	if len(d.Evidence.Notes) == 0 || !strings.HasPrefix(d.Evidence.Notes[len(d.Evidence.Notes)-1], "1 changed: #2 at hop1: message 2 (") {
 		t.Errorf("notes = %q, want the change told", d.Evidence.Notes)
 	}
@@ -347,6 +348,6 @@ func TestCompare_EveryMessageChanged(t *testing.T) {
 	}
 	r := Compare(hopsOf(caps), Options{})
 	c := r.Connections[0]
-	checkDir(t, "s2c", c.Directions.ServerToClient, dirWant{verdict: Modified, firstMiss: "hop1", missing: 5, index: 0, reason: "5 changed: #0, #1, #2, #3, #4 at hop1"})
+	checkDir(t, "s2c", c.Directions.ServerToClient, dirWant{verdict: schema.Modified, firstMiss: "hop1", missing: 5, index: 0, reason: "5 changed: #0, #1, #2, #3, #4 at hop1"})
 	checkDir(t, "c2s", c.Directions.ClientToServer, delivered)
 }

@@ -3,23 +3,10 @@ package correlate
 import (
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/wspath/wspath/capture"
+	"github.com/wspath/wspath/schema"
 )
-
-// Uncounted is what may also be missing but cannot be counted: TLS records that a hop without
-// keys carried after the last frame the next readable hop saw, and that never reached that hop.
-// Missing does not count the messages they held: without keys, how many records are data
-// messages (and not pings, pongs or a close) is unknown.
-type Uncounted struct {
-	Hop     string `json:"hop"`      // the hop without keys that carried them
-	NextHop string `json:"next_hop"` // the readable hop they never reached
-	Records int    `json:"tls_records"`
-	// PlaintextBytes is their size less the cipher's overhead per record.
-	PlaintextBytes int64     `json:"plaintext_bytes"`
-	First          time.Time `json:"first"` // the first of them, at Hop
-}
 
 // recordOverheads are the bytes a TLS record's length adds to its plaintext: TLS 1.3's AEAD tag
 // and inner content type (17); TLS 1.2's AES-GCM explicit nonce and tag (24) or ChaCha20-Poly1305
@@ -42,7 +29,7 @@ func recordOverheads(version string) []int {
 // or TLS alerts, that the readable hop never saw. Records too small to hold a frame are left
 // out, and so are those the readable hop's capture does not cover. It returns nil, "" when
 // there are none or the tiling is not certain.
-func (j *judger) opaqueTail() (*Uncounted, string) {
+func (j *judger) opaqueTail() (*schema.Uncounted, string) {
 	o, r := -1, -1
 	for _, h := range j.tr.travel {
 		s := j.c.sess[h]
@@ -69,7 +56,7 @@ func (j *judger) opaqueTail() (*Uncounted, string) {
 	if j.tr.dir == capture.ClientToServer {
 		minFrame = 6 // with the masking key
 	}
-	u := &Uncounted{Hop: j.hs[o].name, NextHop: j.hs[r].name}
+	u := &schema.Uncounted{Hop: j.hs[o].name, NextHop: j.hs[r].name}
 	for _, rec := range tail {
 		if rec.Length-over < minFrame || !j.covered(r, sr, j.expected(rec.Time, o, r)) {
 			continue

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/wspath/wspath/capture"
+	"github.com/wspath/wspath/schema"
 )
 
 // TestCompare_OneTCPConnection: hop1's capture stops reading a connection (no FIN, no RST) while
@@ -22,13 +23,13 @@ func TestCompare_OneTCPConnection(t *testing.T) {
 		c2s, s2c dirWant
 	}{
 		{name: "one connection, acknowledged", isn1: 1000, acked: true,
-			c2s: dirWant{verdict: CaptureGap, firstMiss: "hop1", missing: 4, index: 6, reason: "see one TCP connection"},
-			s2c: dirWant{verdict: CaptureGap, firstMiss: "hop1", missing: 4, index: 6, reason: "stops at stream byte"}},
+			c2s: dirWant{verdict: schema.CaptureGap, firstMiss: "hop1", missing: 4, index: 6, reason: "see one TCP connection"},
+			s2c: dirWant{verdict: schema.CaptureGap, firstMiss: "hop1", missing: 4, index: 6, reason: "stops at stream byte"}},
 		{name: "one connection, never acknowledged", isn1: 1000, acked: false,
-			c2s: dirWant{verdict: Lost, firstMiss: "hop1", missing: 4, index: 6, reason: "never acknowledged"},
-			s2c: dirWant{verdict: CaptureGap, firstMiss: "hop1", missing: 4, index: 6, reason: "stops at stream byte"}},
+			c2s: dirWant{verdict: schema.Lost, firstMiss: "hop1", missing: 4, index: 6, reason: "never acknowledged"},
+			s2c: dirWant{verdict: schema.CaptureGap, firstMiss: "hop1", missing: 4, index: 6, reason: "stops at stream byte"}},
 		{name: "a proxy between", isn1: 7, acked: true,
-			c2s: dirWant{verdict: Lost, firstMiss: "hop1", missing: 4, index: 6, reason: "did not forward it"},
+			c2s: dirWant{verdict: schema.Lost, firstMiss: "hop1", missing: 4, index: 6, reason: "did not forward it"},
 			s2c: delivered},
 		// The server's stream ended at hop1 (what became of the client's messages after the
 		// server's FIN is teardown's business, not checked here).

@@ -2,37 +2,38 @@ package correlate
 
 import (
 	"github.com/wspath/wspath/capture"
+	"github.com/wspath/wspath/schema"
 )
 
 // segments classifies, for every pair of adjacent hops, what the component between them did to
 // the connections seen at both.
-func segments(conns []*conn, tracks [][2]*track, hs []*hopState) []HopPair {
-	out := []HopPair{}
+func segments(conns []*conn, tracks [][2]*track, hs []*hopState) []schema.HopPair {
+	out := []schema.HopPair{}
 	for h := 0; h+1 < len(hs); h++ {
-		seg := HopPair{From: hs[h].name, To: hs[h+1].name}
+		seg := schema.HopPair{From: hs[h].name, To: hs[h+1].name}
 		for i, c := range conns {
 			a, b := c.sess[h], c.sess[h+1]
 			if a == nil || b == nil {
 				continue
 			}
 			switch segmentKind(a, b, tracks[i], h, h+1) {
-			case Passthrough:
+			case schema.Passthrough:
 				seg.Counts.Passthrough++
-			case Reframed:
+			case schema.Reframed:
 				seg.Counts.Reframed++
-			case Terminated:
+			case schema.Terminated:
 				seg.Counts.Terminated++
-			case Bridged:
+			case schema.Bridged:
 				seg.Counts.Bridged++
 			default:
 				seg.Counts.Unknown++
 			}
 		}
-		best, n := SegmentUnknown, 0
+		best, n := schema.SegmentUnknown, 0
 		for _, k := range []struct {
-			kind SegmentKind
+			kind schema.SegmentKind
 			n    int
-		}{{Bridged, seg.Counts.Bridged}, {Terminated, seg.Counts.Terminated}, {Reframed, seg.Counts.Reframed}, {Passthrough, seg.Counts.Passthrough}} {
+		}{{schema.Bridged, seg.Counts.Bridged}, {schema.Terminated, seg.Counts.Terminated}, {schema.Reframed, seg.Counts.Reframed}, {schema.Passthrough, seg.Counts.Passthrough}} {
 			if k.n > n {
 				best, n = k.kind, k.n
 			}
@@ -44,27 +45,27 @@ func segments(conns []*conn, tracks [][2]*track, hs []*hopState) []HopPair {
 }
 
 // segmentKind compares one connection's sessions at hops ha and hb.
-func segmentKind(a, b *capture.Session, tt [2]*track, ha, hb int) SegmentKind {
+func segmentKind(a, b *capture.Session, tt [2]*track, ha, hb int) schema.SegmentKind {
 	if a.Bridge != nil || b.Bridge != nil {
-		return Bridged // a WebSocket-to-TCP bridge: bytes, no frames, on one side
+		return schema.Bridged // a WebSocket-to-TCP bridge: bytes, no frames, on one side
 	}
 	switch {
 	case a.TLS != nil && b.TLS != nil:
 		if a.TLS.ClientRandom != b.TLS.ClientRandom {
-			return Terminated
+			return schema.Terminated
 		}
 		if !a.TLS.Decrypted || !b.TLS.Decrypted {
-			return Passthrough // the same TLS connection went through
+			return schema.Passthrough // the same TLS connection went through
 		}
 	case (a.TLS == nil) != (b.TLS == nil):
-		return Terminated // TLS started or ended between the hops
+		return schema.Terminated // TLS started or ended between the hops
 	}
 	if (a.HTTP2 == nil) != (b.HTTP2 == nil) {
-		return Terminated // a front end translated WebSocket over HTTP/2 (RFC 8441) to HTTP/1.1, or back
+		return schema.Terminated // a front end translated WebSocket over HTTP/2 (RFC 8441) to HTTP/1.1, or back
 	}
 	ka, kb := a.Key(), b.Key()
 	if ka != "" && kb != "" && ka != kb {
-		return Terminated
+		return schema.Terminated
 	}
 	compared, same := 0, true
 	for _, tr := range tt {
@@ -84,12 +85,12 @@ func segmentKind(a, b *capture.Session, tt [2]*track, ha, hb int) SegmentKind {
 	}
 	if compared == 0 {
 		if ka != "" && ka == kb && a.Path() == b.Path() {
-			return Passthrough
+			return schema.Passthrough
 		}
-		return SegmentUnknown
+		return schema.SegmentUnknown
 	}
 	if same {
-		return Passthrough
+		return schema.Passthrough
 	}
-	return Reframed
+	return schema.Reframed
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/wspath/wspath/capture"
+	"github.com/wspath/wspath/schema"
 )
 
 // TestCompare_BothSidesInOneCapture: `tcpdump -i any` on a proxy host holds the client's
@@ -34,7 +35,7 @@ func TestCompare_BothSidesInOneCapture(t *testing.T) {
 		t.Fatalf("%d connections, want 4 (no phantom for the second side)", len(r.Connections))
 	}
 	d := r.Connections[2].Directions.ClientToServer
-	if d.Verdict != Lost || str(d.FirstMissingHop) != "proxy.out" {
+	if d.Verdict != schema.Lost || str(d.FirstMissingHop) != "proxy.out" {
 		t.Errorf("verdict %s at %s, want lost at proxy.out: %s", d.Verdict, str(d.FirstMissingHop), d.Reason)
 	}
 	if r.Summary.Connections.Delivered != 3 {

@@ -3,19 +3,21 @@ package correlate
 import (
 	"fmt"
 	"time"
+
+	"github.com/wspath/wspath/schema"
 )
 
 // summarize finds the worst verdict over all connections and where it happened most.
-func summarize(r *Result) Summary {
-	s := Summary{Verdict: Delivered}
+func summarize(r *schema.Result) schema.Summary {
+	s := schema.Summary{Verdict: schema.Delivered}
 	msgs := 0
 	for i := range r.Connections {
 		c := &r.Connections[i]
-		s.Connections.add(c.Verdict)
+		addVerdict(&s.Connections, c.Verdict)
 		s.Verdict = max(s.Verdict, c.Verdict)
 		msgs += c.Directions.ClientToServer.Messages + c.Directions.ServerToClient.Messages
 	}
-	if s.Verdict == Delivered {
+	if s.Verdict == schema.Delivered {
 		switch {
 		case len(r.Hops) == 0:
 			s.Reason = "no hops to compare"
@@ -27,7 +29,7 @@ func summarize(r *Result) Summary {
 		return s
 	}
 	best, bt := tallyPlaces(r, &s).busiest()
-	s.setPlace(best, bt)
+	setPlace(&s, best, bt)
 	s.Reason = summaryReason(&s)
 	if s.Started != nil {
 		s.Reason += ", first at " + s.Started.UTC().Format(time.RFC3339Nano)
@@ -54,12 +56,12 @@ type placeTallies struct {
 
 // tallyPlaces counts, per place, the directions given s.Verdict, and adds their missing
 // messages, affected connections and earliest time to s.
-func tallyPlaces(r *Result, s *Summary) placeTallies {
+func tallyPlaces(r *schema.Result, s *schema.Summary) placeTallies {
 	pt := placeTallies{by: map[verdictPlace]*placeTally{}}
 	for i := range r.Connections {
 		c := &r.Connections[i]
 		affected := false
-		for di, d := range []*DirectionResult{&c.Directions.ClientToServer, &c.Directions.ServerToClient} {
+		for di, d := range []*schema.DirectionResult{&c.Directions.ClientToServer, &c.Directions.ServerToClient} {
 			if d.Verdict != s.Verdict {
 				continue
 			}
@@ -84,7 +86,7 @@ func tallyPlaces(r *Result, s *Summary) placeTallies {
 }
 
 // placeOf is the place of direction d.
-func placeOf(d *DirectionResult) verdictPlace {
+func placeOf(d *schema.DirectionResult) verdictPlace {
 	p := verdictPlace{}
 	if d.LastSeenHop != nil {
 		p.last = *d.LastSeenHop
@@ -125,7 +127,7 @@ func (pt placeTallies) busiest() (verdictPlace, *placeTally) {
 }
 
 // setPlace sets the summary's first missing hop, segment and direction from the busiest place.
-func (s *Summary) setPlace(best verdictPlace, bt *placeTally) {
+func setPlace(s *schema.Summary, best verdictPlace, bt *placeTally) {
 	if best.miss != "" {
 		m := best.miss
 		s.FirstMissingHop = &m
@@ -150,10 +152,10 @@ func (s *Summary) setPlace(best verdictPlace, bt *placeTally) {
 
 // summaryReason is the sentence saying what happened to how many messages, where, and in which
 // direction, for the summary's verdict (not Delivered).
-func summaryReason(s *Summary) string {
+func summaryReason(s *schema.Summary) string {
 	dir := *s.Direction
 	where := ""
-	if s.Verdict == CaptureGap && s.FirstMissingHop != nil {
+	if s.Verdict == schema.CaptureGap && s.FirstMissingHop != nil {
 		where = " at " + *s.FirstMissingHop // a capture's problem, not a link's
 	} else if s.Segment != nil {
 		where = " " + *s.Segment
@@ -162,22 +164,22 @@ func summaryReason(s *Summary) string {
 	}
 	msgs, conns := count(s.MissingMessages, "message"), count(s.AffectedConnections, "connection")
 	switch s.Verdict {
-	case Lost:
+	case schema.Lost:
 		if s.MissingMessages == 0 {
 			// Lost with no message: the WebSocket handshake itself did not get through.
 			return fmt.Sprintf("the WebSocket handshake of %s did not get through%s (%s)", conns, where, dir)
 		}
 		return fmt.Sprintf("%s of %s %s lost%s (%s)", msgs, conns, were(s.MissingMessages), where, dir)
-	case Closed:
+	case schema.Closed:
 		if s.MissingMessages == 0 {
 			return fmt.Sprintf("%s ended by a component in the middle of the path%s, with no message in flight (%s)", count(s.AffectedConnections, "connection was", "connections were"), where, dir)
 		}
 		return fmt.Sprintf("%s of %s %s not delivered because the connection ended%s (%s)", msgs, conns, were(s.MissingMessages), where, dir)
-	case Modified:
+	case schema.Modified:
 		return fmt.Sprintf("%s of %s %s changed in transit%s (%s)", msgs, conns, were(s.MissingMessages), where, dir)
-	case Undecided:
+	case schema.Undecided:
 		return fmt.Sprintf("%s may have lost messages%s (%s), but the captures cannot tell", conns, where, dir)
-	case CaptureGap:
+	case schema.CaptureGap:
 		return fmt.Sprintf("no message was proven lost; captures lack %s of %s%s (%s)", msgs, conns, where, dir)
 	}
 	return ""
@@ -208,4 +210,22 @@ func count(n int, noun string, plural ...string) string {
 		return fmt.Sprintf("%d %s", n, plural[0])
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// addVerdict counts one connection of verdict v in c.
+func addVerdict(c *schema.VerdictCounts, v schema.VerdictKind) {
+	switch v {
+	case schema.Delivered:
+		c.Delivered++
+	case schema.CaptureGap:
+		c.CaptureGap++
+	case schema.Undecided:
+		c.Undecided++
+	case schema.Modified:
+		c.Modified++
+	case schema.Closed:
+		c.Closed++
+	case schema.Lost:
+		c.Lost++
+	}
 }

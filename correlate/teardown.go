@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/wspath/wspath/capture"
+	"github.com/wspath/wspath/schema"
 )
 
 // Teardowns: the most common way messages vanish in production is an idle or tunnel timeout in a
@@ -47,13 +48,13 @@ func (j *judger) endedBefore(f finding, desc string, h int, te time.Time) (findi
 		by = j.whoEnded()
 	}
 	if e := firstEnd(hn, s, te.Add(bound)); e != nil {
-		f.verdict, f.end = Closed, e
+		f.verdict, f.end = schema.Closed, e
 		f.why = fmt.Sprintf("%s never reached %s: the connection there was ended by the %s side (%s) at %s (%s packet %d), before the message could get there (latency into %s at most %s, clocks included)%s",
 			desc, hn, e.Side, endWhat(e), j.stampAt(e.Time, h), e.File, e.Packet, hn, bound.Round(time.Microsecond), by)
 		return f, true
 	}
 	if e := firstEndFrom(un, su, j.downstream(), f.msg.First()); e != nil {
-		f.verdict, f.end = Closed, e
+		f.verdict, f.end = schema.Closed, e
 		f.why = fmt.Sprintf("%s reached %s after the %s side there had ended the connection (%s, %s packet %d, at %s): it could not be forwarded to %s%s",
 			desc, un, e.Side, endWhat(e), e.File, e.Packet, j.stampAt(e.Time, f.lastHop), hn, by)
 		return f, true
@@ -189,10 +190,10 @@ func frameFilter(n int) string { return fmt.Sprintf("frame.number == %d", n) }
 // missRef says where to look for f's message at the hop missing it: the next packet of the
 // connection there after the message would have passed (a later message of the direction, or the
 // end of the connection), else the time from which it would be there.
-func (j *judger) missRef(f *finding) *MissRef {
+func (j *judger) missRef(f *finding) *schema.MissRef {
 	h := f.missHop
 	te := j.expected(f.msg.First(), f.lastHop, h)
-	r := &MissRef{Hop: j.hs[h].name, Expected: te,
+	r := &schema.MissRef{Hop: j.hs[h].name, Expected: te,
 		Filter: fmt.Sprintf("frame.time_epoch >= %d.%06d", te.Unix(), te.Nanosecond()/1000)}
 	if j.c.sess[h] == nil {
 		return r

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/wspath/wspath/capture"
+	"github.com/wspath/wspath/schema"
 )
 
 // A WebSocket connection begins with an HTTP Upgrade request and the server's answer, 101
@@ -50,15 +51,15 @@ func (j *judger) upgradeRequest() *finding {
 		cp := j.hs[h].cap
 		switch later := j.seenAfter(p); {
 		case later >= 0:
-			f.verdict, f.laterHop = CaptureGap, later
+			f.verdict, f.laterHop = schema.CaptureGap, later
 			f.why = fmt.Sprintf("%s is not in %s's capture, but the connection is seen further along at %s: the capture missed it%s",
 				what, j.hs[h].name, j.hs[later].name, j.captureTrouble(h))
 		case !j.covered(h, nil, te):
-			f.verdict = CaptureGap
+			f.verdict = schema.CaptureGap
 			f.why = fmt.Sprintf("%s's capture (%s to %s) does not cover %s, when %s would have passed", j.hs[h].name,
 				stamp(cp.Start), stamp(cp.End), stamp(te), what)
 		default:
-			f.verdict = Lost
+			f.verdict = schema.Lost
 			f.why = fmt.Sprintf("%s never reached %s: the connection was never set up beyond %s", what, j.hs[h].name, j.hs[lh].name)
 			if r := j.firstResponse(); r != nil {
 				f.why += fmt.Sprintf("; %s answered it itself: %s", j.hs[r.hop].name, statusLine(r.resp))
@@ -113,7 +114,7 @@ func (j *judger) upgradeResponse() *finding {
 			continue
 		}
 		if nearer := j.responseBefore(h); nearer >= 0 {
-			return &finding{verdict: CaptureGap, missHop: h, lastHop: first.hop, laterHop: nearer,
+			return &finding{verdict: schema.CaptureGap, missHop: h, lastHop: first.hop, laterHop: nearer,
 				why: fmt.Sprintf("the answer to the WebSocket Upgrade is not in %s's capture, but %s, nearer the client, has it: the capture missed it%s",
 					j.hs[h].name, j.hs[nearer].name, j.captureTrouble(h))}
 		}
@@ -122,7 +123,7 @@ func (j *judger) upgradeResponse() *finding {
 		what := fmt.Sprintf("the answer to the WebSocket Upgrade (%s, %s at %s, packet %d)", statusLine(first.resp),
 			j.stampAt(first.resp.Time, first.hop), j.hs[first.hop].name, first.resp.Packet.Number)
 		if cp := j.hs[h].cap; cp == nil || cp.End.IsZero() || !j.covered(h, s, te) {
-			f.verdict = CaptureGap
+			f.verdict = schema.CaptureGap
 			f.why = fmt.Sprintf("%s's capture does not cover %s, when %s would have passed", j.hs[h].name, stamp(te), what)
 			return f
 		}
@@ -131,13 +132,13 @@ func (j *judger) upgradeResponse() *finding {
 			// seen at first.hop, came from beyond h, so the answer passed h.
 			es := sf.Entries(capture.ServerToClient)
 			if len(es) > 0 && sf.TCP[capture.ClientToServer].HighestAck >= es[0].Offset() {
-				f.verdict = CaptureGap
+				f.verdict = schema.CaptureGap
 				f.why = fmt.Sprintf("%s is not in %s's capture, but %s and %s see one TCP connection (the same initial sequence numbers both ways) and the client acknowledged the bytes after it at %s: it passed %s and the capture missed it",
 					what, j.hs[h].name, j.hs[first.hop].name, j.hs[h].name, j.hs[first.hop].name, j.hs[h].name)
 				return f
 			}
 		}
-		f.verdict = Lost
+		f.verdict = schema.Lost
 		f.why = fmt.Sprintf("%s never reached %s, which saw the request", what, j.hs[h].name)
 		return f
 	}
@@ -173,12 +174,12 @@ func (j *judger) unanswered() *finding {
 		}
 	}
 	s := j.c.sess[last]
-	f := &finding{verdict: Undecided, missHop: -1, lastHop: last, laterHop: -1,
+	f := &finding{verdict: schema.Undecided, missHop: -1, lastHop: last, laterHop: -1,
 		seg: fmt.Sprintf("beyond %s", j.hs[last].name)}
 	what := fmt.Sprintf("the WebSocket Upgrade request (%s %s) last reached %s at %s and no hop saw it answered", s.Request.Method,
 		s.Request.Path, j.hs[last].name, j.stampAt(s.Request.Time, last))
 	if cp := j.hs[last].cap; cp != nil && cp.End.Before(s.Request.Time.Add(j.opts.tolerance())) {
-		f.verdict = CaptureGap
+		f.verdict = schema.CaptureGap
 		f.why = fmt.Sprintf("%s; %s's capture ends at %s, too soon after to show an answer", what, j.hs[last].name, j.stampAt(cp.End, last))
 		return f
 	}

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/wspath/wspath/capture"
+	"github.com/wspath/wspath/schema"
 )
 
 // TestCompare_Upgrade checks the verdicts on a WebSocket handshake that does not get through:
@@ -43,20 +44,20 @@ func TestCompare_Upgrade(t *testing.T) {
 		c2s, s2c dirWant
 	}{
 		{"request not forwarded", []tweak{notAt(2), noAnswer(4)},
-			dirWant{verdict: Lost, firstMiss: "hop2", index: -1, reason: "at hop1, packet 1) never reached hop2: the connection was never set up beyond hop1"},
+			dirWant{verdict: schema.Lost, firstMiss: "hop2", index: -1, reason: "at hop1, packet 1) never reached hop2: the connection was never set up beyond hop1"},
 			delivered},
 		{"gateway answered itself", []tweak{notAt(2), answer(502, "Bad Gateway", 0, 1)},
-			dirWant{verdict: Lost, firstMiss: "hop2", index: -1, reason: "hop1 answered it itself: 502 Bad Gateway"},
+			dirWant{verdict: schema.Lost, firstMiss: "hop2", index: -1, reason: "hop1 answered it itself: 502 Bad Gateway"},
 			delivered},
 		{"never answered", []tweak{noAnswer(4)},
 			delivered,
-			dirWant{verdict: Undecided, index: -1, reason: "(GET /chat) last reached hop3 at 10:00:00.003"}},
+			dirWant{verdict: schema.Undecided, index: -1, reason: "(GET /chat) last reached hop3 at 10:00:00.003"}},
 		{"answer lost on the way back", []tweak{noAnswer(2)},
 			delivered,
-			dirWant{verdict: Lost, firstMiss: "hop1", index: -1, reason: "at hop2, packet 0) never reached hop1, which saw the request"}},
+			dirWant{verdict: schema.Lost, firstMiss: "hop1", index: -1, reason: "at hop2, packet 0) never reached hop1, which saw the request"}},
 		{"answer missed by a middle capture", []tweak{func(caps []*capture.Capture) { caps[1].Sessions[0].Response = nil }},
 			delivered,
-			dirWant{verdict: CaptureGap, firstMiss: "hop1", index: -1, reason: "hop0, nearer the client, has it: the capture missed it"}},
+			dirWant{verdict: schema.CaptureGap, firstMiss: "hop1", index: -1, reason: "hop0, nearer the client, has it: the capture missed it"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

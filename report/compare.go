@@ -7,14 +7,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wspath/wspath/correlate"
+	"github.com/wspath/wspath/schema"
 )
 
 // Compare writes the verdicts of a comparison across hops in format f. JSON is the
-// wspath.compare/v1 contract (correlate.Result as it marshals); the other formats render the same
+// wspath.compare/v1 contract (schema.Result as it marshals); the other formats render the same
 // facts for people: a summary first, then the connections with a problem (worst first, delivered
 // ones collapsed into a count unless o.All), then the hops.
-func Compare(w io.Writer, f Format, r *correlate.Result, o Options) error {
+func Compare(w io.Writer, f Format, r *schema.Result, o Options) error {
 	if f == JSON {
 		return compareJSON(w, r)
 	}
@@ -32,12 +32,12 @@ func Compare(w io.Writer, f Format, r *correlate.Result, o Options) error {
 }
 
 // compareJSON writes r as it marshals, one connection at a time (see jsonObject).
-func compareJSON(w io.Writer, r *correlate.Result) error {
+func compareJSON(w io.Writer, r *schema.Result) error {
 	j := newJSONObject(w)
 	j.field("schema", r.Schema)
 	j.field("incident", r.Incident)
 	j.field("hops", r.Hops)
-	arrayField(j, "connections", len(r.Connections), r.Connections == nil, func(i int) *correlate.Connection { return &r.Connections[i] })
+	arrayField(j, "connections", len(r.Connections), r.Connections == nil, func(i int) *schema.Connection { return &r.Connections[i] })
 	j.field("segments", r.Segments)
 	j.field("summary", r.Summary)
 	if len(r.Refused) > 0 {
@@ -47,10 +47,10 @@ func compareJSON(w io.Writer, r *correlate.Result) error {
 }
 
 // summaryLine says in one line what an on-call engineer needs first: the verdict and where.
-func summaryLine(r *correlate.Result) string { return summaryHead(r) + summaryTail(r) }
+func summaryLine(r *schema.Result) string { return summaryHead(r) + summaryTail(r) }
 
 // summaryHead is the start of summaryLine, a headline: incident, verdict, hop and segment.
-func summaryHead(r *correlate.Result) string {
+func summaryHead(r *schema.Result) string {
 	s := r.Summary
 	var b strings.Builder
 	if r.Incident != "" {
@@ -68,7 +68,7 @@ func summaryHead(r *correlate.Result) string {
 }
 
 // summaryTail is the rest of summaryLine: direction, counts and time.
-func summaryTail(r *correlate.Result) string {
+func summaryTail(r *schema.Result) string {
 	s := r.Summary
 	var b strings.Builder
 	if s.Direction != nil {
@@ -76,7 +76,7 @@ func summaryTail(r *correlate.Result) string {
 	}
 	if s.AffectedConnections > 0 {
 		what := "missing"
-		if s.Verdict == correlate.Modified {
+		if s.Verdict == schema.Modified {
 			what = "changed"
 		}
 		fmt.Fprintf(&b, ": %d connection(s), %d message(s) %s", s.AffectedConnections, s.MissingMessages, what)
@@ -94,7 +94,7 @@ func summaryTail(r *correlate.Result) string {
 	return b.String()
 }
 
-func hopCount(h *correlate.HopCount) string {
+func hopCount(h *schema.HopCount) string {
 	switch {
 	case h == nil:
 		return "-"
@@ -106,14 +106,14 @@ func hopCount(h *correlate.HopCount) string {
 	return "?"
 }
 
-func firstMissing(d *correlate.DirectionResult) string {
+func firstMissing(d *schema.DirectionResult) string {
 	if d.FirstMissingHop == nil {
 		return "-"
 	}
 	s := *d.FirstMissingHop
 	if d.Missing > 0 {
 		s += fmt.Sprintf(": %d msg", d.Missing)
-		if d.Verdict == correlate.Modified {
+		if d.Verdict == schema.Modified {
 			s += " changed"
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/wspath/wspath/capture"
 	"github.com/wspath/wspath/correlate"
 	"github.com/wspath/wspath/hopsconfig"
+	"github.com/wspath/wspath/schema"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -41,10 +42,10 @@ func golden(t *testing.T, name string, got []byte) {
 }
 
 // c2sDrop reads the bundled lab case where the firewall drops a client message.
-func c2sDrop(t *testing.T) *correlate.Result { return example(t, "c2s-drop") }
+func c2sDrop(t *testing.T) *schema.Result { return example(t, "c2s-drop") }
 
 // example compares the bundled lab case examples/name.
-func example(t *testing.T, name string) *correlate.Result {
+func example(t *testing.T, name string) *schema.Result {
 	t.Helper()
 	cfg, err := hopsconfig.Load(filepath.Join("..", "examples", name, "hops.yaml"))
 	if err != nil {

@@ -6,7 +6,7 @@ import (
 	"io"
 	"strconv"
 
-	"github.com/wspath/wspath/correlate"
+	"github.com/wspath/wspath/schema"
 )
 
 // HTML output is one self-contained page: inline CSS, inline SVG, no script, no external asset
@@ -63,7 +63,7 @@ func compareHTML(w io.Writer, v *compareView, o Options) error {
 			if c := &r.Connections[i]; fullyDelivered(c) {
 				rows, _ := all.ticketRows(c)
 				for _, row := range rows {
-					p.Delivered = append(p.Delivered, htmlRow{Verdict: correlate.Delivered.String(), Cells: escapeAll(row)})
+					p.Delivered = append(p.Delivered, htmlRow{Verdict: schema.Delivered.String(), Cells: escapeAll(row)})
 				}
 			}
 		}
@@ -150,14 +150,14 @@ func (v *compareView) ticketHeader() []string {
 	return append(header, "first missing")
 }
 
-func (v *compareView) ticketRows(c *correlate.Connection) (rows [][]string, why []string) {
+func (v *compareView) ticketRows(c *schema.Connection) (rows [][]string, why []string) {
 	for _, d := range directions(c) {
 		row := []string{strconv.Itoa(c.ID), connPath(c), d.name, verdictText(d.res)}
 		for _, h := range v.hops {
 			row = append(row, hopCount(d.res.PerHop.Get(h)))
 		}
 		rows = append(rows, append(row, firstMissing(d.res)))
-		if d.res.Verdict != correlate.Delivered || d.res.LowConfidence {
+		if d.res.Verdict != schema.Delivered || d.res.LowConfidence {
 			why = append(why, fmt.Sprintf("connection %d (key %s), %s: %s", c.ID, connKey(c), d.name, whyText(d.res)))
 		}
 	}

@@ -4,14 +4,14 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/wspath/wspath/correlate"
+	"github.com/wspath/wspath/schema"
 )
 
 // ladder is a sequence diagram of one direction of one connection around its first missing
 // message: the message before it crossing every hop, then the missing one stopping at the hop
 // that last saw it. Mermaid (Markdown) and SVG (HTML) draw the same ladder.
 type ladder struct {
-	conn    *correlate.Connection
+	conn    *schema.Connection
 	dir     direction
 	hops    []string // path order, client side first
 	travel  []int    // indices into hops in the order messages of dir cross them
@@ -32,10 +32,10 @@ type step struct {
 
 // ladderFor returns the ladder of the first problem among the connections shown, or nil when no
 // direction has a hop where a message went missing.
-func (v *compareView) ladderFor(c *correlate.Connection) *ladder {
+func (v *compareView) ladderFor(c *schema.Connection) *ladder {
 	for _, d := range directions(c) {
 		res := d.res
-		if res.Verdict == correlate.Delivered || res.FirstMissingHop == nil || res.LastSeenHop == nil || res.Index == nil {
+		if res.Verdict == schema.Delivered || res.FirstMissingHop == nil || res.LastSeenHop == nil || res.Index == nil {
 			continue
 		}
 		l := &ladder{conn: c, dir: d, hops: v.hops, index: *res.Index, missing: res.Missing, last: -1, miss: -1}
@@ -83,7 +83,7 @@ func (l *ladder) arrows() []step {
 	for p := 0; p < l.last; p++ {
 		out = append(out, step{from: p, to: p + 1, msg: l.index, label: fmt.Sprintf("message %d", l.index)})
 	}
-	if l.dir.res.Verdict == correlate.Modified {
+	if l.dir.res.Verdict == schema.Modified {
 		return append(out, step{from: l.last, to: l.miss, msg: l.index, changed: true,
 			label: fmt.Sprintf("message %d arrives changed", l.index)})
 	}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
 
-	"github.com/wspath/wspath/correlate"
+	"github.com/wspath/wspath/schema"
 )
 
 // compareTerminal writes a comparison for a terminal of o.Width columns: the connections and hops
@@ -131,7 +131,7 @@ func boxTableWidth(widths []int) int {
 }
 
 // connBlock writes one connection as lines for a narrow terminal.
-func (v *compareView) connBlock(tw *terminalSheet, c *correlate.Connection, p *painter, width int) {
+func (v *compareView) connBlock(tw *terminalSheet, c *schema.Connection, p *painter, width int) {
 	head := fmt.Sprintf("connection %d %s", c.ID, connPath(c))
 	if c.Key != nil {
 		head += " key " + *c.Key
@@ -143,7 +143,7 @@ func (v *compareView) connBlock(tw *terminalSheet, c *correlate.Connection, p *p
 		line := d.name + ": " + p.verdict(EscapeControl(verdictText(d.res)), d.res.Verdict)
 		if fm := firstMissing(d.res); fm != "-" {
 			at := ", first missing at "
-			if d.res.Verdict == correlate.Modified {
+			if d.res.Verdict == schema.Modified {
 				at = ", first changed at "
 			}
 			line += at + EscapeControl(fm)
@@ -238,19 +238,19 @@ const (
 
 // verdictColour picks a colour by how bad a verdict is: green for delivered, red for the worst
 // kinds, yellow between. It goes by order, not by name, so kinds added later get a colour too.
-func verdictColour(v correlate.VerdictKind) string {
+func verdictColour(v schema.VerdictKind) string {
 	switch {
-	case v == correlate.Delivered:
+	case v == schema.Delivered:
 		return ansiGreen
-	case v >= correlate.Modified: // the findings (exit status 1)
+	case v >= schema.Modified: // the findings (exit status 1)
 		return ansiRed
-	case v == correlate.CaptureGap:
+	case v == schema.CaptureGap:
 		return ansiCyan
 	}
 	return ansiYellow
 }
 
-func (p *painter) verdict(s string, v correlate.VerdictKind) string {
+func (p *painter) verdict(s string, v schema.VerdictKind) string {
 	if !p.on {
 		return s
 	}
@@ -259,7 +259,7 @@ func (p *painter) verdict(s string, v correlate.VerdictKind) string {
 
 // headline paints the summary's verdict word (the first upper-case word after the incident) in
 // an escaped line.
-func (p *painter) headline(s string, v correlate.VerdictKind) string {
+func (p *painter) headline(s string, v schema.VerdictKind) string {
 	if !p.on {
 		return s
 	}

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/wspath/wspath/correlate"
+	"github.com/wspath/wspath/schema"
 )
 
 // ticket is what a format for incident tickets writes: headings, paragraphs, tables, lists and
@@ -76,7 +76,7 @@ func compareTicket(t ticket, v *compareView) error {
 	}
 	if l := v.firstLadder(); l != nil {
 		what := "loss"
-		if l.dir.res.Verdict == correlate.Modified {
+		if l.dir.res.Verdict == schema.Modified {
 			what = "change"
 		}
 		t.heading(3, fmt.Sprintf("Around the first %s (connection %d, %s)", what, l.conn.ID, l.dir.name))

@@ -9,34 +9,34 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wspath/wspath/correlate"
+	"github.com/wspath/wspath/schema"
 )
 
 // compareView is a comparison arranged for people, whatever the format: connections with a
 // problem first (worst verdict first), fully delivered ones collapsed into a count unless
 // Options.All. Renderers read it; none of them re-sorts or re-filters.
 type compareView struct {
-	r         *correlate.Result
+	r         *schema.Result
 	hops      []string
-	shown     []*correlate.Connection // listed connections, problems first
-	collapsed int                     // fully delivered connections not listed
+	shown     []*schema.Connection // listed connections, problems first
+	collapsed int                  // fully delivered connections not listed
 }
 
 // direction is one direction of a connection under the name the reports give it.
 type direction struct {
 	name string // "to server", "to client"
 	key  string // the JSON name: "client_to_server", "server_to_client"
-	res  *correlate.DirectionResult
+	res  *schema.DirectionResult
 }
 
-func directions(c *correlate.Connection) []direction {
+func directions(c *schema.Connection) []direction {
 	return []direction{
 		{"to server", "client_to_server", &c.Directions.ClientToServer},
 		{"to client", "server_to_client", &c.Directions.ServerToClient},
 	}
 }
 
-func newCompareView(r *correlate.Result, o Options) *compareView {
+func newCompareView(r *schema.Result, o Options) *compareView {
 	v := &compareView{r: r}
 	for _, h := range r.Hops {
 		v.hops = append(v.hops, h.Name)
@@ -50,16 +50,16 @@ func newCompareView(r *correlate.Result, o Options) *compareView {
 		v.shown = append(v.shown, c)
 	}
 	// Worst verdict first; verdict kinds are ordered best to worst, so this holds for kinds added later.
-	slices.SortStableFunc(v.shown, func(a, b *correlate.Connection) int {
+	slices.SortStableFunc(v.shown, func(a, b *schema.Connection) int {
 		return cmp.Or(cmp.Compare(b.Verdict, a.Verdict), cmp.Compare(a.ID, b.ID))
 	})
 	return v
 }
 
 // fullyDelivered says whether nothing about c needs a reader's attention.
-func fullyDelivered(c *correlate.Connection) bool {
+func fullyDelivered(c *schema.Connection) bool {
 	for _, d := range directions(c) {
-		if d.res.Verdict != correlate.Delivered || d.res.LowConfidence {
+		if d.res.Verdict != schema.Delivered || d.res.LowConfidence {
 			return false
 		}
 	}
@@ -90,7 +90,7 @@ func (v *compareView) segmentsLine() string {
 }
 
 // verdictText is a direction's verdict as a cell: its name, marked when of low confidence.
-func verdictText(d *correlate.DirectionResult) string {
+func verdictText(d *schema.DirectionResult) string {
 	s := d.Verdict.String()
 	if d.LowConfidence {
 		s += " (low confidence)"
@@ -99,14 +99,14 @@ func verdictText(d *correlate.DirectionResult) string {
 }
 
 // connKey and connPath are a connection's key and path, "-" when unknown.
-func connKey(c *correlate.Connection) string {
+func connKey(c *schema.Connection) string {
 	if c.Key != nil {
 		return *c.Key
 	}
 	return "-"
 }
 
-func connPath(c *correlate.Connection) string {
+func connPath(c *schema.Connection) string {
 	if c.Path != nil {
 		return *c.Path
 	}
@@ -118,7 +118,7 @@ type hopRow struct {
 	name, files, packets, conns, matched, offset, latency, warnings string
 }
 
-func hopRows(r *correlate.Result) []hopRow {
+func hopRows(r *schema.Result) []hopRow {
 	var rows []hopRow
 	for _, h := range r.Hops {
 		row := hopRow{name: h.Name, files: strings.Join(h.Files, ", "), packets: strconv.Itoa(h.Packets),
@@ -150,7 +150,7 @@ func (v *compareView) connHeader() []string {
 }
 
 // connRows are the connections table's rows: one per connection and direction.
-func (v *compareView) connRows(c *correlate.Connection) [][]string {
+func (v *compareView) connRows(c *schema.Connection) [][]string {
 	var rows [][]string
 	for _, d := range directions(c) {
 		row := []string{strconv.Itoa(c.ID), connKey(c), connPath(c), d.name, verdictText(d.res)}
@@ -174,7 +174,7 @@ func (v *compareView) warningLines() []string {
 }
 
 // between names the segment where a direction's messages went missing: "between fw and ingress".
-func between(d *correlate.DirectionResult) string {
+func between(d *schema.DirectionResult) string {
 	switch {
 	case d.Segment != nil:
 		return *d.Segment
@@ -192,7 +192,7 @@ func shortClock(t time.Time) string { return t.UTC().Format("15:04:05.000") }
 // whyText is a direction's reason followed by where to look in the captures: file and packet of
 // the last sighting of the first missing message and of the next packet where it is missing, as
 // Wireshark display filters, so that a reader can check the verdict packet by packet.
-func whyText(d *correlate.DirectionResult) string {
+func whyText(d *schema.DirectionResult) string {
 	ev := d.Evidence
 	why := d.Reason
 	for _, n := range ev.Notes {

@@ -1,4 +1,4 @@
-package correlate
+package schema
 
 import (
 	"bytes"
@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Schema is the value of Result.Schema, naming the version of the JSON contract.
+// Schema is the value of Result.Schema, naming the version of the compare JSON contract.
 const Schema = "wspath.compare/v1"
 
 // Result is the outcome of Compare. It marshals with encoding/json to the wspath.compare/v1
@@ -296,23 +296,6 @@ type VerdictCounts struct {
 	Lost       int `json:"lost"`
 }
 
-func (c *VerdictCounts) add(v VerdictKind) {
-	switch v {
-	case Delivered:
-		c.Delivered++
-	case CaptureGap:
-		c.CaptureGap++
-	case Undecided:
-		c.Undecided++
-	case Modified:
-		c.Modified++
-	case Closed:
-		c.Closed++
-	case Lost:
-		c.Lost++
-	}
-}
-
 // ExitCode is the process exit status for the result: 0 when everything was delivered (at every
 // hop: none left out), 1 when messages were proven lost, not delivered (closed) or changed in
 // transit (modified), 2 when the comparison was refused (Refused), 3 when nothing was proven but
@@ -393,7 +376,7 @@ func (v *HopValues[T]) UnmarshalJSON(data []byte) error {
 		return nil
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return fmt.Errorf("correlate: hop values: want an object, got %v", tok)
+		return fmt.Errorf("schema: hop values: want an object, got %v", tok)
 	}
 	var out HopValues[T]
 	for dec.More() {
@@ -403,7 +386,7 @@ func (v *HopValues[T]) UnmarshalJSON(data []byte) error {
 		}
 		name, ok := tok.(string)
 		if !ok {
-			return fmt.Errorf("correlate: hop values: want a hop name, got %v", tok)
+			return fmt.Errorf("schema: hop values: want a hop name, got %v", tok)
 		}
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
@@ -423,4 +406,17 @@ func (v *HopValues[T]) UnmarshalJSON(data []byte) error {
 	}
 	*v = out
 	return nil
+}
+
+// Uncounted is what may also be missing but cannot be counted: TLS records that a hop without
+// keys carried after the last frame the next readable hop saw, and that never reached that hop.
+// Missing does not count the messages they held: without keys, how many records are data
+// messages (and not pings, pongs or a close) is unknown.
+type Uncounted struct {
+	Hop     string `json:"hop"`      // the hop without keys that carried them
+	NextHop string `json:"next_hop"` // the readable hop they never reached
+	Records int    `json:"tls_records"`
+	// PlaintextBytes is their size less the cipher's overhead per record.
+	PlaintextBytes int64     `json:"plaintext_bytes"`
+	First          time.Time `json:"first"` // the first of them, at Hop
 }

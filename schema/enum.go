@@ -1,9 +1,36 @@
-package correlate
+package schema
 
 import (
 	"fmt"
 	"time"
 )
+
+// enum is a small enumeration of the JSON contract, named by its String: VerdictKind,
+// SegmentKind, MatchedBy.
+type enum interface {
+	~uint8
+	String() string
+}
+
+// enumText is MarshalText for an enum of n values; what names the enum in the error.
+func enumText[T enum](v, n T, what string) ([]byte, error) {
+	if v >= n {
+		return nil, fmt.Errorf("schema: unknown %s %d", what, uint8(v))
+	}
+	return []byte(v.String()), nil
+}
+
+// enumParse is UnmarshalText for an enum of n values: it sets *p to the value named b, and
+// leaves it alone when no value is.
+func enumParse[T enum](p *T, b []byte, n T, what string) error {
+	for v := T(0); v < n; v++ {
+		if v.String() == string(b) {
+			*p = v
+			return nil
+		}
+	}
+	return fmt.Errorf("schema: unknown %s %q", what, b)
+}
 
 // VerdictKind is what became of the messages of one direction of a connection.
 type VerdictKind uint8
@@ -125,8 +152,48 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d)
 func (d *Duration) UnmarshalText(b []byte) error {
 	v, err := time.ParseDuration(string(b))
 	if err != nil {
-		return fmt.Errorf("correlate: %w", err)
+		return fmt.Errorf("schema: %w", err)
 	}
 	*d = Duration(v)
 	return nil
+}
+
+// MatchedBy says how a hop's session was tied to the sessions of its connection at other hops.
+type MatchedBy uint8
+
+// Ways of matching, the first session of a connection being matched by nothing.
+const (
+	// MatchedFirst: the first session of its connection, tied to nothing before it.
+	MatchedFirst MatchedBy = iota
+	// MatchedByKey: the same Sec-WebSocket-Key as at another hop.
+	MatchedByKey
+	// MatchedByTLS: the same TLS ClientHello random as at another hop (the same TLS session).
+	MatchedByTLS
+	// MatchedByH2Stream: the same HTTP/2 stream of the same TCP or TLS connection.
+	MatchedByH2Stream
+	// MatchedByTimeDigests: the nearest in time (clocks corrected) carrying the same messages.
+	MatchedByTimeDigests
+	// MatchedByTimeTLS: the nearest in time with the same shape of TLS records (no keys to read
+	// the messages).
+	MatchedByTimeTLS
+)
+
+// numMatchedBy is the number of ways of matching.
+const numMatchedBy = 6
+
+// String returns the JSON name: "" (first), "key", "tls", "h2 stream", "time+digests" or
+// "time+tls".
+func (m MatchedBy) String() string {
+	if m < numMatchedBy {
+		return [numMatchedBy]string{"", "key", "tls", "h2 stream", "time+digests", "time+tls"}[m]
+	}
+	return fmt.Sprintf("matched%d", uint8(m))
+}
+
+// MarshalText implements encoding.TextMarshaler with String's names.
+func (m MatchedBy) MarshalText() ([]byte, error) { return enumText(m, numMatchedBy, "way of matching") }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (m *MatchedBy) UnmarshalText(b []byte) error {
+	return enumParse(m, b, numMatchedBy, "way of matching")
 }

@@ -1,4 +1,4 @@
-package correlate
+package schema
 
 import (
 	"encoding/json"
