@@ -2,7 +2,8 @@
 //
 // It is the last stage of the pipeline: it takes the sessions that package capture found at a hop
 // (Inspect) or the verdicts that package correlate decided across hops (Compare) and writes them as a
-// terminal table, a Markdown table for incident tickets, or JSON with a stable, documented schema.
+// terminal table, a Markdown table for incident tickets, or JSON with a stable, documented schema
+// (the contract types are in package schema).
 //
 //	err := report.Inspect(os.Stdout, report.Table, captures, report.Options{Messages: true})
 //

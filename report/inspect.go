@@ -10,10 +10,8 @@ import (
 	"time"
 
 	"github.com/wspath/wspath/capture"
+	"github.com/wspath/wspath/schema"
 )
-
-// InspectSchema names the JSON document Inspect writes.
-const InspectSchema = "wspath.inspect/v1"
 
 // Inspect writes the WebSocket connections of one capture in format f.
 func Inspect(w io.Writer, f Format, c *capture.Capture, o Options) error {
@@ -27,42 +25,8 @@ func Inspect(w io.Writer, f Format, c *capture.Capture, o Options) error {
 	return inspectSheet(s, inspectHead(c), c.Sessions, o)
 }
 
-// inspectDoc is the JSON contract of `wspath inspect --format json` (documented in README).
-type inspectDoc struct {
-	Schema      string       `json:"schema"`
-	Files       []fileDoc    `json:"files"`
-	Stats       statsDoc     `json:"stats"`
-	Upgrades    upgradesDoc  `json:"upgrades"`
-	Warnings    []string     `json:"warnings"`
-	Connections []sessionDoc `json:"connections"`
-	// tcpConns and ports say, for the line-oriented formats, what a capture without WebSocket
-	// holds: its TCP connections and their server ports.
-	tcpConns int
-	ports    string
-}
-
-// upgradesDoc counts the WebSocket handshakes seen: answered with 101 (or, for an RFC 8441
-// extended CONNECT on HTTP/2, a 2xx), refused (another status: a gateway's 502, a server's 403)
-// and never answered (a backend that is down or stuck, often in a reconnect storm). Connections
-// picked up mid-stream have no handshake to count.
-type upgradesDoc struct {
-	Requests   int `json:"requests"`
-	Switched   int `json:"switched"`
-	Refused    int `json:"refused"`
-	Unanswered int `json:"unanswered"`
-	// Summarised are the refused and unanswered ones past the bound on such sessions kept
-	// (capture.Options.MaxQuietSessions): counted here and in the totals, not listed.
-	Summarised []summaryDoc `json:"summarised"`
-}
-
-type summaryDoc struct {
-	Port    uint16 `json:"port"`
-	Outcome string `json:"outcome"`
-	Count   int    `json:"count"`
-}
-
-func newUpgradesDoc(c *capture.Capture) upgradesDoc {
-	var u upgradesDoc
+func newUpgradesDoc(c *capture.Capture) schema.Upgrades {
+	var u schema.Upgrades
 	for _, s := range c.Sessions {
 		switch {
 		case s.Request == nil:
@@ -76,9 +40,9 @@ func newUpgradesDoc(c *capture.Capture) upgradesDoc {
 		}
 		u.Requests++
 	}
-	u.Summarised = []summaryDoc{}
+	u.Summarised = []schema.SummarisedUpgrades{}
 	for _, c := range c.Summarised {
-		u.Summarised = append(u.Summarised, summaryDoc(c))
+		u.Summarised = append(u.Summarised, schema.SummarisedUpgrades(c))
 		u.Requests += c.Count
 		if c.Outcome == "refused" {
 			u.Refused += c.Count
@@ -89,62 +53,20 @@ func newUpgradesDoc(c *capture.Capture) upgradesDoc {
 	return u
 }
 
-type fileDoc struct {
-	Name      string    `json:"name"`
-	Format    string    `json:"format"`
-	Gzip      bool      `json:"gzip"`
-	LinkTypes []string  `json:"link_types"`
-	Packets   int       `json:"packets"`
-	Bytes     int64     `json:"bytes"`
-	First     *string   `json:"first"`
-	Last      *string   `json:"last"`
-	Drops     *dropsDoc `json:"drops"` // null: the file records nothing about drops
-	Stats     statsDoc  `json:"stats"`
-}
-
-// dropsDoc is what the capturing system said it dropped (pcapng interface statistics).
-type dropsDoc struct {
-	Dropped  int64   `json:"dropped"`
-	Received *int64  `json:"received"`
-	Start    *string `json:"start"`
-	End      *string `json:"end"`
-}
-
-func newDropsDoc(d *capture.Drops) *dropsDoc {
+func newDropsDoc(d *capture.Drops) *schema.Drops {
 	if d == nil {
 		return nil
 	}
-	doc := &dropsDoc{Dropped: d.Dropped, Start: timePtr(d.Start), End: timePtr(d.End)}
+	doc := &schema.Drops{Dropped: d.Dropped, Start: timePtr(d.Start), End: timePtr(d.End)}
 	if d.Received >= 0 {
 		doc.Received = &d.Received
 	}
 	return doc
 }
 
-type statsDoc struct {
-	Packets       int         `json:"packets"`
-	TCP           int         `json:"tcp"`
-	NonTCP        int         `json:"non_tcp"`
-	Truncated     int         `json:"truncated"`
-	UnknownLink   int         `json:"unknown_link"`
-	Malformed     int         `json:"malformed"`
-	Tunneled      int         `json:"tunneled"`
-	UnknownTunnel int         `json:"unknown_tunnel"`
-	Fragments     int         `json:"fragments"`
-	FragmentsLost int         `json:"fragments_lost"`
-	Unused        []unusedDoc `json:"unused"`
-}
-
-// unusedDoc counts the packets not used for one reason.
-type unusedDoc struct {
-	Kind    string `json:"kind"`
-	Reason  string `json:"reason"`
-	Packets int    `json:"packets"`
-}
-
 // unusedText lists the reasons packets were not used, e.g. "12 packet(s) of 40: 10 not_tcp
 // (udp port 53), 2 unknown_tunnel (gre protocol 0x880b)".
-func unusedText(st statsDoc) string {
+func unusedText(st schema.Stats) string {
 	n := 0
 	parts := make([]string, 0, len(st.Unused))
 	for _, u := range st.Unused {
@@ -154,151 +76,42 @@ func unusedText(st statsDoc) string {
 	return fmt.Sprintf("%d packet(s) of %d: %s", n, st.Packets, strings.Join(parts, ", "))
 }
 
-func newStatsDoc(st capture.Stats, unused []capture.Unused) statsDoc {
-	d := statsDoc{Packets: st.Packets, TCP: st.TCP, NonTCP: st.NonTCP, Truncated: st.Truncated,
+func newStatsDoc(st capture.Stats, unused []capture.Unused) schema.Stats {
+	d := schema.Stats{Packets: st.Packets, TCP: st.TCP, NonTCP: st.NonTCP, Truncated: st.Truncated,
 		UnknownLink: st.UnknownLink, Malformed: st.Malformed, Tunneled: st.Tunneled,
 		UnknownTunnel: st.UnknownTunnel, Fragments: st.Fragments, FragmentsLost: st.FragmentsLost,
-		Unused: []unusedDoc{}}
+		Unused: []schema.UnusedReason{}}
 	for _, u := range unused {
-		d.Unused = append(d.Unused, unusedDoc(u))
+		d.Unused = append(d.Unused, schema.UnusedReason(u))
 	}
 	return d
 }
 
-// perDir holds one value per direction under the JSON names of capture.Direction.
-type perDir[T any] struct {
-	ClientToServer T `json:"client_to_server"`
-	ServerToClient T `json:"server_to_client"`
-}
-
-func (p *perDir[T]) at(d capture.Direction) *T {
+// at is p's value for direction d.
+func at[T any](p *schema.PerDirection[T], d capture.Direction) *T {
 	if d == capture.ServerToClient {
 		return &p.ServerToClient
 	}
 	return &p.ClientToServer
 }
 
-type sessionDoc struct {
-	ID          int               `json:"id"`
-	Key         *string           `json:"key"`
-	Path        string            `json:"path"`
-	Host        string            `json:"host,omitempty"`
-	Client      string            `json:"client"`
-	Server      string            `json:"server"`
-	Tunnel      string            `json:"tunnel,omitempty"`
-	Subprotocol string            `json:"subprotocol,omitempty"`
-	Extensions  string            `json:"extensions,omitempty"`
-	Status      int               `json:"status"`
-	AcceptValid *bool             `json:"accept_valid,omitempty"`
-	Headers     map[string]string `json:"headers,omitempty"`
-	MidStream   bool              `json:"mid_stream"`
-	TLS         *tlsDoc           `json:"tls,omitempty"`
-	HTTP2       *http2Doc         `json:"http2,omitempty"`
-	Start       string            `json:"start"`
-	End         string            `json:"end"`
-	Ending      string            `json:"ending"`
-	Messages    perDir[int]       `json:"messages"`
-	Control     perDir[int]       `json:"control_frames"`
-	Incomplete  perDir[int]       `json:"incomplete_messages"`
-	Close       perDir[*closeDoc] `json:"close"`
-	TCP         perDir[tcpDoc]    `json:"tcp"`
-	Problems    []problemDoc      `json:"problems"`
-	MessageList []messageDoc      `json:"message_list,omitempty"`
-}
-
-type tlsDoc struct {
-	SNI         string      `json:"sni,omitempty"`
-	ALPN        []string    `json:"alpn,omitempty"`
-	Version     string      `json:"version,omitempty"`
-	CipherSuite string      `json:"cipher_suite,omitempty"`
-	Resumed     bool        `json:"resumed"`
-	Decrypted   bool        `json:"decrypted"`
-	Reason      string      `json:"reason,omitempty"`
-	Records     perDir[int] `json:"records"`
-}
-
-// http2Doc describes the HTTP/2 stream of a WebSocket over HTTP/2 (RFC 8441).
-type http2Doc struct {
-	StreamID uint32        `json:"stream_id"`
-	Reset    *streamEndDoc `json:"reset"`  // RST_STREAM, or null
-	GoAway   *streamEndDoc `json:"goaway"` // a GOAWAY that excluded the stream, or null
-}
-
-type streamEndDoc struct {
-	Direction string `json:"direction"` // the way it travelled: client_to_server is sent by the client
-	Code      string `json:"code"`
-	Time      string `json:"time"`
-	Packet    int    `json:"packet"`
-	File      string `json:"file"`
-}
-
-func newStreamEndDoc(e *capture.StreamEnd) *streamEndDoc {
+func newStreamEndDoc(e *capture.StreamEnd) *schema.StreamEnd {
 	if e == nil {
 		return nil
 	}
-	return &streamEndDoc{Direction: e.Direction.String(), Code: e.Code, Time: timeString(e.Time),
+	return &schema.StreamEnd{Direction: e.Direction.String(), Code: e.Code, Time: timeString(e.Time),
 		Packet: e.Packet.Number, File: e.Packet.File}
 }
 
-type closeDoc struct {
-	Code   uint16 `json:"code"`
-	Reason string `json:"reason"`
-	Time   string `json:"time"`
-	Packet int    `json:"packet"`
-	File   string `json:"file"`
+// inspectDoc is the JSON document of a capture and, for the line-oriented formats, what a capture
+// without WebSocket holds: its TCP connections (tcpConns) and their server ports.
+type inspectDoc struct {
+	schema.Inspect
+	tcpConns int
+	ports    string
 }
 
-type tcpDoc struct {
-	Packets         int      `json:"packets"`
-	Bytes           uint64   `json:"bytes"`
-	Gaps            []gapDoc `json:"gaps"`
-	Retransmissions int      `json:"retransmissions"`
-	CaptureCopies   int      `json:"capture_copies"`
-	ZeroWindows     int      `json:"zero_windows"`
-	FIN             *string  `json:"fin"`
-	RST             *string  `json:"rst"`
-}
-
-type gapDoc struct {
-	Offset uint64 `json:"offset"`
-	Length uint64 `json:"length"`
-	Time   string `json:"time"`
-	Reason string `json:"reason"`
-}
-
-type problemDoc struct {
-	Kind      string `json:"kind"`
-	Direction string `json:"direction"`
-	Offset    uint64 `json:"offset"`
-	File      string `json:"file,omitempty"`
-	Packet    int    `json:"packet,omitempty"`
-	Message   string `json:"message"`
-}
-
-type messageDoc struct {
-	Index int `json:"index"` // capture.Message.Index: position in its direction, control frames counted
-	// Number is the message's number among the data (text, binary) messages of its direction, as
-	// `wspath compare` numbers messages; null for control frames.
-	Number     *int     `json:"number"`
-	Direction  string   `json:"direction"`
-	Opcode     string   `json:"opcode"`
-	Length     int64    `json:"length"`
-	WireLength int64    `json:"wire_length"`
-	Frames     int      `json:"frames"`
-	Digest     *string  `json:"digest"`
-	First      string   `json:"first"`
-	Last       string   `json:"last"`
-	File       string   `json:"file"`
-	Packet     int      `json:"packet"`
-	Offset     uint64   `json:"offset"`
-	Flags      []string `json:"flags"`
-	CloseCode  uint16   `json:"close_code,omitempty"`
-	Preview    *string  `json:"preview,omitempty"`
-	// previewText is Preview unescaped, for the table and Markdown renderers, which escape cells.
-	previewText string
-}
-
-// inspectJSON writes the inspectDoc of c, one connection at a time (see jsonObject).
+// inspectJSON writes the inspect document of c, one connection at a time (see jsonObject).
 func inspectJSON(w io.Writer, c *capture.Capture, o Options) error {
 	doc := inspectHead(c)
 	j := newJSONObject(w)
@@ -307,7 +120,7 @@ func inspectJSON(w io.Writer, c *capture.Capture, o Options) error {
 	j.field("stats", doc.Stats)
 	j.field("upgrades", doc.Upgrades)
 	j.field("warnings", doc.Warnings)
-	arrayField(j, "connections", len(c.Sessions), false, func(i int) sessionDoc { return newSessionDoc(c.Sessions[i], o) })
+	arrayField(j, "connections", len(c.Sessions), false, func(i int) schema.Session { return newSessionDoc(c.Sessions[i], o) })
 	return j.end()
 }
 
@@ -322,9 +135,9 @@ func newInspectDoc(c *capture.Capture, o Options) *inspectDoc {
 
 // inspectHead describes c but for its connections.
 func inspectHead(c *capture.Capture) *inspectDoc {
-	doc := &inspectDoc{Schema: InspectSchema, Warnings: []string{}, Connections: []sessionDoc{}}
+	doc := &inspectDoc{Inspect: schema.Inspect{Schema: schema.InspectSchema, Warnings: []string{}, Connections: []schema.Session{}}}
 	for _, f := range c.Files {
-		doc.Files = append(doc.Files, fileDoc{
+		doc.Files = append(doc.Files, schema.File{
 			Name: f.Name, Format: f.Format, Gzip: f.Gzip, LinkTypes: nonNil(f.LinkTypes),
 			Packets: f.Packets, Bytes: f.Bytes, First: timePtr(f.First), Last: timePtr(f.Last),
 			Drops: newDropsDoc(f.Drops),
@@ -349,11 +162,11 @@ func inspectHead(c *capture.Capture) *inspectDoc {
 	return doc
 }
 
-func newSessionDoc(s *capture.Session, o Options) sessionDoc {
-	d := sessionDoc{
+func newSessionDoc(s *capture.Session, o Options) schema.Session {
+	d := schema.Session{
 		ID: s.ID, Path: s.Path(), Client: addr(s.Client), Server: addr(s.Server), Tunnel: s.Tunnel,
 		MidStream: s.MidStream, Start: timeString(s.Start), End: timeString(s.End),
-		Ending: s.Ending.String(), Problems: []problemDoc{},
+		Ending: s.Ending.String(), Problems: []schema.Problem{},
 	}
 	if k := s.Key(); k != "" {
 		d.Key = &k
@@ -375,26 +188,26 @@ func newSessionDoc(s *capture.Session, o Options) sessionDoc {
 		}
 	}
 	if h := s.HTTP2; h != nil {
-		d.HTTP2 = &http2Doc{StreamID: h.StreamID, Reset: newStreamEndDoc(h.Reset), GoAway: newStreamEndDoc(h.GoAway)}
+		d.HTTP2 = &schema.HTTP2{StreamID: h.StreamID, Reset: newStreamEndDoc(h.Reset), GoAway: newStreamEndDoc(h.GoAway)}
 	}
 	if t := s.TLS; t != nil {
-		d.TLS = &tlsDoc{SNI: t.SNI, ALPN: t.ALPN, Version: t.Version, CipherSuite: t.CipherSuite,
+		d.TLS = &schema.TLS{SNI: t.SNI, ALPN: t.ALPN, Version: t.Version, CipherSuite: t.CipherSuite,
 			Resumed: t.Resumed, Decrypted: t.Decrypted, Reason: t.Reason}
 		for _, dir := range capture.Directions {
-			*d.TLS.Records.at(dir) = t.RecordCount[dir]
+			*at(&d.TLS.Records, dir) = t.RecordCount[dir]
 		}
 	}
 	for _, dir := range capture.Directions {
 		n := s.Counts[dir]
-		*d.Messages.at(dir), *d.Control.at(dir), *d.Incomplete.at(dir) = n.Data, n.Control, n.Incomplete
+		*at(&d.Messages, dir), *at(&d.Control, dir), *at(&d.Incomplete, dir) = n.Data, n.Control, n.Incomplete
 		if c := s.Close[dir]; c != nil {
-			*d.Close.at(dir) = &closeDoc{Code: c.Code, Reason: c.Reason, Time: timeString(c.Time),
+			*at(&d.Close, dir) = &schema.Close{Code: c.Code, Reason: c.Reason, Time: timeString(c.Time),
 				Packet: c.Packet.Number, File: c.Packet.File}
 		}
-		*d.TCP.at(dir) = newTCPDoc(&s.TCP[dir])
+		*at(&d.TCP, dir) = newTCPDoc(&s.TCP[dir])
 	}
 	for _, p := range s.Problems {
-		d.Problems = append(d.Problems, problemDoc{Kind: p.Kind.String(), Direction: p.Direction.String(),
+		d.Problems = append(d.Problems, schema.Problem{Kind: p.Kind.String(), Direction: p.Direction.String(),
 			Offset: p.Offset, File: p.Packet.File, Packet: p.Packet.Number, Message: p.Message})
 	}
 	if o.Messages {
@@ -403,11 +216,11 @@ func newSessionDoc(s *capture.Session, o Options) sessionDoc {
 	return d
 }
 
-func newTCPDoc(st *capture.StreamStats) tcpDoc {
-	t := tcpDoc{Packets: st.Packets, Bytes: st.Bytes, Gaps: []gapDoc{},
+func newTCPDoc(st *capture.StreamStats) schema.TCP {
+	t := schema.TCP{Packets: st.Packets, Bytes: st.Bytes, Gaps: []schema.Gap{},
 		Retransmissions: st.Retransmissions, CaptureCopies: st.CaptureCopies, ZeroWindows: st.ZeroWindows}
 	for _, g := range st.Gaps {
-		t.Gaps = append(t.Gaps, gapDoc{Offset: g.Offset, Length: g.Length, Time: timeString(g.Time),
+		t.Gaps = append(t.Gaps, schema.Gap{Offset: g.Offset, Length: g.Length, Time: timeString(g.Time),
 			Reason: g.Reason.String()})
 	}
 	if st.FIN != nil {
@@ -422,8 +235,8 @@ func newTCPDoc(st *capture.StreamStats) tcpDoc {
 }
 
 // messageDocs lists both directions' messages merged in time order (stable, client first on ties).
-func messageDocs(s *capture.Session, o Options) []messageDoc {
-	var out []messageDoc
+func messageDocs(s *capture.Session, o Options) []schema.Message {
+	var out []schema.Message
 	var data [2]int // data messages so far per direction
 	for _, m := range mergeByTime(s) {
 		var num *int
@@ -432,7 +245,7 @@ func messageDocs(s *capture.Session, o Options) []messageDoc {
 			num = &n
 			data[m.Direction]++
 		}
-		md := messageDoc{Index: m.Index, Number: num, Direction: m.Direction.String(), Opcode: m.Opcode.String(),
+		md := schema.Message{Index: m.Index, Number: num, Direction: m.Direction.String(), Opcode: m.Opcode.String(),
 			Length: m.Length, WireLength: m.WireLength, Frames: m.Frames, First: timeString(m.First),
 			Last: timeString(m.Last), File: m.Packet.File, Packet: m.Packet.Number, Offset: m.Offset,
 			Flags: flagNames(m.Flags), CloseCode: m.CloseCode}
@@ -443,11 +256,19 @@ func messageDocs(s *capture.Session, o Options) []messageDoc {
 		if !o.NoPayload && len(m.Preview) > 0 {
 			p := preview(m.Preview, int64(len(m.Preview)) < m.Length)
 			md.Preview = &p
-			md.previewText = previewRaw(m.Preview, int64(len(m.Preview)) < m.Length)
 		}
 		out = append(out, md)
 	}
 	return out
+}
+
+// previewText is m's preview unescaped, for the table and Markdown renderers, which escape
+// cells; "" where the JSON has no preview.
+func previewText(m *capture.Message, o Options) string {
+	if o.NoPayload || len(m.Preview) == 0 {
+		return ""
+	}
+	return previewRaw(m.Preview, int64(len(m.Preview)) < m.Length)
 }
 
 func mergeByTime(s *capture.Session) []*capture.Message {
@@ -485,7 +306,7 @@ func flagNames(f capture.Flags) []string {
 }
 
 // inspectSheet lays one capture's connections out as lines and tables on a line-oriented format.
-// doc is the capture without its connections (inspectHead): each connection's sessionDoc is made
+// doc is the capture without its connections (inspectHead): each connection's schema.Session is made
 // when its row or lines are written, never all at once, so that a flood of 100,000 connections is
 // written in the memory of one (the table itself is streamed, see streamtable.go).
 func inspectSheet(tw sheet, doc *inspectDoc, sessions []*capture.Session, o Options) error {
@@ -531,7 +352,7 @@ func inspectSummary(tw sheet, doc *inspectDoc, conns int) {
 }
 
 // connectionCells is the row of connection c in the connections table.
-func connectionCells(c *sessionDoc) []string {
+func connectionCells(c *schema.Session) []string {
 	key := "-"
 	if c.Key != nil {
 		key = *c.Key
@@ -592,6 +413,7 @@ func messageTables(tw sheet, doc *inspectDoc, sessions []*capture.Session, o Opt
 			continue
 		}
 		c := newSessionDoc(s, o)
+		msgs := mergeByTime(s) // in MessageList's order, for the unescaped previews
 		tw.line("")
 		tw.line(fmt.Sprintf("connection %d: %s -> %s %s", c.ID, c.Client, c.Server, c.Path))
 		tw.table([]string{"time", "dir", "#", "opcode", "bytes", "frames", "packet", "digest", "flags", "preview"}, len(c.MessageList), func(i int) []string {
@@ -609,7 +431,7 @@ func messageTables(tw sheet, doc *inspectDoc, sessions []*capture.Session, o Opt
 				num = strconv.Itoa(*m.Number)
 			}
 			return []string{shortTime(m.First), arrow(m.Direction), num, op, strconv.FormatInt(m.Length, 10),
-				strconv.Itoa(m.Frames), packetCell(m.File, m.Packet), digest, strings.Join(m.Flags, ","), clip(m.previewText, 48)}
+				strconv.Itoa(m.Frames), packetCell(m.File, m.Packet), digest, strings.Join(m.Flags, ","), clip(previewText(msgs[i], o), 48)}
 		})
 	}
 }
@@ -621,9 +443,9 @@ func countCell(n, incomplete int) string {
 	return strconv.Itoa(n)
 }
 
-func endingCell(c sessionDoc) string {
+func endingCell(c schema.Session) string {
 	s := c.Ending
-	for _, cl := range []*closeDoc{c.Close.ClientToServer, c.Close.ServerToClient} {
+	for _, cl := range []*schema.Close{c.Close.ClientToServer, c.Close.ServerToClient} {
 		if cl != nil && cl.Code != 0 {
 			return s + " " + strconv.Itoa(int(cl.Code))
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wspath/wspath/capture"
+	"github.com/wspath/wspath/schema"
 )
 
 // TestInspect_Summarised checks that the quiet sessions a flood made Read count instead of list
@@ -29,13 +30,13 @@ func TestInspect_Summarised(t *testing.T) {
 		t.Fatal(err)
 	}
 	var doc struct {
-		Upgrades upgradesDoc `json:"upgrades"`
+		Upgrades schema.Upgrades `json:"upgrades"`
 	}
 	if err := json.Unmarshal(js.Bytes(), &doc); err != nil {
 		t.Fatal(err)
 	}
-	want := upgradesDoc{Requests: 2004, Refused: 3, Unanswered: 2001,
-		Summarised: []summaryDoc{{Port: 8080, Outcome: "unanswered", Count: 2000}, {Port: 443, Outcome: "refused", Count: 3}}}
+	want := schema.Upgrades{Requests: 2004, Refused: 3, Unanswered: 2001,
+		Summarised: []schema.SummarisedUpgrades{{Port: 8080, Outcome: "unanswered", Count: 2000}, {Port: 443, Outcome: "refused", Count: 3}}}
 	if !reflect.DeepEqual(doc.Upgrades, want) {
 		t.Errorf("upgrades %+v, want %+v", doc.Upgrades, want)
 	}
