@@ -356,3 +356,25 @@ func (x *candidateIndex) nearest(a *conn, expected, window time.Duration, limit 
 	}
 	return out
 }
+
+// withSignature returns cands followed by the sessions at hb, not among them, that open with the
+// same first message as a (its signature), overlap it in time and share no hop with it. A
+// signature carried by more than limit sessions pins nothing (a greeting every client sends) and
+// adds none, so the candidates per session stay bounded.
+func (x *candidateIndex) withSignature(a *conn, cands []*conn, expected, window time.Duration, limit int) []*conn {
+	sa := a.sess[x.ha]
+	if !readable(sa) {
+		return cands
+	}
+	sig, ok := signatureOf(sa)
+	if !ok || len(x.bySig[sig]) > limit {
+		return cands
+	}
+	for _, i := range x.bySig[sig] {
+		b := x.bs[i]
+		if !slices.Contains(cands, b) && x.overlaps(a, b, expected, window) && disjoint(a, b) {
+			cands = append(cands, b)
+		}
+	}
+	return cands
+}

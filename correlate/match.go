@@ -245,7 +245,11 @@ func scoreCandidates(idx *candidateIndex, as []*conn, expected, window time.Dura
 	var pairs []pairScore
 	items := itemCache{}
 	for _, a := range as {
-		for _, b := range idx.nearest(a, expected, window, maxCandidates) {
+		// The sessions opening with a's first message come too, however far from the expected
+		// time: a relay's delay before it opens its own connection grows and shrinks with its
+		// load, so the offset estimated over the whole capture can be tens of milliseconds off a
+		// given pair, while connections start a few milliseconds apart.
+		for _, b := range idx.withSignature(a, idx.nearest(a, expected, window, maxCandidates), expected, window, maxCandidates) {
 			p, ok := scorePair(a.sess[ha], b.sess[hb], hb-ha, items)
 			if !ok {
 				continue
