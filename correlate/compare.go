@@ -92,6 +92,8 @@ type hopState struct {
 	pfiles   []string
 	evidence map[capture.Want]*capture.Message
 	wants    map[capture.Want]bool
+	// leftover is what matching left unpaired at this hop (see noteLeftovers).
+	leftover leftovers
 }
 
 // ident is one message followed across hops: the message at each hop (at), nil where not seen.
@@ -262,6 +264,7 @@ func Analyze(hops []Hop, opts Options) *Analysis {
 		}
 		return cmp.Compare(firstKey(conns[x]), firstKey(conns[y]))
 	})
+	noteLeftovers(conns, hs)
 	a.conns, a.tracks, a.order = conns, tracks, order
 	return a
 }

@@ -668,6 +668,7 @@ func (j *judger) unseen(f finding, h int, te time.Time) finding {
 		f.verdict = schema.CaptureGap
 		f.why = fmt.Sprintf("%s's capture (%s to %s) does not cover %s, when message %d would have passed",
 			hn, stamp(cp.Start), stamp(cp.End), stamp(te), j.num(f.lastHop, f.msg))
+	case j.unpaired(&f, fmt.Sprintf("message %d", j.num(f.lastHop, f.msg))):
 	default:
 		f.verdict = schema.Undecided
 		f.why = fmt.Sprintf("the connection was not found at %s although its capture covers the time; it may not have been forwarded, or it was changed beyond recognition (no key, no common messages)", hn)

@@ -58,6 +58,8 @@ func (j *judger) upgradeRequest() *finding {
 			f.verdict = schema.CaptureGap
 			f.why = fmt.Sprintf("%s's capture (%s to %s) does not cover %s, when %s would have passed", j.hs[h].name,
 				stamp(cp.Start), stamp(cp.End), stamp(te), what)
+		case j.unpaired(f, what):
+			// Its continuation may be there, unpaired: a loss would be a confident guess.
 		default:
 			f.verdict = schema.Lost
 			f.why = fmt.Sprintf("%s never reached %s: the connection was never set up beyond %s", what, j.hs[h].name, j.hs[lh].name)
