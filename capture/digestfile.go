@@ -396,9 +396,9 @@ type digestReader struct {
 	section int
 	files   []string
 	body    []byte
-	// capt is the capture being read; fileIndex numbers its PacketFiles.
-	capt      *Capture
-	fileIndex map[string]int
+	// capt is the capture being read; pfiles numbers its PacketFiles.
+	capt   *Capture
+	pfiles packetFiles
 	// named: the gzip header says this is a digest file (version 2 on).
 	named bool
 }
@@ -743,17 +743,7 @@ func (dr *digestReader) messages(s *Session, body []byte, st *[2]msgState) error
 }
 
 // packetFile returns the index of a packet reference's file in Capture.PacketFiles.
-func (dr *digestReader) packetFile(name string) int {
-	if i, ok := dr.fileIndex[name]; ok {
-		return i
-	}
-	if dr.fileIndex == nil {
-		dr.fileIndex = map[string]int{}
-	}
-	dr.fileIndex[name] = len(dr.capt.PacketFiles)
-	dr.capt.PacketFiles = append(dr.capt.PacketFiles, name)
-	return dr.fileIndex[name]
-}
+func (dr *digestReader) packetFile(name string) int { return dr.pfiles.index(dr.capt, name) }
 
 // message decodes one message from the columns.
 func (dr *digestReader) message(c *[msgColumns]column, st *msgState) (Message, error) {

@@ -313,8 +313,8 @@ type reader struct {
 	// connections, for reuse.
 	freeBlocks  [][]Message
 	freeEntries [][]Entry
-	// fileIndex numbers the files in Capture.PacketFiles, for Entry.
-	fileIndex map[string]int
+	// pfiles numbers the files in Capture.PacketFiles, for Entry.
+	pfiles packetFiles
 	// freeHandshake holds handshake states given back by connections, for reuse.
 	freeHandshake []*handshakeState
 	// strs holds the strings shared by the sessions' requests (see intern).
@@ -892,16 +892,23 @@ func (r *reader) previewBuf(n int) []byte {
 }
 
 // packetFile returns the index of the capture file name in Capture.PacketFiles.
-func (r *reader) packetFile(name string) int {
-	if i, ok := r.fileIndex[name]; ok {
+func (r *reader) packetFile(name string) int { return r.pfiles.index(&r.capt, name) }
+
+// packetFiles numbers the file names of a Capture's packet references (Capture.PacketFiles), for
+// Entry, which keeps an index instead of a string.
+type packetFiles map[string]int
+
+// index returns the position of name in c.PacketFiles, appending it when new.
+func (f *packetFiles) index(c *Capture, name string) int {
+	if i, ok := (*f)[name]; ok {
 		return i
 	}
-	if r.fileIndex == nil {
-		r.fileIndex = map[string]int{}
+	if *f == nil {
+		*f = packetFiles{}
 	}
-	r.fileIndex[name] = len(r.capt.PacketFiles)
-	r.capt.PacketFiles = append(r.capt.PacketFiles, name)
-	return r.fileIndex[name]
+	(*f)[name] = len(c.PacketFiles)
+	c.PacketFiles = append(c.PacketFiles, name)
+	return (*f)[name]
 }
 
 // dropsOf sums the drop counters of a file's interfaces; nil when no statistics block counted

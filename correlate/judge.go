@@ -954,13 +954,11 @@ func (j *judger) linkInto(h int) []time.Duration {
 	return j.hs[h].latency
 }
 
-// gapDetail explains why hop h's capture may lack the message at track position k: a TCP gap or
-// an incomplete message between its neighbours there. It returns "" when there is none.
-func (j *judger) gapDetail(k int, id *ident, h, last int) string {
-	s := j.c.sess[h]
-	var lo, hi uint64 = 0, ^uint64(0)
-	// The neighbours are the nearest messages both hops have: messages only h has (extra, or
-	// incomplete there) lie inside the range.
+// between returns the stream range at hop h around track position k: from the end of the nearest
+// earlier message that both h and hop last have (0 when none) to the start of the nearest later one
+// (end when none).
+func (j *judger) between(k, h, last int, end uint64) (lo, hi uint64) {
+	hi = end
 	for p := k - 1; p >= 0; p-- {
 		if m := j.tr.ids[p].at(h); m != nil && j.tr.ids[p].at(last) != nil {
 			lo = m.End()
@@ -973,6 +971,16 @@ func (j *judger) gapDetail(k int, id *ident, h, last int) string {
 			break
 		}
 	}
+	return lo, hi
+}
+
+// gapDetail explains why hop h's capture may lack the message at track position k: a TCP gap or
+// an incomplete message between its neighbours there. It returns "" when there is none.
+func (j *judger) gapDetail(k int, id *ident, h, last int) string {
+	s := j.c.sess[h]
+	// The neighbours are the nearest messages both hops have: messages only h has (extra, or
+	// incomplete there) lie inside the range.
+	lo, hi := j.between(k, h, last, ^uint64(0))
 	lostHole := ""
 	for _, g := range s.TCP[j.tr.dir].Gaps {
 		if g.Offset+g.Length > lo && g.Offset < hi {
@@ -1018,19 +1026,7 @@ func (j *judger) unlistedHole(k, h, last int) string {
 	if st.GapsDropped == 0 {
 		return ""
 	}
-	lo, hi := uint64(0), st.End
-	for p := k - 1; p >= 0; p-- {
-		if m := j.tr.ids[p].at(h); m != nil && j.tr.ids[p].at(last) != nil {
-			lo = m.End()
-			break
-		}
-	}
-	for p := k + 1; p < len(j.tr.ids); p++ {
-		if m := j.tr.ids[p].at(h); m != nil && j.tr.ids[p].at(last) != nil {
-			hi = m.Offset()
-			break
-		}
-	}
+	lo, hi := j.between(k, h, last, st.End)
 	if hi <= lo {
 		return ""
 	}
