@@ -524,48 +524,48 @@ func (p *configParser) dropped(v *yaml.Node, f string) (int64, error) {
 
 // addresses reads a list of IP addresses (or one).
 func (p *configParser) addresses(n *yaml.Node, field string) ([]netip.Addr, error) {
-	items := []*yaml.Node{n}
-	if n.Kind == yaml.SequenceNode {
-		items = n.Content
-	}
-	var out []netip.Addr
-	for i, it := range items {
-		f := field
-		if n.Kind == yaml.SequenceNode {
-			f = fmt.Sprintf("%s[%d]", field, i)
-		}
+	return eachItem(n, field, func(it *yaml.Node, f string) (netip.Addr, error) {
 		s, err := p.scalar(it, f)
 		if err != nil {
-			return nil, err
+			return netip.Addr{}, err
 		}
 		a, aerr := netip.ParseAddr(strings.TrimSpace(s))
 		if aerr != nil {
-			return nil, p.errf(it, f, "bad address %q: want an IPv4 or IPv6 address", s)
+			return netip.Addr{}, p.errf(it, f, "bad address %q: want an IPv4 or IPv6 address", s)
 		}
-		out = append(out, a)
-	}
-	return out, nil
+		return a, nil
+	})
 }
 
 // ports reads UDP ports that carry a tunnel (vxlan_port, geneve_port): one port or a list.
 func (p *configParser) ports(n *yaml.Node, field string) ([]uint16, error) {
+	return eachItem(n, field, p.port)
+}
+
+// eachItem reads n, one value or a list of them, with read, which is given each item and the
+// name errors give it: field, or field[i] for a list's item i.
+func eachItem[T any](n *yaml.Node, field string, read func(it *yaml.Node, f string) (T, error)) ([]T, error) {
 	items := []*yaml.Node{n}
 	if n.Kind == yaml.SequenceNode {
 		items = n.Content
 	}
-	var out []uint16
+	var out []T
 	for i, it := range items {
-		f := field
-		if n.Kind == yaml.SequenceNode {
-			f = fmt.Sprintf("%s[%d]", field, i)
-		}
-		port, err := p.port(it, f)
+		v, err := read(it, itemField(n, field, i))
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, port)
+		out = append(out, v)
 	}
 	return out, nil
+}
+
+// itemField is the name errors give item i of n: field, or field[i] when n is a list.
+func itemField(n *yaml.Node, field string, i int) string {
+	if n.Kind == yaml.SequenceNode {
+		return fmt.Sprintf("%s[%d]", field, i)
+	}
+	return field
 }
 
 // pcaps resolves the pcap field: one file or glob, or a list of them.
@@ -585,10 +585,7 @@ func (p *configParser) pcaps(n *yaml.Node, field string) ([]string, error) {
 	var files []string
 	seen := map[string]bool{}
 	for i, it := range items {
-		f := field
-		if n.Kind == yaml.SequenceNode {
-			f = fmt.Sprintf("%s[%d]", field, i)
-		}
+		f := itemField(n, field, i)
 		if it.Kind != yaml.ScalarNode {
 			return nil, p.errf(it, f, "expected a file name or glob")
 		}
