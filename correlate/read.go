@@ -135,13 +135,11 @@ func CheckFiles(cfg *hopsconfig.Config) error {
 	for _, sz := range sizes {
 		// Captures of the same traffic at two hops often have the same size (a clock-shifted
 		// copy, a tap and a span port) but differ in their first packets' times.
-		for _, fs := range sameSum(bySize[sz], endsSum) {
-			for _, fs := range sameSum(fs, fileSum) {
-				if fs[0].hop != fs[1].hop {
-					sum, _ := fileSum(fs[0].path)
-					return fmt.Errorf("%w: hop %s's %s and hop %s's %s have the same contents (SHA-256 %x); each hop needs the capture taken at that hop",
-						ErrSameCapture, fs[0].hop, fs[0].path, fs[1].hop, fs[1].path, sum[:8])
-				}
+		for _, ends := range sameSum(bySize[sz], endsSum) {
+			for _, g := range sameSum(ends.files, fileSum) {
+				fs := g.files
+				return fmt.Errorf("%w: hop %s's %s and hop %s's %s have the same contents (SHA-256 %x); each hop needs the capture taken at that hop",
+					ErrSameCapture, fs[0].hop, fs[0].path, fs[1].hop, fs[1].path, g.sum[:8])
 			}
 		}
 	}
@@ -154,10 +152,16 @@ type hopFile struct {
 	size      int64
 }
 
+// sumGroup is files whose sum agrees.
+type sumGroup struct {
+	sum   [sha256.Size]byte
+	files []hopFile
+}
+
 // sameSum groups the files whose sum agrees, in their order, and returns the groups whose files
 // belong to more than one hop, with a file of another hop than the first second; files that
 // cannot be read are left out.
-func sameSum(fs []hopFile, sum func(string) ([sha256.Size]byte, error)) [][]hopFile {
+func sameSum(fs []hopFile, sum func(string) ([sha256.Size]byte, error)) []sumGroup {
 	if len(fs) < 2 {
 		return nil
 	}
@@ -175,13 +179,13 @@ func sameSum(fs []hopFile, sum func(string) ([sha256.Size]byte, error)) [][]hopF
 		}
 		groups[k] = append(groups[k], f)
 	}
-	var out [][]hopFile
+	var out []sumGroup
 	for _, k := range keys {
 		g := groups[k]
 		for i := 1; i < len(g); i++ {
 			if g[i].hop != g[0].hop {
 				g[1], g[i] = g[i], g[1]
-				out = append(out, g)
+				out = append(out, sumGroup{k, g})
 				break
 			}
 		}
