@@ -362,7 +362,7 @@ func (j *judger) middleClose() *finding {
 	}
 	for i := 0; i+1 < len(ends); i++ {
 		a, b := ends[i], ends[i+1]
-		if a.e.Side != "server" || b.e.Side != "client" {
+		if a.e.Side != "server" || b.e.Side != "client" || j.missedEnd(a.hop, b.hop, a.e, b.e) {
 			continue
 		}
 		f := &finding{verdict: schema.Closed, missHop: a.hop, lastHop: -1, laterHop: -1, end: a.e,

@@ -87,6 +87,9 @@ func (j *judger) endedBy(a, b int) string {
 	if fb := firstEnd(j.hs[b].name, sb, farFuture()); fb.Time.Before(eb.Time) {
 		return ""
 	}
+	if j.missedEnd(a, b, ea, eb) {
+		return ""
+	}
 	an, bn := j.hs[a].name, j.hs[b].name
 	if ea.Kind == "rst" && eb.Kind == "rst" && sameTCP(sa, sb) {
 		return fmt.Sprintf("; on the one TCP connection seen at both %s and %s, %s saw a RST from the server side (%s packet %d, %s) and %s one from the client side (%s packet %d, %s): neither end sent both, so something between %s and %s forged them (a firewall or load balancer resetting the connection)",
@@ -94,6 +97,41 @@ func (j *judger) endedBy(a, b int) string {
 	}
 	return fmt.Sprintf("; the component between %s and %s ended it: %s saw %s from the server side (%s packet %d, %s) and %s saw %s from the client side (%s packet %d, %s)",
 		an, bn, an, endWhat(ea), ea.File, ea.Packet, j.stampAt(ea.Time, a), bn, endWhat(eb), eb.File, eb.Packet, j.stampAt(eb.Time, b))
+}
+
+// missedEnd reports whether ends seen from opposite sides at hops a (the server side's, a before
+// b in path order) and b (the client side's) may come from captures that missed the other end
+// rather than from a component between a and b ending the connection. On one TCP connection seen
+// at both (sameSequence) nothing between them can send a close frame or a FIN, only forge RSTs:
+// the client's end seen at b passed a. Otherwise a capture that lost packets of the direction the
+// other end travels, around the time of its own end, may have lost that end.
+func (j *judger) missedEnd(a, b int, ea, eb *schema.EndNote) bool {
+	if sameSequence(j.c.sess[a], j.c.sess[b]) && (ea.Kind != "rst" || eb.Kind != "rst") {
+		return true
+	}
+	return j.lostAround(a, capture.ClientToServer, ea.Time) || j.lostAround(b, capture.ServerToClient, eb.Time)
+}
+
+// lostAround reports whether hop h's capture of direction d may have lost packets sent around t:
+// a hole in d's stream noticed no earlier than t (less the comparison tolerance: the hole shows
+// only at the next packet), or dropped packets the capture admits to then.
+func (j *judger) lostAround(h int, d capture.Direction, t time.Time) bool {
+	from := t.Add(-j.opts.tolerance())
+	st := &j.c.sess[h].TCP[d]
+	for _, g := range st.Gaps {
+		if !g.Time.Before(from) {
+			return true
+		}
+	}
+	if st.GapsDropped > 0 {
+		return true // the holes past the first 64 are not listed: any may be near t
+	}
+	for _, c := range j.hs[h].drops {
+		if (c.start.IsZero() || !t.Before(c.start.Add(-j.opts.tolerance()))) && (c.end.IsZero() || !t.After(c.end.Add(j.opts.tolerance()))) {
+			return true
+		}
+	}
+	return false
 }
 
 // whoEnded looks along the path for the component that ended the connection: the first pair of
