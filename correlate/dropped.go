@@ -3,6 +3,8 @@ package correlate
 import (
 	"fmt"
 	"time"
+
+	"github.com/wspath/wspath/capture"
 )
 
 // A capture that admits dropping packets (tcpdump's "N packets dropped by kernel", pcapng
@@ -31,8 +33,38 @@ func dropsOf(h Hop) []dropCount {
 				out = append(out, dropCount{n: d.Dropped, start: d.Start, end: d.End, source: f.Name + "'s pcapng interface statistics"})
 			}
 		}
+		if d, ok := ackedHoles(h.Capture.Sessions); ok {
+			out = append(out, d)
+		}
 	}
 	return out
+}
+
+// ackedHoles is the drop count a capture proves by itself: holes in its TCP streams that the
+// peers acknowledged (the network delivered those bytes and the capture missed them), one packet
+// at least each, over the time they were noticed. A capture that drops packets with no counter
+// (a pcap file, tcpdump's count not given) drops them in bursts: a message missing there then
+// may be missing from the capture only.
+func ackedHoles(ss []*capture.Session) (dropCount, bool) {
+	var d dropCount
+	for _, s := range ss {
+		for _, dir := range capture.Directions {
+			for _, g := range s.TCP[dir].Gaps {
+				if g.Reason != capture.GapAcked || g.Time.IsZero() {
+					continue
+				}
+				d.n++
+				if d.start.IsZero() || g.Time.Before(d.start) {
+					d.start = g.Time
+				}
+				if g.Time.After(d.end) {
+					d.end = g.Time
+				}
+			}
+		}
+	}
+	d.source = fmt.Sprintf("the capture's own holes that the peers acknowledged, %s to %s", stamp(d.start), stamp(d.end))
+	return d, d.n > 0
 }
 
 // droppedWarning is the hop warning for a count given in hops.yaml; a pcapng file's counters
@@ -57,8 +89,12 @@ func (j *judger) droppedHere(k int, h int, te time.Time) string {
 	if d == nil || j.seenWhole(k, h) {
 		return ""
 	}
-	return fmt.Sprintf("%s's capture admits %d dropped packets (%s) while the message would have passed, and nothing after it in the stream there shows whether it was carried",
-		j.hs[h].name, d.n, d.source)
+	packets := "packets"
+	if d.n == 1 {
+		packets = "packet"
+	}
+	return fmt.Sprintf("%s's capture admits %d dropped %s (%s) while the message would have passed, and nothing after it in the stream there shows whether it was carried",
+		j.hs[h].name, d.n, packets, d.source)
 }
 
 // seenWhole reports whether hop h's capture holds its TCP stream without a hole from the

@@ -80,3 +80,52 @@ func TestCompare_CaptureDropsUnacked(t *testing.T) {
 	checkDir(t, "c2s", r.Connections[0].Directions.ClientToServer,
 		dirWant{verdict: schema.Lost, firstMiss: "hop2", missing: 2, index: 3, reason: "never acknowledged at hop1"})
 }
+
+// TestCompare_DroppingHopBeforeLoss: a message never acknowledged past hop1 is lost, and hop2,
+// whose capture admits drops when it would have passed (a count, or holes the peers
+// acknowledged in its own streams: a second tcpdump on a busy host), cannot tell whether it got
+// there: hop3, whose capture is clean, is the first hop proving its absence, and the reason names
+// hop2's drops. With hop2 clean, hop2 is where it went missing.
+func TestCompare_DroppingHopBeforeLoss(t *testing.T) {
+	drop := map[int]int{3: 2, 4: 2} // messages 3 and 4 never seen from hop2 on
+	ackedHole := func(caps []*capture.Capture, _ []Hop) {
+		// Another connection's bytes, acknowledged but missing from hop2's capture then.
+		s := caps[2].Sessions[1]
+		st := &s.TCP[capture.ServerToClient]
+		st.Gaps = append(st.Gaps, capture.Gap{Offset: 0, Length: 100, Time: ms(350), Reason: capture.GapAcked})
+	}
+	tests := []struct {
+		name  string
+		tweak func([]*capture.Capture, []Hop)
+		want  dirWant
+	}{
+		{name: "hop2 clean",
+			want: dirWant{verdict: schema.Lost, firstMiss: "hop2", missing: 2, index: 3, reason: "never acknowledged at hop1"}},
+		{name: "hop2 admits drops", tweak: func(_ []*capture.Capture, hops []Hop) { hops[2].Dropped = 50 },
+			want: dirWant{verdict: schema.Lost, firstMiss: "hop3", missing: 2, index: 3,
+				reason: "whether it reached hop2 before is not known: hop2's capture admits 50 dropped packets (hops.yaml dropped)"}},
+		{name: "hop2's own acknowledged holes", tweak: ackedHole,
+			want: dirWant{verdict: schema.Lost, firstMiss: "hop3", missing: 2, index: 3,
+				reason: "hop2's capture admits 1 dropped packet (the capture's own holes that the peers acknowledged"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			caps := simulate(simOpts{hops: 4}, []connSpec{
+				{key: keyN(1), c2s: seq("a", 5), dropC2S: drop},
+				{key: keyN(2), startMs: 20, c2s: seq("c", 5), s2c: seq("d", 5)},
+			})
+			s := caps[1].Sessions[0]
+			s.TCP[capture.ServerToClient].HighestAck = s.Messages[capture.ClientToServer][2].End
+			hops := hopsOf(caps)
+			if tc.tweak != nil {
+				tc.tweak(caps, hops)
+			}
+			r := Compare(hops, Options{})
+			if len(r.Connections) != 2 {
+				t.Fatalf("%d connections, want 2", len(r.Connections))
+			}
+			checkDir(t, "c2s", r.Connections[0].Directions.ClientToServer, tc.want)
+			checkDir(t, "other c2s", r.Connections[1].Directions.ClientToServer, delivered)
+		})
+	}
+}

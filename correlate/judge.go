@@ -25,6 +25,10 @@ type finding struct {
 	laterHop int    // for a capture gap: a hop further along that has it, or -1
 	seg      string // where the trouble is, when not between lastHop and missHop ("between fw and ingress")
 	k        int    // the message's position in the track
+	// blind says why missHop's capture cannot tell whether the message passed it (it admits
+	// dropping packets then, or its hole list is cut short); hops further along place the loss if
+	// they can. "" when it can.
+	blind string
 }
 
 // judge decides the verdict of one direction of a connection.
@@ -603,6 +607,14 @@ func (j *judger) holeSummary(h int) string {
 	return fmt.Sprintf("%d holes, %d bytes: %s", n, bytes, strings.Join(rs, ", "))
 }
 
+// gapWorse keeps the first finding of the worst verdict found along the path.
+func gapWorse(gap *finding, f finding) *finding {
+	if gap == nil || f.verdict > gap.verdict {
+		return &f
+	}
+	return gap
+}
+
 // gapOnce keeps the first capture gap found along the path.
 func gapOnce(gap *finding, f finding) *finding {
 	if gap != nil {
@@ -639,14 +651,18 @@ func (j *judger) beyond(k int, id *ident, lastPos int) finding {
 			continue
 		}
 		g := j.missing(f, k, id, h, te)
-		if g.verdict == schema.CaptureGap && p+1 < len(tr.travel) {
-			// h's capture has a hole where the message would be: whether it went further is
-			// for the next hops to say.
-			gap = gapOnce(gap, g)
+		if (g.verdict == schema.CaptureGap || g.blind != "") && p+1 < len(tr.travel) {
+			// h's capture has a hole where the message would be, or cannot tell: whether it
+			// went further is for the next hops to say.
+			gap = gapWorse(gap, g)
 			continue
 		}
-		if gap != nil && g.verdict <= gap.verdict {
+		// A later hop's own evidence places a loss better than a hop that could not tell.
+		if gap != nil && (g.verdict < gap.verdict || (g.verdict == gap.verdict && gap.blind == "")) {
 			return *gap
+		}
+		if gap != nil && gap.blind != "" {
+			g.why += fmt.Sprintf("; whether it reached %s before is not known: %s", j.hs[gap.missHop].name, gap.blind)
 		}
 		return g
 	}
@@ -798,7 +814,7 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 		return f
 	}
 	if u := j.unlistedHole(k, h, f.lastHop); u != "" {
-		f.verdict, f.low = schema.Undecided, true
+		f.verdict, f.low, f.blind = schema.Undecided, true, u
 		f.why = fmt.Sprintf("%s was not read at %s, %s", desc, hn, u)
 		return f
 	}
@@ -831,14 +847,18 @@ func (j *judger) notForwarded(f finding, k int, id *ident, h int, te time.Time, 
 	}
 	// Packets the capture at h admits dropping may explain the absence, unless the receiver
 	// upstream never acknowledged the bytes: then they did not get through, whatever h recorded.
-	if f.acked == nil || *f.acked {
-		if why := j.droppedHere(k, h, te); why != "" {
-			f.verdict = schema.CaptureGap
-			f.why = fmt.Sprintf("%s was not read at %s: %s", desc, hn, why)
-			return f
-		}
+	dropped := j.droppedHere(k, h, te)
+	if dropped != "" && (f.acked == nil || *f.acked) {
+		f.verdict = schema.CaptureGap
+		f.why = fmt.Sprintf("%s was not read at %s: %s", desc, hn, dropped)
+		return f
 	}
 	f.why = j.lostWhy(f, id, h, desc)
+	if dropped != "" {
+		// Never acknowledged, so lost; but h's capture may have dropped it even if it got there.
+		f.blind = dropped
+		f.why += fmt.Sprintf("; %s, so it may have been lost beyond %s", dropped, hn)
+	}
 	return f
 }
 
