@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestLab remakes every scenario of the network lab (examples/netlab: real haproxy, nginx,
@@ -86,6 +87,13 @@ func checkUnsettled(t *testing.T, dir, issue string) {
 	cmd := exec.Command(os.Args[0], "-test.run", "^TestLabDir$", "-test.count", "1")
 	cmd.Env = append(os.Environ(), "WSL_LAB_DIRS="+dir)
 	if out, err := cmd.CombinedOutput(); err != nil {
+		// The run's captures are what the fix needs: WSL_LAB_KEEP names where to keep them.
+		if keep := os.Getenv("WSL_LAB_KEEP"); keep != "" {
+			dst := filepath.Join(keep, filepath.Base(dir)+"-"+time.Now().Format("150405"))
+			if cerr := exec.Command("cp", "-a", dir, dst).Run(); cerr != nil {
+				t.Logf("keeping %s: %v", dir, cerr)
+			}
+		}
 		t.Skipf("known wrong on some fresh runs, %s: %v\n%s", issue, err, out)
 	}
 }
