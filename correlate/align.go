@@ -194,15 +194,24 @@ func align(a, b []item, window time.Duration) (mb []int, matched int) {
 // copies are not told apart by time either, the pairs made there are marked unsure. The cost is
 // O((len(a)+len(b)) log n).
 func alignHoles(a, b []item, window time.Duration) alignment {
+	return newHoleWalk(a, b, window).run()
+}
+
+// newHoleWalk starts alignHoles' walk at the start of a and b.
+func newHoleWalk(a, b []item, window time.Duration) *holeWalk {
 	w := &holeWalk{a: a, b: b, window: window,
 		al: alignment{mb: make([]int, len(b)), unsureA: make([]bool, len(a)), unsureB: make([]bool, len(b))}}
 	for j := range w.al.mb {
 		w.al.mb[j] = -1
 	}
-	w.ia, w.ib = indexItems(a), indexItems(b)
-	w.anc = seedAnchor(a, b, w.ia, w.ib)
 	w.holeA = len(a) > 0 && a[0].hole > 0
 	w.holeB = len(b) > 0 && b[0].hole > 0
+	return w
+}
+
+// run walks a and b to the end of either and returns the alignment.
+func (w *holeWalk) run() alignment {
+	a, b := w.a, w.b
 	for w.i < len(a) && w.j < len(b) {
 		x, y := a[w.i], b[w.j]
 		complete := !x.incomplete && !y.incomplete
@@ -229,15 +238,35 @@ func alignHoles(a, b []item, window time.Duration) alignment {
 
 // holeWalk is alignHoles' walk through a and b: a[i] and b[j] are the next items to pair.
 type holeWalk struct {
-	a, b   []item
-	ia, ib digestIndex
-	window time.Duration
-	anc    anchor
-	al     alignment
-	i, j   int
+	a, b []item
+	// ia and ib index a and b by digest, and anc starts as seedAnchor's: all made on first use
+	// (index, anchor), as a walk through sequences that agree item for item, the common case,
+	// needs none of them.
+	ia, ib  digestIndex
+	anc     anchor
+	ancMade bool
+	window  time.Duration
+	al      alignment
+	i, j    int
 	// holeA/holeB: a hole was passed in a/b since the last sure match; fuzzy: the pairing is a
 	// guess until the next sure match.
 	holeA, holeB, fuzzy bool
+}
+
+// index makes ia and ib, once.
+func (w *holeWalk) index() {
+	if w.ia == nil {
+		w.ia, w.ib = indexItems(w.a), indexItems(w.b)
+	}
+}
+
+// anchor returns the anchor: the last sure match's, or seedAnchor's before there was one.
+func (w *holeWalk) anchor() *anchor {
+	if !w.ancMade {
+		w.index()
+		w.anc, w.ancMade = seedAnchor(w.a, w.b, w.ia, w.ib), true
+	}
+	return &w.anc
 }
 
 // stepA leaves a[i] behind (paired or not); stepB leaves b[j].
@@ -269,7 +298,8 @@ func (w *holeWalk) pair() {
 // whether it did. Otherwise the pairing becomes fuzzy where repeated payloads make order alone
 // a guess.
 func (w *holeWalk) acrossHole(x, y item) bool {
-	a, b, anc := w.a, w.b, w.anc
+	w.index()
+	a, b, anc := w.a, w.b, *w.anchor()
 	if anc.usable(x) {
 		if k := byOffset(a, w.ia, w.i, y, anc.src, int64(y.off)-anc.delta, int64(y.raw)-anc.raw); k > w.i {
 			for w.i < k {
@@ -293,7 +323,9 @@ func (w *holeWalk) acrossHole(x, y item) bool {
 // sameDigest pairs x and y, which carry the same payload, unless a later copy is closer in time
 // (window); a sure pairing ends the fuzzy stretch and becomes the anchor.
 func (w *holeWalk) sameDigest(x, y item) {
-	if w.window > 0 {
+	if w.window > 0 && x.t != 0 && y.t != 0 && absDur(time.Duration(x.t-y.t)) > w.window {
+		// Only then can closerLater find a copy closer in time, on either side.
+		w.index()
 		if k := closerLater(w.a, w.ia, w.i, y.t, w.window); k > w.i {
 			for w.i < k {
 				w.stepA() // a[i:k] did not reach b
@@ -307,10 +339,14 @@ func (w *holeWalk) sameDigest(x, y item) {
 			return
 		}
 	}
-	sure := !w.fuzzy || w.anc.confirms(x, y) || (len(w.ia[x.digest]) == 1 && len(w.ib[x.digest]) == 1)
+	if w.fuzzy {
+		w.index()
+	}
+	sure := !w.fuzzy || w.anchor().confirms(x, y) || (len(w.ia[x.digest]) == 1 && len(w.ib[x.digest]) == 1)
 	if sure {
 		w.fuzzy, w.holeA, w.holeB = false, false, false
 		w.anc.set(x, y)
+		w.ancMade = true
 	}
 	w.pair()
 }
@@ -319,6 +355,7 @@ func (w *holeWalk) sameDigest(x, y item) {
 // whichever is nearer (the side with a hole lacks the items in between), or past both when
 // neither has a later copy.
 func (w *holeWalk) skipToCopy(x, y item) {
+	w.index()
 	ka, kb := -1, -1
 	if !y.incomplete {
 		ka = w.ia.next(y.digest, w.i)

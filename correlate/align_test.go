@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"crypto/sha256"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -90,5 +91,58 @@ func TestAlign_Long(t *testing.T) {
 	_, matched := align(a, b, time.Second)
 	if matched != len(b) {
 		t.Errorf("matched %d, want %d", matched, len(b))
+	}
+}
+
+// TestAlignHoles_LazyIndex: the walk makes its digest indices and first anchor only when it
+// needs them; made up front, as they once were, they must give the same alignment, on random
+// sequences with repeats, incomplete messages, capture holes, losses, extras and times far apart.
+func TestAlignHoles_LazyIndex(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 17))
+	stream := func(names []byte, src int, keep func(int) bool, late time.Duration) []item {
+		var out []item
+		var off, hole uint64
+		for i, c := range names {
+			frame := uint64(c-'a') + 8
+			if !keep(i) {
+				hole += frame
+				off += frame
+				continue
+			}
+			it := item{digest: capture.Digest(sha256.Sum256([]byte{c})).Prefix(), length: int64(frame) - 6,
+				t: base().Add(time.Duration(i)*10*time.Millisecond + late).UnixNano(), src: src,
+				off: off, end: off + frame, raw: off, hole: hole, holeKnown: true}
+			if rng.IntN(20) == 0 {
+				it.incomplete, it.digest = true, capture.Digest64{}
+			}
+			out = append(out, it)
+			off += frame
+			hole = 0
+		}
+		return out
+	}
+	for n := range 2000 {
+		names := make([]byte, 5+rng.IntN(60))
+		alphabet := 1 + rng.IntN(6)
+		for i := range names {
+			names[i] = byte('a' + rng.IntN(alphabet))
+		}
+		drop := func(int) bool { return rng.IntN(6) != 0 }
+		all := func(int) bool { return true }
+		late := time.Duration(rng.IntN(3)) * 3 * time.Second
+		a, b := stream(names, 0, all, 0), stream(names, 1, drop, late)
+		if n%2 == 1 {
+			a, b = b, a
+		}
+		window := time.Duration(rng.IntN(2)) * 2 * time.Second
+		eager := newHoleWalk(a, b, window)
+		eager.index()
+		eager.anchor()
+		want := eager.run()
+		got := alignHoles(a, b, window)
+		if !slices.Equal(got.mb, want.mb) || got.matched != want.matched ||
+			!slices.Equal(got.unsureA, want.unsureA) || !slices.Equal(got.unsureB, want.unsureB) {
+			t.Fatalf("case %d (%s, window %v): lazy %v, eager %v", n, names, window, got.mb, want.mb)
+		}
 	}
 }
