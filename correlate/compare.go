@@ -3,8 +3,11 @@ package correlate
 import (
 	"cmp"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wspath/wspath/capture"
@@ -92,6 +95,7 @@ type hopState struct {
 	pfiles   []string
 	evidence map[capture.Want]*capture.Message
 	wants    map[capture.Want]bool
+	asked    int // how many times the judges missed a full Message (see Analysis.asked)
 	// leftover is what matching left unpaired at this hop (see noteLeftovers).
 	leftover leftovers
 }
@@ -202,6 +206,9 @@ type Analysis struct {
 	opts    Options
 	nhops   int            // hops given to Analyze
 	refused *schema.Result // the comparison was refused: the Result whatever the evidence
+	// judged holds, by report position, the connections Wanted judged without asking for any
+	// evidence, for the next Result; nil for those to judge again.
+	judged []*schema.Connection
 }
 
 // Analyze matches, aligns and judges the hops as Compare does, short of writing the Result.
@@ -233,12 +240,7 @@ func Analyze(hops []Hop, opts Options) *Analysis {
 	}
 
 	// Align with the preliminary offsets, then estimate the offsets again from the messages.
-	tracks := make([][2]*track, len(conns))
-	for i, c := range conns {
-		for _, dir := range capture.Directions {
-			tracks[i][dir] = buildTrack(c, hs, dir, &opts)
-		}
-	}
+	tracks := buildTracks(conns, hs, &opts)
 	refineOffsets(conns, tracks, hs)
 	measureLatency(tracks, hs)
 	if why := checkOrder(conns, tracks, hs); why != "" {
@@ -271,13 +273,22 @@ func Analyze(hops []Hop, opts Options) *Analysis {
 
 // Wanted lists, per hop given to Analyze, the messages whose full Message the Result needs and
 // the sessions do not hold (none when they hold Messages): what ReadEvidence reads again. It
-// judges every connection to find them, without keeping the Result.
+// judges every connection to find them, and keeps for the next Result the connections judged
+// without asking for any (most of them, as only messages a verdict names are asked for).
 func (a *Analysis) Wanted() [][]capture.Want {
 	out := make([][]capture.Want, a.nhops)
 	if a.refused != nil {
 		return out
 	}
-	a.Result(nil)
+	a.judged = make([]*schema.Connection, len(a.order))
+	a.useEvidence(nil)
+	for id, i := range a.order {
+		asked := a.asked()
+		cn := buildConnection(id+1, a.conns[i], a.tracks[i], a.hs, &a.opts)
+		if a.asked() == asked {
+			a.judged[id] = &cn // judged in full without evidence: Result would judge it the same
+		}
+	}
 	for _, st := range a.hs {
 		for w := range st.wants {
 			out[st.src] = append(out[st.src], w)
@@ -299,16 +310,16 @@ func (a *Analysis) Result(evidence []map[capture.Want]*capture.Message) *schema.
 		return a.refused
 	}
 	hs, opts := a.hs, &a.opts
-	for _, st := range hs {
-		st.evidence = nil
-		if st.src < len(evidence) {
-			st.evidence = evidence[st.src]
-		}
-	}
+	a.useEvidence(evidence)
 	r := &schema.Result{Schema: schema.Schema, Incident: opts.Incident, Connections: []schema.Connection{}}
 	for id, i := range a.order {
+		if id < len(a.judged) && a.judged[id] != nil {
+			r.Connections = append(r.Connections, *a.judged[id])
+			continue
+		}
 		r.Connections = append(r.Connections, buildConnection(id+1, a.conns[i], a.tracks[i], hs, opts))
 	}
+	a.judged = nil // the Result holds them now; a later Result judges afresh
 	r.Hops = hopResults(hs)
 	r.Segments = segments(a.conns, a.tracks, hs)
 	r.Summary = summarize(r)
@@ -321,6 +332,45 @@ func (a *Analysis) Result(evidence []map[capture.Want]*capture.Message) *schema.
 		r.Summary.Reason += fmt.Sprintf("; judged without %s, left out (see the warnings)", strings.Join(r.Summary.LeftOut, " and "))
 	}
 	return r
+}
+
+// useEvidence gives each hop its part of evidence (see Result).
+func (a *Analysis) useEvidence(evidence []map[capture.Want]*capture.Message) {
+	for _, st := range a.hs {
+		st.evidence = nil
+		if st.src < len(evidence) {
+			st.evidence = evidence[st.src]
+		}
+	}
+}
+
+// asked counts the times judges asked for a full Message that neither the sessions nor the
+// evidence held (judger.full).
+func (a *Analysis) asked() int {
+	n := 0
+	for _, st := range a.hs {
+		n += st.asked
+	}
+	return n
+}
+
+// buildTracks aligns both directions of every connection, on every core: a track's alignment
+// reads the sessions and hop states and writes only the track.
+func buildTracks(conns []*conn, hs []*hopState, opts *Options) [][2]*track {
+	tracks := make([][2]*track, len(conns))
+	n := 2 * len(conns)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), n) {
+		wg.Go(func() {
+			for k := int(next.Add(1) - 1); k < n; k = int(next.Add(1) - 1) {
+				dir := capture.Directions[k%2]
+				tracks[k/2][dir] = buildTrack(conns[k/2], hs, dir, opts)
+			}
+		})
+	}
+	wg.Wait()
+	return tracks
 }
 
 // connect matches the sessions of the hops not excluded into connections and estimates the

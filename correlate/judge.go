@@ -259,6 +259,7 @@ func (j *judger) full(h int, m *capture.Entry) *capture.Message {
 		st.wants = map[capture.Want]bool{}
 	}
 	st.wants[w] = true
+	st.asked++
 	return nil
 }
 
