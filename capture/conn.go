@@ -291,7 +291,7 @@ func (c *conn) detect(d tcpstream.Dir, b []byte, m packet.Meta) {
 	case tlsdecrypt.IsClientHello(b):
 		c.mode, c.client = modeHTTP, d
 		c.tls = tlsdecrypt.NewConn(c.r.keys, tlsHandler{c})
-		c.session(m).TLS = &TLSInfo{}
+		c.session(m).SetTLS(&TLSInfo{})
 	case !c.info.SYN:
 		// Picked up mid-stream: frames may still be found. Orientation is decided by masking.
 		c.mode = modeMidStream
@@ -655,9 +655,9 @@ func (c *conn) Close(st [2]tcpstream.Stats) {
 	if c.h2 != nil {
 		// The streams are the sessions; the connection itself is not reported.
 		var t *TLSInfo
-		if c.tls != nil && c.sess != nil && c.sess.TLS != nil {
+		if c.tls != nil && c.sess != nil && c.sess.TLS() != nil {
 			c.finishTLS(c.sess)
-			t = c.sess.TLS
+			t = c.sess.TLS()
 		}
 		c.h2.close(st, t)
 		return
@@ -676,7 +676,7 @@ func (c *conn) Close(st [2]tcpstream.Stats) {
 	if c.mode == modeMidStream && !c.orientMidStream() {
 		return
 	}
-	if s.Request == nil && !s.MidStream && (s.TLS == nil || s.TLS.Decrypted) {
+	if s.Request == nil && !s.MidStream && (s.TLS() == nil || s.TLS().Decrypted) {
 		return // decrypted, but not a WebSocket upgrade
 	}
 	s.Client, s.Server = c.addr(c.client), c.addr(1-c.client)
@@ -686,15 +686,15 @@ func (c *conn) Close(st [2]tcpstream.Stats) {
 		dir := c.dirOf(td)
 		s.TCP[dir] = streamStats(&st[i])
 		if a := c.asm(td); a != nil {
-			s.Messages[dir] = a.msgs.take(&c.r.freeBlocks)
-			for i := range s.Messages[dir] {
-				s.Messages[dir][i].Direction = dir
+			s.SetMessages(dir, a.msgs.take(&c.r.freeBlocks))
+			for i := range s.Messages(dir) {
+				s.Messages(dir)[i].Direction = dir
 			}
 			s.setEntries(dir, a.entries.take(&c.r.freeEntries))
 			s.setWide(dir, slices.Clip(a.wide))
 			a.wide = nil
-			s.Counts[dir] = a.counts
-			s.Close[dir] = a.close
+			s.SetCounts(dir, a.counts)
+			s.SetClose(dir, a.close)
 		}
 	}
 	s.Ending = ending(s)
@@ -797,10 +797,10 @@ func (c *conn) problem(d tcpstream.Dir, k ProblemKind, off uint64, m packet.Meta
 		return
 	}
 	s := c.session(m)
-	if len(s.Problems) >= maxProblems {
+	if len(s.Problems()) >= maxProblems {
 		return
 	}
-	s.Problems = append(s.Problems, Problem{Kind: k, Direction: c.dirOf(d), Offset: off, Packet: m.Ref(),
+	s.AddProblem(Problem{Kind: k, Direction: c.dirOf(d), Offset: off, Packet: m.Ref(),
 		Time: m.Time, Message: msg})
 }
 
@@ -810,11 +810,11 @@ const maxProblems = 100
 func ending(s *Session) Ending {
 	switch {
 	case s.TCP[0].RST != nil || s.TCP[1].RST != nil:
-		if s.Close[0] != nil && s.Close[1] != nil {
+		if s.Close(0) != nil && s.Close(1) != nil {
 			return ClosedClean
 		}
 		return Reset
-	case s.Close[0] != nil && s.Close[1] != nil:
+	case s.Close(0) != nil && s.Close(1) != nil:
 		return ClosedClean
 	case s.TCP[0].FIN != nil || s.TCP[1].FIN != nil:
 		return ClosedFIN

@@ -47,7 +47,7 @@ func TestRead_CountOnly(t *testing.T) {
 				f := full.Sessions[i]
 				for _, dir := range Directions {
 					var want Counts
-					for _, m := range f.Messages[dir] {
+					for _, m := range f.Messages(dir) {
 						switch {
 						case m.Opcode.IsData():
 							want.Data++
@@ -58,15 +58,15 @@ func TestRead_CountOnly(t *testing.T) {
 							want.Incomplete++
 						}
 					}
-					if f.Counts[dir] != want || s.Counts[dir] != want {
-						t.Errorf("session %d %s: counts %+v full, %+v counted, want %+v", s.ID, dir, f.Counts[dir], s.Counts[dir], want)
+					if f.Counts(dir) != want || s.Counts(dir) != want {
+						t.Errorf("session %d %s: counts %+v full, %+v counted, want %+v", s.ID, dir, f.Counts(dir), s.Counts(dir), want)
 					}
-					if len(s.Messages[dir]) != 0 {
-						t.Errorf("session %d %s: %d messages kept", s.ID, dir, len(s.Messages[dir]))
+					if len(s.Messages(dir)) != 0 {
+						t.Errorf("session %d %s: %d messages kept", s.ID, dir, len(s.Messages(dir)))
 					}
-					if f.TLS != nil {
-						if n := len(f.TLS.Records[dir]); s.TLS.RecordCount[dir] != n || f.TLS.RecordCount[dir] != n || len(s.TLS.Records[dir]) != 0 {
-							t.Errorf("session %d %s: records %d full, counts %d/%d, %d kept", s.ID, dir, n, f.TLS.RecordCount[dir], s.TLS.RecordCount[dir], len(s.TLS.Records[dir]))
+					if f.TLS() != nil {
+						if n := len(f.TLS().Records[dir]); s.TLS().RecordCount[dir] != n || f.TLS().RecordCount[dir] != n || len(s.TLS().Records[dir]) != 0 {
+							t.Errorf("session %d %s: records %d full, counts %d/%d, %d kept", s.ID, dir, n, f.TLS().RecordCount[dir], s.TLS().RecordCount[dir], len(s.TLS().Records[dir]))
 						}
 					}
 				}

@@ -139,7 +139,7 @@ func (dw *digestWriter) session(s *Session, ss *slotState) {
 		if dir == ServerToClient {
 			side = 1 - side
 		}
-		ms := s.Messages[dir]
+		ms := s.Messages(dir)
 		for len(ms) > 0 {
 			n := min(len(ms), digestBatch)
 			for i := range ms[:n] {
@@ -149,8 +149,7 @@ func (dw *digestWriter) session(s *Session, ss *slotState) {
 			ms = ms[n:]
 		}
 	}
-	head := *s
-	head.Messages, head.recs = [2][]Message{}, nil
+	head := s.withoutMessages()
 	b, err := json.Marshal(&head)
 	if err != nil && dw.err == nil {
 		dw.err = err
@@ -469,12 +468,13 @@ func (dr *digestReader) sessions(c *Capture) error {
 			if err := json.Unmarshal(body, s); err != nil {
 				return dr.fail(fmt.Errorf("session: %v", err))
 			}
-			for _, n := range s.Counts {
+			for _, d := range Directions {
+				n := s.Counts(d)
 				if n.Data < 0 || n.Control < 0 || n.Incomplete < 0 {
 					return dr.fail(errors.New("session: negative message count"))
 				}
 			}
-			s.Messages, s.recs = [2][]Message{}, nil
+			s.dropMessages()
 			st = [2]msgState{}
 			c.Sessions = append(c.Sessions, s)
 		case secMessages:
@@ -535,7 +535,7 @@ func (dr *digestReader) slotted(c *Capture) error {
 			if err := json.Unmarshal(b.b, s); err != nil {
 				return dr.fail(fmt.Errorf("session: %v", err))
 			}
-			s.Messages, s.recs = [2][]Message{}, nil
+			s.dropMessages()
 			if o := open[slot]; o != nil {
 				o.into(s, tcpstream.Dir(client))
 				delete(open, slot)
@@ -595,11 +595,11 @@ func (o *openSlot) into(s *Session, client tcpstream.Dir) {
 		if side != client {
 			dir = ServerToClient
 		}
-		s.Messages[dir] = o.s.Messages[side]
+		s.SetMessages(dir, o.s.Messages(Direction(side)))
 		s.setEntries(dir, o.s.Entries(Direction(side)))
 		s.setWide(dir, o.s.wideList(Direction(side)))
-		for i := range s.Messages[dir] {
-			s.Messages[dir][i].Direction = dir
+		for i := range s.Messages(dir) {
+			s.Messages(dir)[i].Direction = dir
 		}
 	}
 }
@@ -697,9 +697,9 @@ func (dr *digestReader) messages(s *Session, body []byte, st *[2]msgState) error
 		cols[i].b = head.bytes(lens[i])
 	}
 	d := Direction(dir)
-	ms, es := s.Messages[d], s.Entries(d)
+	ms, es := s.Messages(d), s.Entries(d)
 	// The session's counts say how many follow; bounded, as the file may lie.
-	want := min(min(s.Counts[d].Data, 1<<14)+min(s.Counts[d].Control, 1<<14), 1<<14)
+	want := min(min(s.Counts(d).Data, 1<<14)+min(s.Counts(d).Control, 1<<14), 1<<14)
 	keepMsgs := !dr.opts.Compact && dr.opts.evidence == nil
 	if ms == nil && keepMsgs {
 		ms = make([]Message, 0, want)
@@ -737,7 +737,7 @@ func (dr *digestReader) messages(s *Session, body []byte, st *[2]msgState) error
 			return fmt.Errorf("message column %d has %d bytes left over", i, len(cols[i].b))
 		}
 	}
-	s.Messages[d] = ms
+	s.SetMessages(d, ms)
 	s.setEntries(d, es)
 	return nil
 }

@@ -71,11 +71,11 @@ func sameCapture(t *testing.T, c, d *Capture) {
 	for i := range c.Sessions {
 		a, b := c.Sessions[i], d.Sessions[i]
 		for _, dir := range Directions {
-			if len(a.Messages[dir]) != len(b.Messages[dir]) {
-				t.Fatalf("session %d %s: %d messages, %d from digests", a.ID, dir, len(a.Messages[dir]), len(b.Messages[dir]))
+			if len(a.Messages(dir)) != len(b.Messages(dir)) {
+				t.Fatalf("session %d %s: %d messages, %d from digests", a.ID, dir, len(a.Messages(dir)), len(b.Messages(dir)))
 			}
-			for k := range a.Messages[dir] {
-				x, y := a.Messages[dir][k], b.Messages[dir][k]
+			for k := range a.Messages(dir) {
+				x, y := a.Messages(dir)[k], b.Messages(dir)[k]
 				if !x.First.Equal(y.First) || !x.Last.Equal(y.Last) {
 					t.Errorf("session %d %s message %d: times %v %v, from digests %v %v", a.ID, dir, k, x.First, x.Last, y.First, y.Last)
 				}
@@ -85,8 +85,7 @@ func sameCapture(t *testing.T, c, d *Capture) {
 				}
 			}
 		}
-		ha, hb := *a, *b
-		ha.Messages, hb.Messages = [2][]Message{}, [2][]Message{}
+		ha, hb := a.withoutMessages(), b.withoutMessages()
 		if x, y := mustJSON(t, ha), mustJSON(t, hb); x != y {
 			t.Errorf("session %d without messages:\n%s\nfrom digests\n%s", a.ID, x, y)
 		}

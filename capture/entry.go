@@ -135,43 +135,44 @@ type msgRecords struct {
 }
 
 // Entries returns the compact record of each message of direction d (Entries(d)[i] is
-// Messages[d][i]'s), what comparison keeps; empty with Options.CountOnly. Digest files rebuild
+// Messages(d)[i]'s), what comparison keeps; empty with Options.CountOnly. Digest files rebuild
 // them from their messages.
 func (s *Session) Entries(d Direction) []Entry {
-	if s.recs == nil {
+	if s.more == nil || s.more.recs == nil {
 		return nil
 	}
-	return s.recs.entries[d]
+	return s.more.recs.entries[d]
 }
 
-// setEntries sets the entries of direction d, making s.recs only when there are some.
+// setEntries sets the entries of direction d, making the records only when there are some.
 func (s *Session) setEntries(d Direction, es []Entry) {
-	if s.recs == nil {
-		if len(es) == 0 {
-			return
-		}
-		s.recs = new(msgRecords)
+	if len(es) > 0 || s.more != nil && s.more.recs != nil {
+		s.records().entries[d] = es
 	}
-	s.recs.entries[d] = es
 }
 
 // wideList returns the wide entries of direction d, nil when there are none.
 func (s *Session) wideList(d Direction) []wideEntry {
-	if s.recs == nil {
+	if s.more == nil || s.more.recs == nil {
 		return nil
 	}
-	return s.recs.wide[d]
+	return s.more.recs.wide[d]
 }
 
-// setWide sets the wide entries of direction d, making s.recs only when there are some.
+// setWide sets the wide entries of direction d, making the records only when there are some.
 func (s *Session) setWide(d Direction, ws []wideEntry) {
-	if s.recs == nil {
-		if len(ws) == 0 {
-			return
-		}
-		s.recs = new(msgRecords)
+	if len(ws) > 0 || s.more != nil && s.more.recs != nil {
+		s.records().wide[d] = ws
 	}
-	s.recs.wide[d] = ws
+}
+
+// records returns the session's message records, making them on first use.
+func (s *Session) records() *msgRecords {
+	m := s.grow()
+	if m.recs == nil {
+		m.recs = new(msgRecords)
+	}
+	return m.recs
 }
 
 // wideOf returns the wideEntry of entry e of direction d, and whether there is one.
@@ -205,21 +206,25 @@ func (s *Session) Probe(d Direction, e *Entry) (int, bool) {
 func WithEntries(s *Session, files *[]string) *Session {
 	var cp *Session
 	for _, d := range Directions {
-		if len(s.Messages[d]) == 0 || len(s.Entries(d)) == len(s.Messages[d]) {
+		if len(s.Messages(d)) == 0 || len(s.Entries(d)) == len(s.Messages(d)) {
 			continue
 		}
 		if cp == nil {
 			x := *s
-			if x.recs != nil { // the copy's own records: s keeps its own
-				r := *x.recs
-				x.recs = &r
+			if x.more != nil { // the copy's own parts and records: s keeps its own
+				m := *x.more
+				if m.recs != nil {
+					r := *m.recs
+					m.recs = &r
+				}
+				x.more = &m
 			}
 			cp = &x
 		}
-		es := make([]Entry, len(s.Messages[d]))
+		es := make([]Entry, len(s.Messages(d)))
 		var ws []wideEntry
-		for i := range s.Messages[d] {
-			m := &s.Messages[d][i]
+		for i := range s.Messages(d) {
+			m := &s.Messages(d)[i]
 			e, w, wide := entryOf(m, fileIndex(files, m.Packet.File))
 			es[i] = e
 			if wide {

@@ -40,7 +40,7 @@ func ReadEvidence(ctx context.Context, paths []string, opts Options, wants []Wan
 			continue
 		}
 		s := c.Sessions[w.Session-1]
-		ms := s.Messages[w.Direction]
+		ms := s.Messages(w.Direction)
 		k := sort.Search(len(ms), func(i int) bool { return ms[i].Index >= w.Index })
 		if k < len(ms) && ms[k].Index == w.Index && ms[k].Packet == w.Packet {
 			out[w] = &ms[k]

@@ -17,7 +17,7 @@ func ExampleRead() {
 	}
 	for _, s := range c.Sessions {
 		data := 0
-		for _, m := range s.Messages[capture.ClientToServer] {
+		for _, m := range s.Messages(capture.ClientToServer) {
 			if m.Opcode.IsData() { // text and binary; pings, pongs and close are control frames
 				data++
 			}

@@ -100,11 +100,11 @@ func checkCapture(t *testing.T, c *Capture) {
 		if s.ID != i+1 {
 			t.Errorf("session %d has ID %d", i, s.ID)
 		}
-		if len(s.Problems) > maxProblems {
-			t.Errorf("session %d: %d problems", s.ID, len(s.Problems))
+		if len(s.Problems()) > maxProblems {
+			t.Errorf("session %d: %d problems", s.ID, len(s.Problems()))
 		}
 		for _, d := range Directions {
-			for j, m := range s.Messages[d] {
+			for j, m := range s.Messages(d) {
 				if m.Index != j || m.Direction != d {
 					t.Errorf("session %d %s message %d: index %d direction %s", s.ID, d, j, m.Index, m.Direction)
 				}

@@ -124,7 +124,7 @@ func (h *h2conn) openStream(hd *h2demux.Headers, m packet.Meta) *h2stream {
 	ws := &conn{r: c.r, info: c.info, mode: modeHTTP, client: c.client, reqDone: true, inH2: true}
 	s := ws.session(m)
 	s.Start = m.Time
-	s.HTTP2 = &HTTP2Stream{StreamID: hd.Stream}
+	s.SetHTTP2(&HTTP2Stream{StreamID: hd.Stream})
 	s.Request = &Request{
 		Method: "CONNECT", Path: hd.Get(":path"), Host: hd.Get(":authority"),
 		Version: hd.Get("sec-websocket-version"), Extensions: hd.Get("sec-websocket-extensions"),
@@ -219,8 +219,8 @@ func (h *h2conn) Reset(s packet.Direction, id uint32, code http2.ErrCode, hm pac
 	}
 	m := hm
 	st.rst[s] = &m
-	if st.ws.sess.HTTP2.Reset == nil {
-		st.ws.sess.HTTP2.Reset = &StreamEnd{Direction: st.ws.dirOf(h.tdir(s)), Code: code.String(), Time: m.Time, Packet: m.Ref()}
+	if st.ws.sess.HTTP2().Reset == nil {
+		st.ws.sess.HTTP2().Reset = &StreamEnd{Direction: st.ws.dirOf(h.tdir(s)), Code: code.String(), Time: m.Time, Packet: m.Ref()}
 	}
 }
 
@@ -274,7 +274,7 @@ func (h *h2conn) close(st [2]tcpstream.Stats, tlsInfo *TLSInfo) {
 				ss[d].FIN = s.end[side]
 			}
 			if g := h.goAway[side]; g != nil && s.id > h.goLast[side] && s.rst[side] == nil {
-				ws.sess.HTTP2.GoAway = g
+				ws.sess.HTTP2().GoAway = g
 				mt := packet.Meta{Time: g.Time, File: g.Packet.File, Number: g.Packet.Number}
 				s.rst[side] = &mt
 			}
@@ -284,7 +284,7 @@ func (h *h2conn) close(st [2]tcpstream.Stats, tlsInfo *TLSInfo) {
 		}
 		if tlsInfo != nil {
 			t := *tlsInfo
-			ws.sess.TLS = &t
+			ws.sess.SetTLS(&t)
 		}
 		n := len(h.c.r.sessions)
 		ws.Close(ss)
@@ -301,9 +301,9 @@ func (h *h2conn) close(st [2]tcpstream.Stats, tlsInfo *TLSInfo) {
 // translate turns the session's message offsets (positions in the stream's payload) into
 // positions in the connection's byte stream, where TCP acknowledgements and gaps are counted.
 func (s *h2stream) translate(sess *Session) {
-	for i := range sess.Messages {
+	for _, i := range Directions {
 		spans := s.spans[i] // spans and Messages are both indexed by direction
-		msgs := sess.Messages[i]
+		msgs := sess.Messages(i)
 		for j := range msgs {
 			m := &msgs[j]
 			m.Offset = mapOffset(spans, m.Offset)

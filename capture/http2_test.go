@@ -125,8 +125,8 @@ func TestRead_HTTP2(t *testing.T) {
 		ending Ending
 	}{{"/ws/a", 1, ClosedClean}, {"/ws/b", 3, Reset}} {
 		s := c.Sessions[i]
-		if s.Path() != want.path || s.HTTP2 == nil || s.HTTP2.StreamID != want.stream || s.Ending != want.ending {
-			t.Errorf("session %d: path %q http2 %+v ending %v, want %q stream %d %v", i, s.Path(), s.HTTP2, s.Ending, want.path, want.stream, want.ending)
+		if s.Path() != want.path || s.HTTP2() == nil || s.HTTP2().StreamID != want.stream || s.Ending != want.ending {
+			t.Errorf("session %d: path %q http2 %+v ending %v, want %q stream %d %v", i, s.Path(), s.HTTP2(), s.Ending, want.path, want.stream, want.ending)
 			continue
 		}
 		if s.Request.Method != "CONNECT" || s.Request.Host != "chat.test" || s.Response.Status != 200 ||
@@ -136,7 +136,7 @@ func TestRead_HTTP2(t *testing.T) {
 		for _, d := range Directions {
 			msgs := dataMessages(s, d)
 			if len(msgs) != 3 {
-				t.Errorf("session %d %v: %d messages, want 3 (problems %v)", i, d, len(msgs), s.Problems)
+				t.Errorf("session %d %v: %d messages, want 3 (problems %v)", i, d, len(msgs), s.Problems())
 				continue
 			}
 			for j, m := range msgs {
@@ -153,11 +153,11 @@ func TestRead_HTTP2(t *testing.T) {
 				}
 			}
 		}
-		if len(s.Problems) > 0 {
-			t.Errorf("session %d problems: %v", i, s.Problems)
+		if len(s.Problems()) > 0 {
+			t.Errorf("session %d problems: %v", i, s.Problems())
 		}
 	}
-	if r := c.Sessions[1].HTTP2.Reset; r == nil || r.Code != "CANCEL" || r.Direction != ClientToServer {
+	if r := c.Sessions[1].HTTP2().Reset; r == nil || r.Code != "CANCEL" || r.Direction != ClientToServer {
 		t.Errorf("stream 3 reset: %+v", r)
 	}
 }
@@ -186,11 +186,11 @@ func TestRead_HTTP2Gap(t *testing.T) {
 		t.Errorf("messages %v", got)
 	}
 	found := false
-	for _, p := range s.Problems {
+	for _, p := range s.Problems() {
 		found = found || p.Kind == ProblemTruncated && bytes.Contains([]byte(p.Message), []byte("HTTP/2"))
 	}
 	if !found {
-		t.Errorf("no truncation problem: %v", s.Problems)
+		t.Errorf("no truncation problem: %v", s.Problems())
 	}
 }
 
@@ -206,8 +206,8 @@ func TestRead_HTTP2Capture(t *testing.T) {
 	}
 	for i, s := range c.Sessions {
 		path, id := fmt.Sprintf("/chat/%d", i+1), uint32(3+2*i)
-		if s.Path() != path || s.HTTP2 == nil || s.HTTP2.StreamID != id || s.Request.Method != "CONNECT" || s.Response.Status != 200 {
-			t.Errorf("session %d: path %q http2 %+v", i, s.Path(), s.HTTP2)
+		if s.Path() != path || s.HTTP2() == nil || s.HTTP2().StreamID != id || s.Request.Method != "CONNECT" || s.Response.Status != 200 {
+			t.Errorf("session %d: path %q http2 %+v", i, s.Path(), s.HTTP2())
 		}
 		for _, d := range Directions {
 			if n := len(dataMessages(s, d)); n != 12 {
@@ -246,11 +246,11 @@ func FuzzHTTP2(f *testing.F) {
 			conn.fin(true)
 		})
 		for _, s := range c.Sessions {
-			if s.HTTP2 == nil || s.Request == nil || s.Request.Method != "CONNECT" {
+			if s.HTTP2() == nil || s.Request == nil || s.Request.Method != "CONNECT" {
 				t.Fatalf("session %+v is not an HTTP/2 stream", s)
 			}
 			for _, d := range Directions {
-				for _, m := range s.Messages[d] {
+				for _, m := range s.Messages(d) {
 					if m.End < m.Offset {
 						t.Fatalf("message offsets %d-%d", m.Offset, m.End)
 					}

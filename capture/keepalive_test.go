@@ -41,8 +41,8 @@ func TestRead_UpgradeAfterKeepAlive(t *testing.T) {
 				return
 			}
 			s := c.Sessions[0]
-			if s.Key() != testKey || len(s.Messages[ClientToServer]) != 1 || !strings.HasPrefix(string(s.Messages[ClientToServer][0].Preview), "after") {
-				t.Errorf("key %q messages %v problems %v", s.Key(), s.Messages[ClientToServer], s.Problems)
+			if s.Key() != testKey || len(s.Messages(ClientToServer)) != 1 || !strings.HasPrefix(string(s.Messages(ClientToServer)[0].Preview), "after") {
+				t.Errorf("key %q messages %v problems %v", s.Key(), s.Messages(ClientToServer), s.Problems())
 			}
 		})
 	}

@@ -180,13 +180,13 @@ func TestRead_DeflateBomb(t *testing.T) {
 		t.Errorf("message after the bomb: %q", msgs[1].Preview)
 	}
 	found := false
-	for _, p := range s.Problems {
+	for _, p := range s.Problems() {
 		if p.Kind == ProblemLimit && bytes.Contains([]byte(p.Message), []byte("too large")) {
 			found = true
 		}
 	}
 	if !found {
-		t.Errorf("no limit problem for the bomb: %v", s.Problems)
+		t.Errorf("no limit problem for the bomb: %v", s.Problems())
 	}
 	t.Logf("deflate bomb (1 GiB of zeros, %d bytes on the wire): peak heap %.1f MiB", bomb.WireLength, peak)
 	if peak > 32 {

@@ -254,7 +254,7 @@ func (r *reader) writeSessions() {
 	for _, s := range r.sessions[r.written:] {
 		r.out.session(s, r.outSlots[s])
 		delete(r.outSlots, s)
-		s.Messages = [2][]Message{}
+		s.dropMessages()
 	}
 	r.written = len(r.sessions)
 }
@@ -683,9 +683,9 @@ func (r *reader) keylogWarnings() {
 	}
 	tls, decrypted := 0, 0
 	for _, s := range r.sessions {
-		if s.TLS != nil {
+		if s.TLS() != nil {
 			tls++
-			if s.TLS.Decrypted {
+			if s.TLS().Decrypted {
 				decrypted++
 			}
 		}
@@ -815,8 +815,8 @@ func quietOutcome(s *Session) string {
 	if s.Request == nil || s.Response != nil && s.Response.Status == 101 {
 		return ""
 	}
-	for d := range s.Messages {
-		if len(s.Messages[d]) > 0 || s.Counts[d] != (Counts{}) {
+	for _, d := range Directions {
+		if len(s.Messages(d)) > 0 || s.Counts(d) != (Counts{}) {
 			return ""
 		}
 	}

@@ -36,7 +36,7 @@ func onlySession(t *testing.T, c *Capture) *Session {
 
 func dataMessages(s *Session, d Direction) []Message {
 	var out []Message
-	for _, m := range s.Messages[d] {
+	for _, m := range s.Messages(d) {
 		if m.Opcode.IsData() || m.Opcode == OpContinuation {
 			out = append(out, m)
 		}
@@ -78,10 +78,10 @@ func TestRead_Handshake(t *testing.T) {
 		t.Errorf("client messages: %+v", c2s)
 	}
 	if len(dataMessages(s, ServerToClient)) != 1 {
-		t.Errorf("server messages: %+v", s.Messages[ServerToClient])
+		t.Errorf("server messages: %+v", s.Messages(ServerToClient))
 	}
-	if s.Close[ClientToServer] == nil || s.Close[ClientToServer].Code != 1000 || s.Close[ClientToServer].Reason != "bye" {
-		t.Errorf("close: %+v", s.Close[ClientToServer])
+	if s.Close(ClientToServer) == nil || s.Close(ClientToServer).Code != 1000 || s.Close(ClientToServer).Reason != "bye" {
+		t.Errorf("close: %+v", s.Close(ClientToServer))
 	}
 	if s.Ending != ClosedClean {
 		t.Errorf("ending %v, want close", s.Ending)
@@ -100,7 +100,7 @@ func TestRead_FragmentedWithPing(t *testing.T) {
 		conn.send(true, b)
 	})
 	s := onlySession(t, c)
-	msgs := s.Messages[ClientToServer]
+	msgs := s.Messages(ClientToServer)
 	if len(msgs) != 2 {
 		t.Fatalf("got %d messages, want ping then text: %+v", len(msgs), msgs)
 	}
@@ -161,7 +161,7 @@ func TestRead_MidStream(t *testing.T) {
 	for d, format := range map[Direction]string{ServerToClient: `{"push":%d}`, ClientToServer: `{"ack":%d}`} {
 		m := dataMessages(s, d)
 		if len(m) != 3 {
-			t.Fatalf("%v: %d messages, want 3 (problems %v)", d, len(m), s.Problems)
+			t.Fatalf("%v: %d messages, want 3 (problems %v)", d, len(m), s.Problems())
 		}
 		for i, msg := range m {
 			if msg.Digest != sha256.Sum256([]byte(fmt.Sprintf(format, i))) || msg.Flags.Has(Incomplete) {
@@ -241,7 +241,7 @@ func TestRead_PermessageDeflate(t *testing.T) {
 	s := onlySession(t, c)
 	m := dataMessages(s, ServerToClient)
 	if len(m) != len(texts) {
-		t.Fatalf("got %d messages, problems %v", len(m), s.Problems)
+		t.Fatalf("got %d messages, problems %v", len(m), s.Problems())
 	}
 	for i, msg := range m {
 		if msg.Digest != sha256.Sum256([]byte(texts[i])) || !msg.Flags.Has(Compressed) || msg.Length != int64(len(texts[i])) {
@@ -334,7 +334,7 @@ func TestRead_RequestInTinySegments(t *testing.T) {
 	})
 	s := onlySession(t, c)
 	if s.Key() != testKey || len(dataMessages(s, ClientToServer)) != 1 {
-		t.Errorf("key %q, messages %+v", s.Key(), s.Messages)
+		t.Errorf("key %q, messages %+v", s.Key(), s.Messages(ClientToServer))
 	}
 }
 

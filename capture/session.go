@@ -3,6 +3,7 @@ package capture
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"net/netip"
 	"time"
 
@@ -14,7 +15,7 @@ import (
 // Direction is the way a message travels on a WebSocket connection.
 type Direction = packet.Direction
 
-// The two directions of a connection. They index Session.Messages and Session.TCP.
+// The two directions of a connection. They index Session.TCP and name a direction to Session.Messages.
 const (
 	ClientToServer = packet.ClientToServer
 	ServerToClient = packet.ServerToClient
@@ -281,6 +282,12 @@ type TLSInfo struct {
 }
 
 // Session is one WebSocket connection (or one TLS connection that could not be opened) at one hop.
+//
+// What a connection that never opened leaves empty (messages, counts, close frames, problems,
+// TLS, HTTP/2, bridge) is read through methods (Messages, Counts, Close, Problems, TLS, HTTP2,
+// Bridge) and kept apart, made on the first write: a flood lists 100,000 sessions that never
+// opened, and inline those parts made each one 576 bytes instead of 416. Its JSON (digest files)
+// is the same as when they were fields, in the same order.
 type Session struct {
 	ID     int            // 1-based, in order of the connection's first packet in the capture
 	Client netip.AddrPort // the side that sent the HTTP Upgrade (or masked frames, when mid-stream)
@@ -297,32 +304,221 @@ type Session struct {
 
 	// MidStream is set when the handshake was not captured and frames were found by resynchronising.
 	MidStream bool
+	Ending    Ending
 
-	TLS *TLSInfo // nil for plaintext connections
+	TCP [2]StreamStats // per Direction: the sender of that direction's bytes
 
-	// HTTP2 is set when the session is a WebSocket over an HTTP/2 stream (RFC 8441 extended
-	// CONNECT). Its Request then has Method CONNECT and no Key, its Response status 200; Client,
-	// Server and TCP are the connection's, except that the stream's END_STREAM is the TCP FIN and
-	// its RST_STREAM (or a GOAWAY that excluded it) the TCP RST of its direction; Message offsets
-	// are positions in the connection's (decrypted) byte stream.
-	HTTP2 *HTTP2Stream
+	more *sessionMore // nil while all of it is empty
+}
 
-	// Bridge is set for a session that correlate made of a bridged TCP stream (a hop with
-	// Options.Bridge): the stream, aligned with the messages of the WebSocket session of the hop
-	// before, whose Request and Response it shares. Its Messages are the upstream messages whose
-	// bytes were found in the stream (and runs of bytes found in no message), with TCP offsets.
-	Bridge *Stream
-
-	Messages [2][]Message // per Direction, in stream order; empty with Options.CountOnly or Compact
-	// recs holds the compact records of the messages (see Entries), nil when there are none, as
-	// for every session that never carried a message: a flood lists 100,000 of those, and inline
-	// the records' 96 bytes took Session from the 576-byte allocation size class to 704.
+// sessionMore is the part of a Session that a connection which never opened leaves empty.
+type sessionMore struct {
+	tls      *TLSInfo
+	http2    *HTTP2Stream
+	bridge   *Stream
+	messages [2][]Message
+	// recs holds the compact records of the messages (see Entries), nil when there are none.
 	recs     *msgRecords
-	Counts   [2]Counts      // per Direction, whether or not Messages are kept
-	TCP      [2]StreamStats // per Direction: the sender of that direction's bytes
-	Close    [2]*Close      // close frame sent in each direction, nil if none
-	Ending   Ending
-	Problems []Problem
+	counts   [2]Counts
+	close    [2]*Close
+	problems []Problem
+}
+
+// grow returns s.more, making it on first use.
+func (s *Session) grow() *sessionMore {
+	if s.more == nil {
+		s.more = new(sessionMore)
+	}
+	return s.more
+}
+
+// TLS returns the TLS layer of the connection, nil for plaintext connections.
+func (s *Session) TLS() *TLSInfo {
+	if s.more == nil {
+		return nil
+	}
+	return s.more.tls
+}
+
+// SetTLS sets the TLS layer of the connection (nil: plaintext).
+func (s *Session) SetTLS(t *TLSInfo) {
+	if t != nil || s.more != nil {
+		s.grow().tls = t
+	}
+}
+
+// HTTP2 returns the HTTP/2 stream that carries the session, nil when not a WebSocket over an
+// HTTP/2 stream (RFC 8441 extended CONNECT). With one, the Request has Method CONNECT and no
+// Key, the Response status 200; Client, Server and TCP are the connection's, except that the
+// stream's END_STREAM is the TCP FIN and its RST_STREAM (or a GOAWAY that excluded it) the TCP
+// RST of its direction; Message offsets are positions in the connection's (decrypted) byte stream.
+func (s *Session) HTTP2() *HTTP2Stream {
+	if s.more == nil {
+		return nil
+	}
+	return s.more.http2
+}
+
+// SetHTTP2 sets the HTTP/2 stream that carries the session (nil: none).
+func (s *Session) SetHTTP2(h *HTTP2Stream) {
+	if h != nil || s.more != nil {
+		s.grow().http2 = h
+	}
+}
+
+// Bridge returns the bridged TCP stream a session stands for, nil for any other session. A
+// session that correlate made of a bridged TCP stream (a hop with Options.Bridge) aligns the
+// stream with the messages of the WebSocket session of the hop before, whose Request and Response
+// it shares. Its Messages are the upstream messages whose bytes were found in the stream (and runs
+// of bytes found in no message), with TCP offsets.
+func (s *Session) Bridge() *Stream {
+	if s.more == nil {
+		return nil
+	}
+	return s.more.bridge
+}
+
+// SetBridge sets the bridged TCP stream the session stands for.
+func (s *Session) SetBridge(st *Stream) {
+	if st != nil || s.more != nil {
+		s.grow().bridge = st
+	}
+}
+
+// Messages returns the messages of direction d, in stream order; empty with Options.CountOnly
+// or Compact.
+func (s *Session) Messages(d Direction) []Message {
+	if s.more == nil {
+		return nil
+	}
+	return s.more.messages[d]
+}
+
+// SetMessages sets the messages of direction d.
+func (s *Session) SetMessages(d Direction, ms []Message) {
+	if len(ms) > 0 || s.more != nil {
+		s.grow().messages[d] = ms
+	}
+}
+
+// Counts returns the numbers of messages of direction d, whether or not Messages are kept.
+func (s *Session) Counts(d Direction) Counts {
+	if s.more == nil {
+		return Counts{}
+	}
+	return s.more.counts[d]
+}
+
+// SetCounts sets the numbers of messages of direction d.
+func (s *Session) SetCounts(d Direction, n Counts) {
+	if n != (Counts{}) || s.more != nil {
+		s.grow().counts[d] = n
+	}
+}
+
+// Close returns the close frame sent in direction d, nil if none.
+func (s *Session) Close(d Direction) *Close {
+	if s.more == nil {
+		return nil
+	}
+	return s.more.close[d]
+}
+
+// SetClose sets the close frame sent in direction d (nil: none).
+func (s *Session) SetClose(d Direction, c *Close) {
+	if c != nil || s.more != nil {
+		s.grow().close[d] = c
+	}
+}
+
+// Problems returns what was found wrong with the session, in the order found.
+func (s *Session) Problems() []Problem {
+	if s.more == nil {
+		return nil
+	}
+	return s.more.problems
+}
+
+// AddProblem appends p to the session's problems.
+func (s *Session) AddProblem(p Problem) {
+	m := s.grow()
+	m.problems = append(m.problems, p)
+}
+
+// withoutMessages returns a copy of s without its messages and their records; s keeps them.
+func (s *Session) withoutMessages() Session {
+	x := *s
+	if x.more != nil {
+		m := *x.more
+		m.messages, m.recs = [2][]Message{}, nil
+		x.more = &m
+	}
+	return x
+}
+
+// dropMessages forgets the messages of s and their records.
+func (s *Session) dropMessages() {
+	if s.more != nil {
+		s.more.messages, s.more.recs = [2][]Message{}, nil
+	}
+}
+
+// sessionJSON is Session as encoding/json wrote it when all its parts were fields: digest files
+// hold it.
+type sessionJSON struct {
+	ID        int
+	Client    netip.AddrPort
+	Server    netip.AddrPort
+	Start     time.Time
+	End       time.Time
+	Tunnel    string
+	Request   *Request
+	Response  *Response
+	MidStream bool
+	TLS       *TLSInfo
+	HTTP2     *HTTP2Stream
+	Bridge    *Stream
+	Messages  [2][]Message
+	Counts    [2]Counts
+	TCP       [2]StreamStats
+	Close     [2]*Close
+	Ending    Ending
+	Problems  []Problem
+}
+
+// MarshalJSON implements json.Marshaler.
+func (s Session) MarshalJSON() ([]byte, error) {
+	j := sessionJSON{ID: s.ID, Client: s.Client, Server: s.Server, Start: s.Start, End: s.End,
+		Tunnel: s.Tunnel, Request: s.Request, Response: s.Response, MidStream: s.MidStream,
+		TCP: s.TCP, Ending: s.Ending}
+	if m := s.more; m != nil {
+		j.TLS, j.HTTP2, j.Bridge, j.Messages, j.Counts = m.tls, m.http2, m.bridge, m.messages, m.counts
+		j.Close, j.Problems = m.close, m.problems
+	}
+	return json.Marshal(&j)
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (s *Session) UnmarshalJSON(b []byte) error {
+	var j sessionJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*s = Session{ID: j.ID, Client: j.Client, Server: j.Server, Start: j.Start, End: j.End,
+		Tunnel: j.Tunnel, Request: j.Request, Response: j.Response, MidStream: j.MidStream,
+		TCP: j.TCP, Ending: j.Ending}
+	s.SetTLS(j.TLS)
+	s.SetHTTP2(j.HTTP2)
+	s.SetBridge(j.Bridge)
+	for _, d := range Directions {
+		s.SetMessages(d, j.Messages[d])
+		s.SetCounts(d, j.Counts[d])
+		s.SetClose(d, j.Close[d])
+	}
+	for _, p := range j.Problems {
+		s.AddProblem(p)
+	}
+	return nil
 }
 
 // HTTP2Stream identifies the HTTP/2 stream that carries a WebSocket session, and how it ended.

@@ -27,21 +27,22 @@ func (h tlsHandler) Plaintext(dir Direction, b []byte, m packet.Meta) {
 
 func (h tlsHandler) Record(dir Direction, length int, m packet.Meta) {
 	s := h.c.sess
-	if s == nil || s.TLS == nil {
+	if s == nil || s.TLS() == nil {
 		return
 	}
-	s.TLS.RecordCount[dir]++
-	if h.c.r.opts.CountOnly || len(s.TLS.Records[dir]) >= maxTLSRecords {
+	t := s.TLS()
+	t.RecordCount[dir]++
+	if h.c.r.opts.CountOnly || len(t.Records[dir]) >= maxTLSRecords {
 		return
 	}
-	s.TLS.Records[dir] = append(s.TLS.Records[dir], TLSRecord{Time: m.Time, Length: length,
+	t.Records[dir] = append(t.Records[dir], TLSRecord{Time: m.Time, Length: length,
 		Packet: m.Ref()})
 }
 
 // finishTLS copies what the TLS layer learnt into the session.
 func (c *conn) finishTLS(s *Session) {
 	in := c.tls.Info()
-	t := s.TLS
+	t := s.TLS()
 	t.SNI, t.ALPN, t.Version, t.CipherSuite = in.SNI, in.ALPN, in.Version, in.CipherSuite
 	t.Resumed, t.ClientRandom, t.Decrypted, t.Reason = in.Resumed, in.ClientRandom, in.Decrypted, in.Reason
 	if t.Decrypted {

@@ -32,8 +32,8 @@ func TestRead_TLS(t *testing.T) {
 				t.Fatal(err)
 			}
 			s := onlySession(t, c)
-			if s.TLS == nil || s.TLS.Decrypted != tc.decrypted || s.TLS.Version != tc.version || s.TLS.SNI != "wspath.test" {
-				t.Fatalf("tls %+v", s.TLS)
+			if s.TLS() == nil || s.TLS().Decrypted != tc.decrypted || s.TLS().Version != tc.version || s.TLS().SNI != "wspath.test" {
+				t.Fatalf("tls %+v", s.TLS())
 			}
 			if got := len(dataMessages(s, ClientToServer)); got != tc.c2s {
 				t.Errorf("client messages %d, want %d", got, tc.c2s)
@@ -44,7 +44,7 @@ func TestRead_TLS(t *testing.T) {
 			if tc.decrypted && (s.Key() == "" || s.Response == nil || !s.Response.AcceptValid) {
 				t.Errorf("handshake not read: key %q response %+v", s.Key(), s.Response)
 			}
-			if got := len(s.TLS.Records[ClientToServer]) > 0; got != tc.recordsWithoutKeys {
+			if got := len(s.TLS().Records[ClientToServer]) > 0; got != tc.recordsWithoutKeys {
 				t.Errorf("record shapes kept: %v, want %v", got, tc.recordsWithoutKeys)
 			}
 		})

@@ -88,7 +88,7 @@ func compareWithTshark(t *testing.T, dir string) (compared, holes int) {
 		byKey := map[string]*Session{}
 		for _, s := range c.Sessions {
 			byKey[s.Key()] = s
-			if s.HTTP2 != nil {
+			if s.HTTP2() != nil {
 				byKey["h2:"+s.Path()] = s
 			}
 		}
@@ -101,8 +101,8 @@ func compareWithTshark(t *testing.T, dir string) (compared, holes int) {
 				key = k
 			}
 			s := byKey[key]
-			if s != nil && s.HTTP2 != nil && s.HTTP2.StreamID != tc.H2Stream {
-				t.Errorf("%s %s %s: HTTP/2 stream %d, the client logged %d", filepath.Base(dir), hop, key, s.HTTP2.StreamID, tc.H2Stream)
+			if s != nil && s.HTTP2() != nil && s.HTTP2().StreamID != tc.H2Stream {
+				t.Errorf("%s %s %s: HTTP/2 stream %d, the client logged %d", filepath.Base(dir), hop, key, s.HTTP2().StreamID, tc.H2Stream)
 			}
 			for _, d := range Directions {
 				tag := fmt.Sprintf("%s %s %s %s", filepath.Base(dir), hop, key, d)
@@ -182,7 +182,7 @@ func digestsInOrder(s *Session, d Direction, sent [][]string) (int, bool) {
 		return 0, true
 	}
 	next, i := 0, -1
-	for _, m := range s.Messages[d] {
+	for _, m := range s.Messages(d) {
 		if !m.Opcode.IsData() || m.Flags.Has(Incomplete) {
 			continue
 		}
@@ -207,7 +207,7 @@ func dataCount(s *Session, d Direction) int {
 		return 0
 	}
 	n := 0
-	for _, m := range s.Messages[d] {
+	for _, m := range s.Messages(d) {
 		if m.Opcode.IsData() && !m.Flags.Has(Incomplete) {
 			n++
 		}

@@ -56,7 +56,7 @@ func TestRead_TunnelsKeepEqualTuplesApart(t *testing.T) {
 	}
 	got := map[string]int{}
 	for _, ss := range c.Sessions {
-		got[ss.Tunnel] = len(ss.Messages[ClientToServer])
+		got[ss.Tunnel] = len(ss.Messages(ClientToServer))
 	}
 	if got["vxlan vni 1 192.0.2.1<->192.0.2.2"] != 3 || got["vxlan vni 2 192.0.2.1<->192.0.2.2"] != 2 {
 		t.Errorf("messages per tunnel %v", got)
@@ -127,7 +127,7 @@ func TestRead_OVSMirrorTunnels(t *testing.T) {
 			t.Errorf("%s: session %v %s, server saw %v %s", s.Tunnel, s.Client, s.Key(), want.Client, want.Key())
 		}
 		for _, d := range Directions {
-			got, exp := s.Messages[d], want.Messages[d]
+			got, exp := s.Messages(d), want.Messages(d)
 			data := 0
 			for _, m := range got {
 				if m.Opcode.IsData() {
@@ -197,7 +197,7 @@ func TestRead_UserspaceTunnels(t *testing.T) {
 			t.Errorf("%s: tunnel %q, want %q", s.Path(), s.Tunnel, tun)
 		}
 		for _, d := range Directions {
-			got, exp := s.Messages[d], want.Messages[d]
+			got, exp := s.Messages(d), want.Messages(d)
 			if len(got) != len(exp) || len(got) < 10 {
 				t.Errorf("%s %s: %d messages, server %d", s.Path(), d, len(got), len(exp))
 				continue

@@ -37,7 +37,8 @@ func benchCaptures() ([]Hop, int64) {
 	var n int64
 	for _, c := range caps {
 		for _, s := range c.Sessions {
-			for _, ms := range s.Messages {
+			for _, d := range capture.Directions {
+				ms := s.Messages(d)
 				for _, m := range ms {
 					n += m.WireLength
 				}
@@ -74,7 +75,8 @@ func BenchmarkCompare_4Hops(b *testing.B) {
 	var bytes, msgs int64
 	for _, c := range caps {
 		for _, s := range c.Sessions {
-			for _, ms := range s.Messages {
+			for _, d := range capture.Directions {
+				ms := s.Messages(d)
 				for _, m := range ms {
 					bytes += m.WireLength
 					msgs++
@@ -133,7 +135,8 @@ func compactHops(hops []Hop) []Hop {
 		c := h.Capture
 		for i, s := range c.Sessions {
 			s = capture.WithEntries(s, &c.PacketFiles)
-			s.Messages = [2][]capture.Message{}
+			s.SetMessages(capture.ClientToServer, nil)
+			s.SetMessages(capture.ServerToClient, nil)
 			c.Sessions[i] = s
 		}
 	}

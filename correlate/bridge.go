@@ -98,9 +98,10 @@ func bridgeWarn(h *Hop, msg string) {
 // bridgedSession is the session that stream st makes of upstream session up.
 func bridgedSession(st *capture.Stream, up *capture.Session) *capture.Session {
 	s := &capture.Session{Client: st.Client, Server: st.Server, Start: st.Start, End: st.End,
-		Request: up.Request, Response: up.Response, TCP: st.TCP, Ending: st.Ending, Bridge: st}
+		Request: up.Request, Response: up.Response, TCP: st.TCP, Ending: st.Ending}
+	s.SetBridge(st)
 	for _, d := range capture.Directions {
-		s.Messages[d] = alignStream(st, up, d).msgs
+		s.SetMessages(d, alignStream(st, up, d).msgs)
 	}
 	return s
 }
@@ -121,8 +122,8 @@ type streamAlignment struct {
 func alignStream(st *capture.Stream, up *capture.Session, d capture.Direction) streamAlignment {
 	data := st.Data[d]
 	var ups []*capture.Message
-	for i := range up.Messages[d] {
-		if m := &up.Messages[d][i]; m.Opcode.IsData() {
+	for i := range up.Messages(d) {
+		if m := &up.Messages(d)[i]; m.Opcode.IsData() {
 			ups = append(ups, m)
 		}
 	}

@@ -51,8 +51,8 @@ func TestCompare_Bridge(t *testing.T) {
 		Server: netip.MustParseAddrPort("10.0.0.2:80"), Start: t0, End: t0.Add(time.Second),
 		Request:  &capture.Request{Method: "GET", Path: "/websockify", Key: "dGhlIHNhbXBsZSBub25jZQ==", Time: t0},
 		Response: &capture.Response{Status: 101, Time: t0}}
-	up.Messages[capture.ClientToServer] = bridgeMsgs(capture.ClientToServer, t0, c2s...)
-	up.Messages[capture.ServerToClient] = bridgeMsgs(capture.ServerToClient, t0.Add(12*time.Millisecond), "welcome", "bye")
+	up.SetMessages(capture.ClientToServer, bridgeMsgs(capture.ClientToServer, t0, c2s...))
+	up.SetMessages(capture.ServerToClient, bridgeMsgs(capture.ServerToClient, t0.Add(12*time.Millisecond), "welcome", "bye"))
 	// The TCP side: message 2 never arrived, and "fourth one" came glued to "second message" in
 	// one segment; the server sent "welcome", "stats", "bye".
 	st := bridgeStream(t0.Add(time.Millisecond), []string{"hello server", "second messagefourth one", "fifth and last"},
@@ -68,7 +68,7 @@ func TestCompare_Bridge(t *testing.T) {
 	s := hops[1].Capture.Sessions[0]
 	var got []string
 	for _, d := range capture.Directions {
-		for _, m := range s.Messages[d] {
+		for _, m := range s.Messages(d) {
 			got = append(got, fmt.Sprintf("%s:%d@%d-%d", d, m.Length, m.Offset, m.End))
 		}
 	}
@@ -165,11 +165,11 @@ func FuzzAlignStream(f *testing.F) {
 		}
 		stream = append(stream, string(rest))
 		up := &capture.Session{}
-		up.Messages[capture.ClientToServer] = bridgeMsgs(capture.ClientToServer, t0, texts...)
+		up.SetMessages(capture.ClientToServer, bridgeMsgs(capture.ClientToServer, t0, texts...))
 		if b64 {
 			up.Response = &capture.Response{Status: 101, Protocol: "base64"}
-			for i := range up.Messages[capture.ClientToServer] {
-				up.Messages[capture.ClientToServer][i].Opcode = capture.OpText
+			for i := range up.Messages(capture.ClientToServer) {
+				up.Messages(capture.ClientToServer)[i].Opcode = capture.OpText
 			}
 		}
 		st := bridgeStream(t0, stream, nil)

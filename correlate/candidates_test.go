@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wspath/wspath/capture"
 	"github.com/wspath/wspath/schema"
 )
 
@@ -115,9 +116,9 @@ func TestMatch_RelayDelayVaries(t *testing.T) {
 		d := 10*time.Millisecond + time.Duration(i)*n*time.Microsecond/4
 		s.Start, s.End = s.Start.Add(d), s.End.Add(d)
 		s.Request.Time, s.Response.Time = s.Request.Time.Add(d), s.Response.Time.Add(d)
-		for dir := range s.Messages {
-			for k := range s.Messages[dir] {
-				m := &s.Messages[dir][k]
+		for _, dir := range capture.Directions {
+			for k := range s.Messages(dir) {
+				m := &s.Messages(dir)[k]
 				m.First, m.Last = m.First.Add(d), m.Last.Add(d)
 			}
 		}

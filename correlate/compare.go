@@ -701,9 +701,9 @@ func buildConnection(id int, c *conn, tt [2]*track, hs []*hopState, opts *Option
 			if p := s.Path(); p != "" && cn.Path == nil {
 				cn.Path = &p
 			}
-			if s.TLS != nil {
+			if s.TLS() != nil {
 				ch.TLS = "encrypted"
-				if s.TLS.Decrypted {
+				if s.TLS().Decrypted {
 					ch.TLS = "decrypted"
 				}
 			}

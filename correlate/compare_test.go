@@ -82,7 +82,7 @@ func TestCompare_Verdicts(t *testing.T) {
 			hops: 3,
 			tweak: func(caps []*capture.Capture) {
 				s := caps[0].Sessions[0]
-				s.TCP[capture.ServerToClient].HighestAck = s.Messages[capture.ClientToServer][3].End
+				s.TCP[capture.ServerToClient].HighestAck = s.Messages(capture.ClientToServer)[3].End
 				s.TCP[capture.ClientToServer].Retransmissions = 4
 			},
 			c2s: dirWant{verdict: schema.Lost, firstMiss: "hop1", missing: 1, index: 4, reason: "never acknowledged at hop0"},
@@ -124,7 +124,7 @@ func TestCompare_Verdicts(t *testing.T) {
 			hops: 3,
 			tweak: func(caps []*capture.Capture) {
 				s := caps[0].Sessions[0]
-				s.Close[capture.ServerToClient] = &capture.Close{Code: 1001, Reason: "going away", Time: ms(500), Packet: capture.PacketRef{File: "hop0.pcap", Number: 90}}
+				s.SetClose(capture.ServerToClient, &capture.Close{Code: 1001, Reason: "going away", Time: ms(500), Packet: capture.PacketRef{File: "hop0.pcap", Number: 90}})
 			},
 			c2s: dirWant{verdict: schema.Closed, firstMiss: "hop1", missing: 1, index: 5, reason: "close frame 1001"},
 			s2c: delivered, exit: 1,
@@ -135,7 +135,7 @@ func TestCompare_Verdicts(t *testing.T) {
 			hops: 4,
 			tweak: func(caps []*capture.Capture) {
 				s := caps[1].Sessions[0]
-				s.Messages[capture.ClientToServer] = append(s.Messages[capture.ClientToServer][:2], s.Messages[capture.ClientToServer][3:]...)
+				s.SetMessages(capture.ClientToServer, append(s.Messages(capture.ClientToServer)[:2], s.Messages(capture.ClientToServer)[3:]...))
 			},
 			c2s: dirWant{verdict: schema.CaptureGap, firstMiss: "hop1", missing: 1, index: 2, reason: "hop3, further along, has it"},
 			s2c: delivered, exit: 3,
@@ -156,11 +156,11 @@ func TestCompare_Verdicts(t *testing.T) {
 			hops: 2,
 			tweak: func(caps []*capture.Capture) {
 				s := caps[1].Sessions[0]
-				prev := s.Messages[capture.ClientToServer][1]
+				prev := s.Messages(capture.ClientToServer)[1]
 				s.TCP[capture.ClientToServer].Gaps = []capture.Gap{{Offset: prev.End, Length: 9, Reason: capture.GapAcked}}
-				for i := 2; i < len(s.Messages[capture.ClientToServer]); i++ {
-					s.Messages[capture.ClientToServer][i].Offset += 9
-					s.Messages[capture.ClientToServer][i].End += 9
+				for i := 2; i < len(s.Messages(capture.ClientToServer)); i++ {
+					s.Messages(capture.ClientToServer)[i].Offset += 9
+					s.Messages(capture.ClientToServer)[i].End += 9
 				}
 			},
 			c2s: dirWant{verdict: schema.CaptureGap, firstMiss: "hop1", missing: 1, index: 2, reason: "acknowledged"},
@@ -174,7 +174,7 @@ func TestCompare_Verdicts(t *testing.T) {
 				// At hop1, "three-long" is incomplete and "four" too: positional matching is
 				// unsafe for the first, so it is judged from the incomplete message.
 				s := caps[1].Sessions[0]
-				m := &s.Messages[capture.ClientToServer][2]
+				m := &s.Messages(capture.ClientToServer)[2]
 				m.Flags |= capture.Incomplete
 				m.Digest = capture.Digest{}
 				m.Length = 50 // longer than the upstream message: cannot be it by size
@@ -187,7 +187,7 @@ func TestCompare_Verdicts(t *testing.T) {
 			conn: connSpec{key: keyN(1), c2s: []string{"one", "two", "three-long", "four"}},
 			hops: 2,
 			tweak: func(caps []*capture.Capture) {
-				m := &caps[1].Sessions[0].Messages[capture.ClientToServer][2]
+				m := &caps[1].Sessions[0].Messages(capture.ClientToServer)[2]
 				m.Flags |= capture.Incomplete
 				m.Digest = capture.Digest{}
 				m.Length = 4
@@ -214,7 +214,8 @@ func TestCompare_Verdicts(t *testing.T) {
 			tweak: func(caps []*capture.Capture) {
 				s := *caps[2].Sessions[0]
 				s.Request = &capture.Request{Key: keyN(9), Path: "/other", Time: s.Start}
-				s.Messages = [2][]capture.Message{}
+				s.SetMessages(capture.ClientToServer, nil)
+				s.SetMessages(capture.ServerToClient, nil)
 				caps[2].Sessions = []*capture.Session{&s} // another connection only
 			},
 			// hop2's one connection is none of the others': a capture of another run, left out.
@@ -257,7 +258,7 @@ func TestCompare_Verdicts(t *testing.T) {
 			hops: 3,
 			tweak: func(caps []*capture.Capture) {
 				opaque(caps[0].Sessions[0], 41, 0)
-				caps[1].Sessions[0].Messages[capture.ClientToServer] = caps[1].Sessions[0].Messages[capture.ClientToServer][:10]
+				caps[1].Sessions[0].SetMessages(capture.ClientToServer, caps[1].Sessions[0].Messages(capture.ClientToServer)[:10])
 			},
 			c2s: dirWant{verdict: schema.Undecided, firstMiss: "hop1", missing: 27, index: -1, low: true, reason: "sent 41 TLS records at hop0 (no keys), 11 messages and frames reached hop1"},
 			s2c: delivered, exit: 3,
@@ -285,14 +286,15 @@ func TestCompare_Verdicts(t *testing.T) {
 
 // opaque turns a session into TLS without keys with the given record counts.
 func opaque(s *capture.Session, c2s, s2c int) {
-	s.TLS = &capture.TLSInfo{SNI: "chat.example", Version: "TLS 1.3", Reason: "no key for this connection"}
-	s.TLS.ClientRandom[0] = byte(s.ID)
+	s.SetTLS(&capture.TLSInfo{SNI: "chat.example", Version: "TLS 1.3", Reason: "no key for this connection"})
+	s.TLS().ClientRandom[0] = byte(s.ID)
 	for i := 0; i < c2s; i++ {
-		s.TLS.Records[capture.ClientToServer] = append(s.TLS.Records[capture.ClientToServer], capture.TLSRecord{Time: s.Start.Add(time.Duration(i) * time.Millisecond), Length: 40})
+		s.TLS().Records[capture.ClientToServer] = append(s.TLS().Records[capture.ClientToServer], capture.TLSRecord{Time: s.Start.Add(time.Duration(i) * time.Millisecond), Length: 40})
 	}
 	for i := 0; i < s2c; i++ {
-		s.TLS.Records[capture.ServerToClient] = append(s.TLS.Records[capture.ServerToClient], capture.TLSRecord{Time: s.Start.Add(time.Duration(i) * time.Millisecond), Length: 40})
+		s.TLS().Records[capture.ServerToClient] = append(s.TLS().Records[capture.ServerToClient], capture.TLSRecord{Time: s.Start.Add(time.Duration(i) * time.Millisecond), Length: 40})
 	}
 	s.Request, s.Response = nil, nil
-	s.Messages = [2][]capture.Message{}
+	s.SetMessages(capture.ClientToServer, nil)
+	s.SetMessages(capture.ServerToClient, nil)
 }

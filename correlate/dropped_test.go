@@ -74,7 +74,7 @@ func TestCompare_CaptureDrops(t *testing.T) {
 func TestCompare_CaptureDropsUnacked(t *testing.T) {
 	caps := simulate(simOpts{hops: 3}, []connSpec{{key: keyN(1), c2s: seq("a", 5), dropC2S: map[int]int{3: 2, 4: 2}}})
 	s := caps[1].Sessions[0]
-	s.TCP[capture.ServerToClient].HighestAck = s.Messages[capture.ClientToServer][2].End
+	s.TCP[capture.ServerToClient].HighestAck = s.Messages(capture.ClientToServer)[2].End
 	caps[2].Files[0].Drops = &capture.Drops{Dropped: 120}
 	r := Compare(hopsOf(caps), Options{})
 	checkDir(t, "c2s", r.Connections[0].Directions.ClientToServer,
@@ -115,7 +115,7 @@ func TestCompare_DroppingHopBeforeLoss(t *testing.T) {
 				{key: keyN(2), startMs: 20, c2s: seq("c", 5), s2c: seq("d", 5)},
 			})
 			s := caps[1].Sessions[0]
-			s.TCP[capture.ServerToClient].HighestAck = s.Messages[capture.ClientToServer][2].End
+			s.TCP[capture.ServerToClient].HighestAck = s.Messages(capture.ClientToServer)[2].End
 			hops := hopsOf(caps)
 			if tc.tweak != nil {
 				tc.tweak(caps, hops)

@@ -34,12 +34,12 @@ func FuzzCompare(f *testing.F) {
 			}
 			s := c.Sessions[(arg/3)%len(c.Sessions)]
 			d := capture.Direction(arg & 1)
-			ms := s.Messages[d]
+			ms := s.Messages(d)
 			switch op % 11 {
 			case 0:
 				if len(ms) > 0 {
 					k := arg % len(ms)
-					s.Messages[d] = append(ms[:k:k], ms[k+1:]...)
+					s.SetMessages(d, append(ms[:k:k], ms[k+1:]...))
 				}
 			case 1:
 				s.Request = nil

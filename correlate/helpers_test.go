@@ -96,18 +96,18 @@ func simulate(o simOpts, conns []connSpec) []*capture.Capture {
 						t = ms(cs.startMs + 10 + i*every + every/2).Add(back)
 					}
 					m := capture.Message{
-						Index: len(s.Messages[d]), Direction: d, Opcode: capture.OpText,
+						Index: len(s.Messages(d)), Direction: d, Opcode: capture.OpText,
 						Length: int64(len(p)), WireLength: int64(len(p)), Digest: sha256.Sum256([]byte(p)),
 						First: t, Last: t, Frames: frames, Offset: off, End: off + uint64(len(p)+6),
 						Packet: capture.PacketRef{File: caps[h].Files[0].Name, Number: 10 + i}, LastPacket: capture.PacketRef{File: caps[h].Files[0].Name, Number: 10 + i},
 					}
 					off = m.End
-					s.Messages[d] = append(s.Messages[d], m)
+					s.SetMessages(d, append(s.Messages(d), m))
 					if t.After(end) {
 						end = t
 					}
 				}
-				s.TCP[d].Packets = len(s.Messages[d]) + 2
+				s.TCP[d].Packets = len(s.Messages(d)) + 2
 				s.TCP[d].Bytes = off
 			}
 			// Every sender acknowledges everything the other side sent.

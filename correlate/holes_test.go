@@ -149,14 +149,14 @@ func TestAlignHoles_RealDropStaysInOrder(t *testing.T) {
 // bytes they took as a TCP gap of the given reason.
 func holeAt(caps []*capture.Capture, h int, dir capture.Direction, from, to int, r capture.GapReason) {
 	s := caps[h].Sessions[0]
-	ms := s.Messages[dir]
+	ms := s.Messages(dir)
 	g := capture.Gap{Offset: ms[from].Offset, Length: ms[to-1].End - ms[from].Offset, Time: ms[from].First, Reason: r}
 	// Gaps are in stream order, as the capture stage gives them, whatever order holes are made in.
 	s.TCP[dir].Gaps = append(s.TCP[dir].Gaps, g)
 	slices.SortFunc(s.TCP[dir].Gaps, func(x, y capture.Gap) int { return cmp.Compare(x.Offset, y.Offset) })
-	s.Messages[dir] = slices.Delete(slices.Clone(ms), from, to)
-	for i := range s.Messages[dir] {
-		s.Messages[dir][i].Index = i
+	s.SetMessages(dir, slices.Delete(slices.Clone(ms), from, to))
+	for i := range s.Messages(dir) {
+		s.Messages(dir)[i].Index = i
 	}
 }
 
@@ -261,7 +261,7 @@ func TestCompare_HolesInBothOrders(t *testing.T) {
 func TestCompare_UnsurePairingIsUndecided(t *testing.T) {
 	caps := simulate(simOpts{hops: 3}, []connSpec{{key: keyN(1), c2s: same("typing", 10), dropC2S: map[int]int{8: 2}}})
 	for h := 1; h < 3; h++ {
-		ms := caps[h].Sessions[0].Messages[capture.ClientToServer]
+		ms := caps[h].Sessions[0].Messages(capture.ClientToServer)
 		var off uint64
 		for i := range ms {
 			ms[i].Offset, ms[i].End = off, off+uint64(ms[i].WireLength)+10

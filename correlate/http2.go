@@ -13,15 +13,15 @@ import (
 // scoring (an HTTP/2 stream and the HTTP/1.1 connection a front end made of it are matched by
 // time, path and message digests).
 func h2Pair(a, b *capture.Session, p pairScore) (q pairScore, ok, decided bool) {
-	if a.HTTP2 == nil && b.HTTP2 == nil {
+	if a.HTTP2() == nil && b.HTTP2() == nil {
 		return p, false, false
 	}
 	sameTLS := sameTLSSession(a, b)
-	sameTCP := a.TLS == nil && b.TLS == nil && a.Client == b.Client && a.Server == b.Server && a.Client.IsValid()
+	sameTCP := a.TLS() == nil && b.TLS() == nil && a.Client == b.Client && a.Server == b.Server && a.Client.IsValid()
 	if !sameTLS && !sameTCP {
 		return p, false, false
 	}
-	if a.HTTP2 == nil || b.HTTP2 == nil || a.HTTP2.StreamID != b.HTTP2.StreamID {
+	if a.HTTP2() == nil || b.HTTP2() == nil || a.HTTP2().StreamID != b.HTTP2().StreamID {
 		return p, false, true // another stream of the same connection
 	}
 	p.sim, p.how = sameSessionWeight, schema.MatchedByH2Stream

@@ -67,7 +67,7 @@ func perHopCounts(dr *schema.DirectionResult, c *conn, tr *track, hs []*hopState
 					dr.Messages = n
 				}
 			} else {
-				n := len(s.TLS.Records[tr.dir])
+				n := len(s.TLS().Records[tr.dir])
 				hc.TLSRecords = &n
 			}
 			v.Value = hc
@@ -248,7 +248,7 @@ func (j *judger) ref(h int, m *capture.Entry) capture.PacketRef { return m.Packe
 // and notes it as wanted (see Analysis.Wanted).
 func (j *judger) full(h int, m *capture.Entry) *capture.Message {
 	s, st := j.c.sess[h], j.hs[h]
-	if ms := s.Messages[j.tr.dir]; m.Index() < len(ms) && ms[m.Index()].Index == m.Index() {
+	if ms := s.Messages(j.tr.dir); m.Index() < len(ms) && ms[m.Index()].Index == m.Index() {
 		return &ms[m.Index()]
 	}
 	w := capture.Want{Session: s.ID, Direction: j.tr.dir, Index: m.Index(), Packet: j.ref(h, m)}
@@ -696,7 +696,7 @@ func (j *judger) unseen(f finding, h int, te time.Time) finding {
 // opaqueCarried reports whether the TLS records at an undecryptable hop h can account for the
 // messages seen at the readable hop last before it.
 func (j *judger) opaqueCarried(h, last int) (bool, string) {
-	recs := len(j.c.sess[h].TLS.Records[j.tr.dir])
+	recs := len(j.c.sess[h].TLS().Records[j.tr.dir])
 	if recs >= j.counts[last] {
 		return true, ""
 	}
@@ -718,7 +718,7 @@ func (j *judger) tlsShapes() *finding {
 		if readable(s) {
 			continue
 		}
-		recs := len(s.TLS.Records[j.tr.dir])
+		recs := len(s.TLS().Records[j.tr.dir])
 		for _, n := range j.tr.travel[p+1:] {
 			ns := j.c.sess[n]
 			if !readable(ns) {
@@ -734,7 +734,7 @@ func (j *judger) tlsShapes() *finding {
 			if (j.tr.dir == capture.ClientToServer && ns.Request != nil) || (j.tr.dir == capture.ServerToClient && ns.Response != nil) {
 				units++
 			}
-			extra := tlsOverheadRecords(s.TLS.Version, j.tr.dir)
+			extra := tlsOverheadRecords(s.TLS().Version, j.tr.dir)
 			if recs <= units+extra {
 				j.passedOpaque = recs > 0 // consistent, but only by counts
 				return nil
@@ -842,7 +842,7 @@ func (j *judger) notForwarded(f finding, k int, id *ident, h int, te time.Time, 
 	m := f.msg
 	f.verdict = schema.Lost
 	acker := su.TCP[j.downstream()]
-	if acker.Packets > 0 && su.TLS == nil { // a TLS session's message offsets are in plaintext, not TCP, bytes
+	if acker.Packets > 0 && su.TLS() == nil { // a TLS session's message offsets are in plaintext, not TCP, bytes
 		acked := acker.HighestAck >= m.End()
 		f.acked = &acked
 	}
@@ -1071,7 +1071,7 @@ func (j *judger) unlistedHole(k, h, last int) string {
 // blocking behind a lost segment). It returns "" otherwise.
 func (j *judger) heldBehind(h int, m *capture.Entry) string {
 	s := j.c.sess[h]
-	if s == nil || s.TLS != nil || s.HTTP2 != nil {
+	if s == nil || s.TLS() != nil || s.HTTP2() != nil {
 		return ""
 	}
 	acker := s.TCP[j.downstream()]
@@ -1127,7 +1127,7 @@ func firstEndFrom(hop string, s *capture.Session, d capture.Direction, before ti
 			best = e
 		}
 	}
-	if c := s.Close[d]; c != nil {
+	if c := s.Close(d); c != nil {
 		e := &schema.EndNote{Hop: hop, Side: sideOf(d), Kind: "close", Reason: c.Reason, Time: c.Time, File: c.Packet.File, Packet: c.Packet.Number}
 		if c.Code != 0 {
 			code := c.Code

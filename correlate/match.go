@@ -37,7 +37,7 @@ func (c *conn) refStart(hs []*hopState) time.Time {
 
 // readable reports whether s's messages could be read (not TLS without keys).
 func readable(s *capture.Session) bool {
-	return s != nil && (s.TLS == nil || s.TLS.Decrypted)
+	return s != nil && (s.TLS() == nil || s.TLS().Decrypted)
 }
 
 // sessionsByStart returns the sessions of a capture in start order (ID breaking ties).
@@ -407,7 +407,7 @@ func scorePair(a, b *capture.Session, dist int, items itemCache) (pairScore, boo
 // sameTLSSession reports whether a and b carry the same TLS session (the same ClientHello
 // random).
 func sameTLSSession(a, b *capture.Session) bool {
-	return a.TLS != nil && b.TLS != nil && a.TLS.ClientRandom == b.TLS.ClientRandom && a.TLS.ClientRandom != [32]byte{}
+	return a.TLS() != nil && b.TLS() != nil && a.TLS().ClientRandom == b.TLS().ClientRandom && a.TLS().ClientRandom != [32]byte{}
 }
 
 // digestScore adds to p's score the share of messages a and b (both readable) have in common,
@@ -477,11 +477,11 @@ func shapeScore(p pairScore, a, b *capture.Session, dist int) (pairScore, bool) 
 // b): sniHostWeight when they name the same host, minus it when not, 0 when either is missing.
 func sniHostScore(a, b *capture.Session) float64 {
 	sni, host := "", ""
-	if a.TLS != nil {
-		sni = a.TLS.SNI
+	if a.TLS() != nil {
+		sni = a.TLS().SNI
 	}
-	if b.TLS != nil && sni == "" {
-		sni = b.TLS.SNI
+	if b.TLS() != nil && sni == "" {
+		sni = b.TLS().SNI
 	}
 	if a.Request != nil {
 		host = a.Request.Host
@@ -556,7 +556,7 @@ func shapeCount(s *capture.Session, dir capture.Direction) int {
 	if readable(s) {
 		return countData(s.Entries(dir))
 	}
-	return len(s.TLS.Records[dir])
+	return len(s.TLS().Records[dir])
 }
 
 // headerScore compares handshake headers that proxies usually keep.

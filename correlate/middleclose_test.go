@@ -37,7 +37,7 @@ func TestCompare_MiddleCloseEvidence(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			caps := simulate(simOpts{hops: 2}, []connSpec{{key: keyN(1), c2s: seq("m", 5), s2c: seq("r", 5)}})
 			s0, s1 := caps[0].Sessions[0], caps[1].Sessions[0]
-			end := s0.Messages[capture.ClientToServer][4].Last.Add(10 * time.Second)
+			end := s0.Messages(capture.ClientToServer)[4].Last.Add(10 * time.Second)
 			for h, s := range []*capture.Session{s0, s1} {
 				isn := uint32(1000)
 				if h == 1 && !tt.sameISN {
@@ -53,7 +53,7 @@ func TestCompare_MiddleCloseEvidence(t *testing.T) {
 					s.TCP[d].RST = &capture.TCPEvent{Time: t, Packet: capture.PacketRef{File: "x.pcap", Number: 1}}
 					return
 				}
-				s.Close[d] = &capture.Close{Code: 1001, Time: t, Packet: capture.PacketRef{File: "x.pcap", Number: 1}}
+				s.SetClose(d, &capture.Close{Code: 1001, Time: t, Packet: capture.PacketRef{File: "x.pcap", Number: 1}})
 			}
 			endAt(s0, capture.ServerToClient, end)
 			endAt(s0, capture.ClientToServer, end.Add(5*time.Millisecond))

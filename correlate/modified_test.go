@@ -20,9 +20,9 @@ func withPreviews(caps []*capture.Capture, payloads []string) {
 	}
 	for _, c := range caps {
 		for _, s := range c.Sessions {
-			for d := range s.Messages {
-				for i := range s.Messages[d] {
-					m := &s.Messages[d][i]
+			for _, d := range capture.Directions {
+				for i := range s.Messages(d) {
+					m := &s.Messages(d)[i]
 					if p, ok := byDigest[m.Digest]; ok {
 						m.Preview = []byte(p[:min(len(p), 64)])
 					}
@@ -39,7 +39,7 @@ func rewrite(caps []*capture.Capture, d capture.Direction, idx, from int, payloa
 		if (d == capture.ClientToServer && h < from) || (d == capture.ServerToClient && h > from) {
 			continue
 		}
-		m := &c.Sessions[0].Messages[d][idx]
+		m := &c.Sessions[0].Messages(d)[idx]
 		m.Digest = sha256.Sum256([]byte(payload))
 		m.WireDigest = m.Digest
 		m.Length, m.WireLength = int64(len(payload)), int64(len(payload))
@@ -85,9 +85,9 @@ func TestCompare_Modified(t *testing.T) {
 		{name: "no_previews", dir: capture.ServerToClient, idx: 0, from: 2, to: "ONE",
 			tweak: func(caps []*capture.Capture) {
 				for _, c := range caps {
-					for d := range c.Sessions[0].Messages {
-						for i := range c.Sessions[0].Messages[d] {
-							c.Sessions[0].Messages[d][i].Preview = nil
+					for _, d := range capture.Directions {
+						for i := range c.Sessions[0].Messages(d) {
+							c.Sessions[0].Messages(d)[i].Preview = nil
 						}
 					}
 				}
@@ -101,7 +101,7 @@ func TestCompare_Modified(t *testing.T) {
 			tweak: func(caps []*capture.Capture) {
 				for h := 0; h < 2; h++ {
 					s := caps[h].Sessions[0]
-					s.Close[capture.ClientToServer] = &capture.Close{Code: 1000, Time: ms(10 + 4*100 + 50 + 30).Add(time.Duration(h) * time.Millisecond), Packet: capture.PacketRef{File: "x", Number: 99}}
+					s.SetClose(capture.ClientToServer, &capture.Close{Code: 1000, Time: ms(10 + 4*100 + 50 + 30).Add(time.Duration(h) * time.Millisecond), Packet: capture.PacketRef{File: "x", Number: 99}})
 					s.Ending = capture.ClosedClean
 				}
 			},
@@ -114,7 +114,7 @@ func TestCompare_Modified(t *testing.T) {
 			tweak: func(caps []*capture.Capture) {
 				for h := 0; h < 2; h++ {
 					s := caps[h].Sessions[0]
-					s.Close[capture.ClientToServer] = &capture.Close{Code: 1000, Time: ms(10 + 4*100 + 50 - 1), Packet: capture.PacketRef{File: "x", Number: 99}}
+					s.SetClose(capture.ClientToServer, &capture.Close{Code: 1000, Time: ms(10 + 4*100 + 50 - 1), Packet: capture.PacketRef{File: "x", Number: 99}})
 					s.Ending = capture.ClosedClean
 				}
 			},
@@ -124,7 +124,7 @@ func TestCompare_Modified(t *testing.T) {
 			name: "other_opcode_is_not_the_same_message", dir: capture.ClientToServer, idx: 2, from: 2, to: "third messagE",
 			tweak: func(caps []*capture.Capture) {
 				for h := 2; h < 4; h++ {
-					caps[h].Sessions[0].Messages[capture.ClientToServer][2].Opcode = capture.OpBinary
+					caps[h].Sessions[0].Messages(capture.ClientToServer)[2].Opcode = capture.OpBinary
 				}
 			},
 			want: dirWant{verdict: schema.Lost, firstMiss: "hop2", missing: 1, index: 2}, exit: 1},
@@ -134,7 +134,7 @@ func TestCompare_Modified(t *testing.T) {
 			name: "late_between_neighbours", dir: capture.ClientToServer, idx: 2, from: 2, to: "third messagE",
 			tweak: func(caps []*capture.Capture) {
 				for h := 2; h < 4; h++ {
-					m := &caps[h].Sessions[0].Messages[capture.ClientToServer][2]
+					m := &caps[h].Sessions[0].Messages(capture.ClientToServer)[2]
 					m.First = m.First.Add(80 * time.Millisecond)
 					m.Last = m.First
 				}
@@ -145,7 +145,7 @@ func TestCompare_Modified(t *testing.T) {
 			name: "too_late_is_not_the_same_message", dir: capture.ClientToServer, idx: 4, from: 2, to: "FIFTH",
 			tweak: func(caps []*capture.Capture) {
 				for h := 2; h < 4; h++ {
-					m := &caps[h].Sessions[0].Messages[capture.ClientToServer][4]
+					m := &caps[h].Sessions[0].Messages(capture.ClientToServer)[4]
 					m.First = m.First.Add(5 * time.Second)
 					m.Last = m.First
 				}
@@ -212,7 +212,7 @@ func TestCompare_ModifiedAmongLosses(t *testing.T) {
 	caps := simulate(simOpts{hops: 3}, []connSpec{{key: keyN(1), c2s: seq("a", 6), dropC2S: map[int]int{2: 2}}})
 	// hop2 lacks a-2; rewrite its copy of a-3 (now at position 2 there).
 	for h := 2; h < 3; h++ {
-		m := &caps[h].Sessions[0].Messages[capture.ClientToServer][2]
+		m := &caps[h].Sessions[0].Messages(capture.ClientToServer)[2]
 		m.Digest = sha256.Sum256([]byte("a-3 changed"))
 		m.Length = 11
 	}
@@ -242,9 +242,9 @@ func TestCompare_ModifiedTwoInARow(t *testing.T) {
 func TestCompare_DeflateEitherSideIsNotModified(t *testing.T) {
 	caps := simulate(simOpts{hops: 3}, []connSpec{{key: keyN(1), c2s: seq("a", 4), s2c: seq("b", 4)}})
 	for h := 0; h < 2; h++ {
-		for d := range caps[h].Sessions[0].Messages {
-			for i := range caps[h].Sessions[0].Messages[d] {
-				m := &caps[h].Sessions[0].Messages[d][i]
+		for _, d := range capture.Directions {
+			for i := range caps[h].Sessions[0].Messages(d) {
+				m := &caps[h].Sessions[0].Messages(d)[i]
 				m.Flags |= capture.Compressed
 				m.WireDigest = sha256.Sum256([]byte{byte(i), 0xff})
 				m.WireLength = 3
@@ -295,7 +295,7 @@ func TestCompare_ChangedInOneCaptureOnly(t *testing.T) {
 			caps := simulate(simOpts{hops: tt.hops}, []connSpec{{key: keyN(1), c2s: msgs, s2c: msgs}})
 			withPreviews(caps, msgs)
 			for _, h := range tt.changed {
-				m := &caps[h].Sessions[0].Messages[tt.dir][2]
+				m := &caps[h].Sessions[0].Messages(tt.dir)[2]
 				m.Digest = sha256.Sum256([]byte("thrEe"))
 				m.Preview = []byte("thrEe")
 			}

@@ -51,7 +51,7 @@ func (j *judger) opaqueTail() (*schema.Uncounted, string) {
 	if !ok {
 		return nil, "" // no tiling, or several: nothing certain
 	}
-	tail := so.TLS.Records[j.tr.dir][start+n:]
+	tail := so.TLS().Records[j.tr.dir][start+n:]
 	minFrame := 2 // an unmasked frame header
 	if j.tr.dir == capture.ClientToServer {
 		minFrame = 6 // with the masking key
@@ -83,7 +83,7 @@ func (j *judger) opaqueTail() (*schema.Uncounted, string) {
 // last. ok is false unless sr has at least 3 frames, no hole, and exactly one start and overhead
 // tile them.
 func recordTiling(so, sr *capture.Session, dir capture.Direction) (start, over, n int, ok bool) {
-	if so == nil || sr == nil || so.TLS == nil || readable(so) || !readable(sr) || sr.HTTP2 != nil || so.HTTP2 != nil {
+	if so == nil || sr == nil || so.TLS() == nil || readable(so) || !readable(sr) || sr.HTTP2() != nil || so.HTTP2() != nil {
 		return 0, 0, 0, false
 	}
 	es := sr.Entries(dir)
@@ -100,9 +100,9 @@ func recordTiling(so, sr *capture.Session, dir capture.Direction) (start, over, 
 	}
 	slices.Sort(bounds)
 	bounds = slices.Compact(bounds)
-	recs := so.TLS.Records[dir]
+	recs := so.TLS().Records[dir]
 	fits := 0
-	for _, ov := range recordOverheads(so.TLS.Version) {
+	for _, ov := range recordOverheads(so.TLS().Version) {
 		for st := 0; st < min(len(recs), 8); st++ {
 			if k, tiled := tileRecords(recs[st:], ov, bounds); tiled {
 				start, over, n = st, ov, k

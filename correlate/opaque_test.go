@@ -48,13 +48,14 @@ func TestRecordTiling(t *testing.T) {
 			var off uint64 = 301
 			for i, n := range frames {
 				m := capture.Message{Index: i, Opcode: capture.OpText, Offset: off, End: off + uint64(n), Frames: 1}
-				sr.Messages[capture.ClientToServer] = append(sr.Messages[capture.ClientToServer], m)
+				sr.SetMessages(capture.ClientToServer, append(sr.Messages(capture.ClientToServer), m))
 				off += uint64(n)
 			}
 			var files []string
 			sr = capture.WithEntries(sr, &files)
-			so := &capture.Session{TLS: &capture.TLSInfo{Version: tt.version}}
-			so.TLS.Records[capture.ClientToServer] = tt.recs
+			so := &capture.Session{}
+			so.SetTLS(&capture.TLSInfo{Version: tt.version})
+			so.TLS().Records[capture.ClientToServer] = tt.recs
 			start, _, n, ok := recordTiling(so, sr, capture.ClientToServer)
 			if ok != tt.ok || (ok && (start != tt.start || n != tt.n)) {
 				t.Errorf("start %d, %d records, ok %v; want %d, %d, %v", start, n, ok, tt.start, tt.n, tt.ok)

@@ -53,9 +53,9 @@ func TestCompare_UnpairedThroughRelay(t *testing.T) {
 			r := *s.Request
 			r.Key, s.Request, s.ID = keyN(99), &r, 99
 			for _, d := range capture.Directions {
-				s.Messages[d] = slices.Clone(s.Messages[d])
-				for i := range s.Messages[d] {
-					s.Messages[d][i].Digest = sha256.Sum256([]byte("other"))
+				s.SetMessages(d, slices.Clone(s.Messages(d)))
+				for i := range s.Messages(d) {
+					s.Messages(d)[i].Digest = sha256.Sum256([]byte("other"))
 				}
 			}
 			caps[1].Sessions = append(caps[1].Sessions, &s)
@@ -155,8 +155,8 @@ func shift(s *capture.Session, d time.Duration) {
 		s.Response = &r
 	}
 	for _, dir := range capture.Directions {
-		for i := range s.Messages[dir] {
-			m := &s.Messages[dir][i]
+		for i := range s.Messages(dir) {
+			m := &s.Messages(dir)[i]
 			m.First, m.Last = m.First.Add(d), m.Last.Add(d)
 		}
 	}

@@ -47,16 +47,16 @@ func TestCompare_OneTCPConnection(t *testing.T) {
 			}
 			s1 := caps[1].Sessions[0]
 			for _, d := range capture.Directions {
-				s1.Messages[d] = s1.Messages[d][:6]
-				s1.TCP[d].End = s1.Messages[d][5].End
+				s1.SetMessages(d, s1.Messages(d)[:6])
+				s1.TCP[d].End = s1.Messages(d)[5].End
 				s1.TCP[d].Bytes = s1.TCP[d].End
 			}
 			if tt.fin1 {
-				s1.TCP[capture.ServerToClient].FIN = &capture.TCPEvent{Time: s1.Messages[capture.ServerToClient][5].Last}
+				s1.TCP[capture.ServerToClient].FIN = &capture.TCPEvent{Time: s1.Messages(capture.ServerToClient)[5].Last}
 			}
 			s0 := caps[0].Sessions[0]
 			if !tt.acked {
-				s0.TCP[capture.ServerToClient].HighestAck = s0.Messages[capture.ClientToServer][6].Offset
+				s0.TCP[capture.ServerToClient].HighestAck = s0.Messages(capture.ClientToServer)[6].Offset
 			}
 			r := Compare(hopsOf(caps), Options{})
 			if len(r.Refused) > 0 || len(r.Connections) != 1 {

@@ -46,21 +46,21 @@ func segments(conns []*conn, tracks [][2]*track, hs []*hopState) []schema.HopPai
 
 // segmentKind compares one connection's sessions at hops ha and hb.
 func segmentKind(a, b *capture.Session, tt [2]*track, ha, hb int) schema.SegmentKind {
-	if a.Bridge != nil || b.Bridge != nil {
+	if a.Bridge() != nil || b.Bridge() != nil {
 		return schema.Bridged // a WebSocket-to-TCP bridge: bytes, no frames, on one side
 	}
 	switch {
-	case a.TLS != nil && b.TLS != nil:
-		if a.TLS.ClientRandom != b.TLS.ClientRandom {
+	case a.TLS() != nil && b.TLS() != nil:
+		if a.TLS().ClientRandom != b.TLS().ClientRandom {
 			return schema.Terminated
 		}
-		if !a.TLS.Decrypted || !b.TLS.Decrypted {
+		if !a.TLS().Decrypted || !b.TLS().Decrypted {
 			return schema.Passthrough // the same TLS connection went through
 		}
-	case (a.TLS == nil) != (b.TLS == nil):
+	case (a.TLS() == nil) != (b.TLS() == nil):
 		return schema.Terminated // TLS started or ended between the hops
 	}
-	if (a.HTTP2 == nil) != (b.HTTP2 == nil) {
+	if (a.HTTP2() == nil) != (b.HTTP2() == nil) {
 		return schema.Terminated // a front end translated WebSocket over HTTP/2 (RFC 8441) to HTTP/1.1, or back
 	}
 	ka, kb := a.Key(), b.Key()

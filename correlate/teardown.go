@@ -172,7 +172,7 @@ func sameTCP(a, b *capture.Session) bool {
 // then names the same byte at both, and an acknowledgement seen at one came from the peer beyond
 // both. Plain TCP only: TLS and HTTP/2 message offsets are not TCP stream offsets.
 func sameSequence(a, b *capture.Session) bool {
-	if a == nil || b == nil || a.TLS != nil || b.TLS != nil || a.HTTP2 != nil || b.HTTP2 != nil || a.Bridge != nil || b.Bridge != nil {
+	if a == nil || b == nil || a.TLS() != nil || b.TLS() != nil || a.HTTP2() != nil || b.HTTP2() != nil || a.Bridge() != nil || b.Bridge() != nil {
 		return false
 	}
 	for _, d := range capture.Directions {

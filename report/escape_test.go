@@ -29,9 +29,9 @@ func hostileCapture() (*capture.Capture, []string) {
 		Client: netip.MustParseAddrPort("10.0.0.1:40000"), Server: netip.MustParseAddrPort("10.0.0.2:80"),
 		Request: &capture.Request{Method: "GET", Path: "/x|<b>\x1b[2J", Key: "k"}}
 	for i, p := range payloads {
-		s.Messages[capture.ServerToClient] = append(s.Messages[capture.ServerToClient], capture.Message{
+		s.SetMessages(capture.ServerToClient, append(s.Messages(capture.ServerToClient), capture.Message{
 			Index: i, Direction: capture.ServerToClient, Opcode: capture.OpText, Length: int64(len(p)),
-			WireLength: int64(len(p)), Preview: []byte(p), First: t0, Last: t0, Frames: 1})
+			WireLength: int64(len(p)), Preview: []byte(p), First: t0, Last: t0, Frames: 1}))
 	}
 	return &capture.Capture{Sessions: []*capture.Session{s}, Start: t0, End: t0.Add(time.Second)}, payloads
 }

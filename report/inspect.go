@@ -33,7 +33,7 @@ func newUpgradesDoc(c *capture.Capture) schema.Upgrades {
 			continue
 		case s.Response == nil:
 			u.Unanswered++
-		case s.Response.Status == 101, s.HTTP2 != nil && s.Response.Status >= 200 && s.Response.Status <= 299:
+		case s.Response.Status == 101, s.HTTP2() != nil && s.Response.Status >= 200 && s.Response.Status <= 299:
 			u.Switched++
 		default:
 			u.Refused++
@@ -182,15 +182,15 @@ func newSessionDoc(s *capture.Session, o Options) schema.Session {
 		if r.Extensions != "" {
 			d.Extensions = r.Extensions
 		}
-		if s.HTTP2 == nil { // HTTP/2 has no Sec-WebSocket-Accept
+		if s.HTTP2() == nil { // HTTP/2 has no Sec-WebSocket-Accept
 			valid := r.AcceptValid
 			d.AcceptValid = &valid
 		}
 	}
-	if h := s.HTTP2; h != nil {
+	if h := s.HTTP2(); h != nil {
 		d.HTTP2 = &schema.HTTP2{StreamID: h.StreamID, Reset: newStreamEndDoc(h.Reset), GoAway: newStreamEndDoc(h.GoAway)}
 	}
-	if t := s.TLS; t != nil {
+	if t := s.TLS(); t != nil {
 		d.TLS = &schema.TLS{SNI: t.SNI, ALPN: t.ALPN, Version: t.Version, CipherSuite: t.CipherSuite,
 			Resumed: t.Resumed, Decrypted: t.Decrypted, Reason: t.Reason}
 		for _, dir := range capture.Directions {
@@ -198,15 +198,15 @@ func newSessionDoc(s *capture.Session, o Options) schema.Session {
 		}
 	}
 	for _, dir := range capture.Directions {
-		n := s.Counts[dir]
+		n := s.Counts(dir)
 		*at(&d.Messages, dir), *at(&d.Control, dir), *at(&d.Incomplete, dir) = n.Data, n.Control, n.Incomplete
-		if c := s.Close[dir]; c != nil {
+		if c := s.Close(dir); c != nil {
 			*at(&d.Close, dir) = &schema.Close{Code: c.Code, Reason: c.Reason, Time: timeString(c.Time),
 				Packet: c.Packet.Number, File: c.Packet.File}
 		}
 		*at(&d.TCP, dir) = newTCPDoc(&s.TCP[dir])
 	}
-	for _, p := range s.Problems {
+	for _, p := range s.Problems() {
 		d.Problems = append(d.Problems, schema.Problem{Kind: p.Kind.String(), Direction: p.Direction.String(),
 			Offset: p.Offset, File: p.Packet.File, Packet: p.Packet.Number, Message: p.Message})
 	}
@@ -272,7 +272,7 @@ func previewText(m *capture.Message, o Options) string {
 }
 
 func mergeByTime(s *capture.Session) []*capture.Message {
-	a, b := s.Messages[capture.ClientToServer], s.Messages[capture.ServerToClient]
+	a, b := s.Messages(capture.ClientToServer), s.Messages(capture.ServerToClient)
 	out := make([]*capture.Message, 0, len(a)+len(b))
 	i, j := 0, 0
 	for i < len(a) || j < len(b) {
@@ -386,7 +386,7 @@ func connectionNotes(tw sheet, sessions []*capture.Session) {
 		}
 	}
 	for _, s := range sessions {
-		if len(s.Problems) == 0 {
+		if len(s.Problems()) == 0 {
 			continue
 		}
 		c := newSessionDoc(s, Options{})
@@ -409,7 +409,7 @@ func messageTables(tw sheet, doc *inspectDoc, sessions []*capture.Session, o Opt
 		packetCell = func(file string, n int) string { return filepath.Base(file) + " #" + strconv.Itoa(n) }
 	}
 	for _, s := range sessions {
-		if len(s.Messages[capture.ClientToServer])+len(s.Messages[capture.ServerToClient]) == 0 {
+		if len(s.Messages(capture.ClientToServer))+len(s.Messages(capture.ServerToClient)) == 0 {
 			continue
 		}
 		c := newSessionDoc(s, o)

@@ -156,7 +156,7 @@ func TestCompare_CaptureDropsReal(t *testing.T) {
 		for _, s := range c.Sessions {
 			if s.Request != nil && s.Request.Path == "/chat/1" {
 				port = s.Client.Port()
-				from = s.Messages[capture.ServerToClient][8].Packet.Number
+				from = s.Messages(capture.ServerToClient)[8].Packet.Number
 			}
 		}
 		if port == 0 || from == 0 {
