@@ -81,7 +81,11 @@ func streamItems(s *capture.Session, dir capture.Direction, src int, off time.Du
 			break
 		}
 		it := itemOf(s, dir, m, off)
-		it.src, it.holeKnown = src, true
+		// An HTTP/2 stream's offsets are positions in its connection's stream, where the
+		// other streams' bytes lie between its messages: nothing another hop's offsets compare
+		// with, and no hole but the connection's gaps (which may have held its bytes).
+		h2 := s.HTTP2 != nil
+		it.src, it.holeKnown = src, !h2
 		it.off, it.end, it.raw = sat(m.Offset(), ctl), sat(m.End(), ctl), m.Offset()
 		// Holes between the previous data message's end and this one's start.
 		for g < len(gaps) && gaps[g].Offset+gaps[g].Length <= prevEnd {
@@ -96,7 +100,7 @@ func streamItems(s *capture.Session, dir capture.Direction, src int, off time.Du
 				it.hole += hi - lo
 			}
 		}
-		if unread > it.hole {
+		if unread > it.hole && !h2 {
 			it.hole = unread
 		}
 		unread = 0
@@ -167,8 +171,12 @@ const maxTimeScan = 64
 // alignment is the result of aligning two sequences: for each element of b the index in a it
 // matches or -1, how many matched, and which elements of either sequence were placed by a guess:
 // identical messages around a capture hole that neither stream offsets nor times could tell apart.
+// before gives, for each unmatched element of b, the index of the first element of a that comes
+// after it in the stream (len(a): after all): where the walk left it, which stream offsets may
+// have decided (a's items in b's hole come before b's items in a's hole that follow them).
 type alignment struct {
 	mb               []int
+	before           []int
 	matched          int
 	unsureA, unsureB []bool
 }
@@ -200,7 +208,7 @@ func alignHoles(a, b []item, window time.Duration) alignment {
 // newHoleWalk starts alignHoles' walk at the start of a and b.
 func newHoleWalk(a, b []item, window time.Duration) *holeWalk {
 	w := &holeWalk{a: a, b: b, window: window,
-		al: alignment{mb: make([]int, len(b)), unsureA: make([]bool, len(a)), unsureB: make([]bool, len(b))}}
+		al: alignment{mb: make([]int, len(b)), before: make([]int, len(b)), unsureA: make([]bool, len(a)), unsureB: make([]bool, len(b))}}
 	for j := range w.al.mb {
 		w.al.mb[j] = -1
 	}
@@ -224,6 +232,9 @@ func (w *holeWalk) run() alignment {
 		default:
 			w.skipToCopy(x, y)
 		}
+	}
+	for j := w.j; j < len(b); j++ {
+		w.al.before[j] = len(a)
 	}
 	if w.fuzzy {
 		for i := w.i; i < len(a); i++ {
@@ -271,7 +282,10 @@ func (w *holeWalk) anchor() *anchor {
 
 // stepA leaves a[i] behind (paired or not); stepB leaves b[j].
 func (w *holeWalk) stepA() { w.step(&w.i, w.a, w.al.unsureA, &w.holeA) }
-func (w *holeWalk) stepB() { w.step(&w.j, w.b, w.al.unsureB, &w.holeB) }
+func (w *holeWalk) stepB() {
+	w.al.before[w.j] = w.i
+	w.step(&w.j, w.b, w.al.unsureB, &w.holeB)
+}
 
 // step moves position k of sequence s past its item, marking that item unsure in a fuzzy
 // stretch, and notes a hole in s when the next item follows one.
@@ -312,6 +326,21 @@ func (w *holeWalk) acrossHole(x, y item) bool {
 				w.stepB() // b[j:k] lie in a's hole (or are extra)
 			}
 			return true
+		}
+		// Neither has a copy at the other's offset: when the one that comes first in the
+		// stream falls in the hole just before the other, it lies in that side's hole (both
+		// sides may have one, where the hole of either swallowed the copy the other has).
+		// Pairing them by order would tie copies a message or more apart.
+		if y.holeKnown && sameFrame(x, y) {
+			sl := offsetSlack(y)
+			if inHoleBefore(int64(x.raw)+anc.raw, int64(x.off)+anc.delta, y, sl) {
+				w.stepA()
+				return true
+			}
+			if inHoleBefore(int64(y.raw)-anc.raw, int64(y.off)-anc.delta, x, sl) {
+				w.stepB()
+				return true
+			}
 		}
 	}
 	if !w.fuzzy && (repeats(w.ia, y.digest, w.i) || repeats(w.ib, x.digest, w.j)) {
@@ -417,6 +446,14 @@ func (n *anchor) confirms(x, y item) bool {
 	}
 	sl := offsetSlack(y)
 	return absInt(int64(y.off)-int64(x.off)-n.delta) <= sl || absInt(int64(y.raw)-int64(x.raw)-n.raw) <= sl
+}
+
+// inHoleBefore reports whether a message at raw and data offsets raw and off, in the
+// coordinates of item it's stream, lies in the hole just before it: before it by more than
+// slack, and not before the hole.
+func inHoleBefore(raw, off int64, it item, slack int64) bool {
+	return it.hole > 0 && raw+slack < int64(it.raw) && off+slack < int64(it.off) &&
+		raw+slack >= int64(it.raw)-int64(it.hole) && off+slack >= int64(it.off)-int64(it.hole)
 }
 
 // sameFrame reports whether x and y take the same bytes in their streams: only then do offsets

@@ -551,6 +551,10 @@ func (tr *track) mergeHop(R []trackRef, items []item, msgs []int32, al alignment
 			i = k + 1
 			continue
 		}
+		if k := al.before[j]; k > i {
+			merged = append(merged, R[i:k]...) // R's messages that came before it
+			i = k
+		}
 		id := tr.newIdent()
 		id.set(h, m)
 		if al.unsureB[j] {

@@ -400,6 +400,7 @@ type judger struct {
 	anchors      map[[2]int][]int                 // per (hop, last hop): see anchorsOf
 	windows      map[windowKey]map[int]windowPair // paired windows: see pairAt
 	idOf         map[*capture.Entry]*ident        // see identOf
+	guesses      map[capture.Digest64]int         // see guessPos
 }
 
 func sideOf(d capture.Direction) string {
@@ -566,22 +567,81 @@ func (j *judger) message(k int, id *ident) finding {
 // unsure turns a loss or close of a message whose pairing was a guess (one of several identical
 // messages around a capture hole) into undecided: which copy went missing is not known.
 func (j *judger) unsure(id *ident, f finding) finding {
-	if (f.verdict != schema.Lost && f.verdict != schema.Closed) || !j.guessed(id, f) {
+	if f.verdict != schema.Lost && f.verdict != schema.Closed {
 		return f
 	}
-	hole := f.missHop
-	if !id.unsureAt(hole) {
-		hole = f.lastHop
+	g := j.guessed(id, f)
+	if g < 0 {
+		return f
 	}
-	f.why = fmt.Sprintf("message %d is one of several identical messages around a hole in %s's capture (%s), and neither stream offsets nor times tell which of them %s has: whether it reached %s is not known; %s",
-		j.num(f.lastHop, f.msg), j.hs[hole].name, j.holeSummary(hole), j.hs[f.missHop].name, j.hs[f.missHop].name, f.why)
+	var holes []string
+	for _, h := range j.tr.travel {
+		if j.holed(h) {
+			holes = append(holes, fmt.Sprintf("%s's capture (%s)", j.hs[h].name, j.holeSummary(h)))
+		}
+		if h == g {
+			break
+		}
+	}
+	if len(holes) == 0 {
+		holes = append(holes, fmt.Sprintf("%s's capture (%s)", j.hs[g].name, j.holeSummary(g)))
+	}
+	f.why = fmt.Sprintf("message %d is one of several identical messages around a hole in %s, and neither stream offsets nor times tell which of them %s paired with: whether it reached %s is not known; %s",
+		j.num(f.lastHop, f.msg), strings.Join(holes, " and "), j.hs[g].name, j.hs[f.missHop].name, f.why)
 	f.verdict, f.low, f.end, f.acked = schema.Undecided, true, nil, nil
 	return f
 }
 
-// guessed reports whether id's pairing was a guess at the hops f compares.
-func (j *judger) guessed(id *ident, f finding) bool {
-	return (f.missHop >= 0 && id.unsureAt(f.missHop)) || (f.lastHop >= 0 && id.unsureAt(f.lastHop))
+// guessed returns the first hop, in travel order, where a pairing the finding f about message
+// id rests on was a guess, or -1: id's own at any hop from the last that has it to the first
+// missing it (a hop between with a hole in its capture is passed over), or that of any copy of
+// its payload up to the first missing it, since a copy paired one place off there shifts
+// which copies the hops after it are paired with.
+func (j *judger) guessed(id *ident, f finding) int {
+	if f.missHop < 0 || f.msg == nil {
+		return -1
+	}
+	from := 0
+	if f.lastHop >= 0 {
+		from = j.pos[f.lastHop]
+	}
+	for p := from; p <= j.pos[f.missHop]; p++ {
+		if id.unsureAt(j.tr.travel[p]) {
+			return j.tr.travel[p]
+		}
+	}
+	if p, ok := j.guessPos()[f.msg.Digest()]; ok && p <= j.pos[f.missHop] {
+		return j.tr.travel[p]
+	}
+	return -1
+}
+
+// guessPos maps each payload with a copy whose pairing was a guess somewhere to the first
+// travel position of such a guess.
+func (j *judger) guessPos() map[capture.Digest64]int {
+	if j.guesses != nil {
+		return j.guesses
+	}
+	j.guesses = map[capture.Digest64]int{}
+	for slot, hops := range j.tr.unsure {
+		id := &ident{tr: j.tr, slot: slot}
+		var d capture.Digest64
+		for h := range hops {
+			if m := id.at(h); m != nil && !m.Digest().IsZero() {
+				d = m.Digest()
+				break
+			}
+		}
+		if d.IsZero() {
+			continue
+		}
+		for h, u := range hops {
+			if p, ok := j.guesses[d]; u && (!ok || j.pos[h] < p) {
+				j.guesses[d] = j.pos[h]
+			}
+		}
+	}
+	return j.guesses
 }
 
 // holeSummary describes the holes of hop h's stream in this direction: how many, how many bytes,

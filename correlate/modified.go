@@ -17,7 +17,19 @@ import (
 // the same opcode and arriving when the original would have (within the latency bounds). It
 // returns nil when there is none, and how sure the pairing is.
 func (j *judger) changedAt(k int, id *ident, h, last int) (*capture.Entry, pairing) {
-	return j.pairAt(k, id, h, last, -1, func(x *ident) bool { return j.onlyFrom(x, h) })
+	return j.pairAt(k, id, h, last, -1, func(x *ident) bool { return j.onlyFrom(x, h) && !j.guessedCopy(x, h) })
+}
+
+// guessedCopy reports whether x, at hop h, is a copy of a payload whose pairing was a guess at
+// h or before: it matching nothing upstream may only mean it was paired one copy off, so it is
+// no evidence of a change.
+func (j *judger) guessedCopy(x *ident, h int) bool {
+	m := x.at(h)
+	if m == nil {
+		return false
+	}
+	p, ok := j.guessPos()[m.Digest()]
+	return ok && p <= j.pos[h]
 }
 
 // pairing says on what a message and its changed version were paired.
@@ -145,8 +157,13 @@ func (j *judger) pairWindow(h, last, lo, hi int, candidate func(*ident) bool) ma
 	if !timed {
 		how = pairUntimed
 	}
+	// A candidate with the missing message's own payload is another copy of it, which
+	// alignment placed elsewhere (identical messages around a capture hole), not a change.
+	alike := func(m, c *capture.Entry) bool {
+		return complete(m) && complete(c) && c.Opcode() == m.Opcode() && c.Digest() != m.Digest()
+	}
 	fits := func(m, c *capture.Entry) bool {
-		return complete(m) && complete(c) && c.Opcode() == m.Opcode() && (!timed || j.inTime(m, last, c, h))
+		return alike(m, c) && (!timed || j.inTime(m, last, c, h))
 	}
 	if len(missing) == len(cands) {
 		for i, p := range missing {
@@ -154,7 +171,7 @@ func (j *judger) pairWindow(h, last, lo, hi int, candidate func(*ident) bool) ma
 			switch {
 			case fits(m, c):
 				out[p] = windowPair{cands[i], how}
-			case complete(m) && complete(c) && c.Opcode() == m.Opcode() && lo >= 0 && hi < len(ids):
+			case alike(m, c) && lo >= 0 && hi < len(ids):
 				out[p] = windowPair{cands[i], pairLate}
 			}
 		}
