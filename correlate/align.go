@@ -84,7 +84,7 @@ func streamItems(s *capture.Session, dir capture.Direction, src int, off time.Du
 		// An HTTP/2 stream's offsets are positions in its connection's stream, where the
 		// other streams' bytes lie between its messages: nothing another hop's offsets compare
 		// with, and no hole but the connection's gaps (which may have held its bytes).
-		h2 := s.HTTP2 != nil
+		h2 := s.HTTP2() != nil
 		it.src, it.holeKnown = src, !h2
 		it.off, it.end, it.raw = sat(m.Offset(), ctl), sat(m.End(), ctl), m.Offset()
 		// Holes between the previous data message's end and this one's start.

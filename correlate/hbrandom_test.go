@@ -85,7 +85,7 @@ func randomHBTrial(rng *rand.Rand) hbTrial {
 	for k := 0; k < rng.IntN(4); k++ {
 		h, d := rng.IntN(tr.hops), rng.IntN(2)
 		s := caps[h].Sessions[0]
-		ms := s.Messages[d]
+		ms := s.Messages(capture.Direction(d))
 		if len(ms) < 6 {
 			continue
 		}
