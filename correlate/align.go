@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"slices"
 	"sort"
 	"time"
 
@@ -52,12 +53,13 @@ func itemOf(s *capture.Session, dir capture.Direction, m *capture.Entry, off tim
 
 // streamItems returns the data messages of one direction of s as items, in order, with offsets
 // and holes filled in (src names s's hop), times moved by off; at most limit when limit > 0.
-func streamItems(s *capture.Session, dir capture.Direction, src int, off time.Duration, limit int) []item {
+// They are appended to buf[:0] (nil or a slice no longer used, for its memory).
+func streamItems(buf []item, s *capture.Session, dir capture.Direction, src int, off time.Duration, limit int) []item {
 	n := countData(s.Entries(dir))
 	if limit > 0 {
 		n = min(n, limit)
 	}
-	items := make([]item, 0, n)
+	items := slices.Grow(buf[:0], n)
 	gaps := s.TCP[dir].Gaps
 	var ctl, prevEnd uint64
 	g := 0

@@ -257,6 +257,9 @@ func roundTrip(conns []*conn, tracks [][2]*track, a, b int) (rt time.Duration, n
 			ds[capture.ServerToClient] = append(ds[capture.ServerToClient], sb.Response.Time.Sub(sa.Response.Time))
 		}
 		for _, tr := range tracks[i] {
+			if len(ds[tr.dir]) >= maxClockSamples {
+				continue // no more samples are taken
+			}
 			// Only payloads seen once in the direction: identical messages (heartbeats) are paired
 			// by order, and one missing among them shifts the pairs, which would read as the hops
 			// listed the wrong way round.

@@ -363,9 +363,10 @@ func buildTracks(conns []*conn, hs []*hopState, opts *Options) [][2]*track {
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), n) {
 		wg.Go(func() {
+			var bufs trackBufs
 			for k := int(next.Add(1) - 1); k < n; k = int(next.Add(1) - 1) {
 				dir := capture.Directions[k%2]
-				tracks[k/2][dir] = buildTrack(conns[k/2], hs, dir, opts)
+				tracks[k/2][dir] = buildTrack(conns[k/2], hs, dir, opts, &bufs)
 			}
 		})
 	}
@@ -452,36 +453,44 @@ func travelOrder(n int, dir capture.Direction) []int {
 // buildTrack aligns one direction of a connection across its readable hops in travel order,
 // keeping a merged reference sequence of every message seen so far so that a message missing at
 // one hop and present further along is still recognised.
-func buildTrack(c *conn, hs []*hopState, dir capture.Direction, opts *Options) *track {
+func buildTrack(c *conn, hs []*hopState, dir capture.Direction, opts *Options, bufs *trackBufs) *track {
 	n := len(hs)
 	tr := &track{dir: dir, travel: travelOrder(n, dir), sess: c.sess}
+	most := 0
 	for _, s := range c.sess {
 		if readable(s) {
-			tr.left += countData(s.Entries(dir))
+			k := countData(s.Entries(dir))
+			tr.left += k
+			most = max(most, k)
 		}
 	}
-	var R []trackRef
+	// As many idents as the hop with the most messages has, when the hops agree.
+	tr.slab = make([]int32, 0, most*n)
+	R := reference{items: bufs.ref[:0]}
 	for _, h := range tr.travel {
 		s := c.sess[h]
 		if !readable(s) {
 			continue
 		}
-		items, msgs := hopMessages(s, dir, h, hs[h])
+		bufs.items, bufs.msgs = hopMessages(bufs.items, bufs.msgs, s, dir, h, hs[h])
+		items, msgs := bufs.items, bufs.msgs
 		if len(msgs) == 0 {
 			continue
 		}
-		al := alignToReference(R, items, opts)
+		al := alignToReference(R.items, items, opts)
 		for k, u := range al.unsureA {
 			if u {
-				R[k].id.markUnsure(h)
+				R.ids[k].markUnsure(h)
 			}
 		}
-		R = tr.mergeHop(R, items, msgs, al, h)
+		old := R.items
+		var moved bool
+		if R, moved = tr.mergeHop(R, items, msgs, al, h, bufs.spare); moved {
+			bufs.spare = old // R is in the spare's memory now, the old one is spare
+		}
 	}
-	tr.ids = make([]*ident, len(R))
-	for k := range R {
-		tr.ids[k] = R[k].id
-	}
+	bufs.ref = R.items
+	tr.ids = slices.Clip(R.ids)
 	if cap(tr.slab) > len(tr.slab)+len(tr.slab)/4 {
 		tr.slab = slices.Clone(tr.slab) // appending left up to half of it unused
 	}
@@ -489,19 +498,26 @@ func buildTrack(c *conn, hs []*hopState, dir capture.Direction, opts *Options) *
 	return tr
 }
 
-// trackRef is one message of the reference buildTrack grows: the item it aligns by (from the
-// latest hop that had it whole) and its identity across hops.
-type trackRef struct {
-	it item
-	id *ident
+// trackBufs hold the items buildTrack aligns, for the next track of the goroutine to reuse:
+// they are copied into one another, never kept.
+type trackBufs struct {
+	ref, spare, items []item
+	msgs              []int32
+}
+
+// reference is the sequence buildTrack grows, one message after another: the item each aligns
+// by (from the latest hop that had it whole) and its identity across hops.
+type reference struct {
+	items []item
+	ids   []*ident
 }
 
 // hopMessages returns the items of session s in direction dir at hop h, as aligned, and the
-// entry index of each data message they stand for; without a known clock offset the items
-// carry no time.
-func hopMessages(s *capture.Session, dir capture.Direction, h int, hs *hopState) ([]item, []int32) {
-	items := streamItems(s, dir, h, hs.off, 0)
-	msgs := make([]int32, 0, len(items)) // the entry index of each data message
+// entry index of each data message they stand for, in ibuf and mbuf's memory; without a known
+// clock offset the items carry no time.
+func hopMessages(ibuf []item, mbuf []int32, s *capture.Session, dir capture.Direction, h int, hs *hopState) ([]item, []int32) {
+	items := streamItems(ibuf, s, dir, h, hs.off, 0)
+	msgs := slices.Grow(mbuf[:0], len(items)) // the entry index of each data message
 	for k := range s.Entries(dir) {
 		if s.Entries(dir)[k].Opcode().IsData() {
 			msgs = append(msgs, int32(k))
@@ -517,11 +533,7 @@ func hopMessages(s *capture.Session, dir capture.Direction, h int, hs *hopState)
 
 // alignToReference aligns a hop's items with the reference, by wire digests when either side
 // has messages known only by them.
-func alignToReference(R []trackRef, items []item, opts *Options) alignment {
-	ritems := make([]item, len(R))
-	for k := range R {
-		ritems[k] = R[k].it
-	}
+func alignToReference(ritems, items []item, opts *Options) alignment {
 	if anyWireOnly(items) || anyWireOnly(ritems) {
 		return alignHoles(byWire(ritems), byWire(items), 2*opts.tolerance())
 	}
@@ -530,56 +542,73 @@ func alignToReference(R []trackRef, items []item, opts *Options) alignment {
 
 // mergeHop merges hop h's messages (entry indices msgs, items items) into the reference R by
 // alignment al: a matched message joins its reference entry (whose item it replaces when
-// whole), an unmatched one becomes a new entry in its place. It returns the new reference.
-func (tr *track) mergeHop(R []trackRef, items []item, msgs []int32, al alignment, h int) []trackRef {
-	merged := make([]trackRef, 0, len(R)+len(items))
+// whole), an unmatched one becomes a new entry in its place. It returns the new reference:
+// R itself, updated, when every message matched (the hops agree), else one in spare's memory
+// (unused items), and then moved.
+func (tr *track) mergeHop(R reference, items []item, msgs []int32, al alignment, h int, spare []item) (merged reference, moved bool) {
+	// All matched: in order, so message j is the reference's j.
+	inPlace := al.matched == len(R.items) && al.matched == len(items)
+	merged = R
+	if !inPlace {
+		n := len(R.items) + len(items) - al.matched
+		merged = reference{items: slices.Grow(spare[:0], n), ids: make([]*ident, 0, n)}
+	}
 	i := 0
 	for j, m := range msgs {
-		if k := al.mb[j]; k >= 0 {
-			merged = append(merged, R[i:k]...)
-			r := R[k]
-			r.id.set(h, m)
+		k := al.mb[j]
+		if k < 0 {
+			if k := al.before[j]; k > i {
+				// R's messages that came before it
+				merged.items, merged.ids = append(merged.items, R.items[i:k]...), append(merged.ids, R.ids[i:k]...)
+				i = k
+			}
+			id := tr.newIdent()
+			id.set(h, m)
 			if al.unsureB[j] {
-				r.id.markUnsure(h)
+				id.markUnsure(h)
 			}
-			if !items[j].incomplete {
-				r.it = items[j]
-			} else {
-				r.it.t = items[j].t
-			}
-			merged = append(merged, r)
-			i = k + 1
+			merged.items, merged.ids = append(merged.items, items[j]), append(merged.ids, id)
 			continue
 		}
-		if k := al.before[j]; k > i {
-			merged = append(merged, R[i:k]...) // R's messages that came before it
-			i = k
+		if !inPlace {
+			merged.items, merged.ids = append(merged.items, R.items[i:k]...), append(merged.ids, R.ids[i:k]...)
+			merged.items, merged.ids = append(merged.items, R.items[k]), append(merged.ids, R.ids[k])
 		}
-		id := tr.newIdent()
+		i = k + 1
+		at, id := &merged.items[len(merged.items)-1], merged.ids[len(merged.ids)-1]
+		if inPlace {
+			at, id = &merged.items[k], merged.ids[k]
+		}
 		id.set(h, m)
 		if al.unsureB[j] {
 			id.markUnsure(h)
 		}
-		merged = append(merged, trackRef{it: items[j], id: id})
+		if !items[j].incomplete {
+			*at = items[j]
+		} else {
+			at.t = items[j].t
+		}
 	}
-	merged = append(merged, R[i:]...)
+	if !inPlace {
+		merged.items, merged.ids = append(merged.items, R.items[i:]...), append(merged.ids, R.ids[i:]...)
+	}
 	// A hole in one hop's stream is no hole in the reference where another hop's messages
 	// fill it: an item keeps the part of its hole that the items of other hops merged in
 	// before it (since its own hop's previous item) do not fill. Where no hop had the
 	// messages the reference still lacks them, and copies of a repeated message must not be
 	// paired by order across that.
-	for k := range merged {
-		it := &merged[k].it
+	for k := range merged.items {
+		it := &merged.items[k]
 		if it.hole == 0 {
 			continue
 		}
 		var filled uint64
-		for p := k - 1; p >= 0 && merged[p].it.src != it.src; p-- {
-			filled += merged[p].it.end - merged[p].it.off
+		for p := k - 1; p >= 0 && merged.items[p].src != it.src; p-- {
+			filled += merged.items[p].end - merged.items[p].off
 		}
 		it.hole -= min(filled, it.hole)
 	}
-	return merged
+	return merged, !inPlace
 }
 
 // refineOffsets estimates the clock offset of every hop not given one from the messages seen

@@ -629,5 +629,5 @@ func (c itemCache) get(s *capture.Session, dir capture.Direction) []item {
 
 // dataItems returns up to limit data messages of one direction as items, raw clock.
 func dataItems(s *capture.Session, dir capture.Direction, limit int) []item {
-	return streamItems(s, dir, 0, 0, limit)
+	return streamItems(nil, s, dir, 0, 0, limit)
 }
