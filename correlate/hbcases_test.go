@@ -1,0 +1,93 @@
+package correlate
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/wspath/wspath/schema"
+)
+
+// beats returns n heartbeats "beat", but for unique messages "u<i>" at the given indices.
+func beats(n int, unique ...int) []string {
+	out := same("beat", n)
+	for _, i := range unique {
+		out[i] = fmt.Sprintf("u%d", i)
+	}
+	return out
+}
+
+// TestCompare_HeartbeatHoleCases: the trials of TestCompare_HeartbeatRandom (new) and of the
+// harness it grew from (old) that judged a loss or change where there was none, reduced to the
+// connection with the holes; each failed before the fix. Identical copies at several hops'
+// capture holes were paired one copy off: by order where each side's hole swallowed a copy the
+// other has (1447), merged out of stream order (1447), guessed at a hop between the two a
+// finding compares (759), or guessed at an earlier hop, which shifted the later hops' pairs with
+// no guess of their own (2171); and a copy paired elsewhere read as a changed message (759, and
+// 23 once offsets placed its copies). Each must be told right, or be undecided naming the
+// captures whose holes make it a guess, never lost; the real drops beside them stay lost.
+func TestCompare_HeartbeatHoleCases(t *testing.T) {
+	ms := time.Millisecond
+	tests := []struct {
+		name     string
+		trial    hbTrial
+		c2s, s2c dirWant
+	}{
+		{name: "old 1621: c2s holes at hop0, hop1, hop2",
+			trial: hbTrial{hops: 4, lat: 16035 * time.Microsecond, skew: make([]time.Duration, 4),
+				holes: []hbHole{{2, 0, 5, 6}, {1, 0, 5, 6}, {0, 0, 2, 3}},
+				conns: []connSpec{{key: keyN(1), everyMs: 144, c2s: beats(9), s2c: same("ack", 9), dropS2C: map[int]int{0: 3, 4: 1}}}},
+			c2s: dirWant{verdict: schema.Undecided, firstMiss: "hop3", missing: 1, index: -1, low: true,
+				reason: "hole in hop0's capture (1 holes, 10 bytes: acked) and hop1's capture (1 holes, 10 bytes: acked) and hop2's capture"},
+			s2c: dirWant{verdict: schema.Lost, firstMiss: "hop0", missing: 2, index: -1, reason: "never left hop3"}},
+		{name: "old 2112: s2c holes at hop2 and hop1, skewed clock",
+			trial: hbTrial{hops: 3, lat: 7362 * time.Microsecond, skew: []time.Duration{0, 404 * ms, 0},
+				holes: []hbHole{{2, 1, 5, 6}, {1, 1, 3, 5}},
+				conns: []connSpec{{key: keyN(1), everyMs: 22, c2s: beats(22, 1, 5, 6, 15, 16, 20), s2c: same("ack", 22)}}},
+			c2s: delivered,
+			s2c: dirWant{verdict: schema.CaptureGap, firstMiss: "hop1", missing: 3, index: -1}},
+		{name: "old 2535: s2c holes at hop1 and hop2 side by side",
+			trial: hbTrial{hops: 3, lat: 27336 * time.Microsecond, skew: []time.Duration{0, -723 * ms, 579 * ms},
+				holes: []hbHole{{1, 1, 2, 4}, {2, 1, 4, 5}},
+				conns: []connSpec{{key: keyN(1), everyMs: 46, c2s: beats(7), s2c: same("ack", 7)}}},
+			c2s: delivered,
+			s2c: dirWant{verdict: schema.CaptureGap, firstMiss: "hop1", missing: 3, index: -1}},
+		{name: "new 759: s2c guessed at the hop between",
+			trial: hbTrial{hops: 4, lat: 9520 * time.Microsecond, skew: []time.Duration{0, -132 * ms, 678 * ms, 0}, fin: true,
+				holes: []hbHole{{2, 1, 3, 5}, {1, 1, 3, 4}},
+				conns: []connSpec{{key: keyN(1), everyMs: 19, c2s: beats(6), s2c: same("ack", 6), dropC2S: map[int]int{4: 2}}}},
+			c2s: dirWant{verdict: schema.Lost, firstMiss: "hop2", missing: 1, index: -1},
+			s2c: dirWant{verdict: schema.Undecided, firstMiss: "hop0", missing: 1, index: -1, low: true,
+				reason: "hole in hop2's capture (1 holes, 18 bytes: acked) and hop1's capture (1 holes, 9 bytes: acked)"}},
+		{name: "new 1447: s2c holes at hop1 and hop2 each swallow a copy the other has",
+			trial: hbTrial{hops: 3, lat: 37995 * time.Microsecond, skew: make([]time.Duration, 3), fin: true,
+				holes: []hbHole{{1, 1, 6, 8}, {1, 1, 2, 3}, {2, 1, 8, 9}},
+				conns: []connSpec{{key: keyN(1), everyMs: 161, c2s: beats(15), s2c: same("ack", 15)}}},
+			c2s: delivered,
+			s2c: dirWant{verdict: schema.CaptureGap, firstMiss: "hop1", missing: 4, index: -1}},
+		{name: "new 2171: s2c guessed at hop1 shifts hop0's pairs",
+			trial: hbTrial{hops: 4, lat: 17370 * time.Microsecond, skew: []time.Duration{0, 81 * ms, 0, 0}, fin: true,
+				holes: []hbHole{{0, 0, 12, 14}, {2, 1, 6, 8}, {1, 1, 6, 8}},
+				conns: []connSpec{{key: keyN(1), everyMs: 68, c2s: beats(18), s2c: same("ack", 18), dropC2S: map[int]int{13: 1}}}},
+			c2s: dirWant{verdict: schema.Lost, firstMiss: "hop1", missing: 1, index: -1},
+			s2c: dirWant{verdict: schema.Undecided, firstMiss: "hop0", missing: 2, index: -1, low: true,
+				reason: "hole in hop2's capture (1 holes, 18 bytes: acked) and hop1's capture (1 holes, 18 bytes: acked)"}},
+		{name: "new 23: s2c copy placed by offsets is no change",
+			trial: hbTrial{hops: 2, lat: 29484 * time.Microsecond, skew: []time.Duration{0, 645 * ms}, fin: true,
+				holes: []hbHole{{1, 1, 5, 6}, {0, 1, 6, 7}},
+				conns: []connSpec{{key: keyN(1), everyMs: 40, c2s: beats(17, 0, 4, 5, 7, 10, 13), s2c: same("ack", 17), dropC2S: map[int]int{10: 1, 15: 1}}}},
+			c2s: dirWant{verdict: schema.Lost, firstMiss: "hop1", missing: 2, index: -1},
+			s2c: dirWant{verdict: schema.CaptureGap, firstMiss: "hop1", missing: 2, index: -1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := Compare(hopsOf(tt.trial.captures()), Options{})
+			if len(r.Refused) > 0 || len(r.Connections) != 1 {
+				t.Fatalf("refused %q, %d connections", r.Refused, len(r.Connections))
+			}
+			d := r.Connections[0].Directions
+			checkDir(t, "client_to_server", d.ClientToServer, tt.c2s)
+			checkDir(t, "server_to_client", d.ServerToClient, tt.s2c)
+		})
+	}
+}
