@@ -21,7 +21,7 @@ type Stream struct {
 	Start  time.Time
 	End    time.Time
 	// Data holds, per Direction, the captured payload in stream order; bytes missing from the
-	// capture are not in it (TCP[d].Gaps says where they were). Runs says which packet carried
+	// capture are not in it (TCP[d].Gaps() says where they were). Runs says which packet carried
 	// each piece.
 	Data [2][]byte
 	Runs [2][]Run

@@ -42,8 +42,8 @@ func TestRead_Bridge(t *testing.T) {
 			if got := string(st.Data[ServerToClient]); got != "RFB 003.008\n" {
 				t.Errorf("server bytes %q", got)
 			}
-			if st.Server.Port() != 5901 || st.Ending != ClosedFIN || len(st.TCP[ClientToServer].Gaps) != 1 {
-				t.Errorf("server %v ending %v gaps %v", st.Server, st.Ending, st.TCP[ClientToServer].Gaps)
+			if st.Server.Port() != 5901 || st.Ending != ClosedFIN || len(st.TCP[ClientToServer].Gaps()) != 1 {
+				t.Errorf("server %v ending %v gaps %v", st.Server, st.Ending, st.TCP[ClientToServer].Gaps())
 			}
 			if r := st.At(ClientToServer, 40); r.Offset != 37 || r.Packet.Number == 0 {
 				t.Errorf("run at 40: %+v", r)

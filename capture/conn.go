@@ -823,11 +823,13 @@ func ending(s *Session) Ending {
 }
 
 func streamStats(st *tcpstream.Stats) StreamStats {
-	out := StreamStats{Packets: st.Packets, Bytes: st.Bytes, Retransmissions: st.Retransmissions, CaptureCopies: st.CaptureCopies,
-		ZeroWindows: st.ZeroWindows, HighestAck: st.HighestAck, ISN: st.ISN, SYN: st.SYN, End: st.End, GapsDropped: st.GapsDropped}
+	out := StreamStats{Packets: st.Packets, Bytes: st.Bytes, HighestAck: st.HighestAck, ISN: st.ISN, SYN: st.SYN, End: st.End}
+	a := StreamAnomalies{Retransmissions: st.Retransmissions, CaptureCopies: st.CaptureCopies,
+		ZeroWindows: st.ZeroWindows, GapsDropped: st.GapsDropped}
 	for _, g := range st.Gaps {
-		out.Gaps = append(out.Gaps, Gap{Offset: g.Offset, Length: g.Length, Time: g.Meta.Time, Reason: g.Reason})
+		a.Gaps = append(a.Gaps, Gap{Offset: g.Offset, Length: g.Length, Time: g.Meta.Time, Reason: g.Reason})
 	}
+	out.SetAnomalies(a)
 	if st.FIN != nil {
 		out.FIN = &TCPEvent{Time: st.FIN.Time, Packet: st.FIN.Ref()}
 	}

@@ -528,7 +528,7 @@ func (r *reader) ackedHoles() string {
 	for _, s := range r.sessions {
 		n := 0
 		for _, d := range Directions {
-			for _, g := range s.TCP[d].Gaps {
+			for _, g := range s.TCP[d].Gaps() {
 				if g.Reason == GapAcked {
 					n++
 					bytes += g.Length

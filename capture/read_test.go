@@ -136,7 +136,7 @@ func TestRead_GapKeepsSync(t *testing.T) {
 	if len(m) != 2 || !m[0].Flags.Has(Incomplete) || !m[0].Digest.IsZero() || m[1].Digest != sha256.Sum256([]byte("after")) {
 		t.Fatalf("messages: %+v", m)
 	}
-	gaps := s.TCP[ClientToServer].Gaps
+	gaps := s.TCP[ClientToServer].Gaps()
 	if len(gaps) != 1 || gaps[0].Reason != GapAcked || gaps[0].Length != 1448 {
 		t.Errorf("gaps: %+v (the server ACKed the missing segment)", gaps)
 	}
@@ -355,7 +355,7 @@ func TestRead_DroppedPackets(t *testing.T) {
 		var holes int
 		for _, s := range c.Sessions {
 			for _, d := range Directions {
-				for _, g := range s.TCP[d].Gaps {
+				for _, g := range s.TCP[d].Gaps() {
 					if g.Reason != GapAcked {
 						t.Errorf("%s: gap %+v, want only acked ones", tt.file, g)
 					}

@@ -165,25 +165,139 @@ type TCPEvent struct {
 	Packet PacketRef
 }
 
-// StreamStats describes one direction of the TCP connection under a WebSocket session.
+// StreamStats describes one direction of the TCP connection under a WebSocket session. What goes
+// wrong (gaps, retransmissions, capture copies, zero windows) is read through methods and kept
+// apart, made only for a direction that had some (see StreamAnomalies); its JSON is the same as
+// when those were fields, in the same order.
 type StreamStats struct {
-	Packets         int       // TCP segments sent in this direction
-	Bytes           uint64    // payload bytes delivered in order (gaps excluded)
-	Gaps            []Gap     // missing byte ranges, in stream order
-	Retransmissions int       // segments that carried only bytes already seen
-	CaptureCopies   int       // segments captured twice at once (tcpdump -i any on a router): not retransmissions
-	ZeroWindows     int       // segments advertising a zero receive window
-	HighestAck      uint64    // stream offset (of the other direction) acknowledged by this sender
-	FIN             *TCPEvent // first FIN sent in this direction, nil if none
-	RST             *TCPEvent // first RST sent in this direction, nil if none
+	Packets    int       // TCP segments sent in this direction
+	Bytes      uint64    // payload bytes delivered in order (gaps excluded)
+	HighestAck uint64    // stream offset (of the other direction) acknowledged by this sender
+	FIN        *TCPEvent // first FIN sent in this direction, nil if none
+	RST        *TCPEvent // first RST sent in this direction, nil if none
+	// End is the stream offset just past the last byte captured or known missing (a gap).
+	End uint64
 	// ISN is the sender's initial sequence number, known when SYN is set: captures of one TCP
 	// connection at two hops with nothing between them that ends TCP see the same ISNs.
 	ISN uint32
 	SYN bool
-	// End is the stream offset just past the last byte captured or known missing (a gap).
-	End uint64
+	// anomalies is nil when all of it is zero, as for most streams: inline it took 96 bytes of
+	// each Session.
+	anomalies *StreamAnomalies
+}
+
+// StreamAnomalies is what went wrong in one direction of a TCP stream.
+type StreamAnomalies struct {
+	Gaps            []Gap // missing byte ranges, in stream order
+	Retransmissions int   // segments that carried only bytes already seen
+	CaptureCopies   int   // segments captured twice at once (tcpdump -i any on a router): not retransmissions
+	ZeroWindows     int   // segments advertising a zero receive window
 	// GapsDropped counts the gaps left out of Gaps, which keeps the first 64 in stream order.
 	GapsDropped int
+}
+
+// isZero reports whether a says that nothing went wrong.
+func (a *StreamAnomalies) isZero() bool {
+	return a.Gaps == nil && a.Retransmissions == 0 && a.CaptureCopies == 0 && a.ZeroWindows == 0 &&
+		a.GapsDropped == 0
+}
+
+// Anomalies returns what went wrong in this direction (zero when nothing did).
+func (st *StreamStats) Anomalies() StreamAnomalies {
+	if st.anomalies == nil {
+		return StreamAnomalies{}
+	}
+	return *st.anomalies
+}
+
+// SetAnomalies sets what went wrong in this direction.
+func (st *StreamStats) SetAnomalies(a StreamAnomalies) {
+	if a.isZero() {
+		st.anomalies = nil
+		return
+	}
+	st.anomalies = &a
+}
+
+// Gaps returns the missing byte ranges, in stream order.
+func (st *StreamStats) Gaps() []Gap {
+	if st.anomalies == nil {
+		return nil
+	}
+	return st.anomalies.Gaps
+}
+
+// GapsDropped returns how many gaps were left out of Gaps, which keeps the first 64.
+func (st *StreamStats) GapsDropped() int {
+	if st.anomalies == nil {
+		return 0
+	}
+	return st.anomalies.GapsDropped
+}
+
+// Retransmissions returns the number of segments that carried only bytes already seen.
+func (st *StreamStats) Retransmissions() int {
+	if st.anomalies == nil {
+		return 0
+	}
+	return st.anomalies.Retransmissions
+}
+
+// CaptureCopies returns the number of segments captured twice at once (tcpdump -i any on a
+// router), which are not retransmissions.
+func (st *StreamStats) CaptureCopies() int {
+	if st.anomalies == nil {
+		return 0
+	}
+	return st.anomalies.CaptureCopies
+}
+
+// ZeroWindows returns the number of segments advertising a zero receive window.
+func (st *StreamStats) ZeroWindows() int {
+	if st.anomalies == nil {
+		return 0
+	}
+	return st.anomalies.ZeroWindows
+}
+
+// streamStatsJSON is StreamStats as encoding/json wrote it when its anomalies were fields:
+// digest files hold it.
+type streamStatsJSON struct {
+	Packets         int
+	Bytes           uint64
+	Gaps            []Gap
+	Retransmissions int
+	CaptureCopies   int
+	ZeroWindows     int
+	HighestAck      uint64
+	FIN             *TCPEvent
+	RST             *TCPEvent
+	ISN             uint32
+	SYN             bool
+	End             uint64
+	GapsDropped     int
+}
+
+// MarshalJSON implements json.Marshaler.
+func (st StreamStats) MarshalJSON() ([]byte, error) {
+	a := st.Anomalies()
+	return json.Marshal(&streamStatsJSON{Packets: st.Packets, Bytes: st.Bytes, Gaps: a.Gaps,
+		Retransmissions: a.Retransmissions, CaptureCopies: a.CaptureCopies, ZeroWindows: a.ZeroWindows,
+		HighestAck: st.HighestAck, FIN: st.FIN, RST: st.RST, ISN: st.ISN, SYN: st.SYN, End: st.End,
+		GapsDropped: a.GapsDropped})
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (st *StreamStats) UnmarshalJSON(b []byte) error {
+	var j streamStatsJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*st = StreamStats{Packets: j.Packets, Bytes: j.Bytes, HighestAck: j.HighestAck, FIN: j.FIN,
+		RST: j.RST, End: j.End, ISN: j.ISN, SYN: j.SYN}
+	st.SetAnomalies(StreamAnomalies{Gaps: j.Gaps, Retransmissions: j.Retransmissions,
+		CaptureCopies: j.CaptureCopies, ZeroWindows: j.ZeroWindows, GapsDropped: j.GapsDropped})
+	return nil
 }
 
 // Counts are the numbers of messages of one direction of a session.
@@ -286,8 +400,9 @@ type TLSInfo struct {
 // What a connection that never opened leaves empty (messages, counts, close frames, problems,
 // TLS, HTTP/2, bridge) is read through methods (Messages, Counts, Close, Problems, TLS, HTTP2,
 // Bridge) and kept apart, made on the first write: a flood lists 100,000 sessions that never
-// opened, and inline those parts made each one 576 bytes instead of 416. Its JSON (digest files)
-// is the same as when they were fields, in the same order.
+// opened, and inline those parts (with the TCP anomalies, see StreamStats) made each one 576
+// bytes instead of 320. Its JSON (digest files) is the same as when they were fields, in the
+// same order.
 type Session struct {
 	ID     int            // 1-based, in order of the connection's first packet in the capture
 	Client netip.AddrPort // the side that sent the HTTP Upgrade (or masked frames, when mid-stream)

@@ -152,7 +152,7 @@ func compareDirection(t *testing.T, tag string, s *Session, d Direction, td tsha
 		return notComparable
 	}
 	got := dataCount(s, d)
-	if got != want.Data && s != nil && (len(s.TCP[d].Gaps) > 0 || len(s.TCP[1-d].Gaps) > 0) {
+	if got != want.Data && s != nil && (len(s.TCP[d].Gaps()) > 0 || len(s.TCP[1-d].Gaps()) > 0) {
 		t.Logf("left out: %s: bytes missing in the capture; wspath %d data messages, tshark %d", tag, got, want.Data)
 		return leftOut
 	}

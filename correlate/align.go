@@ -60,7 +60,7 @@ func streamItems(buf []item, s *capture.Session, dir capture.Direction, src int,
 		n = min(n, limit)
 	}
 	items := slices.Grow(buf[:0], n)
-	gaps := s.TCP[dir].Gaps
+	gaps := s.TCP[dir].Gaps()
 	var ctl, prevEnd uint64
 	g := 0
 	// unread counts the stream bytes between the entries since the previous data message that

@@ -83,7 +83,7 @@ func TestCompare_Verdicts(t *testing.T) {
 			tweak: func(caps []*capture.Capture) {
 				s := caps[0].Sessions[0]
 				s.TCP[capture.ServerToClient].HighestAck = s.Messages(capture.ClientToServer)[3].End
-				s.TCP[capture.ClientToServer].Retransmissions = 4
+				s.TCP[capture.ClientToServer].SetAnomalies(capture.StreamAnomalies{Retransmissions: 4})
 			},
 			c2s: dirWant{verdict: schema.Lost, firstMiss: "hop1", missing: 1, index: 4, reason: "never acknowledged at hop0"},
 			s2c: delivered, exit: 1,
@@ -157,7 +157,7 @@ func TestCompare_Verdicts(t *testing.T) {
 			tweak: func(caps []*capture.Capture) {
 				s := caps[1].Sessions[0]
 				prev := s.Messages(capture.ClientToServer)[1]
-				s.TCP[capture.ClientToServer].Gaps = []capture.Gap{{Offset: prev.End, Length: 9, Reason: capture.GapAcked}}
+				s.TCP[capture.ClientToServer].SetAnomalies(capture.StreamAnomalies{Gaps: []capture.Gap{{Offset: prev.End, Length: 9, Reason: capture.GapAcked}}})
 				for i := 2; i < len(s.Messages(capture.ClientToServer)); i++ {
 					s.Messages(capture.ClientToServer)[i].Offset += 9
 					s.Messages(capture.ClientToServer)[i].End += 9

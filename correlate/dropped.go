@@ -49,7 +49,7 @@ func ackedHoles(ss []*capture.Session) (dropCount, bool) {
 	var d dropCount
 	for _, s := range ss {
 		for _, dir := range capture.Directions {
-			for _, g := range s.TCP[dir].Gaps {
+			for _, g := range s.TCP[dir].Gaps() {
 				if g.Reason != capture.GapAcked || g.Time.IsZero() {
 					continue
 				}
@@ -126,11 +126,11 @@ func (j *judger) seenWhole(k int, h int) bool {
 			return false // the tail may be what was dropped
 		}
 		hi = st.Bytes
-		for _, g := range st.Gaps {
+		for _, g := range st.Gaps() {
 			hi += g.Length
 		}
 	}
-	for _, g := range st.Gaps {
+	for _, g := range st.Gaps() {
 		if g.Offset < hi && g.Offset+g.Length > lo {
 			return false
 		}

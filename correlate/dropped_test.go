@@ -92,7 +92,9 @@ func TestCompare_DroppingHopBeforeLoss(t *testing.T) {
 		// Another connection's bytes, acknowledged but missing from hop2's capture then.
 		s := caps[2].Sessions[1]
 		st := &s.TCP[capture.ServerToClient]
-		st.Gaps = append(st.Gaps, capture.Gap{Offset: 0, Length: 100, Time: ms(350), Reason: capture.GapAcked})
+		a := st.Anomalies()
+		a.Gaps = append(a.Gaps, capture.Gap{Offset: 0, Length: 100, Time: ms(350), Reason: capture.GapAcked})
+		st.SetAnomalies(a)
 	}
 	tests := []struct {
 		name  string

@@ -54,7 +54,9 @@ func FuzzCompare(f *testing.F) {
 			case 5:
 				s.TCP[d].RST = &capture.TCPEvent{Time: s.Start.Add(time.Duration(arg) * 5 * time.Millisecond)}
 			case 6:
-				s.TCP[d].Gaps = append(s.TCP[d].Gaps, capture.Gap{Offset: uint64(arg), Length: uint64(arg) + 1, Reason: capture.GapReason(arg % 4)})
+				a := s.TCP[d].Anomalies()
+				a.Gaps = append(a.Gaps, capture.Gap{Offset: uint64(arg), Length: uint64(arg) + 1, Reason: capture.GapReason(arg % 4)})
+				s.TCP[d].SetAnomalies(a)
 			case 7:
 				if len(ms) > 0 {
 					m := &ms[arg%len(ms)]

@@ -92,7 +92,7 @@ func randomHBTrial(rng *rand.Rand) hbTrial {
 		from := 1 + rng.IntN(len(ms)-3)
 		to := from + 1 + rng.IntN(2)
 		overlap := false
-		for _, g := range s.TCP[d].Gaps {
+		for _, g := range s.TCP[d].Gaps() {
 			if g.Offset <= ms[to-1].End && ms[from].Offset <= g.Offset+g.Length+10 {
 				overlap = true
 			}

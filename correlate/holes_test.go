@@ -152,8 +152,10 @@ func holeAt(caps []*capture.Capture, h int, dir capture.Direction, from, to int,
 	ms := s.Messages(dir)
 	g := capture.Gap{Offset: ms[from].Offset, Length: ms[to-1].End - ms[from].Offset, Time: ms[from].First, Reason: r}
 	// Gaps are in stream order, as the capture stage gives them, whatever order holes are made in.
-	s.TCP[dir].Gaps = append(s.TCP[dir].Gaps, g)
-	slices.SortFunc(s.TCP[dir].Gaps, func(x, y capture.Gap) int { return cmp.Compare(x.Offset, y.Offset) })
+	a := s.TCP[dir].Anomalies()
+	a.Gaps = append(a.Gaps, g)
+	slices.SortFunc(a.Gaps, func(x, y capture.Gap) int { return cmp.Compare(x.Offset, y.Offset) })
+	s.TCP[dir].SetAnomalies(a)
 	s.SetMessages(dir, slices.Delete(slices.Clone(ms), from, to))
 	for i := range s.Messages(dir) {
 		s.Messages(dir)[i].Index = i
@@ -226,8 +228,9 @@ func TestCompare_HolesInBothOrders(t *testing.T) {
 				holeAt(caps, first, dir, 5, 7, capture.GapAcked)
 				if tc.unlisted {
 					s := caps[first].Sessions[0]
-					s.TCP[dir].GapsDropped = len(s.TCP[dir].Gaps) - 1
-					s.TCP[dir].Gaps = s.TCP[dir].Gaps[:1]
+					a := s.TCP[dir].Anomalies()
+					a.GapsDropped, a.Gaps = len(a.Gaps)-1, a.Gaps[:1]
+					s.TCP[dir].SetAnomalies(a)
 					s.TCP[dir].End = s.TCP[dir].Bytes
 				}
 			}

@@ -295,7 +295,7 @@ func (j *judger) num(h int, m *capture.Entry) int {
 // holed reports whether hop h's stream of this direction has holes.
 func (j *judger) holed(h int) bool {
 	s := j.c.sess[h]
-	return s != nil && len(s.TCP[j.tr.dir].Gaps) > 0
+	return s != nil && len(s.TCP[j.tr.dir].Gaps()) > 0
 }
 
 // identOf returns the track's ident whose message at hop h is m, or nil.
@@ -464,8 +464,8 @@ func (j *judger) delayNote() string {
 	}
 	var zero []string
 	for _, h := range j.tr.travel {
-		if s := j.c.sess[h]; s != nil && s.TCP[1-j.tr.dir].ZeroWindows > 0 {
-			zero = append(zero, fmt.Sprintf("%s %d", j.hs[h].name, s.TCP[1-j.tr.dir].ZeroWindows))
+		if s := j.c.sess[h]; s != nil && s.TCP[1-j.tr.dir].ZeroWindows() > 0 {
+			zero = append(zero, fmt.Sprintf("%s %d", j.hs[h].name, s.TCP[1-j.tr.dir].ZeroWindows()))
 		}
 	}
 	note := ""
@@ -654,7 +654,7 @@ func (j *judger) holeSummary(h int) string {
 	var n int
 	var bytes uint64
 	reasons := map[capture.GapReason]bool{}
-	for _, g := range s.TCP[j.tr.dir].Gaps {
+	for _, g := range s.TCP[j.tr.dir].Gaps() {
 		n++
 		bytes += g.Length
 		reasons[g.Reason] = true
@@ -940,8 +940,8 @@ func (j *judger) lostWhy(f finding, id *ident, h int, desc string) string {
 		why += fmt.Sprintf("; its bytes were never acknowledged at %s, which points at the network between %s and %s or backpressure", un, un, hn)
 	}
 	st := su.TCP[j.tr.dir]
-	if st.Retransmissions > 0 || acker.ZeroWindows > 0 {
-		why += fmt.Sprintf(" (%d retransmissions, %d zero windows at %s)", st.Retransmissions, acker.ZeroWindows, un)
+	if st.Retransmissions() > 0 || acker.ZeroWindows() > 0 {
+		why += fmt.Sprintf(" (%d retransmissions, %d zero windows at %s)", st.Retransmissions(), acker.ZeroWindows(), un)
 	}
 	return why
 }
@@ -957,7 +957,7 @@ func (j *judger) present(id *ident, h int) bool {
 	if !m.Flags().Has(capture.Incomplete) {
 		return true
 	}
-	for _, g := range j.c.sess[h].TCP[j.tr.dir].Gaps {
+	for _, g := range j.c.sess[h].TCP[j.tr.dir].Gaps() {
 		if g.Reason == capture.GapLost && g.Offset < m.End() && g.Offset+g.Length > m.Offset() {
 			return false
 		}
@@ -1063,7 +1063,7 @@ func (j *judger) gapDetail(k int, id *ident, h, last int) string {
 	// incomplete there) lie inside the range.
 	lo, hi := j.between(k, h, last, ^uint64(0))
 	lostHole := ""
-	for _, g := range s.TCP[j.tr.dir].Gaps {
+	for _, g := range s.TCP[j.tr.dir].Gaps() {
 		if g.Offset+g.Length > lo && g.Offset < hi {
 			at := fmt.Sprintf("stream bytes %d to %d", g.Offset, g.Offset+g.Length)
 			switch g.Reason {
@@ -1104,7 +1104,7 @@ func (j *judger) gapDetail(k int, id *ident, h, last int) string {
 func (j *judger) unlistedHole(k, h, last int) string {
 	s := j.c.sess[h]
 	st := s.TCP[j.tr.dir]
-	if st.GapsDropped == 0 {
+	if st.GapsDropped() == 0 {
 		return ""
 	}
 	lo, hi := j.between(k, h, last, st.End)
@@ -1122,7 +1122,7 @@ func (j *judger) unlistedHole(k, h, last int) string {
 		return ""
 	}
 	return fmt.Sprintf("where its capture lacks %d bytes (stream bytes %d to %d hold %d in messages) beyond the %d gaps it lists (%d more not listed): whether the capture dropped them or they never arrived is not known",
-		hi-lo-held, lo, hi, held, len(st.Gaps), st.GapsDropped)
+		hi-lo-held, lo, hi, held, len(st.Gaps()), st.GapsDropped())
 }
 
 // heldBehind explains why message m, seen at hop h, cannot have gone further: h's stream has a
@@ -1138,7 +1138,7 @@ func (j *judger) heldBehind(h int, m *capture.Entry) string {
 	if acker.Packets == 0 {
 		return ""
 	}
-	for _, g := range s.TCP[j.tr.dir].Gaps {
+	for _, g := range s.TCP[j.tr.dir].Gaps() {
 		if g.Reason == capture.GapLost && g.Offset+g.Length <= m.Offset() && acker.HighestAck <= g.Offset {
 			return fmt.Sprintf("the receiver beyond %s never acknowledged past stream byte %d, where a %d-byte hole (never filled nor acknowledged, reason lost) comes before the message's bytes %d to %d, so its TCP never delivered the message",
 				j.hs[h].name, acker.HighestAck, g.Length, m.Offset(), m.End())
@@ -1220,8 +1220,8 @@ func endWhat(e *schema.EndNote) string {
 func tcpNote(hop string, s *capture.Session, d capture.Direction) schema.TCPNote {
 	st := s.TCP[d]
 	return schema.TCPNote{
-		Hop: hop, Side: sideOf(d), Packets: st.Packets, Retransmissions: st.Retransmissions,
-		ZeroWindows: st.ZeroWindows, Gaps: len(st.Gaps), RST: st.RST != nil, FIN: st.FIN != nil,
+		Hop: hop, Side: sideOf(d), Packets: st.Packets, Retransmissions: st.Retransmissions(),
+		ZeroWindows: st.ZeroWindows(), Gaps: len(st.Gaps()), RST: st.RST != nil, FIN: st.FIN != nil,
 	}
 }
 

@@ -61,7 +61,7 @@ func TestCompare_MiddleCloseEvidence(t *testing.T) {
 			endAt(s1, capture.ServerToClient, end.Add(4*time.Millisecond))
 			if tt.gapAt != 0 {
 				st := &s0.TCP[capture.ClientToServer]
-				st.Gaps = []capture.Gap{{Offset: st.Bytes, Length: 8, Time: end.Add(tt.gapAt), Reason: capture.GapAcked}}
+				st.SetAnomalies(capture.StreamAnomalies{Gaps: []capture.Gap{{Offset: st.Bytes, Length: 8, Time: end.Add(tt.gapAt), Reason: capture.GapAcked}}})
 			}
 			hops := hopsOf(caps)
 			hops[0].Dropped = tt.dropped

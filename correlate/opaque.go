@@ -87,7 +87,7 @@ func recordTiling(so, sr *capture.Session, dir capture.Direction) (start, over, 
 		return 0, 0, 0, false
 	}
 	es := sr.Entries(dir)
-	if len(es) < 3 || len(sr.TCP[dir].Gaps) > 0 {
+	if len(es) < 3 || len(sr.TCP[dir].Gaps()) > 0 {
 		return 0, 0, 0, false
 	}
 	base := es[0].Offset()

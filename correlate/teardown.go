@@ -118,12 +118,12 @@ func (j *judger) missedEnd(a, b int, ea, eb *schema.EndNote) bool {
 func (j *judger) lostAround(h int, d capture.Direction, t time.Time) bool {
 	from := t.Add(-j.opts.tolerance())
 	st := &j.c.sess[h].TCP[d]
-	for _, g := range st.Gaps {
+	for _, g := range st.Gaps() {
 		if !g.Time.Before(from) {
 			return true
 		}
 	}
-	if st.GapsDropped > 0 {
+	if st.GapsDropped() > 0 {
 		return true // the holes past the first 64 are not listed: any may be near t
 	}
 	for _, c := range j.hs[h].drops {

@@ -218,8 +218,8 @@ func newSessionDoc(s *capture.Session, o Options) schema.Session {
 
 func newTCPDoc(st *capture.StreamStats) schema.TCP {
 	t := schema.TCP{Packets: st.Packets, Bytes: st.Bytes, Gaps: []schema.Gap{},
-		Retransmissions: st.Retransmissions, CaptureCopies: st.CaptureCopies, ZeroWindows: st.ZeroWindows}
-	for _, g := range st.Gaps {
+		Retransmissions: st.Retransmissions(), CaptureCopies: st.CaptureCopies(), ZeroWindows: st.ZeroWindows()}
+	for _, g := range st.Gaps() {
 		t.Gaps = append(t.Gaps, schema.Gap{Offset: g.Offset, Length: g.Length, Time: timeString(g.Time),
 			Reason: g.Reason.String()})
 	}
