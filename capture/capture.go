@@ -53,13 +53,13 @@ type Options struct {
 	// Session.Messages stays empty, so memory follows the number of connections, not of messages
 	// (inspect without --messages).
 	CountOnly bool
-	// Compact keeps only Session.Entries, not Session.Messages: 64 bytes per message, what
+	// Compact keeps only Session.Entries, not Session.Messages: 40 bytes per message, what
 	// compare needs. The full Message of the few messages a report names is read again with
 	// ReadEvidence.
 	Compact bool
-	// evidence, when not nil, keeps Messages only for those whose first frame header came in one
-	// of these packets, and no Entries (ReadEvidence).
-	evidence map[PacketRef]bool
+	// evidence, when not nil, keeps Messages only for those it names, and no Entries
+	// (ReadEvidence).
+	evidence map[evidenceKey]bool
 	// flushEvery, with ReduceContext, is how many messages of a direction are held before they
 	// are written; 0 means digestFlush (tests write after a few, to interleave connections).
 	flushEvery int
@@ -180,8 +180,6 @@ type Capture struct {
 	// Summarised counts the quiet sessions past Options.MaxQuietSessions, by server port and
 	// outcome, most first; their connections are not in Sessions.
 	Summarised []SummaryCount
-	// PacketFiles names the files that the sessions' Entries refer to (Entry.Packet).
-	PacketFiles []string
 }
 
 // PortCount is how many TCP connections went to one server port.

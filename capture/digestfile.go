@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"time"
 
@@ -357,18 +358,15 @@ func IsDigestFile(path string) (bool, error) {
 // Warning, as a damaged capture does; a file that is not a digest file, or is from a newer wspath
 // (ErrNewerDigests), is a *DigestError.
 func ReadDigests(path string, opts Options) (*Capture, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
+	var senders map[uint64][2]netip.AddrPort
+	if opts.evidence != nil {
+		// The messages of a version 2 file come before the session that says who sent them,
+		// which an evidence read selects them by: a first pass reads the sessions alone. Its
+		// errors are the second pass's too.
+		senders = map[uint64][2]netip.AddrPort{}
+		_, _ = readDigestFile(path, opts, &digestReader{senders: senders, sessionsOnly: true})
 	}
-	defer f.Close()
-	zr, err := gzip.NewReader(bufio.NewReaderSize(f, 1<<16))
-	if err != nil {
-		return nil, &DigestError{File: path, Err: fmt.Errorf("not a digest file (%v)", err)}
-	}
-	dr := &digestReader{r: bufio.NewReaderSize(zr, 1<<16), path: path, opts: opts.withDefaults(),
-		named: zr.Comment == digestComment}
-	c, err := dr.read()
+	c, err := readDigestFile(path, opts, &digestReader{senders: senders})
 	if c == nil {
 		return nil, err
 	}
@@ -377,7 +375,7 @@ func ReadDigests(path string, opts Options) (*Capture, error) {
 	}
 	sortSessions(c.Sessions) // version 2 has them in the order they ended
 	sessions := c.Sessions[:0]
-	r := &reader{opts: dr.opts}
+	r := &reader{opts: opts.withDefaults()}
 	for _, s := range c.Sessions {
 		if r.keep(s) {
 			s.ID = len(sessions) + 1
@@ -388,6 +386,21 @@ func ReadDigests(path string, opts Options) (*Capture, error) {
 	return c, nil
 }
 
+// readDigestFile reads the digest file at path with dr, which holds what the pass needs.
+func readDigestFile(path string, opts Options, dr *digestReader) (*Capture, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(bufio.NewReaderSize(f, 1<<16))
+	if err != nil {
+		return nil, &DigestError{File: path, Err: fmt.Errorf("not a digest file (%v)", err)}
+	}
+	dr.r, dr.path, dr.opts, dr.named = bufio.NewReaderSize(zr, 1<<16), path, opts.withDefaults(), zr.Comment == digestComment
+	return dr.read()
+}
+
 type digestReader struct {
 	r       *bufio.Reader
 	path    string
@@ -395,9 +408,11 @@ type digestReader struct {
 	section int
 	files   []string
 	body    []byte
-	// capt is the capture being read; pfiles numbers its PacketFiles.
-	capt   *Capture
-	pfiles packetFiles
+	// senders, for an evidence read of a version 2 file, holds who sent each side's messages
+	// (tcpstream side) of each slot, as its session says: found by a first pass (sessionsOnly)
+	// that skips the messages, as they come before their session.
+	senders      map[uint64][2]netip.AddrPort
+	sessionsOnly bool
 	// named: the gzip header says this is a digest file (version 2 on).
 	named bool
 }
@@ -425,7 +440,6 @@ func (dr *digestReader) read() (*Capture, error) {
 		return nil, dr.fail(errors.New("version 0 does not exist"))
 	case v >= 2:
 		c := &Capture{}
-		dr.capt = c
 		err := dr.slotted(c)
 		if dr.section == 1 && err != nil {
 			return nil, err // not one section could be read
@@ -445,7 +459,6 @@ func (dr *digestReader) read() (*Capture, error) {
 	}
 	c := &Capture{Files: h.Files, Start: h.Start, End: h.End, Stats: h.Stats, Warnings: h.Warnings,
 		TCPConnections: h.TCPConnections, ServerPorts: h.ServerPorts}
-	dr.capt = c
 	return c, dr.sessions(c)
 }
 
@@ -481,7 +494,7 @@ func (dr *digestReader) sessions(c *Capture) error {
 			if s == nil {
 				return dr.fail(errors.New("messages before any session"))
 			}
-			if err := dr.messages(s, body, &st); err != nil {
+			if err := dr.messages(s, body, &st, [2]netip.AddrPort{s.Client, s.Server}); err != nil {
 				return dr.fail(err)
 			}
 		case secEnd:
@@ -518,12 +531,15 @@ func (dr *digestReader) slotted(c *Capture) error {
 			if b.err != nil {
 				return dr.fail(errors.New("message section without its slot"))
 			}
+			if dr.sessionsOnly {
+				continue
+			}
 			o := open[slot]
 			if o == nil {
 				o = new(openSlot)
 				open[slot] = o
 			}
-			if err := dr.messages(&o.s, b.b, &o.st); err != nil {
+			if err := dr.messages(&o.s, b.b, &o.st, dr.senders[slot]); err != nil {
 				return dr.fail(err)
 			}
 		case secSession:
@@ -536,6 +552,11 @@ func (dr *digestReader) slotted(c *Capture) error {
 				return dr.fail(fmt.Errorf("session: %v", err))
 			}
 			s.dropMessages()
+			if dr.sessionsOnly {
+				var senders [2]netip.AddrPort
+				senders[client], senders[1-client] = s.Client, s.Server
+				dr.senders[slot] = senders
+			}
 			if o := open[slot]; o != nil {
 				o.into(s, tcpstream.Dir(client))
 				delete(open, slot)
@@ -671,8 +692,9 @@ func (c *column) bytes(n uint64) []byte {
 	return b
 }
 
-// messages decodes a message section of s.
-func (dr *digestReader) messages(s *Session, body []byte, st *[2]msgState) error {
+// messages decodes a message section of s, whose messages of direction (or side) d were sent by
+// senders[d] to senders[1-d].
+func (dr *digestReader) messages(s *Session, body []byte, st *[2]msgState, senders [2]netip.AddrPort) error {
 	head := column{b: body}
 	dir := head.uvarint()
 	count := head.uvarint()
@@ -716,14 +738,14 @@ func (dr *digestReader) messages(s *Session, body []byte, st *[2]msgState) error
 		st[d].n++
 		switch {
 		case dr.opts.evidence != nil:
-			if dr.opts.evidence[m.Packet] {
+			if dr.opts.evidence[evidenceKey{senders[dir], senders[1-dir], m.Index}] {
 				ms = append(ms, m)
 			}
 			continue
 		case keepMsgs:
 			ms = append(ms, m)
 		}
-		e, w, wide := entryOf(&m, dr.packetFile(m.Packet.File))
+		e, w, wide := entryOf(&m)
 		es = append(es, e)
 		if wide {
 			s.setWide(d, append(s.wideList(d), w))
@@ -741,9 +763,6 @@ func (dr *digestReader) messages(s *Session, body []byte, st *[2]msgState) error
 	s.setEntries(d, es)
 	return nil
 }
-
-// packetFile returns the index of a packet reference's file in Capture.PacketFiles.
-func (dr *digestReader) packetFile(name string) int { return dr.pfiles.index(dr.capt, name) }
 
 // message decodes one message from the columns.
 func (dr *digestReader) message(c *[msgColumns]column, st *msgState) (Message, error) {

@@ -24,9 +24,9 @@ func (d Digest64) Short() string { return hex.EncodeToString(d[:6]) }
 func (d Digest) Prefix() Digest64 { return Digest64(d[:8]) }
 
 // Entry is the compact record of one Message that comparison keeps for every message of every
-// hop: 48 bytes, no pointers. Sizes and the stream span saturate at 4 GiB - 1 (far past
+// hop: 40 bytes, no pointers. Sizes and the stream span saturate at 4 GiB - 1 (far past
 // Options.MaxMessageSize), frame counts at 65535. What a report shows about a few named messages
-// only (the full digest, the last packet, the preview, a close reason) is not here: it is read
+// only (the full digest, the packets, the preview, a close reason) is not here: it is read
 // again for those messages (ReadEvidence) or taken from Session.Messages. The wire digest and
 // size of a message whose payload travelled compressed, and a probe's number, are kept beside
 // the entries, for those messages only (Session.Wire, Session.Probe).
@@ -37,12 +37,14 @@ type Entry struct {
 	length uint32
 	span   uint32 // End - Offset
 	index  uint32
-	packet uint32 // Message.Packet.Number
-	file   uint16 // index of Message.Packet.File in Capture.PacketFiles
 	frames uint16
-	flags  Flags
+	flags  uint8 // Message.Flags: all of them fit (entryFlags)
 	opcode Opcode
 }
+
+// entryFlags are the Flags there are, which an Entry keeps in 8 bits: a new flag belongs here,
+// and one past the eighth bit does not compile.
+const entryFlags = uint8(Incomplete | Compressed | MidStream | Oversize | Undecodable | ProtocolError)
 
 // wideEntry is what an Entry leaves out, kept for the messages that need it (sparse, in index
 // order): the wire digest and size of a message whose payload differs on the wire (compressed,
@@ -54,12 +56,12 @@ type wideEntry struct {
 	wire  Digest64
 }
 
-// entryOf returns the Entry of m, whose packet file is PacketFiles[file], and, when m needs one,
-// its wideEntry. The preview, when m still has it, is read for a probe marker.
-func entryOf(m *Message, file int) (Entry, wideEntry, bool) {
+// entryOf returns the Entry of m and, when m needs one, its wideEntry. The preview, when m still
+// has it, is read for a probe marker.
+func entryOf(m *Message) (Entry, wideEntry, bool) {
 	e := Entry{offset: m.Offset, digest: m.Digest.Prefix(), length: sat32(m.Length),
-		span: sat32(int64(m.End - m.Offset)), index: uint32(m.Index), packet: uint32(m.Packet.Number),
-		file: uint16(file), frames: uint16(min(m.Frames, math.MaxUint16)), flags: m.Flags, opcode: m.Opcode}
+		span: sat32(int64(m.End - m.Offset)), index: uint32(m.Index),
+		frames: uint16(min(m.Frames, math.MaxUint16)), flags: uint8(m.Flags) & entryFlags, opcode: m.Opcode}
 	if m.End < m.Offset {
 		e.span = 0
 	}
@@ -93,7 +95,7 @@ func (e *Entry) Index() int { return int(e.index) }
 func (e *Entry) Opcode() Opcode { return e.opcode }
 
 // Flags is Message.Flags.
-func (e *Entry) Flags() Flags { return e.flags }
+func (e *Entry) Flags() Flags { return Flags(e.flags) }
 
 // Length is Message.Length.
 func (e *Entry) Length() int64 { return int64(e.length) }
@@ -109,15 +111,6 @@ func (e *Entry) End() uint64 { return e.offset + uint64(e.span) }
 
 // Frames is Message.Frames.
 func (e *Entry) Frames() int { return int(e.frames) }
-
-// Packet is Message.Packet, with its file named by files (Capture.PacketFiles).
-func (e *Entry) Packet(files []string) PacketRef {
-	ref := PacketRef{Number: int(e.packet)}
-	if int(e.file) < len(files) {
-		ref.File = files[e.file]
-	}
-	return ref
-}
 
 // setOffsets replaces the stream offsets (HTTP/2: payload positions become connection positions).
 func (e *Entry) setOffsets(off, end uint64) {
@@ -201,9 +194,8 @@ func (s *Session) Probe(d Direction, e *Entry) (int, bool) {
 }
 
 // WithEntries returns s itself when it holds Entries for all its Messages, else a copy of s
-// with Entries made from its Messages (made by hand, or by correlate for a bridge), their packet
-// files named in files (appended to when new).
-func WithEntries(s *Session, files *[]string) *Session {
+// with Entries made from its Messages (made by hand, or by correlate for a bridge).
+func WithEntries(s *Session) *Session {
 	var cp *Session
 	for _, d := range Directions {
 		if len(s.Messages(d)) == 0 || len(s.Entries(d)) == len(s.Messages(d)) {
@@ -225,7 +217,7 @@ func WithEntries(s *Session, files *[]string) *Session {
 		var ws []wideEntry
 		for i := range s.Messages(d) {
 			m := &s.Messages(d)[i]
-			e, w, wide := entryOf(m, fileIndex(files, m.Packet.File))
+			e, w, wide := entryOf(m)
 			es[i] = e
 			if wide {
 				ws = append(ws, w)
@@ -238,15 +230,4 @@ func WithEntries(s *Session, files *[]string) *Session {
 		return s
 	}
 	return cp
-}
-
-// fileIndex returns the position of name in *files, appending it when absent.
-func fileIndex(files *[]string, name string) int {
-	for i, f := range *files {
-		if f == name {
-			return i
-		}
-	}
-	*files = append(*files, name)
-	return len(*files) - 1
 }

@@ -11,10 +11,10 @@ import (
 	"github.com/wspath/wspath/probe/marker"
 )
 
-// TestEntry_Size keeps the record comparison holds per message at 48 bytes, without pointers.
+// TestEntry_Size keeps the record comparison holds per message at 40 bytes, without pointers.
 func TestEntry_Size(t *testing.T) {
-	if n := unsafe.Sizeof(Entry{}); n > 48 {
-		t.Errorf("Entry is %d bytes, want at most 48", n)
+	if n := unsafe.Sizeof(Entry{}); n > 40 {
+		t.Errorf("Entry is %d bytes, want at most 40", n)
 	}
 }
 
@@ -29,7 +29,7 @@ func TestSession_Size(t *testing.T) {
 }
 
 // TestRead_Compact reads real captures (plaintext, permessage-deflate, TLS with keys, HTTP/2,
-// a digest file) in full, Compact and evidence modes: Compact keeps the entries of the full
+// digest files of versions 2 and 1) in full, Compact and evidence modes: Compact keeps the entries of the full
 // read and no message; ReadEvidence gives back exactly the full read's messages wanted.
 func TestRead_Compact(t *testing.T) {
 	digests := filepath.Join(t.TempDir(), "fw.wsd")
@@ -58,6 +58,7 @@ func TestRead_Compact(t *testing.T) {
 		{"tls-keys", mustGlob(t, "../examples/tls-c2s-drop/client*.pcap"), "../examples/tls-c2s-drop/keys.txt"},
 		{"h2c", []string{"testdata/h2c-client.pcap"}, ""},
 		{"digests", []string{digests}, ""},
+		{"digests-v1", []string{"testdata/concurrent-fw.v1.wsd"}, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -93,7 +94,7 @@ func TestRead_Compact(t *testing.T) {
 							t.Errorf("session %d %s entry %d: compact %+v, full %+v", s.ID, dir, k, *e, f.Entries(dir)[k])
 						}
 						if e.Index() != m.Index || e.Offset() != m.Offset || e.End() != m.End || e.Length() != m.Length ||
-							e.Digest() != m.Digest.Prefix() || !e.First().Equal(m.First) || e.Packet(compact.PacketFiles) != m.Packet {
+							e.Digest() != m.Digest.Prefix() || !e.First().Equal(m.First) {
 							t.Errorf("session %d %s entry %d does not match its message", s.ID, dir, k)
 						}
 						wd, wn := s.Wire(dir, e)
@@ -104,7 +105,7 @@ func TestRead_Compact(t *testing.T) {
 							t.Errorf("session %d %s entry %d: wire differs between full and compact reads", s.ID, dir, k)
 						}
 						if k%3 == 0 {
-							wants = append(wants, Want{Session: s.ID, Direction: dir, Index: e.Index(), Packet: e.Packet(compact.PacketFiles)})
+							wants = append(wants, Want{Session: s.ID, Client: s.Client, Server: s.Server, Direction: dir, Index: e.Index()})
 						}
 					}
 				}
@@ -144,12 +145,11 @@ func TestWithEntries_WideFields(t *testing.T) {
 		{Index: 1, Opcode: OpText, Length: 64, WireLength: 64, Digest: Digest{2}, WireDigest: Digest{2}, Preview: probe},
 		{Index: 2, Opcode: OpBinary, Length: 900, WireLength: 40, Digest: Digest{3}, WireDigest: Digest{4}, Flags: Compressed},
 	})
-	var files []string
-	c := WithEntries(s, &files)
+	c := WithEntries(s)
 	if c == s || len(s.Entries(ClientToServer)) != 0 {
 		t.Fatal("WithEntries changed the session given instead of a copy")
 	}
-	if WithEntries(c, &files) != c {
+	if WithEntries(c) != c {
 		t.Error("WithEntries copied a session that has its Entries")
 	}
 	es := c.Entries(ClientToServer)

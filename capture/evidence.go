@@ -2,22 +2,39 @@ package capture
 
 import (
 	"context"
+	"net/netip"
 	"sort"
 )
 
 // Want names a message whose full Message a report needs, as a Compact read gave it: its
-// session's ID, its direction and index, and the packet its first frame header came in
-// (Entry.Packet).
+// session's ID and endpoints, its direction and its index there.
 type Want struct {
-	Session   int
-	Direction Direction
-	Index     int
-	Packet    PacketRef
+	Session        int
+	Client, Server netip.AddrPort
+	Direction      Direction
+	Index          int
+}
+
+// evidenceKey is what a read finds a wanted message by before its session has an ID: who sent
+// it to whom, and its index in that direction. Connections that share the endpoints (a port
+// reused, HTTP/2 streams of one connection) may keep a few messages more, which ReadEvidence
+// then tells apart by session.
+type evidenceKey struct {
+	from, to netip.AddrPort
+	index    int
+}
+
+// key returns the evidenceKey of w.
+func (w *Want) key() evidenceKey {
+	if w.Direction == ClientToServer {
+		return evidenceKey{w.Client, w.Server, w.Index}
+	}
+	return evidenceKey{w.Server, w.Client, w.Index}
 }
 
 // ReadEvidence is the second, targeted read of a hop's files after a Compact read: it reads
 // them again with the same options and keeps only the messages wanted, in full (preview, full
-// digests, last packet, close reason). Nothing else is kept, so it needs no more memory than
+// digests, packets, close reason). Nothing else is kept, so it needs no more memory than
 // counting. It returns the Message of each Want found; one not found (the files changed since)
 // is absent from the map. The error is Read's when nothing could be read; a file that could not
 // be read among others is no error here, as the first read reported it.
@@ -27,9 +44,9 @@ func ReadEvidence(ctx context.Context, paths []string, opts Options, wants []Wan
 		return out, nil
 	}
 	opts.Compact, opts.CountOnly, opts.Progress = false, false, nil
-	opts.evidence = map[PacketRef]bool{}
+	opts.evidence = map[evidenceKey]bool{}
 	for _, w := range wants {
-		opts.evidence[w.Packet] = true
+		opts.evidence[w.key()] = true
 	}
 	c, err := ReadContext(ctx, paths, opts)
 	if c == nil {
@@ -40,9 +57,12 @@ func ReadEvidence(ctx context.Context, paths []string, opts Options, wants []Wan
 			continue
 		}
 		s := c.Sessions[w.Session-1]
+		if s.Client != w.Client || s.Server != w.Server {
+			continue // not the session the first read gave that ID: the files changed
+		}
 		ms := s.Messages(w.Direction)
 		k := sort.Search(len(ms), func(i int) bool { return ms[i].Index >= w.Index })
-		if k < len(ms) && ms[k].Index == w.Index && ms[k].Packet == w.Packet {
+		if k < len(ms) && ms[k].Index == w.Index {
 			out[w] = &ms[k]
 		}
 	}

@@ -330,7 +330,7 @@ func (a *assembler) push(m *Message) {
 		m.Preview = nil
 	}
 	if o.evidence != nil {
-		if o.evidence[m.Packet] {
+		if o.evidence[evidenceKey{a.c.addr(a.d), a.c.addr(1 - a.d), m.Index}] {
 			m := *m
 			m.Preview = append([]byte(nil), m.Preview...)
 			a.msgs.push(&a.c.r.freeBlocks, &m)
@@ -345,7 +345,7 @@ func (a *assembler) push(m *Message) {
 		}
 		return
 	}
-	e, w, wide := entryOf(m, a.c.r.packetFile(m.Packet.File))
+	e, w, wide := entryOf(m)
 	a.entries.push(&a.c.r.freeEntries, &e)
 	if wide {
 		a.wide = append(a.wide, w)

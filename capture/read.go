@@ -313,8 +313,6 @@ type reader struct {
 	// connections, for reuse.
 	freeBlocks  [][]Message
 	freeEntries [][]Entry
-	// pfiles numbers the files in Capture.PacketFiles, for Entry.
-	pfiles packetFiles
 	// freeHandshake holds handshake states given back by connections, for reuse.
 	freeHandshake []*handshakeState
 	// strs holds the strings shared by the sessions' requests (see intern).
@@ -889,26 +887,6 @@ func (r *reader) previewBuf(n int) []byte {
 	b := r.previews[:0:n]
 	r.previews = r.previews[n:]
 	return b
-}
-
-// packetFile returns the index of the capture file name in Capture.PacketFiles.
-func (r *reader) packetFile(name string) int { return r.pfiles.index(&r.capt, name) }
-
-// packetFiles numbers the file names of a Capture's packet references (Capture.PacketFiles), for
-// Entry, which keeps an index instead of a string.
-type packetFiles map[string]int
-
-// index returns the position of name in c.PacketFiles, appending it when new.
-func (f *packetFiles) index(c *Capture, name string) int {
-	if i, ok := (*f)[name]; ok {
-		return i
-	}
-	if *f == nil {
-		*f = packetFiles{}
-	}
-	(*f)[name] = len(c.PacketFiles)
-	c.PacketFiles = append(c.PacketFiles, name)
-	return (*f)[name]
 }
 
 // dropsOf sums the drop counters of a file's interfaces; nil when no statistics block counted

@@ -134,7 +134,7 @@ func compactHops(hops []Hop) []Hop {
 	for _, h := range hops {
 		c := h.Capture
 		for i, s := range c.Sessions {
-			s = capture.WithEntries(s, &c.PacketFiles)
+			s = capture.WithEntries(s)
 			s.SetMessages(capture.ClientToServer, nil)
 			s.SetMessages(capture.ServerToClient, nil)
 			c.Sessions[i] = s

@@ -31,18 +31,14 @@ type Hop struct {
 	src int
 }
 
-// withEntries returns the sessions with their Entries, and the packet files they name: a session
-// that holds Messages without Entries (made by hand, or by a bridge hop) is replaced by a copy
-// with Entries made from its Messages, so the caller's sessions are left as they are.
-func withEntries(ss []*capture.Session, c *capture.Capture) ([]*capture.Session, []string) {
-	if c == nil {
-		return ss, nil
-	}
-	files := slices.Clone(c.PacketFiles)
+// withEntries returns the sessions with their Entries: a session that holds Messages without
+// Entries (made by hand, or by a bridge hop) is replaced by a copy with Entries made from its
+// Messages, so the caller's sessions are left as they are.
+func withEntries(ss []*capture.Session) []*capture.Session {
 	for i, s := range ss {
-		ss[i] = capture.WithEntries(s, &files)
+		ss[i] = capture.WithEntries(s)
 	}
-	return ss, files
+	return ss
 }
 
 // Options tune Compare. The zero value means the defaults.
@@ -89,10 +85,9 @@ type hopState struct {
 	err      error // reading the capture failed
 	// src is the position of the Hop this state was made from (splitSides makes two of one).
 	src int
-	// pfiles names the files of the sessions' entries (Entry.Packet); evidence holds the full
-	// Message of the messages a report names, read again after a Compact read (see Analysis);
-	// wants collects those the judges asked for and found neither there nor in the session.
-	pfiles   []string
+	// evidence holds the full Message of the messages a report names, read again after a
+	// Compact read (see Analysis); wants collects those the judges asked for and found neither
+	// there nor in the session.
 	evidence map[capture.Want]*capture.Message
 	wants    map[capture.Want]bool
 	asked    int // how many times the judges missed a full Message (see Analysis.asked)
@@ -221,7 +216,7 @@ func Analyze(hops []Hop, opts Options) *Analysis {
 		if h.Dropped > 0 {
 			st.warnings = append(st.warnings, droppedWarning(h.Dropped))
 		}
-		st.sessions, st.pfiles = withEntries(sessionsByStart(h.Capture), h.Capture)
+		st.sessions = withEntries(sessionsByStart(h.Capture))
 		st.src = h.src
 		hs[i] = st
 	}

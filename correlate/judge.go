@@ -240,8 +240,14 @@ func (j *judger) addEvidence(dr *schema.DirectionResult, w judged) {
 	}
 }
 
-// ref returns the packet that carried the first frame header of m, at hop h.
-func (j *judger) ref(h int, m *capture.Entry) capture.PacketRef { return m.Packet(j.hs[h].pfiles) }
+// ref returns the packet that carried the first frame header of m, at hop h: evidence (see
+// full), none when not known.
+func (j *judger) ref(h int, m *capture.Entry) capture.PacketRef {
+	if full := j.full(h, m); full != nil {
+		return full.Packet
+	}
+	return capture.PacketRef{}
+}
 
 // full returns the whole Message of m, seen at hop h in this direction: from the session when it
 // holds Messages, else from the evidence read again for it. It returns nil when neither has it,
@@ -251,7 +257,7 @@ func (j *judger) full(h int, m *capture.Entry) *capture.Message {
 	if ms := s.Messages(j.tr.dir); m.Index() < len(ms) && ms[m.Index()].Index == m.Index() {
 		return &ms[m.Index()]
 	}
-	w := capture.Want{Session: s.ID, Direction: j.tr.dir, Index: m.Index(), Packet: j.ref(h, m)}
+	w := capture.Want{Session: s.ID, Client: s.Client, Server: s.Server, Direction: j.tr.dir, Index: m.Index()}
 	if x := st.evidence[w]; x != nil {
 		return x
 	}

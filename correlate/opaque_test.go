@@ -51,8 +51,7 @@ func TestRecordTiling(t *testing.T) {
 				sr.SetMessages(capture.ClientToServer, append(sr.Messages(capture.ClientToServer), m))
 				off += uint64(n)
 			}
-			var files []string
-			sr = capture.WithEntries(sr, &files)
+			sr = capture.WithEntries(sr)
 			so := &capture.Session{}
 			so.SetTLS(&capture.TLSInfo{Version: tt.version})
 			so.TLS().Records[capture.ClientToServer] = tt.recs

@@ -93,7 +93,7 @@ func compare(c *cli.Context) error {
 		opts.Progress = bar.update
 		defer bar.finish()
 	}
-	// Every hop's Entries only (64 bytes a message); the few messages the verdicts name are read
+	// Every hop's Entries only (40 bytes a message); the few messages the verdicts name are read
 	// again in full for the report's evidence.
 	opts.Compact = true
 	// Entries hold no pointers, so a garbage collection costs little however many there are:
