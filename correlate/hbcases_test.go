@@ -25,7 +25,10 @@ func beats(n int, unique ...int) []string {
 // finding compares (759), or guessed at an earlier hop, which shifted the later hops' pairs with
 // no guess of their own (2171); and a copy paired elsewhere read as a changed message (759, and
 // 23 once offsets placed its copies). Each must be told right, or be undecided naming the
-// captures whose holes make it a guess, never lost; the real drops beside them stay lost.
+// captures whose holes make it a guess, never lost; the real drops beside them stay lost. And a
+// message in a hole the capture made itself is a capture gap even when the connection closed
+// right after it (116, once offsets placed its copies, read closed: before the message "could
+// get there" by a latency bound another connection's losses had stretched).
 func TestCompare_HeartbeatHoleCases(t *testing.T) {
 	ms := time.Millisecond
 	tests := []struct {
@@ -53,37 +56,45 @@ func TestCompare_HeartbeatHoleCases(t *testing.T) {
 			c2s: delivered,
 			s2c: dirWant{verdict: schema.CaptureGap, firstMiss: "hop1", missing: 3, index: -1}},
 		{name: "new 759: s2c guessed at the hop between",
-			trial: hbTrial{hops: 4, lat: 9520 * time.Microsecond, skew: []time.Duration{0, -132 * ms, 678 * ms, 0}, fin: true,
+			trial: hbTrial{hops: 4, lat: 9520 * time.Microsecond, skew: []time.Duration{0, -132 * ms, 678 * ms, 0}, fin: true, finAfter: 5 * time.Second,
 				holes: []hbHole{{2, 1, 3, 5}, {1, 1, 3, 4}},
 				conns: []connSpec{{key: keyN(1), everyMs: 19, c2s: beats(6), s2c: same("ack", 6), dropC2S: map[int]int{4: 2}}}},
 			c2s: dirWant{verdict: schema.Lost, firstMiss: "hop2", missing: 1, index: -1},
 			s2c: dirWant{verdict: schema.Undecided, firstMiss: "hop0", missing: 1, index: -1, low: true,
 				reason: "hole in hop2's capture (1 holes, 18 bytes: acked) and hop1's capture (1 holes, 9 bytes: acked)"}},
 		{name: "new 1447: s2c holes at hop1 and hop2 each swallow a copy the other has",
-			trial: hbTrial{hops: 3, lat: 37995 * time.Microsecond, skew: make([]time.Duration, 3), fin: true,
+			trial: hbTrial{hops: 3, lat: 37995 * time.Microsecond, skew: make([]time.Duration, 3), fin: true, finAfter: 5 * time.Second,
 				holes: []hbHole{{1, 1, 6, 8}, {1, 1, 2, 3}, {2, 1, 8, 9}},
 				conns: []connSpec{{key: keyN(1), everyMs: 161, c2s: beats(15), s2c: same("ack", 15)}}},
 			c2s: delivered,
 			s2c: dirWant{verdict: schema.CaptureGap, firstMiss: "hop1", missing: 4, index: -1}},
 		{name: "new 2171: s2c guessed at hop1 shifts hop0's pairs",
-			trial: hbTrial{hops: 4, lat: 17370 * time.Microsecond, skew: []time.Duration{0, 81 * ms, 0, 0}, fin: true,
+			trial: hbTrial{hops: 4, lat: 17370 * time.Microsecond, skew: []time.Duration{0, 81 * ms, 0, 0}, fin: true, finAfter: 5 * time.Second,
 				holes: []hbHole{{0, 0, 12, 14}, {2, 1, 6, 8}, {1, 1, 6, 8}},
 				conns: []connSpec{{key: keyN(1), everyMs: 68, c2s: beats(18), s2c: same("ack", 18), dropC2S: map[int]int{13: 1}}}},
 			c2s: dirWant{verdict: schema.Lost, firstMiss: "hop1", missing: 1, index: -1},
 			s2c: dirWant{verdict: schema.Undecided, firstMiss: "hop0", missing: 2, index: -1, low: true,
 				reason: "hole in hop2's capture (1 holes, 18 bytes: acked) and hop1's capture (1 holes, 18 bytes: acked)"}},
 		{name: "new 23: s2c copy placed by offsets is no change",
-			trial: hbTrial{hops: 2, lat: 29484 * time.Microsecond, skew: []time.Duration{0, 645 * ms}, fin: true,
+			trial: hbTrial{hops: 2, lat: 29484 * time.Microsecond, skew: []time.Duration{0, 645 * ms}, fin: true, finAfter: 5 * time.Second,
 				holes: []hbHole{{1, 1, 5, 6}, {0, 1, 6, 7}},
 				conns: []connSpec{{key: keyN(1), everyMs: 40, c2s: beats(17, 0, 4, 5, 7, 10, 13), s2c: same("ack", 17), dropC2S: map[int]int{10: 1, 15: 1}}}},
 			c2s: dirWant{verdict: schema.Lost, firstMiss: "hop1", missing: 2, index: -1},
 			s2c: dirWant{verdict: schema.CaptureGap, firstMiss: "hop1", missing: 2, index: -1}},
+		{name: "new 116: c2s holes at hop0 and hop1, closed right after the last message",
+			trial: hbTrial{hops: 2, lat: 30115 * time.Microsecond, skew: make([]time.Duration, 2), fin: true, finAfter: ms,
+				holes: []hbHole{{1, 0, 7, 8}, {0, 0, 8, 10}},
+				conns: []connSpec{{key: keyN(1), everyMs: 6, c2s: beats(26), s2c: same("ack", 26)},
+					{key: keyN(2), startMs: 7, everyMs: 140, c2s: beats(26, 2, 4, 11, 14, 15, 19, 20, 21, 24), s2c: same("ack", 26),
+						dropC2S: map[int]int{16: 1, 22: 1}}}},
+			c2s: dirWant{verdict: schema.CaptureGap, firstMiss: "hop1", missing: 3, index: -1, reason: "10-byte TCP gap (stream bytes 70 to 80, reason acked)"},
+			s2c: delivered},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := Compare(hopsOf(tt.trial.captures()), Options{})
-			if len(r.Refused) > 0 || len(r.Connections) != 1 {
-				t.Fatalf("refused %q, %d connections", r.Refused, len(r.Connections))
+			if len(r.Refused) > 0 || len(r.Connections) != len(tt.trial.conns) || r.Connections[0].Key == nil || *r.Connections[0].Key != keyN(1) {
+				t.Fatalf("refused %q, %d connections, the first not %s", r.Refused, len(r.Connections), keyN(1))
 			}
 			d := r.Connections[0].Directions
 			checkDir(t, "client_to_server", d.ClientToServer, tt.c2s)

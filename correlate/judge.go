@@ -855,6 +855,14 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 			desc, hn, un, hn, hn, un, hn)
 		return f
 	}
+	// A hole h's capture made itself (acknowledged there, cut by the snap length, given up by
+	// reassembly) where the message would be: those bytes came before the connection's end in
+	// its stream and reached h's receiver, so no end explains the absence.
+	if j.ownHole(k, h, f.lastHop) {
+		f.verdict = schema.CaptureGap
+		f.why = fmt.Sprintf("%s was not read at %s%s", desc, hn, j.gapDetail(k, id, h, f.lastHop))
+		return f
+	}
 	// A connection already gone when the message would have got there explains its absence,
 	// whatever h's capture covers afterwards.
 	if cf, ok := j.endedBefore(f, desc, h, te); ok {
@@ -1101,6 +1109,19 @@ func (j *judger) gapDetail(k int, id *ident, h, last int) string {
 		}
 	}
 	return ""
+}
+
+// ownHole reports whether hop h's stream has, between the nearest messages both h and hop last
+// have around track position k, a hole of the capture's own making: acknowledged by the
+// receiver, cut by the snap length or given up by reassembly (not one never delivered there).
+func (j *judger) ownHole(k, h, last int) bool {
+	lo, hi := j.between(k, h, last, ^uint64(0))
+	for _, g := range j.c.sess[h].TCP[j.tr.dir].Gaps() {
+		if g.Offset+g.Length > lo && g.Offset < hi && g.Reason != capture.GapLost {
+			return true
+		}
+	}
+	return false
 }
 
 // unlistedHole explains why hop h may lack the message at track position k when its gap list
