@@ -333,8 +333,8 @@ func (w *holeWalk) acrossHole(x, y item) bool {
 		// stream falls in the hole just before the other, it lies in that side's hole (both
 		// sides may have one, where the hole of either swallowed the copy the other has).
 		// Pairing them by order would tie copies a message or more apart.
-		if y.holeKnown && sameFrame(x, y) {
-			sl := offsetSlack(y)
+		if y.holeKnown {
+			sl := min(offsetSlack(x), offsetSlack(y))
 			if inHoleBefore(int64(x.raw)+anc.raw, int64(x.off)+anc.delta, y, sl) {
 				w.stepA()
 				return true
@@ -411,7 +411,7 @@ func (w *holeWalk) skipToCopy(x, y item) {
 		for w.j < kb {
 			w.stepB()
 		}
-	case ka-w.i <= kb-w.j:
+	case w.skipA(ka, kb):
 		for w.i < ka {
 			w.stepA()
 		}
@@ -420,6 +420,34 @@ func (w *holeWalk) skipToCopy(x, y item) {
 			w.stepB()
 		}
 	}
+}
+
+// lookahead is how many pairs past a skip skipA compares.
+const lookahead = 16
+
+// skipA decides, where a's next copy of b[j] is a[ka] and b's next copy of a[i] is b[kb],
+// between a[i:ka] missing downstream and b[j:kb] extra there: the skip after which more items
+// pair in order, and on a tie the shorter one. The nearest copy alone would take a unique
+// message for an extra one whenever a repeated one, which has copies everywhere, is nearer.
+func (w *holeWalk) skipA(ka, kb int) bool {
+	ra, rb := inStep(w.a, w.b, ka, w.j), inStep(w.a, w.b, w.i, kb)
+	if ra != rb {
+		return ra > rb
+	}
+	return ka-w.i <= kb-w.j
+}
+
+// inStep counts how many items of a from i and of b from j pair in order by digest, up to
+// lookahead.
+func inStep(a, b []item, i, j int) int {
+	n := 0
+	for ; n < lookahead && i+n < len(a) && j+n < len(b); n++ {
+		x, y := a[i+n], b[j+n]
+		if x.incomplete || y.incomplete || x.digest != y.digest {
+			break
+		}
+	}
+	return n
 }
 
 // anchor is the offset difference of the last sure match: b's offset minus a's, data (delta) and

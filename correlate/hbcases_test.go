@@ -28,7 +28,12 @@ func beats(n int, unique ...int) []string {
 // captures whose holes make it a guess, never lost; the real drops beside them stay lost. And a
 // message in a hole the capture made itself is a capture gap even when the connection closed
 // right after it (116, once offsets placed its copies, read closed: before the message "could
-// get there" by a latency bound another connection's losses had stretched).
+// get there" by a latency bound another connection's losses had stretched). Holes side by side
+// at two hops place copies of other sizes by offsets too (4969), which then read as changed
+// (4500) unless a hole of the capture's own making comes first. And a unique message is not
+// taken for an extra one downstream because a heartbeat's next copy is nearer (25: 6 lost for
+// 2): the skip after which more messages pair in order wins.
+
 func TestCompare_HeartbeatHoleCases(t *testing.T) {
 	ms := time.Millisecond
 	tests := []struct {
@@ -88,6 +93,25 @@ func TestCompare_HeartbeatHoleCases(t *testing.T) {
 					{key: keyN(2), startMs: 7, everyMs: 140, c2s: beats(26, 2, 4, 11, 14, 15, 19, 20, 21, 24), s2c: same("ack", 26),
 						dropC2S: map[int]int{16: 1, 22: 1}}}},
 			c2s: dirWant{verdict: schema.CaptureGap, firstMiss: "hop1", missing: 3, index: -1, reason: "10-byte TCP gap (stream bytes 70 to 80, reason acked)"},
+			s2c: delivered},
+		{name: "new 4969: c2s holes at hop0 and hop1 side by side swallow copies of other sizes",
+			trial: hbTrial{hops: 3, lat: 29035 * time.Microsecond, skew: make([]time.Duration, 3), fin: true, finAfter: 5 * time.Second,
+				holes: []hbHole{{1, 0, 20, 22}, {0, 0, 18, 20}},
+				conns: []connSpec{{key: keyN(1), everyMs: 151, c2s: beats(32, 0, 3, 10, 13, 15, 16, 20, 21, 25), s2c: same("ack", 32),
+					dropS2C: map[int]int{19: 1, 22: 2}}}},
+			c2s: dirWant{verdict: schema.CaptureGap, firstMiss: "hop0", missing: 4, index: -1},
+			s2c: dirWant{verdict: schema.Lost, firstMiss: "hop0", missing: 2, index: -1, reason: "never left hop2"}},
+		{name: "new 4500: c2s copies the holes swallowed are no change",
+			trial: hbTrial{hops: 2, lat: 4257 * time.Microsecond, skew: []time.Duration{0, 455 * ms},
+				holes: []hbHole{{0, 0, 3, 4}, {1, 0, 4, 6}},
+				conns: []connSpec{{key: keyN(1), everyMs: 157, c2s: beats(13, 5, 7, 8, 12), s2c: same("ack", 13), dropS2C: map[int]int{7: 1}}}},
+			c2s: dirWant{verdict: schema.CaptureGap, firstMiss: "hop0", missing: 3, index: -1},
+			s2c: dirWant{verdict: schema.Lost, firstMiss: "hop0", missing: 1, index: -1}},
+		{name: "new 25 (conn 3): a unique message is no extra because a heartbeat is nearer",
+			trial: hbTrial{hops: 2, lat: 7144 * time.Microsecond, skew: make([]time.Duration, 2), fin: true, finAfter: 5 * time.Second,
+				conns: []connSpec{{key: keyN(1), everyMs: 155, c2s: beats(24, 0, 1, 5, 6, 12, 14, 15, 18, 21), s2c: same("ack", 24),
+					dropC2S: map[int]int{9: 1, 11: 1}}}},
+			c2s: dirWant{verdict: schema.Lost, firstMiss: "hop1", missing: 2, index: -1},
 			s2c: delivered},
 	}
 	for _, tt := range tests {

@@ -835,6 +835,16 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 	hn, un := j.hs[h].name, j.hs[f.lastHop].name
 	m := f.msg
 	desc := fmt.Sprintf("message %d (%d bytes, %s at %s)", j.num(f.lastHop, m), m.Length(), j.stampAt(m.First(), f.lastHop), un)
+	// A hole h's capture made itself (acknowledged there, cut by the snap length, given up by
+	// reassembly) where the message would be: those bytes came before the connection's end in
+	// its stream and reached h's receiver, so no end explains the absence; nor does a change,
+	// when the message h has in its place matching nothing may be one the hole of last's
+	// capture swallowed (identical copies placed by offsets).
+	if j.ownHole(k, h, f.lastHop) {
+		f.verdict = schema.CaptureGap
+		f.why = fmt.Sprintf("%s was not read at %s%s", desc, hn, j.gapDetail(k, id, h, f.lastHop))
+		return f
+	}
 	// A message that arrived changed is not missing: h has it, so neither the connection ending
 	// nor h's capture explains an absence. Recognised first: a close right after the changed
 	// message would otherwise be given as why it "did not pass".
@@ -853,14 +863,6 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 		f.verdict = schema.CaptureGap
 		f.why = fmt.Sprintf("%s was not read at %s, but %s and %s see one TCP connection (the same initial sequence numbers both ways: nothing between them ends TCP) and its receiver, beyond %s, acknowledged the message's bytes at %s: the message passed %s and the capture there missed it",
 			desc, hn, un, hn, hn, un, hn)
-		return f
-	}
-	// A hole h's capture made itself (acknowledged there, cut by the snap length, given up by
-	// reassembly) where the message would be: those bytes came before the connection's end in
-	// its stream and reached h's receiver, so no end explains the absence.
-	if j.ownHole(k, h, f.lastHop) {
-		f.verdict = schema.CaptureGap
-		f.why = fmt.Sprintf("%s was not read at %s%s", desc, hn, j.gapDetail(k, id, h, f.lastHop))
 		return f
 	}
 	// A connection already gone when the message would have got there explains its absence,
