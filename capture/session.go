@@ -216,7 +216,10 @@ func (st *StreamStats) SetAnomalies(a StreamAnomalies) {
 		st.anomalies = nil
 		return
 	}
-	st.anomalies = &a
+	// A copy made here, not &a: a would then be moved to the heap on every call, anomalies or not.
+	x := new(StreamAnomalies)
+	*x = a
+	st.anomalies = x
 }
 
 // Gaps returns the missing byte ranges, in stream order.
