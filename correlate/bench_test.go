@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/wspath/wspath/capture"
 	"github.com/wspath/wspath/schema"
@@ -62,8 +63,11 @@ func BenchmarkCompare(b *testing.B) {
 }
 
 // BenchmarkCompare_4Hops is the comparison alone over four hops of 100 connections carrying
-// 2,000 small messages each (200k messages a hop), one lost; it reports the heap the comparison
-// allocates per message and hop (alloc-B/msg), beyond the captures it is given.
+// 2,000 small messages each (200k messages a hop), one lost. Per message and hop, it reports
+// the heap the comparison allocates (alloc-B/msg) and its peak (peak-B/msg), beyond the captures
+// it is given, and what comparing keeps once the messages are aligned (kept-B/msg): the hops'
+// Entries, as a Compact read gives them, and what Analyze holds for the verdicts (the rest of a
+// read's memory per message is BenchmarkRead_BytesPerMessage's).
 func BenchmarkCompare_4Hops(b *testing.B) {
 	specs := make([]connSpec, 100)
 	for i := range specs {
@@ -85,10 +89,26 @@ func BenchmarkCompare_4Hops(b *testing.B) {
 		}
 	}
 	hops := compactHops(hopsOf(caps))
+	var st runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&st)
+	before := st.HeapAlloc
+	a := Analyze(hops, Options{})
+	runtime.GC()
+	runtime.ReadMemStats(&st)
+	kept := float64(st.HeapAlloc-before) / float64(msgs) // the Analysis
+	runtime.KeepAlive(a)
+	a = nil
+	for _, h := range hops {
+		for _, s := range h.Capture.Sessions {
+			for _, d := range capture.Directions {
+				kept += float64(len(s.Entries(d))) * float64(unsafe.Sizeof(capture.Entry{})) / float64(msgs)
+			}
+		}
+	}
 	b.ReportAllocs()
 	b.SetBytes(bytes)
 	b.ResetTimer()
-	var st runtime.MemStats
 	var alloc uint64
 	var peak float64
 	for b.Loop() {
@@ -106,6 +126,7 @@ func BenchmarkCompare_4Hops(b *testing.B) {
 	}
 	b.ReportMetric(float64(alloc)/float64(msgs), "alloc-B/msg")
 	b.ReportMetric(peak*1e6/float64(msgs), "peak-B/msg")
+	b.ReportMetric(kept, "kept-B/msg")
 }
 
 // BenchmarkCompare_LongLoss is one connection of 20000 messages whose last 10000 never reach the
