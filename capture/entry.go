@@ -171,6 +171,9 @@ func (s *Session) records() *msgRecords {
 // wideOf returns the wideEntry of entry e of direction d, and whether there is one.
 func (s *Session) wideOf(d Direction, e *Entry) (wideEntry, bool) {
 	ws := s.wideList(d)
+	if len(ws) == 0 {
+		return wideEntry{}, false // most sessions: asked for every message they have
+	}
 	k := sort.Search(len(ws), func(i int) bool { return ws[i].index >= e.index })
 	if k < len(ws) && ws[k].index == e.index {
 		return ws[k], true
