@@ -185,6 +185,11 @@ func parseHead(b []byte, start int, request bool) (*Head, error) {
 	if err != nil {
 		return nil, err
 	}
+	if n := fieldLines(w, i); n > 0 {
+		// Made once at its size: appending field by field made four arrays for a usual
+		// handshake's six fields, garbage at once for every connection of a flood.
+		h.Fields = make([]Field, 0, min(n, MaxFields))
+	}
 	for {
 		end, next, ok := lineEnd(w, i)
 		if !ok {
@@ -203,6 +208,20 @@ func parseHead(b []byte, start int, request bool) (*Head, error) {
 		if err != nil {
 			return nil, err
 		}
+		i = next
+	}
+}
+
+// fieldLines counts the lines from w[i:] up to the empty line that ends the head, or up to the
+// last whole line of w: the fields, continuation lines included.
+func fieldLines(w []byte, i int) int {
+	n := 0
+	for {
+		end, next, ok := lineEnd(w, i)
+		if !ok || end == i {
+			return n
+		}
+		n++
 		i = next
 	}
 }
