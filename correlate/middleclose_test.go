@@ -22,11 +22,13 @@ func TestCompare_MiddleCloseEvidence(t *testing.T) {
 		sameISN bool          // both hops see one TCP connection (the same ISNs both ways)
 		gapAt   time.Duration // hop0's client-to-server hole noticed this long after hop0's close (0: none)
 		rst     bool          // the ends are RSTs, not close frames
+		tls     bool          // TLS decrypted at both hops
 		dropped int64         // hop0's hops.yaml drop count
 		want    dirWant
 	}{
 		{name: "a proxy between, captures whole", want: closed},
 		{name: "one TCP connection: nothing between could send a close frame", sameISN: true, want: delivered},
+		{name: "one TCP connection carrying TLS", sameISN: true, tls: true, want: delivered},
 		{name: "hop0's capture has a hole where the client's close would be", gapAt: 2 * time.Millisecond, want: delivered},
 		{name: "hop0's hole long before the end", gapAt: -10 * time.Second, want: closed},
 		{name: "hop0's capture admits drops", dropped: 40, want: delivered},
@@ -45,6 +47,9 @@ func TestCompare_MiddleCloseEvidence(t *testing.T) {
 				}
 				for d := range s.TCP {
 					s.TCP[d].SYN, s.TCP[d].ISN = true, isn*uint32(d+1)
+				}
+				if tt.tls {
+					s.SetTLS(&capture.TLSInfo{Version: "TLS 1.3", Decrypted: true})
 				}
 			}
 			// hop0 sees the server side end first, hop1 the client side; each sees the other's answer.

@@ -102,11 +102,11 @@ func (j *judger) endedBy(a, b int) string {
 // missedEnd reports whether ends seen from opposite sides at hops a (the server side's, a before
 // b in path order) and b (the client side's) may come from captures that missed the other end
 // rather than from a component between a and b ending the connection. On one TCP connection seen
-// at both (sameSequence) nothing between them can send a close frame or a FIN, only forge RSTs:
+// at both (oneTCP, TLS or not) nothing between them can send a close frame or a FIN, only forge RSTs:
 // the client's end seen at b passed a. Otherwise a capture that lost packets of the direction the
 // other end travels, around the time of its own end, may have lost that end.
 func (j *judger) missedEnd(a, b int, ea, eb *schema.EndNote) bool {
-	if sameSequence(j.c.sess[a], j.c.sess[b]) && (ea.Kind != "rst" || eb.Kind != "rst") {
+	if oneTCP(j.c.sess[a], j.c.sess[b]) && (ea.Kind != "rst" || eb.Kind != "rst") {
 		return true
 	}
 	return j.lostAround(a, capture.ClientToServer, ea.Time) || j.lostAround(b, capture.ServerToClient, eb.Time)
@@ -167,12 +167,18 @@ func sameTCP(a, b *capture.Session) bool {
 }
 
 // sameSequence reports whether a and b are one TCP connection seen at two hops with nothing
-// between them that ends TCP: both saw the SYNs, with the same initial sequence numbers both
-// ways (NAT may change addresses; a proxy's own connection has ISNs of its own). A stream offset
-// then names the same byte at both, and an acknowledgement seen at one came from the peer beyond
-// both. Plain TCP only: TLS and HTTP/2 message offsets are not TCP stream offsets.
+// between them that ends TCP (oneTCP), and their message offsets are TCP stream offsets: a stream
+// offset then names the same byte at both, and an acknowledgement seen at one came from the peer
+// beyond both. Plain TCP only: TLS and HTTP/2 message offsets are not TCP stream offsets.
 func sameSequence(a, b *capture.Session) bool {
-	if a == nil || b == nil || a.TLS() != nil || b.TLS() != nil || a.HTTP2() != nil || b.HTTP2() != nil || a.Bridge() != nil || b.Bridge() != nil {
+	return oneTCP(a, b) && a.TLS() == nil && b.TLS() == nil && a.HTTP2() == nil && b.HTTP2() == nil
+}
+
+// oneTCP reports whether a and b are one TCP connection seen at two hops: both saw the SYNs, with
+// the same initial sequence numbers both ways (NAT may change addresses; a proxy's own connection
+// has ISNs of its own). A bridge's session stands for another connection: never.
+func oneTCP(a, b *capture.Session) bool {
+	if a == nil || b == nil || a.Bridge() != nil || b.Bridge() != nil {
 		return false
 	}
 	for _, d := range capture.Directions {
