@@ -32,7 +32,9 @@ func beats(n int, unique ...int) []string {
 // at two hops place copies of other sizes by offsets too (4969), which then read as changed
 // (4500) unless a hole of the capture's own making comes first. And a unique message is not
 // taken for an extra one downstream because a heartbeat's next copy is nearer (25: 6 lost for
-// 2): the skip after which more messages pair in order wins.
+// 2): the skip after which more messages pair in order wins. Last, a capture hole is no excuse
+// for more missing messages than it can hold: the excess of identical copies is lost (14935, a
+// capture gap of 2 before), and of other payloads undecided (1082, a capture gap of 3 before).
 
 func TestCompare_HeartbeatHoleCases(t *testing.T) {
 	ms := time.Millisecond
@@ -113,6 +115,20 @@ func TestCompare_HeartbeatHoleCases(t *testing.T) {
 					dropC2S: map[int]int{9: 1, 11: 1}}}},
 			c2s: dirWant{verdict: schema.Lost, firstMiss: "hop1", missing: 2, index: -1},
 			s2c: delivered},
+		{name: "new 14935: c2s a hole room for 1 of 2 missing heartbeats",
+			trial: hbTrial{hops: 2, lat: 3222 * time.Microsecond, skew: make([]time.Duration, 2), fin: true, finAfter: 5 * time.Second,
+				holes: []hbHole{{1, 0, 6, 7}, {1, 1, 3, 5}},
+				conns: []connSpec{{key: keyN(1), everyMs: 168, c2s: beats(11, 8, 10), s2c: same("ack", 11), dropC2S: map[int]int{2: 1}}}},
+			c2s: dirWant{verdict: schema.Lost, firstMiss: "hop1", missing: 1, index: -1, reason: "room for 1 of the 2 identical 10-byte messages missing there"},
+			s2c: dirWant{verdict: schema.CaptureGap, firstMiss: "hop1", missing: 2, index: -1}},
+		{name: "new 1082: c2s a hole too small for 3 missing messages of other payloads",
+			trial: hbTrial{hops: 2, lat: 22972 * time.Microsecond, skew: make([]time.Duration, 2), fin: true, finAfter: ms,
+				holes: []hbHole{{1, 0, 5, 7}},
+				conns: []connSpec{{key: keyN(1), everyMs: 5, c2s: beats(9, 2, 5, 6, 7), s2c: same("ack", 9),
+					dropC2S: map[int]int{7: 1}, dropS2C: map[int]int{6: 1, 8: 1}}}},
+			c2s: dirWant{verdict: schema.Undecided, firstMiss: "hop1", missing: 3, index: -1, low: true,
+				reason: "holes of its own making there (16 bytes) but too small for the 3 messages missing at hop1"},
+			s2c: dirWant{verdict: schema.Closed, firstMiss: "hop0", missing: 2, index: -1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

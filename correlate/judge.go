@@ -841,6 +841,9 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 	// when the message h has in its place matching nothing may be one the hole of last's
 	// capture swallowed (identical copies placed by offsets).
 	if j.ownHole(k, h, f.lastHop) {
+		if r := j.holeRoom(k, h, f.lastHop); r.hole < r.miss {
+			return j.beyondHole(f, h, desc, r)
+		}
 		f.verdict = schema.CaptureGap
 		f.why = fmt.Sprintf("%s was not read at %s%s", desc, hn, j.gapDetail(k, id, h, f.lastHop))
 		return f
@@ -1124,6 +1127,104 @@ func (j *judger) ownHole(k, h, last int) bool {
 		}
 	}
 	return false
+}
+
+// room is what holeRoom found around one missing message.
+type room struct {
+	hole, miss uint64 // bytes of h's own holes, bytes of the messages missing there (as last framed them)
+	n, rank    int    // how many messages are missing there, and the message's place among them
+	size       uint64 // their one frame size, 0 when they differ or are not copies of one payload
+}
+
+// holeRoom compares, between the nearest messages both hop h and hop last have around track
+// position k, the bytes of h's holes of its own making with the bytes of the messages last has
+// there and h lacks, as last framed them. It returns miss 0 when the two hops frame those
+// neighbours differently (re-masked, recompressed): sizes then do not carry.
+func (j *judger) holeRoom(k, h, last int) room {
+	ids := j.tr.ids
+	pl, ph := -1, len(ids)
+	for p := k - 1; p >= 0; p-- {
+		if ids[p].at(h) != nil && ids[p].at(last) != nil {
+			pl = p
+			break
+		}
+	}
+	for p := k + 1; p < len(ids); p++ {
+		if ids[p].at(h) != nil && ids[p].at(last) != nil {
+			ph = p
+			break
+		}
+	}
+	if pl < 0 && ph == len(ids) {
+		return room{} // no neighbour tells how the two hops frame
+	}
+	lo, hi := uint64(0), ^uint64(0)
+	for _, p := range []int{pl, ph} {
+		if p < 0 || p == len(ids) {
+			continue
+		}
+		a, b := ids[p].at(last), ids[p].at(h)
+		if a.End()-a.Offset() != b.End()-b.Offset() {
+			return room{}
+		}
+		if p == pl {
+			lo = b.End()
+		} else {
+			hi = b.Offset()
+		}
+	}
+	r := room{size: ^uint64(0)}
+	var d capture.Digest64
+	for p := pl + 1; p < ph; p++ {
+		if a := ids[p].at(last); a != nil && ids[p].at(h) == nil {
+			sz := a.End() - a.Offset()
+			switch {
+			case r.size == ^uint64(0):
+				r.size, d = sz, a.Digest()
+			case r.size != sz || d != a.Digest() || d.IsZero():
+				r.size = 0
+			}
+			if p == k {
+				r.rank = r.n
+			}
+			r.miss += sz
+			r.n++
+		}
+	}
+	for _, g := range j.c.sess[h].TCP[j.tr.dir].Gaps() {
+		if g.Reason != capture.GapLost && g.Offset+g.Length > lo && g.Offset < hi {
+			r.hole += min(g.Offset+g.Length, hi) - max(g.Offset, lo)
+		}
+	}
+	return r
+}
+
+// beyondHole judges a message (track position k) missing at hop h where h's capture has holes
+// of its own making too small for every message missing between the same neighbours (r): some
+// never reached h. When those messages are copies of one payload and the holes hold a whole
+// number of them, that many are capture gaps and the rest lost, counted from the last (which
+// copies went where is not known, only how many); otherwise it is undecided which of them
+// reached h.
+func (j *judger) beyondHole(f finding, h int, desc string, r room) finding {
+	hn, un := j.hs[h].name, j.hs[f.lastHop].name
+	if r.size == 0 || r.hole%r.size != 0 {
+		f.verdict, f.low = schema.Undecided, true
+		f.why = fmt.Sprintf("%s was not read at %s, whose capture has holes of its own making there (%d bytes) but too small for the %d messages missing at %s between the same neighbours (%d bytes as %s framed them): some of them never reached %s, which ones is not known",
+			desc, hn, r.hole, r.n, hn, r.miss, un, hn)
+		return f
+	}
+	held := int(r.hole / r.size)
+	if r.rank < held {
+		f.verdict = schema.CaptureGap
+		f.why = fmt.Sprintf("%s was not read at %s: its capture's holes of its own making there (%d bytes) hold %d of the %d identical %d-byte messages missing at %s between the same neighbours, counted from the first",
+			desc, hn, r.hole, held, r.n, r.size, hn)
+		return f
+	}
+	// No close is weighed: which copies went missing is not known, so neither is when.
+	f.verdict = schema.Lost
+	f.why = fmt.Sprintf("%s never reached %s: %s's capture has holes of its own making between the same neighbours (%d bytes), room for %d of the %d identical %d-byte messages missing there, so %d never reached it (which of the copies is not known: counted from the last)",
+		desc, hn, hn, r.hole, held, r.n, r.size, r.n-held)
+	return f
 }
 
 // unlistedHole explains why hop h may lack the message at track position k when its gap list
