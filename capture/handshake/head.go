@@ -391,6 +391,16 @@ func validProto(p string) bool {
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // isTokenChar reports whether c is an RFC 9110 tchar.
+// isToken reports whether s is a non-empty HTTP token (RFC 9110 section 5.6.2).
+func isToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isTokenChar(s[i]) {
+			return false
+		}
+	}
+	return s != ""
+}
+
 func isTokenChar(c byte) bool {
 	if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || isDigit(c) {
 		return true

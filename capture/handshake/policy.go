@@ -55,7 +55,12 @@ var correlationFields = map[string]bool{
 // one that helps match a connection across hops or explain it, never a credential. The name is
 // lower-cased first, so that any spelling of a kept name is kept under one form.
 func CorrelationField(name string) (canonical string, keep bool) {
-	canonical = textproto.CanonicalMIMEHeaderKey(strings.ToLower(name))
+	// Lower-casing a token would change nothing (CanonicalMIMEHeaderKey gives a token one form
+	// whatever its case) but copy every field name of every handshake.
+	if !isToken(name) {
+		name = strings.ToLower(name)
+	}
+	canonical = textproto.CanonicalMIMEHeaderKey(name)
 	return canonical, correlationFields[canonical] && !IsCredential(canonical)
 }
 

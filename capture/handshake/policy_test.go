@@ -1,6 +1,11 @@
 package handshake
 
-import "testing"
+import (
+	"math/rand/v2"
+	"net/textproto"
+	"strings"
+	"testing"
+)
 
 func TestRedactProtocol(t *testing.T) {
 	for in, want := range map[string]string{
@@ -57,6 +62,24 @@ func TestHead_CorrelationFields(t *testing.T) {
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+}
+
+// TestCorrelationField_TokenCase: a token gets the canonical form of its lower-cased spelling,
+// which CorrelationField computes without lower-casing it, in any mix of cases.
+func TestCorrelationField_TokenCase(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-.^_`|~"
+	for range 5000 {
+		b := make([]byte, 1+rng.IntN(24))
+		for i := range b {
+			b[i] = chars[rng.IntN(len(chars))]
+		}
+		name := string(b)
+		want := textproto.CanonicalMIMEHeaderKey(strings.ToLower(name))
+		if got, _ := CorrelationField(name); got != want {
+			t.Fatalf("CorrelationField(%q) = %q, want %q", name, got, want)
 		}
 	}
 }
