@@ -116,6 +116,9 @@ type handshakeState struct {
 	pre    []byte
 	preDir tcpstream.Dir
 	preOff uint64
+	// request is where the request head is parsed: kept with the state, its Fields' array serves
+	// the next connections that get the state, and a flood's Upgrades make no head each.
+	request handshake.Head
 }
 
 // idle reports whether the state holds nothing that the next bytes need.
@@ -164,7 +167,7 @@ func (c *conn) dropHandshake() {
 		}
 		h.head[i] = b[:0]
 	}
-	*h = handshakeState{head: h.head}
+	*h = handshakeState{head: h.head, request: handshake.Head{Fields: h.request.Fields[:0]}}
 	if len(c.r.freeHandshake) < maxFreeHandshakes {
 		c.r.freeHandshake = append(c.r.freeHandshake, h)
 	}
@@ -415,7 +418,8 @@ func (c *conn) handshakeBytes(d tcpstream.Dir, b []byte, off uint64, m packet.Me
 
 func (c *conn) parseRequest(m packet.Meta) {
 	d, hs := c.client, c.hs
-	h, err := handshake.ParseRequest(hs.head[d])
+	h := &hs.request
+	err := handshake.ParseRequestInto(h, hs.head[d])
 	if err == handshake.ErrIncomplete {
 		return
 	}

@@ -125,11 +125,18 @@ func (h *Head) IsWebSocketUpgrade() bool {
 // line are skipped (RFC 9112 section 2.2). It returns ErrIncomplete when b ends before the head
 // does, ErrTooLarge past MaxHeadSize or MaxFields, and a *SyntaxError otherwise.
 func ParseRequest(b []byte) (*Head, error) {
-	h, err := parseHead(b, 0, true)
-	if err != nil {
+	h := new(Head)
+	if err := parseHead(h, b, 0, true); err != nil {
 		return nil, err
 	}
 	return h, nil
+}
+
+// ParseRequestInto is ParseRequest into h, whose Fields' array it reuses: for a caller that
+// parses many heads and keeps none of them (the strings of one stay valid after the next). After
+// an error h holds nothing useful.
+func ParseRequestInto(h *Head, b []byte) error {
+	return parseHead(h, b, 0, true)
 }
 
 // ParseResponse parses an HTTP/1.x response head at the start of b. Interim responses (1xx other
@@ -140,8 +147,8 @@ func ParseResponse(b []byte) (*Head, error) {
 	var interim []int
 	start := 0
 	for {
-		h, err := parseHead(b, start, false)
-		if err != nil {
+		h := new(Head)
+		if err := parseHead(h, b, start, false); err != nil {
 			return nil, err
 		}
 		if h.Status >= 200 || h.Status == 101 || h.Status < 100 {
@@ -171,8 +178,9 @@ func lineEnd(b []byte, i int) (end, next int, ok bool) {
 	return end, next, true
 }
 
-// parseHead parses one head starting at start. Positions in errors and Length are relative to b.
-func parseHead(b []byte, start int, request bool) (*Head, error) {
+// parseHead parses one head starting at start into h. Positions in errors and Length are
+// relative to b.
+func parseHead(h *Head, b []byte, start int, request bool) error {
 	limit := min(len(b), start+MaxHeadSize)
 	w := b[:limit]
 	incomplete := func() error {
@@ -181,11 +189,11 @@ func parseHead(b []byte, start int, request bool) (*Head, error) {
 		}
 		return ErrIncomplete
 	}
-	h, i, err := parseStart(w, start, request, incomplete)
+	i, err := parseStart(h, w, start, request, incomplete)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if n := fieldLines(w, i); n > 0 {
+	if n := fieldLines(w, i); n > cap(h.Fields) {
 		// Made once at its size: appending field by field made four arrays for a usual
 		// handshake's six fields, garbage at once for every connection of a flood.
 		h.Fields = make([]Field, 0, min(n, MaxFields))
@@ -193,20 +201,20 @@ func parseHead(b []byte, start int, request bool) (*Head, error) {
 	for {
 		end, next, ok := lineEnd(w, i)
 		if !ok {
-			return nil, incomplete()
+			return incomplete()
 		}
 		line := w[i:end]
 		switch {
 		case len(line) == 0:
 			h.Length = next
-			return h, nil
+			return nil
 		case line[0] == ' ' || line[0] == '\t':
 			err = h.unfold(line, i)
 		default:
 			err = h.addField(line, i)
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 		i = next
 	}
@@ -226,18 +234,19 @@ func fieldLines(w []byte, i int) int {
 	}
 }
 
-// parseStart parses the request or status line of the head starting at w[i:], and returns the
-// head so far and the position of the line after it. incomplete gives the error for a line
-// without its end.
-func parseStart(w []byte, i int, request bool, incomplete func() error) (*Head, int, error) {
+// parseStart parses the request or status line of the head starting at w[i:] into h, emptied
+// first (its Fields' array kept), and returns the position of the line after it. incomplete
+// gives the error for a line without its end.
+func parseStart(h *Head, w []byte, i int, request bool, incomplete func() error) (int, error) {
+	*h = Head{Fields: h.Fields[:0]}
 	// Skip empty lines before a request line (robustness, RFC 9112 section 2.2).
 	for request {
 		end, next, ok := lineEnd(w, i)
 		if !ok {
 			if err := checkStartPrefix(w[i:], i); err != nil {
-				return nil, 0, err
+				return 0, err
 			}
-			return nil, 0, incomplete()
+			return 0, incomplete()
 		}
 		if end > i {
 			break
@@ -247,11 +256,10 @@ func parseStart(w []byte, i int, request bool, incomplete func() error) (*Head, 
 	end, next, ok := lineEnd(w, i)
 	if !ok {
 		if err := checkStartPrefix(w[i:], i); err != nil {
-			return nil, 0, err
+			return 0, err
 		}
-		return nil, 0, incomplete()
+		return 0, incomplete()
 	}
-	h := &Head{}
 	var err error
 	if request {
 		err = parseRequestLine(h, w[i:end], i)
@@ -259,9 +267,9 @@ func parseStart(w []byte, i int, request bool, incomplete func() error) (*Head, 
 		err = parseStatusLine(h, w[i:end], i)
 	}
 	if err != nil {
-		return nil, 0, err
+		return 0, err
 	}
-	return h, next, nil
+	return next, nil
 }
 
 // unfold adds an obs-fold line (at position pos), the continuation of the previous field's
