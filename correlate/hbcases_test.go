@@ -35,6 +35,8 @@ func beats(n int, unique ...int) []string {
 // 2): the skip after which more messages pair in order wins. Last, a capture hole is no excuse
 // for more missing messages than it can hold: the excess of identical copies is lost (14935, a
 // capture gap of 2 before), and of other payloads undecided (1082, a capture gap of 3 before).
+// Nor is a message standing in a lost one's place a change when the hop before has a hole of its
+// own there that may have held it (8581: modified before; changed or lost, undecided).
 
 func TestCompare_HeartbeatHoleCases(t *testing.T) {
 	ms := time.Millisecond
@@ -129,6 +131,13 @@ func TestCompare_HeartbeatHoleCases(t *testing.T) {
 			c2s: dirWant{verdict: schema.Undecided, firstMiss: "hop1", missing: 3, index: -1, low: true,
 				reason: "holes of its own making there (16 bytes) but too small for the 3 messages missing at hop1"},
 			s2c: dirWant{verdict: schema.Closed, firstMiss: "hop0", missing: 2, index: -1}},
+		{name: "new 8581: c2s a message beside a hole upstream is no evidence of a change",
+			trial: hbTrial{hops: 2, lat: 3256 * time.Microsecond, skew: []time.Duration{0, 438 * ms}, fin: true, finAfter: 5 * time.Second,
+				holes: []hbHole{{0, 0, 3, 4}},
+				conns: []connSpec{{key: keyN(1), everyMs: 52, c2s: beats(6, 0, 4), s2c: same("ack", 6), dropC2S: map[int]int{4: 1}, dropS2C: map[int]int{2: 1}}}},
+			c2s: dirWant{verdict: schema.Undecided, firstMiss: "hop1", missing: 1, index: -1, low: true,
+				reason: "hop0's capture has a hole of its own making there that may have held that one: whether the message was changed or lost is not known"},
+			s2c: dirWant{verdict: schema.Lost, firstMiss: "hop0", missing: 1, index: -1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

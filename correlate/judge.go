@@ -852,6 +852,14 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 	// nor h's capture explains an absence. Recognised first: a close right after the changed
 	// message would otherwise be given as why it "did not pass".
 	if mf, ok := j.modified(f, k, id, h); ok {
+		if j.ownHole(k, f.lastHop, h) {
+			// The message in its place may be one that last's own capture hole swallowed:
+			// changed, or lost beside a message last's capture missed, is not known.
+			f.verdict, f.low = schema.Undecided, true
+			f.why = fmt.Sprintf("%s is not at %s, where a message matching nothing upstream stands in its place, but %s's capture has a hole of its own making there that may have held that one: whether the message was changed or lost is not known. %s",
+				desc, hn, un, strings.ToUpper(mf.why[:1])+mf.why[1:])
+			return f
+		}
 		return mf
 	}
 	if j.restoredAt(k, id, h, f.lastHop) != nil {
