@@ -36,7 +36,9 @@ func beats(n int, unique ...int) []string {
 // for more missing messages than it can hold: the excess of identical copies is lost (14935, a
 // capture gap of 2 before), and of other payloads undecided (1082, a capture gap of 3 before).
 // Nor is a message standing in a lost one's place a change when the hop before has a hole of its
-// own there that may have held it (8581: modified before; changed or lost, undecided).
+// own there that may have held it (8581: modified before; changed or lost, undecided). And a
+// message missing at a hop but seen further along is in its hole, taking room from the rest
+// (652: u2 undecided before, though u1, the hole's other candidate, reached the next hop).
 
 func TestCompare_HeartbeatHoleCases(t *testing.T) {
 	ms := time.Millisecond
@@ -138,6 +140,13 @@ func TestCompare_HeartbeatHoleCases(t *testing.T) {
 			c2s: dirWant{verdict: schema.Undecided, firstMiss: "hop1", missing: 1, index: -1, low: true,
 				reason: "hop0's capture has a hole of its own making there that may have held that one: whether the message was changed or lost is not known"},
 			s2c: dirWant{verdict: schema.Lost, firstMiss: "hop0", missing: 1, index: -1}},
+		{name: "new 652: c2s a hole taken by a message a later hop has leaves no room for the one dropped beside it",
+			trial: hbTrial{hops: 3, lat: 5744 * time.Microsecond, skew: []time.Duration{0, 528 * ms, 0}, fin: true, finAfter: 5 * time.Second,
+				holes: []hbHole{{1, 0, 1, 2}},
+				conns: []connSpec{{key: keyN(1), everyMs: 166, c2s: beats(9, 1, 2, 3, 4), s2c: same("ack", 9),
+					dropC2S: map[int]int{2: 1, 5: 1}, dropS2C: map[int]int{4: 1}}}},
+			c2s: dirWant{verdict: schema.Lost, firstMiss: "hop1", missing: 2, index: 2, reason: "8 bytes, 8 of them held by messages a hop further along has"},
+			s2c: dirWant{verdict: schema.Lost, firstMiss: "hop1", missing: 1, index: -1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1139,14 +1139,16 @@ func (j *judger) ownHole(k, h, last int) bool {
 
 // room is what holeRoom found around one missing message.
 type room struct {
-	hole, miss uint64 // bytes of h's own holes, bytes of the messages missing there (as last framed them)
+	hole, miss uint64 // bytes of h's own holes left for, and bytes of, the messages missing there (as last framed them)
+	taken      uint64 // hole bytes held by messages missing there that a hop further along has
 	n, rank    int    // how many messages are missing there, and the message's place among them
 	size       uint64 // their one frame size, 0 when they differ or are not copies of one payload
 }
 
 // holeRoom compares, between the nearest messages both hop h and hop last have around track
 // position k, the bytes of h's holes of its own making with the bytes of the messages last has
-// there and h lacks, as last framed them. It returns miss 0 when the two hops frame those
+// there and h lacks, as last framed them; those a hop further along has are known to lie in the
+// holes, and take their room. It returns miss 0 when the two hops frame those
 // neighbours differently (re-masked, recompressed): sizes then do not carry.
 func (j *judger) holeRoom(k, h, last int) room {
 	ids := j.tr.ids
@@ -1183,9 +1185,14 @@ func (j *judger) holeRoom(k, h, last int) room {
 	}
 	r := room{size: ^uint64(0)}
 	var d capture.Digest64
+	var passed uint64 // bytes of the missing messages a hop further along has: they are in the holes
 	for p := pl + 1; p < ph; p++ {
 		if a := ids[p].at(last); a != nil && ids[p].at(h) == nil {
 			sz := a.End() - a.Offset()
+			if j.passedOn(ids[p], h) {
+				passed += sz
+				continue
+			}
 			switch {
 			case r.size == ^uint64(0):
 				r.size, d = sz, a.Digest()
@@ -1204,7 +1211,19 @@ func (j *judger) holeRoom(k, h, last int) room {
 			r.hole += min(g.Offset+g.Length, hi) - max(g.Offset, lo)
 		}
 	}
+	r.taken = min(passed, r.hole)
+	r.hole -= r.taken
 	return r
+}
+
+// passedOn reports whether message id was seen at a hop after h in travel order.
+func (j *judger) passedOn(id *ident, h int) bool {
+	for p := j.pos[h] + 1; p < len(j.tr.travel); p++ {
+		if id.at(j.tr.travel[p]) != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // beyondHole judges a message (track position k) missing at hop h where h's capture has holes
@@ -1215,23 +1234,27 @@ func (j *judger) holeRoom(k, h, last int) room {
 // reached h.
 func (j *judger) beyondHole(f finding, h int, desc string, r room) finding {
 	hn, un := j.hs[h].name, j.hs[f.lastHop].name
+	holes := fmt.Sprintf("%d bytes", r.hole+r.taken)
+	if r.taken > 0 {
+		holes += fmt.Sprintf(", %d of them held by messages a hop further along has", r.taken)
+	}
 	if r.size == 0 || r.hole%r.size != 0 {
 		f.verdict, f.low = schema.Undecided, true
-		f.why = fmt.Sprintf("%s was not read at %s, whose capture has holes of its own making there (%d bytes) but too small for the %d messages missing at %s between the same neighbours (%d bytes as %s framed them): some of them never reached %s, which ones is not known",
-			desc, hn, r.hole, r.n, hn, r.miss, un, hn)
+		f.why = fmt.Sprintf("%s was not read at %s, whose capture has holes of its own making there (%s) but too small for the %d messages missing at %s between the same neighbours (%d bytes as %s framed them): some of them never reached %s, which ones is not known",
+			desc, hn, holes, r.n, hn, r.miss, un, hn)
 		return f
 	}
 	held := int(r.hole / r.size)
 	if r.rank < held {
 		f.verdict = schema.CaptureGap
-		f.why = fmt.Sprintf("%s was not read at %s: its capture's holes of its own making there (%d bytes) hold %d of the %d identical %d-byte messages missing at %s between the same neighbours, counted from the first",
-			desc, hn, r.hole, held, r.n, r.size, hn)
+		f.why = fmt.Sprintf("%s was not read at %s: its capture's holes of its own making there (%s) hold %d of the %d identical %d-byte messages missing at %s between the same neighbours, counted from the first",
+			desc, hn, holes, held, r.n, r.size, hn)
 		return f
 	}
 	// No close is weighed: which copies went missing is not known, so neither is when.
 	f.verdict = schema.Lost
-	f.why = fmt.Sprintf("%s never reached %s: %s's capture has holes of its own making between the same neighbours (%d bytes), room for %d of the %d identical %d-byte messages missing there, so %d never reached it (which of the copies is not known: counted from the last)",
-		desc, hn, hn, r.hole, held, r.n, r.size, r.n-held)
+	f.why = fmt.Sprintf("%s never reached %s: %s's capture has holes of its own making between the same neighbours (%s), room for %d of the %d identical %d-byte messages missing there, so %d never reached it (which of the copies is not known: counted from the last)",
+		desc, hn, hn, holes, held, r.n, r.size, r.n-held)
 	return f
 }
 
