@@ -344,7 +344,8 @@ func looksLikeHTTPRequest(b []byte) bool {
 // waited for it.
 func (c *conn) session(m packet.Meta) *Session {
 	if c.sess == nil {
-		c.sess = &Session{Start: c.info.Start.Time, Tunnel: c.r.encap.Tunnel(c.info.Tunnel), Request: c.req}
+		c.sess = &Session{Start: c.info.Start.Time, Request: c.req}
+		c.sess.SetTunnel(c.r.encap.Tunnel(c.info.Tunnel))
 		c.req = nil
 		if c.sess.Start.IsZero() {
 			c.sess.Start = m.Time

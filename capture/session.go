@@ -401,10 +401,10 @@ type TLSInfo struct {
 // Session is one WebSocket connection (or one TLS connection that could not be opened) at one hop.
 //
 // What a connection that never opened leaves empty (messages, counts, close frames, problems,
-// TLS, HTTP/2, bridge) is read through methods (Messages, Counts, Close, Problems, TLS, HTTP2,
-// Bridge) and kept apart, made on the first write: a flood lists 100,000 sessions that never
-// opened, and inline those parts (with the TCP anomalies, see StreamStats) made each one 576
-// bytes instead of 320. Its JSON (digest files) is the same as when they were fields, in the
+// tunnel, TLS, HTTP/2, bridge) is read through methods (Messages, Counts, Close, Problems,
+// Tunnel, TLS, HTTP2, Bridge) and kept apart, made on the first write: a flood lists 100,000
+// sessions that never opened, and inline those parts (with the TCP anomalies, see StreamStats)
+// made each one 576 bytes instead of 288. Its JSON (digest files) is the same as when they were fields, in the
 // same order.
 type Session struct {
 	ID     int            // 1-based, in order of the connection's first packet in the capture
@@ -412,9 +412,6 @@ type Session struct {
 	Server netip.AddrPort
 	Start  time.Time // first packet
 	End    time.Time // last packet
-	// Tunnel names the tunnel the connection was captured in, outermost first (for example
-	// "vxlan vni 42 10.0.0.1<->10.0.0.2"), "" when none.
-	Tunnel string
 
 	// Handshake. Request and Response are nil when not captured (mid-stream) or not decrypted.
 	Request  *Request
@@ -431,6 +428,7 @@ type Session struct {
 
 // sessionMore is the part of a Session that a connection which never opened leaves empty.
 type sessionMore struct {
+	tunnel   string
 	tls      *TLSInfo
 	http2    *HTTP2Stream
 	bridge   *Stream
@@ -448,6 +446,22 @@ func (s *Session) grow() *sessionMore {
 		s.more = new(sessionMore)
 	}
 	return s.more
+}
+
+// Tunnel names the tunnel the connection was captured in, outermost first (for example
+// "vxlan vni 42 10.0.0.1<->10.0.0.2"), "" when none.
+func (s *Session) Tunnel() string {
+	if s.more == nil {
+		return ""
+	}
+	return s.more.tunnel
+}
+
+// SetTunnel sets the name of the tunnel the connection was captured in ("": none).
+func (s *Session) SetTunnel(t string) {
+	if t != "" || s.more != nil {
+		s.grow().tunnel = t
+	}
 }
 
 // TLS returns the TLS layer of the connection, nil for plaintext connections.
@@ -607,7 +621,7 @@ type sessionJSON struct {
 // MarshalJSON implements json.Marshaler.
 func (s Session) MarshalJSON() ([]byte, error) {
 	j := sessionJSON{ID: s.ID, Client: s.Client, Server: s.Server, Start: s.Start, End: s.End,
-		Tunnel: s.Tunnel, Request: s.Request, Response: s.Response, MidStream: s.MidStream,
+		Tunnel: s.Tunnel(), Request: s.Request, Response: s.Response, MidStream: s.MidStream,
 		TCP: s.TCP, Ending: s.Ending}
 	if m := s.more; m != nil {
 		j.TLS, j.HTTP2, j.Bridge, j.Messages, j.Counts = m.tls, m.http2, m.bridge, m.messages, m.counts
@@ -623,8 +637,9 @@ func (s *Session) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*s = Session{ID: j.ID, Client: j.Client, Server: j.Server, Start: j.Start, End: j.End,
-		Tunnel: j.Tunnel, Request: j.Request, Response: j.Response, MidStream: j.MidStream,
+		Request: j.Request, Response: j.Response, MidStream: j.MidStream,
 		TCP: j.TCP, Ending: j.Ending}
+	s.SetTunnel(j.Tunnel)
 	s.SetTLS(j.TLS)
 	s.SetHTTP2(j.HTTP2)
 	s.SetBridge(j.Bridge)

@@ -56,7 +56,7 @@ func TestRead_TunnelsKeepEqualTuplesApart(t *testing.T) {
 	}
 	got := map[string]int{}
 	for _, ss := range c.Sessions {
-		got[ss.Tunnel] = len(ss.Messages(ClientToServer))
+		got[ss.Tunnel()] = len(ss.Messages(ClientToServer))
 	}
 	if got["vxlan vni 1 192.0.2.1<->192.0.2.2"] != 3 || got["vxlan vni 2 192.0.2.1<->192.0.2.2"] != 2 {
 		t.Errorf("messages per tunnel %v", got)
@@ -122,9 +122,9 @@ func TestRead_OVSMirrorTunnels(t *testing.T) {
 	}
 	var tunnels []string
 	for _, s := range c.Sessions {
-		tunnels = append(tunnels, s.Tunnel)
+		tunnels = append(tunnels, s.Tunnel())
 		if s.Key() != want.Key() || s.Client != want.Client {
-			t.Errorf("%s: session %v %s, server saw %v %s", s.Tunnel, s.Client, s.Key(), want.Client, want.Key())
+			t.Errorf("%s: session %v %s, server saw %v %s", s.Tunnel(), s.Client, s.Key(), want.Client, want.Key())
 		}
 		for _, d := range Directions {
 			got, exp := s.Messages(d), want.Messages(d)
@@ -135,12 +135,12 @@ func TestRead_OVSMirrorTunnels(t *testing.T) {
 				}
 			}
 			if data != 10 || len(got) != len(exp) {
-				t.Errorf("%s %s: %d messages, server %d", s.Tunnel, d, len(got), len(exp))
+				t.Errorf("%s %s: %d messages, server %d", s.Tunnel(), d, len(got), len(exp))
 				continue
 			}
 			for i := range got {
 				if got[i].Digest != exp[i].Digest {
-					t.Errorf("%s %s message %d: digest differs from the server's", s.Tunnel, d, i)
+					t.Errorf("%s %s message %d: digest differs from the server's", s.Tunnel(), d, i)
 				}
 			}
 		}
@@ -193,8 +193,8 @@ func TestRead_UserspaceTunnels(t *testing.T) {
 			continue
 		}
 		seen[s.Path()] = true
-		if tun, ok := wantTunnel[s.Path()]; !ok || s.Tunnel != tun {
-			t.Errorf("%s: tunnel %q, want %q", s.Path(), s.Tunnel, tun)
+		if tun, ok := wantTunnel[s.Path()]; !ok || s.Tunnel() != tun {
+			t.Errorf("%s: tunnel %q, want %q", s.Path(), s.Tunnel(), tun)
 		}
 		for _, d := range Directions {
 			got, exp := s.Messages(d), want.Messages(d)
@@ -238,7 +238,7 @@ func TestRead_TunnelPortNotNamed(t *testing.T) {
 	}
 	for _, s := range c.Sessions {
 		if s.Path() == "/vxlan9999" {
-			t.Errorf("the VXLAN on an unnamed port was decoded: %s", s.Tunnel)
+			t.Errorf("the VXLAN on an unnamed port was decoded: %s", s.Tunnel())
 		}
 	}
 	if len(c.Sessions) != 6 {

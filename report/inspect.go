@@ -164,7 +164,7 @@ func inspectHead(c *capture.Capture) *inspectDoc {
 
 func newSessionDoc(s *capture.Session, o Options) schema.Session {
 	d := schema.Session{
-		ID: s.ID, Path: s.Path(), Client: addr(s.Client), Server: addr(s.Server), Tunnel: s.Tunnel,
+		ID: s.ID, Path: s.Path(), Client: addr(s.Client), Server: addr(s.Server), Tunnel: s.Tunnel(),
 		MidStream: s.MidStream, Start: timeString(s.Start), End: timeString(s.End),
 		Ending: s.Ending.String(), Problems: []schema.Problem{},
 	}
@@ -381,8 +381,8 @@ func connectionCells(c *schema.Session) []string {
 // then each connection's problems.
 func connectionNotes(tw sheet, sessions []*capture.Session) {
 	for _, s := range sessions {
-		if s.Tunnel != "" {
-			tw.line(fmt.Sprintf("connection %d: captured inside %s", s.ID, s.Tunnel))
+		if s.Tunnel() != "" {
+			tw.line(fmt.Sprintf("connection %d: captured inside %s", s.ID, s.Tunnel()))
 		}
 	}
 	for _, s := range sessions {
