@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/wspath/wspath/capture"
@@ -18,6 +19,10 @@ type dropCount struct {
 	n          int64
 	start, end time.Time // the period counted; zero: the whole capture
 	source     string    // where the count comes from, for reasons
+	// burst: counted from holes the peers acknowledged, not by the capturing program: the
+	// capture dropped packets then, which says nothing of a message the receiver acknowledged
+	// (it may have been dropped by a proxy all the same), only that the hop cannot place a loss.
+	burst bool
 }
 
 // dropsOf collects what hop h's capture admits it dropped: the pcapng counters of its files
@@ -33,38 +38,46 @@ func dropsOf(h Hop) []dropCount {
 				out = append(out, dropCount{n: d.Dropped, start: d.Start, end: d.End, source: f.Name + "'s pcapng interface statistics"})
 			}
 		}
-		if d, ok := ackedHoles(h.Capture.Sessions); ok {
-			out = append(out, d)
-		}
+		out = append(out, ackedHoles(h.Capture.Sessions)...)
 	}
 	return out
 }
 
-// ackedHoles is the drop count a capture proves by itself: holes in its TCP streams that the
-// peers acknowledged (the network delivered those bytes and the capture missed them), one packet
-// at least each, over the time they were noticed. A capture that drops packets with no counter
-// (a pcap file, tcpdump's count not given) drops them in bursts: a message missing there then
-// may be missing from the capture only.
-func ackedHoles(ss []*capture.Session) (dropCount, bool) {
-	var d dropCount
+// dropBurst is how close in time holes must be noticed to count as one burst of dropped packets.
+const dropBurst = time.Second
+
+// ackedHoles are the drops a capture proves by itself: holes in its TCP streams that the peers
+// acknowledged (the network delivered those bytes and the capture missed them), one packet at
+// least each, in bursts of holes noticed within dropBurst of each other. A capture that drops
+// packets with no counter (a pcap file, tcpdump's count not given) drops them in bursts: a
+// message missing there during one may be missing from the capture only. Outside the bursts the
+// capture proved nothing of the kind.
+func ackedHoles(ss []*capture.Session) []dropCount {
+	var at []time.Time
 	for _, s := range ss {
 		for _, dir := range capture.Directions {
 			for _, g := range s.TCP[dir].Gaps() {
-				if g.Reason != capture.GapAcked || g.Time.IsZero() {
-					continue
-				}
-				d.n++
-				if d.start.IsZero() || g.Time.Before(d.start) {
-					d.start = g.Time
-				}
-				if g.Time.After(d.end) {
-					d.end = g.Time
+				if g.Reason == capture.GapAcked && !g.Time.IsZero() {
+					at = append(at, g.Time)
 				}
 			}
 		}
 	}
-	d.source = fmt.Sprintf("the capture's own holes that the peers acknowledged, %s to %s", stamp(d.start), stamp(d.end))
-	return d, d.n > 0
+	slices.SortFunc(at, time.Time.Compare)
+	var out []dropCount
+	for i, t := range at {
+		if i > 0 && t.Sub(at[i-1]) <= dropBurst {
+			d := &out[len(out)-1]
+			d.n, d.end = d.n+1, t
+			continue
+		}
+		out = append(out, dropCount{n: 1, start: t, end: t, burst: true})
+	}
+	for i := range out {
+		d := &out[i]
+		d.source = fmt.Sprintf("holes in its own streams that the peers acknowledged, noticed %s to %s", stamp(d.start), stamp(d.end))
+	}
+	return out
 }
 
 // droppedWarning is the hop warning for a count given in hops.yaml; a pcapng file's counters
@@ -76,7 +89,7 @@ func droppedWarning(n int64) string {
 // droppedHere explains a message (track position k) absent at hop h, expected there at te, by
 // packets h's capture admits dropping around te; "" when no count covers te or the capture
 // shows h's stream whole where the message would be.
-func (j *judger) droppedHere(k int, h int, te time.Time) string {
+func (j *judger) droppedHere(k int, h int, te time.Time) (string, *dropCount) {
 	var d *dropCount
 	slack := j.inflight(h)
 	for i := range j.hs[h].drops {
@@ -87,14 +100,14 @@ func (j *judger) droppedHere(k int, h int, te time.Time) string {
 		}
 	}
 	if d == nil || j.seenWhole(k, h) {
-		return ""
+		return "", nil
 	}
 	packets := "packets"
 	if d.n == 1 {
 		packets = "packet"
 	}
 	return fmt.Sprintf("%s's capture admits %d dropped %s (%s) while the message would have passed, and nothing after it in the stream there shows whether it was carried",
-		j.hs[h].name, d.n, packets, d.source)
+		j.hs[h].name, d.n, packets, d.source), d
 }
 
 // seenWhole reports whether hop h's capture holds its TCP stream without a hole from the

@@ -108,7 +108,7 @@ func TestCompare_DroppingHopBeforeLoss(t *testing.T) {
 				reason: "whether it reached hop2 before is not known: hop2's capture admits 50 dropped packets (hops.yaml dropped)"}},
 		{name: "hop2's own acknowledged holes", tweak: ackedHole,
 			want: dirWant{verdict: schema.Lost, firstMiss: "hop3", missing: 2, index: 3,
-				reason: "hop2's capture admits 1 dropped packet (the capture's own holes that the peers acknowledged"}},
+				reason: "hop2's capture admits 1 dropped packet (holes in its own streams that the peers acknowledged"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -933,17 +933,19 @@ func (j *judger) notForwarded(f finding, k int, id *ident, h int, te time.Time, 
 		acked := acker.HighestAck >= m.End()
 		f.acked = &acked
 	}
-	// Packets the capture at h admits dropping may explain the absence, unless the receiver
-	// upstream never acknowledged the bytes: then they did not get through, whatever h recorded.
-	dropped := j.droppedHere(k, h, te)
-	if dropped != "" && (f.acked == nil || *f.acked) {
+	// Packets the capture at h admits dropping (a counter, not merely holes elsewhere) may
+	// explain the absence, unless the receiver upstream never acknowledged the bytes: then they
+	// did not get through, whatever h recorded.
+	dropped, d := j.droppedHere(k, h, te)
+	if dropped != "" && !d.burst && (f.acked == nil || *f.acked) {
 		f.verdict = schema.CaptureGap
 		f.why = fmt.Sprintf("%s was not read at %s: %s", desc, hn, dropped)
 		return f
 	}
 	f.why = j.lostWhy(f, id, h, desc)
 	if dropped != "" {
-		// Never acknowledged, so lost; but h's capture may have dropped it even if it got there.
+		// Lost, but h's capture may have dropped it even if it got there: hops further along
+		// place the loss if they can.
 		f.blind = dropped
 		f.why += fmt.Sprintf("; %s, so it may have been lost beyond %s", dropped, hn)
 	}
