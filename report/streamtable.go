@@ -37,7 +37,7 @@ func columnWidths(header []string, n int, row rowFunc) []int {
 				break
 			}
 			for line := range strings.SplitSeq(c, "\n") {
-				widths[j] = max(widths[j], twwidth.Width(line))
+				widths[j] = max(widths[j], displayWidth(line))
 			}
 		}
 	}
@@ -48,11 +48,29 @@ func columnWidths(header []string, n int, row rowFunc) []int {
 	return widths
 }
 
+// displayWidth is twwidth.Width(s), counted directly for printable ASCII: twwidth caches every
+// string it measures, which made an entry of garbage for each cell of a 100,000-row table.
+func displayWidth(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return twwidth.Width(s)
+		}
+	}
+	return len(s)
+}
+
+// spaces is written in pieces to pad cells, without making a string of spaces for each.
+const spaces = "                                                                "
+
 // padCell writes " s " padded with spaces to the column's width.
 func padCell(b *bufio.Writer, s string, width int) {
 	b.WriteByte(' ')
 	b.WriteString(s)
-	b.WriteString(strings.Repeat(" ", max(width-twwidth.Width(s), 0)+1))
+	for n := max(width-displayWidth(s), 0) + 1; n > 0; {
+		k := min(n, len(spaces))
+		b.WriteString(spaces[:k])
+		n -= k
+	}
 }
 
 // writeBoxTable writes a box-drawn table, as tablewriter's default renderer draws it: cells padded
