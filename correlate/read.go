@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"slices"
 	"sync"
 
@@ -29,6 +30,12 @@ func ReadHopsContext(ctx context.Context, cfg *hopsconfig.Config, opts capture.O
 	hops := make([]Hop, len(cfg.Hops))
 	errs := make([]error, len(cfg.Hops))
 	var wg sync.WaitGroup
+	// No more hops are read at once than there are cores: more would not read faster, and hops of
+	// the same length would all reach their end at once, when each copies its open connections'
+	// entries out of their blocks: with 4 hops on 2 cores that doubled the heap for a moment,
+	// faster than the garbage collector could keep up (4 hops x 960k messages: 300-315 MB peak
+	// RSS in some runs).
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for i, hc := range cfg.Hops {
 		hops[i] = Hop{Name: hc.Name, Files: hc.Files, ClockOffset: hc.ClockOffset, Dropped: hc.Dropped}
 		o := hopOptions(cfg, i, opts)
@@ -39,6 +46,8 @@ func ReadHopsContext(ctx context.Context, cfg *hopsconfig.Config, opts capture.O
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
 			c, err := capture.ReadContext(ctx, hc.Files, o)
 			hops[i].Capture = c
 			if err != nil {
