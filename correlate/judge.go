@@ -407,6 +407,7 @@ type judger struct {
 	windows      map[windowKey]map[int]windowPair // paired windows: see pairAt
 	idOf         map[*capture.Entry]*ident        // see identOf
 	guesses      map[capture.Digest64]int         // see guessPos
+	lastAnchor   map[int]int                      // per hop: see endsBefore
 }
 
 func sideOf(d capture.Direction) string {
@@ -563,7 +564,9 @@ func (j *judger) message(k int, id *ident) finding {
 	}
 	// Past the last hop that has it, the message may be missing for real; a capture gap in the
 	// middle does not hide that.
-	beyond := j.unsure(id, j.beyond(k, id, lastPos))
+	b := j.beyond(k, id, lastPos)
+	b.k = k
+	beyond := j.unsure(id, b)
 	if gap != nil && gap.verdict > beyond.verdict {
 		return *gap
 	}
@@ -611,6 +614,11 @@ func (j *judger) guessed(id *ident, f finding) int {
 	if f.lastHop >= 0 {
 		from = j.pos[f.lastHop]
 	}
+	if f.verdict == schema.Lost && j.endsBefore(f.missHop, f.k) {
+		// The first hop missing it has nothing at or after its place: no pairing of copies
+		// can put it there.
+		return -1
+	}
 	for p := from; p <= j.pos[f.missHop]; p++ {
 		if id.unsureAt(j.tr.travel[p]) {
 			return j.tr.travel[p]
@@ -618,6 +626,57 @@ func (j *judger) guessed(id *ident, f finding) int {
 	}
 	if p, ok := j.guessPos()[f.msg.Digest()]; ok && p <= j.pos[f.missHop] {
 		return j.tr.travel[p]
+	}
+	return -1
+}
+
+// endsBefore reports whether hop h's stream of this direction ends, as far as its capture
+// shows, with a message paired for certain at a track position before k: a payload found once
+// in the direction at h, its pairing no guess, and no hole after it. Copies of other messages
+// paired one place off cannot then put anything of h's at k or after.
+func (j *judger) endsBefore(h, k int) bool {
+	if j.lastAnchor == nil {
+		j.lastAnchor = map[int]int{}
+	}
+	p, ok := j.lastAnchor[h]
+	if !ok {
+		p = j.findLastAnchor(h)
+		j.lastAnchor[h] = p
+	}
+	return p >= 0 && p < k
+}
+
+// findLastAnchor is endsBefore's track position for hop h, -1 when h's last message is not
+// such an anchor.
+func (j *judger) findLastAnchor(h int) int {
+	s := j.c.sess[h]
+	if s == nil {
+		return -1
+	}
+	for p := len(j.tr.ids) - 1; p >= 0; p-- {
+		id := j.tr.ids[p]
+		m := id.at(h)
+		if m == nil {
+			continue
+		}
+		if id.unsureAt(h) || m.Digest().IsZero() || m.Flags().Has(capture.Incomplete) {
+			return -1
+		}
+		for _, g := range s.TCP[j.tr.dir].Gaps() {
+			if g.Offset >= m.End() {
+				return -1 // a hole after it may hold copies
+			}
+		}
+		n := 0
+		for _, e := range s.Entries(j.tr.dir) {
+			if e.Digest() == m.Digest() {
+				n++
+			}
+		}
+		if n != 1 {
+			return -1
+		}
+		return p
 	}
 	return -1
 }
