@@ -528,7 +528,7 @@ func (j *judger) message(k int, id *ident) finding {
 		f = finding{verdict: schema.CaptureGap, missHop: h, lastHop: prev, msg: id.at(prev), laterHop: prev}
 		f.why = fmt.Sprintf("%s's capture lacks message %d that %s, further along, has: the message passed %s and its capture missed it%s",
 			j.hs[h].name, j.num(prev, id.at(prev)), j.hs[prev].name, j.hs[h].name, why)
-		gap = gapOnce(gap, f)
+		gap = gapWorse(gap, f)
 	}
 	for p := firstPos + 1; p < lastPos; p++ {
 		h := tr.travel[p]
@@ -548,7 +548,7 @@ func (j *judger) message(k int, id *ident) finding {
 			f = finding{verdict: schema.CaptureGap, missHop: h, lastHop: prev, msg: id.at(prev), laterHop: later}
 			f.why = fmt.Sprintf("the connection was not found in %s's capture but %s, further along, has message %d: the network delivered it and %s's capture missed it%s",
 				j.hs[h].name, j.hs[later].name, j.num(prev, id.at(prev)), j.hs[h].name, j.captureTrouble(h))
-			gap = gapOnce(gap, f)
+			gap = gapWorse(gap, f)
 			continue
 		}
 		if readable(j.c.sess[h]) {
@@ -559,7 +559,7 @@ func (j *judger) message(k int, id *ident) finding {
 			if c, _ := j.changedAt(k, id, h, prev); c != nil {
 				f.why = j.changedCopy(id.at(prev), prev, c, h, later)
 			}
-			gap = gapOnce(gap, f)
+			gap = gapWorse(gap, f)
 		}
 	}
 	// Past the last hop that has it, the message may be missing for real; a capture gap in the
@@ -733,20 +733,13 @@ func (j *judger) holeSummary(h int) string {
 	return fmt.Sprintf("%d holes, %d bytes: %s", n, bytes, strings.Join(rs, ", "))
 }
 
-// gapWorse keeps the first finding of the worst verdict found along the path.
+// gapWorse keeps the first finding of the worst verdict found along the path (of capture gaps
+// alone, the first).
 func gapWorse(gap *finding, f finding) *finding {
 	if gap == nil || f.verdict > gap.verdict {
 		return &f
 	}
 	return gap
-}
-
-// gapOnce keeps the first capture gap found along the path.
-func gapOnce(gap *finding, f finding) *finding {
-	if gap != nil {
-		return gap
-	}
-	return &f
 }
 
 // beyond judges a message past lastPos, the last position in travel order that has it.
