@@ -314,7 +314,7 @@ func (w *holeWalk) pair() {
 // whether it did. Otherwise the pairing becomes fuzzy where repeated payloads make order alone
 // a guess.
 func (w *holeWalk) acrossHole(x, y item) bool {
-	w.index()
+	w.index() // anchor() does not: a sure match may have set the anchor before any index
 	a, b, anc := w.a, w.b, *w.anchor()
 	if anc.usable(x) {
 		if k := byOffset(a, w.ia, w.i, y, anc.src, int64(y.off)-anc.delta, int64(y.raw)-anc.raw); k > w.i {

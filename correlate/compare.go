@@ -507,6 +507,11 @@ type reference struct {
 	ids   []*ident
 }
 
+// appendRange appends src's messages i to k (excluded), items and idents alike.
+func (r *reference) appendRange(src reference, i, k int) {
+	r.items, r.ids = append(r.items, src.items[i:k]...), append(r.ids, src.ids[i:k]...)
+}
+
 // hopMessages returns the items of session s in direction dir at hop h, as aligned, and the
 // entry index of each data message they stand for, in ibuf and mbuf's memory; without a known
 // clock offset the items carry no time.
@@ -553,8 +558,7 @@ func (tr *track) mergeHop(R reference, items []item, msgs []int32, al alignment,
 		k := al.mb[j]
 		if k < 0 {
 			if k := al.before[j]; k > i {
-				// R's messages that came before it
-				merged.items, merged.ids = append(merged.items, R.items[i:k]...), append(merged.ids, R.ids[i:k]...)
+				merged.appendRange(R, i, k) // R's messages that came before it
 				i = k
 			}
 			id := tr.newIdent()
@@ -566,8 +570,7 @@ func (tr *track) mergeHop(R reference, items []item, msgs []int32, al alignment,
 			continue
 		}
 		if !inPlace {
-			merged.items, merged.ids = append(merged.items, R.items[i:k]...), append(merged.ids, R.ids[i:k]...)
-			merged.items, merged.ids = append(merged.items, R.items[k]), append(merged.ids, R.ids[k])
+			merged.appendRange(R, i, k+1)
 		}
 		i = k + 1
 		at, id := &merged.items[len(merged.items)-1], merged.ids[len(merged.ids)-1]
@@ -585,7 +588,7 @@ func (tr *track) mergeHop(R reference, items []item, msgs []int32, al alignment,
 		}
 	}
 	if !inPlace {
-		merged.items, merged.ids = append(merged.items, R.items[i:]...), append(merged.ids, R.ids[i:]...)
+		merged.appendRange(R, i, len(R.items))
 	}
 	// A hole in one hop's stream is no hole in the reference where another hop's messages
 	// fill it: an item keeps the part of its hole that the items of other hops merged in
