@@ -229,7 +229,7 @@ func (w *holeWalk) run() alignment {
 		case complete && (w.holeA || w.holeB) && w.acrossHole(x, y):
 		case complete && x.digest == y.digest:
 			w.sameDigest(x, y)
-		case !complete && sizesAgree(x, y) && neighboursAgree(a, b, w.i, w.j):
+		case !complete && sizesAgree(x, y) && (neighboursAgree(a, b, w.i, w.j) || w.cutShort()):
 			w.pair()
 		default:
 			w.skipToCopy(x, y)
@@ -608,6 +608,22 @@ func sizesAgree(x, y item) bool {
 	default:
 		return y.length <= x.length
 	}
+}
+
+// cutShort reports whether the next items of a and b are the same message, one of them cut short
+// at the end of its sequence (the capture or the connection ended inside it): its bytes are
+// the start of the next message the other side has, as long as the items before them were
+// paired with each other. Left unpaired, it would be a message of its own, counted as missing
+// beside the one it is part of.
+func (w *holeWalk) cutShort() bool {
+	x, y := w.a[w.i], w.b[w.j]
+	if !(x.incomplete && w.i+1 == len(w.a)) && !(y.incomplete && w.j+1 == len(w.b)) {
+		return false
+	}
+	if w.i == 0 || w.j == 0 {
+		return w.i == w.j
+	}
+	return w.al.mb[w.j-1] == w.i-1
 }
 
 // neighboursAgree reports whether the messages after a[i] and b[j] match, or both sequences end.

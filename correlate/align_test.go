@@ -59,6 +59,13 @@ func TestAlign_Cases(t *testing.T) {
 		{name: "incomplete_by_position", a: "ab?d", b: "abcd", want: []int{0, 1, 2, 3}, matched: 4},
 		{name: "incomplete_at_end", a: "abc", b: "ab?", want: []int{0, 1, 2}, matched: 3},
 		{name: "incomplete_unsafe", a: "abcd", b: "ab?e", want: []int{0, 1, -1, -1}, matched: 2},
+		// A stream that ends inside a message (the capture or the connection ended, the sender
+		// stopped mid-message): its last item is the start of the next message the other has.
+		{name: "cut_short_downstream", a: "abcde", b: "ab?", want: []int{0, 1, 2}, matched: 3},
+		{name: "cut_short_upstream", a: "ab?", b: "abcde", want: []int{0, 1, 2, -1, -1}, matched: 3},
+		{name: "cut_short_first", a: "abc", b: "?", want: []int{0}, matched: 1},
+		{name: "cut_short_after_a_loss", a: "abcde", b: "ac?", want: []int{0, 2, 3}, matched: 3},
+		{name: "cut_short_after_no_match", a: "abcd", b: "x?", want: []int{-1, -1}, matched: 0},
 		{name: "disjoint", a: "abc", b: "xyz", want: []int{-1, -1, -1}, matched: 0},
 		{name: "empty_upstream", a: "", b: "ab", want: []int{-1, -1}, matched: 0},
 	}

@@ -4,7 +4,7 @@
 # Needs root and the packages from install.sh. See README.md for the topology.
 set -euo pipefail
 
-usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout|ingress-timeout|capture-drops|capture-drops-loss|h2-c2s-drop|h2-tls-s2c-drop|vxlan-c2s-drop|erspan-c2s-drop|geneve-s2c-drop|erspan3-s2c-drop|gretap-c2s-drop|bridge-c2s-drop|ipip-c2s-drop|ip4ip6-c2s-drop|mplspw-c2s-drop|gre-s2c-drop|mpls-s2c-drop|pppoe-s2c-drop|h2-deflate-s2c-drop} <outdir>" >&2; exit 2; }
+usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout|ingress-timeout|capture-drops|capture-drops-loss|h2-c2s-drop|h2-tls-s2c-drop|vxlan-c2s-drop|erspan-c2s-drop|geneve-s2c-drop|erspan3-s2c-drop|gretap-c2s-drop|bridge-c2s-drop|ipip-c2s-drop|ip4ip6-c2s-drop|mplspw-c2s-drop|gre-s2c-drop|mpls-s2c-drop|pppoe-s2c-drop|h2-deflate-s2c-drop|lighttpd-c2s-drop|nghttpx-c2s-drop|varnish-s2c-drop|socat-s2c-drop|lossy|ingress-hung} <outdir>" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 scenario=$1
 out=$2
@@ -31,6 +31,13 @@ backend=python # the server: python (wsl_server.py), tomcat (Tomcat 10's example
                # (wsl_server.js, ws) or socketio (wsl_sio_server.js, socket.io; the client is then wsl_sio_client.js)
 ingress=nginx  # the ingress proxy: nginx (nginx.conf), caddy (caddy.Caddyfile), apache (apache.conf) or
                # relay (wsl_relay.py, a WebSocket relay with an upstream handshake of its own)
+# ingress may also be lighttpd (lighttpd.conf, mod_proxy with the upgrade header), varnish
+               # (varnish.vcl: Upgrade requests piped), nghttpx (nghttp2-proxy, HTTP/1.1 front and back) or
+               # socat (a plain TCP relay: no HTTP at all)
+fw_loss=       # a probability: the fw drops that share of the TCP packets it forwards, both ways, at random
+               # (iptables statistic; this kernel has no netem); TCP retransmits, nothing is lost for good
+kill_ingress=() # conn, c2s message index and seconds: once the client logs sending that message, every
+               # ingress process gets SIGSTOP, and SIGKILL that many seconds later (0: at once)
 relay_args=()  # wsl_relay.py's fault options (--drop conn:dir:idx, --alter conn:dir:idx:how)
 server_args=() # wsl_server.py's fault options (--stall conn:delay:seconds)
 small_bufs=()  # namespaces whose TCP buffers are made small (tcp_rmem, tcp_wmem), so backpressure shows
@@ -226,6 +233,25 @@ h2-deflate-s2c-drop)
 	client=h2 # compress stays on: the client offers permessage-deflate without context takeover
 	sched+=(--tripwire 2:s2c:6)
 	fw_rules=(-A FORWARD -i f1 -p tcp -m string --algo bm --string wsl-trip-s2c-c2-m6 -j DROP) ;;
+lighttpd-c2s-drop | nghttpx-c2s-drop)
+	ingress=${scenario%%-*}
+	compress=off
+	sched+=(--tripwire 2:c2s:6)
+	fw_rules=(-A FORWARD -i f0 -p tcp -m string --algo bm --string wsl-trip-c2s-c2-m6 -j DROP) ;;
+varnish-s2c-drop | socat-s2c-drop)
+	ingress=${scenario%%-*}
+	sched+=(--tripwire 2:s2c:6)
+	fw_rules=(-A FORWARD -i f1 -p tcp -m string --algo bm --string wsl-trip-s2c-c2-m6 -j DROP) ;;
+lossy)
+	# 5% of the packets the fw forwards are dropped at random, both ways; TCP recovers them all.
+	compress=off
+	sched=(--count 30 --interval 0.02 --mix chat --big 3000)
+	fw_loss=0.05 ;;
+ingress-hung)
+	# nginx stops (SIGSTOP) once the client has sent message 5 on conn 2: its kernel still takes
+	# in and acknowledges what arrives; 1 s later it is killed (SIGKILL) with unread data.
+	sched=(--count 12 --interval 0.1 --mix chat --big 3000)
+	kill_ingress=(2 5 1) ;;
 h2-tls-s2c-drop)
 	client=h2
 	tls=1.3
@@ -388,6 +414,7 @@ ns lb ip route add 10.231.3.0/24 via 10.231.2.2
 ns ingress ip route add 10.231.2.0/24 via 10.231.3.1
 ns fw sysctl -qw net.ipv4.ip_forward=1
 if [ ${#fw_rules[@]} -gt 0 ]; then ns fw iptables "${fw_rules[@]}"; fi
+if [ -n "$fw_loss" ]; then ns fw iptables -A FORWARD -p tcp -m statistic --mode random --probability "$fw_loss" -j DROP; fi
 if [ ${#server_rules[@]} -gt 0 ]; then ns server iptables "${server_rules[@]}"; fi
 # Small TCP buffers (these sysctls are per network namespace): a reader that stops reading makes
 # zero windows within a few tens of KB instead of megabytes, so the captures stay small.
@@ -430,6 +457,17 @@ apache)
 	mkdir -p "$work/apache"
 	sed -e "s|@WORK@|$work|g" -e "s|@UPSTREAM@|10.231.4.2:$server_port|g" "$here/apache.conf" >"$work/apache.conf"
 	truth_ingress=(--ingress "Apache httpd $(dpkg-query -W -f '${Version}' apache2) (mod_proxy_http upgrade=websocket, examples/netlab/apache.conf)") ;;
+lighttpd)
+	sed -e "s|@WORK@|$work|g" -e "s|@UPSTREAM_HOST@|10.231.4.2|g" -e "s|@UPSTREAM_PORT@|$server_port|g" \
+		"$here/lighttpd.conf" >"$work/lighttpd.conf"
+	truth_ingress=(--ingress "lighttpd $(dpkg-query -W -f '${Version}' lighttpd) (mod_proxy, proxy.header upgrade, examples/netlab/lighttpd.conf)") ;;
+varnish)
+	sed -e "s|@UPSTREAM_HOST@|10.231.4.2|g" -e "s|@UPSTREAM_PORT@|$server_port|g" "$here/varnish.vcl" >"$work/varnish.vcl"
+	truth_ingress=(--ingress "Varnish $(dpkg-query -W -f '${Version}' varnish) (Upgrade requests piped, examples/netlab/varnish.vcl)") ;;
+nghttpx)
+	truth_ingress=(--ingress "nghttpx $(dpkg-query -W -f '${Version}' nghttp2-proxy) (HTTP/1.1 frontend and backend)") ;;
+socat)
+	truth_ingress=(--ingress "socat $(dpkg-query -W -f '${Version}' socat) (TCP relay, one upstream connection per connection)") ;;
 relay)
 	truth_ingress=(--relay-log "$work/relay.jsonl" --ingress "relay examples/netlab/wsl_relay.py (python3-websockets $(dpkg-query -W -f '${Version}' python3-websockets)): terminates the client's WebSocket and opens its own to the server") ;;
 esac
@@ -481,6 +519,17 @@ caddy) # HOME and XDG directories in the work directory: Caddy writes its autosa
 		caddy run --config "$work/Caddyfile" --adapter caddyfile >"$work/caddy.log" 2>&1 & ;;
 apache) # In the foreground (parent and one event-MPM child), so the teardown finds it in the namespace.
 	ns ingress apache2 -DFOREGROUND -f "$work/apache.conf" >"$work/apache.log" 2>&1 & ;;
+lighttpd) ns ingress lighttpd -D -f "$work/lighttpd.conf" >"$work/lighttpd.log" 2>&1 & ;;
+varnish) # -F: in the foreground; its working directory (-n) in the work directory
+	ns ingress varnishd -F -n "$work/varnish" -a 10.231.3.2:80 -f "$work/varnish.vcl" -s malloc,32m \
+		>"$work/varnish.log" 2>&1 & ;;
+nghttpx)
+	ns ingress nghttpx --frontend='10.231.3.2,80;no-tls' --backend="10.231.4.2,$server_port" --workers=1 \
+		--no-ocsp --add-x-forwarded-for --errorlog-file="$work/nghttpx-error.log" \
+		--accesslog-file="$work/nghttpx-access.log" >"$work/nghttpx.log" 2>&1 & ;;
+socat)
+	ns ingress socat TCP-LISTEN:80,bind=10.231.3.2,fork,reuseaddr "TCP:10.231.4.2:$server_port" \
+		>"$work/socat.log" 2>&1 & ;;
 relay)
 	ns ingress "$PY" "$here/wsl_relay.py" --host 10.231.3.2 --port 80 --upstream "10.231.4.2:$server_port" \
 		--scenario "$scenario" --compress "$compress" --log "$work/relay.jsonl" "${relay_args[@]}" \
@@ -573,6 +622,18 @@ else
 		--conns "$conns" --stagger "$stagger" --deadline "$deadline" --log "$work/client.jsonl" "${client_tls[@]}" \
 		"${client_args[@]}" "${paths[@]}" "${sched[@]}" 2>"$work/client.err" &
 	client_pid=$!
+	if [ ${#kill_ingress[@]} -gt 0 ]; then # the ingress proxy dies (SIGKILL) mid-stream
+		for _ in $(seq 200); do
+			grep -qs "\"conn\": ${kill_ingress[0]}, \"dir\": \"c2s\", \"ev\": \"send\", \"idx\": ${kill_ingress[1]}," "$work/client.jsonl" && break
+			sleep 0.02
+		done
+		# every process of the ingress namespace but its tcpdump
+		victims=()
+		for pid in $(ip netns pids "${P}ingress"); do [ "$pid" = "${tcpd[ingress]}" ] || victims+=("$pid"); done
+		kill -STOP "${victims[@]}" 2>/dev/null || true
+		sleep "${kill_ingress[2]}"
+		kill -KILL "${victims[@]}" 2>/dev/null || true
+	fi
 	if [ ${#stop_capture[@]} -gt 0 ]; then # one hop's capture ends while the traffic goes on
 		for _ in $(seq 200); do
 			grep -qs "\"conn\": 1, \"dir\": \"c2s\", \"ev\": \"send\", \"idx\": ${stop_capture[1]}," "$work/client.jsonl" && break
@@ -649,6 +710,7 @@ fi
 
 truth_h2=()
 [ "$client" = h2 ] && truth_h2=(--h2)
+[ -z "${WSL_KEEP_LOGS:-}" ] || cp "$work"/*.jsonl "$work"/*.log "$WSL_KEEP_LOGS"/ 2>/dev/null || true
 "$PY" "$here/truth.py" --scenario "$scenario" --out "$out" --client-log "$work/client.jsonl" "${truth_h2[@]}" \
 	--server-log "$work/server.jsonl" --conns "$conns" "${tshark_tls[@]}" "${truth_backend[@]}" \
 	${stop_capture[0]:+--stopped-capture "${stop_capture[0]}:$stop_time"} ${server_args[@]:+--stall "${server_args[1]}"} \

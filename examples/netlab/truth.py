@@ -65,6 +65,19 @@ def lb_timeout():
                              cause="haproxy timeout tunnel (3s) closed the idle connection")}
 
 
+def ingress_hung(conns=3):
+    """nginx is stopped (SIGSTOP) mid-stream and killed (SIGKILL) a second later: its kernel took in and
+    acknowledged what arrived meanwhile, which nginx never forwarded. Every connection loses the
+    messages sent into it from then on, in both directions (which ones: from the logs)."""
+    cause = ("nginx stopped (SIGSTOP) once the client sent message 5 of conn 2, killed (SIGKILL) 1 s later; "
+             "its TCP acknowledged what came meanwhile, nginx never forwarded it; the kill reset its connections")
+    exp = {}
+    for conn in range(1, conns + 1):
+        exp[(conn, "c2s")] = dict(verdict="lost", hop="server", first_missing="auto", cause=cause)
+        exp[(conn, "s2c")] = dict(verdict="lost", hop="ingress", first_missing="auto", cause=cause)
+    return exp
+
+
 # Scenario table: (conn, dir) -> expectation; every other connection and direction is delivered.
 # hop: first hop, in the direction of flow, whose capture lacks messages seen before it (for a
 # close with nothing in flight: the hop that closed). closed_by: the hop that closed/reset.
@@ -187,6 +200,42 @@ SCENARIOS = {
                        "the header on to the HTTP/1.1 Upgrade). fw drops every packet carrying server->client "
                        "message 6 of conn 2 (sent uncompressed inside the deflate session)",
         "expect": fw_drop_s2c(),
+    },
+    "lighttpd-c2s-drop": {
+        "description": "lighttpd 1.4 as the ingress proxy instead of nginx (mod_proxy with proxy.header upgrade, "
+                       "which passes the Upgrade on and then tunnels the bytes), no compression; fw drops every "
+                       "packet carrying client->server message 6 of conn 2; that direction stalls from there on",
+        "expect": fw_drop_c2s(),
+    },
+    "nghttpx-c2s-drop": {
+        "description": "nghttpx (nghttp2-proxy) as the ingress proxy instead of nginx, HTTP/1.1 on both sides, "
+                       "no compression; fw drops every packet carrying client->server message 6 of conn 2",
+        "expect": fw_drop_c2s(),
+    },
+    "varnish-s2c-drop": {
+        "description": "Varnish Cache as the ingress proxy instead of nginx: it pipes Upgrade requests to the "
+                       "server (vcl_pipe copies Upgrade and Connection); permessage-deflate; fw drops every packet "
+                       "carrying server->client message 6 of conn 2 (sent uncompressed)",
+        "expect": fw_drop_s2c(),
+    },
+    "socat-s2c-drop": {
+        "description": "socat as the ingress, a plain TCP relay (one upstream connection per connection, the "
+                       "bytes unchanged); permessage-deflate; fw drops every packet carrying server->client "
+                       "message 6 of conn 2",
+        "expect": fw_drop_s2c(),
+    },
+    "ingress-hung": {
+        "description": "the ingress proxy hangs, then dies: once the client has sent message 5 of conn 2, every "
+                       "nginx process gets SIGSTOP, and SIGKILL 1 s later; meanwhile the kernel keeps acknowledging "
+                       "what both sides send it, which nginx never forwards; the kill resets its connections, "
+                       "haproxy and the server close theirs",
+        "expect": ingress_hung(),
+    },
+    "lossy": {
+        "description": "random packet loss on the fw: iptables FORWARD -m statistic drops 5% of the TCP packets "
+                       "it forwards, both ways; TCP retransmits every one, so everything is delivered (late)",
+        "expect": {},
+        "lossy": True,
     },
     "h2-tls-s2c-drop": {
         "description": "WebSocket over HTTP/2 with TLS 1.3 (ALPN h2) between the client (Node.js http2, "
@@ -647,6 +696,24 @@ def capture_span(out, hop):
     return (min(ts), max(ts)) if ts else (None, None)
 
 
+class FirstCopies:
+    """Which packets are the first copy of their segment at a hop. tshark marks a segment as a
+    retransmission when it comes after later ones, also when this hop never saw the first copy
+    (dropped on the way here, as in the lossy scenario): such a copy is the only one this hop
+    has and counts. A retransmission of a segment seen before (same connection, sender and
+    sequence number) does not."""
+
+    def __init__(self):
+        self.seen = set()
+
+    def new(self, stream, sport, seq, retrans):
+        k = (stream, sport, seq)
+        if retrans and k in self.seen:
+            return False
+        self.seen.add(k)
+        return True
+
+
 def tshark_counts(out, tls_port=None, keylog=None):
     """{hop: {key: {"c2s"/"s2c": {"data", "frames", "ping", "pong", "close"}}}} from tshark,
     decrypting TLS on tls_port with the key log when given."""
@@ -666,14 +733,15 @@ def tshark_counts(out, tls_port=None, keylog=None):
                    "-Y", "websocket || http.sec_websocket_key", "-T", "fields",
                    "-E", "occurrence=a", "-E", "aggregator=,", "-E", "separator=/t",
                    "-e", "tcp.stream", "-e", "http.sec_websocket_key", "-e", "tcp.analysis.retransmission",
-                   "-e", "websocket.opcode", "-e", "websocket.fin", "-e", "websocket.mask"]
+                   "-e", "websocket.opcode", "-e", "websocket.fin", "-e", "websocket.mask",
+                   "-e", "tcp.srcport", "-e", "tcp.seq_raw"]
             lines = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.splitlines()
-        keys, frames = {}, []
+        keys, frames, first = {}, [], FirstCopies()
         for ln in lines:
-            stream, key, retrans, ops, fins, masks = (ln.split("\t") + [""] * 6)[:6]
+            stream, key, retrans, ops, fins, masks, sport, seq = (ln.split("\t") + [""] * 8)[:8]
             if key:
                 keys[stream] = key
-            if retrans or not ops:
+            if not first.new(stream, sport, seq, retrans) or not ops:
                 continue
             for op, fin, mask in zip(ops.split(","), fins.split(","), masks.split(",")):
                 frames.append((stream, int(op), fin in ("1", "True"), mask in ("1", "True")))
@@ -712,13 +780,13 @@ def tshark_endings(out, tls_port=None, keylog=None):
                                      "-e", "frame.time_epoch", "-e", "tcp.srcport", "-e", "tcp.flags.fin",
                                      "-e", "tcp.flags.reset", "-e", "websocket.opcode",
                                      "-e", "websocket.payload.close.status_code",
-                                     "-e", "tcp.analysis.retransmission"])
-        keys, per = {}, {}
+                                     "-e", "tcp.analysis.retransmission", "-e", "tcp.seq_raw"])
+        keys, per, first = {}, {}, FirstCopies()
         for ln in lines:
-            stream, key, t, sport, fin, rst, ops, codes, retrans = (ln.split("\t") + [""] * 9)[:9]
+            stream, key, t, sport, fin, rst, ops, codes, retrans, seq = (ln.split("\t") + [""] * 10)[:10]
             if key:
                 keys[stream] = key
-            if retrans:
+            if not first.new(stream, sport, seq, retrans):
                 continue
             side = "server" if sport in SERVER_PORTS else "client"
             ev = per.setdefault(keys.get(stream, "stream-" + stream), {"client": [], "server": []})[side]
@@ -928,7 +996,8 @@ def write_readme(out, truth):
                         + (["openvswitch-switch"] if truth["scenario"].split("-")[0] in MIRRORS else [])
                         + (["tomcat10", "tomcat10-examples"] if "Tomcat" in truth.get("server", {}).get("software", "")
                            else [])
-                        + [p for p, n in (("caddy", "Caddy"), ("apache2", "Apache"))
+                        + [p for p, n in (("caddy", "Caddy"), ("apache2", "Apache"), ("lighttpd", "lighttpd"),
+                                          ("varnish", "Varnish"), ("nghttp2-proxy", "nghttpx"), ("socat", "socat"))
                            if truth.get("ingress", {}).get("software", "").startswith(n)],
                         capture_output=True, text=True).stdout.strip()
     kernel = os.uname().release
@@ -1021,6 +1090,10 @@ def main():
     wsl_peer.add_schedule_args(p)
     args = p.parse_args()
     sc = SCENARIOS[args.scenario]
+    if sc.get("lossy"):
+        # Segments dropped on the way to a hop come there after later ones: tshark dissects them
+        # only when told to reassemble out of order.
+        TSHARK_DECODE.extend(["-o", "tcp.reassemble_out_of_order:TRUE"])
     trips = wsl_msgs.parse_tripwires(args.tripwire)
     notes = []
     kernel_drops = None
@@ -1176,6 +1249,8 @@ def main():
                                       f"{n} of the {len(sent)} messages there; the network delivered all")
             else:
                 want = dict(exp.get((conn, d), dict(verdict="delivered", hop=None)))
+            if want.get("first_missing") == "auto":
+                want["first_missing"] = missing[0] if missing else None
             if want.get("hop") == "auto":
                 short = [h for h in flow if counts[h].get(hop_key[h], {}).get(d, {}).get("data", 0) < len(sent)]
                 want["hop"] = short[0] if short else want["closed_by"]
