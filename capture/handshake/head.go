@@ -323,20 +323,51 @@ func parseRequestLine(h *Head, line []byte, pos int) error {
 	if err := checkStartPrefix(line, pos); err != nil {
 		return err
 	}
-	parts := strings.Fields(string(line))
-	if len(parts) != 3 {
-		return &SyntaxError{pos, fmt.Sprintf("request line has %d parts, want 3", len(parts))}
+	var parts [3][]byte
+	n := splitSpace(line, &parts)
+	if n != 3 {
+		return &SyntaxError{pos, fmt.Sprintf("request line has %d parts, want 3", n)}
 	}
 	for k, c := range parts[0] {
-		if !isTokenChar(byte(c)) {
+		if !isTokenChar(c) {
 			return &SyntaxError{pos + k, "invalid character in method"}
 		}
 	}
-	if !validProto(parts[2]) {
+	if !validProto(string(parts[2])) {
 		return &SyntaxError{pos + len(line) - len(parts[2]), fmt.Sprintf("bad protocol version %q", parts[2])}
 	}
-	h.Method, h.Target, h.Proto = parts[0], parts[1], parts[2]
+	h.Method, h.Target, h.Proto = common(parts[0]), string(parts[1]), common(parts[2])
 	return nil
+}
+
+// splitSpace splits line around runs of white space as strings.Fields does (the line holds only
+// ASCII: checkStartPrefix passed it), keeping the first three parts in parts, and returns the
+// number of parts. Unlike strings.Fields it makes no string of the line: the method and protocol
+// are mostly common ones, and the target is made at its own length instead of keeping the whole
+// line alive in a flood's requests.
+func splitSpace(line []byte, parts *[3][]byte) int {
+	n := 0
+	for i := 0; i < len(line); {
+		if isSpace(line[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(line) && !isSpace(line[j]) {
+			j++
+		}
+		if n < len(parts) {
+			parts[n] = line[i:j]
+		}
+		n++
+		i = j
+	}
+	return n
+}
+
+// isSpace reports whether c is ASCII white space, as unicode.IsSpace has it.
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
 }
 
 func parseStatusLine(h *Head, line []byte, pos int) error {
@@ -379,7 +410,7 @@ func parseField(line []byte, pos int) (Field, error) {
 	if err := checkValue(v, pos+colon+1); err != nil {
 		return Field{}, err
 	}
-	return Field{Name: string(name), Value: string(bytes.Trim(v, " \t"))}, nil
+	return Field{Name: common(name), Value: common(bytes.Trim(v, " \t"))}, nil
 }
 
 // checkValue rejects NUL, CR and LF inside a field value; other bytes (obs-text) are kept.

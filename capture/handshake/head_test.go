@@ -2,6 +2,7 @@ package handshake
 
 import (
 	"errors"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -176,5 +177,49 @@ func TestParseResponse_Cases(t *testing.T) {
 					h.Interim, h.IsWebSocketUpgrade(), h.Length)
 			}
 		})
+	}
+}
+
+// TestSplitSpace checks that request lines are split as strings.Fields splits them, on random
+// lines of the bytes checkStartPrefix lets through, white space of every kind among them.
+func TestSplitSpace(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const alphabet = "  \t\r\v\fGET/aZ09.-HTP?=\x7e"
+	for range 20000 {
+		b := make([]byte, rng.IntN(12))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		var parts [3][]byte
+		n := splitSpace(b, &parts)
+		want := strings.Fields(string(b))
+		if n != len(want) {
+			t.Fatalf("%q: %d parts, strings.Fields has %d", b, n, len(want))
+		}
+		for i := range min(n, 3) {
+			if string(parts[i]) != want[i] {
+				t.Fatalf("%q: part %d = %q, want %q", b, i, parts[i], want[i])
+			}
+		}
+	}
+}
+
+// TestParseRequestInto_Allocs checks that parsing a usual Upgrade into a reused Head makes only the
+// strings that are the request's own (target and key): its other names and values are common ones.
+func TestParseRequestInto_Allocs(t *testing.T) {
+	var h Head
+	b := []byte(chromeRequest)
+	if err := ParseRequestInto(&h, b); err != nil {
+		t.Fatal(err)
+	}
+	n := testing.AllocsPerRun(100, func() {
+		if err := ParseRequestInto(&h, b); err != nil {
+			t.Fatal(err)
+		}
+		_ = h.CorrelationFields()
+	})
+	// The target, the Host value, the key and the Cookie value.
+	if n > 4 {
+		t.Errorf("%v allocations per request, want at most 4", n)
 	}
 }

@@ -43,11 +43,21 @@ func IsCredential(name string) bool {
 
 // correlationFields are the header names (canonical) that help match a connection across hops
 // (request and trace ids, X-Forwarded-For) or explain it (proxies on the way, client and server).
-var correlationFields = map[string]bool{
-	"X-Forwarded-For": true, "X-Forwarded-Proto": true, "X-Forwarded-Host": true, "X-Forwarded-Port": true,
-	"X-Real-Ip": true, "X-Request-Id": true, "X-Correlation-Id": true, "X-Amzn-Trace-Id": true,
-	"Traceparent": true, "Forwarded": true, "Via": true, "User-Agent": true, "Server": true,
-	"X-B3-Traceid": true, "Cf-Ray": true,
+var correlationFields = [...]string{
+	"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Port",
+	"X-Real-Ip", "X-Request-Id", "X-Correlation-Id", "X-Amzn-Trace-Id",
+	"Traceparent", "Forwarded", "Via", "User-Agent", "Server",
+	"X-B3-Traceid", "Cf-Ray",
+}
+
+// isCorrelationField reports whether the canonical name is one of correlationFields.
+func isCorrelationField(canonical string) bool {
+	for _, c := range correlationFields {
+		if canonical == c {
+			return true
+		}
+	}
+	return false
 }
 
 // CorrelationField returns the canonical form of a header field name (as
@@ -61,7 +71,7 @@ func CorrelationField(name string) (canonical string, keep bool) {
 		name = strings.ToLower(name)
 	}
 	canonical = textproto.CanonicalMIMEHeaderKey(name)
-	return canonical, correlationFields[canonical] && !IsCredential(canonical)
+	return canonical, isCorrelationField(canonical) && !IsCredential(canonical)
 }
 
 // CorrelationFields returns the fields of h that CorrelationField keeps, by canonical name, the
@@ -69,6 +79,9 @@ func CorrelationField(name string) (canonical string, keep bool) {
 func (h *Head) CorrelationFields() map[string]string {
 	var out map[string]string
 	for _, f := range h.Fields {
+		if !mayCorrelate(f.Name) {
+			continue
+		}
 		name, keep := CorrelationField(f.Name)
 		if !keep {
 			continue
@@ -94,4 +107,20 @@ func RedactProtocol(p string) string {
 		return "[redacted]"
 	}
 	return p
+}
+
+// mayCorrelate reports whether name may be one of correlationFields once made canonical: only then
+// is its canonical form made, a copy for every name not already canonical (Sec-WebSocket-Key) of
+// every handshake. CanonicalMIMEHeaderKey changes only the ASCII case of a token, so a token is
+// compared without case; any other name is left to CorrelationField.
+func mayCorrelate(name string) bool {
+	if !isToken(name) {
+		return true
+	}
+	for _, c := range correlationFields {
+		if len(name) == len(c) && strings.EqualFold(name, c) {
+			return true
+		}
+	}
+	return false
 }
