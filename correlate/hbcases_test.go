@@ -38,7 +38,10 @@ func beats(n int, unique ...int) []string {
 // Nor is a message standing in a lost one's place a change when the hop before has a hole of its
 // own there that may have held it (8581: modified before; changed or lost, undecided). And a
 // message missing at a hop but seen further along is in its hole, taking room from the rest
-// (652: u2 undecided before, though u1, the hole's other candidate, reached the next hop).
+// (652: u2 undecided before, though u1, the hole's other candidate, reached the next hop). And a
+// loss placed past a hop whose capture was dropping packets then (acknowledged holes in another
+// direction, no FIN to show the tail whole) is low confidence, since the blind hop's component may
+// be the one that dropped it (618: a confident first missing hop past the one that lost it before).
 
 func TestCompare_HeartbeatHoleCases(t *testing.T) {
 	ms := time.Millisecond
@@ -147,6 +150,13 @@ func TestCompare_HeartbeatHoleCases(t *testing.T) {
 					dropC2S: map[int]int{2: 1, 5: 1}, dropS2C: map[int]int{4: 1}}}},
 			c2s: dirWant{verdict: schema.Lost, firstMiss: "hop1", missing: 2, index: 2, reason: "8 bytes, 8 of them held by messages a hop further along has"},
 			s2c: dirWant{verdict: schema.Lost, firstMiss: "hop1", missing: 1, index: -1}},
+		{name: "new 618: c2s a loss placed past a hop whose capture was dropping packets then is low confidence",
+			trial: hbTrial{hops: 3, lat: 17232 * time.Microsecond, skew: make([]time.Duration, 3),
+				holes: []hbHole{{1, 1, 3, 4}},
+				conns: []connSpec{{key: keyN(1), everyMs: 11, c2s: beats(6), s2c: same("ack", 6), dropC2S: map[int]int{1: 1, 5: 1}, dropS2C: map[int]int{5: 2}}}},
+			c2s: dirWant{verdict: schema.Lost, firstMiss: "hop2", missing: 2, index: -1, low: true,
+				reason: "whether it reached hop1 before is not known: hop1's capture admits 1 dropped packet"},
+			s2c: dirWant{verdict: schema.Lost, firstMiss: "hop0", missing: 1, index: -1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

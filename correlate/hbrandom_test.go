@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -115,7 +116,9 @@ const (
 	hbUndecidedLoss                  // something lost, undecided (allowed)
 	hbWrongLoss                      // nothing lost, yet lost, closed or modified: a confident wrong verdict
 	hbMissedLoss                     // something lost, yet delivered or capture_gap
-	hbWrongDetail                    // lost, but the first missing hop or the count is wrong
+	hbWrongHop                       // lost or closed, first missing at a hop where nothing of this direction was dropped
+	hbPastBlind                      // lost or closed at low confidence, first missing past the hop that dropped it, whose capture (with holes) the reason says could not tell
+	hbWrongCount                     // lost or closed at a hop that dropped some, but with the wrong count
 	hbOtherCopy                      // lost with the right count, first at a hop that did lose a copy, but another copy named first
 	hbWrongIndex                     // lost at the right hop and count, but another copy named first
 	hbHidden                         // something lost that no hop's capture holds (a hole covers it): any verdict but a wrong hop
@@ -123,7 +126,7 @@ const (
 )
 
 var hbNames = [hbOutcomes]string{"right (nothing lost)", "lost right", "undecided (nothing lost)", "undecided (loss)", "WRONG lost", "MISSED loss",
-	"WRONG hop/count", "other copy first", "wrong index", "hidden by a hole"}
+	"WRONG hop", "lost past a blind hop", "WRONG count", "other copy first", "wrong index", "hidden by a hole"}
 
 // hbWant is what one direction's truth says: the messages dropped (index -> hop in path order
 // that first lacks it), how many, and where the first one was last seen.
@@ -133,6 +136,28 @@ type hbWant struct {
 	index     int             // the first dropped message's number at the hop before, among the messages that reached it
 	hopsLost  map[string]bool // the hops where some message was first missing
 	hidden    bool            // some dropped message is in a capture hole at every hop that carried it
+	travel    []string        // the hops in travel order
+	holed     map[string]bool // the hops whose capture has holes (in any connection or direction)
+}
+
+// blindBefore reports whether a loss placed at hop fm is honest about the hop that dropped it:
+// at low confidence, with a hop that dropped some message of the direction between the last hop
+// that saw it and fm, whose capture has holes (a capture that dropped packets then may have
+// dropped this one too: blind), and the reason saying that whether it got there is not known.
+func (w hbWant) blindBefore(fm string, got schema.DirectionResult) bool {
+	if !got.LowConfidence || got.LastSeenHop == nil {
+		return false
+	}
+	last, at := slices.Index(w.travel, *got.LastSeenHop), slices.Index(w.travel, fm)
+	if last < 0 || at < 0 {
+		return false
+	}
+	for _, h := range w.travel[last+1 : max(at, last+1)] {
+		if w.hopsLost[h] && w.holed[h] && strings.Contains(got.Reason, "whether it reached "+h+" before is not known") {
+			return true
+		}
+	}
+	return false
 }
 
 // hbTruth derives the truth of direction dir of connection ci.
@@ -142,7 +167,17 @@ func hbTruth(tr hbTrial, ci, dir int) hbWant {
 	if dir == 1 {
 		drops = cs.dropS2C
 	}
-	w := hbWant{missing: len(drops), index: -1}
+	w := hbWant{missing: len(drops), index: -1, holed: map[string]bool{}}
+	for p := 0; p < tr.hops; p++ {
+		h := p
+		if dir == 1 {
+			h = tr.hops - 1 - p
+		}
+		w.travel = append(w.travel, fmt.Sprintf("hop%d", h))
+	}
+	for _, hl := range tr.holes {
+		w.holed[fmt.Sprintf("hop%d", hl.h)] = true
+	}
 	if len(drops) == 0 {
 		return w
 	}
@@ -237,8 +272,12 @@ func hbClassify(w hbWant, got schema.DirectionResult) hbOutcome {
 		return hbUndecidedLoss
 	case got.Verdict != schema.Lost && got.Verdict != schema.Closed:
 		return hbMissedLoss
-	case !w.hopsLost[fm] || got.Missing != w.missing:
-		return hbWrongDetail
+	case !w.hopsLost[fm] && w.blindBefore(fm, got):
+		return hbPastBlind
+	case !w.hopsLost[fm]:
+		return hbWrongHop
+	case got.Missing != w.missing:
+		return hbWrongCount
 	case fm != w.firstMiss:
 		return hbOtherCopy
 	case got.Index == nil || *got.Index != w.index:
@@ -276,8 +315,12 @@ func runHBTrial(tr hbTrial) ([]hbOutcome, []string, bool) {
 				if dd.Index != nil {
 					idx = *dd.Index
 				}
-				lines = append(lines, fmt.Sprintf("conn %d dir %d: %s: got %s %d at %s index %d, want %d at %s index %d: %s",
-					ci+1, di, hbNames[o], dd.Verdict, dd.Missing, fm, idx, w.missing, w.firstMiss, w.index, dd.Reason))
+				low := ""
+				if dd.LowConfidence {
+					low = " (low confidence)"
+				}
+				lines = append(lines, fmt.Sprintf("conn %d dir %d: %s: got %s%s %d at %s index %d, want %d at %s index %d: %s",
+					ci+1, di, hbNames[o], dd.Verdict, low, dd.Missing, fm, idx, w.missing, w.firstMiss, w.index, dd.Reason))
 			}
 		}
 	}
@@ -291,11 +334,14 @@ func runHBTrial(tr hbTrial) ([]hbOutcome, []string, bool) {
 // that some hop captured is lost (right first missing hop and count) or undecided. -hbtrials
 // sets the number of trials; -v logs every direction judged wrong and the counts per outcome.
 //
-// Only the first rule fails the test today. The harness still finds losses judged capture_gap
-// (MISSED; most where no FIN ends the connection and a capture with acknowledged holes elsewhere
-// cannot show the stream's tail whole) and losses with the wrong count or first missing hop
-// (WRONG hop/count: greedy alignment taking a unique message for an extra one, or copies paired
-// across holes no offset anchor reaches): those are logged with -v, not yet fixed.
+// Only the first rule fails the test today. The harness still logs (-v) losses judged
+// capture_gap (MISSED), losses first missing at a hop where nothing of the direction was dropped
+// (WRONG hop: a hop's team would be sent to the wrong component), and losses at a hop that did
+// drop some but with the wrong count (WRONG count; where the FIN comes right after the last
+// message, mostly one lost and one closed in the same direction, `missing` counting only the
+// worse). Not wrong: a loss placed past the hop that dropped it, at low confidence, when that
+// hop's capture was dropping packets then and the reason says whether it got there is not known
+// (lost past a blind hop).
 func TestCompare_HeartbeatRandom(t *testing.T) {
 	trials := *hbTrials
 	if testing.Short() {
@@ -343,7 +389,7 @@ func TestCompare_HeartbeatRandom(t *testing.T) {
 // hbSpec prints a trial as the Go literal of a regression case.
 func hbSpec(tr hbTrial) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "{hops: %d, lat: %d, skew: %#v, fin: %v, holes: %#v, conns: []connSpec{", tr.hops, tr.lat, tr.skew, tr.fin, tr.holes)
+	fmt.Fprintf(&b, "{hops: %d, lat: %d, skew: %#v, fin: %v, finAfter: %d, holes: %#v, conns: []connSpec{", tr.hops, tr.lat, tr.skew, tr.fin, tr.finAfter, tr.holes)
 	for _, cs := range tr.conns {
 		fmt.Fprintf(&b, "{key: %q, startMs: %d, everyMs: %d, c2s: %#v, s2c: %#v, dropC2S: %#v, dropS2C: %#v}, ",
 			cs.key, cs.startMs, cs.everyMs, cs.c2s, cs.s2c, cs.dropC2S, cs.dropS2C)

@@ -782,6 +782,10 @@ func (j *judger) beyond(k int, id *ident, lastPos int) finding {
 		}
 		if gap != nil && gap.blind != "" {
 			g.why += fmt.Sprintf("; whether it reached %s before is not known: %s", j.hs[gap.missHop].name, gap.blind)
+			// The message may have been lost before the blind hop, by the component its
+			// segment also spans: the first missing hop is where the absence is proven, not
+			// necessarily where it happened.
+			g.low = g.low || g.verdict >= schema.Modified
 		}
 		return g
 	}
