@@ -33,6 +33,10 @@ type item struct {
 	hole      uint64
 	holeGap   capture.GapReason // reason of the first such hole
 	holeKnown bool              // off, end and hole were filled in
+	// gone: a reference message the last hop merged lacks though its capture has no hole in
+	// this direction. It cannot have reached a hop further along, so a copy there pairs with
+	// the next copy that got through.
+	gone bool
 }
 
 // itemOf converts message m of direction dir of s; off is the offset of its hop's clock against the first hop's. A
@@ -369,6 +373,10 @@ func (w *holeWalk) sameDigest(x, y item) {
 			}
 			return
 		}
+	}
+	if x.gone && w.i+1 < len(w.a) && w.a[w.i+1].digest == x.digest && !w.a[w.i+1].incomplete && !w.a[w.i+1].gone {
+		w.stepA() // x did not get this far
+		return
 	}
 	if w.fuzzy {
 		w.index()

@@ -131,6 +131,15 @@ func (id *ident) markUnsure(h int) {
 	u[h] = true
 }
 
+// markByOrder records that id, one of several identical copies, is missing at some hop by
+// order alone: which of the copies went missing there is not known.
+func (tr *track) markByOrder(id *ident) {
+	if tr.byOrder == nil {
+		tr.byOrder = map[int32]bool{}
+	}
+	tr.byOrder[id.slot] = true
+}
+
 // unsureAt reports whether id's pairing at hop h was a guess.
 func (id *ident) unsureAt(h int) bool {
 	u := id.tr.unsure[id.slot]
@@ -147,6 +156,10 @@ type track struct {
 	sess   []*capture.Session
 	slab   []int32
 	unsure map[int32][]bool
+	// byOrder holds the idents (by slot) of copies that some hop lacks, one of a run of
+	// identical messages whose times could not tell which copies went missing: placed by
+	// order, counted from the last.
+	byOrder map[int32]bool
 	// free is the unused part of the block idents are carved from; left bounds the idents yet
 	// to make, so a short track takes a block of its size.
 	free []ident
@@ -473,6 +486,12 @@ func buildTrack(c *conn, hs []*hopState, dir capture.Direction, opts *Options, b
 			continue
 		}
 		al := alignToReference(R.items, items, opts)
+		for _, run := range retimeCopies(R.items, items, &al, func(src int) (int64, bool) { return handshakeDelay(c, hs, dir, src, h) }) {
+			for _, k := range run.unpaired(al) {
+				tr.markByOrder(R.ids[k])
+			}
+		}
+		markGone(R.items, items, al)
 		for k, u := range al.unsureA {
 			if u {
 				R.ids[k].markUnsure(h)

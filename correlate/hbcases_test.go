@@ -109,7 +109,9 @@ func TestCompare_HeartbeatHoleCases(t *testing.T) {
 				conns: []connSpec{{key: keyN(1), everyMs: 151, c2s: beats(32, 0, 3, 10, 13, 15, 16, 20, 21, 25), s2c: same("ack", 32),
 					dropS2C: map[int]int{19: 1, 22: 2}}}},
 			c2s: dirWant{verdict: schema.CaptureGap, firstMiss: "hop0", missing: 4, index: -1},
-			s2c: dirWant{verdict: schema.Lost, firstMiss: "hop0", missing: 2, index: -1, reason: "never left hop2"}},
+			// Times place the s2c copies: #19 never reached hop1 (in order: both on the last
+			// copies, "never left hop2", a hop that lost nothing).
+			s2c: dirWant{verdict: schema.Lost, firstMiss: "hop1", missing: 2, index: -1, reason: "#19 never reached hop1; #21 never reached hop0"}},
 		{name: "new 4500: c2s copies the holes swallowed are no change",
 			trial: hbTrial{hops: 2, lat: 4257 * time.Microsecond, skew: []time.Duration{0, 455 * ms},
 				holes: []hbHole{{0, 0, 3, 4}, {1, 0, 4, 6}},
@@ -135,7 +137,9 @@ func TestCompare_HeartbeatHoleCases(t *testing.T) {
 					dropC2S: map[int]int{7: 1}, dropS2C: map[int]int{6: 1, 8: 1}}}},
 			c2s: dirWant{verdict: schema.Undecided, firstMiss: "hop1", missing: 3, index: -1, low: true,
 				reason: "holes of its own making there (16 bytes) but too small for the 3 messages missing at hop1"},
-			s2c: dirWant{verdict: schema.Closed, firstMiss: "hop0", missing: 2, index: -1}},
+			// Times place the s2c copies: #6 was due at hop0 before its FIN and is lost, #8
+			// was not (in order: both on the last copies, closed).
+			s2c: dirWant{verdict: schema.Lost, firstMiss: "hop0", missing: 1, index: -1, reason: "message 6 "}},
 		{name: "new 8581: c2s a message beside a hole upstream is no evidence of a change",
 			trial: hbTrial{hops: 2, lat: 3256 * time.Microsecond, skew: []time.Duration{0, 438 * ms}, fin: true, finAfter: 5 * time.Second,
 				holes: []hbHole{{0, 0, 3, 4}},

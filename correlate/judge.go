@@ -891,6 +891,10 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 	hn, un := j.hs[h].name, j.hs[f.lastHop].name
 	m := f.msg
 	desc := fmt.Sprintf("message %d (%d bytes, %s at %s)", j.num(f.lastHop, m), m.Length(), j.stampAt(m.First(), f.lastHop), un)
+	if j.tr.byOrder[id.slot] {
+		desc = fmt.Sprintf("message %d (%d bytes, %s at %s; one of identical copies that times do not tell apart: which of them is not known, counted from the last)",
+			j.num(f.lastHop, m), m.Length(), j.stampAt(m.First(), f.lastHop), un)
+	}
 	// A hole h's capture made itself (acknowledged there, cut by the snap length, given up by
 	// reassembly) where the message would be: those bytes came before the connection's end in
 	// its stream and reached h's receiver, so no end explains the absence; nor does a change,
