@@ -250,11 +250,14 @@ func roundTrip(conns []*conn, tracks [][2]*track, a, b int) (rt time.Duration, n
 		if sa == nil || sb == nil {
 			continue
 		}
-		if sa.Request != nil && sb.Request != nil {
+		// One handshake seen twice only where the key is the same: a component that
+		// terminates the WebSocket (a new key upstream) may answer the client before it
+		// opens its own connection, which reads as the hops listed the wrong way round.
+		if sameHandshake(sa, sb) {
 			ds[capture.ClientToServer] = append(ds[capture.ClientToServer], sb.Request.Time.Sub(sa.Request.Time))
-		}
-		if sa.Response != nil && sb.Response != nil {
-			ds[capture.ServerToClient] = append(ds[capture.ServerToClient], sb.Response.Time.Sub(sa.Response.Time))
+			if sa.Response != nil && sb.Response != nil {
+				ds[capture.ServerToClient] = append(ds[capture.ServerToClient], sb.Response.Time.Sub(sa.Response.Time))
+			}
 		}
 		for _, tr := range tracks[i] {
 			if len(ds[tr.dir]) >= maxClockSamples {
@@ -287,6 +290,12 @@ func roundTrip(conns []*conn, tracks [][2]*track, a, b int) (rt time.Duration, n
 		return 0, 0, false
 	}
 	return median(ds[0]) - median(ds[1]), min(len(ds[0]), len(ds[1])), true
+}
+
+// sameHandshake reports whether sessions a and b at two hops carry one handshake: both
+// captured it, with the same Sec-WebSocket-Key.
+func sameHandshake(a, b *capture.Session) bool {
+	return a.Request != nil && b.Request != nil && a.Request.Key != "" && a.Request.Key == b.Request.Key
 }
 
 // sameSpot is the round trip below which two hops' order is not told: two captures taken at one

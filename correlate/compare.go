@@ -374,11 +374,27 @@ func buildTracks(conns []*conn, hs []*hopState, opts *Options) [][2]*track {
 			var bufs trackBufs
 			for k := int(next.Add(1) - 1); k < n; k = int(next.Add(1) - 1) {
 				dir := capture.Directions[k%2]
-				tracks[k/2][dir] = buildTrack(conns[k/2], hs, dir, opts, &bufs)
+				tracks[k/2][dir] = buildTrack(conns[k/2], hs, dir, opts, &bufs, nil)
 			}
 		})
 	}
 	wg.Wait()
+	// Runs of identical copies whose delay between two hops nothing in their own connection
+	// told (every message a heartbeat, behind a component with its own handshake) are built
+	// again with the delay the other connections show there.
+	var delays map[delayKey]int64
+	var bufs trackBufs
+	for k := range tracks {
+		for dir, tr := range tracks[k] {
+			if tr == nil || tr.byOrder == nil {
+				continue
+			}
+			if delays == nil {
+				delays = steadyDelays(tracks, hs)
+			}
+			tracks[k][dir] = buildTrack(conns[k], hs, capture.Direction(dir), opts, &bufs, delays)
+		}
+	}
 	return tracks
 }
 
@@ -461,7 +477,7 @@ func travelOrder(n int, dir capture.Direction) []int {
 // buildTrack aligns one direction of a connection across its readable hops in travel order,
 // keeping a merged reference sequence of every message seen so far so that a message missing at
 // one hop and present further along is still recognised.
-func buildTrack(c *conn, hs []*hopState, dir capture.Direction, opts *Options, bufs *trackBufs) *track {
+func buildTrack(c *conn, hs []*hopState, dir capture.Direction, opts *Options, bufs *trackBufs, delays map[delayKey]int64) *track {
 	n := len(hs)
 	tr := &track{dir: dir, travel: travelOrder(n, dir), sess: c.sess}
 	most := 0
@@ -486,8 +502,14 @@ func buildTrack(c *conn, hs []*hopState, dir capture.Direction, opts *Options, b
 			continue
 		}
 		al := alignToReference(R.items, items, opts)
-		for _, run := range retimeCopies(R.items, items, &al, func(src int) (int64, bool) { return handshakeDelay(c, hs, dir, src, h) }) {
-			for _, k := range run.unpaired(al) {
+		delayFrom := func(src int) (int64, bool) {
+			if d, ok := delays[delayKey{src, h, dir}]; ok {
+				return d, true
+			}
+			return handshakeDelay(c, hs, dir, src, h)
+		}
+		for _, run := range retimeCopies(R.items, items, &al, delayFrom) {
+			for _, k := range run.unpaired(R.items, al) {
 				tr.markByOrder(R.ids[k])
 			}
 		}

@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"slices"
+	"time"
 
 	"github.com/wspath/wspath/capture"
 )
@@ -28,8 +29,8 @@ type copyRun struct{ p, q, r, s int }
 // where the delay from each copy's hop to b's is known and makes every pair unambiguous; it
 // returns the runs it left paired in order, whose first missing copy is the last ones' by order,
 // not a fact. The delay from a hop is the usual one of the pairs from it that need no time to be
-// told apart, else handshake's: that of the connection's handshake from hop src to b's hop.
-func retimeCopies(a, b []item, al *alignment, handshake func(src int) (int64, bool)) (unplaced []copyRun) {
+// told apart, else known's (from other connections, or the handshake).
+func retimeCopies(a, b []item, al *alignment, known func(src int) (int64, bool)) (unplaced []copyRun) {
 	runs := lossyRuns(a, b, al)
 	if len(runs) == 0 {
 		return nil
@@ -39,7 +40,7 @@ func retimeCopies(a, b []item, al *alignment, handshake func(src int) (int64, bo
 		if d, ok := delays[src]; ok {
 			return d, true
 		}
-		return handshake(src)
+		return known(src)
 	}
 	for _, run := range runs {
 		if !placeByTime(a, b, al, run, delayFrom) {
@@ -49,8 +50,8 @@ func retimeCopies(a, b []item, al *alignment, handshake func(src int) (int64, bo
 	return unplaced
 }
 
-// unpaired returns the positions of the run's copies that al left unpaired.
-func (run copyRun) unpaired(al alignment) []int {
+// unpaired returns the positions of the run's copies in a that al left unpaired, gone ones aside.
+func (run copyRun) unpaired(a []item, al alignment) []int {
 	var out []int
 	j := run.r
 	for i := run.p; i < run.q; i++ {
@@ -58,7 +59,9 @@ func (run copyRun) unpaired(al alignment) []int {
 			j++
 			continue
 		}
-		out = append(out, i)
+		if !a[i].gone {
+			out = append(out, i) // a gone copy's loss is placed where it went
+		}
 	}
 	return out
 }
@@ -128,25 +131,59 @@ func lossyRun(a, b []item, al *alignment, ma []int, p, q int) (copyRun, bool) {
 // keeping order, and applies it when each pair is unambiguous: its time error is under a third
 // of the time to the neighbouring copies' arrivals. It reports whether the run is placed.
 func placeByTime(a, b []item, al *alignment, run copyRun, delayFrom func(src int) (int64, bool)) bool {
-	m, n := run.s-run.r, run.q-run.p
-	k := n - m
-	if k > maxRetimeMissing || m*(k+1) > maxRetimeCells {
-		return false
+	// A copy gone before this hop cannot be here: the others are the candidates.
+	var cand []int
+	for i := run.p; i < run.q; i++ {
+		if !a[i].gone {
+			cand = append(cand, i)
+		}
 	}
-	due := make([]int64, n) // when each copy of the run was due at b's hop
-	for i := range due {
-		d, ok := delayFrom(a[run.p+i].src)
+	m, n := run.s-run.r, len(cand)
+	k := n - m
+	switch {
+	case k < 0 || k > maxRetimeMissing || m*(k+1) > maxRetimeCells:
+		return false
+	case k == 0:
+		for j, i := range cand {
+			al.mb[run.r+j] = i
+		}
+		return true
+	}
+	due := make([]int64, n) // when each candidate was due at b's hop
+	for c, i := range cand {
+		d, ok := delayFrom(a[i].src)
 		if !ok {
 			return false
 		}
-		due[i] = a[run.p+i].t + d
-		if i > 0 && due[i] <= due[i-1] {
+		due[c] = a[i].t + d
+		if c > 0 && due[c] <= due[c-1] {
 			return false // copies due out of order: times cannot tell them apart
 		}
 	}
-	cost := func(j, i int) int64 { return absInt(b[run.r+j].t - due[i]) }
-	// best[s] is the least cost of pairing b's items so far with the last one on copy j+s;
-	// from[j][s] the skip of the item before on that path (skips only grow).
+	pick := cheapestPairs(m, k, func(j, c int) int64 { return absInt(b[run.r+j].t - due[c]) })
+	for j, c := range pick {
+		gap := int64(1<<63 - 1)
+		if c > 0 {
+			gap = due[c] - due[c-1]
+		}
+		if c+1 < n {
+			gap = min(gap, due[c+1]-due[c])
+		}
+		if absInt(b[run.r+j].t-due[c])*3 >= gap {
+			return false
+		}
+	}
+	for j, c := range pick {
+		al.mb[run.r+j] = cand[c]
+	}
+	return true
+}
+
+// cheapestPairs pairs m items in order with m of m+k candidates, in order, at the least total
+// cost(item, candidate), and returns the candidate of each item.
+func cheapestPairs(m, k int, cost func(j, c int) int64) []int {
+	// best[s] is the least cost of pairing the items so far with the last one on candidate
+	// j+s; from[j][s] the skip of the item before on that path (skips only grow).
 	best := make([]int64, k+1)
 	from := make([]uint8, m*(k+1))
 	for s := range best {
@@ -168,27 +205,12 @@ func placeByTime(a, b []item, al *alignment, run copyRun, delayFrom func(src int
 			s = t
 		}
 	}
-	pick := make([]int, m) // the copy of each b item, counted from run.p
+	pick := make([]int, m)
 	for j := m - 1; j >= 0; j-- {
 		pick[j] = j + s
 		s = int(from[j*(k+1)+s])
 	}
-	for j, i := range pick {
-		gap := int64(1<<63 - 1)
-		if i > 0 {
-			gap = due[i] - due[i-1]
-		}
-		if i+1 < n {
-			gap = min(gap, due[i+1]-due[i])
-		}
-		if cost(j, i)*3 >= gap {
-			return false
-		}
-	}
-	for j, i := range pick {
-		al.mb[run.r+j] = run.p + i
-	}
-	return true
+	return pick
 }
 
 // pairDelays is, per hop of a's items, the usual delay to b among the pairs that need no time to
@@ -217,8 +239,8 @@ func pairDelays(a, b []item, al *alignment) map[int]int64 {
 // message takes between them when no message pair tells it.
 func handshakeDelay(c *conn, hs []*hopState, dir capture.Direction, a, b int) (int64, bool) {
 	sa, sb := c.sess[a], c.sess[b]
-	if sa == nil || sb == nil || !hs[a].offKnown || !hs[b].offKnown || sa.Request == nil || sb.Request == nil {
-		return 0, false
+	if sa == nil || sb == nil || !hs[a].offKnown || !hs[b].offKnown || !sameHandshake(sa, sb) {
+		return 0, false // a component that terminates the WebSocket answers on its own time
 	}
 	ta, tb := sa.Request.Time, sb.Request.Time
 	if dir == capture.ServerToClient {
@@ -255,4 +277,57 @@ func markGone(a, b []item, al alignment) {
 			a[i].gone = false
 		}
 	}
+}
+
+// delayKey names the delay from hop src to hop h in direction dir, clocks corrected.
+type delayKey struct {
+	src, h int
+	dir    capture.Direction
+}
+
+// steadyDelays measures, for each two hops next to each other in a track's travel, the usual
+// delay of messages between them over the tracks where both hops have the same number of
+// messages and no capture hole: there every pair is sure, identical copies included.
+func steadyDelays(tracks [][2]*track, hs []*hopState) map[delayKey]int64 {
+	samples := map[delayKey][]time.Duration{}
+	for _, tt := range tracks {
+		for _, tr := range tt {
+			if tr == nil {
+				continue
+			}
+			p := -1
+			for _, h := range tr.travel {
+				if !readable(tr.sess[h]) {
+					continue
+				}
+				if p >= 0 && steadyPair(tr, hs, p, h) {
+					k := delayKey{p, h, tr.dir}
+					ds := samples[k]
+					for _, id := range tr.ids {
+						ma, mb := id.at(p), id.at(h)
+						if ma != nil && mb != nil && !ma.First().IsZero() && !mb.First().IsZero() {
+							addSample(&ds, mb.First().Add(-hs[h].off).Sub(ma.First().Add(-hs[p].off)))
+						}
+					}
+					samples[k] = ds
+				}
+				p = h
+			}
+		}
+	}
+	out := make(map[delayKey]int64, len(samples))
+	for k, ds := range samples {
+		out[k] = median(ds).Nanoseconds()
+	}
+	return out
+}
+
+// steadyPair reports whether hops p and h of tr saw the same number of its messages, with known
+// clocks and no capture hole in its direction at either.
+func steadyPair(tr *track, hs []*hopState, p, h int) bool {
+	sp, sh := tr.sess[p], tr.sess[h]
+	if !hs[p].offKnown || !hs[h].offKnown || countData(sp.Entries(tr.dir)) != countData(sh.Entries(tr.dir)) {
+		return false
+	}
+	return len(sp.TCP[tr.dir].Gaps()) == 0 && len(sh.TCP[tr.dir].Gaps()) == 0
 }

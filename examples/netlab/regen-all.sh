@@ -8,7 +8,7 @@ mkdir -p "$1"
 rc=0
 for s in healthy c2s-drop s2c-drop proxy-timeout concurrent capture-gap rst \
 	tls-c2s-drop tls-nokeys tls-nokeys-both tls12-s2c-drop tomcat-healthy tomcat-c2s-drop node-s2c-drop \
-	caddy-c2s-drop apache-s2c-drop socketio-healthy app-drop app-modify backpressure capture-stops lb-timeout tls-lb-timeout ingress-timeout \
+	caddy-c2s-drop apache-s2c-drop socketio-healthy app-drop app-drop-copies app-modify backpressure capture-stops lb-timeout tls-lb-timeout ingress-timeout \
 	capture-drops capture-drops-deflate capture-drops-loss \
 	h2-c2s-drop h2-tls-s2c-drop vxlan-c2s-drop erspan-c2s-drop geneve-s2c-drop erspan3-s2c-drop gretap-c2s-drop bridge-c2s-drop \
 	ipip-c2s-drop ip4ip6-c2s-drop mplspw-c2s-drop gre-s2c-drop mpls-s2c-drop pppoe-s2c-drop h2-deflate-s2c-drop \

@@ -9,6 +9,7 @@ when they do not, so a broken run never produces a case.
 """
 
 import argparse
+from collections import Counter
 import glob
 import json
 import os
@@ -299,6 +300,18 @@ SCENARIOS = {
                                     cause="the ingress relay (wsl_relay.py --drop 2:c2s:6) discarded the message "
                                           "at the application level; its TCP acknowledged the bytes (seen in the "
                                           "ingress capture), it never sent the message upstream")},
+    },
+    "app-drop-copies": {
+        "description": "app-drop's relay at the ingress, on connections that carry nothing but identical "
+                       "heartbeats (an idle app's keep-alives, one every 0.2 s each way): it silently discards "
+                       "client->server message 3 of conn 2 and server->client message 7 of conn 3 after its TCP "
+                       "received them. The payloads cannot tell which copy went missing; only times can",
+        "expect": {(2, "c2s"): dict(verdict="lost", hop="server", first_missing=3, dropped=[3],
+                                    cause="the ingress relay (wsl_relay.py --drop 2:c2s:3) discarded the 4th of 12 "
+                                          "identical heartbeats; its TCP acknowledged the bytes"),
+                   (3, "s2c"): dict(verdict="lost", hop="ingress", first_missing=7, dropped=[7],
+                                    cause="the ingress relay (wsl_relay.py --drop 3:s2c:7) discarded the 8th of 12 "
+                                          "identical heartbeats from the server; its TCP acknowledged the bytes")},
     },
     "app-modify": {
         "description": "the ingress is the WebSocket relay of app-drop (wsl_relay.py, a new handshake upstream, "
@@ -1213,6 +1226,11 @@ def main():
                 if got != [m.digest() for m in sched if m.idx not in dropped]:
                     notes.append(f"conn {conn} {d}: receiver's digests are not the schedule without {dropped}")
                 gone = [e for e in relay if e["ev"] == "dropped" and e["conn"] == conn and e["dir"] == d]
+                lack = Counter(m.digest() for m in sched if m.idx in sent) - Counter(got)
+                if not missing and lack == Counter(e["sha256"] for e in gone):
+                    # Identical copies: the receiver lacks as many as the relay dropped, and the
+                    # relay, which counted them, says which.
+                    missing = [e["idx"] for e in gone]
                 if [e["idx"] for e in gone] != dropped or any(e["sha256"] != sched[e["idx"]].digest() for e in gone):
                     notes.append(f"conn {conn} {d}: relay log says it dropped {[e['idx'] for e in gone]}")
             if changed:

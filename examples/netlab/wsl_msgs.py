@@ -92,7 +92,8 @@ def schedule(mix, conn, direction, count, big=3000, tripwires=()):
 
     mix "chat": numbered JSON, typing/heartbeat duplicates, binary, one large multi-segment text,
     one 3-fragment text. mix "chatter": mostly identical typing/heartbeat messages with a
-    numbered one every 4th. mix "upload": client-to-server messages are all large (numbered JSON
+    numbered one every 4th. mix "beats": identical heartbeats only (an idle app's keep-alive
+    traffic). mix "upload": client-to-server messages are all large (numbered JSON
     with a `big`-character filler), server-to-client ones are "chat". tripwires is a set of (conn, direction, idx): those messages carry a
     unique marker, are never fragmented, and are sent uncompressed and with a zero masking key so
     the firewall's string match can see them.
@@ -108,6 +109,9 @@ def schedule(mix, conn, direction, count, big=3000, tripwires=()):
         if mix == "upload" and direction == C2S:
             text = _numbered(conn, direction, i, {"blob": _filler(f"upload/{conn}/{i}", big)})
             out.append(Msg(i, "large", text))
+            continue
+        if mix == "beats":
+            out.append(Msg(i, "heartbeat", HEARTBEAT))
             continue
         if mix == "chatter":
             if i % 4 == 3:

@@ -26,7 +26,7 @@ class Log:
 def add_schedule_args(p):
     p.add_argument("--count", type=int, default=12, help="data messages per connection and direction")
     p.add_argument("--interval", type=float, default=0.05, help="seconds between messages")
-    p.add_argument("--mix", default="chat", choices=["chat", "chatter", "upload"])
+    p.add_argument("--mix", default="chat", choices=["chat", "chatter", "upload", "beats"])
     p.add_argument("--big", type=int, default=3000, help="size of the large message's filler")
     p.add_argument("--compress", default="on", choices=["on", "off"])
     p.add_argument("--tripwire", action="append", default=[], help="conn:dir:idx")
