@@ -158,8 +158,11 @@ func TestCompare_HeartbeatHoleCases(t *testing.T) {
 			trial: hbTrial{hops: 3, lat: 17232 * time.Microsecond, skew: make([]time.Duration, 3),
 				holes: []hbHole{{1, 1, 3, 4}},
 				conns: []connSpec{{key: keyN(1), everyMs: 11, c2s: beats(6), s2c: same("ack", 6), dropC2S: map[int]int{1: 1, 5: 1}, dropS2C: map[int]int{5: 2}}}},
-			c2s: dirWant{verdict: schema.Lost, firstMiss: "hop2", missing: 2, index: -1, low: true,
-				reason: "whether it reached hop1 before is not known: hop1's capture admits 1 dropped packet"},
+			// Placed by time, the first copy lost is #1, before hop1's capture dropped anything:
+			// lost at hop1 for sure, as the truth says (in order, #4 and #5 were placed at
+			// hop2, low confidence, within hop1's dropping time); #5 still is.
+			c2s: dirWant{verdict: schema.Lost, firstMiss: "hop1", missing: 2, index: -1,
+				reason: "#1 never reached hop1; #5 never reached hop2"},
 			s2c: dirWant{verdict: schema.Lost, firstMiss: "hop0", missing: 1, index: -1}},
 	}
 	for _, tt := range tests {
