@@ -34,7 +34,8 @@
 //	json.NewEncoder(os.Stdout).Encode(res)    // the wspath.compare/v1 contract (package schema)
 //	os.Exit(res.ExitCode())
 //
-// A hop whose capture holds both sides of its proxy (tcpdump -i any on the proxy host) is compared
+// A hop whose capture holds both sides of its proxy (tcpdump -i any on the proxy host), or the two
+// interfaces of a host that forwards the connection (tcpdump -i any on a router, SLL2), is compared
 // as two hops, NAME.in and NAME.out.
 //
 // Compare is a pure, deterministic function: it only reads the captures it is given, which the

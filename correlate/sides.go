@@ -17,12 +17,15 @@ func splitSides(hops []Hop) []Hop {
 	var out []Hop
 	for i, h := range hops {
 		h.src = i
-		in, outSide, pairs := sides(h.Capture)
+		in, outSide, pairs, views := sides(h.Capture)
 		if pairs == 0 {
 			out = append(out, h)
 			continue
 		}
 		note := capture.Warning{Message: fmt.Sprintf("the capture holds both sides of the component at this hop (%d connection(s) seen twice with the same Sec-WebSocket-Key): compared as %s.in and %s.out", pairs, h.Name, h.Name)}
+		if views > 0 {
+			note.Message = fmt.Sprintf("the capture holds both sides of the component at this hop (%d connection(s) seen twice with the same Sec-WebSocket-Key; %d of them the same TCP connection on two interfaces, as tcpdump -i any captures a host that forwards it): compared as %s.in and %s.out", pairs, views, h.Name, h.Name)
+		}
 		for _, side := range []struct {
 			name     string
 			sessions []*capture.Session
@@ -37,14 +40,16 @@ func splitSides(hops []Hop) []Hop {
 }
 
 // sides splits a capture's sessions into the side facing the client and the side facing the
-// server, and counts the keys seen on both. Of two sessions with one key, the one whose Upgrade
-// request came first faces the client: the component forwards the request after receiving it.
-// Other sessions go by address: to the component's listening address (a server address of the
-// client side) is the client side, from the component's own addresses or to an upstream server is
-// the server side.
-func sides(c *capture.Capture) (in, out []*capture.Session, pairs int) {
+// server, and counts the keys seen on both, and of them those that are one TCP connection seen on
+// two interfaces (views: a router's forwarded connection in a cooked capture, which capture
+// keeps apart by interface). Of two sessions with one key, the one whose Upgrade request came
+// first faces the client: the component forwards the request after receiving it. Other sessions
+// go by address: to the component's listening address (a server address of the client side) is
+// the client side, from the component's own addresses or to an upstream server is the server
+// side; two views of one connection without a handshake go by their first packet.
+func sides(c *capture.Capture) (in, out []*capture.Session, pairs, views int) {
 	if c == nil {
-		return nil, nil, 0
+		return nil, nil, 0, 0
 	}
 	byKey := map[string][]*capture.Session{}
 	for _, s := range c.Sessions {
@@ -66,10 +71,16 @@ func sides(c *capture.Capture) (in, out []*capture.Session, pairs int) {
 		}
 		pairs++
 		side[a], side[b] = false, true
+		if a.Client == b.Client && a.Server == b.Server {
+			views++
+			continue
+		}
 		listen[a.Server], own[b.Client.Addr()], upstream[b.Server] = true, true, true
 	}
+	n := unpairedViews(c.Sessions, side)
+	pairs, views = pairs+n, views+n
 	if pairs == 0 {
-		return nil, nil, 0
+		return nil, nil, 0, 0
 	}
 	for _, s := range c.Sessions {
 		if _, ok := side[s]; ok {
@@ -86,5 +97,36 @@ func sides(c *capture.Capture) (in, out []*capture.Session, pairs int) {
 	}
 	sort.SliceStable(in, func(i, j int) bool { return in[i].ID < in[j].ID })
 	sort.SliceStable(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return in, out, pairs
+	return in, out, pairs, views
+}
+
+// unpairedViews places the sessions not yet in side that are two views of one TCP connection
+// (the same endpoints and tunnel, seen on two interfaces): the one seen first faces the client,
+// as a forwarded segment arrives before it leaves. Such sessions have no handshake to go by, and
+// their addresses are the same on both sides.
+func unpairedViews(sessions []*capture.Session, side map[*capture.Session]bool) int {
+	type ends struct {
+		client, server netip.AddrPort
+		tunnel         string
+	}
+	byEnds := map[ends][]*capture.Session{}
+	n := 0
+	for _, s := range sessions {
+		if _, ok := side[s]; !ok {
+			k := ends{s.Client, s.Server, s.Tunnel()}
+			byEnds[k] = append(byEnds[k], s)
+		}
+	}
+	for _, ss := range byEnds {
+		if len(ss) != 2 {
+			continue
+		}
+		a, b := ss[0], ss[1]
+		if b.Start.Before(a.Start) {
+			a, b = b, a
+		}
+		side[a], side[b] = false, true
+		n++
+	}
+	return n
 }

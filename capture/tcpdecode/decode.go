@@ -66,6 +66,7 @@ func Decode(lt pcapfile.LinkType, data []byte, seg *Segment) error {
 	// The link switch is LinkPayload's, kept inline here: this is the per-packet fast path.
 	var etype uint16
 	var b []byte
+	seg.Iface = 0
 	switch lt {
 	case pcapfile.LinkEthernet:
 		if len(data) < 14 {
@@ -81,7 +82,7 @@ func Decode(lt pcapfile.LinkType, data []byte, seg *Segment) error {
 		if len(data) < 20 {
 			return errShortLink
 		}
-		etype, b = be16(data), data[20:]
+		etype, b, seg.Iface = be16(data), data[20:], be32(data[4:])
 	default:
 		var err error
 		if etype, b, err = LinkPayload(lt, data); err != nil {

@@ -130,6 +130,33 @@ func TestDecode_Crafted(t *testing.T) {
 	}
 }
 
+// TestDecode_Iface checks that a cooked SLL2 packet gives its interface index (a router's -i any
+// capture has each forwarded segment on two interfaces) and other link types give 0, also when
+// the Segment is reused.
+func TestDecode_Iface(t *testing.T) {
+	p4 := packetbuild.IPv4(6, [4]byte{10, 0, 0, 1}, [4]byte{192, 168, 1, 2},
+		packetbuild.TCP(40000, 80, 1000, 2000, byte(ACK), 512))
+	sll2 := packetbuild.SLL2(0x0800, p4)
+	sll2[7] = 9 // interface index 9
+	var seg Segment
+	for _, tt := range []struct {
+		lt   pcapfile.LinkType
+		data []byte
+		want uint32
+	}{
+		{pcapfile.LinkLinuxSLL2, sll2, 9},
+		{pcapfile.LinkEthernet, packetbuild.Ethernet(0x0800, p4), 0},
+		{pcapfile.LinkLinuxSLL, packetbuild.SLL(0x0800, p4), 0},
+	} {
+		if err := Decode(tt.lt, tt.data, &seg); err != nil {
+			t.Fatal(err)
+		}
+		if seg.Iface != tt.want {
+			t.Errorf("link type %v: Iface %d, want %d", tt.lt, seg.Iface, tt.want)
+		}
+	}
+}
+
 func TestDecode_Errors(t *testing.T) {
 	tcp := packetbuild.TCP(40000, 80, 1000, 2000, byte(ACK), 512)
 	p4 := packetbuild.IPv4(6, v4a, v4b, tcp)

@@ -61,6 +61,11 @@ type Segment struct {
 	// carried in, 0 when none, so that equal addresses in two overlays stay two connections.
 	// Decode sets 0; package encap numbers the tunnels it decodes.
 	Tunnel uint32
+	// Iface is the interface index of a Linux cooked (SLL2) packet, 0 for other link types.
+	// tcpdump -i any on a router captures each forwarded segment twice, arriving and leaving, on
+	// two interfaces: what one interface saw and the other did not was dropped inside the host,
+	// so the two are told apart as two views of the connection.
+	Iface uint32
 }
 
 // Errors returned by Decode, wrapped with detail; test with errors.Is.

@@ -99,7 +99,7 @@ func (a *Assembler) Add(seg *Segment, m packet.Meta) {
 	var key connKey
 	c, srcLo := a.recentFor(seg)
 	if c == nil {
-		key, srcLo = makeKey(seg.Src, seg.Dst, seg.Tunnel)
+		key, srcLo = makeKey(seg.Src, seg.Dst, seg.Tunnel, seg.Iface)
 		c = a.conns[key]
 	}
 	if c != nil && seg.Flags&(SYN|RST) == SYN && a.synStartsNew(c, seg, srcLo) {
@@ -129,7 +129,7 @@ func (a *Assembler) Add(seg *Segment, m packet.Meta) {
 // connection is the one its key maps to, so the answer is the map's.
 func (a *Assembler) recentFor(seg *Segment) (*conn, bool) {
 	c := a.recent
-	if c == nil || c.closed || c.key.tunnel != seg.Tunnel {
+	if c == nil || c.closed || c.key.tunnel != seg.Tunnel || c.key.iface != seg.Iface {
 		return nil, false
 	}
 	k := &c.key

@@ -3,18 +3,19 @@ package tcpstream
 import "net/netip"
 
 // connKey identifies a connection whatever the direction of a segment: the lower endpoint first,
-// and the tunnel it travels in (Segment.Tunnel), so equal addresses in two overlays stay apart.
+// the tunnel it travels in (Segment.Tunnel), so equal addresses in two overlays stay apart, and
+// the interface it was captured on (Segment.Iface), so a router's two views stay apart.
 // It has no padding and no pointers, so the map hashes it as plain memory. IPv4 addresses are kept
 // in their IPv4-mapped IPv6 form (such addresses never appear in IPv6 headers on the wire).
 type connKey struct {
 	loAddr, hiAddr [16]byte
 	loPort, hiPort uint16
-	tunnel         uint32
+	tunnel, iface  uint32
 }
 
 // makeKey returns the key of the connection carrying a segment from src to dst, and whether src is
 // the key's lower endpoint.
-func makeKey(src, dst netip.AddrPort, tunnel uint32) (connKey, bool) {
+func makeKey(src, dst netip.AddrPort, tunnel, iface uint32) (connKey, bool) {
 	sa, da := src.Addr().As16(), dst.Addr().As16()
 	sp, dp := src.Port(), dst.Port()
 	srcLo := true
@@ -29,9 +30,9 @@ func makeKey(src, dst netip.AddrPort, tunnel uint32) (connKey, bool) {
 		srcLo = sp <= dp
 	}
 	if srcLo {
-		return connKey{loAddr: sa, hiAddr: da, loPort: sp, hiPort: dp, tunnel: tunnel}, true
+		return connKey{loAddr: sa, hiAddr: da, loPort: sp, hiPort: dp, tunnel: tunnel, iface: iface}, true
 	}
-	return connKey{loAddr: da, hiAddr: sa, loPort: dp, hiPort: sp, tunnel: tunnel}, false
+	return connKey{loAddr: da, hiAddr: sa, loPort: dp, hiPort: sp, tunnel: tunnel, iface: iface}, false
 }
 
 // fifo is a queue on a slice, reusing its storage.

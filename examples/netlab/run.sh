@@ -4,7 +4,7 @@
 # Needs root and the packages from install.sh. See README.md for the topology.
 set -euo pipefail
 
-usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-drop-copies|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout|ingress-timeout|capture-drops|capture-drops-loss|h2-c2s-drop|h2-tls-s2c-drop|vxlan-c2s-drop|erspan-c2s-drop|geneve-s2c-drop|erspan3-s2c-drop|gretap-c2s-drop|bridge-c2s-drop|ipip-c2s-drop|ip4ip6-c2s-drop|mplspw-c2s-drop|gre-s2c-drop|mpls-s2c-drop|pppoe-s2c-drop|h2-deflate-s2c-drop|lighttpd-c2s-drop|nghttpx-c2s-drop|varnish-s2c-drop|socat-s2c-drop|lossy|ingress-hung} <outdir>" >&2; exit 2; }
+usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-drop-copies|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout|ingress-timeout|capture-drops|capture-drops-loss|h2-c2s-drop|h2-tls-s2c-drop|vxlan-c2s-drop|erspan-c2s-drop|geneve-s2c-drop|erspan3-s2c-drop|gretap-c2s-drop|bridge-c2s-drop|ipip-c2s-drop|ip4ip6-c2s-drop|mplspw-c2s-drop|gre-s2c-drop|mpls-s2c-drop|pppoe-s2c-drop|h2-deflate-s2c-drop|lighttpd-c2s-drop|nghttpx-c2s-drop|varnish-s2c-drop|socat-s2c-drop|lossy|ingress-hung|stunnel-c2s-drop|nghttpx-h2-s2c-drop|fwany-s2c-drop} <outdir>" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 scenario=$1
 out=$2
@@ -34,6 +34,10 @@ ingress=nginx  # the ingress proxy: nginx (nginx.conf), caddy (caddy.Caddyfile),
 # ingress may also be lighttpd (lighttpd.conf, mod_proxy with the upgrade header), varnish
                # (varnish.vcl: Upgrade requests piped), nghttpx (nghttp2-proxy, HTTP/1.1 front and back) or
                # socat (a plain TCP relay: no HTTP at all)
+fw_if=f0       # the interface the fw hop's tcpdump captures on (any: both of the router's, SLL2)
+lb=haproxy     # the load balancer: haproxy (haproxy.cfg), stunnel (stunnel4 ending TLS and relaying the
+               # bytes over TCP: tls must be set) or nghttpx (nghttp2-proxy: HTTP/1.1 and, with client=h2,
+               # RFC 8441 HTTP/2 in front, HTTP/1.1 to nginx)
 fw_loss=       # a probability: the fw drops that share of the TCP packets it forwards, both ways, at random
                # (iptables statistic; this kernel has no netem); TCP retransmits, nothing is lost for good
 kill_ingress=() # conn, c2s message index and seconds: once the client logs sending that message, every
@@ -237,11 +241,31 @@ h2-deflate-s2c-drop)
 	client=h2 # compress stays on: the client offers permessage-deflate without context takeover
 	sched+=(--tripwire 2:s2c:6)
 	fw_rules=(-A FORWARD -i f1 -p tcp -m string --algo bm --string wsl-trip-s2c-c2-m6 -j DROP) ;;
+stunnel-c2s-drop)
+	# wss:// to stunnel, which ends TLS and relays the bytes over TCP (no HTTP) to nginx
+	lb=stunnel
+	tls=1.3
+	keylog_hops=(client lb)
+	compress=off
+	sched+=(--tripwire 2:c2s:6)
+	fw_rules=(-A FORWARD -i f0 -p tcp -m string --algo bm --string wsl-trip-c2s-c2-m6 -j DROP) ;;
+nghttpx-h2-s2c-drop)
+	# RFC 8441 through nghttpx: the h2c client's extended CONNECT streams become HTTP/1.1 Upgrades
+	lb=nghttpx
+	client=h2
+	compress=off
+	sched+=(--tripwire 2:s2c:6)
+	fw_rules=(-A FORWARD -i f1 -p tcp -m string --algo bm --string wsl-trip-s2c-c2-m6 -j DROP) ;;
 lighttpd-c2s-drop | nghttpx-c2s-drop)
 	ingress=${scenario%%-*}
 	compress=off
 	sched+=(--tripwire 2:c2s:6)
 	fw_rules=(-A FORWARD -i f0 -p tcp -m string --algo bm --string wsl-trip-c2s-c2-m6 -j DROP) ;;
+fwany-s2c-drop)
+	# s2c-drop with the fw hop captured on all of the fw's interfaces (tcpdump -i any on the router)
+	fw_if=any
+	sched+=(--tripwire 2:s2c:6)
+	fw_rules=(-A FORWARD -i f1 -p tcp -m string --algo bm --string wsl-trip-s2c-c2-m6 -j DROP) ;;
 varnish-s2c-drop | socat-s2c-drop)
 	ingress=${scenario%%-*}
 	sched+=(--tripwire 2:s2c:6)
@@ -539,7 +563,17 @@ relay)
 		--scenario "$scenario" --compress "$compress" --log "$work/relay.jsonl" "${relay_args[@]}" \
 		2>"$work/relay.err" & ;;
 esac
-ns lb haproxy -db -f "$work/haproxy.cfg" >"$work/haproxy.log" 2>&1 &
+case "$lb" in
+haproxy) ns lb haproxy -db -f "$work/haproxy.cfg" >"$work/haproxy.log" 2>&1 & ;;
+stunnel)
+	printf 'foreground = yes\npid = %s/stunnel.pid\n[ws]\naccept = 10.231.1.2:%s\nconnect = 10.231.3.2:80\ncert = %s/lb.pem\n' \
+		"$work" "$lb_port" "$work" >"$work/stunnel.conf"
+	ns lb stunnel4 "$work/stunnel.conf" >"$work/stunnel.log" 2>&1 & ;;
+nghttpx)
+	ns lb nghttpx --frontend="10.231.1.2,$lb_port;no-tls" --backend=10.231.3.2,80 --workers=1 --no-ocsp \
+		--add-x-forwarded-for --errorlog-file="$work/nghttpx-lb-error.log" \
+		--accesslog-file="$work/nghttpx-lb-access.log" >"$work/nghttpx-lb.log" 2>&1 & ;;
+esac
 
 wait_port server 10.231.4.2 "$server_port"
 [ "$backend" != websockify ] || wait_port server 127.0.0.1 5901
@@ -571,7 +605,7 @@ capture() { # hop tcpdump-args...
 }
 capture client -i c0 -w "$out/client.pcap"
 capture lb -i l0 -G 2 -w "$work/lb-%s.pcap"
-capture fw -i f0 --time-stamp-precision=nano -w "$out/fw.pcap"
+capture fw -i "$fw_if" --time-stamp-precision=nano -w "$out/fw.pcap"
 if [ -z "$mirror" ]; then
 	capture ingress -i i0 "${ingress_snap[@]}" -w "$out/ingress.pcap"
 else # the collector's interface: the mirror's tunnel packets are the ingress hop's view
@@ -712,11 +746,14 @@ if [ ${#drop_capture[@]} -gt 0 ]; then # the same hops with the two fw captures 
 	fi
 fi
 
+truth_views=()
+# tcpdump -i any on the fw: its two interfaces are compared as fw.in (f0) and fw.out (f1)
+[ "$fw_if" != any ] || truth_views=(--views "fw:$(ns fw cat /sys/class/net/f0/ifindex):$(ns fw cat /sys/class/net/f1/ifindex)")
 truth_h2=()
 [ "$client" = h2 ] && truth_h2=(--h2)
 [ -z "${WSL_KEEP_LOGS:-}" ] || cp "$work"/*.jsonl "$work"/*.log "$WSL_KEEP_LOGS"/ 2>/dev/null || true
 "$PY" "$here/truth.py" --scenario "$scenario" --out "$out" --client-log "$work/client.jsonl" "${truth_h2[@]}" \
 	--server-log "$work/server.jsonl" --conns "$conns" "${tshark_tls[@]}" "${truth_backend[@]}" \
 	${stop_capture[0]:+--stopped-capture "${stop_capture[0]}:$stop_time"} ${server_args[@]:+--stall "${server_args[1]}"} \
-	"${truth_ingress[@]}" ${drop_capture[@]:+--kernel-drops "${kernel_drops[*]}"} "${sched[@]}" --log /dev/null
+	"${truth_ingress[@]}" ${drop_capture[@]:+--kernel-drops "${kernel_drops[*]}"} "${truth_views[@]}" "${sched[@]}" --log /dev/null
 echo "run.sh: $scenario -> $out ($(du -sh "$out" | cut -f1))"

@@ -232,6 +232,30 @@ SCENARIOS = {
                        "haproxy and the server close theirs",
         "expect": ingress_hung(),
     },
+    "fwany-s2c-drop": {
+        "description": "s2c-drop with the fw hop captured by tcpdump -i any on the fw (Linux SLL2): every forwarded "
+                       "segment is in fw.pcap twice, arriving and leaving, on two interfaces; fw drops every packet "
+                       "carrying server->client message 6 of conn 2 between its f1 (server side) and f0 (client side), "
+                       "so the message is in fw.pcap on f1 only. The truth's hops fw.in and fw.out are fw.pcap's "
+                       "packets of f0 and of f1 (tshark: sll.ifindex)",
+        "expect": {(2, "s2c"): dict(verdict="lost", hop="fw.in", first_missing=6,
+                                    cause="fw FORWARD DROP of packets matching wsl-trip-s2c-c2-m6: fw.pcap has the "
+                                          "message on the server-side interface f1 (fw.out), not on f0 (fw.in)")},
+    },
+    "stunnel-c2s-drop": {
+        "description": "stunnel4 as the load balancer instead of haproxy: it ends the client's TLS 1.3 (client and lb "
+                       "hops decryptable with keys.txt) and relays the bytes over a TCP connection of its own to nginx, "
+                       "knowing nothing of HTTP; no compression; fw drops every packet carrying client->server message "
+                       "6 of conn 2",
+        "expect": fw_drop_c2s(),
+    },
+    "nghttpx-h2-s2c-drop": {
+        "description": "nghttpx (nghttp2-proxy) as the load balancer instead of haproxy, with the RFC 8441 client "
+                       "(wsl_h2_client.js, one h2c connection, every WebSocket an extended CONNECT stream); nghttpx "
+                       "speaks HTTP/1.1 Upgrades to nginx; fw drops every packet carrying server->client message 6 "
+                       "of conn 2",
+        "expect": fw_drop_s2c(),
+    },
     "lossy": {
         "description": "random packet loss on the fw: iptables FORWARD -m statistic drops 5% of the TCP packets "
                        "it forwards, both ways; TCP retransmits every one, so everything is delivered (late)",
@@ -603,6 +627,43 @@ def use_drop_hop():
         CAPTURE_POINTS[DROP_HOP] = DROP_POINT
 
 
+# Views of one capture (--views, run.sh fw_if=any): tcpdump -i any on the fw sees each forwarded
+# segment twice, arriving and leaving (Linux cooked SLL2, which records the interface). wspath
+# compares the two interfaces as the hops fw.in (f0, facing the lb) and fw.out (f1, facing
+# ingress); tshark reads each with a filter on the interface index.
+VIEW_FILTER = {}
+
+
+def use_views(spec):
+    """spec is HOP:IN_IFINDEX:OUT_IFINDEX: HOP's capture becomes the hops HOP.in and HOP.out."""
+    hop, i_in, i_out = spec.split(":")
+    at = HOPS.index(hop)
+    HOPS[at:at + 1] = [hop + ".in", hop + ".out"]
+    for v, idx, side in ((".in", i_in, "facing the client (f0)"), (".out", i_out, "facing the server (f1)")):
+        FILES[hop + v] = FILES[hop]
+        VIEW_FILTER[hop + v] = f"sll.ifindex == {idx}"
+        CAPTURE_POINTS[hop + v] = (f"{hop} namespace, tcpdump -i any (Linux SLL2, nanoseconds): the packets of "
+                                   f"interface index {idx}, {side}; the same file as {hop}{'.out' if v == '.in' else '.in'}")
+
+
+def hop_path(out, hop, td):
+    """The capture file of one hop: the lb's rotated files merged, a view's packets of its interface
+    alone (written apart, since tshark reassembles TCP over the packets it reads, and a display
+    filter would leave the second copy of every segment a retransmission), in the temporary
+    directory td."""
+    files = sorted(glob.glob(os.path.join(out, FILES[hop])))
+    path = files[0]
+    if len(files) > 1:
+        path = os.path.join(td, "merged.pcap")
+        subprocess.run(["mergecap", "-F", "pcap", "-w", path] + files, check=True)
+    if hop in VIEW_FILTER:
+        view = os.path.join(td, "view.pcap")
+        subprocess.run(["tshark", "-n", "-r", path, "-Y", VIEW_FILTER[hop], "-F", "pcap", "-w", view], check=True,
+                       capture_output=True)
+        path = view
+    return path
+
+
 def not_captured(out, ref, hop):
     """{key: {"c2s"/"s2c": [indices]}}: the data messages seen at hop ref whose packets hop's
     capture lacks, for two captures of the same TCP connections (fw and fwdrop watch one
@@ -639,14 +700,9 @@ def not_captured(out, ref, hop):
 
 def hop_lines(out, hop, args):
     """tshark's output lines for one hop's capture (the lb's rotated files merged), run with args."""
-    files = sorted(glob.glob(os.path.join(out, FILES[hop])))
     with tempfile.TemporaryDirectory() as td:
-        path = files[0]
-        if len(files) > 1:
-            path = os.path.join(td, "merged.pcap")
-            subprocess.run(["mergecap", "-F", "pcap", "-w", path] + files, check=True)
-        return subprocess.run(["tshark", "-n", "-r", path, *TSHARK_DECODE, *args], check=True, capture_output=True,
-                              text=True).stdout.splitlines()
+        return subprocess.run(["tshark", "-n", "-r", hop_path(out, hop, td), *TSHARK_DECODE, *args], check=True,
+                              capture_output=True, text=True).stdout.splitlines()
 
 
 SERVER_PORTS = {"80", "8080", "8443", "8765"}
@@ -736,13 +792,8 @@ def tshark_counts(out, tls_port=None, keylog=None):
                     "-o", "tls.keylog_file:" + os.path.abspath(os.path.join(out, keylog))]
     res = {}
     for hop in HOPS:
-        files = sorted(glob.glob(os.path.join(out, FILES[hop])))
         with tempfile.TemporaryDirectory() as td:
-            path = files[0]
-            if len(files) > 1:
-                path = os.path.join(td, "merged.pcap")
-                subprocess.run(["mergecap", "-F", "pcap", "-w", path] + files, check=True)
-            cmd = ["tshark", "-n", "-r", path, *TSHARK_DECODE, *tls_opts,
+            cmd = ["tshark", "-n", "-r", hop_path(out, hop, td), *TSHARK_DECODE, *tls_opts,
                    "-Y", "websocket || http.sec_websocket_key", "-T", "fields",
                    "-E", "occurrence=a", "-E", "aggregator=,", "-E", "separator=/t",
                    "-e", "tcp.stream", "-e", "http.sec_websocket_key", "-e", "tcp.analysis.retransmission",
@@ -1011,7 +1062,9 @@ def write_readme(out, truth):
                            else [])
                         + [p for p, n in (("caddy", "Caddy"), ("apache2", "Apache"), ("lighttpd", "lighttpd"),
                                           ("varnish", "Varnish"), ("nghttp2-proxy", "nghttpx"), ("socat", "socat"))
-                           if truth.get("ingress", {}).get("software", "").startswith(n)],
+                           if truth.get("ingress", {}).get("software", "").startswith(n)]
+                        + (["stunnel4"] if truth["scenario"].startswith("stunnel") else [])
+                        + (["nghttp2-proxy"] if truth["scenario"].startswith("nghttpx-h2") else []),
                         capture_output=True, text=True).stdout.strip()
     kernel = os.uname().release
     lines = [f"# {truth['scenario']}", "", truth["description"] + ".", ""]
@@ -1092,6 +1145,8 @@ def main():
     p.add_argument("--stopped-capture", help="hop:epoch: the hop whose tcpdump got SIGINT while the traffic "
                                              "went on, and when")
     p.add_argument("--stall", help="wsl_server.py's --stall conn:delay:seconds (backpressure)")
+    p.add_argument("--views", help="HOP:IN:OUT: HOP's capture (tcpdump -i any, SLL2) is compared as HOP.in and "
+                                    "HOP.out, its packets of interface index IN and OUT")
     p.add_argument("--kernel-drops", help="space-separated hop:N, each tcpdump's \"N packets dropped by kernel\" "
                                           "(capture-drops scenarios, which add the fwdrop hop)")
     p.add_argument("--bridge", help="the server is websockify bridging to wsl_tcp_echo.py, whose log this is: the "
@@ -1119,6 +1174,8 @@ def main():
             notes.append(f"tcpdumps other than {DROP_HOP} dropped packets: {kernel_drops}")
     if args.bridge:
         use_bridge_hop()
+    if args.views:
+        use_views(args.views)
     counts = tshark_counts(args.out, args.tls_port, args.keylog)
     if args.bridge:
         counts[BRIDGE_HOP] = bridge_counts(args.out, args, trips)
