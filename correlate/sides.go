@@ -17,7 +17,7 @@ func splitSides(hops []Hop) []Hop {
 	var out []Hop
 	for i, h := range hops {
 		h.src = i
-		in, outSide, pairs, views := sides(h.Capture)
+		in, outSide, pairs, views, extra := sides(h.Capture)
 		if pairs == 0 {
 			out = append(out, h)
 			continue
@@ -25,6 +25,9 @@ func splitSides(hops []Hop) []Hop {
 		note := capture.Warning{Message: fmt.Sprintf("the capture holds both sides of the component at this hop (%d connection(s) seen twice with the same Sec-WebSocket-Key): compared as %s.in and %s.out", pairs, h.Name, h.Name)}
 		if views > 0 {
 			note.Message = fmt.Sprintf("the capture holds both sides of the component at this hop (%d connection(s) seen twice with the same Sec-WebSocket-Key; %d of them the same TCP connection on two interfaces, as tcpdump -i any captures a host that forwards it): compared as %s.in and %s.out", pairs, views, h.Name, h.Name)
+		}
+		if extra > 0 {
+			note.Message += fmt.Sprintf("; %d more view(s) of connections seen on a third interface left out (the first and the last capture point of each are compared)", extra)
 		}
 		for _, side := range []struct {
 			name     string
@@ -47,9 +50,13 @@ func splitSides(hops []Hop) []Hop {
 // go by address: to the component's listening address (a server address of the client side) is
 // the client side, from the component's own addresses or to an upstream server is the server
 // side; two views of one connection without a handshake go by their first packet.
-func sides(c *capture.Capture) (in, out []*capture.Session, pairs, views int) {
+//
+// A connection seen on more interfaces than two, beside its continuation through a NAT (a
+// container's bridge port and the bridge, then the host's uplink), keeps its first view: the
+// others are left out (extra counts them), so the key still pairs the first and the last point.
+func sides(c *capture.Capture) (in, out []*capture.Session, pairs, views, extra int) {
 	if c == nil {
-		return nil, nil, 0, 0
+		return nil, nil, 0, 0, 0
 	}
 	byKey := map[string][]*capture.Session{}
 	for _, s := range c.Sessions {
@@ -61,7 +68,15 @@ func sides(c *capture.Capture) (in, out []*capture.Session, pairs, views int) {
 	listen := map[netip.AddrPort]bool{}
 	own := map[netip.Addr]bool{}
 	upstream := map[netip.AddrPort]bool{}
+	left := map[*capture.Session]bool{}
 	for _, ss := range byKey {
+		if len(ss) > 2 {
+			var dup []*capture.Session
+			ss, dup = firstViews(ss)
+			for _, d := range dup {
+				left[d] = true
+			}
+		}
 		if len(ss) != 2 || ss[0].Request == nil || ss[1].Request == nil {
 			continue
 		}
@@ -77,34 +92,59 @@ func sides(c *capture.Capture) (in, out []*capture.Session, pairs, views int) {
 		}
 		listen[a.Server], own[b.Client.Addr()], upstream[b.Server] = true, true, true
 	}
-	n := unpairedViews(c.Sessions, side)
+	n := unpairedViews(c.Sessions, side, left)
 	pairs, views = pairs+n, views+n
 	if pairs == 0 {
-		return nil, nil, 0, 0
+		return nil, nil, 0, 0, 0
 	}
 	for _, s := range c.Sessions {
-		if _, ok := side[s]; ok {
+		if _, ok := side[s]; ok || left[s] {
 			continue
 		}
 		side[s] = !listen[s.Server] && (upstream[s.Server] || own[s.Client.Addr()])
 	}
 	for _, s := range c.Sessions {
-		if side[s] {
+		switch {
+		case left[s]:
+			extra++
+		case side[s]:
 			out = append(out, s)
-		} else {
+		default:
 			in = append(in, s)
 		}
 	}
 	sort.SliceStable(in, func(i, j int) bool { return in[i].ID < in[j].ID })
 	sort.SliceStable(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return in, out, pairs, views
+	return in, out, pairs, views, extra
+}
+
+// firstViews keeps, of sessions sharing one key, the first seen of each TCP connection (the same
+// endpoints and tunnel: views of it on several interfaces), and returns the others apart.
+func firstViews(ss []*capture.Session) (kept, dup []*capture.Session) {
+	ss = append([]*capture.Session(nil), ss...)
+	sort.SliceStable(ss, func(i, j int) bool { return ss[i].Start.Before(ss[j].Start) })
+	for _, s := range ss {
+		seen := false
+		for _, k := range kept {
+			if k.Client == s.Client && k.Server == s.Server && k.Tunnel() == s.Tunnel() {
+				seen = true
+				break
+			}
+		}
+		if seen {
+			dup = append(dup, s)
+		} else {
+			kept = append(kept, s)
+		}
+	}
+	return kept, dup
 }
 
 // unpairedViews places the sessions not yet in side that are two views of one TCP connection
 // (the same endpoints and tunnel, seen on two interfaces): the one seen first faces the client,
 // as a forwarded segment arrives before it leaves. Such sessions have no handshake to go by, and
 // their addresses are the same on both sides.
-func unpairedViews(sessions []*capture.Session, side map[*capture.Session]bool) int {
+func unpairedViews(sessions []*capture.Session, side, left map[*capture.Session]bool) int {
 	type ends struct {
 		client, server netip.AddrPort
 		tunnel         string
@@ -112,7 +152,7 @@ func unpairedViews(sessions []*capture.Session, side map[*capture.Session]bool) 
 	byEnds := map[ends][]*capture.Session{}
 	n := 0
 	for _, s := range sessions {
-		if _, ok := side[s]; !ok {
+		if _, ok := side[s]; !ok && !left[s] {
 			k := ends{s.Client, s.Server, s.Tunnel()}
 			byEnds[k] = append(byEnds[k], s)
 		}

@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/wspath/wspath/capture"
@@ -48,4 +49,77 @@ func str(s *string) string {
 		return "null"
 	}
 	return *s
+}
+
+// viewsOf returns copies of sessions with the endpoints of like (session for session): the same
+// TCP connections seen on another interface of the same host.
+func viewsOf(sessions, like []*capture.Session) []*capture.Session {
+	var out []*capture.Session
+	for i, s := range sessions {
+		v := *s
+		v.Client, v.Server = like[i].Client, like[i].Server
+		out = append(out, &v)
+	}
+	return out
+}
+
+// TestCompare_RouterViews: `tcpdump -i any` on a router captures each forwarded connection on two
+// interfaces, the same endpoints on both (capture keeps the views apart by interface). The hop is
+// compared as NAME.in and NAME.out, so a message the router dropped is lost inside it. With a
+// third capture point in the same file (a NAT'd continuation upstream: a container's bridge port,
+// the bridge, the uplink), the first and the last point are compared and the middle view is left
+// out with a warning, never taken for a connection of its own.
+func TestCompare_RouterViews(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		hops   int
+		merge  func(caps []*capture.Capture) []*capture.Session
+		wantIn string
+		extra  bool
+	}{
+		{"two_interfaces", 3, func(caps []*capture.Capture) []*capture.Session {
+			return append(append([]*capture.Session(nil), caps[1].Sessions...), viewsOf(caps[2].Sessions, caps[1].Sessions)...)
+		}, "fw.out", false},
+		{"third_view_and_nat", 4, func(caps []*capture.Capture) []*capture.Session {
+			s := append([]*capture.Session(nil), caps[1].Sessions...)
+			s = append(s, viewsOf(caps[2].Sessions, caps[1].Sessions)...)
+			return append(s, caps[3].Sessions...)
+		}, "fw.out", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var specs []connSpec
+			for i := 0; i < 4; i++ {
+				c := connSpec{key: keyN(i), startMs: i * 50, c2s: seq("m", 5), s2c: seq("r", 5)}
+				if i == 2 {
+					c.dropC2S = map[int]int{3: tt.hops - 1} // the last capture point never sees message 3
+				}
+				specs = append(specs, c)
+			}
+			caps := simulate(simOpts{hops: tt.hops}, specs)
+			fw := *caps[1]
+			fw.Sessions = tt.merge(caps)
+			r := Compare([]Hop{{Name: "lb", Capture: caps[0]}, {Name: "fw", Capture: &fw}}, Options{})
+			var names []string
+			for _, h := range r.Hops {
+				names = append(names, h.Name)
+			}
+			if len(names) != 3 || names[1] != "fw.in" || names[2] != "fw.out" {
+				t.Fatalf("hops %v, want lb fw.in fw.out", names)
+			}
+			if len(r.Connections) != 4 {
+				t.Fatalf("%d connections, want 4 (no phantom for a view)", len(r.Connections))
+			}
+			d := r.Connections[2].Directions.ClientToServer
+			if d.Verdict != schema.Lost || str(d.FirstMissingHop) != tt.wantIn {
+				t.Errorf("verdict %s at %s, want lost at %s: %s", d.Verdict, str(d.FirstMissingHop), tt.wantIn, d.Reason)
+			}
+			var warned bool
+			for _, w := range r.Hops[1].Warnings {
+				warned = warned || strings.Contains(w, "third interface")
+			}
+			if warned != tt.extra {
+				t.Errorf("warning of a left-out view: %v, want %v (%q)", warned, tt.extra, r.Hops[1].Warnings)
+			}
+		})
+	}
 }
