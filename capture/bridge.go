@@ -59,7 +59,7 @@ func (s *Stream) At(d Direction, pos int) Run {
 
 // bridgeSide reports whether the connection goes to the bridged server (Options.Port or
 // Options.Server) and which tcpstream direction is the bridge's (the client's).
-func (r *reader) bridgeSide(info tcpstream.ConnInfo) (tcpstream.Dir, bool) {
+func (r *reader) bridgeSide(tc tcpstream.Conn) (tcpstream.Dir, bool) {
 	is := func(a netip.AddrPort) bool {
 		if r.opts.Server.IsValid() {
 			return a.Addr() == r.opts.Server.Addr() && (r.opts.Server.Port() == 0 || a.Port() == r.opts.Server.Port())
@@ -67,9 +67,9 @@ func (r *reader) bridgeSide(info tcpstream.ConnInfo) (tcpstream.Dir, bool) {
 		return r.opts.Port != 0 && a.Port() == r.opts.Port
 	}
 	switch {
-	case is(info.B):
+	case is(tc.B()):
 		return 0, true
-	case is(info.A):
+	case is(tc.A()):
 		return 1, true
 	}
 	return 0, false
@@ -78,7 +78,7 @@ func (r *reader) bridgeSide(info tcpstream.ConnInfo) (tcpstream.Dir, bool) {
 // startRaw reads the connection as a bridged TCP stream.
 func (c *conn) startRaw(client tcpstream.Dir, m packet.Meta) {
 	c.mode, c.client = modeRaw, client
-	start := c.info.Start.Time
+	start := c.start.Time
 	if start.IsZero() {
 		start = m.Time
 	}
@@ -97,7 +97,7 @@ func (c *conn) rawData(d tcpstream.Dir, b []byte, off uint64, m packet.Meta) {
 		s.Truncated[dir] = true
 		c.r.warn(Warning{File: m.File, Packet: m.Number, Message: fmt.Sprintf(
 			"bridged TCP stream %s-%s: past %d bytes kept over all streams; the rest of its %s is not compared",
-			c.info.A, c.info.B, c.r.opts.MaxTotalBuffer, dir)})
+			c.tc.A(), c.tc.B(), c.r.opts.MaxTotalBuffer, dir)})
 	}
 	if len(b) == 0 {
 		return

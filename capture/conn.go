@@ -36,12 +36,16 @@ const (
 // handshakeState only while bytes are buffered, and the Session is made only when something must be
 // recorded in it (a response, a problem, frames) or at Close; until then the request waits in req.
 type conn struct {
-	r        *reader
-	info     tcpstream.ConnInfo
-	mode     mode
-	client   tcpstream.Dir
-	reqDone  bool
-	respDone bool
+	r *reader
+	// tc gives the endpoints, tunnel and handshake (tcpstream keeps them); start is the first
+	// packet (tcpstream.ConnInfo.Start) and last the latest that brought bytes, a gap, a FIN or a
+	// RST, as reader.stamps stamps them.
+	tc          tcpstream.Conn
+	start, last packet.Stamp
+	mode        mode
+	client      tcpstream.Dir
+	reqDone     bool
+	respDone    bool
 	// inH2: the connection is an HTTP/2 stream's, whose message offsets are translated when it
 	// ends.
 	inH2 bool
@@ -56,8 +60,7 @@ type conn struct {
 	h2   *h2conn // set in modeH2
 	raw  *Stream // set in modeRaw
 
-	fr   *frameState // made by startFrames, or by the first decrypted bytes
-	last packet.Meta
+	fr *frameState // made by startFrames, or by the first decrypted bytes
 	// held counts per direction the bytes this connection holds beyond TCP reassembly (HTTP
 	// head, frame resync buffer), counted in reader.held against Options.MaxTotalBuffer.
 	held [2]int32
@@ -191,12 +194,12 @@ func (r *reader) newConn(info tcpstream.ConnInfo) tcpstream.Stream {
 		r.ports = map[uint16]int{}
 	}
 	r.ports[port]++
-	return &conn{r: r, info: info}
+	return &conn{r: r, tc: info.Conn, start: r.stamps.Stamp(info.Start)}
 }
 
 // Data is called by the assembler with the next in-order bytes of direction d.
 func (c *conn) Data(d tcpstream.Dir, b []byte, off uint64, m packet.Meta) {
-	c.last = m
+	c.last = c.r.stamps.Stamp(m)
 	if c.stopped {
 		return
 	}
@@ -205,7 +208,7 @@ func (c *conn) Data(d tcpstream.Dir, b []byte, off uint64, m packet.Meta) {
 			b, off = append(hs.pre, b...), hs.preOff
 			hs.pre = nil
 		}
-		if len(b) < sniffLen && c.info.SYN && mayStartHandshake(b) {
+		if len(b) < sniffLen && c.tc.SYN() && mayStartHandshake(b) {
 			// Too few bytes to tell HTTP or TLS yet (a client that writes "G", then "ET /").
 			hs := c.handshake()
 			hs.pre, hs.preDir, hs.preOff = append(hs.pre[:0], b...), d, off
@@ -279,14 +282,14 @@ func (c *conn) release() {
 
 // detect decides from the first payload what the connection carries.
 func (c *conn) detect(d tcpstream.Dir, b []byte, m packet.Meta) {
-	if client, ok := c.r.bridgeSide(c.info); ok && c.r.opts.Bridge {
+	if client, ok := c.r.bridgeSide(c.tc); ok && c.r.opts.Bridge {
 		c.startRaw(client, m)
 		return
 	}
 	switch {
 	case isH2Preface(b):
 		c.startH2(d)
-	case c.info.SYN && d == 1 && isH2Settings(b):
+	case c.tc.SYN() && d == 1 && isH2Settings(b):
 		// The server's SETTINGS captured before the client's preface (h2c with prior knowledge).
 		c.startH2(0)
 	case looksLikeHTTPRequest(b):
@@ -295,7 +298,7 @@ func (c *conn) detect(d tcpstream.Dir, b []byte, m packet.Meta) {
 		c.mode, c.client = modeHTTP, d
 		c.tls = tlsdecrypt.NewConn(c.r.keys, tlsHandler{c})
 		c.session(m).SetTLS(&TLSInfo{})
-	case !c.info.SYN:
+	case !c.tc.SYN():
 		// Picked up mid-stream: frames may still be found. Orientation is decided by masking.
 		c.mode = modeMidStream
 		c.session(m).MidStream = true
@@ -344,8 +347,8 @@ func looksLikeHTTPRequest(b []byte) bool {
 // waited for it.
 func (c *conn) session(m packet.Meta) *Session {
 	if c.sess == nil {
-		c.sess = &Session{Start: c.info.Start.Time, Request: c.req}
-		c.sess.SetTunnel(c.r.encap.Tunnel(c.info.Tunnel))
+		c.sess = &Session{Start: c.start.Time, Request: c.req}
+		c.sess.SetTunnel(c.r.encap.Tunnel(c.tc.Tunnel()))
 		c.req = nil
 		if c.sess.Start.IsZero() {
 			c.sess.Start = m.Time
@@ -586,7 +589,7 @@ func (c *conn) giveUp() {
 
 // Gap is called when n bytes of direction d at off will never come.
 func (c *conn) Gap(d tcpstream.Dir, off, n uint64, reason tcpstream.GapReason, m packet.Meta) {
-	c.last = m
+	c.last = c.r.stamps.Stamp(m)
 	if c.stopped {
 		return
 	}
@@ -635,8 +638,8 @@ func (c *conn) Gap(d tcpstream.Dir, off, n uint64, reason tcpstream.GapReason, m
 }
 
 // Fin and Reset are recorded from the final stats in Close; they only mark the time here.
-func (c *conn) Fin(d tcpstream.Dir, m packet.Meta)   { c.last = m }
-func (c *conn) Reset(d tcpstream.Dir, m packet.Meta) { c.last = m }
+func (c *conn) Fin(d tcpstream.Dir, m packet.Meta)   { c.last = c.r.stamps.Stamp(m) }
+func (c *conn) Reset(d tcpstream.Dir, m packet.Meta) { c.last = c.r.stamps.Stamp(m) }
 
 // Close finishes the session when the TCP connection ends or the capture does.
 func (c *conn) Close(st [2]tcpstream.Stats) {
@@ -651,9 +654,10 @@ func (c *conn) Close(st [2]tcpstream.Stats) {
 	if c.tls != nil && !c.stopped {
 		c.tls.Close() // may still pass on held records
 	}
+	last := c.r.stamps.Meta(c.last)
 	for d := range 2 {
 		if p := c.parser(tcpstream.Dir(d)); p != nil {
-			p.End(c.last)
+			p.End(last)
 			c.fr.asm[d].end()
 		}
 	}
@@ -669,7 +673,7 @@ func (c *conn) Close(st [2]tcpstream.Stats) {
 	}
 	defer c.releaseMessages()
 	if c.req != nil {
-		c.session(c.last)
+		c.session(last)
 	}
 	s := c.sess
 	if s == nil {
@@ -770,7 +774,7 @@ func (c *conn) orientMidStream() bool {
 	case masked[0] == 0 && masked[1] == 0:
 		// Only server frames were seen: the side with the higher port is most likely the client.
 		c.client = 0
-		if c.info.A.Port() < c.info.B.Port() {
+		if c.tc.A().Port() < c.tc.B().Port() {
 			c.client = 1
 		}
 		if frames[c.client] > 0 {
@@ -784,9 +788,9 @@ func (c *conn) orientMidStream() bool {
 
 func (c *conn) addr(d tcpstream.Dir) netip.AddrPort {
 	if d == 0 {
-		return c.info.A
+		return c.tc.A()
 	}
-	return c.info.B
+	return c.tc.B()
 }
 
 // dirOf maps a tcpstream direction to the WebSocket direction.

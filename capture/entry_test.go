@@ -28,6 +28,15 @@ func TestSession_Size(t *testing.T) {
 	}
 }
 
+// TestConn_Size keeps a connection's own state within the 160-byte size class: 100,000
+// connections of an unanswered-Upgrade flood wait with one each until the capture ends. The
+// endpoints are tcpstream's (conn.tc), the packets kept are Stamps.
+func TestConn_Size(t *testing.T) {
+	if n := unsafe.Sizeof(conn{}); n > 160 {
+		t.Errorf("conn is %d bytes, want at most 160", n)
+	}
+}
+
 // TestRead_Compact reads real captures (plaintext, permessage-deflate, TLS with keys, HTTP/2,
 // digest files of versions 2 and 1) in full, Compact and evidence modes: Compact keeps the entries of the full
 // read and no message; ReadEvidence gives back exactly the full read's messages wanted.

@@ -121,7 +121,7 @@ func (h *h2conn) Headers(s packet.Direction, hd *h2demux.Headers) {
 // openStream starts the Session of a WebSocket stream from its extended CONNECT request.
 func (h *h2conn) openStream(hd *h2demux.Headers, m packet.Meta) *h2stream {
 	c := h.c
-	ws := &conn{r: c.r, info: c.info, mode: modeHTTP, client: c.client, reqDone: true, inH2: true}
+	ws := &conn{r: c.r, tc: c.tc, start: c.start, mode: modeHTTP, client: c.client, reqDone: true, inH2: true}
 	s := ws.session(m)
 	s.Start = m.Time
 	s.SetHTTP2(&HTTP2Stream{StreamID: hd.Stream})
@@ -293,8 +293,9 @@ func (h *h2conn) close(st [2]tcpstream.Stats, tlsInfo *TLSInfo) {
 		}
 	}
 	if h.skipped > 0 {
-		h.c.r.warn(Warning{File: h.c.info.Start.File, Packet: h.c.info.Start.Number,
-			Message: fmt.Sprintf("HTTP/2 connection %s-%s: %d WebSocket stream(s) past %d not read", h.c.info.A, h.c.info.B, h.skipped, maxH2Streams)})
+		start := h.c.r.stamps.Meta(h.c.start)
+		h.c.r.warn(Warning{File: start.File, Packet: start.Number,
+			Message: fmt.Sprintf("HTTP/2 connection %s-%s: %d WebSocket stream(s) past %d not read", h.c.tc.A(), h.c.tc.B(), h.skipped, maxH2Streams)})
 	}
 }
 

@@ -317,6 +317,8 @@ type reader struct {
 	freeHandshake []*handshakeState
 	// strs holds the strings shared by the sessions' requests (see intern).
 	strs map[string]string
+	// stamps numbers the file names of the packets the connections keep (conn.start, conn.last).
+	stamps packet.Files
 }
 
 // keyFile is a key log file as given and parsed.

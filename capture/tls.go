@@ -49,5 +49,5 @@ func (c *conn) finishTLS(s *Session) {
 		t.Records, t.RecordCount = [2][]TLSRecord{}, [2]int{}
 		return
 	}
-	c.problem(c.client, ProblemTLS, 0, c.info.Start, "TLS not decrypted: "+in.Reason)
+	c.problem(c.client, ProblemTLS, 0, c.r.stamps.Meta(c.start), "TLS not decrypted: "+in.Reason)
 }

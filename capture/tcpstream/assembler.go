@@ -1,6 +1,7 @@
 package tcpstream
 
 import (
+	"net/netip"
 	"slices"
 	"time"
 
@@ -25,15 +26,13 @@ type Assembler struct {
 	flushing bool     // in Flush: closed connections need no tomb
 	totals   Totals
 	recent   *conn // connection of the latest segment; a live (not closed) one is in conns
+	stamps   packet.Files
 }
 
 // conn is the state of one connection.
 type conn struct {
-	key    connKey
-	aLo    bool // A is the key's lower endpoint
-	syn    bool // opened by a SYN or SYN-ACK
-	closed bool
-	reset  bool // a RST was seen: closing after Config.ResetLinger
+	key   connKey
+	flags connFlags
 	// buffered is int32 (MaxConnBuffer is at most maxConnBufferLimit) so that it fills the
 	// padding after key and the flags: a SYN flood costs per connection what it did before
 	// the key held a tunnel.
@@ -41,8 +40,54 @@ type conn struct {
 	id         uint64
 	stream     Stream // nil: ignored connection
 	h          [2]half
-	last       packet.Meta // latest packet, for gaps declared at the end
+	last       packet.Stamp // latest packet, for gaps declared at the end (Assembler.stamps)
 	prev, next *conn
+}
+
+// connFlags are a conn's yes-or-no facts, one bit each so that they fit beside buffered.
+type connFlags uint8
+
+const (
+	aLo    connFlags = 1 << iota // A is the key's lower endpoint
+	synned                       // opened by a SYN or SYN-ACK
+	closed
+	reset // a RST was seen: closing after Config.ResetLinger
+	// ipv4: the addresses came in IPv4 headers (the key holds them in IPv4-mapped form,
+	// which an IPv6 header may carry too).
+	ipv4
+)
+
+// is reports whether c has every flag of f.
+func (c *conn) is(f connFlags) bool { return c.flags&f == f }
+
+// Conn is a Stream's handle on its connection (ConnInfo.Conn): the endpoints, tunnel and
+// handshake of ConnInfo, read from the Assembler's own record instead of a copy the Stream keeps,
+// so that a flood's hundreds of thousands of waiting connections keep their 4-tuple once. It
+// stays valid after Close.
+type Conn struct{ c *conn }
+
+// A returns ConnInfo.A.
+func (h Conn) A() netip.AddrPort { return h.c.endpoint(h.c.is(aLo)) }
+
+// B returns ConnInfo.B.
+func (h Conn) B() netip.AddrPort { return h.c.endpoint(!h.c.is(aLo)) }
+
+// SYN returns ConnInfo.SYN.
+func (h Conn) SYN() bool { return h.c.is(synned) }
+
+// Tunnel returns ConnInfo.Tunnel.
+func (h Conn) Tunnel() uint32 { return h.c.key.tunnel }
+
+// endpoint returns the key's lower endpoint, or its higher one, as the segments gave it.
+func (c *conn) endpoint(lo bool) netip.AddrPort {
+	a, p := &c.key.hiAddr, c.key.hiPort
+	if lo {
+		a, p = &c.key.loAddr, c.key.loPort
+	}
+	if c.is(ipv4) {
+		return netip.AddrPortFrom(netip.AddrFrom4([4]byte(a[12:])), p)
+	}
+	return netip.AddrPortFrom(netip.AddrFrom16(*a), p)
 }
 
 // holeEntry asks for the hole of c.h[d] to be given up after HoleTimeout from since, if gen still
@@ -115,9 +160,9 @@ func (a *Assembler) Add(seg *Segment, m packet.Meta) {
 	}
 	a.recent = c
 	a.touch(c)
-	c.last = m
+	c.last = a.stamps.Stamp(m)
 	d := FromA
-	if srcLo != c.aLo {
+	if srcLo != c.is(aLo) {
 		d = FromB
 	}
 	a.segment(c, d, seg, &m)
@@ -129,7 +174,7 @@ func (a *Assembler) Add(seg *Segment, m packet.Meta) {
 // connection is the one its key maps to, so the answer is the map's.
 func (a *Assembler) recentFor(seg *Segment) (*conn, bool) {
 	c := a.recent
-	if c == nil || c.closed || c.key.tunnel != seg.Tunnel || c.key.iface != seg.Iface {
+	if c == nil || c.is(closed) || c.key.tunnel != seg.Tunnel || c.key.iface != seg.Iface {
 		return nil, false
 	}
 	k := &c.key
@@ -190,11 +235,11 @@ func (a *Assembler) expire(now time.Time) {
 	}
 	for a.resetQ.len() > 0 {
 		e := *a.resetQ.front()
-		if !e.c.closed && now.Sub(e.at) < a.cfg.ResetLinger {
+		if !e.c.is(closed) && now.Sub(e.at) < a.cfg.ResetLinger {
 			break
 		}
 		a.resetQ.pop()
-		if !e.c.closed {
+		if !e.c.is(closed) {
 			a.finish(e.c, now)
 		}
 	}
@@ -212,7 +257,7 @@ func (a *Assembler) expire(now time.Time) {
 
 func (a *Assembler) holeValid(e *holeEntry) bool {
 	h := &e.c.h[e.d]
-	return !e.c.closed && h.armed && h.holeGen == e.gen
+	return !e.c.is(closed) && h.armed && h.holeGen == e.gen
 }
 
 // synStartsNew reports whether a SYN or SYN-ACK on the live connection c starts a new connection
@@ -222,14 +267,14 @@ func (a *Assembler) synStartsNew(c *conn, seg *Segment, srcLo bool) bool {
 		return false // a SYN-ACK answers a SYN, which already decided
 	}
 	d := FromA
-	if srcLo != c.aLo {
+	if srcLo != c.is(aLo) {
 		d = FromB
 	}
 	h := &c.h[d]
 	if h.synSeen && h.isn == seg.Seq {
 		return false // retransmitted SYN
 	}
-	if d == FromB && c.syn && !h.started {
+	if d == FromB && c.is(synned) && !h.started {
 		return false // simultaneous open
 	}
 	return true
@@ -256,16 +301,25 @@ func (a *Assembler) open(key connKey, seg *Segment, srcLo bool, m packet.Meta) *
 		a.totals.Evicted++
 		a.finish(a.lru, m.Time)
 	}
-	aLo := srcLo
+	lo := srcLo // A is the key's lower endpoint
 	A, B := seg.Src, seg.Dst
 	if syn && seg.Flags&ACK != 0 {
-		aLo = !srcLo
+		lo = !srcLo
 		A, B = B, A
 	}
 	a.nextID++
-	c := &conn{key: key, aLo: aLo, syn: syn, id: a.nextID}
+	c := &conn{key: key, id: a.nextID}
+	if lo {
+		c.flags |= aLo
+	}
+	if syn {
+		c.flags |= synned
+	}
+	if seg.Src.Addr().Is4() {
+		c.flags |= ipv4
+	}
 	if a.newStream != nil {
-		c.stream = a.newStream(ConnInfo{A: A, B: B, SYN: syn, Start: m, Tunnel: seg.Tunnel})
+		c.stream = a.newStream(ConnInfo{A: A, B: B, SYN: syn, Start: m, Tunnel: seg.Tunnel, Conn: Conn{c}})
 	}
 	a.conns[key] = c
 	a.totals.Connections++
@@ -353,7 +407,7 @@ func (a *Assembler) segment(c *conn, d Dir, seg *Segment, m *packet.Meta) {
 	}
 	if wire > 0 {
 		a.data(c, d, seq, seg.Payload, wire, m)
-		if c.closed { // a bound gave up the last hole before an earlier FIN
+		if c.is(closed) { // a bound gave up the last hole before an earlier FIN
 			return
 		}
 	}
@@ -374,15 +428,15 @@ func (a *Assembler) reset(c *conn, d Dir, m *packet.Meta) {
 	if c.stream != nil {
 		c.stream.Reset(d, *m)
 	}
-	if !c.reset {
-		c.reset = true
+	if !c.is(reset) {
+		c.flags |= reset
 		a.resetQ.push(resetEntry{c: c, at: m.Time})
 	}
 }
 
 // finish ends c early (eviction, port reuse, end of capture).
 func (a *Assembler) finish(c *conn, now time.Time) {
-	m := c.last
+	m := a.stamps.Meta(c.last)
 	a.flushHalf(c, FromA, &m)
 	a.flushHalf(c, FromB, &m)
 	a.close(c, now)
@@ -390,10 +444,10 @@ func (a *Assembler) finish(c *conn, now time.Time) {
 
 // close hands the statistics to the stream, frees c and remembers its 4-tuple.
 func (a *Assembler) close(c *conn, now time.Time) {
-	if c.closed {
+	if c.is(closed) {
 		return
 	}
-	c.closed = true
+	c.flags |= closed
 	var st [2]Stats
 	for d := range c.h {
 		h := &c.h[d]
@@ -422,6 +476,6 @@ func (a *Assembler) close(c *conn, now time.Time) {
 	if a.flushing {
 		return
 	}
-	a.tombs[c.key] = tomb{at: now, isn: c.h[0].isn, hasISN: c.h[0].synSeen, aLo: c.aLo}
+	a.tombs[c.key] = tomb{at: now, isn: c.h[0].isn, hasISN: c.h[0].synSeen, aLo: c.is(aLo)}
 	a.tombQ.push(tombEntry{key: c.key, at: now})
 }

@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/wspath/wspath/capture/packet"
 )
@@ -200,4 +201,51 @@ func equalU16(a, b []uint16) bool {
 		}
 	}
 	return true
+}
+
+// TestConn_AsConnInfo checks that a Stream's handle gives back ConnInfo's endpoints, handshake and
+// tunnel: IPv4, IPv6, an IPv4-mapped IPv6 address (a different netip.Addr than the IPv4 one, though
+// the key holds both alike), a SYN-ACK seen first, and a connection picked up mid-stream.
+func TestConn_AsConnInfo(t *testing.T) {
+	v4a, v4b := netip.MustParseAddrPort("10.0.0.9:40000"), netip.MustParseAddrPort("10.0.0.2:80")
+	v6a, v6b := netip.MustParseAddrPort("[2001:db8::9]:40000"), netip.MustParseAddrPort("[2001:db8::2]:80")
+	mapA, mapB := netip.MustParseAddrPort("[::ffff:10.0.0.9]:40000"), netip.MustParseAddrPort("[::ffff:10.0.0.2]:80")
+	for _, tc := range []struct {
+		name     string
+		src, dst netip.AddrPort
+		flags    Flags
+		tunnel   uint32
+	}{
+		{"v4 SYN", v4a, v4b, SYN, 0},
+		{"v4 SYN, lower first", v4b, v4a, SYN, 7},
+		{"v4 SYN-ACK first", v4b, v4a, SYN | ACK, 0},
+		{"v4 mid-stream", v4a, v4b, ACK, 0},
+		{"v6 SYN", v6a, v6b, SYN, 3},
+		{"v6 SYN-ACK first", v6b, v6a, SYN | ACK, 0},
+		{"v4-mapped v6", mapA, mapB, SYN, 0},
+		{"v4-mapped v6 SYN-ACK", mapB, mapA, SYN | ACK, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var infos []ConnInfo
+			a := NewAssembler(Config{}, func(ci ConnInfo) Stream { infos = append(infos, ci); return nopStream{} })
+			a.Add(&Segment{Src: tc.src, Dst: tc.dst, Flags: tc.flags, Tunnel: tc.tunnel, Payload: []byte("x")}, packet.Meta{Time: t0})
+			if len(infos) != 1 {
+				t.Fatalf("%d connections opened", len(infos))
+			}
+			ci := infos[0]
+			a.Flush() // the handle stays valid after Close
+			h := ci.Conn
+			if h.A() != ci.A || h.B() != ci.B || h.SYN() != ci.SYN || h.Tunnel() != ci.Tunnel {
+				t.Errorf("handle %v %v %v %d, ConnInfo %v %v %v %d", h.A(), h.B(), h.SYN(), h.Tunnel(), ci.A, ci.B, ci.SYN, ci.Tunnel)
+			}
+		})
+	}
+}
+
+// TestConn_Size keeps the per-connection state of a flood's waiting connection within its size
+// class: 100k connections waiting for an answer hold one each.
+func TestConn_Size(t *testing.T) {
+	if n := unsafe.Sizeof(conn{}); n > 288 {
+		t.Errorf("conn is %d bytes, want at most 288", n)
+	}
 }

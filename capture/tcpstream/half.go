@@ -37,7 +37,6 @@ type half struct {
 	lastWire int32
 	lastTime int64
 	next     uint64 // offset of the next byte to deliver
-	finOff   uint64
 	bytes    uint64
 	// Counts wrap past 2^32 segments in one direction, which no capture reaches.
 	packets, retrans, zeroWin uint32
@@ -49,6 +48,7 @@ type half struct {
 type halfExtra struct {
 	pending     []chunk // out-of-order ranges, sorted, disjoint, all at or past next and before finOff
 	fin, rst    *packet.Meta
+	finOff      uint64 // stream offset of the FIN, when finSeen
 	outOfWindow int
 	dup, before uint64
 	gaps        []GapInfo
@@ -123,8 +123,8 @@ func (c *conn) acked(d Dir) uint64 {
 	if v > int64(h.next)+maxWindow {
 		return h.next
 	}
-	if h.finSeen && uint64(v) > h.finOff {
-		return h.finOff
+	if h.finSeen && uint64(v) > h.x.finOff {
+		return h.x.finOff
 	}
 	return uint64(v)
 }
@@ -148,14 +148,14 @@ func (a *Assembler) data(c *conn, d Dir, seq uint32, payload []byte, wire int, m
 			return
 		}
 	}
-	if h.finSeen && end > int64(h.finOff) { // bytes past the FIN do not exist
-		if off >= int64(h.finOff) {
+	if h.finSeen && end > int64(h.x.finOff) { // bytes past the FIN do not exist
+		if off >= int64(h.x.finOff) {
 			h.retrans++
 			h.addDup(uint64(wire))
 			return
 		}
-		h.addDup(uint64(end - int64(h.finOff)))
-		end = int64(h.finOff)
+		h.addDup(uint64(end - int64(h.x.finOff)))
+		end = int64(h.x.finOff)
 		capEnd = min(capEnd, end)
 	}
 	next := int64(h.next)
@@ -187,7 +187,7 @@ func (a *Assembler) data(c *conn, d Dir, seq uint32, payload []byte, wire int, m
 	}
 	progress := a.drain(c, d)
 	a.arm(c, d, progress, m.Time)
-	for int(c.buffered) > a.cfg.MaxConnBuffer && !c.closed {
+	for int(c.buffered) > a.cfg.MaxConnBuffer && !c.is(closed) {
 		x := d
 		if o, p := c.h[d^1].pending(), h.pending(); len(o) > 0 && (len(p) == 0 || o[0].meta.Time.Before(p[0].meta.Time)) {
 			x = d ^ 1
@@ -306,8 +306,8 @@ func (h *half) hole() (uint64, *packet.Meta, bool) {
 	if p := h.pending(); len(p) > 0 {
 		return p[0].off, &p[0].meta, true
 	}
-	if h.finSeen && !h.finDone && h.next < h.finOff {
-		return h.finOff, h.fin(), true
+	if h.finSeen && !h.finDone && h.next < h.x.finOff {
+		return h.x.finOff, h.fin(), true
 	}
 	return 0, nil, false
 }
@@ -380,22 +380,22 @@ func (a *Assembler) finSeen(c *conn, d Dir, off int64, m *packet.Meta) {
 	h.finSeen = true
 	x.fin = new(packet.Meta)
 	*x.fin = *m
-	h.finOff = uint64(max(off, int64(h.next)))
-	for k := len(x.pending) - 1; k >= 0 && x.pending[k].end > h.finOff; k-- {
+	x.finOff = uint64(max(off, int64(h.next)))
+	for k := len(x.pending) - 1; k >= 0 && x.pending[k].end > x.finOff; k-- {
 		ch := &x.pending[k]
-		if ch.off >= h.finOff {
+		if ch.off >= x.finOff {
 			x.dup += ch.end - ch.off
 			a.release(c, ch)
 			x.pending = x.pending[:k]
 			continue
 		}
-		x.dup += ch.end - h.finOff
-		if uint64(len(ch.data)) > h.finOff-ch.off {
-			c.buffered -= int32(len(ch.data) - int(h.finOff-ch.off))
-			a.totals.Buffered -= len(ch.data) - int(h.finOff-ch.off)
-			ch.data = ch.data[:h.finOff-ch.off]
+		x.dup += ch.end - x.finOff
+		if uint64(len(ch.data)) > x.finOff-ch.off {
+			c.buffered -= int32(len(ch.data) - int(x.finOff-ch.off))
+			a.totals.Buffered -= len(ch.data) - int(x.finOff-ch.off)
+			ch.data = ch.data[:x.finOff-ch.off]
 		}
-		ch.end = h.finOff
+		ch.end = x.finOff
 	}
 	a.arm(c, d, false, m.Time)
 }
@@ -404,7 +404,7 @@ func (a *Assembler) finSeen(c *conn, d Dir, off int64, m *packet.Meta) {
 // directions are finished.
 func (a *Assembler) settle(c *conn, d Dir, now time.Time) {
 	h := &c.h[d]
-	if c.closed || !h.finSeen || h.finDone || h.next < h.finOff {
+	if c.is(closed) || !h.finSeen || h.finDone || h.next < h.x.finOff {
 		return
 	}
 	h.finDone = true
@@ -430,7 +430,7 @@ func (a *Assembler) flushHalf(c *conn, d Dir, m *packet.Meta) {
 	end := max(h.next, c.acked(d))
 	gm := m
 	if h.finSeen {
-		end = max(end, h.finOff)
+		end = max(end, h.x.finOff)
 		gm = h.fin()
 	}
 	a.holeGap(c, d, end, false, gm)

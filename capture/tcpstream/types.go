@@ -58,6 +58,8 @@ type ConnInfo struct {
 	Start packet.Meta // the first packet of the connection
 	// Tunnel is the Segment.Tunnel of the connection's segments: 0, or the tunnel it travels in.
 	Tunnel uint32
+	// Conn gives A, B, SYN and Tunnel again later, for a Stream that keeps it instead of them.
+	Conn Conn
 }
 
 // GapReason says why a range of a stream will never be delivered. Its values match
