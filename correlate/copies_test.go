@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -102,20 +103,8 @@ func TestRetimeCopies_Ambiguous(t *testing.T) {
 	for _, tt := range tests {
 		al := alignHoles(a, tt.b, 2*time.Second)
 		un := retimeCopies(a, tt.b, &al, func(int) (int64, bool) { return tt.delay, tt.known })
-		if len(un) != tt.unplaced || !slicesEqual(al.mb, tt.mb) {
+		if len(un) != tt.unplaced || !slices.Equal(al.mb, tt.mb) {
 			t.Errorf("%s: pairs %v, %d left in order; want %v, %d", tt.name, al.mb, len(un), tt.mb, tt.unplaced)
 		}
 	}
-}
-
-func slicesEqual(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
