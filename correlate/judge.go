@@ -1003,6 +1003,14 @@ func (j *judger) notForwarded(f finding, k int, id *ident, h int, te time.Time, 
 		return f
 	}
 	f.why = j.lostWhy(f, id, h, desc)
+	if n := capturedTwice(su); n > 0 {
+		// The last hop's capture took segments twice, arriving and leaving a host that forwards
+		// them (tcpdump -i any without the interface of each packet: Linux cooked v1), and a
+		// segment seen once may have been dropped between the two: inside that host, before h.
+		f.low = true
+		f.why += fmt.Sprintf("; %s's capture holds this connection twice (%d segments captured again at once, as tcpdump -i any records a host that forwards it, here without the interface of each packet), so it may have been dropped inside that host: a capture in Linux cooked v2 (tcpdump 4.99 and later) would tell",
+			j.hs[f.lastHop].name, n)
+	}
 	if dropped != "" {
 		// Lost, but h's capture may have dropped it even if it got there: hops further along
 		// place the loss if they can.
@@ -1010,6 +1018,18 @@ func (j *judger) notForwarded(f finding, k int, id *ident, h int, te time.Time, 
 		f.why += fmt.Sprintf("; %s, so it may have been lost beyond %s", dropped, hn)
 	}
 	return f
+}
+
+// capturedTwice returns how many of a session's segments its capture took twice at once, when
+// that is how the capture saw the connection (an eighth of its packets or more: a forwarding
+// host's -i any capture doubles about every data segment), 0 otherwise: a stray copy (a
+// retransmission right behind the original) says nothing.
+func capturedTwice(s *capture.Session) int {
+	n := s.TCP[0].CaptureCopies() + s.TCP[1].CaptureCopies()
+	if n < 4 || n*8 < s.TCP[0].Packets+s.TCP[1].Packets {
+		return 0
+	}
+	return n
 }
 
 // lostWhy says why message f (described by desc) is lost before hop h: never or partly there,

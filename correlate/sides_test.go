@@ -123,3 +123,34 @@ func TestCompare_RouterViews(t *testing.T) {
 		})
 	}
 }
+
+// TestCompare_CapturedTwiceWithoutInterface: a hop whose capture took the connection twice,
+// arriving and leaving a host that forwards it, without the interface of each packet (tcpdump -i
+// any in Linux cooked v1), cannot say whether a message it saw once left the host: a loss placed
+// after it is low confidence, saying why. A stray copy (a retransmission right behind the
+// original) is no such capture.
+func TestCompare_CapturedTwiceWithoutInterface(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		copies  int
+		wantLow bool
+	}{{"forwarding_host", 12, true}, {"stray_copy", 1, false}} {
+		t.Run(tt.name, func(t *testing.T) {
+			specs := []connSpec{{key: keyN(1), c2s: seq("m", 8), s2c: seq("r", 8), dropC2S: map[int]int{3: 2}}}
+			caps := simulate(simOpts{hops: 3}, specs)
+			s := caps[1].Sessions[0]
+			for d := range s.TCP {
+				s.TCP[d].Packets = 40
+				s.TCP[d].SetAnomalies(capture.StreamAnomalies{CaptureCopies: tt.copies})
+			}
+			r := Compare([]Hop{{Name: "lb", Capture: caps[0]}, {Name: "fw", Capture: caps[1]}, {Name: "ingress", Capture: caps[2]}}, Options{})
+			d := r.Connections[0].Directions.ClientToServer
+			if d.Verdict != schema.Lost || str(d.FirstMissingHop) != "ingress" {
+				t.Fatalf("verdict %s at %s, want lost at ingress: %s", d.Verdict, str(d.FirstMissingHop), d.Reason)
+			}
+			if d.LowConfidence != tt.wantLow || strings.Contains(d.Reason, "captured again") != tt.wantLow {
+				t.Errorf("low confidence %v, want %v: %s", d.LowConfidence, tt.wantLow, d.Reason)
+			}
+		})
+	}
+}
