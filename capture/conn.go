@@ -470,7 +470,7 @@ func (r *reader) request(h *handshake.Head, m packet.Meta) *Request {
 			req.Headers[r.intern(k)] = r.intern(v)
 		}
 	}
-	for _, p := range strings.Split(h.Get("Sec-WebSocket-Protocol"), ",") {
+	for p := range strings.SplitSeq(h.Get("Sec-WebSocket-Protocol"), ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			req.Protocols = append(req.Protocols, r.intern(handshake.RedactProtocol(p)))
 		}

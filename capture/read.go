@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -591,7 +592,16 @@ func (r *reader) unused(fc *fileCount, p *pcapfile.Packet, err error) {
 }
 
 func (r *reader) finish(infos []pcapfile.Info) *Capture {
+	// The connections still open mostly become sessions (a flood's waiting ones all do):
+	// room for them at once, instead of the list's arrays doubling as garbage.
+	r.sessions = slices.Grow(r.sessions, r.asm.Live())
 	r.asm.Flush()
+	switch {
+	case len(r.sessions) == 0:
+		r.sessions = nil
+	case len(r.sessions) < cap(r.sessions)/2:
+		r.sessions = slices.Clone(r.sessions)
+	}
 	if r.out != nil {
 		r.writeSessions() // in the order they ended, before they are sorted
 	}

@@ -297,7 +297,11 @@ func (h *Head) addField(line []byte, pos int) error {
 	if len(h.Fields) >= MaxFields {
 		return fmt.Errorf("%w: more than %d fields", ErrTooLarge, MaxFields)
 	}
-	f, err := parseField(line, pos)
+	var prev Field
+	if n := len(h.Fields); n < cap(h.Fields) {
+		prev = h.Fields[:n+1][n] // the field in this place of the head parsed before into h
+	}
+	f, err := parseField(line, pos, &prev)
 	if err != nil {
 		return err
 	}
@@ -390,7 +394,10 @@ func parseStatusLine(h *Head, line []byte, pos int) error {
 	return nil
 }
 
-func parseField(line []byte, pos int) (Field, error) {
+// parseField parses a field line (at position pos). A name or value with the bytes of prev's is
+// prev's string: heads parsed one after the other into one Head (ParseRequestInto), as a client's
+// requests or a flood's, mostly have the same fields in the same places.
+func parseField(line []byte, pos int, prev *Field) (Field, error) {
 	colon := bytes.IndexByte(line, ':')
 	if colon < 0 {
 		return Field{}, &SyntaxError{pos, "field line without a colon"}
@@ -410,7 +417,15 @@ func parseField(line []byte, pos int) (Field, error) {
 	if err := checkValue(v, pos+colon+1); err != nil {
 		return Field{}, err
 	}
-	return Field{Name: common(name), Value: common(bytes.Trim(v, " \t"))}, nil
+	return Field{Name: reuse(prev.Name, name), Value: reuse(prev.Value, bytes.Trim(v, " \t"))}, nil
+}
+
+// reuse returns prev if it holds the bytes of b, else b as a string (see common).
+func reuse(prev string, b []byte) string {
+	if prev == string(b) {
+		return prev
+	}
+	return common(b)
 }
 
 // checkValue rejects NUL, CR and LF inside a field value; other bytes (obs-text) are kept.

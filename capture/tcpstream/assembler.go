@@ -133,6 +133,9 @@ func NewAssembler(cfg Config, newStream func(ConnInfo) Stream) *Assembler {
 // Totals returns counters of what the Assembler did so far.
 func (a *Assembler) Totals() Totals { return a.totals }
 
+// Live returns the number of connections tracked now, all of which Flush would close.
+func (a *Assembler) Live() int { return len(a.conns) }
+
 // Add feeds one segment, in capture order. seg and its Payload stay owned by the caller; Add copies
 // what it keeps. A nil seg is ignored.
 func (a *Assembler) Add(seg *Segment, m packet.Meta) {
