@@ -119,6 +119,7 @@ const (
 	hbWrongHop                       // lost or closed, first missing at a hop where nothing of this direction was dropped
 	hbPastBlind                      // lost or closed at low confidence, first missing past the hop that dropped it, whose capture (with holes) the reason says could not tell
 	hbWrongCount                     // lost or closed at a hop that dropped some, but with the wrong count
+	hbSplitClosed                    // FIN right after the last message: fewer lost than dropped, the rest judged closed (lost, all of them, with the FIN later)
 	hbOtherCopy                      // lost with the right count, first at a hop that did lose a copy, but another copy named first
 	hbWrongIndex                     // lost at the right hop and count, but another copy named first
 	hbHidden                         // something lost that no hop's capture holds (a hole covers it): any verdict but a wrong hop
@@ -126,7 +127,7 @@ const (
 )
 
 var hbNames = [hbOutcomes]string{"right (nothing lost)", "lost right", "undecided (nothing lost)", "undecided (loss)", "WRONG lost", "MISSED loss",
-	"WRONG hop", "lost past a blind hop", "WRONG count", "other copy first", "wrong index", "hidden by a hole"}
+	"WRONG hop", "lost past a blind hop", "WRONG count", "lost and closed", "other copy first", "wrong index", "hidden by a hole"}
 
 // hbWant is what one direction's truth says: the messages dropped (index -> hop in path order
 // that first lacks it), how many, and where the first one was last seen.
@@ -305,6 +306,9 @@ func runHBTrial(tr hbTrial) ([]hbOutcome, []string, bool) {
 		for di, dd := range []schema.DirectionResult{c.Directions.ClientToServer, c.Directions.ServerToClient} {
 			w := hbTruth(tr, ci, di)
 			o := hbClassify(w, dd)
+			if o == hbWrongCount && dd.Missing < w.missing && hbClosedRest(tr, ci, di, w) {
+				o = hbSplitClosed
+			}
 			out = append(out, o)
 			if o != hbRight && o != hbLostRight {
 				fm := "-"
@@ -325,6 +329,34 @@ func runHBTrial(tr hbTrial) ([]hbOutcome, []string, bool) {
 		}
 	}
 	return out, lines, len(r.Refused) > 0
+}
+
+// hbClosedRest reports, for a direction that ends with a FIN right after its last message and
+// counts fewer missing than were dropped, whether the close alone explains the difference: with
+// the FIN seconds later the same direction is lost, all of them, at a hop that dropped some.
+// `missing` counts the messages of the worst verdict only, and which identical copies are missing
+// is not known: order pairing puts the missing copies last, where a close right after cuts them
+// off (closed), whichever copies were really dropped.
+func hbClosedRest(tr hbTrial, ci, di int, w hbWant) bool {
+	if !tr.fin || tr.finAfter >= time.Second {
+		return false
+	}
+	tr.finAfter = 5 * time.Second
+	r := Compare(hopsOf(tr.captures()), Options{})
+	for _, c := range r.Connections {
+		if c.Key == nil || *c.Key != tr.conns[ci].key {
+			continue
+		}
+		d := c.Directions.ClientToServer
+		if di == 1 {
+			d = c.Directions.ServerToClient
+		}
+		switch hbClassify(w, d) {
+		case hbLostRight, hbOtherCopy, hbWrongIndex:
+			return true
+		}
+	}
+	return false
 }
 
 // TestCompare_HeartbeatRandom: random paths carrying identical heartbeats, with real drops,
