@@ -42,6 +42,11 @@ func beats(n int, unique ...int) []string {
 // loss placed past a hop whose capture was dropping packets then (acknowledged holes in another
 // direction, no FIN to show the tail whole) is low confidence, since the blind hop's component may
 // be the one that dropped it (618: a confident first missing hop past the one that lost it before).
+// Nor is a hop whose capture has a hole beside the place of a message it lacks sure to have
+// carried it when the hole may hold another message instead: a hole larger than the messages
+// missing there (46142: a copy paired one off, the unique message dropped beside it), or a hole
+// beside a copy of the message (16072: the hole holds the next copy, this one dropped before).
+// Each was a confident loss at the hop after the one that dropped it.
 
 func TestCompare_HeartbeatHoleCases(t *testing.T) {
 	ms := time.Millisecond
@@ -164,6 +169,20 @@ func TestCompare_HeartbeatHoleCases(t *testing.T) {
 			c2s: dirWant{verdict: schema.Lost, firstMiss: "hop1", missing: 2, index: -1,
 				reason: "#1 never reached hop1; #5 never reached hop2"},
 			s2c: dirWant{verdict: schema.Lost, firstMiss: "hop0", missing: 1, index: -1}},
+		{name: "new 46142: c2s a hole larger than the messages missing beside it leaves the dropping hop blind",
+			trial: hbTrial{hops: 3, lat: 19491 * time.Microsecond, skew: []time.Duration{0, 0, -448 * ms}, fin: true, finAfter: ms,
+				holes: []hbHole{{1, 0, 1, 3}},
+				conns: []connSpec{{key: keyN(1), everyMs: 14, c2s: beats(9, 2, 8), s2c: same("ack", 9), dropC2S: map[int]int{2: 1}, dropS2C: map[int]int{4: 2, 6: 1}}}},
+			c2s: dirWant{verdict: schema.Lost, firstMiss: "hop2", missing: 1, index: 2, low: true,
+				reason: "whether it reached hop1 before is not known: hop1's capture has holes of its own making there (20 bytes) larger than the 18 bytes of messages missing at hop1"},
+			s2c: dirWant{verdict: schema.Lost, firstMiss: "hop0", missing: 2, index: 4}},
+		{name: "new 16072: c2s a hole beside a copy of the missing heartbeat leaves the dropping hop blind",
+			trial: hbTrial{hops: 4, lat: 37121 * time.Microsecond, skew: []time.Duration{0, 0, 497 * ms, 0}, fin: true, finAfter: 5 * time.Second,
+				holes: []hbHole{{2, 0, 2, 4}, {2, 1, 2, 4}, {1, 1, 4, 6}},
+				conns: []connSpec{{key: keyN(1), everyMs: 69, c2s: beats(8, 0, 3, 6), s2c: same("ack", 8), dropC2S: map[int]int{2: 2}, dropS2C: map[int]int{1: 3}}}},
+			c2s: dirWant{verdict: schema.Lost, firstMiss: "hop3", missing: 1, index: 2, low: true,
+				reason: "whether it reached hop2 before is not known: hop2's capture has a hole of its own making beside a copy of the message"},
+			s2c: dirWant{verdict: schema.Undecided, firstMiss: "hop0", missing: 3, index: -1, low: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

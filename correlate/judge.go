@@ -901,11 +901,23 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 	// when the message h has in its place matching nothing may be one the hole of last's
 	// capture swallowed (identical copies placed by offsets).
 	if j.ownHole(k, h, f.lastHop) {
-		if r := j.holeRoom(k, h, f.lastHop); r.hole < r.miss {
+		r := j.holeRoom(k, h, f.lastHop)
+		if r.hole < r.miss {
 			return j.beyondHole(f, h, desc, r)
 		}
 		f.verdict = schema.CaptureGap
 		f.why = fmt.Sprintf("%s was not read at %s%s", desc, hn, j.gapDetail(k, id, h, f.lastHop))
+		switch {
+		case r.miss > 0 && r.hole > r.miss && j.plainAround(k, h, f.lastHop):
+			// More hole than messages missing: some message h is paired with elsewhere lies in
+			// it, so the copies around it are paired off and this one may never have got there.
+			f.blind = fmt.Sprintf("%s's capture has holes of its own making there (%d bytes) larger than the %d bytes of messages missing at %s between the same neighbours, so identical copies around them are paired off and which of them it lacks is not known",
+				hn, r.hole+r.taken, r.miss+r.taken, hn)
+		case j.copyBeside(k, h, f.lastHop):
+			// The hole may as well hold the copy beside it, this one dropped before h: h's
+			// pairs would shift by one copy, offsets and sizes all the same.
+			f.blind = fmt.Sprintf("%s's capture has a hole of its own making beside a copy of the message, and whether the hole holds this copy or that one is not known", hn)
+		}
 		return f
 	}
 	// A message that arrived changed is not missing: h has it, so neither the connection ending
@@ -1296,6 +1308,54 @@ func (j *judger) holeRoom(k, h, last int) room {
 	r.taken = min(passed, r.hole)
 	r.hole -= r.taken
 	return r
+}
+
+// copyBeside reports whether the nearest message both hop h and hop last have before or after
+// track position k is, at h, a copy of the message at k (the same payload).
+func (j *judger) copyBeside(k, h, last int) bool {
+	d := j.tr.ids[k].at(last).Digest()
+	if d.IsZero() {
+		return false
+	}
+	for _, step := range []int{-1, 1} {
+		for p := k + step; p >= 0 && p < len(j.tr.ids); p += step {
+			if m := j.tr.ids[p].at(h); m != nil && j.tr.ids[p].at(last) != nil {
+				if m.Digest() == d {
+					return true
+				}
+				break
+			}
+		}
+	}
+	return false
+}
+
+// plainAround reports whether, between the nearest messages both hop h and hop last have around
+// track position k, last's capture is whole and holds data messages only, complete, and h has
+// no message there cut by a hole: every byte of h's holes there then belongs to a whole data
+// message last has, so the holes' size can be weighed against the messages missing at h.
+func (j *judger) plainAround(k, h, last int) bool {
+	lo, hi := j.between(k, last, h, ^uint64(0))
+	sl := j.c.sess[last]
+	for _, g := range sl.TCP[j.tr.dir].Gaps() {
+		if g.Offset+g.Length > lo && g.Offset < hi {
+			return false
+		}
+	}
+	for i := range sl.Entries(j.tr.dir) {
+		e := &sl.Entries(j.tr.dir)[i]
+		if e.End() > lo && e.Offset() < hi && (!e.Opcode().IsData() || e.Flags().Has(capture.Incomplete)) {
+			return false
+		}
+	}
+	hlo, hhi := j.between(k, h, last, ^uint64(0))
+	for i := range j.c.sess[h].Entries(j.tr.dir) {
+		e := &j.c.sess[h].Entries(j.tr.dir)[i]
+		if e.End() > hlo && e.Offset() < hhi && (!e.Opcode().IsData() || e.Flags().Has(capture.Incomplete)) {
+			return false
+		}
+	}
+	return true
 }
 
 // passedOn reports whether message id was seen at a hop after h in travel order.
