@@ -4,7 +4,7 @@
 # Needs root and the packages from install.sh. See README.md for the topology.
 set -euo pipefail
 
-usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-drop-copies|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout|ingress-timeout|capture-drops|capture-drops-loss|h2-c2s-drop|h2-tls-s2c-drop|vxlan-c2s-drop|erspan-c2s-drop|geneve-s2c-drop|erspan3-s2c-drop|gretap-c2s-drop|bridge-c2s-drop|ipip-c2s-drop|ip4ip6-c2s-drop|mplspw-c2s-drop|gre-s2c-drop|mpls-s2c-drop|pppoe-s2c-drop|h2-deflate-s2c-drop|lighttpd-c2s-drop|nghttpx-c2s-drop|varnish-s2c-drop|socat-s2c-drop|lossy|ingress-hung|stunnel-c2s-drop|nghttpx-h2-s2c-drop|fwany-s2c-drop} <outdir>" >&2; exit 2; }
+usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-drop-copies|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout|ingress-timeout|capture-drops|capture-drops-loss|h2-c2s-drop|h2-tls-s2c-drop|vxlan-c2s-drop|erspan-c2s-drop|geneve-s2c-drop|erspan3-s2c-drop|gretap-c2s-drop|bridge-c2s-drop|ipip-c2s-drop|ip4ip6-c2s-drop|mplspw-c2s-drop|gre-s2c-drop|mpls-s2c-drop|pppoe-s2c-drop|h2-deflate-s2c-drop|lighttpd-c2s-drop|nghttpx-c2s-drop|varnish-s2c-drop|socat-s2c-drop|lossy|lossy-dupes|ingress-hung|rst-s2c|stunnel-c2s-drop|nghttpx-h2-s2c-drop|fwany-s2c-drop} <outdir>" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 scenario=$1
 out=$2
@@ -40,6 +40,8 @@ lb=haproxy     # the load balancer: haproxy (haproxy.cfg), stunnel (stunnel4 end
                # RFC 8441 HTTP/2 in front, HTTP/1.1 to nginx)
 fw_loss=       # a probability: the fw drops that share of the TCP packets it forwards, both ways, at random
                # (iptables statistic; this kernel has no netem); TCP retransmits, nothing is lost for good
+fw_dup=        # a probability: the fw sends that share of the TCP packets it forwards twice, both ways
+               # (iptables TEE to the next hop: a duplicate, as netem duplicate would make)
 kill_ingress=() # conn, c2s message index and seconds: once the client logs sending that message, every
                # ingress process gets SIGSTOP, and SIGKILL that many seconds later (0: at once)
 relay_args=()  # wsl_relay.py's fault options (--drop conn:dir:idx, --alter conn:dir:idx:how)
@@ -111,6 +113,12 @@ concurrent)
 	fw_rules=(-A FORWARD -i f0 -p tcp -m string --algo bm --string wsl-trip-c2s-c17-m2 -j DROP) ;;
 capture-gap)
 	ingress_snap=(-s 80) ;;
+rst-s2c)
+	# rst the other way: the fw answers server->client message 6 of conn 1 with a reset toward nginx
+	conns=2
+	compress=off
+	sched+=(--tripwire 1:s2c:6)
+	fw_rules=(-A FORWARD -i f1 -p tcp -m string --algo bm --string wsl-trip-s2c-c1-m6 -j REJECT --reject-with tcp-reset) ;;
 rst)
 	conns=2
 	compress=off
@@ -270,11 +278,13 @@ varnish-s2c-drop | socat-s2c-drop)
 	ingress=${scenario%%-*}
 	sched+=(--tripwire 2:s2c:6)
 	fw_rules=(-A FORWARD -i f1 -p tcp -m string --algo bm --string wsl-trip-s2c-c2-m6 -j DROP) ;;
-lossy)
+lossy | lossy-dupes)
+	# lossy-dupes: and 10% of those it forwards are sent twice (TEE), both ways.
 	# 5% of the packets the fw forwards are dropped at random, both ways; TCP recovers them all.
 	compress=off
 	sched=(--count 30 --interval 0.02 --mix chat --big 3000)
-	fw_loss=0.05 ;;
+	fw_loss=0.05
+	[ "$scenario" = lossy ] || fw_dup=0.1 ;;
 ingress-hung)
 	# nginx stops (SIGSTOP) once the client has sent message 5 on conn 2: its kernel still takes
 	# in and acknowledges what arrives; 1 s later it is killed (SIGKILL) with unread data.
@@ -443,6 +453,10 @@ ns ingress ip route add 10.231.2.0/24 via 10.231.3.1
 ns fw sysctl -qw net.ipv4.ip_forward=1
 if [ ${#fw_rules[@]} -gt 0 ]; then ns fw iptables "${fw_rules[@]}"; fi
 if [ -n "$fw_loss" ]; then ns fw iptables -A FORWARD -p tcp -m statistic --mode random --probability "$fw_loss" -j DROP; fi
+if [ -n "$fw_dup" ]; then
+	ns fw iptables -t mangle -A POSTROUTING -o f1 -p tcp -m statistic --mode random --probability "$fw_dup" -j TEE --gateway 10.231.3.2
+	ns fw iptables -t mangle -A POSTROUTING -o f0 -p tcp -m statistic --mode random --probability "$fw_dup" -j TEE --gateway 10.231.2.1
+fi
 if [ ${#server_rules[@]} -gt 0 ]; then ns server iptables "${server_rules[@]}"; fi
 # Small TCP buffers (these sysctls are per network namespace): a reader that stops reading makes
 # zero windows within a few tens of KB instead of megabytes, so the captures stay small.

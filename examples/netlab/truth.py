@@ -138,6 +138,17 @@ SCENARIOS = {
                                           "server-side connection; a server message still in flight reaches "
                                           "the lb, whose TCP answers it with RST")},
     },
+    "rst-s2c": {
+        "description": "rst the other way: fw answers the packet carrying server->client message 6 of conn 1 with a "
+                       "TCP reset toward nginx (iptables REJECT --reject-with tcp-reset on FORWARD from f1); nginx "
+                       "drops both of its connections, and the client's next message, reaching nginx's host, is "
+                       "answered with a reset",
+        "expect": {(1, "s2c"): dict(verdict="closed", hop="fw", closed_by="fw", first_missing=6,
+                                    cause="fw REJECT --reject-with tcp-reset on wsl-trip-s2c-c1-m6"),
+                   (1, "c2s"): dict(verdict="closed", hop="auto", closed_by="fw",
+                                    cause="nginx dropped the connection the fw reset; the client's next message "
+                                          "reaches nginx's host after it")},
+    },
     "ingress-timeout": {
         "description": "nginx proxy_read_timeout 3s; conn 2 goes idle for 5 s after message 4 in both directions; "
                        "nginx closes both of its connections; the client, which does not read while idle "
@@ -224,6 +235,13 @@ SCENARIOS = {
                        "bytes unchanged); permessage-deflate; fw drops every packet carrying server->client "
                        "message 6 of conn 2",
         "expect": fw_drop_s2c(),
+    },
+    "lossy-dupes": {
+        "description": "lossy, and duplication: the fw drops 5% of the TCP packets it forwards at random and sends "
+                       "10% of those it forwards twice (iptables TEE to the next hop), both ways; TCP discards the "
+                       "copies and retransmits the losses, so everything is delivered",
+        "expect": {},
+        "lossy": True,
     },
     "ingress-hung": {
         "description": "the ingress proxy hangs, then dies: once the client has sent message 5 of conn 2, every "
