@@ -82,13 +82,13 @@ func (c *conn) startRaw(client tcpstream.Dir, m packet.Meta) {
 	if start.IsZero() {
 		start = m.Time
 	}
-	c.raw = &Stream{Start: start}
+	c.frames().raw = &Stream{Start: start}
 }
 
 // rawData keeps the next bytes of a bridged stream, within the bound on all streams.
 func (c *conn) rawData(d tcpstream.Dir, b []byte, off uint64, m packet.Meta) {
 	dir := c.dirOf(d)
-	s := c.raw
+	s := c.fr.raw
 	if s.Truncated[dir] {
 		return
 	}
@@ -109,7 +109,7 @@ func (c *conn) rawData(d tcpstream.Dir, b []byte, off uint64, m packet.Meta) {
 
 // closeRaw finishes a bridged stream.
 func (c *conn) closeRaw(st [2]tcpstream.Stats) {
-	s := c.raw
+	s := c.fr.raw
 	s.Client, s.Server = c.addr(c.client), c.addr(1-c.client)
 	s.End = c.last.Time
 	for i := range st {

@@ -56,19 +56,20 @@ type conn struct {
 	req  *Request
 	sess *Session
 	hs   *handshakeState // nil while no HTTP head bytes are buffered
-	tls  *tlsdecrypt.Conn
-	h2   *h2conn // set in modeH2
-	raw  *Stream // set in modeRaw
-
-	fr *frameState // made by startFrames, or by the first decrypted bytes
+	// fr is made by startFrames, or when the connection proves to carry TLS, HTTP/2 or a
+	// bridged stream.
+	fr *frameState
 	// held counts per direction the bytes this connection holds beyond TCP reassembly (HTTP
 	// head, frame resync buffer), counted in reader.held against Options.MaxTotalBuffer.
 	held [2]int32
 }
 
-// frameState is what a connection needs once it carries frames (or TLS): made on first use, so
-// that a connection still waiting for its handshake does not pay for it.
+// frameState is what a connection needs once it carries frames, TLS, HTTP/2 or a bridged stream:
+// made on first use, so that a connection still waiting for its handshake does not pay for it.
 type frameState struct {
+	tls    *tlsdecrypt.Conn
+	h2     *h2conn       // set in modeH2
+	raw    *Stream       // set in modeRaw
 	asm    [2]*assembler // per tcpstream direction
 	parser [2]*wsframe.Parser
 	// plain counts decrypted bytes per direction: the stream offsets of a TLS session's messages.
@@ -84,6 +85,22 @@ func (c *conn) frames() *frameState {
 		c.fr = &frameState{}
 	}
 	return c.fr
+}
+
+// tls returns the connection's TLS layer, nil if it carries none.
+func (c *conn) tls() *tlsdecrypt.Conn {
+	if c.fr == nil {
+		return nil
+	}
+	return c.fr.tls
+}
+
+// h2 returns the connection's HTTP/2 state, nil unless in modeH2.
+func (c *conn) h2() *h2conn {
+	if c.fr == nil {
+		return nil
+	}
+	return c.fr.h2
 }
 
 // parser returns the frame parser of direction d, nil when frames are not read there.
@@ -220,8 +237,8 @@ func (c *conn) Data(d tcpstream.Dir, b []byte, off uint64, m packet.Meta) {
 	case c.mode == modeIgnore:
 	case c.mode == modeRaw:
 		c.rawData(d, b, off, m)
-	case c.tls != nil:
-		c.tls.Feed(c.dirOf(d), b, m)
+	case c.tls() != nil:
+		c.tls().Feed(c.dirOf(d), b, m)
 	default:
 		c.plaintext(d, b, off, m)
 	}
@@ -243,8 +260,8 @@ func (c *conn) account(d tcpstream.Dir, off uint64, m packet.Meta) {
 		}
 		c.r.held += n - int(c.held[i])
 		c.held[i] = int32(n) // at most maxHeadSize plus a parser's resync buffer
-		if c.h2 != nil && i == 0 {
-			n += c.h2.demux.Buffered()
+		if c.h2() != nil && i == 0 {
+			n += c.h2().demux.Buffered()
 		}
 		over = over || n > 0 && c.r.held > c.r.opts.MaxTotalBuffer
 	}
@@ -296,7 +313,7 @@ func (c *conn) detect(d tcpstream.Dir, b []byte, m packet.Meta) {
 		c.mode, c.client = modeHTTP, d
 	case tlsdecrypt.IsClientHello(b):
 		c.mode, c.client = modeHTTP, d
-		c.tls = tlsdecrypt.NewConn(c.r.keys, tlsHandler{c})
+		c.frames().tls = tlsdecrypt.NewConn(c.r.keys, tlsHandler{c})
 		c.session(m).SetTLS(&TLSInfo{})
 	case !c.tc.SYN():
 		// Picked up mid-stream: frames may still be found. Orientation is decided by masking.
@@ -363,7 +380,7 @@ func (c *conn) plaintext(d tcpstream.Dir, b []byte, off uint64, m packet.Meta) {
 	case modeWebSocket, modeMidStream:
 		c.fr.parser[d].Feed(b, off, m)
 	case modeH2:
-		c.h2.feed(d, b, off, m)
+		c.h2().feed(d, b, off, m)
 	case modeHTTP:
 		if d == c.client && !c.reqDone && c.headLen(int(d)) == 0 && isH2Preface(b) {
 			c.switchToH2(b, off, m)
@@ -386,9 +403,9 @@ func (c *conn) switchToH2(b []byte, off uint64, m packet.Meta) {
 	c.dropHandshake()
 	c.startH2(c.client)
 	if len(early) > 0 {
-		c.h2.feed(1-c.client, early, eoff, em)
+		c.h2().feed(1-c.client, early, eoff, em)
 	}
-	c.h2.feed(c.client, b, off, m)
+	c.h2().feed(c.client, b, off, m)
 }
 
 // handshakeBytes collects a direction's HTTP head, then hands what follows to the frame parsers.
@@ -600,10 +617,10 @@ func (c *conn) Gap(d tcpstream.Dir, off, n uint64, reason tcpstream.GapReason, m
 		// Nothing read yet: a gap before the first byte is like a capture that started late.
 	case c.mode == modeRaw:
 		// A bridged stream's holes are in its TCP stats; its Runs say where the bytes lie.
-	case c.tls != nil:
-		c.tls.Gap(c.dirOf(d), n)
+	case c.tls() != nil:
+		c.tls().Gap(c.dirOf(d), n)
 	case c.mode == modeH2:
-		c.h2.gap(d, off, n, m)
+		c.h2().gap(d, off, n, m)
 	case c.mode == modeHTTP:
 		c.problem(d, ProblemTruncated, off, m, fmt.Sprintf("%d bytes of the handshake not captured", n))
 		if c.reqDone && !c.respDone {
@@ -651,8 +668,8 @@ func (c *conn) Close(st [2]tcpstream.Stats) {
 		c.closeRaw(st)
 		return
 	}
-	if c.tls != nil && !c.stopped {
-		c.tls.Close() // may still pass on held records
+	if c.tls() != nil && !c.stopped {
+		c.tls().Close() // may still pass on held records
 	}
 	last := c.r.stamps.Meta(c.last)
 	for d := range 2 {
@@ -661,14 +678,14 @@ func (c *conn) Close(st [2]tcpstream.Stats) {
 			c.fr.asm[d].end()
 		}
 	}
-	if c.h2 != nil {
+	if c.h2() != nil {
 		// The streams are the sessions; the connection itself is not reported.
 		var t *TLSInfo
-		if c.tls != nil && c.sess != nil && c.sess.TLS() != nil {
+		if c.tls() != nil && c.sess != nil && c.sess.TLS() != nil {
 			c.finishTLS(c.sess)
 			t = c.sess.TLS()
 		}
-		c.h2.close(st, t)
+		c.h2().close(st, t)
 		return
 	}
 	defer c.releaseMessages()
@@ -679,7 +696,7 @@ func (c *conn) Close(st [2]tcpstream.Stats) {
 	if s == nil {
 		return
 	}
-	if c.tls != nil {
+	if c.tls() != nil {
 		c.finishTLS(s)
 	}
 	if c.mode == modeMidStream && !c.orientMidStream() {

@@ -54,7 +54,7 @@ func (c *conn) startH2(client tcpstream.Dir) {
 	c.mode, c.client = modeH2, client
 	h := &h2conn{c: c, streams: map[uint32]*h2stream{}}
 	h.demux = h2demux.New(h)
-	c.h2 = h
+	c.frames().h2 = h
 }
 
 // isH2Preface reports whether b starts like the HTTP/2 client preface (at least its first bytes).

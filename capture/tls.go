@@ -41,7 +41,7 @@ func (h tlsHandler) Record(dir Direction, length int, m packet.Meta) {
 
 // finishTLS copies what the TLS layer learnt into the session.
 func (c *conn) finishTLS(s *Session) {
-	in := c.tls.Info()
+	in := c.tls().Info()
 	t := s.TLS()
 	t.SNI, t.ALPN, t.Version, t.CipherSuite = in.SNI, in.ALPN, in.Version, in.CipherSuite
 	t.Resumed, t.ClientRandom, t.Decrypted, t.Reason = in.Resumed, in.ClientRandom, in.Decrypted, in.Reason
