@@ -266,11 +266,14 @@ func anyHole(s []item) bool {
 }
 
 // markGone marks the reference items a that b, a hop's items aligned by al, lacks though b's
-// capture has no hole: gone past b's hop. The rest are not gone any more.
+// capture has no hole: gone past b's hop. Those b has are not gone. A hop with a hole keeps what
+// the hops before it said: a message that never passed a hop whose capture is whole cannot be
+// at a hop further along, whatever hop's hole lies between.
 func markGone(a, b []item, al alignment) {
-	whole := !anyHole(b)
-	for i := range a {
-		a[i].gone = whole
+	if !anyHole(b) {
+		for i := range a {
+			a[i].gone = true
+		}
 	}
 	for _, i := range al.mb {
 		if i >= 0 {

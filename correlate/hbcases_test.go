@@ -183,6 +183,12 @@ func TestCompare_HeartbeatHoleCases(t *testing.T) {
 			c2s: dirWant{verdict: schema.Lost, firstMiss: "hop3", missing: 1, index: 2, low: true,
 				reason: "whether it reached hop2 before is not known: hop2's capture has a hole of its own making beside a copy of the message"},
 			s2c: dirWant{verdict: schema.Undecided, firstMiss: "hop0", missing: 3, index: -1, low: true}},
+		{name: "new 9139: c2s a copy that never passed a whole capture is not paired further along past a holed one",
+			trial: hbTrial{hops: 4, lat: 1356 * time.Microsecond, skew: []time.Duration{0, 0, 445 * ms, 171 * ms}, fin: true, finAfter: 5 * time.Second,
+				holes: []hbHole{{3, 0, 6, 7}, {2, 0, 11, 13}, {0, 1, 5, 6}},
+				conns: []connSpec{{key: keyN(1), everyMs: 144, c2s: beats(15), s2c: same("ack", 15), dropC2S: map[int]int{0: 1}}}},
+			c2s: dirWant{verdict: schema.Lost, firstMiss: "hop1", missing: 1, index: 0},
+			s2c: dirWant{verdict: schema.CaptureGap, firstMiss: "hop0", missing: 1, index: -1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
