@@ -4,7 +4,7 @@
 # Needs root and the packages from install.sh. See README.md for the topology.
 set -euo pipefail
 
-usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-drop-copies|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout|ingress-timeout|capture-drops|capture-drops-loss|h2-c2s-drop|h2-tls-s2c-drop|vxlan-c2s-drop|erspan-c2s-drop|geneve-s2c-drop|erspan3-s2c-drop|gretap-c2s-drop|bridge-c2s-drop|ipip-c2s-drop|ip4ip6-c2s-drop|mplspw-c2s-drop|gre-s2c-drop|mpls-s2c-drop|pppoe-s2c-drop|h2-deflate-s2c-drop|lighttpd-c2s-drop|nghttpx-c2s-drop|varnish-s2c-drop|socat-s2c-drop|lossy|lossy-dupes|ingress-hung|rst-s2c|stunnel-c2s-drop|nghttpx-h2-s2c-drop|fwany-s2c-drop} <outdir>" >&2; exit 2; }
+usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-drop-copies|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout|ingress-timeout|capture-drops|capture-drops-loss|h2-c2s-drop|h2-tls-s2c-drop|vxlan-c2s-drop|erspan-c2s-drop|geneve-s2c-drop|erspan3-s2c-drop|gretap-c2s-drop|bridge-c2s-drop|ipip-c2s-drop|ip4ip6-c2s-drop|mplspw-c2s-drop|gre-s2c-drop|mpls-s2c-drop|pppoe-s2c-drop|h2-deflate-s2c-drop|lighttpd-c2s-drop|nghttpx-c2s-drop|varnish-s2c-drop|socat-s2c-drop|lossy|lossy-dupes|ingress-hung|rst-s2c|varnish-timeout|server-killed|stunnel-c2s-drop|nghttpx-h2-s2c-drop|fwany-s2c-drop} <outdir>" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 scenario=$1
 out=$2
@@ -40,10 +40,12 @@ lb=haproxy     # the load balancer: haproxy (haproxy.cfg), stunnel (stunnel4 end
                # RFC 8441 HTTP/2 in front, HTTP/1.1 to nginx)
 fw_loss=       # a probability: the fw drops that share of the TCP packets it forwards, both ways, at random
                # (iptables statistic; this kernel has no netem); TCP retransmits, nothing is lost for good
+pipe_timeout=60 # Varnish's pipe_timeout: how long a piped connection may stay idle (seconds)
 fw_dup=        # a probability: the fw sends that share of the TCP packets it forwards twice, both ways
                # (iptables TEE to the next hop: a duplicate, as netem duplicate would make)
-kill_ingress=() # conn, c2s message index and seconds: once the client logs sending that message, every
-               # ingress process gets SIGSTOP, and SIGKILL that many seconds later (0: at once)
+kill_hop=()    # namespace, conn, c2s message index and seconds: once the client logs sending that message,
+               # every process in that namespace but the captures gets SIGSTOP, and SIGKILL that many
+               # seconds later (0: at once)
 relay_args=()  # wsl_relay.py's fault options (--drop conn:dir:idx, --alter conn:dir:idx:how)
 server_args=() # wsl_server.py's fault options (--stall conn:delay:seconds)
 small_bufs=()  # namespaces whose TCP buffers are made small (tcp_rmem, tcp_wmem), so backpressure shows
@@ -191,6 +193,14 @@ backpressure)
 capture-stops)
 	sched=(--count 12 --interval 0.2 --mix chat --big 3000)
 	stop_capture=(ingress 9) ;;
+varnish-timeout)
+	# Varnish's pipe_timeout ends conn 2 while it idles; the client, not reading while idle, sends
+	# its next message into the closed path (ingress-timeout with Varnish).
+	ingress=varnish
+	conns=2
+	pipe_timeout=3
+	client_args=(--deaf-idle)
+	sched=(--count 10 --interval 0.05 --mix chat --big 3000 --idle 2:4:5) ;;
 ingress-timeout)
 	# nginx's proxy_read_timeout ends conn 2 while it idles; the client, not reading while idle,
 	# sends its next message into the closed path.
@@ -289,7 +299,11 @@ ingress-hung)
 	# nginx stops (SIGSTOP) once the client has sent message 5 on conn 2: its kernel still takes
 	# in and acknowledges what arrives; 1 s later it is killed (SIGKILL) with unread data.
 	sched=(--count 12 --interval 0.1 --mix chat --big 3000)
-	kill_ingress=(2 5 1) ;;
+	kill_hop=(ingress 2 5 1) ;;
+server-killed)
+	# the python server gets SIGKILL once the client has sent message 5 on conn 2
+	sched=(--count 12 --interval 0.1 --mix chat --big 3000)
+	kill_hop=(server 2 5 0) ;;
 h2-tls-s2c-drop)
 	client=h2
 	tls=1.3
@@ -563,7 +577,7 @@ apache) # In the foreground (parent and one event-MPM child), so the teardown fi
 	ns ingress apache2 -DFOREGROUND -f "$work/apache.conf" >"$work/apache.log" 2>&1 & ;;
 lighttpd) ns ingress lighttpd -D -f "$work/lighttpd.conf" >"$work/lighttpd.log" 2>&1 & ;;
 varnish) # -F: in the foreground; its working directory (-n) in the work directory
-	ns ingress varnishd -F -n "$work/varnish" -a 10.231.3.2:80 -f "$work/varnish.vcl" -s malloc,32m \
+	ns ingress varnishd -F -n "$work/varnish" -a 10.231.3.2:80 -f "$work/varnish.vcl" -s malloc,32m -p pipe_timeout="$pipe_timeout" \
 		>"$work/varnish.log" 2>&1 & ;;
 nghttpx)
 	ns ingress nghttpx --frontend='10.231.3.2,80;no-tls' --backend="10.231.4.2,$server_port" --workers=1 \
@@ -674,16 +688,17 @@ else
 		--conns "$conns" --stagger "$stagger" --deadline "$deadline" --log "$work/client.jsonl" "${client_tls[@]}" \
 		"${client_args[@]}" "${paths[@]}" "${sched[@]}" 2>"$work/client.err" &
 	client_pid=$!
-	if [ ${#kill_ingress[@]} -gt 0 ]; then # the ingress proxy dies (SIGKILL) mid-stream
+	if [ ${#kill_hop[@]} -gt 0 ]; then # a component dies (SIGKILL) mid-stream, maybe hung (SIGSTOP) first
 		for _ in $(seq 200); do
-			grep -qs "\"conn\": ${kill_ingress[0]}, \"dir\": \"c2s\", \"ev\": \"send\", \"idx\": ${kill_ingress[1]}," "$work/client.jsonl" && break
+			grep -qs "\"conn\": ${kill_hop[1]}, \"dir\": \"c2s\", \"ev\": \"send\", \"idx\": ${kill_hop[2]}," "$work/client.jsonl" && break
 			sleep 0.02
 		done
-		# every process of the ingress namespace but its tcpdump
-		victims=()
-		for pid in $(ip netns pids "${P}ingress"); do [ "$pid" = "${tcpd[ingress]}" ] || victims+=("$pid"); done
+		victims=() # every process of the namespace but the tcpdumps
+		for pid in $(ip netns pids "$P${kill_hop[0]}"); do
+			[[ " ${tcpd[*]} " == *" $pid "* ]] || victims+=("$pid")
+		done
 		kill -STOP "${victims[@]}" 2>/dev/null || true
-		sleep "${kill_ingress[2]}"
+		sleep "${kill_hop[3]}"
 		kill -KILL "${victims[@]}" 2>/dev/null || true
 	fi
 	if [ ${#stop_capture[@]} -gt 0 ]; then # one hop's capture ends while the traffic goes on
