@@ -284,18 +284,25 @@ func (j *judger) messageRef(h int, m *capture.Entry, full *capture.Message) *sch
 // hop h: what a reader counting the application's messages expects, unlike Message.Index, which
 // counts control frames too.
 func (j *judger) num(h int, m *capture.Entry) int {
-	if j.holed(h) {
-		// h's capture lacks bytes of this direction, so counting there undercounts: count at a
-		// hop without holes that has the same message, if any.
+	if j.partial(h) {
+		// h's capture lacks bytes of this direction, or its start, so counting there
+		// undercounts: count at a hop that saw the direction whole and has the same message, if any.
 		if id := j.identOf(h, m); id != nil {
 			for _, g := range j.tr.travel {
-				if g != h && id.at(g) != nil && !j.holed(g) {
+				if g != h && id.at(g) != nil && !j.partial(g) {
 					return j.localNum(g, id.at(g))
 				}
 			}
 		}
 	}
 	return j.localNum(h, m)
+}
+
+// partial reports whether hop h's stream of this direction has holes, or was picked up
+// mid-connection (its capture began after the handshake, so its count starts late).
+func (j *judger) partial(h int) bool {
+	s := j.c.sess[h]
+	return j.holed(h) || (s != nil && s.MidStream)
 }
 
 // holed reports whether hop h's stream of this direction has holes.

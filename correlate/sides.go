@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
+	"time"
 
 	"github.com/wspath/wspath/capture"
 )
@@ -118,6 +119,37 @@ func sides(c *capture.Capture) (in, out []*capture.Session, pairs, views, extra 
 	return in, out, pairs, views, extra
 }
 
+// facesClient reports whether a, of two views of one TCP connection, is the one facing the
+// client. A forwarded segment is captured arriving before it leaves, so of a message both views
+// have, the client-facing view saw a client-to-server one first and a server-to-client one last.
+// Their first packets do not tell when the capture began mid-connection: the first packet
+// captured may be either direction's.
+func facesClient(a, b *capture.Session) bool {
+	if ta, tb, ok := firstCommon(a, b, capture.ClientToServer); ok {
+		return ta.Before(tb)
+	}
+	if ta, tb, ok := firstCommon(a, b, capture.ServerToClient); ok {
+		return tb.Before(ta)
+	}
+	return !b.Start.Before(a.Start)
+}
+
+// firstCommon returns the times at a and at b of the first of a's messages in direction d (of
+// its first few) that b has too, by digest and length.
+func firstCommon(a, b *capture.Session, d capture.Direction) (ta, tb time.Time, ok bool) {
+	ea, eb := a.Entries(d), b.Entries(d)
+	for i := range ea[:min(len(ea), 16)] {
+		x := &ea[i]
+		for k := range eb[:min(len(eb), 32)] {
+			y := &eb[k]
+			if !x.Digest().IsZero() && x.Digest() == y.Digest() && x.Length() == y.Length() {
+				return x.First(), y.First(), true
+			}
+		}
+	}
+	return time.Time{}, time.Time{}, false
+}
+
 // firstViews keeps, of sessions sharing one key, the first seen of each TCP connection (the same
 // endpoints and tunnel: views of it on several interfaces), and returns the others apart.
 func firstViews(ss []*capture.Session) (kept, dup []*capture.Session) {
@@ -141,9 +173,8 @@ func firstViews(ss []*capture.Session) (kept, dup []*capture.Session) {
 }
 
 // unpairedViews places the sessions not yet in side that are two views of one TCP connection
-// (the same endpoints and tunnel, seen on two interfaces): the one seen first faces the client,
-// as a forwarded segment arrives before it leaves. Such sessions have no handshake to go by, and
-// their addresses are the same on both sides.
+// (the same endpoints and tunnel, seen on two interfaces), which have no handshake to go by, and
+// the same addresses on both sides: facesClient tells them apart.
 func unpairedViews(sessions []*capture.Session, side, left map[*capture.Session]bool) int {
 	type ends struct {
 		client, server netip.AddrPort
@@ -162,7 +193,7 @@ func unpairedViews(sessions []*capture.Session, side, left map[*capture.Session]
 			continue
 		}
 		a, b := ss[0], ss[1]
-		if b.Start.Before(a.Start) {
+		if !facesClient(a, b) {
 			a, b = b, a
 		}
 		side[a], side[b] = false, true

@@ -154,3 +154,30 @@ func TestCompare_CapturedTwiceWithoutInterface(t *testing.T) {
 		})
 	}
 }
+
+// TestCompare_IndexPastLateCapture: the hop that last saw a lost message picked the connection up
+// mid-stream (its capture began after the first messages), so its count starts late; the lost
+// message's index, in the JSON and in the reason, is the one a hop that saw the direction whole
+// gives it, not the late hop's own count.
+func TestCompare_IndexPastLateCapture(t *testing.T) {
+	specs := []connSpec{{key: keyN(1), c2s: seq("m", 10), s2c: seq("r", 10), dropC2S: map[int]int{6: 2}}}
+	caps := simulate(simOpts{hops: 3}, specs)
+	s := caps[1].Sessions[0]
+	s.Request, s.Response, s.MidStream = nil, nil, true
+	for d := range s.TCP {
+		ms := append([]capture.Message(nil), s.Messages(capture.Direction(d))[3:]...)
+		for i := range ms {
+			ms[i].Index = i
+		}
+		s.SetMessages(capture.Direction(d), ms)
+	}
+	s.Start = s.Messages(capture.ClientToServer)[0].First
+	r := Compare([]Hop{{Name: "lb", Capture: caps[0]}, {Name: "fw", Capture: caps[1]}, {Name: "ingress", Capture: caps[2]}}, Options{})
+	d := r.Connections[0].Directions.ClientToServer
+	if d.Verdict != schema.Lost || str(d.FirstMissingHop) != "ingress" || d.Index == nil || *d.Index != 6 {
+		t.Fatalf("verdict %s at %s, index %v; want lost at ingress, index 6: %s", d.Verdict, str(d.FirstMissingHop), d.Index, d.Reason)
+	}
+	if !strings.HasPrefix(d.Reason, "message 6 (") {
+		t.Errorf("reason does not count as the whole hops do: %s", d.Reason)
+	}
+}
