@@ -318,10 +318,12 @@ func inspectSheet(tw sheet, doc *inspectDoc, sessions []*capture.Session, o Opti
 		}
 		return tw.err()
 	}
+	var cells []string // refilled for each row (see rowFunc)
 	tw.table([]string{"#", "client", "server", "path", "key", "subprotocol / extensions", "c->s msgs", "s->c msgs", "ended"},
 		len(sessions), func(i int) []string {
 			d := newSessionDoc(sessions[i], Options{})
-			return connectionCells(&d)
+			cells = connectionCells(cells[:0], &d)
+			return cells
 		})
 	connectionNotes(tw, sessions)
 	if o.Messages {
@@ -351,8 +353,8 @@ func inspectSummary(tw sheet, doc *inspectDoc, conns int) {
 	}
 }
 
-// connectionCells is the row of connection c in the connections table.
-func connectionCells(c *schema.Session) []string {
+// connectionCells appends to dst the row of connection c in the connections table.
+func connectionCells(dst []string, c *schema.Session) []string {
 	key := "-"
 	if c.Key != nil {
 		key = *c.Key
@@ -372,9 +374,9 @@ func connectionCells(c *schema.Session) []string {
 		path += " [refused " + strconv.Itoa(c.Status) + "]"
 	}
 	proto := strings.TrimSpace(strings.Join(nonEmpty(c.Subprotocol, c.Extensions), " / "))
-	return []string{strconv.Itoa(c.ID), c.Client, c.Server, path, key, proto,
+	return append(dst, strconv.Itoa(c.ID), c.Client, c.Server, path, key, proto,
 		countCell(c.Messages.ClientToServer, c.Incomplete.ClientToServer),
-		countCell(c.Messages.ServerToClient, c.Incomplete.ServerToClient), endingCell(*c)}
+		countCell(c.Messages.ServerToClient, c.Incomplete.ServerToClient), endingCell(*c))
 }
 
 // connectionNotes writes the lines under the table: the tunnel each connection was captured in,

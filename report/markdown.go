@@ -36,9 +36,8 @@ func (m *markdownSheet) table(header []string, n int, row rowFunc) {
 	if m.we != nil {
 		return
 	}
-	m.we = writeMarkdownTable(m.w, mapCells(header, markdownText), n, func(i int) []string {
-		return mapCells(row(i), markdownText) // a Markdown cell stays on one line
-	})
+	// a Markdown cell stays on one line
+	m.we = writeMarkdownTable(m.w, mapCells(header, markdownText), n, mappedRows(row, markdownText))
 	if m.we == nil {
 		_, m.we = fmt.Fprintln(m.w) // the blank line that ends the table
 	}

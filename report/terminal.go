@@ -26,10 +26,10 @@ func (t *terminalSheet) table(header []string, n int, row rowFunc) {
 	if t.we != nil {
 		return
 	}
-	t.we = writeBoxTable(t.w, mapCells(header, EscapeControl), n, func(i int) []string {
-		// long cells (reasons) wrap at wrapWidth
-		return mapCells(row(i), func(c string) string { return wrap(EscapeControl(c), wrapWidth) })
-	})
+	// long cells (reasons) wrap at wrapWidth
+	t.we = writeBoxTable(t.w, mapCells(header, EscapeControl), n, mappedRows(row, func(c string) string {
+		return wrap(EscapeControl(c), wrapWidth)
+	}))
 }
 
 // wrapWidth is the widest a table cell grows in a terminal before its words wrap.
