@@ -137,17 +137,44 @@ func facesClient(a, b *capture.Session) bool {
 // firstCommon returns the times at a and at b of the first of a's messages in direction d (of
 // its first few) that b has too, by digest and length.
 func firstCommon(a, b *capture.Session, d capture.Direction) (ta, tb time.Time, ok bool) {
-	ea, eb := a.Entries(d), b.Entries(d)
-	for i := range ea[:min(len(ea), 16)] {
-		x := &ea[i]
-		for k := range eb[:min(len(eb), 32)] {
-			y := &eb[k]
-			if !x.Digest().IsZero() && x.Digest() == y.Digest() && x.Length() == y.Length() {
-				return x.First(), y.First(), true
+	xa, xb := firstMessages(a, d, 16), firstMessages(b, d, 32)
+	for _, x := range xa {
+		for _, y := range xb {
+			if !x.digest.IsZero() && x.digest == y.digest && x.length == y.length {
+				return x.t, y.t, true
 			}
 		}
 	}
 	return time.Time{}, time.Time{}, false
+}
+
+// stamped is a message's digest, length and time.
+type stamped struct {
+	digest capture.Digest64
+	length int64
+	t      time.Time
+}
+
+// firstMessages returns up to n of a session's first messages in direction d, from its compact
+// entries (a capture read for compare) or its messages (read in full).
+func firstMessages(s *capture.Session, d capture.Direction, n int) []stamped {
+	var out []stamped
+	for i, e := range s.Entries(d) {
+		if i == n {
+			return out
+		}
+		out = append(out, stamped{e.Digest(), e.Length(), e.First()})
+	}
+	if len(out) > 0 {
+		return out
+	}
+	for i, m := range s.Messages(d) {
+		if i == n {
+			break
+		}
+		out = append(out, stamped{m.Digest.Prefix(), m.Length, m.First})
+	}
+	return out
 }
 
 // firstViews keeps, of sessions sharing one key, the first seen of each TCP connection (the same

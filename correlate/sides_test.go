@@ -1,8 +1,10 @@
 package correlate
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wspath/wspath/capture"
 	"github.com/wspath/wspath/schema"
@@ -80,6 +82,19 @@ func TestCompare_RouterViews(t *testing.T) {
 		{"two_interfaces", 3, func(caps []*capture.Capture) []*capture.Session {
 			return append(append([]*capture.Session(nil), caps[1].Sessions...), viewsOf(caps[2].Sessions, caps[1].Sessions)...)
 		}, "fw.out", false},
+		{"mid_stream", 3, func(caps []*capture.Capture) []*capture.Session {
+			// The capture began after the handshakes, and its first packet of each connection
+			// was a server-to-client one leaving on the client's side: first packets would put
+			// the views the wrong way round.
+			in := viewsOf(caps[1].Sessions, caps[1].Sessions)
+			out := viewsOf(caps[2].Sessions, caps[1].Sessions)
+			for i := range in {
+				in[i].Request, in[i].Response, in[i].MidStream = nil, nil, true
+				out[i].Request, out[i].Response, out[i].MidStream = nil, nil, true
+				out[i].Start = in[i].Start.Add(-time.Millisecond)
+			}
+			return append(in, out...)
+		}, "fw.out", false},
 		{"third_view_and_nat", 4, func(caps []*capture.Capture) []*capture.Session {
 			s := append([]*capture.Session(nil), caps[1].Sessions...)
 			s = append(s, viewsOf(caps[2].Sessions, caps[1].Sessions)...)
@@ -89,7 +104,7 @@ func TestCompare_RouterViews(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var specs []connSpec
 			for i := 0; i < 4; i++ {
-				c := connSpec{key: keyN(i), startMs: i * 50, c2s: seq("m", 5), s2c: seq("r", 5)}
+				c := connSpec{key: keyN(i), startMs: i * 50, c2s: seq(fmt.Sprint("m", i), 5), s2c: seq(fmt.Sprint("r", i), 5)}
 				if i == 2 {
 					c.dropC2S = map[int]int{3: tt.hops - 1} // the last capture point never sees message 3
 				}
@@ -99,6 +114,9 @@ func TestCompare_RouterViews(t *testing.T) {
 			fw := *caps[1]
 			fw.Sessions = tt.merge(caps)
 			r := Compare([]Hop{{Name: "lb", Capture: caps[0]}, {Name: "fw", Capture: &fw}}, Options{})
+			if len(r.Refused) > 0 {
+				t.Fatalf("refused: %q", r.Refused)
+			}
 			var names []string
 			for _, h := range r.Hops {
 				names = append(names, h.Name)
