@@ -4,7 +4,7 @@
 # Needs root and the packages from install.sh. See README.md for the topology.
 set -euo pipefail
 
-usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-drop-copies|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout|ingress-timeout|capture-drops|capture-drops-loss|h2-c2s-drop|h2-tls-s2c-drop|vxlan-c2s-drop|erspan-c2s-drop|geneve-s2c-drop|erspan3-s2c-drop|gretap-c2s-drop|bridge-c2s-drop|ipip-c2s-drop|ip4ip6-c2s-drop|mplspw-c2s-drop|gre-s2c-drop|mpls-s2c-drop|pppoe-s2c-drop|h2-deflate-s2c-drop|lighttpd-c2s-drop|nghttpx-c2s-drop|varnish-s2c-drop|socat-s2c-drop|lossy|lossy-dupes|ingress-hung|rst-s2c|varnish-timeout|server-killed|stunnel-c2s-drop|nghttpx-h2-s2c-drop|fwany-s2c-drop} <outdir>" >&2; exit 2; }
+usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-drop-copies|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout|ingress-timeout|capture-drops|capture-drops-loss|h2-c2s-drop|h2-tls-s2c-drop|vxlan-c2s-drop|erspan-c2s-drop|geneve-s2c-drop|erspan3-s2c-drop|gretap-c2s-drop|bridge-c2s-drop|ipip-c2s-drop|ip4ip6-c2s-drop|mplspw-c2s-drop|gre-s2c-drop|mpls-s2c-drop|pppoe-s2c-drop|h2-deflate-s2c-drop|lighttpd-c2s-drop|nghttpx-c2s-drop|varnish-s2c-drop|socat-s2c-drop|lossy|lossy-dupes|ingress-hung|rst-s2c|varnish-timeout|server-killed|lbany-c2s-drop|stunnel-c2s-drop|nghttpx-h2-s2c-drop|fwany-s2c-drop} <outdir>" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 scenario=$1
 out=$2
@@ -34,6 +34,7 @@ ingress=nginx  # the ingress proxy: nginx (nginx.conf), caddy (caddy.Caddyfile),
 # ingress may also be lighttpd (lighttpd.conf, mod_proxy with the upgrade header), varnish
                # (varnish.vcl: Upgrade requests piped), nghttpx (nghttp2-proxy, HTTP/1.1 front and back) or
                # socat (a plain TCP relay: no HTTP at all)
+lb_if=l0       # the interface the lb hop's tcpdump captures on (any: both of haproxy's connections, SLL2)
 fw_if=f0       # the interface the fw hop's tcpdump captures on (any: both of the router's, SLL2)
 lb=haproxy     # the load balancer: haproxy (haproxy.cfg), stunnel (stunnel4 ending TLS and relaying the
                # bytes over TCP: tls must be set) or nghttpx (nghttp2-proxy: HTTP/1.1 and, with client=h2,
@@ -276,6 +277,12 @@ nghttpx-h2-s2c-drop)
 	fw_rules=(-A FORWARD -i f1 -p tcp -m string --algo bm --string wsl-trip-s2c-c2-m6 -j DROP) ;;
 lighttpd-c2s-drop | nghttpx-c2s-drop)
 	ingress=${scenario%%-*}
+	compress=off
+	sched+=(--tripwire 2:c2s:6)
+	fw_rules=(-A FORWARD -i f0 -p tcp -m string --algo bm --string wsl-trip-c2s-c2-m6 -j DROP) ;;
+lbany-c2s-drop)
+	# c2s-drop with the lb hop captured by tcpdump -i any on the lb: both of haproxy's connections
+	lb_if=any
 	compress=off
 	sched+=(--tripwire 2:c2s:6)
 	fw_rules=(-A FORWARD -i f0 -p tcp -m string --algo bm --string wsl-trip-c2s-c2-m6 -j DROP) ;;
@@ -632,7 +639,7 @@ capture() { # hop tcpdump-args...
 	tcpd[$h]=$!
 }
 capture client -i c0 -w "$out/client.pcap"
-capture lb -i l0 -G 2 -w "$work/lb-%s.pcap"
+capture lb -i "$lb_if" -G 2 -w "$work/lb-%s.pcap"
 capture fw -i "$fw_if" --time-stamp-precision=nano -w "$out/fw.pcap"
 if [ -z "$mirror" ]; then
 	capture ingress -i i0 "${ingress_snap[@]}" -w "$out/ingress.pcap"
@@ -778,6 +785,8 @@ fi
 truth_views=()
 # tcpdump -i any on the fw: its two interfaces are compared as fw.in (f0) and fw.out (f1)
 [ "$fw_if" != any ] || truth_views=(--views "fw:$(ns fw cat /sys/class/net/f0/ifindex):$(ns fw cat /sys/class/net/f1/ifindex)")
+# tcpdump -i any on the lb: haproxy's two connections, compared as lb.in (l0) and lb.out (l1)
+[ "$lb_if" != any ] || truth_views=(--views "lb:$(ns lb cat /sys/class/net/l0/ifindex):$(ns lb cat /sys/class/net/l1/ifindex)")
 truth_h2=()
 [ "$client" = h2 ] && truth_h2=(--h2)
 [ -z "${WSL_KEEP_LOGS:-}" ] || cp "$work"/*.jsonl "$work"/*.log "$WSL_KEEP_LOGS"/ 2>/dev/null || true

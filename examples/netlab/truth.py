@@ -268,6 +268,13 @@ SCENARIOS = {
                        "haproxy and the server close theirs",
         "expect": ingress_hung(),
     },
+    "lbany-c2s-drop": {
+        "description": "c2s-drop with the lb hop captured by tcpdump -i any on the lb (Linux SLL2): both of haproxy's "
+                       "connections, the client's (l0) and its own to nginx (l1), with the same Sec-WebSocket-Key. The "
+                       "truth's hops lb.in and lb.out are the lb capture's packets of l0 and of l1 (tshark: sll.ifindex); "
+                       "fw drops every packet carrying client->server message 6 of conn 2",
+        "expect": fw_drop_c2s(),
+    },
     "fwany-s2c-drop": {
         "description": "s2c-drop with the fw hop captured by tcpdump -i any on the fw (Linux SLL2): every forwarded "
                        "segment is in fw.pcap twice, arriving and leaving, on two interfaces; fw drops every packet "
@@ -675,11 +682,11 @@ def use_views(spec):
     hop, i_in, i_out = spec.split(":")
     at = HOPS.index(hop)
     HOPS[at:at + 1] = [hop + ".in", hop + ".out"]
-    for v, idx, side in ((".in", i_in, "facing the client (f0)"), (".out", i_out, "facing the server (f1)")):
+    for v, idx, side in ((".in", i_in, "facing the client"), (".out", i_out, "facing the server")):
         FILES[hop + v] = FILES[hop]
         VIEW_FILTER[hop + v] = f"sll.ifindex == {idx}"
-        CAPTURE_POINTS[hop + v] = (f"{hop} namespace, tcpdump -i any (Linux SLL2, nanoseconds): the packets of "
-                                   f"interface index {idx}, {side}; the same file as {hop}{'.out' if v == '.in' else '.in'}")
+        CAPTURE_POINTS[hop + v] = (f"{hop} namespace, tcpdump -i any (Linux SLL2): the packets of interface index "
+                                   f"{idx}, {side}; the same file(s) as {hop}{'.out' if v == '.in' else '.in'}")
 
 
 def hop_path(out, hop, td):
