@@ -4,7 +4,7 @@
 # Needs root and the packages from install.sh. See README.md for the topology.
 set -euo pipefail
 
-usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-drop-copies|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout|ingress-timeout|capture-drops|capture-drops-loss|h2-c2s-drop|h2-tls-s2c-drop|vxlan-c2s-drop|erspan-c2s-drop|geneve-s2c-drop|erspan3-s2c-drop|gretap-c2s-drop|bridge-c2s-drop|ipip-c2s-drop|ip4ip6-c2s-drop|mplspw-c2s-drop|gre-s2c-drop|mpls-s2c-drop|pppoe-s2c-drop|h2-deflate-s2c-drop|lighttpd-c2s-drop|nghttpx-c2s-drop|varnish-s2c-drop|socat-s2c-drop|lossy|lossy-dupes|ingress-hung|rst-s2c|varnish-timeout|server-killed|lbany-c2s-drop|stunnel-c2s-drop|nghttpx-h2-s2c-drop|fwany-s2c-drop} <outdir>" >&2; exit 2; }
+usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-drop-copies|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout|ingress-timeout|capture-drops|capture-drops-loss|h2-c2s-drop|h2-tls-s2c-drop|vxlan-c2s-drop|erspan-c2s-drop|geneve-s2c-drop|erspan3-s2c-drop|gretap-c2s-drop|bridge-c2s-drop|ipip-c2s-drop|ip4ip6-c2s-drop|mplspw-c2s-drop|gre-s2c-drop|mpls-s2c-drop|pppoe-s2c-drop|h2-deflate-s2c-drop|lighttpd-c2s-drop|nghttpx-c2s-drop|varnish-s2c-drop|socat-s2c-drop|lossy|lossy-dupes|ingress-hung|rst-s2c|varnish-timeout|server-killed|lbany-c2s-drop|nghttpx-h2-tls-c2s-drop|stunnel-c2s-drop|nghttpx-h2-s2c-drop|fwany-s2c-drop} <outdir>" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 scenario=$1
 out=$2
@@ -275,6 +275,15 @@ nghttpx-h2-s2c-drop)
 	compress=off
 	sched+=(--tripwire 2:s2c:6)
 	fw_rules=(-A FORWARD -i f1 -p tcp -m string --algo bm --string wsl-trip-s2c-c2-m6 -j DROP) ;;
+nghttpx-h2-tls-c2s-drop)
+	# as nghttpx-h2-s2c-drop over TLS 1.3 with ALPN h2 (client and lb hops keyed)
+	lb=nghttpx
+	client=h2
+	tls=1.3
+	keylog_hops=(client lb)
+	compress=off
+	sched+=(--tripwire 2:c2s:6)
+	fw_rules=(-A FORWARD -i f0 -p tcp -m string --algo bm --string wsl-trip-c2s-c2-m6 -j DROP) ;;
 lighttpd-c2s-drop | nghttpx-c2s-drop)
 	ingress=${scenario%%-*}
 	compress=off
@@ -604,8 +613,10 @@ stunnel)
 	printf 'foreground = yes\npid = %s/stunnel.pid\n[ws]\naccept = 10.231.1.2:%s\nconnect = 10.231.3.2:80\ncert = %s/lb.pem\n' \
 		"$work" "$lb_port" "$work" >"$work/stunnel.conf"
 	ns lb stunnel4 "$work/stunnel.conf" >"$work/stunnel.log" 2>&1 & ;;
-nghttpx)
-	ns lb nghttpx --frontend="10.231.1.2,$lb_port;no-tls" --backend=10.231.3.2,80 --workers=1 --no-ocsp \
+nghttpx) # TLS (ALPN h2) with the lab's certificate when tls is set, else cleartext (h2c, HTTP/1.1)
+	ngx_front=("--frontend=10.231.1.2,$lb_port;no-tls")
+	[ -z "$tls" ] || ngx_front=("--frontend=10.231.1.2,$lb_port" "$work/lb.key" "$work/lb.crt")
+	ns lb nghttpx "${ngx_front[@]}" --backend=10.231.3.2,80 --workers=1 --no-ocsp \
 		--add-x-forwarded-for --errorlog-file="$work/nghttpx-lb-error.log" \
 		--accesslog-file="$work/nghttpx-lb-access.log" >"$work/nghttpx-lb.log" 2>&1 & ;;
 esac

@@ -299,6 +299,13 @@ SCENARIOS = {
                        "of conn 2",
         "expect": fw_drop_s2c(),
     },
+    "nghttpx-h2-tls-c2s-drop": {
+        "description": "nghttpx (nghttp2-proxy) as the load balancer, ending TLS 1.3 with ALPN h2 (client and lb hops "
+                       "decryptable with keys.txt), with the RFC 8441 client (every WebSocket an extended CONNECT "
+                       "stream of one connection); nghttpx speaks HTTP/1.1 Upgrades to nginx; fw drops every packet "
+                       "carrying client->server message 6 of conn 2",
+        "expect": fw_drop_c2s(),
+    },
     "lossy": {
         "description": "random packet loss on the fw: iptables FORWARD -m statistic drops 5% of the TCP packets "
                        "it forwards, both ways; TCP retransmits every one, so everything is delivered (late)",
