@@ -104,8 +104,9 @@ func TestRead_UpgradeFloodBounded(t *testing.T) {
 
 // TestRead_UpgradeFloodWaitingCost checks what a connection costs while it waits for an answer to
 // its Upgrade (TCP reassembly, the connection's state and its request, before any Session is
-// made): at most 1 KB, measured when the last packet has been read and every connection is still
-// open.
+// made): at most 900 bytes (807 measured at 20,000; 1 KB was the bound while the 4-tuple was kept
+// twice and packets as Metas), measured when the last packet has been read and every connection
+// is still open.
 func TestRead_UpgradeFloodWaitingCost(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "flood.pcap")
 	const n = 20000
@@ -127,8 +128,8 @@ func TestRead_UpgradeFloodWaitingCost(t *testing.T) {
 	}
 	per := float64(int64(at.HeapAlloc)-int64(before.HeapAlloc)) / n
 	t.Logf("%.0f bytes per waiting connection", per)
-	if per > 1024 {
-		t.Errorf("%.0f bytes per waiting connection, want at most 1024", per)
+	if per > 900 {
+		t.Errorf("%.0f bytes per waiting connection, want at most 900", per)
 	}
 }
 
