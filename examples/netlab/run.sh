@@ -4,7 +4,7 @@
 # Needs root and the packages from install.sh. See README.md for the topology.
 set -euo pipefail
 
-usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-drop-copies|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout|ingress-timeout|capture-drops|capture-drops-loss|h2-c2s-drop|h2-tls-s2c-drop|vxlan-c2s-drop|erspan-c2s-drop|geneve-s2c-drop|erspan3-s2c-drop|gretap-c2s-drop|bridge-c2s-drop|ipip-c2s-drop|ip4ip6-c2s-drop|mplspw-c2s-drop|gre-s2c-drop|mpls-s2c-drop|pppoe-s2c-drop|h2-deflate-s2c-drop|lighttpd-c2s-drop|nghttpx-c2s-drop|varnish-s2c-drop|socat-s2c-drop|lossy|lossy-dupes|ingress-hung|rst-s2c|varnish-timeout|server-killed|lbany-c2s-drop|nghttpx-h2-tls-c2s-drop|stunnel-c2s-drop|nghttpx-h2-s2c-drop|fwany-s2c-drop} <outdir>" >&2; exit 2; }
+usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-drop-copies|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout|ingress-timeout|capture-drops|capture-drops-loss|h2-c2s-drop|h2-tls-s2c-drop|vxlan-c2s-drop|erspan-c2s-drop|geneve-s2c-drop|erspan3-s2c-drop|gretap-c2s-drop|bridge-c2s-drop|ipip-c2s-drop|ip4ip6-c2s-drop|mplspw-c2s-drop|gre-s2c-drop|mpls-s2c-drop|pppoe-s2c-drop|h2-deflate-s2c-drop|lighttpd-c2s-drop|nghttpx-c2s-drop|varnish-s2c-drop|socat-s2c-drop|lossy|lossy-dupes|ingress-hung|rst-s2c|varnish-timeout|server-killed|lbany-c2s-drop|nghttpx-h2-tls-c2s-drop|wstunnel-c2s-drop|stunnel-c2s-drop|nghttpx-h2-s2c-drop|fwany-s2c-drop} <outdir>" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 scenario=$1
 out=$2
@@ -243,6 +243,12 @@ bridge-c2s-drop)
 	backend=websockify
 	compress=off # websockify speaks no permessage-deflate
 	# chatter: no fragmented or large messages, so each echo comes back as one message
+	sched=(--count 12 --interval 0.05 --mix chatter --echo --binary --tripwire 2:c2s:6)
+	server_rules=(-A OUTPUT -o lo -p tcp --dport 5901 -m string --algo bm --string wsl-trip-c2s-c2-m6 -j DROP) ;;
+wstunnel-c2s-drop)
+	# bridge-c2s-drop with lighttpd's mod_wstunnel as the bridge
+	backend=wstunnel
+	compress=off
 	sched=(--count 12 --interval 0.05 --mix chatter --echo --binary --tripwire 2:c2s:6)
 	server_rules=(-A OUTPUT -o lo -p tcp --dport 5901 -m string --algo bm --string wsl-trip-c2s-c2-m6 -j DROP) ;;
 ipip-c2s-drop | ip4ip6-c2s-drop | mplspw-c2s-drop)
@@ -552,6 +558,13 @@ websockify)
 	ns server websockify 10.231.4.2:8765 127.0.0.1:5901 >"$work/websockify.log" 2>&1 &
 	: >"$work/server.jsonl" # the echo server's log stands in for the server's (truth.py --bridge)
 	truth_backend=(--bridge "$work/echo.jsonl" --backend "websockify $(dpkg-query -W -f '${Version}' websockify) bridging to a TCP echo server (examples/netlab/wsl_tcp_echo.py) on the server's loopback") ;;
+wstunnel)
+	# lighttpd's mod_wstunnel as the bridge instead of websockify (lighttpd-wstunnel.conf)
+	ns server "$PY" "$here/wsl_tcp_echo.py" --host 127.0.0.1 --port 5901 --log "$work/echo.jsonl" 2>"$work/echo.err" &
+	sed -e "s|@WORK@|$work|g" "$here/lighttpd-wstunnel.conf" >"$work/lighttpd-wstunnel.conf"
+	ns server lighttpd -D -f "$work/lighttpd-wstunnel.conf" >"$work/lighttpd-wstunnel.log" 2>&1 &
+	: >"$work/server.jsonl"
+	truth_backend=(--bridge "$work/echo.jsonl" --backend "lighttpd $(dpkg-query -W -f '${Version}' lighttpd) mod_wstunnel (examples/netlab/lighttpd-wstunnel.conf) bridging to a TCP echo server (examples/netlab/wsl_tcp_echo.py) on the server's loopback") ;;
 python)
 	ns server "$PY" "$here/wsl_server.py" --host 10.231.4.2 --port 8765 --log "$work/server.jsonl" \
 		"${server_args[@]}" "${sched[@]}" 2>"$work/server.err" & ;;
@@ -622,7 +635,7 @@ nghttpx) # TLS (ALPN h2) with the lab's certificate when tls is set, else cleart
 esac
 
 wait_port server 10.231.4.2 "$server_port"
-[ "$backend" != websockify ] || wait_port server 127.0.0.1 5901
+[ "$backend" != websockify ] && [ "$backend" != wstunnel ] || wait_port server 127.0.0.1 5901
 if [ "$backend" = tomcat ]; then # the port opens before the examples webapp is deployed
 	for _ in $(seq 300); do grep -qs "Server startup in" "$work/tomcat.log" && break; sleep 0.1; done
 	grep -qs "Server startup in" "$work/tomcat.log" || { echo "run.sh: tomcat did not start" >&2; cat "$work/tomcat.log" >&2; exit 1; }
@@ -660,7 +673,7 @@ else # the collector's interface: the mirror's tunnel packets are the ingress ho
 fi
 capture server -i any -w "$out/server.pcap"
 caps=("${HOPS[@]}")
-if [ "$backend" = websockify ]; then # the bridge's TCP side, on the server's loopback
+if [ "$backend" = websockify ] || [ "$backend" = wstunnel ]; then # the bridge's TCP side, on the server's loopback
 	ip netns exec "${P}server" tcpdump -Z root -n -i lo -w "$out/echo.pcap" tcp port 5901 2>"$work/tcpdump-echo.err" &
 	tcpd[echo]=$!
 	caps+=(echo)
@@ -775,7 +788,7 @@ keylog() { # hop: the hops.yaml line naming the key log, if this scenario gives 
 	echo "    pcap: ingress.pcap"
 	echo "  - name: server"
 	echo "    pcap: server.pcap"
-	if [ "$backend" = websockify ]; then
+	if [ "$backend" = websockify ] || [ "$backend" = wstunnel ]; then
 		echo "  - name: echo"
 		echo "    pcap: echo.pcap"
 		echo "    port: 5901"

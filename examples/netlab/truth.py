@@ -213,6 +213,15 @@ SCENARIOS = {
                        "carrying client->server message 6 of conn 2",
         "expect": fw_drop_c2s(),
     },
+    "wstunnel-c2s-drop": {
+        "description": "bridge-c2s-drop with lighttpd's mod_wstunnel (wstunnel.frame-type binary) as the WebSocket-to-TCP "
+                       "bridge on the server instead of websockify, to a TCP echo server on the server's loopback "
+                       "(captured as hop echo, bridge: tcp); the server namespace's iptables drops every packet from "
+                       "lighttpd carrying client->server message 6 of conn 2 on its way to the echo server",
+        "expect": {(2, "c2s"): dict(verdict="lost", hop="echo", first_missing=6,
+                                    cause="server-namespace OUTPUT DROP on lo of packets to the echo server matching "
+                                          "wsl-trip-c2s-c2-m6 (the bridge's TCP side)")},
+    },
     "bridge-c2s-drop": {
         "description": "WebSocket to plain TCP: websockify on the server bridges every connection to a TCP echo "
                        "server on the server's loopback (captured as hop echo, bridge: tcp); the client sends "
