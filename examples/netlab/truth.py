@@ -270,6 +270,13 @@ SCENARIOS = {
         "expect": {},
         "lossy": True,
     },
+    "lossy-drop": {
+        "description": "lossy-dupes (5% of forwarded TCP packets dropped at random, 10% sent twice, both ways), and the "
+                       "fw drops for good every packet carrying client->server message 6 of conn 2 or server->client "
+                       "message 9 of conn 3: those directions stall there while the others recover every loss",
+        "expect": {**fw_drop_c2s(), **fw_drop_s2c(3, 9)},
+        "lossy": True,
+    },
     "ingress-hung": {
         "description": "the ingress proxy hangs, then dies: once the client has sent message 5 of conn 2, every "
                        "nginx process gets SIGSTOP, and SIGKILL 1 s later; meanwhile the kernel keeps acknowledging "
