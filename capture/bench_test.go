@@ -39,7 +39,7 @@ func BenchmarkRead(b *testing.B) {
 
 // writeSmallCapture writes msgs messages of 20 to 400 bytes on 40 connections, each in its own
 // packet and ACKed, as chat or telemetry traffic looks.
-func writeSmallCapture(b *testing.B, path string, msgs int) {
+func writeSmallCapture(b testing.TB, path string, msgs int) {
 	s := newSynth(b, path)
 	conns := make([]*synthConn, 40)
 	for i := range conns {

@@ -57,6 +57,11 @@ type Options struct {
 	// compare needs. The full Message of the few messages a report names is read again with
 	// ReadEvidence.
 	Compact bool
+	// Serial reads on the calling goroutine only. Otherwise a second goroutine reads the files
+	// and decodes the packets' headers while the first reassembles the connections, so that a
+	// read uses two cores; a caller that reads as many captures at once as there are cores
+	// gains nothing from that.
+	Serial bool
 	// evidence, when not nil, keeps Messages only for those it names, and no Entries
 	// (ReadEvidence).
 	evidence map[evidenceKey]bool

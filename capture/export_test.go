@@ -8,3 +8,9 @@ var WriteUpgradeFlood = writeUpgradeFlood
 
 // WatchHeap starts a heapWatch; the function it returns stops it and returns the peak in MiB.
 func WatchHeap() func() float64 { return watchHeap().peakMB }
+
+// WriteSmallCapture is writeSmallCapture; WriteBenchCapture is writeBenchCapture.
+var (
+	WriteSmallCapture = writeSmallCapture
+	WriteBenchCapture = writeBenchCapture
+)

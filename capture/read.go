@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -212,41 +213,115 @@ func openCaptures(paths []string) ([]*pcapfile.Reader, []error) {
 
 // readPackets reads every packet of m, time-ordered, reporting progress (of total bytes of
 // capture) and looking for cancellation every cancelCheckPackets packets, and writing the
-// sessions ended so far to the digest file when there is one.
+// sessions ended so far to the digest file when there is one. Unless Options.Serial (or there is
+// one core only), the files are read and the packets' headers decoded ahead, on another goroutine
+// (see feed).
 func (r *reader) readPackets(ctx context.Context, m *pcapfile.Merger, total int64) error {
-	opts := r.opts
 	prog := Progress{Total: total}
-	for n := 1; ; n++ {
-		if n%cancelCheckPackets == 0 {
-			if ctx.Err() != nil {
-				return ctx.Err()
+	var counts feedCounts
+	if r.opts.Serial || runtime.GOMAXPROCS(0) == 1 {
+		fr := feedReader{m: m}
+		if err := r.readSerial(ctx, &fr, &prog); err != nil {
+			return err
+		}
+		counts = fr.counts
+	} else {
+		f := startFeed(m)
+		err := r.readBatches(ctx, f, &prog)
+		f.stop() // its batches are garbage from here on, before the caller hears of the end
+		if err != nil {
+			return err
+		}
+		counts = f.counts
+	}
+	r.addCounts(&counts)
+	prog.Done = true
+	if r.opts.Progress != nil {
+		r.opts.Progress(prog)
+	}
+	return nil
+}
+
+// readBatches reads the batches of f until the last one, or until ctx is done or writing the
+// digest file failed.
+func (r *reader) readBatches(ctx context.Context, f *feed, prog *Progress) error {
+	n := 0
+	for {
+		b := f.next()
+		for i := range b.pkts {
+			if n++; n%cancelCheckPackets == 0 {
+				if err := r.progress(ctx, prog); err != nil {
+					return err
+				}
 			}
-			if opts.Progress != nil {
-				opts.Progress(prog)
+			fp := &b.pkts[i]
+			if fp.err != nil {
+				r.warn(Warning{Message: fp.err.Error()})
+				continue
+			}
+			prog.Packets++
+			prog.Bytes += int64(fp.p.CaptureLength) + packetRecordOverhead
+			r.packet(&fp.p, &fp.seg, fp.decErr, fp.secrets)
+			if err := r.flushSessions(); err != nil {
+				return err
 			}
 		}
-		p, err := m.NextPacket()
-		if err == io.EOF {
-			prog.Done = true
-			if opts.Progress != nil {
-				opts.Progress(prog)
+		last := b.last
+		f.release(b)
+		if last {
+			return nil
+		}
+	}
+}
+
+// readSerial is readBatches on the caller's goroutine alone: each packet goes from the Merger
+// to the reader, decoded and counted as the feed does.
+func (r *reader) readSerial(ctx context.Context, fr *feedReader, prog *Progress) error {
+	var seg tcpdecode.Segment
+	for n := 1; ; n++ {
+		if n%cancelCheckPackets == 0 {
+			if err := r.progress(ctx, prog); err != nil {
+				return err
 			}
+		}
+		p, err := fr.m.NextPacket()
+		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
 			r.warn(Warning{Message: err.Error()})
 			continue
 		}
+		decErr := tcpdecode.Decode(p.LinkType, p.Data, &seg)
+		secrets := fr.count(p, &seg, decErr == nil)
 		prog.Packets++
 		prog.Bytes += int64(p.CaptureLength) + packetRecordOverhead
-		r.packet(p, m)
-		if r.out != nil {
-			r.writeSessions()
-			if r.out.err != nil {
-				return r.out.err
-			}
+		r.packet(p, &seg, decErr, secrets)
+		if err := r.flushSessions(); err != nil {
+			return err
 		}
 	}
+}
+
+// progress looks for cancellation and reports progress: every cancelCheckPackets packets.
+func (r *reader) progress(ctx context.Context, prog *Progress) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if r.opts.Progress != nil {
+		r.opts.Progress(*prog)
+	}
+	return nil
+}
+
+// flushSessions writes the sessions ended so far to the digest file, when there is one, and returns
+// the error of the write.
+func (r *reader) flushSessions() error {
+	if r.out == nil {
+		return nil
+	}
+	r.writeSessions()
+	return r.out.err
 }
 
 // writeSessions writes the sessions ended since the last call to the digest file, and drops
@@ -264,11 +339,9 @@ func (r *reader) writeSessions() {
 type reader struct {
 	opts     Options
 	encap    *encap.Decoder // what tcpdecode gives up on: tunnels and fragments
-	seg      tcpdecode.Segment
 	asm      *tcpstream.Assembler
 	inflate  *wsframe.InflatePool // shared by the connections' permessage-deflate Inflaters
 	keys     *tlsdecrypt.Keylog
-	secrets  int // bytes of the files' embedded secrets already added to keys
 	capt     Capture
 	dropped  int // warnings past maxWarnings
 	sessions []*Session
@@ -394,59 +467,57 @@ func (r *reader) warn(w Warning) {
 	r.capt.Warnings = append(r.capt.Warnings, w)
 }
 
-// packet reads one packet: it is counted, its headers decoded, and its TCP segment reassembled.
-func (r *reader) packet(p *pcapfile.Packet, m *pcapfile.Merger) {
-	fc := r.account(p, m)
-	if !r.decode(p, fc) {
+// packet reads one packet p: its headers decoded (the fast path gave seg or decErr), its TCP
+// segment reassembled, counted where the feed did not count it. secrets are the key log lines of
+// the Decryption Secrets Blocks read since the packet before.
+func (r *reader) packet(p *pcapfile.Packet, seg *tcpdecode.Segment, decErr error, secrets []byte) {
+	if len(secrets) > 0 {
+		// A pcapng Decryption Secrets Block: its key log lines count like --keylog's.
+		r.addKeys(p.File+": decryption secrets block", secrets)
+	}
+	if decErr == nil { // plain TCP, counted by the feed
+		r.asm.Add(seg, packet.Meta{Time: p.Time, File: p.File, Number: p.Number})
+		return
+	}
+	fc := r.fileCount(p.File)
+	if !r.decode(p, decErr, seg, fc) {
 		return
 	}
 	r.capt.Stats.TCP++
 	fc.st.TCP++
-	if r.seg.PayloadLength > 0 {
+	if seg.PayloadLength > 0 {
 		r.dataSegs++
-		r.dataBytes += uint64(r.seg.PayloadLength)
+		r.dataBytes += uint64(seg.PayloadLength)
 	}
-	r.asm.Add(&r.seg, packet.Meta{Time: p.Time, File: p.File, Number: p.Number})
+	r.asm.Add(seg, packet.Meta{Time: p.Time, File: p.File, Number: p.Number})
 }
 
-// account counts p in the capture's statistics (time span, packets cut by the snap length) and
-// its file's, picks up the key log lines of a new pcapng Decryption Secrets Block, and returns
-// p's file's counts.
-func (r *reader) account(p *pcapfile.Packet, m *pcapfile.Merger) *fileCount {
+// addCounts adds the feed's counts to the capture's statistics (time span, packets cut by the
+// snap length, packets and TCP packets) and its files'.
+func (r *reader) addCounts(fc *feedCounts) {
 	st := &r.capt.Stats
-	st.Packets++
-	if r.capt.Start.IsZero() || p.Time.Before(r.capt.Start) {
-		r.capt.Start = p.Time
+	st.Packets += fc.packets
+	st.TCP += fc.tcp
+	r.dataSegs += fc.dataSegs
+	r.dataBytes += fc.dataBytes
+	r.capt.Start, r.capt.End = fc.start, fc.end
+	st.Truncated += fc.truncated
+	r.cut = linkCount{first: fc.cut, n: fc.truncated}
+	r.cutLen = fc.cutLen
+	for name, n := range fc.files {
+		f := r.fileCount(name)
+		f.st.Packets += n.packets
+		f.st.TCP += n.tcp
 	}
-	if p.Time.After(r.capt.End) {
-		r.capt.End = p.Time
-	}
-	if p.CaptureLength < p.Length {
-		st.Truncated++
-		if r.cut.n == 0 {
-			r.cut.first, r.cutLen = Warning{File: p.File, Packet: p.Number}, [2]int{p.CaptureLength, p.Length}
-		}
-		r.cut.n++
-	}
-	if m.SecretsSize() > r.secrets {
-		// A pcapng Decryption Secrets Block: its key log lines count like --keylog's.
-		s := m.Secrets()
-		r.addKeys(p.File+": decryption secrets block", s[r.secrets:])
-		r.secrets = len(s)
-	}
-	fc := r.fileCount(p.File)
-	fc.st.Packets++
-	return fc
 }
 
-// decode decodes p's headers into r.seg: the fast path, then tunnels and fragments off it. It
-// reports false when p holds no TCP segment to reassemble (held for reassembly, or unusable and
-// counted as such).
-func (r *reader) decode(p *pcapfile.Packet, fc *fileCount) bool {
-	err := tcpdecode.Decode(p.LinkType, p.Data, &r.seg)
-	if err != nil && (errors.Is(err, tcpdecode.ErrNotTCP) || errors.Is(err, tcpdecode.ErrFragment)) {
+// decode decodes the headers of p, which the fast path could not (err), into seg: tunnels and
+// fragments. It reports false when p holds no TCP segment to reassemble (held for reassembly, or
+// unusable and counted as such).
+func (r *reader) decode(p *pcapfile.Packet, err error, seg *tcpdecode.Segment, fc *fileCount) bool {
+	if errors.Is(err, tcpdecode.ErrNotTCP) || errors.Is(err, tcpdecode.ErrFragment) {
 		var done bool
-		if done, err = r.decodeEncap(p, fc); done {
+		if done, err = r.decodeEncap(p, fc, seg); done {
 			return false
 		}
 	}
@@ -458,12 +529,12 @@ func (r *reader) decode(p *pcapfile.Packet, fc *fileCount) bool {
 }
 
 // decodeEncap decodes a packet that is not plain TCP (tunnels and fragments, off the fast path)
-// into r.seg. done means p is dealt with: a fragment held until its datagram is whole, or
+// into seg. done means p is dealt with: a fragment held until its datagram is whole, or
 // counted as unused; otherwise err is nil or a truncation left to undecodable.
-func (r *reader) decodeEncap(p *pcapfile.Packet, fc *fileCount) (done bool, err error) {
+func (r *reader) decodeEncap(p *pcapfile.Packet, fc *fileCount, seg *tcpdecode.Segment) (done bool, err error) {
 	st, fs := &r.capt.Stats, &fc.st
 	frags := r.encap.FragmentsSeen()
-	err = r.encap.Decode(p.LinkType, p.Data, p.Time, &r.seg)
+	err = r.encap.Decode(p.LinkType, p.Data, p.Time, seg)
 	if r.encap.FragmentsSeen() > frags {
 		st.Fragments++
 		fs.Fragments++

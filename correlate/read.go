@@ -36,9 +36,13 @@ func ReadHopsContext(ctx context.Context, cfg *hopsconfig.Config, opts capture.O
 	// faster than the garbage collector could keep up (4 hops x 960k messages: 300-315 MB peak
 	// RSS in some runs).
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	// Hops that keep every core busy read each on one goroutine: the second goroutine a read
+	// can use to decode ahead (capture.Options.Serial) would only add its hand-over's cost.
+	serial := len(cfg.Hops) >= runtime.GOMAXPROCS(0)
 	for i, hc := range cfg.Hops {
 		hops[i] = Hop{Name: hc.Name, Files: hc.Files, ClockOffset: hc.ClockOffset, Dropped: hc.Dropped}
 		o := hopOptions(cfg, i, opts)
+		o.Serial = o.Serial || serial
 		if opts.Progress != nil {
 			name := hc.Name
 			o.Progress = func(p capture.Progress) { p.Name = name; opts.Progress(p) }
@@ -96,11 +100,18 @@ func ReadEvidence(ctx context.Context, cfg *hopsconfig.Config, opts capture.Opti
 	out := make([]map[capture.Want]*capture.Message, len(cfg.Hops))
 	errs := make([]error, len(cfg.Hops))
 	var wg sync.WaitGroup
+	reads := 0
+	for i := range cfg.Hops {
+		if i < len(wants) && len(wants[i]) > 0 {
+			reads++
+		}
+	}
 	for i, hc := range cfg.Hops {
 		if i >= len(wants) || len(wants[i]) == 0 {
 			continue
 		}
 		o := hopOptions(cfg, i, opts)
+		o.Serial = o.Serial || reads >= runtime.GOMAXPROCS(0) // as in ReadHopsContext
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

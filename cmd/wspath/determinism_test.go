@@ -38,8 +38,9 @@ func TestCompare_Deterministic(t *testing.T) {
 }
 
 // TestInspect_Deterministic checks that inspect gives byte-identical output whatever the number
-// of cores: the message listing, and the digest file, whose gzip members are compressed on
-// several cores at once.
+// of cores: the message listing, read on one goroutine with one core and in two stages on two
+// goroutines otherwise, and the digest file, whose gzip members are compressed on several cores
+// at once.
 func TestInspect_Deterministic(t *testing.T) {
 	cases, err := filepath.Glob(filepath.Join("..", "..", "examples", "*", "*.pcap"))
 	if err != nil || len(cases) == 0 {
