@@ -4,7 +4,7 @@
 # Needs root and the packages from install.sh. See README.md for the topology.
 set -euo pipefail
 
-usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-drop-copies|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout|ingress-timeout|capture-drops|capture-drops-loss|h2-c2s-drop|h2-tls-s2c-drop|vxlan-c2s-drop|erspan-c2s-drop|geneve-s2c-drop|erspan3-s2c-drop|gretap-c2s-drop|bridge-c2s-drop|ipip-c2s-drop|ip4ip6-c2s-drop|mplspw-c2s-drop|gre-s2c-drop|mpls-s2c-drop|pppoe-s2c-drop|h2-deflate-s2c-drop|lighttpd-c2s-drop|nghttpx-c2s-drop|varnish-s2c-drop|socat-s2c-drop|lossy|lossy-dupes|lossy-drop|ingress-hung|rst-s2c|varnish-timeout|server-killed|lbany-c2s-drop|nghttpx-h2-tls-c2s-drop|wstunnel-c2s-drop|stunnel-c2s-drop|nghttpx-h2-s2c-drop|fwany-s2c-drop} <outdir>" >&2; exit 2; }
+usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-drop-copies|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout|ingress-timeout|capture-drops|capture-drops-loss|h2-c2s-drop|h2-tls-s2c-drop|vxlan-c2s-drop|erspan-c2s-drop|geneve-s2c-drop|erspan3-s2c-drop|gretap-c2s-drop|bridge-c2s-drop|ipip-c2s-drop|ip4ip6-c2s-drop|mplspw-c2s-drop|gre-s2c-drop|mpls-s2c-drop|pppoe-s2c-drop|h2-deflate-s2c-drop|lighttpd-c2s-drop|nghttpx-c2s-drop|varnish-s2c-drop|socat-s2c-drop|lossy|lossy-dupes|lossy-drop|ingress-hung|rst-s2c|varnish-timeout|server-killed|lbany-c2s-drop|nghttpx-h2-tls-c2s-drop|wstunnel-c2s-drop|h2o-c2s-drop|stunnel-c2s-drop|nghttpx-h2-s2c-drop|fwany-s2c-drop} <outdir>" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 scenario=$1
 out=$2
@@ -290,7 +290,7 @@ nghttpx-h2-tls-c2s-drop)
 	compress=off
 	sched+=(--tripwire 2:c2s:6)
 	fw_rules=(-A FORWARD -i f0 -p tcp -m string --algo bm --string wsl-trip-c2s-c2-m6 -j DROP) ;;
-lighttpd-c2s-drop | nghttpx-c2s-drop)
+lighttpd-c2s-drop | nghttpx-c2s-drop | h2o-c2s-drop)
 	ingress=${scenario%%-*}
 	compress=off
 	sched+=(--tripwire 2:c2s:6)
@@ -551,6 +551,9 @@ varnish)
 	truth_ingress=(--ingress "Varnish $(dpkg-query -W -f '${Version}' varnish) (Upgrade requests piped, examples/netlab/varnish.vcl)") ;;
 nghttpx)
 	truth_ingress=(--ingress "nghttpx $(dpkg-query -W -f '${Version}' nghttp2-proxy) (HTTP/1.1 frontend and backend)") ;;
+h2o)
+	sed -e "s|@WORK@|$work|g" -e "s|@UPSTREAM@|10.231.4.2:$server_port|g" "$here/h2o.conf" >"$work/h2o.conf"
+	truth_ingress=(--ingress "h2o $(dpkg-query -W -f '${Version}' h2o) (proxy.reverse.url with proxy.websocket ON, examples/netlab/h2o.conf)") ;;
 socat)
 	truth_ingress=(--ingress "socat $(dpkg-query -W -f '${Version}' socat) (TCP relay, one upstream connection per connection)") ;;
 relay)
@@ -619,6 +622,7 @@ nghttpx)
 	ns ingress nghttpx --frontend='10.231.3.2,80;no-tls' --backend="10.231.4.2,$server_port" --workers=1 \
 		--no-ocsp --add-x-forwarded-for --errorlog-file="$work/nghttpx-error.log" \
 		--accesslog-file="$work/nghttpx-access.log" >"$work/nghttpx.log" 2>&1 & ;;
+h2o) ns ingress h2o -c "$work/h2o.conf" >"$work/h2o.log" 2>&1 & ;;
 socat)
 	ns ingress socat TCP-LISTEN:80,bind=10.231.3.2,fork,reuseaddr "TCP:10.231.4.2:$server_port" \
 		>"$work/socat.log" 2>&1 & ;;

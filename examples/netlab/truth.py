@@ -246,6 +246,11 @@ SCENARIOS = {
                        "packet carrying client->server message 6 of conn 2; that direction stalls from there on",
         "expect": fw_drop_c2s(),
     },
+    "h2o-c2s-drop": {
+        "description": "h2o 2.2 as the ingress proxy instead of nginx (proxy.reverse.url with proxy.websocket ON), no "
+                       "compression; fw drops every packet carrying client->server message 6 of conn 2",
+        "expect": fw_drop_c2s(),
+    },
     "nghttpx-c2s-drop": {
         "description": "nghttpx (nghttp2-proxy) as the ingress proxy instead of nginx, HTTP/1.1 on both sides, "
                        "no compression; fw drops every packet carrying client->server message 6 of conn 2",
@@ -1127,7 +1132,7 @@ def write_readme(out, truth):
                         + (["tomcat10", "tomcat10-examples"] if "Tomcat" in truth.get("server", {}).get("software", "")
                            else [])
                         + [p for p, n in (("caddy", "Caddy"), ("apache2", "Apache"), ("lighttpd", "lighttpd"),
-                                          ("varnish", "Varnish"), ("nghttp2-proxy", "nghttpx"), ("socat", "socat"))
+                                          ("varnish", "Varnish"), ("nghttp2-proxy", "nghttpx"), ("socat", "socat"), ("h2o", "h2o"))
                            if truth.get("ingress", {}).get("software", "").startswith(n)]
                         + (["stunnel4"] if truth["scenario"].startswith("stunnel") else [])
                         + (["nghttp2-proxy"] if truth["scenario"].startswith("nghttpx-h2") else []),
