@@ -9,7 +9,7 @@ import (
 
 // writeBenchCapture writes a capture of about size bytes: 64 concurrent WebSocket connections
 // exchanging masked client messages and server messages of mixed sizes, interleaved.
-func writeBenchCapture(b *testing.B, path string, size int64) {
+func writeBenchCapture(b testing.TB, path string, size int64) {
 	s := newSynth(b, path)
 	conns := make([]*synthConn, 64)
 	for i := range conns {

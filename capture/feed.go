@@ -21,6 +21,12 @@ const (
 	// feedBatches is how many batches a read holds: one being filled, one being read, one
 	// waiting, so that neither stage waits for the other's every batch.
 	feedBatches = 3
+	// feedProbePackets and feedMaxMeanBytes decide, when only counting, whether a read uses
+	// the feed: not when the first feedProbePackets packets carry more than feedMaxMeanBytes
+	// each on average, as copying a packet's bytes into a batch then costs more than the feed
+	// takes off the reader (a copy costs per byte, the feed saves per packet).
+	feedProbePackets = 4096
+	feedMaxMeanBytes = 1024
 )
 
 // feedPacket is one packet of a batch, or an error of the read where the packet would be.
@@ -46,13 +52,12 @@ type feedBatch struct {
 
 // feed reads and decodes packets ahead of the reader in a goroutine of its own. next and release
 // are for the reader's goroutine; stop ends the feed goroutine and waits for it, so that the Merger
-// and counts are the caller's again.
+// and the feedReader (its counts) are the caller's again.
 type feed struct {
 	full   chan *feedBatch
 	free   chan *feedBatch
 	done   chan struct{}
 	exited chan struct{}
-	counts feedCounts // of every packet handed over, once the feed has stopped
 }
 
 // feedCounts are the counts of the packets the feed handed over that need nothing of the reader's
@@ -112,18 +117,18 @@ func (c *feedCounts) count(p *pcapfile.Packet, seg *tcpdecode.Segment, tcp bool)
 	}
 }
 
-// startFeed starts reading m. The Merger must not be used until stop returns.
-func startFeed(m *pcapfile.Merger) *feed { return startFeedSized(m, feedBatchPackets, feedBatchBytes) }
+// startFeed starts reading fr.m, counting in fr. Neither must be used until stop returns.
+func startFeed(fr *feedReader) *feed { return startFeedSized(fr, feedBatchPackets, feedBatchBytes) }
 
 // startFeedSized is startFeed with batches of at most packets packets and bytes bytes (more
 // for a larger packet), for tests.
-func startFeedSized(m *pcapfile.Merger, packets, bytes int) *feed {
+func startFeedSized(fr *feedReader, packets, bytes int) *feed {
 	f := &feed{full: make(chan *feedBatch, feedBatches), free: make(chan *feedBatch, feedBatches),
 		done: make(chan struct{}), exited: make(chan struct{})}
 	for range feedBatches {
 		f.free <- &feedBatch{pkts: make([]feedPacket, 0, packets), data: make([]byte, 0, bytes)}
 	}
-	go f.run(m)
+	go f.run(fr)
 	return f
 }
 
@@ -140,12 +145,8 @@ func (f *feed) stop() {
 }
 
 // run fills batches until the files are read or stop is called.
-func (f *feed) run(m *pcapfile.Merger) {
-	fr := feedReader{m: m}
-	defer func() {
-		f.counts = fr.counts
-		close(f.exited)
-	}()
+func (f *feed) run(fr *feedReader) {
+	defer close(f.exited)
 	for {
 		var b *feedBatch
 		select {

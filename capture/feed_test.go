@@ -129,7 +129,7 @@ func fedPackets(t *testing.T, paths []string, packets, bytes int) []fedPacket {
 	}
 	m := pcapfile.NewMerger(readers)
 	defer m.Close()
-	f := startFeedSized(m, packets, bytes)
+	f := startFeedSized(&feedReader{m: m}, packets, bytes)
 	defer f.stop()
 	var out []fedPacket
 	for {
@@ -198,6 +198,12 @@ func TestRead_SerialSame(t *testing.T) {
 		{"../examples/h2-tls-s2c-drop/client.pcap"},
 		{"encap/testdata/synthetic-tunnels.pcap"},
 	}
+	// Past feedProbePackets, where a count-only read picks the feed or not by the packets' size.
+	dir := t.TempDir()
+	small, mixed := filepath.Join(dir, "small.pcap"), filepath.Join(dir, "mixed.pcap")
+	writeSmallCapture(t, small, 10_000)
+	writeBenchCapture(t, mixed, 20<<20)
+	hops = append(hops, []string{small}, []string{mixed})
 	for _, paths := range hops {
 		keys := []string{"../examples/h2-tls-s2c-drop/keys.txt"}
 		for _, opts := range []Options{{}, {CountOnly: true}, {Compact: true, KeylogFiles: keys}} {

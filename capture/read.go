@@ -218,23 +218,34 @@ func openCaptures(paths []string) ([]*pcapfile.Reader, []error) {
 // (see feed).
 func (r *reader) readPackets(ctx context.Context, m *pcapfile.Merger, total int64) error {
 	prog := Progress{Total: total}
-	var counts feedCounts
-	if r.opts.Serial || runtime.GOMAXPROCS(0) == 1 {
-		fr := feedReader{m: m}
-		if err := r.readSerial(ctx, &fr, &prog); err != nil {
+	fr := feedReader{m: m}
+	serial := r.opts.Serial || runtime.GOMAXPROCS(0) == 1
+	done := false
+	if !serial && r.opts.CountOnly {
+		// Counting only, the reader does next to nothing per payload byte, while the feed copies
+		// every one: with large packets the copy costs more than the feed takes off the reader.
+		// The first packets tell.
+		var err error
+		if done, err = r.readSerial(ctx, &fr, &prog, feedProbePackets); err != nil {
 			return err
 		}
-		counts = fr.counts
-	} else {
-		f := startFeed(m)
+		serial = prog.Packets > 0 && prog.Bytes/int64(prog.Packets)-packetRecordOverhead > feedMaxMeanBytes
+	}
+	switch {
+	case done:
+	case serial:
+		if _, err := r.readSerial(ctx, &fr, &prog, -1); err != nil {
+			return err
+		}
+	default:
+		f := startFeed(&fr)
 		err := r.readBatches(ctx, f, &prog)
 		f.stop() // its batches are garbage from here on, before the caller hears of the end
 		if err != nil {
 			return err
 		}
-		counts = f.counts
 	}
-	r.addCounts(&counts)
+	r.addCounts(&fr.counts)
 	prog.Done = true
 	if r.opts.Progress != nil {
 		r.opts.Progress(prog)
@@ -275,18 +286,19 @@ func (r *reader) readBatches(ctx context.Context, f *feed, prog *Progress) error
 }
 
 // readSerial is readBatches on the caller's goroutine alone: each packet goes from the Merger
-// to the reader, decoded and counted as the feed does.
-func (r *reader) readSerial(ctx context.Context, fr *feedReader, prog *Progress) error {
+// to the reader, decoded and counted as the feed does. It stops after limit packets (read errors
+// included) unless limit is negative; done reports that the files are read.
+func (r *reader) readSerial(ctx context.Context, fr *feedReader, prog *Progress, limit int) (done bool, _ error) {
 	var seg tcpdecode.Segment
-	for n := 1; ; n++ {
+	for n := 1; n-1 != limit; n++ {
 		if n%cancelCheckPackets == 0 {
 			if err := r.progress(ctx, prog); err != nil {
-				return err
+				return false, err
 			}
 		}
 		p, err := fr.m.NextPacket()
 		if err == io.EOF {
-			return nil
+			return true, nil
 		}
 		if err != nil {
 			r.warn(Warning{Message: err.Error()})
@@ -298,9 +310,10 @@ func (r *reader) readSerial(ctx context.Context, fr *feedReader, prog *Progress)
 		prog.Bytes += int64(p.CaptureLength) + packetRecordOverhead
 		r.packet(p, &seg, decErr, secrets)
 		if err := r.flushSessions(); err != nil {
-			return err
+			return false, err
 		}
 	}
+	return false, nil
 }
 
 // progress looks for cancellation and reports progress: every cancelCheckPackets packets.
