@@ -321,16 +321,11 @@ func (w *holeWalk) acrossHole(x, y item) bool {
 	w.index() // anchor() does not: a sure match may have set the anchor before any index
 	a, b, anc := w.a, w.b, *w.anchor()
 	if anc.usable(x) {
-		if k := byOffset(a, w.ia, w.i, y, anc.src, int64(y.off)-anc.delta, int64(y.raw)-anc.raw); k > w.i {
-			for w.i < k {
-				w.stepA() // a[i:k] lie in b's hole (or did not reach b)
-			}
+		// a[i:k] lie in b's hole (or did not reach b), or b[j:k] in a's (or are extra).
+		if k := byOffset(a, w.ia, w.i, y, anc.src, int64(y.off)-anc.delta, int64(y.raw)-anc.raw); k > w.i && w.skipATo(k) {
 			return true
 		}
-		if k := byOffset(b, w.ib, w.j, x, y.src, int64(x.off)+anc.delta, int64(x.raw)+anc.raw); k > w.j {
-			for w.j < k {
-				w.stepB() // b[j:k] lie in a's hole (or are extra)
-			}
+		if k := byOffset(b, w.ib, w.j, x, y.src, int64(x.off)+anc.delta, int64(x.raw)+anc.raw); k > w.j && w.skipBTo(k) {
 			return true
 		}
 		// Neither has a copy at the other's offset: when the one that comes first in the
@@ -339,11 +334,11 @@ func (w *holeWalk) acrossHole(x, y item) bool {
 		// Pairing them by order would tie copies a message or more apart.
 		if y.holeKnown {
 			sl := min(offsetSlack(x), offsetSlack(y))
-			if inHoleBefore(int64(x.raw)+anc.raw, int64(x.off)+anc.delta, y, sl) {
+			if inHoleBefore(int64(x.raw)+anc.raw, int64(x.off)+anc.delta, y, sl) && !w.pinnedOther(x, y, w.pinnedA(w.i)) {
 				w.stepA()
 				return true
 			}
-			if inHoleBefore(int64(y.raw)-anc.raw, int64(y.off)-anc.delta, x, sl) {
+			if inHoleBefore(int64(y.raw)-anc.raw, int64(y.off)-anc.delta, x, sl) && !w.pinnedOther(x, y, w.pinnedB(w.j)) {
 				w.stepB()
 				return true
 			}
@@ -361,16 +356,11 @@ func (w *holeWalk) sameDigest(x, y item) {
 	if w.window > 0 && x.t != 0 && y.t != 0 && absDur(time.Duration(x.t-y.t)) > w.window {
 		// Only then can closerLater find a copy closer in time, on either side.
 		w.index()
-		if k := closerLater(w.a, w.ia, w.i, y.t, w.window); k > w.i {
-			for w.i < k {
-				w.stepA() // a[i:k] did not reach b
-			}
+		// a[i:k] did not reach b, or b[j:k] are extra.
+		if k := closerLater(w.a, w.ia, w.i, y.t, w.window); k > w.i && w.skipATo(k) {
 			return
 		}
-		if k := closerLater(w.b, w.ib, w.j, x.t, w.window); k > w.j {
-			for w.j < k {
-				w.stepB() // b[j:k] are extra
-			}
+		if k := closerLater(w.b, w.ib, w.j, x.t, w.window); k > w.j && w.skipBTo(k) {
 			return
 		}
 	}
@@ -412,14 +402,22 @@ func (w *holeWalk) skipToCopy(x, y item) {
 		w.stepA()
 	case w.holeB && !w.holeA:
 		// b's capture lacks bytes: a's messages up to y's copy lie in the hole.
-		for w.i < ka {
-			w.stepA()
-		}
+		w.skipEither(ka, kb, true)
 	case w.holeA && !w.holeB:
-		for w.j < kb {
-			w.stepB()
-		}
-	case w.skipA(ka, kb):
+		w.skipEither(ka, kb, false)
+	default:
+		w.skipEither(ka, kb, w.skipA(ka, kb))
+	}
+}
+
+// skipEither leaves a[i:ka] behind (aFirst) or b[j:kb], unless that would pass a pinned
+// message: then the other side's, up to its own pinned message; where both are pinned (unique
+// payloads in crossed order) the first as asked.
+func (w *holeWalk) skipEither(ka, kb int, aFirst bool) {
+	switch {
+	case aFirst && (w.skipATo(ka) || w.skipBTo(kb)):
+	case !aFirst && (w.skipBTo(kb) || w.skipATo(ka)):
+	case aFirst:
 		for w.i < ka {
 			w.stepA()
 		}
@@ -428,6 +426,48 @@ func (w *holeWalk) skipToCopy(x, y item) {
 			w.stepB()
 		}
 	}
+}
+
+// pinnedA reports whether a[k] carries a payload that occurs once in a and once in b, its copy
+// in b not yet passed: the same message at both hops. Leaving it behind unpaired would count one
+// message missing at one hop and extra at the next, and shift the pairs of repeated copies
+// around it. pinnedB is the same for b[k].
+func (w *holeWalk) pinnedA(k int) bool {
+	w.index()
+	pa, pb := w.ia[w.a[k].digest], w.ib[w.a[k].digest]
+	return !w.a[k].incomplete && len(pa) == 1 && len(pb) == 1 && pb[0] >= w.j
+}
+
+func (w *holeWalk) pinnedB(k int) bool {
+	w.index()
+	pa, pb := w.ia[w.b[k].digest], w.ib[w.b[k].digest]
+	return !w.b[k].incomplete && len(pa) == 1 && len(pb) == 1 && pa[0] >= w.i
+}
+
+// pinnedOther reports whether the item the offsets would step past is pinned (pinned) while
+// the item facing it is another message: the anchor, then, is off by a message dropped before.
+// Facing its own copy, the step stands: the anchor's offsets put the copy in the hole, so the
+// hole held a message the other side lacks, and pairing the two would hide that loss.
+func (w *holeWalk) pinnedOther(x, y item, pinned bool) bool {
+	return pinned && x.digest != y.digest
+}
+
+// skipATo leaves a[i:k] behind, stopping at a pinned message, and reports whether it moved;
+// skipBTo does the same in b.
+func (w *holeWalk) skipATo(k int) bool {
+	i := w.i
+	for w.i < k && !w.pinnedA(w.i) {
+		w.stepA()
+	}
+	return w.i > i
+}
+
+func (w *holeWalk) skipBTo(k int) bool {
+	j := w.j
+	for w.j < k && !w.pinnedB(w.j) {
+		w.stepB()
+	}
+	return w.j > j
 }
 
 // lookahead is how many pairs past a skip skipA compares.
