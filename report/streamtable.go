@@ -89,6 +89,20 @@ func padCell(b *bufio.Writer, s string, width int) {
 	}
 }
 
+// padRow writes one line of cells cs, each padded to its column's width, between bars.
+func padRow(b *bufio.Writer, cs []string, widths []int, bar string) {
+	b.WriteString(bar)
+	for j, wd := range widths {
+		s := ""
+		if j < len(cs) {
+			s = cs[j]
+		}
+		padCell(b, s, wd)
+		b.WriteString(bar)
+	}
+	b.WriteByte('\n')
+}
+
 // writeBoxTable writes a box-drawn table, as tablewriter's default renderer draws it: cells padded
 // by a space, multi-line cells spread over several lines, no rules between rows.
 func writeBoxTable(w io.Writer, header []string, n int, row rowFunc) error {
@@ -108,16 +122,7 @@ func writeBoxTable(w io.Writer, header []string, n int, row rowFunc) error {
 	var lines [][]string
 	cells := func(cs []string) {
 		if oneLine(cs) {
-			b.WriteString("│")
-			for j, wd := range widths {
-				s := ""
-				if j < len(cs) {
-					s = cs[j]
-				}
-				padCell(b, s, wd)
-				b.WriteString("│")
-			}
-			b.WriteByte('\n')
+			padRow(b, cs, widths, "│")
 			return
 		}
 		lines = slices.Grow(lines[:0], len(widths))[:len(widths)]
@@ -174,18 +179,7 @@ func writeMarkdownTable(w io.Writer, header []string, n int, row rowFunc) error 
 		widths[j] = max(widths[j], 1)
 	}
 	b := bufio.NewWriter(w)
-	cells := func(cs []string) {
-		b.WriteString("|")
-		for j, wd := range widths {
-			s := ""
-			if j < len(cs) {
-				s = cs[j]
-			}
-			padCell(b, s, wd)
-			b.WriteString("|")
-		}
-		b.WriteByte('\n')
-	}
+	cells := func(cs []string) { padRow(b, cs, widths, "|") }
 	cells(header)
 	b.WriteString("|")
 	for _, wd := range widths {
