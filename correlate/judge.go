@@ -897,35 +897,14 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 	s, su := j.c.sess[h], j.c.sess[f.lastHop]
 	hn, un := j.hs[h].name, j.hs[f.lastHop].name
 	m := f.msg
-	desc := fmt.Sprintf("message %d (%d bytes, %s at %s)", j.num(f.lastHop, m), m.Length(), j.stampAt(m.First(), f.lastHop), un)
-	if j.tr.byOrder[id.slot] {
-		desc = fmt.Sprintf("message %d (%d bytes, %s at %s; one of identical copies that times do not tell apart: which of them is not known, counted from the last)",
-			j.num(f.lastHop, m), m.Length(), j.stampAt(m.First(), f.lastHop), un)
-	}
+	desc := j.missingDesc(f, id)
 	// A hole h's capture made itself (acknowledged there, cut by the snap length, given up by
 	// reassembly) where the message would be: those bytes came before the connection's end in
 	// its stream and reached h's receiver, so no end explains the absence; nor does a change,
 	// when the message h has in its place matching nothing may be one the hole of last's
 	// capture swallowed (identical copies placed by offsets).
 	if j.ownHole(k, h, f.lastHop) {
-		r := j.holeRoom(k, h, f.lastHop)
-		if r.hole < r.miss {
-			return j.beyondHole(f, h, desc, r)
-		}
-		f.verdict = schema.CaptureGap
-		f.why = fmt.Sprintf("%s was not read at %s%s", desc, hn, j.gapDetail(k, id, h, f.lastHop))
-		switch {
-		case r.miss > 0 && r.hole > r.miss && j.plainAround(k, h, f.lastHop):
-			// More hole than messages missing: some message h is paired with elsewhere lies in
-			// it, so the copies around it are paired off and this one may never have got there.
-			f.blind = fmt.Sprintf("%s's capture has holes of its own making there (%d bytes) larger than the %d bytes of messages missing at %s between the same neighbours, so identical copies around them are paired off and which of them it lacks is not known",
-				hn, r.hole+r.taken, r.miss+r.taken, hn)
-		case j.copyBeside(k, h, f.lastHop):
-			// The hole may as well hold the copy beside it, this one dropped before h: h's
-			// pairs would shift by one copy, offsets and sizes all the same.
-			f.blind = fmt.Sprintf("%s's capture has a hole of its own making beside a copy of the message, and whether the hole holds this copy or that one is not known", hn)
-		}
-		return f
+		return j.inOwnHole(f, k, id, h, desc)
 	}
 	// A message that arrived changed is not missing: h has it, so neither the connection ending
 	// nor h's capture explains an absence. Recognised first: a close right after the changed
@@ -997,6 +976,41 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 		return f
 	}
 	return j.notForwarded(f, k, id, h, te, desc)
+}
+
+// missingDesc names f's message as the hop before the first missing one saw it.
+func (j *judger) missingDesc(f finding, id *ident) string {
+	m, un := f.msg, j.hs[f.lastHop].name
+	if j.tr.byOrder[id.slot] {
+		return fmt.Sprintf("message %d (%d bytes, %s at %s; one of identical copies that times do not tell apart: which of them is not known, counted from the last)",
+			j.num(f.lastHop, m), m.Length(), j.stampAt(m.First(), f.lastHop), un)
+	}
+	return fmt.Sprintf("message %d (%d bytes, %s at %s)", j.num(f.lastHop, m), m.Length(), j.stampAt(m.First(), f.lastHop), un)
+}
+
+// inOwnHole judges a message missing at h where h's capture has a hole of its own making: a
+// capture gap, as many as the hole holds (beyondHole for the rest), blind where the hole may
+// hold another copy.
+func (j *judger) inOwnHole(f finding, k int, id *ident, h int, desc string) finding {
+	hn := j.hs[h].name
+	r := j.holeRoom(k, h, f.lastHop)
+	if r.hole < r.miss {
+		return j.beyondHole(f, h, desc, r)
+	}
+	f.verdict = schema.CaptureGap
+	f.why = fmt.Sprintf("%s was not read at %s%s", desc, hn, j.gapDetail(k, id, h, f.lastHop))
+	switch {
+	case r.miss > 0 && r.hole > r.miss && j.plainAround(k, h, f.lastHop):
+		// More hole than messages missing: some message h is paired with elsewhere lies in
+		// it, so the copies around it are paired off and this one may never have got there.
+		f.blind = fmt.Sprintf("%s's capture has holes of its own making there (%d bytes) larger than the %d bytes of messages missing at %s between the same neighbours, so identical copies around them are paired off and which of them it lacks is not known",
+			hn, r.hole+r.taken, r.miss+r.taken, hn)
+	case j.copyBeside(k, h, f.lastHop):
+		// The hole may as well hold the copy beside it, this one dropped before h: h's
+		// pairs would shift by one copy, offsets and sizes all the same.
+		f.blind = fmt.Sprintf("%s's capture has a hole of its own making beside a copy of the message, and whether the hole holds this copy or that one is not known", hn)
+	}
+	return f
 }
 
 // notForwarded judges a message that hop h lacks while the connection was up there: lost, unless
