@@ -270,10 +270,7 @@ func (r *reader) readBatches(ctx context.Context, f *feed, prog *Progress) error
 				r.warn(Warning{Message: fp.err.Error()})
 				continue
 			}
-			prog.Packets++
-			prog.Bytes += int64(fp.p.CaptureLength) + packetRecordOverhead
-			r.packet(&fp.p, &fp.seg, fp.decErr, fp.secrets)
-			if err := r.flushSessions(); err != nil {
+			if err := r.take(prog, &fp.p, &fp.seg, fp.decErr, fp.secrets); err != nil {
 				return err
 			}
 		}
@@ -306,10 +303,7 @@ func (r *reader) readSerial(ctx context.Context, fr *feedReader, prog *Progress,
 		}
 		decErr := tcpdecode.Decode(p.LinkType, p.Data, &seg)
 		secrets := fr.count(p, &seg, decErr == nil)
-		prog.Packets++
-		prog.Bytes += int64(p.CaptureLength) + packetRecordOverhead
-		r.packet(p, &seg, decErr, secrets)
-		if err := r.flushSessions(); err != nil {
+		if err := r.take(prog, p, &seg, decErr, secrets); err != nil {
 			return false, err
 		}
 	}
@@ -325,6 +319,15 @@ func (r *reader) progress(ctx context.Context, prog *Progress) error {
 		r.opts.Progress(*prog)
 	}
 	return nil
+}
+
+// take counts packet p in prog, reads it (see packet) and writes the sessions it ended to the
+// digest file: the one step of readBatches and readSerial alike.
+func (r *reader) take(prog *Progress, p *pcapfile.Packet, seg *tcpdecode.Segment, decErr error, secrets []byte) error {
+	prog.Packets++
+	prog.Bytes += int64(p.CaptureLength) + packetRecordOverhead
+	r.packet(p, seg, decErr, secrets)
+	return r.flushSessions()
 }
 
 // flushSessions writes the sessions ended so far to the digest file, when there is one, and returns
