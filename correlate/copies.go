@@ -1,7 +1,6 @@
 package correlate
 
 import (
-	"slices"
 	"time"
 
 	"github.com/wspath/wspath/capture"
@@ -216,7 +215,7 @@ func cheapestPairs(m, k int, cost func(j, c int) int64) []int {
 // pairDelays is, per hop of a's items, the usual delay to b among the pairs that need no time to
 // be told apart: the median over paired items whose neighbours in a carry other payloads.
 func pairDelays(a, b []item, al *alignment) map[int]int64 {
-	by := map[int][]int64{}
+	by := map[int][]time.Duration{}
 	for j, i := range al.mb {
 		if i < 0 || a[i].t == 0 || b[j].t == 0 || a[i].incomplete {
 			continue
@@ -224,12 +223,11 @@ func pairDelays(a, b []item, al *alignment) map[int]int64 {
 		if (i > 0 && a[i-1].digest == a[i].digest) || (i+1 < len(a) && a[i+1].digest == a[i].digest) {
 			continue
 		}
-		by[a[i].src] = append(by[a[i].src], b[j].t-a[i].t)
+		by[a[i].src] = append(by[a[i].src], time.Duration(b[j].t-a[i].t))
 	}
 	out := make(map[int]int64, len(by))
 	for src, ds := range by {
-		slices.Sort(ds)
-		out[src] = ds[(len(ds)-1)/2]
+		out[src] = median(ds).Nanoseconds()
 	}
 	return out
 }
