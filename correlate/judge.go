@@ -1182,19 +1182,34 @@ func (j *judger) linkInto(h int) []time.Duration {
 // (end when none).
 func (j *judger) between(k, h, last int, end uint64) (lo, hi uint64) {
 	hi = end
-	for p := k - 1; p >= 0; p-- {
-		if m := j.tr.ids[p].at(h); m != nil && j.tr.ids[p].at(last) != nil {
-			lo = m.End()
-			break
-		}
+	pl, ph := j.neighbours(k, h, last)
+	if pl >= 0 {
+		lo = j.tr.ids[pl].at(h).End()
 	}
-	for p := k + 1; p < len(j.tr.ids); p++ {
-		if m := j.tr.ids[p].at(h); m != nil && j.tr.ids[p].at(last) != nil {
-			hi = m.Offset()
-			break
-		}
+	if ph < len(j.tr.ids) {
+		hi = j.tr.ids[ph].at(h).Offset()
 	}
 	return lo, hi
+}
+
+// neighbours returns the track positions of the nearest messages before and after position k
+// that both hop h and hop last have: -1 and len(ids) where there is none.
+func (j *judger) neighbours(k, h, last int) (pl, ph int) {
+	ids := j.tr.ids
+	pl, ph = -1, len(ids)
+	for p := k - 1; p >= 0; p-- {
+		if ids[p].at(h) != nil && ids[p].at(last) != nil {
+			pl = p
+			break
+		}
+	}
+	for p := k + 1; p < len(ids); p++ {
+		if ids[p].at(h) != nil && ids[p].at(last) != nil {
+			ph = p
+			break
+		}
+	}
+	return pl, ph
 }
 
 // gapDetail explains why hop h's capture may lack the message at track position k: a TCP gap or
@@ -1267,19 +1282,7 @@ type room struct {
 // neighbours differently (re-masked, recompressed): sizes then do not carry.
 func (j *judger) holeRoom(k, h, last int) room {
 	ids := j.tr.ids
-	pl, ph := -1, len(ids)
-	for p := k - 1; p >= 0; p-- {
-		if ids[p].at(h) != nil && ids[p].at(last) != nil {
-			pl = p
-			break
-		}
-	}
-	for p := k + 1; p < len(ids); p++ {
-		if ids[p].at(h) != nil && ids[p].at(last) != nil {
-			ph = p
-			break
-		}
-	}
+	pl, ph := j.neighbours(k, h, last)
 	if pl < 0 && ph == len(ids) {
 		return room{} // no neighbour tells how the two hops frame
 	}
@@ -1363,16 +1366,19 @@ func (j *judger) plainAround(k, h, last int) bool {
 			return false
 		}
 	}
-	for i := range sl.Entries(j.tr.dir) {
-		e := &sl.Entries(j.tr.dir)[i]
-		if e.End() > lo && e.Offset() < hi && (!e.Opcode().IsData() || e.Flags().Has(capture.Incomplete)) {
-			return false
-		}
+	if !wholeData(sl.Entries(j.tr.dir), lo, hi) {
+		return false
 	}
 	hlo, hhi := j.between(k, h, last, ^uint64(0))
-	for i := range j.c.sess[h].Entries(j.tr.dir) {
-		e := &j.c.sess[h].Entries(j.tr.dir)[i]
-		if e.End() > hlo && e.Offset() < hhi && (!e.Opcode().IsData() || e.Flags().Has(capture.Incomplete)) {
+	return wholeData(j.c.sess[h].Entries(j.tr.dir), hlo, hhi)
+}
+
+// wholeData reports whether the entries with bytes between stream offsets lo and hi are all
+// complete data messages.
+func wholeData(es []capture.Entry, lo, hi uint64) bool {
+	for i := range es {
+		e := &es[i]
+		if e.End() > lo && e.Offset() < hi && (!e.Opcode().IsData() || e.Flags().Has(capture.Incomplete)) {
 			return false
 		}
 	}
