@@ -80,14 +80,20 @@ func TestFeed_SameAsMerger(t *testing.T) {
 	}
 }
 
-// mergerPackets reads paths packet by packet as the reader did before the feed.
-func mergerPackets(t *testing.T, paths []string) []fedPacket {
+// openMerger opens paths as one time-ordered capture, failing t on an error.
+func openMerger(t *testing.T, paths []string) *pcapfile.Merger {
 	t.Helper()
 	readers, errs := openCaptures(paths)
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	m := pcapfile.NewMerger(readers)
+	return pcapfile.NewMerger(readers)
+}
+
+// mergerPackets reads paths packet by packet as the reader did before the feed.
+func mergerPackets(t *testing.T, paths []string) []fedPacket {
+	t.Helper()
+	m := openMerger(t, paths)
 	defer m.Close()
 	var out []fedPacket
 	secrets := 0
@@ -123,11 +129,7 @@ func mergerPackets(t *testing.T, paths []string) []fedPacket {
 // fedPackets reads paths through a feed of the given batch sizes.
 func fedPackets(t *testing.T, paths []string, packets, bytes int) []fedPacket {
 	t.Helper()
-	readers, errs := openCaptures(paths)
-	if len(errs) > 0 {
-		t.Fatal(errs)
-	}
-	m := pcapfile.NewMerger(readers)
+	m := openMerger(t, paths)
 	defer m.Close()
 	f := startFeedSized(&feedReader{m: m}, packets, bytes)
 	defer f.stop()
