@@ -311,6 +311,10 @@ func (c *conn) detect(d tcpstream.Dir, b []byte, m packet.Meta) {
 		c.startH2(0)
 	case looksLikeHTTPRequest(b):
 		c.mode, c.client = modeHTTP, d
+	case c.tc.Packets(d.Other()) == 0 && isSwitchingProtocols(b):
+		// A 101 with no packet of the other side before it: the capture sees the server's side
+		// only (asymmetric routing, a one-way filter). Read the frames after it.
+		c.mode, c.client, c.reqDone = modeHTTP, d.Other(), true
 	case tlsdecrypt.IsClientHello(b):
 		c.mode, c.client = modeHTTP, d
 		c.frames().tls = tlsdecrypt.NewConn(c.r.keys, tlsHandler{c})
@@ -360,6 +364,24 @@ func looksLikeHTTPRequest(b []byte) bool {
 	return requestStart(func(p string) bool { return bytes.HasPrefix(b, []byte(p)) })
 }
 
+// isSwitchingProtocols reports whether b begins with a 101 status line.
+func isSwitchingProtocols(b []byte) bool {
+	return bytes.HasPrefix(b, []byte("HTTP/1.1 101")) || bytes.HasPrefix(b, []byte("HTTP/1.0 101"))
+}
+
+// maskedFrameStart reports whether b begins like the first frame a client sends after its
+// handshake: a data or control frame (not a continuation), RSV2 and RSV3 clear, masked.
+func maskedFrameStart(b []byte) bool {
+	if len(b) < 2 || b[0]&0x30 != 0 || b[1]&0x80 == 0 {
+		return false
+	}
+	switch b[0] & 0x0f {
+	case 1, 2, 8, 9, 10:
+		return true
+	}
+	return false
+}
+
 // session returns the connection's Session, creating it on first use with the request that
 // waited for it.
 func (c *conn) session(m packet.Meta) *Session {
@@ -378,7 +400,9 @@ func (c *conn) session(m packet.Meta) *Session {
 func (c *conn) plaintext(d tcpstream.Dir, b []byte, off uint64, m packet.Meta) {
 	switch c.mode {
 	case modeWebSocket, modeMidStream:
-		c.fr.parser[d].Feed(b, off, m)
+		if p := c.fr.parser[d]; p != nil { // nil: the side a one-way capture did not see (clientOnly)
+			p.Feed(b, off, m)
+		}
 	case modeH2:
 		c.h2().feed(d, b, off, m)
 	case modeHTTP:
@@ -430,11 +454,51 @@ func (c *conn) handshakeBytes(d tcpstream.Dir, b []byte, off uint64, m packet.Me
 	hs.head[d] = append(hs.head[d], b...)
 	if d == c.client && !c.reqDone {
 		c.parseRequest(m)
+	}
+	if d == c.client && c.reqDone && !c.respDone && c.mode == modeHTTP {
+		c.clientOnly(m)
 		return
 	}
 	if d != c.client && c.reqDone && !c.respDone {
 		c.parseResponse(m)
 	}
+}
+
+// clientOnly starts reading the client's frames without the server's answer when the capture
+// has seen no packet at all from the server's side, not even the acknowledgement of the request:
+// a client sends frames only after the 101 (RFC 6455, 4.1), so the answer passed where this
+// capture could not see it (asymmetric routing, tcpdump -Q or a one-way filter). Without this,
+// such a hop would hold none of the messages and seem to lose them all.
+func (c *conn) clientOnly(m packet.Meta) {
+	d, hs := c.client, c.hs
+	if hs == nil || c.tc.Packets(d.Other()) > 0 || !maskedFrameStart(hs.head[d]) {
+		return
+	}
+	s := c.session(m)
+	var deflate *handshake.Deflate
+	if offersDeflate(s.Request) {
+		// Whatever the server accepted, an inflater with a full window and context decodes it.
+		deflate = &handshake.Deflate{ServerMaxWindowBits: 15, ClientMaxWindowBits: 15}
+	}
+	c.respDone, c.mode = true, modeWebSocket
+	early, off, meta := hs.head[d], hs.headOff[d], hs.headMeta[d]
+	c.problem(d, ProblemTruncated, off, meta, "only the client's side of this connection is in the capture (asymmetric routing or a one-way capture filter): the answer to the Upgrade and everything the server sent are missing; the client's frames are read as if the Upgrade was accepted")
+	c.startFrames(d, deflate, false)
+	c.fr.parser[d].Feed(early, off, meta)
+	c.dropHandshake()
+}
+
+// offersDeflate reports whether an Upgrade request offers permessage-deflate.
+func offersDeflate(r *Request) bool {
+	if r == nil {
+		return false
+	}
+	for _, e := range handshake.ParseExtensions(r.Extensions) {
+		if e.Name == "permessage-deflate" {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *conn) parseRequest(m packet.Meta) {
@@ -548,7 +612,12 @@ func (c *conn) parseResponse(m packet.Meta) {
 			return
 		}
 		s := c.session(meta)
-		key := s.Request.Key
+		key := ""
+		if s.Request != nil {
+			key = s.Request.Key
+		} else {
+			c.problem(d, ProblemTruncated, hs.headOff[d], meta, "only the server's side of this connection is in the capture (asymmetric routing or a one-way capture filter): the Upgrade request and everything the client sent are missing")
+		}
 		s.Response = &Response{
 			Status: h.Status, Reason: h.Reason, Accept: h.Get("Sec-WebSocket-Accept"),
 			Protocol: handshake.RedactProtocol(h.Get("Sec-WebSocket-Protocol")), Extensions: h.Get("Sec-WebSocket-Extensions"),
@@ -568,6 +637,9 @@ func (c *conn) parseResponse(m packet.Meta) {
 		c.mode = modeWebSocket
 		deflate, _ := handshake.NegotiatedDeflate(s.Response.Extensions)
 		for _, dir := range []tcpstream.Dir{c.client, 1 - c.client} {
+			if dir == c.client && s.Request == nil {
+				continue // the capture sees the server's side only: the client's is not read
+			}
 			early := hs.head[dir]
 			hs.head[dir] = hs.head[dir][:0] // the parser copies what it keeps
 			c.startFrames(dir, deflate, false)
@@ -650,7 +722,9 @@ func (c *conn) Gap(d tcpstream.Dir, off, n uint64, reason tcpstream.GapReason, m
 		}
 		c.giveUp()
 	default:
-		c.fr.parser[d].Gap(off, n)
+		if p := c.fr.parser[d]; p != nil { // nil: the side a one-way capture did not see
+			p.Gap(off, n)
+		}
 	}
 }
 
@@ -702,7 +776,7 @@ func (c *conn) Close(st [2]tcpstream.Stats) {
 	if c.mode == modeMidStream && !c.orientMidStream() {
 		return
 	}
-	if s.Request == nil && !s.MidStream && (s.TLS() == nil || s.TLS().Decrypted) {
+	if s.Request == nil && s.Response == nil && !s.MidStream && (s.TLS() == nil || s.TLS().Decrypted) {
 		return // decrypted, but not a WebSocket upgrade
 	}
 	s.Client, s.Server = c.addr(c.client), c.addr(1-c.client)

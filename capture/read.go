@@ -616,6 +616,9 @@ func (r *reader) ackedHoles() string {
 	for _, s := range r.sessions {
 		n := 0
 		for _, d := range Directions {
+			if s.OneWay() {
+				break // the side never captured is one hole, which oneWayWarning explains
+			}
 			for _, g := range s.TCP[d].Gaps() {
 				if g.Reason == GapAcked {
 					n++
@@ -639,6 +642,27 @@ func (r *reader) ackedHoles() string {
 	}
 	return fmt.Sprintf("the capture misses about %d packets' worth of bytes (%d bytes) that the peers acknowledged (%d holes in %d connections): it dropped packets (tcpdump's \"packets dropped by kernel\"); losses cannot be judged inside those holes",
 		pkts, bytes, holes, conns)
+}
+
+// oneWayWarning says how many connections the capture saw one way only, and which way.
+func (r *reader) oneWayWarning() string {
+	var n [2]int
+	for _, s := range r.sessions {
+		if d, ok := s.Unseen(); ok {
+			n[d]++
+		}
+	}
+	if n == [2]int{} {
+		return ""
+	}
+	var parts []string
+	for d, from := range [2]string{"from the client", "from the server"} {
+		if n[d] > 0 {
+			parts = append(parts, fmt.Sprintf("%d without a packet %s", n[d], from))
+		}
+	}
+	return fmt.Sprintf("%d WebSocket connection(s) captured one way only (%s): asymmetric routing, or a capture filter on one direction (tcpdump -Q in/out, src/dst host); what this capture did not see is not judged here",
+		n[0]+n[1], strings.Join(parts, ", "))
 }
 
 // fileCount returns the counts of the named file, the latest one's without a map lookup.
@@ -722,6 +746,9 @@ func (r *reader) finish(infos []pcapfile.Info) *Capture {
 		r.warn(u.first)
 	}
 	if w := r.ackedHoles(); w != "" {
+		r.warn(Warning{Message: w})
+	}
+	if w := r.oneWayWarning(); w != "" {
 		r.warn(Warning{Message: w})
 	}
 	if r.cutHeaders.n > 0 {

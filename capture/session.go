@@ -669,6 +669,26 @@ type StreamEnd struct {
 	Packet    PacketRef
 }
 
+// Unseen returns the direction of which the capture holds no packet at all while it holds some of
+// the other (not even the ACKs a receiver sends): asymmetric routing or a one-way capture filter.
+// A connection that carried bytes always has packets both ways on the wire.
+func (s *Session) Unseen() (Direction, bool) {
+	c2s, s2c := s.TCP[ClientToServer].Packets, s.TCP[ServerToClient].Packets
+	switch {
+	case c2s > 0 && s2c == 0:
+		return ServerToClient, true
+	case s2c > 0 && c2s == 0:
+		return ClientToServer, true
+	}
+	return 0, false
+}
+
+// OneWay reports whether the capture saw one direction of the connection only (see Unseen).
+func (s *Session) OneWay() bool {
+	_, ok := s.Unseen()
+	return ok
+}
+
 // Key returns the Sec-WebSocket-Key of the handshake, or "" when it was not captured.
 func (s *Session) Key() string {
 	if s.Request == nil {

@@ -474,12 +474,32 @@ func travelOrder(n int, dir capture.Direction) []int {
 	return t
 }
 
+// seenTravel drops from travel the hops whose capture holds not one packet of this direction of
+// the connection while it holds the other's (asymmetric routing, a one-way capture filter): they
+// cannot say whether a message passed, so the direction is judged without them, as if they were
+// not on the path.
+func seenTravel(c *conn, dir capture.Direction, travel []int) []int {
+	out := travel[:0]
+	for _, h := range travel {
+		if s := c.sess[h]; s != nil {
+			if d, ok := s.Unseen(); ok && d == dir {
+				continue
+			}
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+// onPath reports whether hop h is in the track's travel (see seenTravel).
+func (tr *track) onPath(h int) bool { return slices.Contains(tr.travel, h) }
+
 // buildTrack aligns one direction of a connection across its readable hops in travel order,
 // keeping a merged reference sequence of every message seen so far so that a message missing at
 // one hop and present further along is still recognised.
 func buildTrack(c *conn, hs []*hopState, dir capture.Direction, opts *Options, bufs *trackBufs, delays map[delayKey]int64) *track {
 	n := len(hs)
-	tr := &track{dir: dir, travel: travelOrder(n, dir), sess: c.sess}
+	tr := &track{dir: dir, travel: seenTravel(c, dir, travelOrder(n, dir)), sess: c.sess}
 	most := 0
 	for _, s := range c.sess {
 		if readable(s) {

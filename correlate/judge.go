@@ -55,9 +55,9 @@ func judge(c *conn, tr *track, hs []*hopState, opts *Options) schema.DirectionRe
 // data message counts by hop.
 func perHopCounts(dr *schema.DirectionResult, c *conn, tr *track, hs []*hopState) []int {
 	counts := make([]int, len(hs))
-	for _, h := range tr.travel {
+	for _, h := range travelOrder(len(hs), tr.dir) {
 		v := schema.HopValue[schema.HopCount]{Hop: hs[h].name}
-		if s := c.sess[h]; s != nil {
+		if s := c.sess[h]; s != nil && tr.onPath(h) {
 			hc := &schema.HopCount{}
 			if readable(s) {
 				n := countData(s.Entries(tr.dir))
@@ -364,8 +364,10 @@ func (j *judger) middleClose() *finding {
 	}
 	var ends []seen // hops with an end event, in path order
 	for h, s := range j.c.sess {
-		if !readable(s) {
-			continue // close frames inside TLS without keys are not visible: the order would lie
+		if !readable(s) || s.OneWay() {
+			// Close frames inside TLS without keys are not visible, nor the ends of a side a
+			// capture did not see: the order would lie.
+			continue
 		}
 		if e := firstEnd(j.hs[h].name, s, farFuture()); e != nil {
 			ends = append(ends, seen{h, e})

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wspath/wspath/capture"
+	"github.com/wspath/wspath/capture/handshake"
 	"github.com/wspath/wspath/schema"
 )
 
@@ -73,9 +74,15 @@ func matchByKey(hops [][]*capture.Session) []*conn {
 	groups := map[string]*group{}
 	var keys []string
 	var out []*conn
+	byAccept := acceptKeys(hops)
 	for h, ss := range hops {
 		for _, s := range ss {
 			k := s.Key()
+			if k == "" && s.Response != nil {
+				// Seen from the server's side only (a one-way capture): its 101's
+				// Sec-WebSocket-Accept names the key another hop saw.
+				k = byAccept[s.Response.Accept]
+			}
 			if k == "" {
 				c := &conn{sess: make([]*capture.Session, n), by: make([]schema.MatchedBy, n)}
 				c.sess[h] = s
@@ -114,6 +121,29 @@ func matchByKey(hops [][]*capture.Session) []*conn {
 		}
 	}
 	return out
+}
+
+// acceptKeys maps the Sec-WebSocket-Accept each key seen at some hop calls for back to the key.
+// It is nil when no session lacks its request but has a response: nothing to look up.
+func acceptKeys(hops [][]*capture.Session) map[string]string {
+	need := false
+	for _, ss := range hops {
+		for _, s := range ss {
+			need = need || (s.Request == nil && s.Response != nil && s.Response.Accept != "")
+		}
+	}
+	if !need {
+		return nil
+	}
+	m := map[string]string{}
+	for _, ss := range hops {
+		for _, s := range ss {
+			if k := s.Key(); k != "" {
+				m[handshake.AcceptKey(k)] = k
+			}
+		}
+	}
+	return m
 }
 
 // handshakeSamples collects, for hop h, differences of handshake times against the nearest

@@ -140,7 +140,7 @@ func (j *judger) lostAround(h int, d capture.Direction, t time.Time) bool {
 func (j *judger) whoEnded() string {
 	prev := -1
 	for h, s := range j.c.sess {
-		if !readable(s) || j.hs[h].excluded {
+		if !readable(s) || j.hs[h].excluded || s.OneWay() {
 			continue
 		}
 		if prev >= 0 {

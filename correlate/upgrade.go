@@ -108,7 +108,7 @@ func (j *judger) upgradeResponse() *finding {
 	}
 	for h := first.hop - 1; h >= 0; h-- {
 		s := j.c.sess[h]
-		if j.hs[h].excluded || s == nil || s.Request == nil {
+		if j.hs[h].excluded || s == nil || s.Request == nil || !j.tr.onPath(h) {
 			continue
 		}
 		if s.Response != nil {

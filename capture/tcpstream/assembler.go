@@ -78,6 +78,11 @@ func (h Conn) SYN() bool { return h.c.is(synned) }
 // Tunnel returns ConnInfo.Tunnel.
 func (h Conn) Tunnel() uint32 { return h.c.key.tunnel }
 
+// Packets returns how many segments direction d has sent so far, pure ACKs included: none while
+// the other side talks means the capture sees one direction only (asymmetric routing, a one-way
+// filter).
+func (h Conn) Packets(d Dir) int { return int(h.c.h[d].packets) }
+
 // endpoint returns the key's lower endpoint, or its higher one, as the segments gave it.
 func (c *conn) endpoint(lo bool) netip.AddrPort {
 	a, p := &c.key.hiAddr, c.key.hiPort
