@@ -4,7 +4,7 @@
 # Needs root and the packages from install.sh. See README.md for the topology.
 set -euo pipefail
 
-usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-drop-copies|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout|ingress-timeout|capture-drops|capture-drops-loss|h2-c2s-drop|h2-tls-s2c-drop|vxlan-c2s-drop|erspan-c2s-drop|geneve-s2c-drop|erspan3-s2c-drop|gretap-c2s-drop|bridge-c2s-drop|ipip-c2s-drop|ip4ip6-c2s-drop|mplspw-c2s-drop|gre-s2c-drop|mpls-s2c-drop|pppoe-s2c-drop|h2-deflate-s2c-drop|lighttpd-c2s-drop|nghttpx-c2s-drop|varnish-s2c-drop|socat-s2c-drop|lossy|lossy-dupes|lossy-drop|ingress-hung|rst-s2c|varnish-timeout|server-killed|lbany-c2s-drop|nghttpx-h2-tls-c2s-drop|wstunnel-c2s-drop|h2o-c2s-drop|stunnel-c2s-drop|nghttpx-h2-s2c-drop|fwany-s2c-drop} <outdir>" >&2; exit 2; }
+usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-drop-copies|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout|ingress-timeout|capture-drops|capture-drops-loss|h2-c2s-drop|h2-tls-s2c-drop|vxlan-c2s-drop|erspan-c2s-drop|geneve-s2c-drop|erspan3-s2c-drop|gretap-c2s-drop|bridge-c2s-drop|ipip-c2s-drop|ip4ip6-c2s-drop|mplspw-c2s-drop|gre-s2c-drop|mpls-s2c-drop|pppoe-s2c-drop|h2-deflate-s2c-drop|lighttpd-c2s-drop|nghttpx-c2s-drop|varnish-s2c-drop|socat-s2c-drop|lossy|lossy-dupes|lossy-drop|ingress-hung|rst-s2c|varnish-timeout|server-killed|lbany-c2s-drop|nghttpx-h2-tls-c2s-drop|wstunnel-c2s-drop|h2o-c2s-drop|stunnel-c2s-drop|nghttpx-h2-s2c-drop|fwany-s2c-drop|asym-c2s-drop|asym-s2c-drop} <outdir>" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 scenario=$1
 out=$2
@@ -44,6 +44,9 @@ fw_loss=       # a probability: the fw drops that share of the TCP packets it fo
 pipe_timeout=60 # Varnish's pipe_timeout: how long a piped connection may stay idle (seconds)
 fw_dup=        # a probability: the fw sends that share of the TCP packets it forwards twice, both ways
                # (iptables TEE to the next hop: a duplicate, as netem duplicate would make)
+fw_oneway=     # in or out: a second tcpdump on the fw's f0 with -Q in (only what comes from the lb: client to
+               # server) or -Q out (server to client), as a capture on a path with asymmetric routing sees;
+               # hops-oneway.yaml gives it as the fw hop's capture
 kill_hop=()    # namespace, conn, c2s message index and seconds: once the client logs sending that message,
                # every process in that namespace but the captures gets SIGSTOP, and SIGKILL that many
                # seconds later (0: at once)
@@ -304,6 +307,17 @@ lbany-c2s-drop)
 fwany-s2c-drop)
 	# s2c-drop with the fw hop captured on all of the fw's interfaces (tcpdump -i any on the router)
 	fw_if=any
+	sched+=(--tripwire 2:s2c:6)
+	fw_rules=(-A FORWARD -i f1 -p tcp -m string --algo bm --string wsl-trip-s2c-c2-m6 -j DROP) ;;
+asym-c2s-drop)
+	# c2s-drop, and the fw's f0 captured a second time with tcpdump -Q in: the client's side only
+	fw_oneway=in
+	compress=off
+	sched+=(--tripwire 2:c2s:6)
+	fw_rules=(-A FORWARD -i f0 -p tcp -m string --algo bm --string wsl-trip-c2s-c2-m6 -j DROP) ;;
+asym-s2c-drop)
+	# s2c-drop, and the fw's f0 captured a second time with tcpdump -Q out: the server's side only
+	fw_oneway=out
 	sched+=(--tripwire 2:s2c:6)
 	fw_rules=(-A FORWARD -i f1 -p tcp -m string --algo bm --string wsl-trip-s2c-c2-m6 -j DROP) ;;
 varnish-s2c-drop | socat-s2c-drop)
@@ -689,6 +703,11 @@ if [ "$backend" = websockify ] || [ "$backend" = wstunnel ]; then # the bridge's
 	tcpd[echo]=$!
 	caps+=(echo)
 fi
+if [ -n "$fw_oneway" ]; then # a second tcpdump on the fw's f0 that sees one direction only
+	ip netns exec "${P}fw" tcpdump -Z root -n -i f0 -Q "$fw_oneway" -w "$out/fw-oneway.pcap" tcp 2>"$work/tcpdump-fwq.err" &
+	tcpd[fwq]=$!
+	caps+=(fwq)
+fi
 if [ ${#drop_capture[@]} -gt 0 ]; then # a second tcpdump on the fw's f0 at the same time
 	# Its output goes through a pipe drained at drop_rate bytes/s, like a slow disk on a busy host:
 	# tcpdump blocks writing, its kernel buffer fills and the kernel drops packets.
@@ -817,6 +836,12 @@ if [ ${#drop_capture[@]} -gt 0 ]; then # the same hops with the two fw captures 
 	fi
 fi
 
+truth_oneway=()
+if [ -n "$fw_oneway" ]; then # the same hops, the fw hop's capture the one-way one
+	sed -e 's|^    pcap: fw.pcap$|    pcap: fw-oneway.pcap|' -e "s|^incident: .*|&, fw captured with tcpdump -Q $fw_oneway|" \
+		"$out/hops.yaml" >"$out/hops-oneway.yaml"
+	truth_oneway=(--one-way "fw:fw-oneway.pcap:hops-oneway.yaml:$fw_oneway")
+fi
 truth_views=()
 # tcpdump -i any on the fw: its two interfaces are compared as fw.in (f0) and fw.out (f1)
 [ "$fw_if" != any ] || truth_views=(--views "fw:$(ns fw cat /sys/class/net/f0/ifindex):$(ns fw cat /sys/class/net/f1/ifindex)")
@@ -828,5 +853,6 @@ truth_h2=()
 "$PY" "$here/truth.py" --scenario "$scenario" --out "$out" --client-log "$work/client.jsonl" "${truth_h2[@]}" \
 	--server-log "$work/server.jsonl" --conns "$conns" "${tshark_tls[@]}" "${truth_backend[@]}" \
 	${stop_capture[0]:+--stopped-capture "${stop_capture[0]}:$stop_time"} ${server_args[@]:+--stall "${server_args[1]}"} \
-	"${truth_ingress[@]}" ${drop_capture[@]:+--kernel-drops "${kernel_drops[*]}"} "${truth_views[@]}" "${sched[@]}" --log /dev/null
+	"${truth_ingress[@]}" ${drop_capture[@]:+--kernel-drops "${kernel_drops[*]}"} "${truth_views[@]}" "${truth_oneway[@]}" \
+	"${sched[@]}" --log /dev/null
 echo "run.sh: $scenario -> $out ($(du -sh "$out" | cut -f1))"

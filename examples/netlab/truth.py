@@ -318,6 +318,19 @@ SCENARIOS = {
                        "fw drops every packet carrying client->server message 6 of conn 2",
         "expect": fw_drop_c2s(),
     },
+    "asym-c2s-drop": {
+        "description": "c2s-drop, and a second tcpdump on the fw's f0 at the same time with -Q in: only the packets "
+                       "arriving from the lb (client to server), what a capture point on a path with asymmetric routing "
+                       "sees (hops-oneway.yaml gives it as the fw hop's capture); fw drops every packet carrying "
+                       "client->server message 6 of conn 2",
+        "expect": fw_drop_c2s(),
+    },
+    "asym-s2c-drop": {
+        "description": "s2c-drop, and a second tcpdump on the fw's f0 at the same time with -Q out: only the packets "
+                       "leaving toward the lb (server to client), as with asymmetric routing (hops-oneway.yaml gives it "
+                       "as the fw hop's capture); fw drops every packet carrying server->client message 6 of conn 2",
+        "expect": fw_drop_s2c(),
+    },
     "fwany-s2c-drop": {
         "description": "s2c-drop with the fw hop captured by tcpdump -i any on the fw (Linux SLL2): every forwarded "
                        "segment is in fw.pcap twice, arriving and leaving, on two interfaces; fw drops every packet "
@@ -961,6 +974,36 @@ def tshark_endings(out, tls_port=None, keylog=None):
     return res
 
 
+ONE_WAY_NOTE = ("one_way: the run also captured the fw's f0 with tcpdump -Q, which keeps the packets of one direction "
+                "only, as a capture point on a path with asymmetric routing (the answers coming back another way) or "
+                "with a one-way filter does; hops-oneway.yaml is hops.yaml with that capture as the fw hop's. The "
+                "truth holds for both hops files: the dropped direction is the one that capture saw, and a hop that "
+                "saw none of a direction's packets can only be left out of judging it. packets counts each capture's "
+                "TCP segments by sender (tshark): the one-way capture must hold none of the other side's and as "
+                "many of its side's as fw.pcap. tshark's counts and endings at fw are fw.pcap's")
+
+
+def one_way(out, spec):
+    """truth.json's one_way for run.sh's fw_oneway (--one-way HOP:FILE:HOPSFILE:in|out), and the problems
+    found: the one-way capture must hold no segment of the side tcpdump -Q left out, and exactly the
+    segments of the other side the hop's full capture holds."""
+    hop, name, hops_file, q = spec.split(":")
+    seen = "client_to_server" if q == "in" else "server_to_client"
+    packets, notes = {}, []
+    for label, f in (("full", FILES[hop]), ("one_way", name)):
+        lines = subprocess.run(["tshark", "-n", "-r", os.path.join(out, f), "-T", "fields", "-e", "tcp.srcport"],
+                               check=True, capture_output=True, text=True).stdout.split()
+        srv = sum(1 for p in lines if p in SERVER_PORTS)
+        packets[label] = {"client": len(lines) - srv, "server": srv}
+    kept, left = ("client", "server") if q == "in" else ("server", "client")
+    if packets["one_way"][left] != 0 or packets["one_way"][kept] == 0:
+        notes.append(f"{name} is not one way ({q}): {packets['one_way']}")
+    if packets["one_way"][kept] != packets["full"][kept]:
+        notes.append(f"{name} holds {packets['one_way'][kept]} {kept} segments, {FILES[hop]} {packets['full'][kept]}")
+    return {"hop": hop, "file": name, "hops_file": hops_file, "tcpdump": f"-Q {q}", "seen": seen,
+            "packets": packets, "note": ONE_WAY_NOTE}, notes
+
+
 def hop_ending(sides):
     """How a connection ended at a hop, in wspath's terms (capture.Ending): "close" when both sides
     sent a close frame, else "reset" after a RST, "fin" after a FIN, "open" when none of them."""
@@ -1240,6 +1283,8 @@ def main():
     p.add_argument("--stall", help="wsl_server.py's --stall conn:delay:seconds (backpressure)")
     p.add_argument("--views", help="HOP:IN:OUT: HOP's capture (tcpdump -i any, SLL2) is compared as HOP.in and "
                                     "HOP.out, its packets of interface index IN and OUT")
+    p.add_argument("--one-way", help="HOP:FILE:HOPSFILE:in|out: FILE is a second capture of HOP's interface with "
+                                      "tcpdump -Q in|out (one direction only), HOPSFILE the hops file giving it as HOP's")
     p.add_argument("--kernel-drops", help="space-separated hop:N, each tcpdump's \"N packets dropped by kernel\" "
                                           "(capture-drops scenarios, which add the fwdrop hop)")
     p.add_argument("--bridge", help="the server is websockify bridging to wsl_tcp_echo.py, whose log this is: the "
@@ -1509,6 +1554,9 @@ def main():
         truth["capture_stopped"] = stopped
     if kernel_drops is not None:
         truth["kernel_drops"] = kernel_drops
+    if args.one_way:
+        truth["one_way"], problems = one_way(args.out, args.one_way)
+        notes += problems
     if args.stall:
         c = int(args.stall.split(":")[0])
         times = {e["ev"]: e["t"] for e in events if e["side"] == "server" and e.get("conn") == c
