@@ -388,6 +388,7 @@ func (c *conn) session(m packet.Meta) *Session {
 	if c.sess == nil {
 		c.sess = &Session{Start: c.start.Time, Request: c.req}
 		c.sess.SetTunnel(c.r.encap.Tunnel(c.tc.Tunnel()))
+		c.sess.SetInterface(c.r.views.name(c.tc.Iface()))
 		c.req = nil
 		if c.sess.Start.IsZero() {
 			c.sess.Start = m.Time

@@ -373,7 +373,8 @@ func ReadDigests(path string, opts Options) (*Capture, error) {
 	if err != nil {
 		c.Warnings = append(c.Warnings, Warning{File: path, Message: err.Error() + "; the sessions before it are read"})
 	}
-	sortSessions(c.Sessions) // version 2 has them in the order they ended
+	sortSessions(c.Sessions)  // version 2 has them in the order they ended
+	unnameOneView(c.Sessions) // as the read that wrote them did at its end
 	sessions := c.Sessions[:0]
 	r := &reader{opts: opts.withDefaults()}
 	for _, s := range c.Sessions {

@@ -148,6 +148,7 @@ func readContext(ctx context.Context, paths []string, opts Options, out io.Write
 	m := pcapfile.NewMerger(readers)
 	defer m.Close()
 	r := newReader(opts.withDefaults())
+	r.views.multi = len(m.Interfaces()) > 1
 	if out != nil {
 		r.out, r.outSlots = newDigestWriter(out), map[*Session]*slotState{}
 	}
@@ -409,6 +410,9 @@ type reader struct {
 	strs map[string]string
 	// stamps numbers the file names of the packets the connections keep (conn.start, conn.last).
 	stamps packet.Files
+	// views numbers the interfaces packets were captured on, whose copies of one connection are
+	// kept apart (see views).
+	views views
 }
 
 // keyFile is a key log file as given and parsed.
@@ -491,6 +495,7 @@ func (r *reader) packet(p *pcapfile.Packet, seg *tcpdecode.Segment, decErr error
 		// A pcapng Decryption Secrets Block: its key log lines count like --keylog's.
 		r.addKeys(p.File+": decryption secrets block", secrets)
 	}
+	seg.Iface = r.views.of(p, seg.Iface)
 	if decErr == nil { // plain TCP, counted by the feed
 		r.asm.Add(seg, packet.Meta{Time: p.Time, File: p.File, Number: p.Number})
 		return
@@ -707,6 +712,7 @@ func (r *reader) finish(infos []pcapfile.Info) *Capture {
 	// room for them at once, instead of the list's arrays doubling as garbage.
 	r.sessions = slices.Grow(r.sessions, r.asm.Live())
 	r.asm.Flush()
+	unnameOneView(r.sessions)
 	switch {
 	case len(r.sessions) == 0:
 		r.sessions = nil

@@ -429,6 +429,7 @@ type Session struct {
 // sessionMore is the part of a Session that a connection which never opened leaves empty.
 type sessionMore struct {
 	tunnel   string
+	iface    string
 	tls      *TLSInfo
 	http2    *HTTP2Stream
 	bridge   *Stream
@@ -461,6 +462,25 @@ func (s *Session) Tunnel() string {
 func (s *Session) SetTunnel(t string) {
 	if t != "" || s.more != nil {
 		s.grow().tunnel = t
+	}
+}
+
+// Interface names the interface (the view) the connection was captured on, when the capture
+// holds several: a pcapng interface's name ("eth1", or "interface 1" when unnamed) and, for a
+// Linux cooked SLL2 capture (tcpdump -i any), the interface index ("ifindex 3"). "" for a
+// capture of one interface. A host that forwards a connection, captured on two interfaces,
+// holds it twice: one Session per interface.
+func (s *Session) Interface() string {
+	if s.more == nil {
+		return ""
+	}
+	return s.more.iface
+}
+
+// SetInterface sets the name of the interface the connection was captured on ("": one only).
+func (s *Session) SetInterface(name string) {
+	if name != "" || s.more != nil {
+		s.grow().iface = name
 	}
 }
 
@@ -604,6 +624,7 @@ type sessionJSON struct {
 	Start     time.Time
 	End       time.Time
 	Tunnel    string
+	Interface string `json:",omitempty"`
 	Request   *Request
 	Response  *Response
 	MidStream bool
@@ -621,7 +642,7 @@ type sessionJSON struct {
 // MarshalJSON implements json.Marshaler.
 func (s Session) MarshalJSON() ([]byte, error) {
 	j := sessionJSON{ID: s.ID, Client: s.Client, Server: s.Server, Start: s.Start, End: s.End,
-		Tunnel: s.Tunnel(), Request: s.Request, Response: s.Response, MidStream: s.MidStream,
+		Tunnel: s.Tunnel(), Interface: s.Interface(), Request: s.Request, Response: s.Response, MidStream: s.MidStream,
 		TCP: s.TCP, Ending: s.Ending}
 	if m := s.more; m != nil {
 		j.TLS, j.HTTP2, j.Bridge, j.Messages, j.Counts = m.tls, m.http2, m.bridge, m.messages, m.counts
@@ -640,6 +661,7 @@ func (s *Session) UnmarshalJSON(b []byte) error {
 		Request: j.Request, Response: j.Response, MidStream: j.MidStream,
 		TCP: j.TCP, Ending: j.Ending}
 	s.SetTunnel(j.Tunnel)
+	s.SetInterface(j.Interface)
 	s.SetTLS(j.TLS)
 	s.SetHTTP2(j.HTTP2)
 	s.SetBridge(j.Bridge)

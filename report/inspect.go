@@ -165,6 +165,7 @@ func inspectHead(c *capture.Capture) *inspectDoc {
 func newSessionDoc(s *capture.Session, o Options) schema.Session {
 	d := schema.Session{
 		ID: s.ID, Path: s.Path(), Client: addr(s.Client), Server: addr(s.Server), Tunnel: s.Tunnel(),
+		Interface: s.Interface(),
 		MidStream: s.MidStream, Start: timeString(s.Start), End: timeString(s.End),
 		Ending: s.Ending.String(), Problems: []schema.Problem{},
 	}
@@ -319,17 +320,37 @@ func inspectSheet(tw sheet, doc *inspectDoc, sessions []*capture.Session, o Opti
 		return tw.err()
 	}
 	var cells []string // refilled for each row (see rowFunc)
-	tw.table([]string{"#", "client", "server", "path", "key", "subprotocol / extensions", "c->s msgs", "s->c msgs", "ended"},
-		len(sessions), func(i int) []string {
-			d := newSessionDoc(sessions[i], Options{})
-			cells = connectionCells(cells[:0], &d)
-			return cells
-		})
+	head := []string{"#", "client", "server", "path", "key", "subprotocol / extensions", "c->s msgs", "s->c msgs", "ended"}
+	views := hasInterfaces(sessions)
+	if views {
+		// A capture of several interfaces (a router's): the same connection once per interface.
+		head = append(head[:1], append([]string{"interface"}, head[1:]...)...)
+	}
+	tw.table(head, len(sessions), func(i int) []string {
+		d := newSessionDoc(sessions[i], Options{})
+		cells = cells[:0]
+		if views {
+			cells = append(cells, strconv.Itoa(d.ID), d.Interface)
+			cells = connectionCells(cells, &d)
+			return append(cells[:2], cells[3:]...) // the # cell once
+		}
+		return connectionCells(cells, &d)
+	})
 	connectionNotes(tw, sessions)
 	if o.Messages {
 		messageTables(tw, doc, sessions, o)
 	}
 	return tw.err()
+}
+
+// hasInterfaces reports whether any session names the interface it was captured on.
+func hasInterfaces(sessions []*capture.Session) bool {
+	for _, s := range sessions {
+		if s.Interface() != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // inspectSummary writes the lines above the table: counts, Upgrade requests that did not become

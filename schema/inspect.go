@@ -88,6 +88,7 @@ type Session struct {
 	Client      string               `json:"client"`
 	Server      string               `json:"server"`
 	Tunnel      string               `json:"tunnel,omitempty"`
+	Interface   string               `json:"interface,omitempty"`
 	Subprotocol string               `json:"subprotocol,omitempty"`
 	Extensions  string               `json:"extensions,omitempty"`
 	Status      int                  `json:"status"`

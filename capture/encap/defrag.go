@@ -14,6 +14,7 @@ type fragKey struct {
 	src, dst [16]byte
 	id       uint32
 	tunnel   uint32
+	iface    uint32 // Segment.Iface: a router's copies on two interfaces are two datagrams
 	proto    uint8
 	v6       bool
 }
@@ -111,7 +112,7 @@ func (d *Decoder) fragment(k fragKey, hdr []byte, off int, more bool, payload []
 	if !ok {
 		return d.fail(KindUnknownTunnel, "tunnels over", maxTunnels)
 	}
-	k.tunnel = id
+	k.tunnel, k.iface = id, d.seg.Iface
 	g := f.pending[k]
 	if g == nil {
 		g = &datagram{key: k, first: d.now, total: -1}

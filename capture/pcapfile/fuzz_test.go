@@ -25,6 +25,8 @@ func FuzzReader(f *testing.F) {
 		}
 		f.Add(b)
 	}
+	f.Add(newNg(binary.LittleEndian).iface(1, 0, name("eth0")).iface(1, 0, name("eth1")).epb(1, 1, []byte("a"), 1).
+		section().iface(1, 0, name("eth1")).iface(1, 0).epb(0, 2, []byte("b"), 1).epb(1, 3, []byte("c"), 1).b)
 	f.Add(newNg(binary.BigEndian).iface(1, 0, ngOpt{9, []byte{0x80 | 20}}, ngOpt{14, make([]byte, 8)}).
 		epb(0, 1<<40, []byte("abc"), 3).spb([]byte("defg"), 10).opb(0, 5, []byte("h")).
 		dsb(0x544c534b, "CLIENT_RANDOM 1 2").
@@ -59,6 +61,10 @@ func FuzzReader(f *testing.F) {
 			}
 			if len(p.Data) != p.CaptureLength || p.CaptureLength > MaxCaptureLength {
 				t.Fatalf("packet %d: len %d caplen %d", p.Number, len(p.Data), p.CaptureLength)
+			}
+			if fs := r.Interfaces(); p.Interface == nil || p.Interface.ID >= len(fs) || fs[p.Interface.ID] != p.Interface ||
+				len(p.Interface.Name) > maxIfName {
+				t.Fatalf("packet %d: interface %+v of %d", p.Number, p.Interface, len(fs))
 			}
 			total += int64(p.CaptureLength)
 			if total > 64<<20 {

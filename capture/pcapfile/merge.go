@@ -15,6 +15,10 @@ type Merger struct {
 	fill    []int    // readers whose next packet must be read before merging
 	top     bool     // heap[0]'s head was returned by the last Next and must be replaced
 	done    bool     // with one reader: it returned an error or io.EOF
+	// interfaces numbers the interfaces of all the files; ifmap[i] maps reader i's interface
+	// IDs to them (see Interfaces). One reader's need no renumbering.
+	interfaces interfaceSet
+	ifmap      [][]*Interface
 }
 
 // OpenAll opens the files for a merged read. If one cannot be opened, those already open are
@@ -36,9 +40,10 @@ func OpenAll(paths []string) (*Merger, error) {
 
 // NewMerger merges readers already open; the Merger takes them over and Close closes them.
 func NewMerger(readers []*Reader) *Merger {
-	m := &Merger{readers: readers, heads: make([]Packet, len(readers))}
+	m := &Merger{readers: readers, heads: make([]Packet, len(readers)), ifmap: make([][]*Interface, len(readers))}
 	for i := range readers {
 		m.fill = append(m.fill, i)
+		m.syncInterfaces(i) // the interfaces declared before each file's first packet, in file order
 	}
 	return m
 }
@@ -65,6 +70,7 @@ func (m *Merger) NextPacket() (*Packet, error) {
 		m.top = false
 		i := m.heap[0]
 		if err := m.readers[i].next(&m.heads[i]); err == nil {
+			m.mergedInterface(i, &m.heads[i])
 			m.down(0)
 		} else {
 			m.removeTop()
@@ -82,6 +88,7 @@ func (m *Merger) NextPacket() (*Packet, error) {
 			}
 			continue
 		}
+		m.mergedInterface(i, &m.heads[i])
 		m.heap = append(m.heap, i)
 		m.up(len(m.heap) - 1)
 	}

@@ -45,6 +45,7 @@ func (r *Reader) readPcapHeader() error {
 	// Bytes 20-23: link type in the low 16 bits, FCS information in the high bits.
 	r.pcapLink = LinkType(r.u32(h[20:]) & 0xffff)
 	r.addLinkType(r.pcapLink)
+	r.pcapIface = r.interfaces.add("", 0, r.pcapLink)
 	r.skip(24)
 	return nil
 }
@@ -82,6 +83,7 @@ func (r *Reader) nextPcap(p *Packet) error {
 		Data:          b[hl:total:total],
 		CaptureLength: int(caplen),
 		Length:        int(length),
+		Interface:     r.pcapIface,
 	}
 	r.skip(total)
 	return nil

@@ -1,9 +1,11 @@
 package pcapfile
 
 import (
+	"bytes"
 	"io"
 	"math"
 	"math/bits"
+	"strings"
 	"time"
 )
 
@@ -21,6 +23,7 @@ const (
 	secretsTLSKeyLog = 0x544c534b // DSB secrets type "TLSK": NSS key log text
 
 	optEndOfOpt = 0
+	optIfName   = 2
 	optTsResol  = 9
 	optTsOffset = 14
 
@@ -40,6 +43,7 @@ type iface struct {
 	snaplen     uint32
 	unitsPerSec uint64 // timestamp units per second, from if_tsresol (default 10^6)
 	offsetSec   int64  // if_tsoffset
+	info        *Interface
 }
 
 // time converts a 64-bit pcapng timestamp of the interface.
@@ -239,6 +243,7 @@ func (r *Reader) enhancedPacket(p *Packet, typ uint32, body []byte, num int) err
 		Data:          body[20:end:end],
 		CaptureLength: int(caplen),
 		Length:        int(length),
+		Interface:     f.info,
 	}
 	return nil
 }
@@ -267,6 +272,7 @@ func (r *Reader) simplePacket(p *Packet, body []byte, num int) error {
 		Data:          body[4:end:end],
 		CaptureLength: int(caplen),
 		Length:        int(length),
+		Interface:     f.info,
 	}
 	return nil
 }
@@ -296,9 +302,12 @@ func (r *Reader) interfaceDescription(body []byte) error {
 		return r.errorf(0, 0, "%w: interface description block of %d bytes", ErrCorrupt, len(body)+12)
 	}
 	f := iface{link: LinkType(r.u16(body)), snaplen: r.u32(body[4:]), unitsPerSec: 1e6}
+	var name string
 	err := r.eachOption(body[8:], "interface", func(code uint16, v []byte) error {
 		n := len(v)
 		switch {
+		case code == optIfName:
+			name = ifName(v)
 		case code == optTsResol && n >= 1:
 			e := uint(v[0] & 0x7f)
 			if v[0]&0x80 != 0 {
@@ -327,10 +336,27 @@ func (r *Reader) interfaceDescription(body []byte) error {
 	if err != nil {
 		return err
 	}
+	f.info = r.interfaces.add(name, len(r.ifaces), f.link)
 	r.ifaces = append(r.ifaces, f)
 	r.addLinkType(f.link)
 	return nil
 }
+
+// ifName returns an if_name option's value: UTF-8 text, which writers may pad or end with NUL
+// bytes, bounded so that a hostile file cannot make every packet carry a huge name.
+func ifName(v []byte) string {
+	if i := bytes.IndexByte(v, 0); i >= 0 {
+		v = v[:i]
+	}
+	if len(v) > maxIfName {
+		v = v[:maxIfName]
+	}
+	return strings.ToValidUTF8(string(v), "\uFFFD")
+}
+
+// maxIfName bounds an interface name kept (Linux allows 15 bytes, Windows' device names are
+// about 50).
+const maxIfName = 256
 
 // decryptionSecrets decodes a Decryption Secrets Block, keeping TLS key logs.
 func (r *Reader) decryptionSecrets(body []byte) error {

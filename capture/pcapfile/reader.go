@@ -32,6 +32,9 @@ type Packet struct {
 	Data          []byte
 	CaptureLength int // captured bytes, len(Data)
 	Length        int // length of the packet on the wire; > CaptureLength when cut by the snap length
+	// Interface is the interface the packet was captured on (pcapng: the Enhanced Packet Block's
+	// interface ID), numbered among the Reader's or Merger's Interfaces. Never nil from Next.
+	Interface *Interface
 }
 
 // Info describes a capture file as read so far; after Next returned io.EOF it covers the file.
@@ -104,6 +107,11 @@ type Reader struct {
 	ifaces   []iface
 	section  int // pcapng sections begun so far
 	secrets  []byte
+
+	// interfaces numbers the interfaces of the whole file (ifaces is one section's); pcapIface
+	// is a pcap file's one.
+	interfaces interfaceSet
+	pcapIface  *Interface
 }
 
 // Open opens a capture file for reading. The format is recognised from the content: gzip

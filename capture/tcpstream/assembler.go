@@ -83,6 +83,9 @@ func (h Conn) Tunnel() uint32 { return h.c.key.tunnel }
 // filter).
 func (h Conn) Packets(d Dir) int { return int(h.c.h[d].packets) }
 
+// Iface returns the Segment.Iface of the connection's segments: the view it was captured in.
+func (h Conn) Iface() uint32 { return h.c.key.iface }
+
 // endpoint returns the key's lower endpoint, or its higher one, as the segments gave it.
 func (c *conn) endpoint(lo bool) netip.AddrPort {
 	a, p := &c.key.hiAddr, c.key.hiPort

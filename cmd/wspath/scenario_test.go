@@ -446,10 +446,12 @@ func TestCompare_BothSidesCapture(t *testing.T) {
 	checkOneLoss(t, filepath.Join("testdata", "both-sides", "hops.yaml"), "ingress.in")
 }
 
-// TestCompare_RouterAnyCapture: a router's hop captured with -i any holds every forwarded packet
-// twice; the copies are not retransmissions, so the evidence still counts only the real ones.
+// TestCompare_RouterAnyCapture: a router's hop captured on both its interfaces holds every
+// forwarded packet twice, here in a pcapng file with an interface for each (mergecap of the two
+// sides' captures): each interface is a view, fw.in and fw.out, so the message the router dropped
+// is lost between them (inside the fw), and the evidence counts only the real retransmissions.
 func TestCompare_RouterAnyCapture(t *testing.T) {
-	got := checkOneLoss(t, filepath.Join("testdata", "router-any", "hops.yaml"), "ingress")
+	got := checkOneLoss(t, filepath.Join("testdata", "router-any", "hops.yaml"), "fw.out")
 	for _, c := range got.Connections {
 		if d := c.Directions["client_to_server"]; d.Verdict == "lost" && !strings.Contains(d.Reason, "(6 retransmissions") {
 			t.Errorf("reason %q: want the fw's 6 real retransmissions, not the capture's copies", d.Reason)
