@@ -3,6 +3,7 @@ package pcapfile
 import (
 	"errors"
 	"io"
+	"unsafe"
 )
 
 // Merger reads several capture files as one stream ordered by packet timestamp, as tcpdump -C or
@@ -10,7 +11,7 @@ import (
 // the packets of one file keep their order. It is not safe for concurrent use.
 type Merger struct {
 	readers []*Reader
-	heads   []Packet // the next packet of each reader in the heap
+	heads   []head   // the next packet of each reader in the heap
 	heap    []int    // reader indices with a head, a min-heap on (time, index)
 	fill    []int    // readers whose next packet must be read before merging
 	top     bool     // heap[0]'s head was returned by the last Next and must be replaced
@@ -19,6 +20,14 @@ type Merger struct {
 	// IDs to them (see Interfaces). One reader's need no renumbering.
 	interfaces interfaceSet
 	ifmap      [][]*Interface
+}
+
+// head is a reader's next packet, padded to two cache lines: the Merger writes it for every
+// packet, often on a goroutine of its own (capture's feed), and a neighbouring object that another
+// goroutine writes must not share its cache lines (that cost a cache miss per packet).
+type head struct {
+	p Packet
+	_ [128 - unsafe.Sizeof(Packet{})]byte
 }
 
 // OpenAll opens the files for a merged read. If one cannot be opened, those already open are
@@ -40,7 +49,7 @@ func OpenAll(paths []string) (*Merger, error) {
 
 // NewMerger merges readers already open; the Merger takes them over and Close closes them.
 func NewMerger(readers []*Reader) *Merger {
-	m := &Merger{readers: readers, heads: make([]Packet, len(readers)), ifmap: make([][]*Interface, len(readers))}
+	m := &Merger{readers: readers, heads: make([]head, len(readers)), ifmap: make([][]*Interface, len(readers))}
 	for i := range readers {
 		m.fill = append(m.fill, i)
 		m.syncInterfaces(i) // the interfaces declared before each file's first packet, in file order
@@ -69,8 +78,8 @@ func (m *Merger) NextPacket() (*Packet, error) {
 	if m.top {
 		m.top = false
 		i := m.heap[0]
-		if err := m.readers[i].next(&m.heads[i]); err == nil {
-			m.mergedInterface(i, &m.heads[i])
+		if err := m.readers[i].next(&m.heads[i].p); err == nil {
+			m.mergedInterface(i, &m.heads[i].p)
 			m.down(0)
 		} else {
 			m.removeTop()
@@ -82,13 +91,13 @@ func (m *Merger) NextPacket() (*Packet, error) {
 	for len(m.fill) > 0 {
 		i := m.fill[0]
 		m.fill = m.fill[1:]
-		if err := m.readers[i].next(&m.heads[i]); err != nil {
+		if err := m.readers[i].next(&m.heads[i].p); err != nil {
 			if err != io.EOF {
 				return nil, err
 			}
 			continue
 		}
-		m.mergedInterface(i, &m.heads[i])
+		m.mergedInterface(i, &m.heads[i].p)
 		m.heap = append(m.heap, i)
 		m.up(len(m.heap) - 1)
 	}
@@ -96,7 +105,7 @@ func (m *Merger) NextPacket() (*Packet, error) {
 		return nil, io.EOF
 	}
 	m.top = true
-	return &m.heads[m.heap[0]], nil
+	return &m.heads[m.heap[0]].p, nil
 }
 
 // nextSingle is NextPacket for one file, which needs no heap: its packets pass straight through,
@@ -105,11 +114,11 @@ func (m *Merger) nextSingle() (*Packet, error) {
 	if m.done {
 		return nil, io.EOF
 	}
-	if err := m.readers[0].next(&m.heads[0]); err != nil {
+	if err := m.readers[0].next(&m.heads[0].p); err != nil {
 		m.done = true
 		return nil, err
 	}
-	return &m.heads[0], nil
+	return &m.heads[0].p, nil
 }
 
 // Infos describes each file as read so far, in the order given.
@@ -151,7 +160,7 @@ func (m *Merger) Close() error {
 }
 
 func (m *Merger) less(a, b int) bool {
-	ta, tb := m.heads[m.heap[a]].Time, m.heads[m.heap[b]].Time
+	ta, tb := m.heads[m.heap[a]].p.Time, m.heads[m.heap[b]].p.Time
 	if ta.Equal(tb) {
 		return m.heap[a] < m.heap[b]
 	}

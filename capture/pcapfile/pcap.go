@@ -77,14 +77,7 @@ func (r *Reader) nextPcap(p *Packet) error {
 	if !r.nano {
 		ns *= 1000
 	}
-	*p = Packet{
-		Time:          time.Unix(int64(sec), ns),
-		LinkType:      r.pcapLink,
-		Data:          b[hl:total:total],
-		CaptureLength: int(caplen),
-		Length:        int(length),
-		Interface:     r.pcapIface,
-	}
+	p.set(time.Unix(int64(sec), ns), r.pcapLink, b[hl:total:total], int(length), r.pcapIface)
 	r.skip(total)
 	return nil
 }

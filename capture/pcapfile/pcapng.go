@@ -237,14 +237,7 @@ func (r *Reader) enhancedPacket(p *Packet, typ uint32, body []byte, num int) err
 		return r.errorf(num, 0, "%w: captured length %d in a block of %d bytes", ErrCorrupt, caplen, len(body)+12)
 	}
 	end := 20 + int(caplen)
-	*p = Packet{
-		Time:          f.time(ts),
-		LinkType:      f.link,
-		Data:          body[20:end:end],
-		CaptureLength: int(caplen),
-		Length:        int(length),
-		Interface:     f.info,
-	}
+	p.set(f.time(ts), f.link, body[20:end:end], int(length), f.info)
 	return nil
 }
 
@@ -266,14 +259,7 @@ func (r *Reader) simplePacket(p *Packet, body []byte, num int) error {
 		return r.errorf(num, 0, "%w: captured length %d exceeds %d", ErrCorrupt, caplen, MaxCaptureLength)
 	}
 	end := 4 + int(caplen)
-	*p = Packet{
-		Time:          r.lastTime,
-		LinkType:      f.link,
-		Data:          body[4:end:end],
-		CaptureLength: int(caplen),
-		Length:        int(length),
-		Interface:     f.info,
-	}
+	p.set(r.lastTime, f.link, body[4:end:end], int(length), f.info)
 	return nil
 }
 

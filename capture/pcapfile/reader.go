@@ -37,6 +37,13 @@ type Packet struct {
 	Interface *Interface
 }
 
+// set sets what a record says of p (next sets File and Number), field by field: building a whole
+// Packet and copying it cost a store-forwarding stall per packet.
+func (p *Packet) set(t time.Time, link LinkType, data []byte, length int, iface *Interface) {
+	p.Time, p.LinkType, p.Data = t, link, data
+	p.CaptureLength, p.Length, p.Interface = len(data), length, iface
+}
+
 // Info describes a capture file as read so far; after Next returned io.EOF it covers the file.
 type Info struct {
 	Name      string     // file name
