@@ -11,11 +11,11 @@ import (
 // the packets of one file keep their order. It is not safe for concurrent use.
 type Merger struct {
 	readers []*Reader
-	heads   []head   // the next packet of each reader in the heap
-	heap    []int    // reader indices with a head, a min-heap on (time, index)
-	fill    []int    // readers whose next packet must be read before merging
-	top     bool     // heap[0]'s head was returned by the last Next and must be replaced
-	done    bool     // with one reader: it returned an error or io.EOF
+	heads   []head // the next packet of each reader in the heap
+	heap    []int  // reader indices with a head, a min-heap on (time, index)
+	fill    []int  // readers whose next packet must be read before merging
+	top     bool   // heap[0]'s head was returned by the last Next and must be replaced
+	done    bool   // with one reader: it returned an error or io.EOF
 	// interfaces numbers the interfaces of all the files; ifmap[i] maps reader i's interface
 	// IDs to them (see Interfaces). One reader's need no renumbering.
 	interfaces interfaceSet
