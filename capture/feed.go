@@ -15,16 +15,18 @@ import (
 // a pure function of the files, so the result is the same on any number of cores.
 const (
 	// feedBatchPackets and feedBatchBytes bound a batch: large enough that handing one over costs
-	// next to nothing per packet, small enough to stay in cache.
+	// next to nothing per packet, small enough to stay in cache. The bytes are those of the
+	// packets that the reader reads, in the Merger's buffers (pcapfile's KeepData): they bound
+	// the buffers that the batches hold.
 	feedBatchPackets = 512
-	feedBatchBytes   = 128 << 10
+	feedBatchBytes   = 512 << 10
 	// feedBatches is how many batches a read holds: one being filled, one being read, one
 	// waiting, so that neither stage waits for the other's every batch.
 	feedBatches = 3
 	// feedProbePackets and feedMaxMeanBytes decide, when only counting, whether a read uses
 	// the feed: not when the first feedProbePackets packets carry more than feedMaxMeanBytes
-	// each on average, as copying a packet's bytes into a batch then costs more than the feed
-	// takes off the reader (a copy costs per byte, the feed saves per packet).
+	// each on average, as the reader then does too little per packet for the feed to win back
+	// what handing packets over costs.
 	feedProbePackets = 4096
 	feedMaxMeanBytes = 1024
 )
@@ -32,10 +34,10 @@ const (
 // feedPacket is one packet of a batch, or an error of the read where the packet would be.
 type feedPacket struct {
 	err error // the Merger's error in this place; nothing else is set
-	// p is the packet. Its Data is a copy in the batch's bytes when decoding failed (the slow
-	// path decodes it again); nil otherwise, as the reader needs only seg.
+	// p is the packet. Its Data is set when decoding failed (the slow path decodes it again);
+	// nil otherwise, as the reader needs only seg. Its bytes lie in a Buffer the batch holds.
 	p pcapfile.Packet
-	// seg is the packet's TCP segment, its Payload a copy in the batch's bytes, when decErr is nil.
+	// seg is the packet's TCP segment, when decErr is nil.
 	seg    tcpdecode.Segment
 	decErr error
 	// secrets holds the key log lines of pcapng Decryption Secrets Blocks read since the packet
@@ -45,9 +47,22 @@ type feedPacket struct {
 
 // feedBatch is a run of packets in file order.
 type feedBatch struct {
-	pkts []feedPacket
-	data []byte // the bytes the packets' slices point into
-	last bool   // the read is over after these packets
+	pkts     []feedPacket
+	bytes    int // of the packets, that the reader reads (seg.Payload, or p.Data)
+	maxBytes int
+	// bufs are the Merger's buffers that the packets' bytes lie in, held until the batch is
+	// given back; the last one is the latest packet's.
+	bufs []*pcapfile.Buffer
+	last bool // the read is over after these packets
+}
+
+// reset makes b empty, releasing its packets' buffers: the feed's goroutine calls it when the
+// reader gave b back.
+func (b *feedBatch) reset() {
+	for _, buf := range b.bufs {
+		buf.Release()
+	}
+	b.pkts, b.bufs, b.bytes = b.pkts[:0], b.bufs[:0], 0
 }
 
 // feed reads and decodes packets ahead of the reader in a goroutine of its own. next and release
@@ -118,6 +133,8 @@ func (c *feedCounts) count(p *pcapfile.Packet, seg *tcpdecode.Segment, tcp bool)
 }
 
 // startFeed starts reading fr.m, counting in fr. Neither must be used until stop returns.
+// The packets' bytes are not copied: the Merger keeps them (KeepData) for as long as a batch
+// holds them.
 func startFeed(fr *feedReader) *feed { return startFeedSized(fr, feedBatchPackets, feedBatchBytes) }
 
 // startFeedSized is startFeed with batches of at most packets packets and bytes bytes (more
@@ -125,8 +142,9 @@ func startFeed(fr *feedReader) *feed { return startFeedSized(fr, feedBatchPacket
 func startFeedSized(fr *feedReader, packets, bytes int) *feed {
 	f := &feed{full: make(chan *feedBatch, feedBatches), free: make(chan *feedBatch, feedBatches),
 		done: make(chan struct{}), exited: make(chan struct{})}
+	fr.m.KeepData()
 	for range feedBatches {
-		f.free <- &feedBatch{pkts: make([]feedPacket, 0, packets), data: make([]byte, 0, bytes)}
+		f.free <- &feedBatch{pkts: make([]feedPacket, 0, packets), maxBytes: bytes}
 	}
 	go f.run(fr)
 	return f
@@ -135,7 +153,7 @@ func startFeedSized(fr *feedReader, packets, bytes int) *feed {
 // next returns the next batch, to be given back with release once its packets are used.
 func (f *feed) next() *feedBatch { return <-f.full }
 
-// release gives a batch back for reuse; its packets' bytes are then overwritten.
+// release gives a batch back for reuse; its packets' bytes may then be overwritten.
 func (f *feed) release(b *feedBatch) { f.free <- b }
 
 // stop ends the feed (if the read ended early) and waits until it no longer uses the Merger.
@@ -154,7 +172,7 @@ func (f *feed) run(fr *feedReader) {
 		case <-f.done:
 			return
 		}
-		b.pkts, b.data = b.pkts[:0], b.data[:0]
+		b.reset()
 		fr.fill(b)
 		select {
 		case f.full <- b:
@@ -199,33 +217,30 @@ func (fr *feedReader) fill(b *feedBatch) {
 	}
 }
 
-// add decodes fr.p and adds it to b, copying the bytes the reader needs. It reports false,
-// adding nothing, when those bytes do not fit in b's (a batch's bytes always hold one packet).
+// add decodes fr.p and adds it to b, holding the Merger's buffer that its bytes lie in. It
+// reports false, adding nothing, when b has no room for those bytes (an empty batch always has).
 func (fr *feedReader) add(b *feedBatch) bool {
 	p := fr.p
 	i := len(b.pkts)
 	b.pkts = b.pkts[:i+1]
 	fp := &b.pkts[i] // written in place: a feedPacket is a few hundred bytes
 	fp.decErr = tcpdecode.Decode(p.LinkType, p.Data, &fp.seg)
-	keep := fp.seg.Payload
+	n := len(fp.seg.Payload)
 	if fp.decErr != nil {
-		keep = p.Data // the slow path decodes it all again
+		n = len(p.Data) // the slow path decodes it all again
 	}
-	n := len(b.data)
-	if n+len(keep) > cap(b.data) {
-		if i > 0 {
-			b.pkts = b.pkts[:i]
-			return false
-		}
-		b.data = make([]byte, 0, len(keep)) // a packet larger than the batch's bytes: they grow
+	if i > 0 && b.bytes+n > b.maxBytes {
+		b.pkts = b.pkts[:i]
+		return false
 	}
-	b.data = append(b.data, keep...)
-	keep = b.data[n:len(b.data):len(b.data)]
+	b.bytes += n
 	fp.err, fp.p = nil, *p
-	if fp.decErr != nil {
-		fp.p.Data = keep
-	} else {
-		fp.p.Data, fp.seg.Payload = nil, keep
+	if fp.decErr == nil {
+		fp.p.Data = nil
+	}
+	if buf := p.Buffer(); len(b.bufs) == 0 || b.bufs[len(b.bufs)-1] != buf {
+		buf.Hold()
+		b.bufs = append(b.bufs, buf)
 	}
 	fp.secrets = fr.count(p, &fp.seg, fp.decErr == nil)
 	return true

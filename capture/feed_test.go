@@ -35,8 +35,12 @@ type fedPacket struct {
 // Merger's order, with a file's read error in its place, decoded as tcpdecode.Decode decodes it,
 // the bytes the reader needs, and the key log lines of a Decryption Secrets Block with the first
 // packet after it, whatever the batch sizes (one packet, one byte: every packet opens a batch).
+// The bytes are read only when the feed has filled every other batch (fedPackets), so a buffer
+// read into again while a batch still held it shows.
 func TestFeed_SameAsMerger(t *testing.T) {
 	dir := t.TempDir()
+	big := filepath.Join(dir, "small.pcap") // several of the Merger's buffers
+	writeSmallCapture(t, big, 30_000)
 	cut := filepath.Join(dir, "fw-cut.pcap")
 	b, err := os.ReadFile("../examples/concurrent/fw.pcap")
 	if err != nil {
@@ -52,6 +56,7 @@ func TestFeed_SameAsMerger(t *testing.T) {
 		{"pcapfile/testdata/two-linktypes.pcapng.gz"},
 		{"encap/testdata/synthetic-tunnels.pcap"},
 		{"encap/testdata/tun/underlay.pcap", "../examples/vxlan-c2s-drop/fw.pcap"},
+		{big},
 	}
 	sizes := [][2]int{{1, 1}, {3, 100}, {7, 3000}, {feedBatchPackets, feedBatchBytes}}
 	for _, paths := range hops {
@@ -126,16 +131,25 @@ func mergerPackets(t *testing.T, paths []string) []fedPacket {
 	}
 }
 
-// fedPackets reads paths through a feed of the given batch sizes.
+// fedPackets reads paths through a feed of the given batch sizes. It reads a batch only once it
+// holds every batch, the feed having filled them all and read on as far as it can.
 func fedPackets(t *testing.T, paths []string, packets, bytes int) []fedPacket {
 	t.Helper()
 	m := openMerger(t, paths)
 	defer m.Close()
 	f := startFeedSized(&feedReader{m: m}, packets, bytes)
 	defer f.stop()
-	var out []fedPacket
+	var (
+		out  []fedPacket
+		held []*feedBatch
+	)
 	for {
-		b := f.next()
+		if len(held) == 0 || !held[len(held)-1].last && len(held) < feedBatches {
+			held = append(held, f.next())
+			continue
+		}
+		b := held[0]
+		held = held[1:]
 		for i := range b.pkts {
 			fp := &b.pkts[i]
 			if fp.err != nil {

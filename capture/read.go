@@ -223,9 +223,9 @@ func (r *reader) readPackets(ctx context.Context, m *pcapfile.Merger, total int6
 	serial := r.opts.Serial || runtime.GOMAXPROCS(0) == 1
 	done := false
 	if !serial && r.opts.CountOnly {
-		// Counting only, the reader does next to nothing per payload byte, while the feed copies
-		// every one: with large packets the copy costs more than the feed takes off the reader.
-		// The first packets tell.
+		// Counting only, the reader does next to nothing per payload byte: with large packets,
+		// few per megabyte, the hand-over costs more than the feed takes off the reader. The
+		// first packets tell.
 		var err error
 		if done, err = r.readSerial(ctx, &fr, &prog, feedProbePackets); err != nil {
 			return err

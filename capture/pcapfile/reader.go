@@ -35,6 +35,7 @@ type Packet struct {
 	// Interface is the interface the packet was captured on (pcapng: the Enhanced Packet Block's
 	// interface ID), numbered among the Reader's or Merger's Interfaces. Never nil from Next.
 	Interface *Interface
+	buf       *Buffer // what Data lies in, with Merger.KeepData
 }
 
 // set sets what a record says of p (next sets File and Number), field by field: building a whole
@@ -119,6 +120,11 @@ type Reader struct {
 	// is a pcap file's one.
 	interfaces interfaceSet
 	pcapIface  *Interface
+
+	// kept is the Buffer that buf is, with KeepData (else nil); free holds buffers to read into
+	// again (see swap).
+	kept *Buffer
+	free [][]byte
 }
 
 // Open opens a capture file for reading. The format is recognised from the content: gzip
@@ -234,7 +240,7 @@ func (r *Reader) next(p *Packet) error {
 		return err
 	}
 	r.n++
-	p.File, p.Number = r.name, r.n
+	p.File, p.Number, p.buf = r.name, r.n, r.kept
 	r.info.Packets++
 	r.info.Bytes += int64(p.CaptureLength)
 	if r.n == 1 {
@@ -338,21 +344,29 @@ func (r *Reader) peekUpTo(n int) ([]byte, error) {
 }
 
 // fill reads from the source once, first making room for n unread bytes. The buffer grows only
-// while data arrives: to maxBufSize for speed, beyond it only as far as n requires.
+// while data arrives: to maxBufSize for speed, beyond it only as far as n requires. With
+// KeepData the unread bytes move to another buffer (swap), not to the front of this one.
 func (r *Reader) fill(n int) {
-	if r.r > 0 {
+	unread, size := r.w-r.r, len(r.buf)
+	if unread == size || (size < maxBufSize && unread > size/2) {
+		size = 2 * len(r.buf)
+		if unread == len(r.buf) && len(r.buf) >= maxBufSize && size > n {
+			size = max(n, len(r.buf)+len(r.buf)/2)
+		}
+	}
+	switch {
+	case r.kept != nil && size == len(r.buf) && len(r.buf)-r.r >= n && len(r.buf)-r.w >= len(r.buf)/8:
+		// Room enough after the unread bytes (the source returned less than asked): read on.
+	case r.kept != nil && (r.r > 0 || size != len(r.buf)):
+		r.swap(size)
+	case size != len(r.buf):
+		nb := make([]byte, size)
+		r.w, r.r = copy(nb, r.buf[r.r:r.w]), 0
+		r.buf = nb
+	case r.r > 0:
 		copy(r.buf, r.buf[r.r:r.w])
 		r.w -= r.r
 		r.r = 0
-	}
-	if r.w == len(r.buf) || (len(r.buf) < maxBufSize && r.w > len(r.buf)/2) {
-		size := 2 * len(r.buf)
-		if r.w == len(r.buf) && len(r.buf) >= maxBufSize && size > n {
-			size = max(n, len(r.buf)+len(r.buf)/2)
-		}
-		nb := make([]byte, size)
-		copy(nb, r.buf[:r.w])
-		r.buf = nb
 	}
 	m, err := r.src.Read(r.buf[r.w:])
 	if m < 0 || m > len(r.buf)-r.w {
