@@ -318,6 +318,19 @@ SCENARIOS = {
                        "fw drops every packet carrying client->server message 6 of conn 2",
         "expect": fw_drop_c2s(),
     },
+    "conntrack-idle": {
+        "description": "the fw's conntrack forgets idle established TCP connections after 2 s "
+                       "(nf_conntrack_tcp_timeout_established=2, nf_conntrack_tcp_loose=0) and iptables drops what "
+                       "conntrack calls INVALID; conn 2 goes idle for 5 s after message 4 in both directions, so every "
+                       "later segment of it, either way, is dropped at the fw: nobody closes anything, the messages "
+                       "after the idle vanish",
+        "expect": {(2, "c2s"): dict(verdict="lost", hop="ingress", first_missing=5,
+                                    cause="fw conntrack entry expired during the idle; the fw drops the connection's "
+                                          "segments as INVALID from then on, the client's side first seen at fw"),
+                   (2, "s2c"): dict(verdict="lost", hop="fw", first_missing=5,
+                                    cause="fw conntrack entry expired during the idle; the fw drops the connection's "
+                                          "segments as INVALID from then on; fw is captured on its lb side")},
+    },
     "asym-c2s-drop": {
         "description": "c2s-drop, and a second tcpdump on the fw's f0 at the same time with -Q in: only the packets "
                        "arriving from the lb (client to server), what a capture point on a path with asymmetric routing "
