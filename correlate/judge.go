@@ -200,12 +200,32 @@ func (j *judger) describe(dr *schema.DirectionResult, w judged) {
 		if full != nil && !full.Digest.IsZero() {
 			dg := full.Digest.String()
 			dr.Digest = &dg
+		} else if dg := j.wholeDigest(f.lastHop, m); dg != "" {
+			dr.Digest = &dg
 		}
 		dr.Evidence.LastSeen = j.messageRef(f.lastHop, m, full)
 		if f.missHop >= 0 {
 			dr.Evidence.FirstMiss = j.missRef(f)
 		}
 	}
+}
+
+// wholeDigest returns the digest of message m, known only in part at hop h (the hop last saw some
+// of its bytes: a path that carried only its first segments), from a hop along the track that saw
+// it whole; "" when none did.
+func (j *judger) wholeDigest(h int, m *capture.Entry) string {
+	id := j.identOf(h, m)
+	if id == nil {
+		return ""
+	}
+	for _, g := range j.tr.travel {
+		if x := id.at(g); x != nil && !x.Flags().Has(capture.Incomplete) && !x.Digest().IsZero() {
+			if full := j.full(g, x); full != nil && !full.Digest.IsZero() {
+				return full.Digest.String()
+			}
+		}
+	}
+	return ""
 }
 
 // addEvidence fills the rest of dr's evidence from the worst finding: the change, the peer's

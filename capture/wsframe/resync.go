@@ -161,7 +161,8 @@ func (p *Parser) settle() bool {
 			return false
 		}
 		fe := c.next + uint64(h.Size) + h.Length
-		if fe < c.next || fe > end || !payloadFits(h, r.buf[c.next-r.base+uint64(h.Size):fe-r.base]) {
+		if fe < c.next || fe > end || !payloadFits(h, r.buf[c.next-r.base+uint64(h.Size):fe-r.base]) ||
+			!p.textSoFar(h, c.next+uint64(h.Size), fe) {
 			return false
 		}
 		c.next = fe
@@ -188,6 +189,46 @@ func payloadFits(h Header, b []byte) bool {
 		return err == nil
 	}
 	return utf8.Valid(u)
+}
+
+// Bounds of textSoFar's look at a text payload: fewer bytes say too little, more cost time at
+// every candidate position.
+const (
+	minTextLook = 16
+	maxTextLook = 512
+)
+
+// textSoFar reports whether the buffered part of the payload from stream offset from to end, of
+// an uncompressed text frame with header h, can be text. A boundary found by mistake inside a
+// masked text message takes four bytes of that text for its masking key, and unmasks the text
+// after it into ASCII XOR ASCII: bytes below 0x20 about half the time, while text holds almost
+// none (JSON none at all, raw). It judges only with at least minTextLook bytes there, and looks
+// at maxTextLook at most; other frames pass.
+func (p *Parser) textSoFar(h Header, from, end uint64) bool {
+	r := &p.rs
+	if h.Opcode != OpText || h.RSV1 || from < r.base {
+		return true
+	}
+	end = min(end, r.end(), from+maxTextLook)
+	if end < from+minTextLook {
+		return true
+	}
+	return textLike(h, r.buf[from-r.base:end-r.base])
+}
+
+// textLike reports whether no more than a quarter of b, the first bytes of a text payload masked
+// as h says, are control characters other than tab, line feed and carriage return.
+func textLike(h Header, b []byte) bool {
+	n := 0
+	for i, c := range b {
+		if h.Masked {
+			c ^= h.Mask[i&3]
+		}
+		if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f {
+			n++
+		}
+	}
+	return n*4 <= len(b)
 }
 
 // search extends the candidates with the buffered bytes, and on acceptance replays the buffer
@@ -259,8 +300,8 @@ func (p *Parser) walk(c *candidate) {
 		}
 		c.points++
 		fe := c.next + uint64(h.Size) + h.Length
-		if fe < c.next {
-			c.dead = true // overflow
+		if fe < c.next || !p.textSoFar(h, c.next+uint64(h.Size), fe) {
+			c.dead = true // overflow, or a text payload that is no text
 			return
 		}
 		c.next = fe

@@ -4,7 +4,7 @@
 # Needs root and the packages from install.sh. See README.md for the topology.
 set -euo pipefail
 
-usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-drop-copies|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout|ingress-timeout|capture-drops|capture-drops-loss|h2-c2s-drop|h2-tls-s2c-drop|vxlan-c2s-drop|erspan-c2s-drop|geneve-s2c-drop|erspan3-s2c-drop|gretap-c2s-drop|bridge-c2s-drop|ipip-c2s-drop|ip4ip6-c2s-drop|mplspw-c2s-drop|gre-s2c-drop|mpls-s2c-drop|pppoe-s2c-drop|h2-deflate-s2c-drop|lighttpd-c2s-drop|nghttpx-c2s-drop|varnish-s2c-drop|socat-s2c-drop|lossy|lossy-dupes|lossy-drop|ingress-hung|rst-s2c|varnish-timeout|server-killed|lbany-c2s-drop|nghttpx-h2-tls-c2s-drop|wstunnel-c2s-drop|h2o-c2s-drop|stunnel-c2s-drop|nghttpx-h2-s2c-drop|fwany-s2c-drop|asym-c2s-drop|asym-s2c-drop|conntrack-idle} <outdir>" >&2; exit 2; }
+usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-drop-copies|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout|ingress-timeout|capture-drops|capture-drops-loss|h2-c2s-drop|h2-tls-s2c-drop|vxlan-c2s-drop|erspan-c2s-drop|geneve-s2c-drop|erspan3-s2c-drop|gretap-c2s-drop|bridge-c2s-drop|ipip-c2s-drop|ip4ip6-c2s-drop|mplspw-c2s-drop|gre-s2c-drop|mpls-s2c-drop|pppoe-s2c-drop|h2-deflate-s2c-drop|lighttpd-c2s-drop|nghttpx-c2s-drop|varnish-s2c-drop|socat-s2c-drop|lossy|lossy-dupes|lossy-drop|ingress-hung|rst-s2c|varnish-timeout|server-killed|lbany-c2s-drop|nghttpx-h2-tls-c2s-drop|wstunnel-c2s-drop|h2o-c2s-drop|stunnel-c2s-drop|nghttpx-h2-s2c-drop|fwany-s2c-drop|asym-c2s-drop|asym-s2c-drop|conntrack-idle|mtu-blackhole} <outdir>" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 scenario=$1
 out=$2
@@ -50,6 +50,8 @@ fw_oneway=     # in or out: a second tcpdump on the fw's f0 with -Q in (only wha
 fw_ct_timeout= # seconds: the fw's conntrack forgets an idle established TCP connection after that long
                # (nf_conntrack_tcp_timeout_established, no loose pick-up), and drops packets conntrack
                # calls INVALID: the next segment of a connection idle longer is dropped, both ways
+fw_mtu=        # the MTU of the fw's f1 (toward nginx; nginx's i0 stays at 1500), the ICMP "fragmentation
+               # needed" the fw would send dropped: full-size segments vanish both ways, small ones pass
 kill_hop=()    # namespace, conn, c2s message index and seconds: once the client logs sending that message,
                # every process in that namespace but the captures gets SIGSTOP, and SIGKILL that many
                # seconds later (0: at once)
@@ -323,6 +325,11 @@ asym-s2c-drop)
 	fw_oneway=out
 	sched+=(--tripwire 2:s2c:6)
 	fw_rules=(-A FORWARD -i f1 -p tcp -m string --algo bm --string wsl-trip-s2c-c2-m6 -j DROP) ;;
+mtu-blackhole)
+	# a PMTU black hole between fw and nginx: f1 has MTU 1000, nginx's side 1500, and the fw's
+	# "fragmentation needed" is dropped; every message that needs a full-size segment stalls its direction
+	compress=off
+	fw_mtu=1000 ;;
 conntrack-idle)
 	# the fw's conntrack forgets conn 2 while it idles 5 s; its next segments are INVALID and dropped
 	conns=2
@@ -518,6 +525,10 @@ ns lb ip route add 10.231.3.0/24 via 10.231.2.2
 ns ingress ip route add 10.231.2.0/24 via 10.231.3.1
 ns fw sysctl -qw net.ipv4.ip_forward=1
 if [ ${#fw_rules[@]} -gt 0 ]; then ns fw iptables "${fw_rules[@]}"; fi
+if [ -n "$fw_mtu" ]; then
+	ns fw ip link set f1 mtu "$fw_mtu"
+	ns fw iptables -A OUTPUT -p icmp --icmp-type fragmentation-needed -j DROP
+fi
 if [ -n "$fw_ct_timeout" ]; then # per-namespace sysctls; loose 0: no pick-up of a forgotten connection
 	ns fw iptables -A FORWARD -m conntrack --ctstate INVALID -j DROP
 	ns fw sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0 net.netfilter.nf_conntrack_tcp_timeout_established="$fw_ct_timeout"
