@@ -103,3 +103,22 @@ func TestInspect_Golden(t *testing.T) {
 		})
 	}
 }
+
+// TestInspect_GoldenViews renders a router's capture on two interfaces at once (dumpcap -i f0
+// -i f1, the fwpcapng-s2c-drop case's fw hop): each connection once per interface, the
+// interface column telling the two rows apart.
+func TestInspect_GoldenViews(t *testing.T) {
+	c, err := capture.Read([]string{filepath.Join("..", "examples", "fwpcapng-s2c-drop", "fw.pcapng")}, capture.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []Format{Table, Markdown, JSON} {
+		t.Run(f.String(), func(t *testing.T) {
+			var b bytes.Buffer
+			if err := Inspect(&b, f, c, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, "inspect-fw-views."+f.String()+".golden", b.Bytes())
+		})
+	}
+}

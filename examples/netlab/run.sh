@@ -4,7 +4,7 @@
 # Needs root and the packages from install.sh. See README.md for the topology.
 set -euo pipefail
 
-usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-drop-copies|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout|ingress-timeout|capture-drops|capture-drops-loss|h2-c2s-drop|h2-tls-s2c-drop|vxlan-c2s-drop|erspan-c2s-drop|geneve-s2c-drop|erspan3-s2c-drop|gretap-c2s-drop|bridge-c2s-drop|ipip-c2s-drop|ip4ip6-c2s-drop|mplspw-c2s-drop|gre-s2c-drop|mpls-s2c-drop|pppoe-s2c-drop|h2-deflate-s2c-drop|lighttpd-c2s-drop|nghttpx-c2s-drop|varnish-s2c-drop|socat-s2c-drop|lossy|lossy-dupes|lossy-drop|ingress-hung|rst-s2c|varnish-timeout|server-killed|lbany-c2s-drop|nghttpx-h2-tls-c2s-drop|wstunnel-c2s-drop|h2o-c2s-drop|stunnel-c2s-drop|nghttpx-h2-s2c-drop|fwany-s2c-drop|asym-c2s-drop|asym-s2c-drop|conntrack-idle|mtu-blackhole} <outdir>" >&2; exit 2; }
+usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-drop-copies|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout|ingress-timeout|capture-drops|capture-drops-loss|h2-c2s-drop|h2-tls-s2c-drop|vxlan-c2s-drop|erspan-c2s-drop|geneve-s2c-drop|erspan3-s2c-drop|gretap-c2s-drop|bridge-c2s-drop|ipip-c2s-drop|ip4ip6-c2s-drop|mplspw-c2s-drop|gre-s2c-drop|mpls-s2c-drop|pppoe-s2c-drop|h2-deflate-s2c-drop|lighttpd-c2s-drop|nghttpx-c2s-drop|varnish-s2c-drop|socat-s2c-drop|lossy|lossy-dupes|lossy-drop|ingress-hung|rst-s2c|varnish-timeout|server-killed|lbany-c2s-drop|nghttpx-h2-tls-c2s-drop|wstunnel-c2s-drop|h2o-c2s-drop|stunnel-c2s-drop|nghttpx-h2-s2c-drop|fwany-s2c-drop|asym-c2s-drop|asym-s2c-drop|conntrack-idle|mtu-blackhole|fwpcapng-s2c-drop} <outdir>" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 scenario=$1
 out=$2
@@ -36,6 +36,8 @@ ingress=nginx  # the ingress proxy: nginx (nginx.conf), caddy (caddy.Caddyfile),
                # socat (a plain TCP relay: no HTTP at all)
 lb_if=l0       # the interface the lb hop's tcpdump captures on (any: both of haproxy's connections, SLL2)
 fw_if=f0       # the interface the fw hop's tcpdump captures on (any: both of the router's, SLL2)
+fw_dumpcap=    # set: the fw hop is captured by dumpcap on f0 and f1 at once (dumpcap -i f0 -i f1), one
+               # pcapng file, fw.pcapng, with two interfaces (fw_if is then not used)
 lb=haproxy     # the load balancer: haproxy (haproxy.cfg), stunnel (stunnel4 ending TLS and relaying the
                # bytes over TCP: tls must be set) or nghttpx (nghttp2-proxy: HTTP/1.1 and, with client=h2,
                # RFC 8441 HTTP/2 in front, HTTP/1.1 to nginx)
@@ -336,6 +338,12 @@ conntrack-idle)
 	compress=off
 	fw_ct_timeout=2
 	sched=(--count 10 --interval 0.05 --mix chat --big 3000 --idle 2:4:5) ;;
+fwpcapng-s2c-drop)
+	# s2c-drop with the fw hop captured by dumpcap on both of the fw's interfaces: one pcapng file,
+	# two Interface Description Blocks (f0, f1), each packet's block naming its interface
+	fw_dumpcap=1
+	sched+=(--tripwire 2:s2c:6)
+	fw_rules=(-A FORWARD -i f1 -p tcp -m string --algo bm --string wsl-trip-s2c-c2-m6 -j DROP) ;;
 varnish-s2c-drop | socat-s2c-drop)
 	ingress=${scenario%%-*}
 	sched+=(--tripwire 2:s2c:6)
@@ -695,7 +703,7 @@ wait_port lb 10.231.1.2 "$lb_port"
 # ---- captures -------------------------------------------------------------------------------
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-rm -f "$out"/*.pcap "$out"/hops*.yaml "$out/truth.json" "$out/README.md" "$out/keys.txt"
+rm -f "$out"/*.pcap "$out"/*.pcapng "$out"/hops*.yaml "$out/truth.json" "$out/README.md" "$out/keys.txt"
 declare -A tcpd
 declare -A filter # per hop, when not "tcp"
 [ -z "$vxlan" ] || filter[ingress]="tcp or udp port 4789 or (ip[6:2] & 0x1fff != 0)" # VXLAN and its later fragments
@@ -713,7 +721,14 @@ capture() { # hop tcpdump-args...
 }
 capture client -i c0 -w "$out/client.pcap"
 capture lb -i "$lb_if" -G 2 -w "$work/lb-%s.pcap"
-capture fw -i "$fw_if" --time-stamp-precision=nano -w "$out/fw.pcap"
+fw_file=fw.pcap
+if [ -n "$fw_dumpcap" ]; then # dumpcap writes pcapng; -f before the first -i filters every interface
+	fw_file=fw.pcapng
+	ip netns exec "${P}fw" dumpcap -n -f tcp -i f0 -i f1 -w "$out/$fw_file" 2>"$work/tcpdump-fw.err" &
+	tcpd[fw]=$!
+else
+	capture fw -i "$fw_if" --time-stamp-precision=nano -w "$out/$fw_file"
+fi
 if [ -z "$mirror" ]; then
 	capture ingress -i i0 "${ingress_snap[@]}" -w "$out/ingress.pcap"
 else # the collector's interface: the mirror's tunnel packets are the ingress hop's view
@@ -751,7 +766,7 @@ while True:
 	caps+=(fwdrop)
 fi
 for h in "${caps[@]}"; do
-	for _ in $(seq 100); do grep -qs "listening on" "$work/tcpdump-$h.err" && break; sleep 0.05; done
+	for _ in $(seq 100); do grep -qs "listening on\|Capturing on" "$work/tcpdump-$h.err" && break; sleep 0.05; done
 done
 sleep 0.3
 
@@ -833,7 +848,7 @@ keylog() { # hop: the hops.yaml line naming the key log, if this scenario gives 
 	echo "    pcap: lb-*.pcap"
 	keylog lb
 	echo "  - name: fw"
-	echo "    pcap: fw.pcap"
+	echo "    pcap: $fw_file"
 	if [ ${#drop_capture[@]} -gt 0 ]; then
 		echo "  - name: fwdrop"
 		echo "    pcap: fwdrop.pcap"
@@ -871,6 +886,8 @@ truth_views=()
 [ "$fw_if" != any ] || truth_views=(--views "fw:$(ns fw cat /sys/class/net/f0/ifindex):$(ns fw cat /sys/class/net/f1/ifindex)")
 # tcpdump -i any on the lb: haproxy's two connections, compared as lb.in (l0) and lb.out (l1)
 [ "$lb_if" != any ] || truth_views=(--views "lb:$(ns lb cat /sys/class/net/l0/ifindex):$(ns lb cat /sys/class/net/l1/ifindex)")
+# dumpcap on the fw's f0 and f1: the views are its two pcapng interfaces, by name
+[ -z "$fw_dumpcap" ] || truth_views=(--views "fw:f0:f1" --file "fw:$fw_file")
 truth_h2=()
 [ "$client" = h2 ] && truth_h2=(--h2)
 [ -z "${WSL_KEEP_LOGS:-}" ] || cp "$work"/*.jsonl "$work"/*.log "$WSL_KEEP_LOGS"/ 2>/dev/null || true

@@ -359,6 +359,18 @@ SCENARIOS = {
                        "as the fw hop's capture); fw drops every packet carrying server->client message 6 of conn 2",
         "expect": fw_drop_s2c(),
     },
+    "fwpcapng-s2c-drop": {
+        "description": "s2c-drop with the fw hop captured by dumpcap on both of the fw's interfaces at once "
+                       "(dumpcap -i f0 -i f1: one pcapng file, fw.pcapng, with an Interface Description Block for "
+                       "each, every packet's Enhanced Packet Block naming its interface): every forwarded segment "
+                       "is in fw.pcapng twice, arriving and leaving; fw drops every packet carrying server->client "
+                       "message 6 of conn 2 between its f1 (server side) and f0 (client side), so the message is "
+                       "in fw.pcapng on f1 only. The truth's hops fw.in and fw.out are fw.pcapng's packets of f0 "
+                       "and of f1 (tshark: frame.interface_name)",
+        "expect": {(2, "s2c"): dict(verdict="lost", hop="fw.in", first_missing=6,
+                                    cause="fw FORWARD DROP of packets matching wsl-trip-s2c-c2-m6: fw.pcapng has the "
+                                          "message on the server-side interface f1 (fw.out), not on f0 (fw.in)")},
+    },
     "fwany-s2c-drop": {
         "description": "s2c-drop with the fw hop captured by tcpdump -i any on the fw (Linux SLL2): every forwarded "
                        "segment is in fw.pcap twice, arriving and leaving, on two interfaces; fw drops every packet "
@@ -769,15 +781,23 @@ VIEW_FILTER = {}
 
 
 def use_views(spec):
-    """spec is HOP:IN_IFINDEX:OUT_IFINDEX: HOP's capture becomes the hops HOP.in and HOP.out."""
+    """spec is HOP:IN:OUT: HOP's capture becomes the hops HOP.in and HOP.out. IN and OUT are interface
+    indices of a Linux SLL2 capture (tcpdump -i any), or names of a pcapng file's interfaces (dumpcap
+    -i f0 -i f1, each packet's Enhanced Packet Block naming its interface: tshark's frame.interface_name)."""
     hop, i_in, i_out = spec.split(":")
     at = HOPS.index(hop)
     HOPS[at:at + 1] = [hop + ".in", hop + ".out"]
     for v, idx, side in ((".in", i_in, "facing the client"), (".out", i_out, "facing the server")):
         FILES[hop + v] = FILES[hop]
-        VIEW_FILTER[hop + v] = f"sll.ifindex == {idx}"
-        CAPTURE_POINTS[hop + v] = (f"{hop} namespace, tcpdump -i any (Linux SLL2): the packets of interface index "
-                                   f"{idx}, {side}; the same file(s) as {hop}{'.out' if v == '.in' else '.in'}")
+        other = f"the same file(s) as {hop}{'.out' if v == '.in' else '.in'}"
+        if idx.isdigit():
+            VIEW_FILTER[hop + v] = f"sll.ifindex == {idx}"
+            CAPTURE_POINTS[hop + v] = (f"{hop} namespace, tcpdump -i any (Linux SLL2): the packets of interface index "
+                                       f"{idx}, {side}; {other}")
+        else:
+            VIEW_FILTER[hop + v] = f'frame.interface_name == "{idx}"'
+            CAPTURE_POINTS[hop + v] = (f"{hop} namespace, dumpcap on two interfaces at once (pcapng, one Interface "
+                                       f"Description Block each): the packets of interface {idx}, {side}; {other}")
 
 
 def hop_path(out, hop, td):
@@ -1309,8 +1329,10 @@ def main():
     p.add_argument("--stopped-capture", help="hop:epoch: the hop whose tcpdump got SIGINT while the traffic "
                                              "went on, and when")
     p.add_argument("--stall", help="wsl_server.py's --stall conn:delay:seconds (backpressure)")
-    p.add_argument("--views", help="HOP:IN:OUT: HOP's capture (tcpdump -i any, SLL2) is compared as HOP.in and "
-                                    "HOP.out, its packets of interface index IN and OUT")
+    p.add_argument("--views", help="HOP:IN:OUT: HOP's capture (tcpdump -i any, SLL2; or dumpcap on two interfaces, "
+                                    "pcapng) is compared as HOP.in and HOP.out, its packets of interface index (or "
+                                    "pcapng interface name) IN and OUT")
+    p.add_argument("--file", action="append", default=[], help="HOP:FILE: HOP's capture is FILE (fw.pcapng)")
     p.add_argument("--one-way", help="HOP:FILE:HOPSFILE:in|out: FILE is a second capture of HOP's interface with "
                                       "tcpdump -Q in|out (one direction only), HOPSFILE the hops file giving it as HOP's")
     p.add_argument("--kernel-drops", help="space-separated hop:N, each tcpdump's \"N packets dropped by kernel\" "
@@ -1340,6 +1362,9 @@ def main():
             notes.append(f"tcpdumps other than {DROP_HOP} dropped packets: {kernel_drops}")
     if args.bridge:
         use_bridge_hop()
+    for hf in args.file:
+        hop, name = hf.split(":", 1)
+        FILES[hop] = name
     if args.views:
         use_views(args.views)
     counts = tshark_counts(args.out, args.tls_port, args.keylog)
