@@ -229,6 +229,9 @@ func Analyze(hops []Hop, opts Options) *Analysis {
 		if h.Dropped > 0 {
 			st.warnings = append(st.warnings, droppedWarning(h.Dropped))
 		}
+		if w := copiesWarning(h.Capture); w != "" {
+			st.warnings = append(st.warnings, w)
+		}
 		st.sessions = withEntries(sessionsByStart(h.Capture))
 		st.src = h.src
 		hs[i] = st

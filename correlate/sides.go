@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/wspath/wspath/capture"
@@ -25,10 +26,13 @@ func splitSides(hops []Hop) []Hop {
 		}
 		note := capture.Warning{Message: fmt.Sprintf("the capture holds both sides of the component at this hop (%d connection(s) seen twice with the same Sec-WebSocket-Key): compared as %s.in and %s.out", pairs, h.Name, h.Name)}
 		if views > 0 {
-			note.Message = fmt.Sprintf("the capture holds both sides of the component at this hop (%d connection(s) seen twice with the same Sec-WebSocket-Key; %d of them the same TCP connection on two interfaces, as tcpdump -i any captures a host that forwards it): compared as %s.in and %s.out", pairs, views, h.Name, h.Name)
+			note.Message = fmt.Sprintf("the capture holds both sides of the component at this hop (%d connection(s) seen twice with the same Sec-WebSocket-Key; %d of them the same TCP connection on two interfaces, as a capture of several (tcpdump -i any, dumpcap -i a -i b) records a host that forwards it): compared as %s.in and %s.out", pairs, views, h.Name, h.Name)
 		}
 		if extra > 0 {
 			note.Message += fmt.Sprintf("; %d more view(s) of connections seen on a third interface left out (the first and the last capture point of each are compared)", extra)
+		}
+		if ni, no := interfaceNames(in), interfaceNames(outSide); ni != "" && no != "" {
+			note.Message += fmt.Sprintf("; %s.in is what was captured on %s, %s.out on %s", h.Name, ni, h.Name, no)
 		}
 		for _, side := range []struct {
 			name     string
@@ -227,4 +231,41 @@ func unpairedViews(sessions []*capture.Session, side, left map[*capture.Session]
 		n++
 	}
 	return n
+}
+
+// copiesWarning is the warning for a hop whose capture took connections twice at once with
+// nothing to tell the two copies apart (capturedTwice): tcpdump -i any in Linux cooked v1 (no
+// interface in the header), or a pcapng file whose interfaces mergecap folded into one. The
+// copies are then read as one view, and a message dropped inside the host is not told from one
+// it forwarded; the user should know before reading any verdict, not only from the reason of a
+// loss placed after the hop. "" when no connection was.
+func copiesWarning(c *capture.Capture) string {
+	if c == nil {
+		return ""
+	}
+	n := 0
+	for _, s := range c.Sessions {
+		if capturedTwice(s) > 0 {
+			n++
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d connection(s) captured twice at once (each segment arriving and leaving, as tcpdump -i any records a host that forwards them) with nothing in the capture to say on which interface (Linux cooked v1 headers, or one pcapng interface): the copies are read as one, so a message dropped inside this host cannot be told from one it forwarded, and a loss placed right after this hop is low confidence; tcpdump 4.99 or later (-i any writes Linux cooked v2) or dumpcap -i IF1 -i IF2 record each packet's interface", n)
+}
+
+// interfaceNames lists the interfaces (capture.Session.Interface) the sessions were captured on,
+// sorted, "" when none is named.
+func interfaceNames(ss []*capture.Session) string {
+	seen := map[string]bool{}
+	var names []string
+	for _, s := range ss {
+		if n := s.Interface(); n != "" && !seen[n] {
+			seen[n] = true
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
 }

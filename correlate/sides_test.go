@@ -169,6 +169,13 @@ func TestCompare_CapturedTwiceWithoutInterface(t *testing.T) {
 			if d.LowConfidence != tt.wantLow || strings.Contains(d.Reason, "captured again") != tt.wantLow {
 				t.Errorf("low confidence %v, want %v: %s", d.LowConfidence, tt.wantLow, d.Reason)
 			}
+			warned := false
+			for _, w := range r.Hops[1].Warnings {
+				warned = warned || strings.Contains(w, "captured twice at once")
+			}
+			if warned != tt.wantLow {
+				t.Errorf("fw warned %v, want %v: %q", warned, tt.wantLow, r.Hops[1].Warnings)
+			}
 		})
 	}
 }
