@@ -103,6 +103,42 @@ func TestDecode_Fragments(t *testing.T) {
 	}
 }
 
+// TestDecode_FragmentsPerView: a router captured on two interfaces has every fragment twice,
+// one copy per view (Segment.Iface, set before Decode): each view reassembles its own datagram,
+// in whatever order the capture interleaves the copies, and neither steals the other's fragments.
+func TestDecode_FragmentsPerView(t *testing.T) {
+	frags := fragments4(bigTCP(t, false, 3000), 1200)
+	for _, tt := range []struct {
+		name  string
+		order [][2]int // fragment, view
+	}{
+		{"interleaved", [][2]int{{0, 1}, {0, 2}, {1, 1}, {1, 2}, {2, 1}, {2, 2}}},
+		{"second_view_late", [][2]int{{0, 1}, {1, 1}, {0, 2}, {2, 1}, {1, 2}, {2, 2}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := NewDecoder(Config{})
+			var done []uint32
+			for i, fv := range tt.order {
+				seg := tcpdecode.Segment{Iface: uint32(fv[1])}
+				err := d.Decode(pcapfile.LinkRaw, frags[fv[0]], t0.Add(time.Duration(i)*time.Millisecond), &seg)
+				switch {
+				case errors.Is(err, ErrHeld):
+				case err != nil:
+					t.Fatalf("fragment %d of view %d: %v (%s)", fv[0], fv[1], err, d.Reason())
+				default:
+					if seg.PayloadLength != 3000 || seg.Iface != uint32(fv[1]) {
+						t.Errorf("view %d: %d bytes, view %d", fv[1], seg.PayloadLength, seg.Iface)
+					}
+					done = append(done, seg.Iface)
+				}
+			}
+			if ft := d.FragmentTotals(); len(done) != 2 || ft.Reassembled != 2 || ft.Lost != 0 || ft.Overlaps != 0 {
+				t.Errorf("datagrams of views %v, totals %+v; want one whole datagram per view", done, ft)
+			}
+		})
+	}
+}
+
 func TestDecode_FragmentOverlapAndLoss(t *testing.T) {
 	frags := fragments4(bigTCP(t, false, 3000), 1200)
 	d := NewDecoder(Config{})
