@@ -2,6 +2,7 @@ package capture
 
 import (
 	"io"
+	"runtime/debug"
 	"time"
 
 	"github.com/wspath/wspath/capture/pcapfile"
@@ -162,9 +163,12 @@ func (f *feed) stop() {
 	<-f.exited
 }
 
-// run fills batches until the files are read or stop is called.
+// run fills batches until the files are read or stop is called. A mapped file that shrinks
+// while being read faults: the feed then ends with the Merger's error for it in place of the next
+// packet, as after a cut file.
 func (f *feed) run(fr *feedReader) {
 	defer close(f.exited)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	for {
 		var b *feedBatch
 		select {
@@ -173,7 +177,10 @@ func (f *feed) run(fr *feedReader) {
 			return
 		}
 		b.reset()
-		fr.fill(b)
+		if err := catchFault(fr.m, func() error { fr.fill(b); return nil }); err != nil {
+			b.pkts = append(b.pkts, feedPacket{err: err})
+			b.last = true
+		}
 		select {
 		case f.full <- b:
 		case <-f.done:
@@ -222,17 +229,18 @@ func (fr *feedReader) fill(b *feedBatch) {
 func (fr *feedReader) add(b *feedBatch) bool {
 	p := fr.p
 	i := len(b.pkts)
-	b.pkts = b.pkts[:i+1]
-	fp := &b.pkts[i] // written in place: a feedPacket is a few hundred bytes
+	// Written in place (a feedPacket is a few hundred bytes), and in the batch only once whole:
+	// a fault in Decode (see run) leaves whole packets only.
+	fp := &b.pkts[:i+1][i]
 	fp.decErr = tcpdecode.Decode(p.LinkType, p.Data, &fp.seg)
 	n := len(fp.seg.Payload)
 	if fp.decErr != nil {
 		n = len(p.Data) // the slow path decodes it all again
 	}
 	if i > 0 && b.bytes+n > b.maxBytes {
-		b.pkts = b.pkts[:i]
 		return false
 	}
+	b.pkts = b.pkts[:i+1]
 	b.bytes += n
 	fp.err, fp.p = nil, *p
 	if fp.decErr == nil {

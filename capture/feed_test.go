@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -92,7 +93,9 @@ func openMerger(t *testing.T, paths []string) *pcapfile.Merger {
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	return pcapfile.NewMerger(readers)
+	m := pcapfile.NewMerger(readers)
+	m.MapFiles() // as a read does
+	return m
 }
 
 // mergerPackets reads paths packet by packet as the reader did before the feed.
@@ -234,6 +237,40 @@ func TestRead_SerialSame(t *testing.T) {
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("%v %+v: serial read differs", paths, opts)
+			}
+		}
+	}
+}
+
+// TestRead_FileShrinks truncates a capture while it is read (mapped: pcapfile's MapFiles): the
+// read ends with an error or a warning naming the file, serial or not, and the process goes on.
+func TestRead_FileShrinks(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "small.pcap")
+	writeSmallCapture(t, src, 50_000)
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, serial := range []bool{false, true} {
+		for _, to := range []int64{0, int64(len(b) / 3)} {
+			path := filepath.Join(t.TempDir(), "shrinks.pcap")
+			if err := os.WriteFile(path, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			calls := 0
+			c, err := Read([]string{path}, Options{Serial: serial, Progress: func(Progress) {
+				if calls++; calls == 2 {
+					if err := os.Truncate(path, to); err != nil {
+						t.Error(err)
+					}
+				}
+			}})
+			said := fmt.Sprint(err)
+			if c != nil {
+				said += fmt.Sprint(c.Warnings)
+			}
+			if !strings.Contains(said, path) || !strings.Contains(said, "shrank") && !strings.Contains(said, "truncated") {
+				t.Errorf("serial %v, cut to %d: error %v and warnings %s, want the file named as shrunk", serial, to, err, said)
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strconv"
@@ -147,6 +148,7 @@ func readContext(ctx context.Context, paths []string, opts Options, out io.Write
 	}
 	m := pcapfile.NewMerger(readers)
 	defer m.Close()
+	m.MapFiles() // no copy of the files' bytes: see readPackets for a file that shrinks
 	r := newReader(opts.withDefaults())
 	r.views.multi = len(m.Interfaces()) > 1
 	if out != nil {
@@ -216,8 +218,10 @@ func openCaptures(paths []string) ([]*pcapfile.Reader, []error) {
 // capture) and looking for cancellation every cancelCheckPackets packets, and writing the
 // sessions ended so far to the digest file when there is one. Unless Options.Serial (or there is
 // one core only), the files are read and the packets' headers decoded ahead, on another goroutine
-// (see feed).
-func (r *reader) readPackets(ctx context.Context, m *pcapfile.Merger, total int64) error {
+// (see feed). A mapped file that shrinks while being read faults: the read then ends with the
+// Merger's error for it, instead of the process.
+func (r *reader) readPackets(ctx context.Context, m *pcapfile.Merger, total int64) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	prog := Progress{Total: total}
 	fr := feedReader{m: m}
 	serial := r.opts.Serial || runtime.GOMAXPROCS(0) == 1
@@ -226,8 +230,11 @@ func (r *reader) readPackets(ctx context.Context, m *pcapfile.Merger, total int6
 		// Counting only, the reader does next to nothing per payload byte: with large packets,
 		// few per megabyte, the hand-over costs more than the feed takes off the reader. The
 		// first packets tell.
-		var err error
-		if done, err = r.readSerial(ctx, &fr, &prog, feedProbePackets); err != nil {
+		err := catchFault(m, func() (err error) {
+			done, err = r.readSerial(ctx, &fr, &prog, feedProbePackets)
+			return err
+		})
+		if err != nil {
 			return err
 		}
 		serial = prog.Packets > 0 && prog.Bytes/int64(prog.Packets)-packetRecordOverhead > feedMaxMeanBytes
@@ -235,13 +242,20 @@ func (r *reader) readPackets(ctx context.Context, m *pcapfile.Merger, total int6
 	switch {
 	case done:
 	case serial:
-		if _, err := r.readSerial(ctx, &fr, &prog, -1); err != nil {
+		err := catchFault(m, func() error {
+			_, err := r.readSerial(ctx, &fr, &prog, -1)
+			return err
+		})
+		if err != nil {
 			return err
 		}
 	default:
 		f := startFeed(&fr)
-		err := r.readBatches(ctx, f, &prog)
+		fault, err := catching(func() error { return r.readBatches(ctx, f, &prog) })
 		f.stop() // its batches are garbage from here on, before the caller hears of the end
+		if fault != nil {
+			return faultError(m, fault) // the Merger is the caller's again
+		}
 		if err != nil {
 			return err
 		}
@@ -252,6 +266,33 @@ func (r *reader) readPackets(ctx context.Context, m *pcapfile.Merger, total int6
 		r.opts.Progress(prog)
 	}
 	return nil
+}
+
+// catchFault runs read, and returns the error for a memory fault in it that a mapped file of m
+// shrinking while being read caused (see pcapfile's MapFiles); it panics again with any other.
+// The reader's state is then half way through a packet: the read must end. No other goroutine
+// may read m.
+func catchFault(m *pcapfile.Merger, read func() error) error {
+	fault, err := catching(read)
+	if fault != nil {
+		return faultError(m, fault)
+	}
+	return err
+}
+
+// catching runs read, and returns its error or what it panicked with.
+func catching(read func() error) (fault any, err error) {
+	defer func() { fault = recover() }()
+	return nil, read()
+}
+
+// faultError returns m's error for fault, recovered from a panic, or panics again with it when it
+// is not the fault of a mapped file that shrank.
+func faultError(m *pcapfile.Merger, fault any) error {
+	if err := m.FaultError(fault); err != nil {
+		return err
+	}
+	panic(fault)
 }
 
 // readBatches reads the batches of f until the last one, or until ctx is done or writing the

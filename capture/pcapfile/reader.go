@@ -121,10 +121,17 @@ type Reader struct {
 	interfaces interfaceSet
 	pcapIface  *Interface
 
-	// kept is the Buffer that buf is, with KeepData (else nil); free holds buffers to read into
-	// again (see swap).
+	// keep is KeepData's; kept is the Buffer that buf is, with KeepData or a mapped file (else
+	// nil); free holds buffers to read into again (see swap).
+	keep bool
 	kept *Buffer
 	free [][]byte
+	// mf is the file when it is read by mapping it (MapFiles), fsize its size as last seen;
+	// live are its windows mapped, last the one before kept (see remap).
+	mf    *os.File
+	fsize int64
+	live  []*Buffer
+	last  *Buffer
 }
 
 // Open opens a capture file for reading. The format is recognised from the content: gzip
@@ -240,7 +247,10 @@ func (r *Reader) next(p *Packet) error {
 		return err
 	}
 	r.n++
-	p.File, p.Number, p.buf = r.name, r.n, r.kept
+	p.File, p.Number, p.buf = r.name, r.n, nil
+	if r.keep {
+		p.buf = r.kept
+	}
 	r.info.Packets++
 	r.info.Bytes += int64(p.CaptureLength)
 	if r.n == 1 {
@@ -275,6 +285,9 @@ func (r *Reader) Close() error {
 	}
 	if r.gz != nil {
 		err = r.gz.Close()
+	}
+	if r.mf != nil {
+		r.closeMapped()
 	}
 	if r.closer != nil {
 		if cerr := r.closer.Close(); err == nil {
@@ -347,6 +360,10 @@ func (r *Reader) peekUpTo(n int) ([]byte, error) {
 // while data arrives: to maxBufSize for speed, beyond it only as far as n requires. With
 // KeepData the unread bytes move to another buffer (swap), not to the front of this one.
 func (r *Reader) fill(n int) {
+	if r.mf != nil {
+		r.remap(n)
+		return
+	}
 	unread, size := r.w-r.r, len(r.buf)
 	if unread == size || (size < maxBufSize && unread > size/2) {
 		size = 2 * len(r.buf)
