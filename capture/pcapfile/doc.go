@@ -27,6 +27,9 @@
 //	}
 //
 // OpenAll reads several files (tcpdump -C / -G rotation) as one stream ordered by timestamp.
+// A Merger can map its files into memory instead of copying them (MapFiles, on Linux), and keep
+// the packets' Data valid past the next call for as long as their Buffer is held (KeepData), so
+// that another goroutine can read them without a copy.
 //
 // A Reader or Merger is not safe for concurrent use. Every length read from a file is checked
 // against a fixed bound before it is used (MaxCaptureLength for packet data, 16 MiB for any pcapng
