@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/wspath/wspath/capture"
@@ -68,11 +70,47 @@ func ReadHopsContext(ctx context.Context, cfg *hopsconfig.Config, opts capture.O
 		return nil, err
 	}
 	for i := range hops {
+		oneInterface(hops[i].Capture, cfg.Hops[i].Capture.Interface)
 		if cfg.Hops[i].Bridge != "" && i > 0 {
 			bridgeHop(&hops[i], &hops[i-1])
 		}
 	}
 	return hops, errors.Join(errs...)
+}
+
+// oneInterface keeps, of a capture of several interfaces (a router's, whose connections it holds
+// once per interface: capture.Session.Interface), the connections captured on the interface
+// hops.yaml names for the hop (interface: f0), so that the hop is that interface alone instead of
+// its views compared as NAME.in and NAME.out. A name no connection was captured on (or "any")
+// narrows nothing: the field also tells plan where to capture, and a capture of all interfaces
+// is more than one that left the others out; a warning says so. A view is named by its pcapng
+// interface name or, for a Linux cooked SLL2 capture, "ifindex N"; either part matches.
+func oneInterface(c *capture.Capture, want string) {
+	if c == nil || want == "" || want == "any" {
+		return
+	}
+	var kept []*capture.Session
+	names := map[string]bool{}
+	for _, s := range c.Sessions {
+		n := s.Interface()
+		if n == "" {
+			return // one view: nothing to choose
+		}
+		names[n] = true
+		if n == want || strings.HasPrefix(n, want+" ") || strings.HasSuffix(n, " "+want) {
+			kept = append(kept, s)
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	list := slices.Sorted(maps.Keys(names))
+	if len(kept) == 0 {
+		c.Warnings = append(c.Warnings, capture.Warning{Message: fmt.Sprintf("hops.yaml gives interface %s, on which no connection was captured: every interface of the capture (%s) is compared", want, strings.Join(list, ", "))})
+		return
+	}
+	c.Warnings = append(c.Warnings, capture.Warning{Message: fmt.Sprintf("only the connections captured on %s (hops.yaml's interface) are compared: %d of %d, the capture holding %s", want, len(kept), len(c.Sessions), strings.Join(list, ", "))})
+	c.Sessions = kept
 }
 
 // hopOptions are the options hop i of cfg is read with: opts, with the hop's key log and narrowing.

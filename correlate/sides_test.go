@@ -206,3 +206,41 @@ func TestCompare_IndexPastLateCapture(t *testing.T) {
 		t.Errorf("reason does not count as the whole hops do: %s", d.Reason)
 	}
 }
+
+func TestOneInterface(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		views []string // the sessions' interfaces
+		want  string   // hops.yaml's interface
+		kept  int
+		warn  string
+	}{
+		{"pcapng_name", []string{"f0", "f1", "f0", "f1"}, "f1", 2, "only the connections captured on f1"},
+		{"sll2_index", []string{"ifindex 2", "ifindex 3"}, "ifindex 3", 1, "only the connections captured on ifindex 3"},
+		{"name_part", []string{"eth0 ifindex 4", "eth1 ifindex 4"}, "eth0", 1, "only"},
+		{"none_matches", []string{"f0", "f1"}, "eth9", 2, "on which no connection was captured: every interface of the capture (f0, f1)"},
+		{"any", []string{"f0", "f1"}, "any", 2, ""},
+		{"one_view", []string{"", ""}, "eth0", 2, ""},
+		{"not_given", []string{"f0", "f1"}, "", 2, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &capture.Capture{}
+			for i, v := range tt.views {
+				s := &capture.Session{ID: i + 1}
+				s.SetInterface(v)
+				c.Sessions = append(c.Sessions, s)
+			}
+			oneInterface(c, tt.want)
+			if len(c.Sessions) != tt.kept {
+				t.Errorf("%d sessions kept, want %d", len(c.Sessions), tt.kept)
+			}
+			var ws []string
+			for _, w := range c.Warnings {
+				ws = append(ws, w.Message)
+			}
+			if got := strings.Join(ws, "\n"); (tt.warn == "") != (got == "") || !strings.Contains(got, tt.warn) {
+				t.Errorf("warnings %q, want %q", got, tt.warn)
+			}
+		})
+	}
+}

@@ -100,7 +100,8 @@ type Hop struct {
 	// Line is the line of the hop's entry in the configuration file.
 	Line int
 
-	// Where and how to capture, for `wspath plan` (compare does not use them).
+	// Where and how to capture, for `wspath plan`. Compare uses only Capture.Interface: a
+	// capture of several interfaces (a router's, compared as views) is narrowed to that one.
 	Capture Capture
 }
 

@@ -489,3 +489,61 @@ func TestRegressionCases(t *testing.T) {
 		t.Run(dir, func(t *testing.T) { checkScenario(t, filepath.Join("testdata", dir)) })
 	}
 }
+
+// TestCompare_RouterOneInterface: hops.yaml's interface narrows a capture of a router's two
+// interfaces (examples/fwpcapng-s2c-drop, dumpcap -i f0 -i f1) to one of them, the hop then
+// being that capture point alone; an interface the capture lacks narrows nothing, with a warning.
+func TestCompare_RouterOneInterface(t *testing.T) {
+	for _, tt := range []struct {
+		iface, lostAt string
+		fwHops        []string
+		warning       string
+	}{
+		{"f0", "fw", []string{"fw"}, "only the connections captured on f0"},
+		{"f1", "lb", []string{"fw"}, "only the connections captured on f1"},
+		{"eth9", "fw.in", []string{"fw.in", "fw.out"}, "hops.yaml gives interface eth9, on which no connection was captured"},
+	} {
+		t.Run(tt.iface, func(t *testing.T) {
+			code, stdout, stderr := runWspath(t, "compare", filepath.Join("testdata", "router-interface", "hops-"+tt.iface+".yaml"), "-f", "json")
+			if code != exitLoss {
+				t.Fatalf("exit status %d, want 1; stderr %s", code, stderr)
+			}
+			var got struct {
+				verdicts
+				Hops []struct {
+					Name     string   `json:"name"`
+					Warnings []string `json:"warnings"`
+				} `json:"hops"`
+			}
+			if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+				t.Fatal(err)
+			}
+			var fw []string
+			for _, h := range got.Hops {
+				if strings.HasPrefix(h.Name, "fw") {
+					fw = append(fw, h.Name)
+					if !strings.Contains(strings.Join(h.Warnings, "\n"), tt.warning) {
+						t.Errorf("hop %s warnings %q, want %q", h.Name, h.Warnings, tt.warning)
+					}
+				}
+			}
+			if strings.Join(fw, " ") != strings.Join(tt.fwHops, " ") {
+				t.Errorf("fw hops %v, want %v", fw, tt.fwHops)
+			}
+			if len(got.Connections) != 3 {
+				t.Fatalf("%d connections, want 3", len(got.Connections))
+			}
+			for _, c := range got.Connections {
+				for dir, d := range c.Directions {
+					want, wantHop := "delivered", "null"
+					if str(c.Key) == "6Ex+e2WNq0AvNtAupb/v6w==" && dir == "server_to_client" {
+						want, wantHop = "lost", tt.lostAt
+					}
+					if d.Verdict != want || str(d.FirstMissingHop) != wantHop {
+						t.Errorf("%s %s: %s at %s, want %s at %s (%s)", str(c.Key), dir, d.Verdict, str(d.FirstMissingHop), want, wantHop, d.Reason)
+					}
+				}
+			}
+		})
+	}
+}
