@@ -13,7 +13,7 @@ import (
 // a record runs past the end, so no byte is copied and only a few windows are mapped at once.
 
 // mapWindow is how much of a file a Reader maps at once (more for a larger block).
-const mapWindow = 4 << 20
+const mapWindow = 2 << 20
 
 // MapFiles makes the Readers of regular, uncompressed files read the rest of their file by
 // mapping it into memory (on Linux; elsewhere it does nothing). Data then lies in a window of
