@@ -318,6 +318,20 @@ SCENARIOS = {
                        "fw drops every packet carrying client->server message 6 of conn 2",
         "expect": fw_drop_c2s(),
     },
+    "pings-in-fragments": {
+        "description": "both applications send 40 pings between each two fragments of every fragmented message "
+                       "(message 9: three fragments, permessage-deflate), so control frames sit inside fragmented, "
+                       "compressed messages and the peers' pongs cross them; fw drops every packet carrying "
+                       "server->client message 10 of conn 2, the one after",
+        "expect": fw_drop_s2c(idx=10),
+    },
+    "close-drop": {
+        "description": "the fw drops every packet carrying the server's answer to the client's close frame (close 1000 "
+                       "\"done\", unmasked: iptables --hex-string |880603e8646f6e65|, and its retransmissions): every data "
+                       "message is delivered, but no client completes the closing handshake; each ends TCP after its "
+                       "close timeout (2 s)",
+        "expect": {},
+    },
     "mtu-blackhole": {
         "description": "a path MTU black hole: the fw's link to nginx has MTU 1000 on the fw's side (f1) and 1500 on "
                        "nginx's, and the fw's ICMP fragmentation-needed is dropped (iptables OUTPUT), so full-size "

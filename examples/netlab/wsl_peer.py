@@ -35,6 +35,8 @@ def add_schedule_args(p):
                    help="the server echoes: server-to-client messages are the client's, echoed back")
     p.add_argument("--binary", action="store_true",
                    help="send text payloads as binary messages (websockify takes no text frames)")
+    p.add_argument("--ping-fragments", type=int, default=0,
+                   help="pings sent between the fragments of a fragmented message (control frames inside it)")
     p.add_argument("--log", required=True)
 
 
@@ -44,6 +46,17 @@ def tcp_transport(ws):
     and then silently discard what the application writes."""
     t = ws.transport
     return getattr(getattr(t, "_ssl_protocol", None), "_transport", None) or t
+
+
+async def pinged_fragments(ws, log, m, n, conn, direction):
+    """The fragments of message m, with n pings sent between each two (RFC 6455 5.4: control frames
+    may be injected in the middle of a fragmented message)."""
+    for i, f in enumerate(m.fragments):
+        if i > 0:
+            for k in range(n):
+                await ws.ping(f"frag-{direction}-c{conn}-m{m.idx}-{i}-{k}".encode())
+                log("ping", conn=conn, dir=direction, idx=m.idx)
+        yield f
 
 
 async def send_schedule(ws, log, args, conn, direction, deaf_idle=False):
@@ -56,7 +69,9 @@ async def send_schedule(ws, log, args, conn, direction, deaf_idle=False):
     deaf = False
     for m in msgs:
         try:
-            if m.fragments:
+            if m.fragments and getattr(args, "ping_fragments", 0):
+                await ws.send(pinged_fragments(ws, log, m, args.ping_fragments, conn, direction))
+            elif m.fragments:
                 await ws.send(iter(m.fragments))
             elif getattr(args, "binary", False) and isinstance(m.payload, str):
                 await ws.send(m.payload.encode())
