@@ -806,8 +806,8 @@ func buildConnection(id int, c *conn, tt [2]*track, hs []*hopState, opts *Option
 		}
 		cn.Hops = append(cn.Hops, v)
 	}
-	cn.Directions.ClientToServer = judge(c, tt[capture.ClientToServer], hs, opts)
-	cn.Directions.ServerToClient = judge(c, tt[capture.ServerToClient], hs, opts)
+	cn.Directions.ClientToServer = judge(c, tt[capture.ClientToServer], tt[capture.ServerToClient], hs, opts)
+	cn.Directions.ServerToClient = judge(c, tt[capture.ServerToClient], tt[capture.ClientToServer], hs, opts)
 	cn.Verdict = max(cn.Directions.ClientToServer.Verdict, cn.Directions.ServerToClient.Verdict)
 	return cn
 }

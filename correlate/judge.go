@@ -31,15 +31,16 @@ type finding struct {
 	blind string
 }
 
-// judge decides the verdict of one direction of a connection.
-func judge(c *conn, tr *track, hs []*hopState, opts *Options) schema.DirectionResult {
+// judge decides the verdict of one direction of a connection; other is the other direction's
+// track (see lostSight).
+func judge(c *conn, tr, other *track, hs []*hopState, opts *Options) schema.DirectionResult {
 	dr := schema.DirectionResult{Verdict: schema.Delivered, Evidence: schema.Evidence{TCP: []schema.TCPNote{}, Notes: []string{}}}
 	pos := make([]int, len(hs))
 	for p, h := range tr.travel {
 		pos[h] = p
 	}
 	counts := perHopCounts(&dr, c, tr, hs)
-	j := judger{c: c, tr: tr, hs: hs, opts: opts, pos: pos, counts: counts}
+	j := judger{c: c, tr: tr, hs: hs, opts: opts, pos: pos, counts: counts, blindFrom: lostSight(c, tr.dir, other, hs, opts)}
 	w := j.worstFindings(&dr)
 	if w.worst == nil {
 		j.delivered(&dr)
@@ -437,6 +438,7 @@ type judger struct {
 	idOf         map[*capture.Entry]*ident        // see identOf
 	guesses      map[capture.Digest64]int         // see guessPos
 	lastAnchor   map[int]int                      // per hop: see endsBefore
+	blindFrom    []time.Time                      // per hop: see lostSight (zero: none)
 }
 
 func sideOf(d capture.Direction) string {
@@ -986,6 +988,11 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 		f.why = fmt.Sprintf("%s was not read at %s, %s", desc, hn, u)
 		return f
 	}
+	if u := j.outOfSight(h, te); u != "" {
+		f.verdict, f.low, f.blind = schema.Undecided, true, u
+		f.why = fmt.Sprintf("%s is not in %s's capture, but %s: whether it passed %s is not known", desc, hn, u, hn)
+		return f
+	}
 	// A connection ended at h after the message would have got there (endedBefore above) is no
 	// reason for its absence. The component before h may still have ended it in answer to the
 	// message (a firewall's RST, a proxy's close), which the hop before h shows.
@@ -1475,6 +1482,56 @@ func (j *judger) unlistedHole(k, h, last int) string {
 	}
 	return fmt.Sprintf("where its capture lacks %d bytes (stream bytes %d to %d hold %d in messages) beyond the %d gaps it lists (%d more not listed): whether the capture dropped them or they never arrived is not known",
 		hi-lo-held, lo, hi, held, len(st.Gaps()), st.GapsDropped())
+}
+
+// sightMargin is how long before the end of a hop's capture a message of the other direction
+// must have passed for the acknowledgement of its bytes to be due in the capture: delayed ACKs
+// wait at most 500 ms (RFC 1122).
+const sightMargin = time.Second
+
+// lostSight finds, per hop, when its capture of connection c stopped seeing the packets of
+// direction dir (the zero time where it did not): asymmetric routing that began mid-connection
+// (a route change, an ECMP rehash), or a filter changed while capturing. The evidence is in the
+// other direction (other's track): a message the hop saw and that went on past it (a hop further
+// along has it) was received, so its receiver, dir's sender at that hop, acknowledged its bytes;
+// when the acknowledgements in the hop's capture stop short of it, the capture missed them, and
+// every packet of dir from about then on. Connections the capture saw one way only (seenTravel),
+// TLS, HTTP/2 and mid-stream sessions (whose offsets the acknowledgements may not share) are
+// left alone.
+func lostSight(c *conn, dir capture.Direction, other *track, hs []*hopState, opts *Options) []time.Time {
+	var out []time.Time
+	if other == nil {
+		return nil
+	}
+	for k, id := range other.ids {
+		for _, h := range other.travel {
+			s, x := c.sess[h], id.at(h)
+			if x == nil || s == nil || s.TLS() != nil || s.HTTP2() != nil || s.MidStream || s.OneWay() ||
+				s.TCP[dir].HighestAck >= x.End() || !other.passedAt(k, h) {
+				continue
+			}
+			if cp := hs[h].cap; cp == nil || x.First().Add(sightMargin+opts.tolerance()).After(cp.End) {
+				continue // the acknowledgement may have come after the capture ended
+			}
+			if out == nil {
+				out = make([]time.Time, len(hs))
+			}
+			if out[h].IsZero() || x.First().Before(out[h]) {
+				out[h] = x.First()
+			}
+		}
+	}
+	return out
+}
+
+// outOfSight says why hop h's capture cannot tell whether a message expected there at te passed:
+// it had stopped seeing this direction's packets by then (lostSight); "" when it had not.
+func (j *judger) outOfSight(h int, te time.Time) string {
+	if j.blindFrom == nil || j.blindFrom[h].IsZero() || te.Before(j.blindFrom[h].Add(-j.inflight(h))) {
+		return ""
+	}
+	return fmt.Sprintf("%s's capture had stopped seeing the %s side's packets of this connection: the %s side's messages it saw from %s on went further along the path, so they were received, yet no acknowledgement of them is in it (asymmetric routing from then on, or a capture filter on one direction)",
+		j.hs[h].name, sideOf(j.tr.dir), sideOf(j.tr.dir.Other()), j.stampAt(j.blindFrom[h], h))
 }
 
 // heldBehind explains why message m, seen at hop h, cannot have gone further: h's stream has a

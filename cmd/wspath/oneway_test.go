@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/gopacket/layers"
@@ -93,4 +94,60 @@ func perHopOf(t *testing.T, stdout, path, hop string) [2]string {
 		}
 	}
 	return out
+}
+
+// TestCompare_SightLostMidConnection: the ingress capture stops seeing nginx's packets partway
+// through (asymmetric routing that began mid-connection: a route change, an ECMP rehash), made
+// from s2c-drop's real ingress capture by leaving out, from packet 115 on (22:34:13.611, just
+// before server message 6 of conn 2, which the fw drops), every packet from port 80. Before,
+// ingress lacking that message read as a loss there: "LOST at ingress (between server and
+// ingress) ... the component between server and ingress received it and did not forward it",
+// confident. The client's messages that ingress saw after that point went on to the server, so
+// nginx acknowledged them, and no acknowledgement is in the capture: ingress cannot tell, and
+// the loss is placed by fw, at low confidence.
+func TestCompare_SightLostMidConnection(t *testing.T) {
+	ex := filepath.Join("..", "..", "examples")
+	const server, from = 80, 115
+	ingress := rewriteDropping(t, filepath.Join(ex, "s2c-drop", "ingress.pcap"), t.TempDir(), 0, func(n int, data []byte, lt layers.LinkType) bool {
+		src, _ := tcpPorts(data, lt)
+		return n >= from && src == server
+	})
+	code, stdout, stderr := runWspath(t, "compare", hopsYAML(t, "client|s2c-drop/client.pcap", "lb|s2c-drop/lb-*.pcap",
+		"fw|s2c-drop/fw.pcap", "ingress|"+ingress, "server|s2c-drop/server.pcap"), "-f", "json")
+	if code != exitLoss {
+		t.Errorf("exit %d, want %d: %s", code, exitLoss, stderr)
+	}
+	var r struct {
+		Connections []struct {
+			Path       string `json:"path"`
+			Directions map[string]struct {
+				Verdict         string  `json:"verdict"`
+				FirstMissingHop *string `json:"first_missing_hop"`
+				LowConfidence   bool    `json:"low_confidence"`
+				Missing         int     `json:"missing"`
+				Index           *int    `json:"index"`
+				Reason          string  `json:"reason"`
+			} `json:"directions"`
+		} `json:"connections"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatalf("not JSON: %v", err)
+	}
+	for _, c := range r.Connections {
+		for dir, d := range c.Directions {
+			if c.Path == "/chat/2" && dir == "server_to_client" {
+				if d.Verdict != "lost" || str(d.FirstMissingHop) != "fw" || !d.LowConfidence || d.Missing != 6 || d.Index == nil || *d.Index != 6 ||
+					!strings.Contains(d.Reason, "whether it reached ingress before is not known: ingress's capture had stopped seeing the server side's packets") {
+					t.Errorf("conn 2 to client: %s at %s (low %v), %d missing from %v, want lost at fw, low confidence, 6 from #6, ingress out of sight: %s",
+						d.Verdict, str(d.FirstMissingHop), d.LowConfidence, d.Missing, num(d.Index), d.Reason)
+				}
+				continue
+			}
+			// The other connections' later server messages reached the client: ingress's capture
+			// missed them (its holes were acknowledged), never a loss.
+			if d.Verdict != "delivered" && d.Verdict != "capture_gap" {
+				t.Errorf("%s %s: %s at %s, want delivered or a capture gap at ingress: %s", c.Path, dir, d.Verdict, str(d.FirstMissingHop), d.Reason)
+			}
+		}
+	}
 }
