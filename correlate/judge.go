@@ -922,6 +922,13 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 	hn, un := j.hs[h].name, j.hs[f.lastHop].name
 	m := f.msg
 	desc := j.missingDesc(f, id)
+	// Nothing h's capture shows of this direction after it lost sight of it says anything, holes
+	// of its own making included.
+	if u := j.outOfSight(h, te); u != "" {
+		f.verdict, f.low, f.blind = schema.Undecided, true, u
+		f.why = fmt.Sprintf("%s is not in %s's capture, but %s: whether it passed %s is not known", desc, hn, u, hn)
+		return f
+	}
 	// A hole h's capture made itself (acknowledged there, cut by the snap length, given up by
 	// reassembly) where the message would be: those bytes came before the connection's end in
 	// its stream and reached h's receiver, so no end explains the absence; nor does a change,
@@ -986,11 +993,6 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 	if u := j.unlistedHole(k, h, f.lastHop); u != "" {
 		f.verdict, f.low, f.blind = schema.Undecided, true, u
 		f.why = fmt.Sprintf("%s was not read at %s, %s", desc, hn, u)
-		return f
-	}
-	if u := j.outOfSight(h, te); u != "" {
-		f.verdict, f.low, f.blind = schema.Undecided, true, u
-		f.why = fmt.Sprintf("%s is not in %s's capture, but %s: whether it passed %s is not known", desc, hn, u, hn)
 		return f
 	}
 	// A connection ended at h after the message would have got there (endedBefore above) is no

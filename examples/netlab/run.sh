@@ -4,7 +4,7 @@
 # Needs root and the packages from install.sh. See README.md for the topology.
 set -euo pipefail
 
-usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-drop-copies|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout|ingress-timeout|capture-drops|capture-drops-loss|h2-c2s-drop|h2-tls-s2c-drop|vxlan-c2s-drop|erspan-c2s-drop|geneve-s2c-drop|erspan3-s2c-drop|gretap-c2s-drop|bridge-c2s-drop|ipip-c2s-drop|ip4ip6-c2s-drop|mplspw-c2s-drop|gre-s2c-drop|mpls-s2c-drop|pppoe-s2c-drop|h2-deflate-s2c-drop|lighttpd-c2s-drop|nghttpx-c2s-drop|varnish-s2c-drop|socat-s2c-drop|lossy|lossy-dupes|lossy-drop|ingress-hung|rst-s2c|varnish-timeout|server-killed|lbany-c2s-drop|nghttpx-h2-tls-c2s-drop|wstunnel-c2s-drop|h2o-c2s-drop|stunnel-c2s-drop|nghttpx-h2-s2c-drop|fwany-s2c-drop|asym-c2s-drop|asym-s2c-drop|conntrack-idle|mtu-blackhole|fwpcapng-s2c-drop|close-drop|pings-in-fragments} <outdir>" >&2; exit 2; }
+usage() { echo "usage: $0 {healthy|c2s-drop|s2c-drop|proxy-timeout|concurrent|capture-gap|rst|tls-c2s-drop|tls-nokeys|tls-nokeys-both|tls12-s2c-drop|tomcat-healthy|tomcat-c2s-drop|node-s2c-drop|caddy-c2s-drop|apache-s2c-drop|socketio-healthy|app-drop|app-drop-copies|app-modify|backpressure|capture-stops|lb-timeout|tls-lb-timeout|ingress-timeout|capture-drops|capture-drops-loss|h2-c2s-drop|h2-tls-s2c-drop|vxlan-c2s-drop|erspan-c2s-drop|geneve-s2c-drop|erspan3-s2c-drop|gretap-c2s-drop|bridge-c2s-drop|ipip-c2s-drop|ip4ip6-c2s-drop|mplspw-c2s-drop|gre-s2c-drop|mpls-s2c-drop|pppoe-s2c-drop|h2-deflate-s2c-drop|lighttpd-c2s-drop|nghttpx-c2s-drop|varnish-s2c-drop|socat-s2c-drop|lossy|lossy-dupes|lossy-drop|ingress-hung|rst-s2c|varnish-timeout|server-killed|lbany-c2s-drop|nghttpx-h2-tls-c2s-drop|wstunnel-c2s-drop|h2o-c2s-drop|stunnel-c2s-drop|nghttpx-h2-s2c-drop|fwany-s2c-drop|asym-c2s-drop|asym-s2c-drop|conntrack-idle|mtu-blackhole|fwpcapng-s2c-drop|close-drop|pings-in-fragments|reroute-s2c-drop} <outdir>" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 scenario=$1
 out=$2
@@ -54,6 +54,9 @@ fw_ct_timeout= # seconds: the fw's conntrack forgets an idle established TCP con
                # calls INVALID: the next segment of a connection idle longer is dropped, both ways
 fw_mtu=        # the MTU of the fw's f1 (toward nginx; nginx's i0 stays at 1500), the ICMP "fragmentation
                # needed" the fw would send dropped: full-size segments vanish both ways, small ones pass
+reroute=()     # conn and c2s message index: a second link fw f2 10.231.33.1 <-> ingress i2 10.231.33.2, and once
+               # the client logs sending that message, ingress routes its answers to the lb over it: the
+               # ingress capture (i0) stops seeing the server's side, asymmetric routing from then on
 kill_hop=()    # namespace, conn, c2s message index and seconds: once the client logs sending that message,
                # every process in that namespace but the captures gets SIGSTOP, and SIGKILL that many
                # seconds later (0: at once)
@@ -327,6 +330,12 @@ asym-s2c-drop)
 	fw_oneway=out
 	sched+=(--tripwire 2:s2c:6)
 	fw_rules=(-A FORWARD -i f1 -p tcp -m string --algo bm --string wsl-trip-s2c-c2-m6 -j DROP) ;;
+reroute-s2c-drop)
+	# s2c-drop, and nginx's answers move to a second fw link once conn 2 has sent message 3: the
+	# ingress capture loses sight of the server's side of every connection from then on
+	reroute=(2 3)
+	sched+=(--tripwire 2:s2c:6)
+	fw_rules=(-A FORWARD -p tcp -m string --algo bm --string wsl-trip-s2c-c2-m6 -j DROP) ;;
 pings-in-fragments)
 	# 40 pings between each two fragments of every fragmented message, both ways (control frames
 	# inside a fragmented, compressed message); the fw drops s2c message 10 of conn 2, the one after
@@ -538,6 +547,10 @@ if [ -n "$tunnel" ]; then
 	done
 	grep -qs ready "$work/tunnel-fw.out" && grep -qs ready "$work/tunnel-ingress.out" ||
 		{ echo "run.sh: the $tunnel tunnel did not come up" >&2; cat "$work"/tunnel-*.out >&2; exit 1; }
+fi
+if [ ${#reroute[@]} -gt 0 ]; then # the second fw<->ingress link the answers move to
+	link fw f2 10.231.33.1 ingress i2 10.231.33.2
+	ns fw sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.f2.rp_filter=0
 fi
 ns lb ip route add 10.231.3.0/24 via 10.231.2.2
 ns ingress ip route add 10.231.2.0/24 via 10.231.3.1
@@ -810,6 +823,13 @@ else
 		kill -STOP "${victims[@]}" 2>/dev/null || true
 		sleep "${kill_hop[3]}"
 		kill -KILL "${victims[@]}" 2>/dev/null || true
+	fi
+	if [ ${#reroute[@]} -gt 0 ]; then # asymmetric routing from here on: answers leave ingress over i2
+		for _ in $(seq 200); do
+			grep -qs "\"conn\": ${reroute[0]}, \"dir\": \"c2s\", \"ev\": \"send\", \"idx\": ${reroute[1]}," "$work/client.jsonl" && break
+			sleep 0.02
+		done
+		ns ingress ip route replace 10.231.2.0/24 via 10.231.33.1 dev i2
 	fi
 	if [ ${#stop_capture[@]} -gt 0 ]; then # one hop's capture ends while the traffic goes on
 		for _ in $(seq 200); do

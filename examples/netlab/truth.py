@@ -318,6 +318,20 @@ SCENARIOS = {
                        "fw drops every packet carrying client->server message 6 of conn 2",
         "expect": fw_drop_c2s(),
     },
+    "reroute-s2c-drop": {
+        "description": "s2c-drop, and asymmetric routing from mid-run on: once conn 2 has sent message 3, ingress routes "
+                       "its answers to the lb over a second link to the fw (i2 -> f2), so the ingress capture (i0) no "
+                       "longer sees the server's side of any connection; fw drops every packet carrying server->client "
+                       "message 6 of conn 2 (on whichever interface)",
+        "expect": {(2, "s2c"): dict(fw_drop_s2c()[(2, "s2c")],
+                                    low_confidence_because="ingress's capture no longer saw the server's side when "
+                                                           "message 6 passed: only the hops around it place the loss",
+                                    not_seen_at=["ingress"]),
+                   (1, "s2c"): dict(verdict="capture_gap", hop="ingress",
+                                    cause="the ingress capture no longer sees the server's side after the reroute"),
+                   (3, "s2c"): dict(verdict="capture_gap", hop="ingress",
+                                    cause="the ingress capture no longer sees the server's side after the reroute")},
+    },
     "pings-in-fragments": {
         "description": "both applications send 40 pings between each two fragments of every fragmented message "
                        "(message 9: three fragments, permessage-deflate), so control frames sit inside fragmented, "
@@ -1142,7 +1156,7 @@ def derive_from_captures(out, truth):
             v = d["verdict"]
             tag = f"conn {c['conn']} {dname} ({v})"
             d["first_missing"] = d["missing"][0] if d["missing"] else None
-            d["low_confidence"] = v == "delivered" and bool(opaque)
+            d["low_confidence"] = (v == "delivered" and bool(opaque)) or bool(d.get("low_confidence_because"))
             if v == "capture_gap" and d["hop"] == DROP_HOP:
                 # Holes anywhere in the capture, not only at its end: which messages, by packet.
                 lack = lacks.get(c["key"], {}).get(dname_short(dname), [])
@@ -1562,6 +1576,8 @@ def main():
             if v in ("lost", "closed") and missing:
                 i = flow.index(want["hop"])
                 for h in flow[:i]:
+                    if h in want.get("not_seen_at", ()):
+                        continue  # that capture no longer saw this direction (reroute-s2c-drop)
                     if sc.get("partial_before_loss") and h == flow[i - 1] and tsh[h]["data"] == received:
                         # The sender's TCP got only the message's first segment through its capture
                         # point, retransmitted again and again: tshark dissects no partial message.
