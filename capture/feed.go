@@ -24,12 +24,6 @@ const (
 	// feedBatches is how many batches a read holds: one being filled, one being read, one
 	// waiting, so that neither stage waits for the other's every batch.
 	feedBatches = 3
-	// feedProbePackets and feedMaxMeanBytes decide, when only counting, whether a read uses
-	// the feed: not when the first feedProbePackets packets carry more than feedMaxMeanBytes
-	// each on average, as the reader then does too little per packet for the feed to win back
-	// what handing packets over costs.
-	feedProbePackets = 4096
-	feedMaxMeanBytes = 1024
 )
 
 // feedPacket is one packet of a batch, or an error of the read where the packet would be.

@@ -217,7 +217,7 @@ func TestRead_SerialSame(t *testing.T) {
 		{"../examples/h2-tls-s2c-drop/client.pcap"},
 		{"encap/testdata/synthetic-tunnels.pcap"},
 	}
-	// Past feedProbePackets, where a count-only read picks the feed or not by the packets' size.
+	// Past the first of the Merger's buffers and mapped windows, small and large packets.
 	dir := t.TempDir()
 	small, mixed := filepath.Join(dir, "small.pcap"), filepath.Join(dir, "mixed.pcap")
 	writeSmallCapture(t, small, 10_000)

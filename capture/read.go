@@ -224,32 +224,11 @@ func (r *reader) readPackets(ctx context.Context, m *pcapfile.Merger, total int6
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	prog := Progress{Total: total}
 	fr := feedReader{m: m}
-	serial := r.opts.Serial || runtime.GOMAXPROCS(0) == 1
-	done := false
-	if !serial && r.opts.CountOnly {
-		// Counting only, the reader does next to nothing per payload byte: with large packets,
-		// few per megabyte, the hand-over costs more than the feed takes off the reader. The
-		// first packets tell.
-		err := catchFault(m, func() (err error) {
-			done, err = r.readSerial(ctx, &fr, &prog, feedProbePackets)
-			return err
-		})
-		if err != nil {
+	if r.opts.Serial || runtime.GOMAXPROCS(0) == 1 {
+		if err := catchFault(m, func() error { return r.readSerial(ctx, &fr, &prog) }); err != nil {
 			return err
 		}
-		serial = prog.Packets > 0 && prog.Bytes/int64(prog.Packets)-packetRecordOverhead > feedMaxMeanBytes
-	}
-	switch {
-	case done:
-	case serial:
-		err := catchFault(m, func() error {
-			_, err := r.readSerial(ctx, &fr, &prog, -1)
-			return err
-		})
-		if err != nil {
-			return err
-		}
-	default:
+	} else {
 		f := startFeed(&fr)
 		fault, err := catching(func() error { return r.readBatches(ctx, f, &prog) })
 		f.stop() // its batches are garbage from here on, before the caller hears of the end
@@ -325,19 +304,18 @@ func (r *reader) readBatches(ctx context.Context, f *feed, prog *Progress) error
 }
 
 // readSerial is readBatches on the caller's goroutine alone: each packet goes from the Merger
-// to the reader, decoded and counted as the feed does. It stops after limit packets (read errors
-// included) unless limit is negative; done reports that the files are read.
-func (r *reader) readSerial(ctx context.Context, fr *feedReader, prog *Progress, limit int) (done bool, _ error) {
+// to the reader, decoded and counted as the feed does.
+func (r *reader) readSerial(ctx context.Context, fr *feedReader, prog *Progress) error {
 	var seg tcpdecode.Segment
-	for n := 1; n-1 != limit; n++ {
+	for n := 1; ; n++ {
 		if n%cancelCheckPackets == 0 {
 			if err := r.progress(ctx, prog); err != nil {
-				return false, err
+				return err
 			}
 		}
 		p, err := fr.m.NextPacket()
 		if err == io.EOF {
-			return true, nil
+			return nil
 		}
 		if err != nil {
 			r.warn(Warning{Message: err.Error()})
@@ -346,10 +324,9 @@ func (r *reader) readSerial(ctx context.Context, fr *feedReader, prog *Progress,
 		decErr := tcpdecode.Decode(p.LinkType, p.Data, &seg)
 		secrets := fr.count(p, &seg, decErr == nil)
 		if err := r.take(prog, p, &seg, decErr, secrets); err != nil {
-			return false, err
+			return err
 		}
 	}
-	return false, nil
 }
 
 // progress looks for cancellation and reports progress: every cancelCheckPackets packets.
