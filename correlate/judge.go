@@ -44,11 +44,60 @@ func judge(c *conn, tr, other *track, hs []*hopState, opts *Options) schema.Dire
 	w := j.worstFindings(&dr)
 	if w.worst == nil {
 		j.delivered(&dr)
+		j.impossible(&dr)
 		return dr
 	}
 	j.describe(&dr, w)
 	j.addEvidence(&dr, w)
+	j.impossible(&dr)
 	return dr
+}
+
+// impossible lowers the confidence of a direction in which a message went on past a hop whose
+// TCP never delivered it: at that hop it lay behind a hole its receiver never acknowledged
+// (heldBehind), yet a hop further along has it. No component could have forwarded it, so the
+// connection matched at that later hop is not this one (a capture from another host or run that
+// carried the same messages, paired by time and digests) or the capture at the first hop missed
+// the acknowledgements: the verdict, its count above all, rests on a pairing the evidence denies.
+func (j *judger) impossible(dr *schema.DirectionResult) {
+	for k, id := range j.tr.ids {
+		for p, h := range j.tr.travel {
+			m := id.at(h)
+			if m == nil || !j.hasLostHole(h) || !j.tr.passedAt(k, h) {
+				continue
+			}
+			if why := j.heldBehind(h, m); why != "" {
+				later := -1
+				for _, g := range j.tr.travel[p+1:] {
+					if id.at(g) != nil {
+						later = g
+						break
+					}
+				}
+				note := fmt.Sprintf("message %d is at %s although at %s %s: the connection matched at %s may not be this one (a capture from another host or run?), or %s's capture missed the acknowledgements",
+					j.num(h, m), j.hs[later].name, j.hs[h].name, why, j.hs[later].name, j.hs[h].name)
+				dr.LowConfidence = true
+				dr.Reason += "; " + note
+				dr.Evidence.Notes = append(dr.Evidence.Notes, note)
+				return
+			}
+		}
+	}
+}
+
+// hasLostHole reports whether hop h's stream of this direction has a hole never filled nor
+// acknowledged (reason lost): only then can heldBehind say anything.
+func (j *judger) hasLostHole(h int) bool {
+	s := j.c.sess[h]
+	if s == nil {
+		return false
+	}
+	for _, g := range s.TCP[j.tr.dir].Gaps() {
+		if g.Reason == capture.GapLost {
+			return true
+		}
+	}
+	return false
 }
 
 // perHopCounts fills dr.PerHop (in path order) and dr.Messages: each hop's data messages (or

@@ -151,3 +151,43 @@ func TestCompare_SightLostMidConnection(t *testing.T) {
 		}
 	}
 }
+
+// TestCompare_OtherBoxServer: the server hop's capture comes from another host running the same
+// application at the same time (examples/otherbox-c2s-drop: a concurrent lab run, the same
+// payloads, other keys). Its connections pair with ingress's by time and digests, as through a
+// terminating proxy, and conn 2's loss was counted as 1 message (truth: 6), confident: the other
+// server has messages 7-11, which at ingress lie behind a hole nginx never acknowledged, so no
+// component could have forwarded them. That direction is now low confidence and says why.
+func TestCompare_OtherBoxServer(t *testing.T) {
+	code, stdout, stderr := runWspath(t, "compare", filepath.Join("..", "..", "examples", "otherbox-c2s-drop", "otherbox.yaml"), "-f", "json")
+	if code == exitError {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var r struct {
+		Connections []struct {
+			Path       string `json:"path"`
+			Directions map[string]struct {
+				Verdict       string `json:"verdict"`
+				LowConfidence bool   `json:"low_confidence"`
+				Reason        string `json:"reason"`
+			} `json:"directions"`
+		} `json:"connections"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatalf("not JSON: %v", err)
+	}
+	found := false
+	for _, c := range r.Connections {
+		d := c.Directions["client_to_server"]
+		if c.Path != "/chat/2" {
+			continue
+		}
+		found = true
+		if d.Verdict == "lost" && (!d.LowConfidence || !strings.Contains(d.Reason, "the connection matched at server may not be this one")) {
+			t.Errorf("conn 2 to server: %s, low confidence %v, want low confidence naming the impossible pairing: %s", d.Verdict, d.LowConfidence, d.Reason)
+		}
+	}
+	if !found {
+		t.Error("conn 2 not reported")
+	}
+}
