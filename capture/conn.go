@@ -782,6 +782,7 @@ func (c *conn) Close(st [2]tcpstream.Stats) {
 	}
 	s.Client, s.Server = c.addr(c.client), c.addr(1-c.client)
 	s.End = c.last.Time
+	s.SetForwarded(c.r.views.forwarded(c.tc.A(), c.tc.B()))
 	for i := range st {
 		td := tcpstream.Dir(i)
 		dir := c.dirOf(td)

@@ -515,6 +515,7 @@ func (r *reader) packet(p *pcapfile.Packet, seg *tcpdecode.Segment, decErr error
 	}
 	seg.Iface = r.views.of(p, seg.Iface)
 	if decErr == nil { // plain TCP, counted by the feed
+		r.views.way(seg)
 		r.asm.Add(seg, packet.Meta{Time: p.Time, File: p.File, Number: p.Number})
 		return
 	}
@@ -528,6 +529,7 @@ func (r *reader) packet(p *pcapfile.Packet, seg *tcpdecode.Segment, decErr error
 		r.dataSegs++
 		r.dataBytes += uint64(seg.PayloadLength)
 	}
+	r.views.way(seg)
 	r.asm.Add(seg, packet.Meta{Time: p.Time, File: p.File, Number: p.Number})
 }
 

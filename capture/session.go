@@ -434,6 +434,8 @@ type sessionMore struct {
 	http2    *HTTP2Stream
 	bridge   *Stream
 	messages [2][]Message
+	// forwarded: see Forwarded.
+	forwarded bool
 	// recs holds the compact records of the messages (see Entries), nil when there are none.
 	recs     *msgRecords
 	counts   [2]Counts
@@ -481,6 +483,19 @@ func (s *Session) Interface() string {
 func (s *Session) SetInterface(name string) {
 	if name != "" || s.more != nil {
 		s.grow().iface = name
+	}
+}
+
+// Forwarded reports whether the capture took this connection's packets both arriving at its
+// host and leaving it with nothing to tell the two copies apart (tcpdump -i any in Linux cooked
+// v1 on a host that forwards the connection, which records no interface): they are read as one
+// view, so what the host dropped between them does not show.
+func (s *Session) Forwarded() bool { return s.more != nil && s.more.forwarded }
+
+// SetForwarded sets what Forwarded reports.
+func (s *Session) SetForwarded(f bool) {
+	if f || s.more != nil {
+		s.grow().forwarded = f
 	}
 }
 
@@ -625,6 +640,7 @@ type sessionJSON struct {
 	End       time.Time
 	Tunnel    string
 	Interface string `json:",omitempty"`
+	Forwarded bool   `json:",omitempty"`
 	Request   *Request
 	Response  *Response
 	MidStream bool
@@ -642,7 +658,7 @@ type sessionJSON struct {
 // MarshalJSON implements json.Marshaler.
 func (s Session) MarshalJSON() ([]byte, error) {
 	j := sessionJSON{ID: s.ID, Client: s.Client, Server: s.Server, Start: s.Start, End: s.End,
-		Tunnel: s.Tunnel(), Interface: s.Interface(), Request: s.Request, Response: s.Response, MidStream: s.MidStream,
+		Tunnel: s.Tunnel(), Interface: s.Interface(), Forwarded: s.Forwarded(), Request: s.Request, Response: s.Response, MidStream: s.MidStream,
 		TCP: s.TCP, Ending: s.Ending}
 	if m := s.more; m != nil {
 		j.TLS, j.HTTP2, j.Bridge, j.Messages, j.Counts = m.tls, m.http2, m.bridge, m.messages, m.counts
@@ -662,6 +678,7 @@ func (s *Session) UnmarshalJSON(b []byte) error {
 		TCP: j.TCP, Ending: j.Ending}
 	s.SetTunnel(j.Tunnel)
 	s.SetInterface(j.Interface)
+	s.SetForwarded(j.Forwarded)
 	s.SetTLS(j.TLS)
 	s.SetHTTP2(j.HTTP2)
 	s.SetBridge(j.Bridge)

@@ -1,9 +1,11 @@
 package capture
 
 import (
+	"net/netip"
 	"strconv"
 
 	"github.com/wspath/wspath/capture/pcapfile"
+	"github.com/wspath/wspath/capture/tcpdecode"
 )
 
 // A host that forwards a connection (a router, a firewall, a bridge) captured on two interfaces
@@ -37,7 +39,14 @@ type views struct {
 	// single interface's never change.
 	last    viewKey
 	lastNum uint32
+	// ways holds, per sender and receiver of Linux cooked v1 segments, which ways (arriving,
+	// leaving: 1<<Way) they were captured: both means the host forwards the connection.
+	ways map[[2]netip.AddrPort]uint8
 }
+
+// maxWays bounds the senders and receivers views.ways holds (16 bytes of key each), so that a
+// flood of connections cannot grow it without end; past it, new ones are not told.
+const maxWays = 1 << 18
 
 type viewEntry struct {
 	iface   *pcapfile.Interface
@@ -71,6 +80,29 @@ func (v *views) of(p *pcapfile.Packet, ifindex uint32) uint32 {
 	}
 	v.last, v.lastNum = k, n
 	return n
+}
+
+// way notes the way (arriving, leaving) a Linux cooked v1 segment was captured.
+func (v *views) way(seg *tcpdecode.Segment) {
+	if seg.Way == tcpdecode.WayUnknown {
+		return
+	}
+	k := [2]netip.AddrPort{seg.Src, seg.Dst}
+	if v.ways == nil {
+		v.ways = map[[2]netip.AddrPort]uint8{}
+	}
+	if w, ok := v.ways[k]; ok || len(v.ways) < maxWays {
+		v.ways[k] = w | 1<<seg.Way
+	}
+}
+
+// forwarded reports whether the connection between a and b was captured, in one direction at
+// least, both arriving at the host and leaving it: a host that forwards it (a router, a bridge)
+// captured with tcpdump -i any in Linux cooked v1, which records no interface, so the two copies
+// are one view. An endpoint's own connection arrives one way and leaves the other.
+func (v *views) forwarded(a, b netip.AddrPort) bool {
+	both := uint8(1<<tcpdecode.WayIn | 1<<tcpdecode.WayOut)
+	return v.ways[[2]netip.AddrPort{a, b}] == both || v.ways[[2]netip.AddrPort{b, a}] == both
 }
 
 // name names view n for people: the interface's name (pcapng if_name, else "interface N") when

@@ -1116,13 +1116,17 @@ func (j *judger) notForwarded(f finding, k int, id *ident, h int, te time.Time, 
 		return f
 	}
 	f.why = j.lostWhy(f, id, h, desc)
-	if n := capturedTwice(su); n > 0 {
+	if n := capturedTwice(su); n > 0 || su.Forwarded() {
 		// The last hop's capture took segments twice, arriving and leaving a host that forwards
 		// them (tcpdump -i any without the interface of each packet: Linux cooked v1), and a
 		// segment seen once may have been dropped between the two: inside that host, before h.
 		f.low = true
-		f.why += fmt.Sprintf("; %s's capture holds this connection twice (%d segments captured again at once, as tcpdump -i any records a host that forwards it, here without the interface of each packet), so it may have been dropped inside that host: a capture in Linux cooked v2 (tcpdump 4.99 and later) would tell",
-			j.hs[f.lastHop].name, n)
+		how := fmt.Sprintf("%d segments captured again at once", n)
+		if su.Forwarded() {
+			how = "its packets captured both arriving at that host and leaving it"
+		}
+		f.why += fmt.Sprintf("; %s's capture holds this connection twice (%s, as tcpdump -i any records a host that forwards it, here without the interface of each packet), so it may have been dropped inside that host: a capture in Linux cooked v2 (tcpdump 4.99 and later) would tell",
+			j.hs[f.lastHop].name, how)
 	}
 	if dropped != "" {
 		// Lost, but h's capture may have dropped it even if it got there: hops further along

@@ -245,7 +245,7 @@ func copiesWarning(c *capture.Capture) string {
 	}
 	n := 0
 	for _, s := range c.Sessions {
-		if capturedTwice(s) > 0 {
+		if capturedTwice(s) > 0 || s.Forwarded() {
 			n++
 		}
 	}

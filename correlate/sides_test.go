@@ -149,10 +149,11 @@ func TestCompare_RouterViews(t *testing.T) {
 // original) is no such capture.
 func TestCompare_CapturedTwiceWithoutInterface(t *testing.T) {
 	for _, tt := range []struct {
-		name    string
-		copies  int
-		wantLow bool
-	}{{"forwarding_host", 12, true}, {"stray_copy", 1, false}} {
+		name      string
+		copies    int
+		forwarded bool // Linux cooked v1 packet types say so (capture.Session.Forwarded)
+		wantLow   bool
+	}{{"forwarding_host", 12, false, true}, {"stray_copy", 1, false, false}, {"forwarded_copies_apart", 0, true, true}} {
 		t.Run(tt.name, func(t *testing.T) {
 			specs := []connSpec{{key: keyN(1), c2s: seq("m", 8), s2c: seq("r", 8), dropC2S: map[int]int{3: 2}}}
 			caps := simulate(simOpts{hops: 3}, specs)
@@ -161,12 +162,13 @@ func TestCompare_CapturedTwiceWithoutInterface(t *testing.T) {
 				s.TCP[d].Packets = 40
 				s.TCP[d].SetAnomalies(capture.StreamAnomalies{CaptureCopies: tt.copies})
 			}
+			s.SetForwarded(tt.forwarded)
 			r := Compare([]Hop{{Name: "lb", Capture: caps[0]}, {Name: "fw", Capture: caps[1]}, {Name: "ingress", Capture: caps[2]}}, Options{})
 			d := r.Connections[0].Directions.ClientToServer
 			if d.Verdict != schema.Lost || str(d.FirstMissingHop) != "ingress" {
 				t.Fatalf("verdict %s at %s, want lost at ingress: %s", d.Verdict, str(d.FirstMissingHop), d.Reason)
 			}
-			if d.LowConfidence != tt.wantLow || strings.Contains(d.Reason, "captured again") != tt.wantLow {
+			if d.LowConfidence != tt.wantLow || strings.Contains(d.Reason, "holds this connection twice") != tt.wantLow {
 				t.Errorf("low confidence %v, want %v: %s", d.LowConfidence, tt.wantLow, d.Reason)
 			}
 			warned := false

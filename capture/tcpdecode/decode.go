@@ -66,7 +66,7 @@ func Decode(lt pcapfile.LinkType, data []byte, seg *Segment) error {
 	// The link switch is LinkPayload's, kept inline here: this is the per-packet fast path.
 	var etype uint16
 	var b []byte
-	seg.Iface = 0
+	seg.Iface, seg.Way = 0, WayUnknown
 	switch lt {
 	case pcapfile.LinkEthernet:
 		if len(data) < 14 {
@@ -77,7 +77,7 @@ func Decode(lt pcapfile.LinkType, data []byte, seg *Segment) error {
 		if len(data) < 16 {
 			return errShortLink
 		}
-		etype, b = be16(data[14:]), data[16:]
+		etype, b, seg.Way = be16(data[14:]), data[16:], wayOf(be16(data))
 	case pcapfile.LinkLinuxSLL2:
 		if len(data) < 20 {
 			return errShortLink

@@ -66,6 +66,28 @@ type Segment struct {
 	// two interfaces: what one interface saw and the other did not was dropped inside the host,
 	// so the two are told apart as two views of the connection.
 	Iface uint32
+	// Way is whether a Linux cooked v1 (SLL) packet arrived at the capturing host or left it,
+	// WayUnknown for other link types. SLL v1 records no interface, but a connection whose
+	// packets in one direction both arrive and leave goes through the host: it was captured twice.
+	Way Way
+}
+
+// Way is the sll_pkttype of a Linux cooked capture reduced to arriving or leaving.
+type Way uint8
+
+// Ways.
+const (
+	WayUnknown Way = iota
+	WayIn          // PACKET_HOST, BROADCAST, MULTICAST, OTHERHOST: received on an interface
+	WayOut         // PACKET_OUTGOING: sent on an interface
+)
+
+// wayOf reads a cooked header's packet type.
+func wayOf(pkttype uint16) Way {
+	if pkttype == 4 { // PACKET_OUTGOING
+		return WayOut
+	}
+	return WayIn
 }
 
 // Errors returned by Decode, wrapped with detail; test with errors.Is.
