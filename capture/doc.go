@@ -28,6 +28,13 @@
 // or not used and why (not TCP, an unknown tunnel or link type, fragments never reassembled); a file
 // whose packets are mostly unusable gets a Warning.
 //
+// A host that forwards a connection (a router, a firewall), captured on several interfaces at once
+// (pcapng with an interface per capture point, or Linux cooked SLL2 from tcpdump -i any), holds
+// each of its segments twice: each interface's copy is a view, reassembled as a connection of its
+// own, and Session.Interface names it, so that correlate can compare the views as two hops. A
+// Linux cooked v1 capture records no interface: Session.Forwarded says when the packet types show
+// the host forwarded the connection anyway.
+//
 // Problems that affect only part of a capture (a truncated last packet, a TCP gap, an invalid frame)
 // do not make Read fail: they are recorded as Warnings on the Capture or Problems on the Session they
 // concern, next to what could still be read.

@@ -8,9 +8,11 @@
 // Both formats are read without cgo: classic pcap (microsecond and nanosecond timestamps, either
 // byte order, and the "modified" Kuznetzov variant) and pcapng (several interfaces with different
 // link types, per-interface timestamp resolution and offset, enhanced, simple and obsolete packet
-// blocks, several sections). Either may be gzip-compressed; gzip is recognised by its magic bytes,
-// not by the file name. TLS key logs stored in pcapng Decryption Secrets Blocks (editcap
-// --inject-secrets) are collected and available from Secrets.
+// blocks, several sections). Each packet names its Interface (pcapng if_name, numbered across
+// sections and, in a Merger, across files by name), so that a host captured on several interfaces
+// at once can be read one interface at a time. Either may be gzip-compressed; gzip is recognised
+// by its magic bytes, not by the file name. TLS key logs stored in pcapng Decryption Secrets
+// Blocks (editcap --inject-secrets) are collected and available from Secrets.
 //
 // Usage:
 //
