@@ -1125,7 +1125,7 @@ func (j *judger) notForwarded(f finding, k int, id *ident, h int, te time.Time, 
 		if su.Forwarded() {
 			how = "its packets captured both arriving at that host and leaving it"
 		}
-		f.why += fmt.Sprintf("; %s's capture holds this connection twice (%s, as tcpdump -i any records a host that forwards it, here without the interface of each packet), so it may have been dropped inside that host: a capture in Linux cooked v2 (tcpdump 4.99 and later) would tell",
+		f.why += fmt.Sprintf("; %s's capture holds this connection twice (%s, as tcpdump -i any records a host that forwards it, here without the interface of each packet), so it may have been dropped inside that host: a capture that records each packet's interface would tell (tcpdump 4.99 and later -i any: Linux cooked v2; dumpcap -i IF1 -i IF2; mergecap -I none)",
 			j.hs[f.lastHop].name, how)
 	}
 	if dropped != "" {

@@ -252,7 +252,7 @@ func copiesWarning(c *capture.Capture) string {
 	if n == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%d connection(s) captured twice at once (each segment arriving and leaving, as tcpdump -i any records a host that forwards them) with nothing in the capture to say on which interface (Linux cooked v1 headers, or one pcapng interface): the copies are read as one, so a message dropped inside this host cannot be told from one it forwarded, and a loss placed right after this hop is low confidence; tcpdump 4.99 or later (-i any writes Linux cooked v2) or dumpcap -i IF1 -i IF2 record each packet's interface", n)
+	return fmt.Sprintf("%d connection(s) captured twice at once (each segment arriving and leaving, as tcpdump -i any records a host that forwards them) with nothing in the capture to say on which interface (Linux cooked v1 headers, or one pcapng interface): the copies are read as one, so a message dropped inside this host cannot be told from one it forwarded, and a loss placed right after this hop is low confidence; tcpdump 4.99 or later (-i any writes Linux cooked v2), dumpcap -i IF1 -i IF2, or mergecap -I none of one capture per interface record each packet's interface", n)
 }
 
 // interfaceNames lists the interfaces (capture.Session.Interface) the sessions were captured on,
