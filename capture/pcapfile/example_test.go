@@ -33,3 +33,28 @@ func ExampleOpen() {
 	fmt.Println(info.Format, info.Gzip, info.LinkTypes, info.Packets, cut)
 	// Output: pcapng true [ethernet linux_sll2] 73 0
 }
+
+// A pcapng file may hold several interfaces (dumpcap -i eth0 -i eth1, or mergecap of two
+// captures, as here): each packet names the one it was captured on.
+func ExampleReader_Interfaces() {
+	r, err := pcapfile.Open("testdata/two-linktypes.pcapng")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer r.Close()
+	packets := map[int]int{}
+	for {
+		p, err := r.Next()
+		if err != nil {
+			break
+		}
+		packets[p.Interface.ID]++
+	}
+	for _, f := range r.Interfaces() {
+		fmt.Printf("%s: %s, %d packets\n", f, f.LinkType, packets[f.ID])
+	}
+	// Output:
+	// interface 0: ethernet, 36 packets
+	// interface 1: linux_sll2, 37 packets
+}
