@@ -18,7 +18,7 @@ scenarios=(healthy c2s-drop s2c-drop proxy-timeout concurrent capture-gap rst
 	ipip-c2s-drop ip4ip6-c2s-drop mplspw-c2s-drop gre-s2c-drop mpls-s2c-drop pppoe-s2c-drop h2-deflate-s2c-drop
 	lighttpd-c2s-drop nghttpx-c2s-drop varnish-s2c-drop socat-s2c-drop lossy ingress-hung
 	stunnel-c2s-drop nghttpx-h2-s2c-drop fwany-s2c-drop lossy-dupes rst-s2c
-	varnish-timeout server-killed lbany-c2s-drop nghttpx-h2-tls-c2s-drop lossy-drop h2o-c2s-drop asym-c2s-drop asym-s2c-drop conntrack-idle mtu-blackhole fwpcapng-s2c-drop close-drop pings-in-fragments reroute-s2c-drop)
+	varnish-timeout server-killed lbany-c2s-drop nghttpx-h2-tls-c2s-drop lossy-drop h2o-c2s-drop asym-c2s-drop asym-s2c-drop conntrack-idle fwpcapng-s2c-drop close-drop pings-in-fragments reroute-s2c-drop)
 if [ $# -gt 1 ]; then
 	scenarios=("${@:2}")
 fi
