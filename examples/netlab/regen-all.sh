@@ -25,10 +25,14 @@ fi
 
 # line K runs scenarios K, K+jobs, ... one after another; a run's output is printed when it ends.
 line() {
-	local k=$1 rc=0 s
+	local k=$1 rc=0 s keep t0
 	for ((i = k; i < ${#scenarios[@]}; i += jobs)); do
 		s=${scenarios[i]}
-		if WSL_NS_PREFIX="${WSL_NS_PREFIX:-wsl-}$k-" "$here/run.sh" "$s" "$out/$s" >"$out/$s.log" 2>&1; then
+		# WSL_KEEP_LOGS: each run's application logs go to a directory of its own under it.
+		keep=
+		[ -z "${WSL_KEEP_LOGS:-}" ] || { keep=$WSL_KEEP_LOGS/$s && mkdir -p "$keep"; }
+		t0=$SECONDS
+		if WSL_KEEP_LOGS=$keep WSL_NS_PREFIX="${WSL_NS_PREFIX:-wsl-}$k-" "$here/run.sh" "$s" "$out/$s" >"$out/$s.log" 2>&1; then
 			cat "$out/$s.log"
 		else
 			cat "$out/$s.log"
@@ -36,6 +40,7 @@ line() {
 			rc=1
 		fi
 		rm -f "$out/$s.log"
+		echo "regen-all.sh: $s took $((SECONDS - t0)) s"
 	done
 	return $rc
 }
