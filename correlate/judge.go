@@ -191,6 +191,9 @@ func (j *judger) worstFindings(dr *schema.DirectionResult) judged {
 	if f := j.upgrade(); f != nil && (w.worst == nil || f.verdict > w.worst.verdict) {
 		w.worst, dr.Missing = f, 0
 	}
+	if f := j.resetUnread(); f != nil && (w.worst == nil || f.verdict > w.worst.verdict) {
+		w.worst, dr.Missing = f, f.count
+	}
 	return w
 }
 

@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -293,4 +294,51 @@ func (j *judger) hopWarnings(f *finding) []string {
 		}
 	}
 	return out
+}
+
+// resetUnread finds a direction whose receiver reset the connection with the last message still
+// unread: at the last hop of the track, the component beyond (the receiving application's host)
+// ended the connection with a TCP RST, not a FIN or a close frame first, and the last bytes of the
+// direction it had been sent were a whole data message. A TCP that closes with bytes its
+// application has not read sends a RST instead of a FIN (RFC 2525, 2.17), and a socket already
+// gone answers new bytes with one: either way that message never reached the application (a
+// server killed, a client that crashed), though every capture has it. It returns nil when there
+// is no such end.
+func (j *judger) resetUnread() *finding {
+	if len(j.tr.travel) == 0 {
+		return nil
+	}
+	h := j.tr.travel[len(j.tr.travel)-1]
+	s := j.c.sess[h]
+	if s == nil || !readable(s) || s.OneWay() || j.lastSeen() != h {
+		return nil
+	}
+	recv := j.downstream()
+	e := firstEndFrom(j.hs[h].name, s, recv, farFuture())
+	if e == nil || e.Kind != "rst" {
+		return nil
+	}
+	es := s.Entries(j.tr.dir)
+	if len(es) == 0 {
+		return nil
+	}
+	m := &es[len(es)-1]
+	if !m.Opcode().IsData() || m.Flags().Has(capture.Incomplete) || m.End() != s.TCP[j.tr.dir].End ||
+		m.First().After(e.Time) {
+		return nil // something else came last, or the stream has bytes after it: unread is not known
+	}
+	k := slices.IndexFunc(j.tr.ids, func(id *ident) bool { return id.at(h) == m })
+	if k < 0 {
+		return nil
+	}
+	acked := s.TCP[recv].HighestAck >= m.End()
+	f := &finding{verdict: schema.Closed, missHop: h, lastHop: h, laterHop: -1, msg: m, k: k, count: 1,
+		end: e, acked: &acked, seg: "beyond " + j.hs[h].name}
+	took := "no segment before the reset acknowledged it"
+	if acked {
+		took = "its TCP had acknowledged it"
+	}
+	f.why = fmt.Sprintf("%s message %d reached %s, the last hop, and the %s side there then reset the connection (%s at %s, %s packet %d) without closing it first, that message the last bytes it had been sent (%s): a TCP resets instead of closing when its application leaves bytes unread, or answers bytes for a socket already gone, so the application there did not read it (an end killed or crashed), unless it aborted the connection on purpose right after reading it",
+		j.tr.dir, j.num(h, m), j.hs[h].name, e.Side, endWhat(e), j.stampAt(e.Time, h), e.File, e.Packet, took)
+	return f
 }

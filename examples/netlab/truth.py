@@ -101,6 +101,17 @@ def ingress_hung(conns=3):
     return exp
 
 
+def reset_unread(flow, killed):
+    """A message that reached the killed end's host while it was stopped or dying, which its
+    application never read: the kill closed the socket with bytes unread, so its TCP sent a RST, not
+    a FIN (or answered bytes for a socket already gone with one). Every capture has the message; the
+    direction ended at the last hop, by the killed end (which messages: from the receiver's log; the
+    last hop's capture must hold all that was sent, and the end there must be that RST)."""
+    return dict(verdict="closed", hop=flow[-1], closed_by=flow[-1], first_missing="auto", reset_unread=True,
+                cause=f"the {killed} was killed with the message unread: its TCP reset the connection "
+                      "(a RST, not a FIN), so its application never got it, though its host's capture has it")
+
+
 # Scenario table: (conn, dir) -> expectation; every other connection and direction is delivered.
 # hop: first hop, in the direction of flow, whose capture lacks messages seen before it (for a
 # close with nothing in flight: the hop that closed). closed_by: the hop that closed/reset.
@@ -174,10 +185,15 @@ SCENARIOS = {
     "server-killed": {
         "description": "the python server gets SIGKILL once the client has sent message 5 of conn 2: its kernel ends "
                        "every connection (no close frame), nginx and haproxy pass the ends on, and both libraries "
-                       "refuse to send afterwards. Nothing was in flight: every message sent was delivered; the "
-                       "connections ended at their server end, not in the middle of the path",
+                       "refuse to send afterwards. The connections ended at their server end, not in the middle of the path. "
+                       "Mostly nothing is in flight then and every message sent is delivered; but a client message "
+                       "that reaches the server's host between the stop and the kill is never read: the kill closes that "
+                       "socket with bytes unread, so the server's TCP resets the connection (RST, not FIN), and that "
+                       "direction is closed at server by the server (reset_unread: the receiver's log lacks what every "
+                       "capture has)",
         "expect": {},
         "refused_after_end": True,
+        "killed": "server",
     },
     "varnish-timeout": {
         "description": "Varnish as the ingress (Upgrade requests piped) with pipe_timeout 3 s; conn 2 goes idle for 5 s "
@@ -1175,6 +1191,9 @@ def derive_from_captures(out, truth):
                 continue
             (t, kind, code), side = evs[0]
             d["ending"] = {"hop": d["hop"], "side": side, "kind": kind, "code": code}
+            if d.get("reset_unread") and kind != "rst":
+                notes.append(f"{tag}: the receiver's log lacks messages its host's capture has, but the "
+                             f"connection there ended by {kind}, not a RST")
             if not d.get("closed_by"):
                 notes.append(f"{tag}: the scenario table gives no closed_by")
             elif side != closer_side(d["hop"], d["closed_by"]):
@@ -1548,6 +1567,8 @@ def main():
                                       f"{n} of the {len(sent)} messages there; the network delivered all")
             else:
                 want = dict(exp.get((conn, d), dict(verdict="delivered", hop=None)))
+            if sc.get("killed") == receiver and want["verdict"] == "delivered" and missing:
+                want = reset_unread(flow, receiver)
             if want.get("first_missing") == "auto":
                 want["first_missing"] = missing[0] if missing else None
             if want.get("first_missing") == "upto":
@@ -1590,8 +1611,11 @@ def main():
                         continue
                     if tsh[h]["data"] < received + 1 and h != DROP_HOP:  # the dropping capture may lack it
                         notes.append(f"{tag}: message {received} not seen by tshark at {h} before {want['hop']}")
-                if tsh[flow[-1]]["data"] != received:
-                    notes.append(f"{tag}: tshark counts {tsh[flow[-1]]['data']} at {flow[-1]}, receiver got {received}")
+                # reset_unread: the receiver's host took in what its application never read.
+                reached = len(sent) if want.get("reset_unread") else received
+                if tsh[flow[-1]]["data"] != reached:
+                    notes.append(f"{tag}: tshark counts {tsh[flow[-1]]['data']} at {flow[-1]}, receiver got {received}"
+                                 + (f", sender sent {len(sent)}" if want.get("reset_unread") else ""))
             if dropped:
                 # The hop before the relay's upstream side saw every byte acknowledged by the relay's TCP.
                 before = flow[flow.index(want["hop"]) - 1]
