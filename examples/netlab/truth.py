@@ -11,6 +11,7 @@ when they do not, so a broken run never produces a case.
 import argparse
 from collections import Counter
 import glob
+import hashlib
 import json
 import os
 import subprocess
@@ -765,7 +766,8 @@ def bridge_conn(scenario, data, conns, args, trips):
 def bridge_counts(out, args, trips):
     """{key: {"c2s"/"s2c": counts}} at the echo hop from tshark's TCP payloads: the client's
     messages found in order in each direction of each bridged TCP connection (the echo server
-    sends the same bytes back)."""
+    sends the same bytes back); and {key: the server->client bytes}, for counting them again in
+    the messages the bridge framed (reframed)."""
     lines = subprocess.run(["tshark", "-n", "-r", os.path.join(out, FILES[BRIDGE_HOP]), "-Y", "tcp.len > 0 && "
                             "!tcp.analysis.retransmission", "-T", "fields", "-e", "tcp.stream", "-e", "tcp.srcport",
                             "-e", "tcp.payload"], check=True, capture_output=True, text=True).stdout.splitlines()
@@ -774,7 +776,7 @@ def bridge_counts(out, args, trips):
         stream, sport, payload = (ln.split("\t") + ["", "", ""])[:3]
         d = "s2c" if sport == "5901" else "c2s"
         data.setdefault(stream, {"c2s": b"", "s2c": b""})[d] += bytes.fromhex(payload.replace(":", ""))
-    res = {}
+    res, s2c = {}, {}
     for stream, dd in data.items():
         conn = bridge_conn(args.scenario, dd["c2s"], args.conns, args, trips)
         if conn is None:
@@ -782,7 +784,36 @@ def bridge_counts(out, args, trips):
         want = [m.raw() for m in wsl_msgs.schedule(args.mix, conn, wsl_msgs.C2S, args.count, args.big, trips)]
         res[wsl_msgs.conn_key(args.scenario, conn)] = {
             d: {"data": in_order(dd[d], want), "frames": 0, "ping": 0, "pong": 0, "close": 0} for d in ("c2s", "s2c")}
-    return res
+        s2c[wsl_msgs.conn_key(args.scenario, conn)] = dd["s2c"]
+    return res, s2c
+
+
+def reframed(sched, recv, conn, notes):
+    """The bridge's server->client WebSocket messages: the bridge frames whatever one read of its TCP
+    side returns, so when the echo server wrote two echoes at once (it read two client messages in
+    one go) they travel as one message. Each message the client received must be the next echoes
+    joined, in order; the echoes it did not receive stay one message each. Returns the messages (as
+    Msg, payload the joined echoes) and the client's receive events renumbered to them."""
+    out, events, j = [], [], 0
+    for e in recv:
+        k = next((k for k in range(1, len(sched) - j + 1)
+                  if hashlib.sha256(b"".join(m.raw() for m in sched[j:j + k])).hexdigest() == e.get("sha256")), 0)
+        if not k:
+            notes.append(f"conn {conn} s2c: the client's message {e.get('idx')} is not the next echoes joined")
+            return sched, recv
+        part = sched[j:j + k]
+        raw = b"".join(m.raw() for m in part)
+        m = wsl_msgs.Msg(len(out), "+".join(x.kind for x in part),
+                         raw.decode() if all(x.opcode == "text" for x in part) else raw)
+        m.echo = True
+        out.append(m)
+        events.append(dict(e, idx=m.idx, ok=True, echoes=[x.idx for x in part]))
+        j += k
+    for x in sched[j:]:
+        m = wsl_msgs.Msg(len(out), x.kind, x.payload)
+        m.echo = True
+        out.append(m)
+    return out, events
 
 
 def echo_events(path, args, trips):
@@ -1417,7 +1448,7 @@ def main():
         use_views(args.views)
     counts = tshark_counts(args.out, args.tls_port, args.keylog)
     if args.bridge:
-        counts[BRIDGE_HOP] = bridge_counts(args.out, args, trips)
+        counts[BRIDGE_HOP], bridge_s2c = bridge_counts(args.out, args, trips)
     h2_hops = ["client", "lb"] if args.h2 else []
     h2_wire = {h: wsl_h2_wire.read(args.out, FILES[h], 8080, args.tls_port, args.keylog) for h in h2_hops}
     for h in h2_hops:
@@ -1503,6 +1534,16 @@ def main():
             sent = sorted(e["idx"] for e in ev if e["ev"] == "send" and e["side"] == sender and e["dir"] == d)
             failed = sorted(e["idx"] for e in ev if e["ev"] == "send_failed" and e["side"] == sender and e["dir"] == d)
             recv = [e for e in ev if e["ev"] == "recv" and e["side"] == receiver and e["dir"] == d]
+            if args.bridge and d == "s2c":
+                # The bridge may join echoes into one message: count what it framed, at every hop.
+                echoed = len(sent)
+                framed, recv = reframed(sched[:echoed], recv, conn, notes)
+                sent = [m.idx for m in framed]
+                for i, m in enumerate(sched[echoed:]):  # never echoed: never sent
+                    m.idx = len(framed) + i
+                sched = framed + sched[echoed:]
+                if key in bridge_s2c:
+                    counts[BRIDGE_HOP][key]["s2c"]["data"] = in_order(bridge_s2c[key], [m.raw() for m in sched])
             if sc.get("refused_after_end"):
                 # A sender killed mid-run may have sent its last message without logging it:
                 # what the receiver logged was sent.
