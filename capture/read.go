@@ -743,50 +743,16 @@ func (r *reader) finish(infos []pcapfile.Info) *Capture {
 		r.writeSessions() // in the order they ended, before they are sorted
 	}
 	c := &r.capt
-	for _, in := range infos {
-		fi := FileInfo{Name: in.Name, Format: in.Format, Gzip: in.Gzip, Packets: in.Packets,
-			Bytes: in.Bytes, First: in.First, Last: in.Last}
-		if fc := r.files[in.Name]; fc != nil {
-			fi.Stats = fc.st
-			fi.Unused = unusedList(fc.unused)
-			r.warnUnusable(in.Name, &fi.Stats, fi.Unused)
-		}
-		for _, lt := range in.LinkTypes {
-			fi.LinkTypes = append(fi.LinkTypes, lt.String())
-		}
-		fi.Drops = dropsOf(in.Stats)
-		if d := fi.Drops; d != nil && d.Dropped > 0 {
-			r.warn(Warning{File: in.Name, Message: dropWarning(d)})
-		}
-		c.Files = append(c.Files, fi)
-	}
+	r.fileInfos(infos)
 	r.totalUnused()
-	lts := make([]pcapfile.LinkType, 0, len(r.unknownLink))
-	for lt := range r.unknownLink {
-		lts = append(lts, lt)
-	}
-	sort.Slice(lts, func(i, j int) bool { return lts[i] < lts[j] })
-	for _, lt := range lts {
-		u := r.unknownLink[lt]
-		u.first.Message = fmt.Sprintf("link type %s is not supported: %d packet(s) from here on skipped", lt, u.n)
-		r.warn(u.first)
-	}
+	r.unknownLinkWarnings()
 	if w := r.ackedHoles(); w != "" {
 		r.warn(Warning{Message: w})
 	}
 	if w := r.oneWayWarning(); w != "" {
 		r.warn(Warning{Message: w})
 	}
-	if r.cutHeaders.n > 0 {
-		r.cutHeaders.first.Message = fmt.Sprintf("snap length: %d packet(s) from here on cut before the end of their TCP/IP headers (this one after %d bytes) were not read; capture with a larger snap length (tcpdump -s 0)",
-			r.cutHeaders.n, r.cutAt)
-		r.warn(r.cutHeaders.first)
-	}
-	if r.cut.n > r.cutHeaders.n { // the header-cut ones have their own warning above
-		r.cut.first.Message = fmt.Sprintf("snap length: %d of %d packets were cut short (this one, the first, kept %d of its %d bytes): messages in them cannot be read in full, so this hop may lack messages the network delivered; capture with tcpdump -s 0",
-			r.cut.n, c.Stats.Packets, r.cutLen[0], r.cutLen[1])
-		r.warn(r.cut.first)
-	}
+	r.snapWarnings()
 	r.keylogWarnings()
 	r.portCounts()
 	r.floodWarnings()
@@ -811,6 +777,55 @@ func (r *reader) finish(infos []pcapfile.Info) *Capture {
 	// c lives inside r: drop what only reading needed, which would live as long as c.
 	r.freeBlocks, r.freeEntries, r.previews, r.freeHandshake, r.strs = nil, nil, nil, nil, nil
 	return c
+}
+
+// fileInfos lists the files read, with their counts and what their own statistics admit.
+func (r *reader) fileInfos(infos []pcapfile.Info) {
+	for _, in := range infos {
+		fi := FileInfo{Name: in.Name, Format: in.Format, Gzip: in.Gzip, Packets: in.Packets,
+			Bytes: in.Bytes, First: in.First, Last: in.Last}
+		if fc := r.files[in.Name]; fc != nil {
+			fi.Stats = fc.st
+			fi.Unused = unusedList(fc.unused)
+			r.warnUnusable(in.Name, &fi.Stats, fi.Unused)
+		}
+		for _, lt := range in.LinkTypes {
+			fi.LinkTypes = append(fi.LinkTypes, lt.String())
+		}
+		fi.Drops = dropsOf(in.Stats)
+		if d := fi.Drops; d != nil && d.Dropped > 0 {
+			r.warn(Warning{File: in.Name, Message: dropWarning(d)})
+		}
+		r.capt.Files = append(r.capt.Files, fi)
+	}
+}
+
+// unknownLinkWarnings warns once per link type that was not read, in link type order.
+func (r *reader) unknownLinkWarnings() {
+	lts := make([]pcapfile.LinkType, 0, len(r.unknownLink))
+	for lt := range r.unknownLink {
+		lts = append(lts, lt)
+	}
+	sort.Slice(lts, func(i, j int) bool { return lts[i] < lts[j] })
+	for _, lt := range lts {
+		u := r.unknownLink[lt]
+		u.first.Message = fmt.Sprintf("link type %s is not supported: %d packet(s) from here on skipped", lt, u.n)
+		r.warn(u.first)
+	}
+}
+
+// snapWarnings says how many packets the snap length cut, and what that costs.
+func (r *reader) snapWarnings() {
+	if r.cutHeaders.n > 0 {
+		r.cutHeaders.first.Message = fmt.Sprintf("snap length: %d packet(s) from here on cut before the end of their TCP/IP headers (this one after %d bytes) were not read; capture with a larger snap length (tcpdump -s 0)",
+			r.cutHeaders.n, r.cutAt)
+		r.warn(r.cutHeaders.first)
+	}
+	if r.cut.n > r.cutHeaders.n { // the header-cut ones have their own warning above
+		r.cut.first.Message = fmt.Sprintf("snap length: %d of %d packets were cut short (this one, the first, kept %d of its %d bytes): messages in them cannot be read in full, so this hop may lack messages the network delivered; capture with tcpdump -s 0",
+			r.cut.n, r.capt.Stats.Packets, r.cutLen[0], r.cutLen[1])
+		r.warn(r.cut.first)
+	}
 }
 
 // sortSessions puts sessions, listed in the order they ended, in the order of a Capture: by

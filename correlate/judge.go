@@ -992,15 +992,7 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 	// A message that arrived changed is not missing: h has it, so neither the connection ending
 	// nor h's capture explains an absence. Recognised first: a close right after the changed
 	// message would otherwise be given as why it "did not pass".
-	if mf, ok := j.modified(f, k, id, h); ok {
-		if j.ownHole(k, f.lastHop, h) {
-			// The message in its place may be one that last's own capture hole swallowed:
-			// changed, or lost beside a message last's capture missed, is not known.
-			f.verdict, f.low = schema.Undecided, true
-			f.why = fmt.Sprintf("%s is not at %s, where a message matching nothing upstream stands in its place, but %s's capture has a hole of its own making there that may have held that one: whether the message was changed or lost is not known. %s",
-				desc, hn, un, strings.ToUpper(mf.why[:1])+mf.why[1:])
-			return f
-		}
+	if mf, ok := j.modifiedOrUnknown(f, k, id, h, desc); ok {
 		return mf
 	}
 	if j.restoredAt(k, id, h, f.lastHop) != nil {
@@ -1059,6 +1051,20 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 		return f
 	}
 	return j.notForwarded(f, k, id, h, te, desc)
+}
+
+// modifiedOrUnknown judges a message that hop h has in a changed form (see modified): modified, or
+// undecided when the message in its place may be one that the last hop's own capture hole
+// swallowed (changed, or lost beside a message that capture missed, is not known).
+func (j *judger) modifiedOrUnknown(f finding, k int, id *ident, h int, desc string) (finding, bool) {
+	mf, ok := j.modified(f, k, id, h)
+	if !ok || !j.ownHole(k, f.lastHop, h) {
+		return mf, ok
+	}
+	f.verdict, f.low = schema.Undecided, true
+	f.why = fmt.Sprintf("%s is not at %s, where a message matching nothing upstream stands in its place, but %s's capture has a hole of its own making there that may have held that one: whether the message was changed or lost is not known. %s",
+		desc, j.hs[h].name, j.hs[f.lastHop].name, strings.ToUpper(mf.why[:1])+mf.why[1:])
+	return f, true
 }
 
 // missingDesc names f's message as the hop before the first missing one saw it.
