@@ -617,7 +617,7 @@ func (c *conn) parseResponse(m packet.Meta) {
 		if s.Request != nil {
 			key = s.Request.Key
 		} else {
-			c.problem(d, ProblemTruncated, hs.headOff[d], meta, "only the server's side of this connection is in the capture (asymmetric routing or a one-way capture filter): the Upgrade request and everything the client sent are missing")
+			c.problem(d, ProblemTruncated, hs.headOff[d], meta, "the Upgrade request is not in the capture (a capture of the server's side only, as with asymmetric routing or a one-way filter, or packets the capturing kernel dropped): the client's frames, if any, are read from where the capture has them")
 		}
 		s.Response = &Response{
 			Status: h.Status, Reason: h.Reason, Accept: h.Get("Sec-WebSocket-Accept"),
@@ -638,12 +638,11 @@ func (c *conn) parseResponse(m packet.Meta) {
 		c.mode = modeWebSocket
 		deflate, _ := handshake.NegotiatedDeflate(s.Response.Extensions)
 		for _, dir := range []tcpstream.Dir{c.client, 1 - c.client} {
-			if dir == c.client && s.Request == nil {
-				continue // the capture sees the server's side only: the client's is not read
-			}
 			early := hs.head[dir]
 			hs.head[dir] = hs.head[dir][:0] // the parser copies what it keeps
-			c.startFrames(dir, deflate, false)
+			// Without the request the client's bytes the capture has may begin anywhere (its
+			// packets before the answer were lost to the capture): found by resynchronising.
+			c.startFrames(dir, deflate, dir == c.client && s.Request == nil)
 			if len(early) > 0 {
 				c.fr.parser[dir].Feed(early, hs.headOff[dir], hs.headMeta[dir])
 			}

@@ -1010,8 +1010,11 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 		return f
 	}
 	// A connection already gone when the message would have got there explains its absence,
-	// whatever h's capture covers afterwards.
-	if cf, ok := j.endedBefore(f, desc, h, te); ok {
+	// whatever h's capture covers afterwards. For a copy placed by order, only if it does for
+	// the earliest copy it may stand for.
+	fc := j.firstCandidate(f, k, id, h)
+	if cf, ok := j.endedBefore(fc, desc, h); ok {
+		cf.msg = m
 		return cf
 	}
 	// Stuck behind a hole at the last hop that saw it: the receiver there never acknowledged
@@ -1043,8 +1046,9 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 	// reason for its absence. The component before h may still have ended it in answer to the
 	// message (a firewall's RST, a proxy's close), which the hop before h shows.
 	// Within the time the message takes to be forwarded (the longest latency measured into h),
-	// as a firewall's RST answering the message itself; a close later than that is no excuse.
-	if e := firstEndFrom(un, su, j.downstream(), m.First().Add(j.latencyBound(h)+j.clockSlack(f.lastHop, h))); e != nil {
+	// as a firewall's RST answering the message itself; a close later than that is no excuse
+	// (for a copy placed by order, later than the earliest copy it may stand for).
+	if e := firstEndFrom(un, su, j.downstream(), fc.msg.First().Add(j.latencyBound(h)+j.clockSlack(f.lastHop, h))); e != nil {
 		f.verdict, f.end = schema.Closed, e
 		f.why = fmt.Sprintf("%s passed %s but the %s side there ended the connection (%s) at %s, before the message could be forwarded to %s",
 			desc, un, e.Side, endWhat(e), j.stampAt(e.Time, f.lastHop), hn)
@@ -1065,6 +1069,29 @@ func (j *judger) modifiedOrUnknown(f finding, k int, id *ident, h int, desc stri
 	f.why = fmt.Sprintf("%s is not at %s, where a message matching nothing upstream stands in its place, but %s's capture has a hole of its own making there that may have held that one: whether the message was changed or lost is not known. %s",
 		desc, j.hs[h].name, j.hs[f.lastHop].name, strings.ToUpper(mf.why[:1])+mf.why[1:])
 	return f, true
+}
+
+// firstCandidate returns f with, for a copy placed by order (track.byOrder), the earliest of
+// the identical copies at f.lastHop that it may stand for in its place: which of them hop h lacks
+// is not known, so an end explains the absence only if it explains it for that one. The copies
+// go back to the last message of another payload that h also has, which pins the order of those
+// before it.
+func (j *judger) firstCandidate(f finding, k int, id *ident, h int) finding {
+	if !j.tr.byOrder[id.slot] {
+		return f
+	}
+	for i := k - 1; i >= 0; i-- {
+		o := j.tr.ids[i]
+		om := o.at(f.lastHop)
+		switch {
+		case om == nil:
+		case om.Digest() == f.msg.Digest():
+			f.msg = om
+		case o.at(h) != nil:
+			return f
+		}
+	}
+	return f
 }
 
 // missingDesc names f's message as the hop before the first missing one saw it.

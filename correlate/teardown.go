@@ -40,8 +40,9 @@ func (j *judger) clockSlack(a, b int) time.Duration {
 // or at the last hop that saw it, from the side it was going to (the component beyond had already
 // ended the connection when the message arrived there). This comes before any capture coverage
 // test: a connection that is gone explains the absence, even when h's capture ends soon after.
-func (j *judger) endedBefore(f finding, desc string, h int, te time.Time) (finding, bool) {
+func (j *judger) endedBefore(f finding, desc string, h int) (finding, bool) {
 	s, su := j.c.sess[h], j.c.sess[f.lastHop]
+	te := j.expected(f.msg.First(), f.lastHop, h)
 	hn, un := j.hs[h].name, j.hs[f.lastHop].name
 	bound := j.latencyBound(h) + j.clockSlack(f.lastHop, h)
 	by := j.endedBy(f.lastHop, h)

@@ -77,18 +77,11 @@ var labKnownWrong = map[string]string{
 // without failing CI, keeping the run where WSL_LAB_KEEP says; TestExamples holds the committed
 // runs to everything. capture-drops and capture-drops-deflate left the list when the close their
 // dropping capture half saw stopped reading as ended by the hop beside it.
-//
-// Found by repeated fresh runs in session 6 (notes/s6/labflake.md), not yet fixed, each about 1 run
-// in 5 on a loaded machine: capture-drops when the dropping capture loses a connection's Upgrade
-// request (wspath then reads that connection as captured one way only and counts none of the
-// client's messages there, though tshark decodes most of them); app-drop-copies when the relay's
-// delays under load keep times from telling which identical heartbeat it dropped (wspath counts
-// the copy from the last, and the client's close frame then reads as having ended the connection
-// before that last copy could arrive: closed, where the truth is lost).
+// capture-drops (an Upgrade request the dropping capture lost read as a one-way capture) and
+// app-drop-copies (a copy placed by order judged closed from the last copy's time) left it in
+// session 6 with their fixes.
 var labUnsettled = map[string]string{
 	"capture-drops-loss": "issue 13 (a dropping capture's evidence)",
-	"capture-drops":      "issue 13 (a dropping capture's evidence: an Upgrade request it lost reads as a one-way capture)",
-	"app-drop-copies":    "labflake s6 (a copy placed by order, counted from the last, judged closed by the client's close)",
 }
 
 // checkUnsettled checks every hop list of the lab run in dir as TestLabDir does, in a child run of
