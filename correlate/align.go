@@ -357,10 +357,13 @@ func (w *holeWalk) sameDigest(x, y item) {
 		// Only then can closerLater find a copy closer in time, on either side.
 		w.index()
 		// a[i:k] did not reach b, or b[j:k] are extra.
-		if k := closerLater(w.a, w.ia, w.i, y.t, w.window); k > w.i && w.skipATo(k) {
+		// Only a skip that reaches the closer copy: one stopped short by a pinned message would
+		// leave x unpaired for a copy it can no longer reach (a TCP stall that delayed every
+		// message past the window, the copies then arriving in a burst).
+		if k := closerLater(w.a, w.ia, w.i, y.t, w.window); k > w.i && w.clearA(k) && w.skipATo(k) {
 			return
 		}
-		if k := closerLater(w.b, w.ib, w.j, x.t, w.window); k > w.j && w.skipBTo(k) {
+		if k := closerLater(w.b, w.ib, w.j, x.t, w.window); k > w.j && w.clearB(k) && w.skipBTo(k) {
 			return
 		}
 	}
@@ -450,6 +453,26 @@ func (w *holeWalk) pinnedB(k int) bool {
 // hole held a message the other side lacks, and pairing the two would hide that loss.
 func (w *holeWalk) pinnedOther(x, y item, pinned bool) bool {
 	return pinned && x.digest != y.digest
+}
+
+// clearA reports whether a[i:k] holds no pinned message, so that skipATo(k) gets to k; clearB
+// does the same in b.
+func (w *holeWalk) clearA(k int) bool {
+	for i := w.i; i < k; i++ {
+		if w.pinnedA(i) {
+			return false
+		}
+	}
+	return true
+}
+
+func (w *holeWalk) clearB(k int) bool {
+	for j := w.j; j < k; j++ {
+		if w.pinnedB(j) {
+			return false
+		}
+	}
+	return true
 }
 
 // skipATo leaves a[i:k] behind, stopping at a pinned message, and reports whether it moved;
