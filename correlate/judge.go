@@ -1013,7 +1013,7 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 	// whatever h's capture covers afterwards. For a copy placed by order, only if it does for
 	// the earliest copy it may stand for.
 	fc := j.firstCandidate(f, k, id, h)
-	if cf, ok := j.endedBefore(fc, desc, h); ok {
+	if cf, ok := j.endedBefore(fc, desc, h, id.at(h) != nil); ok {
 		cf.msg = m
 		return cf
 	}
@@ -1209,8 +1209,9 @@ func (j *judger) lostWhy(f finding, id *ident, h int, desc string) string {
 }
 
 // present reports whether message id was seen at hop h. A message there that is incomplete
-// because the receiver never got some of its bytes (a TCP hole that was never acknowledged) did
-// not arrive: it counts as absent, so the loss is placed where it happened.
+// because the receiver never got some of its bytes (a TCP hole that was never acknowledged), or
+// because the connection ended while it was being sent (cutByEnd), did not arrive: it counts as
+// absent, so the loss or the close is placed where it happened.
 func (j *judger) present(id *ident, h int) bool {
 	m := id.at(h)
 	if m == nil {
@@ -1224,7 +1225,20 @@ func (j *judger) present(id *ident, h int) bool {
 			return false
 		}
 	}
-	return true
+	return !j.cutByEnd(h, m)
+}
+
+// cutByEnd reports whether m, incomplete at hop h, was cut short by the connection's end: its
+// stream there stops inside it with no hole, and h's capture saw the connection reset (either
+// way) or its sender's FIN. The rest was never sent (a proxy reset while forwarding it), not
+// merely not captured: a capture that stopped mid-message shows no end.
+func (j *judger) cutByEnd(h int, m *capture.Entry) bool {
+	s := j.c.sess[h]
+	st := &s.TCP[j.tr.dir]
+	if m.End() < st.End || len(st.Gaps()) > 0 {
+		return false
+	}
+	return st.FIN != nil || st.RST != nil || s.TCP[1-j.tr.dir].RST != nil
 }
 
 // coverage explains a message expected at hop h at te outside what h's capture covers: the

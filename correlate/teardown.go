@@ -40,7 +40,8 @@ func (j *judger) clockSlack(a, b int) time.Duration {
 // or at the last hop that saw it, from the side it was going to (the component beyond had already
 // ended the connection when the message arrived there). This comes before any capture coverage
 // test: a connection that is gone explains the absence, even when h's capture ends soon after.
-func (j *judger) endedBefore(f finding, desc string, h int) (finding, bool) {
+// partial: h has the start of the message, cut short by that end (cutByEnd).
+func (j *judger) endedBefore(f finding, desc string, h int, partial bool) (finding, bool) {
 	s, su := j.c.sess[h], j.c.sess[f.lastHop]
 	te := j.expected(f.msg.First(), f.lastHop, h)
 	hn, un := j.hs[h].name, j.hs[f.lastHop].name
@@ -51,8 +52,12 @@ func (j *judger) endedBefore(f finding, desc string, h int) (finding, bool) {
 	}
 	if e := firstEnd(hn, s, te.Add(bound)); e != nil {
 		f.verdict, f.end = schema.Closed, e
-		f.why = fmt.Sprintf("%s never reached %s: the connection there was ended by the %s side (%s) at %s (%s packet %d), before the message could get there (latency into %s at most %s, clocks included)%s",
-			desc, hn, e.Side, endWhat(e), j.stampAt(e.Time, h), e.File, e.Packet, hn, bound.Round(time.Microsecond), by)
+		what := "never reached " + hn
+		if partial {
+			what = "reached " + hn + " only in part"
+		}
+		f.why = fmt.Sprintf("%s %s: the connection there was ended by the %s side (%s) at %s (%s packet %d), before the message could get there (latency into %s at most %s, clocks included)%s",
+			desc, what, e.Side, endWhat(e), j.stampAt(e.Time, h), e.File, e.Packet, hn, bound.Round(time.Microsecond), by)
 		return f, true
 	}
 	if e := firstEndFrom(un, su, j.downstream(), f.msg.First()); e != nil {
