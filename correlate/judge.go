@@ -1229,13 +1229,14 @@ func (j *judger) present(id *ident, h int) bool {
 }
 
 // cutByEnd reports whether m, incomplete at hop h, was cut short by the connection's end: its
-// stream there stops inside it with no hole, and h's capture saw the connection reset (either
-// way) or its sender's FIN. The rest was never sent (a proxy reset while forwarding it), not
-// merely not captured: a capture that stopped mid-message shows no end.
+// stream there stops inside it with no hole, the receiver acknowledged nothing past it, and h's
+// capture saw the connection reset (either way) or its sender's FIN. The rest was never sent (a
+// proxy reset while forwarding it), not merely not captured: a capture that stopped mid-message
+// shows no end, one that dropped the rest shows it acknowledged.
 func (j *judger) cutByEnd(h int, m *capture.Entry) bool {
 	s := j.c.sess[h]
 	st := &s.TCP[j.tr.dir]
-	if m.End() < st.End || len(st.Gaps()) > 0 {
+	if m.End() < st.End || len(st.Gaps()) > 0 || s.TCP[1-j.tr.dir].HighestAck > st.End {
 		return false
 	}
 	return st.FIN != nil || st.RST != nil || s.TCP[1-j.tr.dir].RST != nil
