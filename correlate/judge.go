@@ -1000,14 +1000,8 @@ func (j *judger) missing(f finding, k int, id *ident, h int, te time.Time) findi
 		// capture gap there, with the message it stands for.
 		return finding{verdict: schema.Delivered, missHop: -1, lastHop: -1, laterHop: -1}
 	}
-	// One TCP connection at both hops, and the receiver beyond h acknowledged the message's
-	// bytes: it passed h (a capture that stopped reading this connection, which a loss or a
-	// close between the hops would look like but for the acknowledgement).
-	if acker := su.TCP[j.downstream()]; acker.Packets > 0 && acker.HighestAck >= m.End() && sameSequence(su, s) {
-		f.verdict = schema.CaptureGap
-		f.why = fmt.Sprintf("%s was not read at %s, but %s and %s see one TCP connection (the same initial sequence numbers both ways: nothing between them ends TCP) and its receiver, beyond %s, acknowledged the message's bytes at %s: the message passed %s and the capture there missed it",
-			desc, hn, un, hn, hn, un, hn)
-		return f
+	if g, ok := j.ackedBeyond(f, desc, h); ok {
+		return g
 	}
 	// A connection already gone when the message would have got there explains its absence,
 	// whatever h's capture covers afterwards. For a copy placed by order, only if it does for
@@ -1068,6 +1062,23 @@ func (j *judger) modifiedOrUnknown(f finding, k int, id *ident, h int, desc stri
 	f.verdict, f.low = schema.Undecided, true
 	f.why = fmt.Sprintf("%s is not at %s, where a message matching nothing upstream stands in its place, but %s's capture has a hole of its own making there that may have held that one: whether the message was changed or lost is not known. %s",
 		desc, j.hs[h].name, j.hs[f.lastHop].name, strings.ToUpper(mf.why[:1])+mf.why[1:])
+	return f, true
+}
+
+// ackedBeyond judges f's message, absent from hop h, as passed h when the last hop that saw it
+// and h see one TCP connection and the receiver beyond h acknowledged the message's bytes: h's
+// capture stopped reading this connection, which a loss or a close between the hops would look
+// like but for the acknowledgement.
+func (j *judger) ackedBeyond(f finding, desc string, h int) (finding, bool) {
+	s, su := j.c.sess[h], j.c.sess[f.lastHop]
+	hn, un := j.hs[h].name, j.hs[f.lastHop].name
+	acker := su.TCP[j.downstream()]
+	if acker.Packets == 0 || acker.HighestAck < f.msg.End() || !sameSequence(su, s) {
+		return f, false
+	}
+	f.verdict = schema.CaptureGap
+	f.why = fmt.Sprintf("%s was not read at %s, but %s and %s see one TCP connection (the same initial sequence numbers both ways: nothing between them ends TCP) and its receiver, beyond %s, acknowledged the message's bytes at %s: the message passed %s and the capture there missed it",
+		desc, hn, un, hn, hn, un, hn)
 	return f, true
 }
 
